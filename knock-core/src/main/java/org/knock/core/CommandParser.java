@@ -1,0 +1,106 @@
+package org.knock.core;
+
+import java.time.Duration;
+
+/** The grammar: {@code open PORT[/tcp|/udp] [DURATION]}, {@code close PORT[/tcp|/udp]},
+ * {@code deny-further [DURATION]}, {@code run ACTION}. */
+final class CommandParser {
+  private CommandParser() {}
+
+  static Command parse(String text) throws KnockException {
+    if (text == null || text.isBlank()) {
+      throw new KnockException(
+          "empty command: use open PORT [DURATION], close PORT, deny-further [DURATION] or run ACTION");
+    }
+    String[] w = text.trim().split("\\s+");
+    Verb verb = Verb.ofWord(w[0]);
+    if (verb == null) {
+      throw new KnockException("unknown command '" + w[0]
+          + "': use open, close, deny-further or run");
+    }
+    switch (verb) {
+      case OPEN: {
+        if (w.length < 2) {
+          throw new KnockException("open: missing port, e.g. open 22 30m");
+        }
+        expectAtMost(w, 3, "open PORT[/tcp|/udp] [DURATION]");
+        PortSpec p = port(w[1], "open");
+        Duration d = w.length == 3 ? duration(w[2], "open") : Duration.ZERO;
+        return Command.open(p.port, p.protocol, d);
+      }
+      case CLOSE: {
+        if (w.length < 2) {
+          throw new KnockException("close: missing port, e.g. close 22");
+        }
+        expectAtMost(w, 2, "close PORT[/tcp|/udp]");
+        PortSpec p = port(w[1], "close");
+        return Command.close(p.port, p.protocol);
+      }
+      case DENY_FURTHER: {
+        expectAtMost(w, 2, "deny-further [DURATION]");
+        Duration d = w.length == 2 ? duration(w[1], "deny-further") : Duration.ZERO;
+        return Command.denyFurther(d);
+      }
+      case RUN: {
+        if (w.length < 2) {
+          throw new KnockException("run: missing action name, e.g. run backup");
+        }
+        expectAtMost(w, 2, "run ACTION");
+        String a = w[1];
+        if (!isActionName(a)) {
+          throw new KnockException("run: bad action name '" + a
+              + "': use letters, digits, '-', '_' or '.', at most " + Command.MAX_ACTION_LENGTH);
+        }
+        return Command.run(a);
+      }
+      default:
+        throw new AssertionError(verb);
+    }
+  }
+
+  /** True for a name an action may have: [A-Za-z0-9._-], 1-64 characters. */
+  static boolean isActionName(String a) {
+    if (a.isEmpty() || a.length() > Command.MAX_ACTION_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < a.length(); i++) {
+      char c = a.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || c == '-' || c == '_' || c == '.')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void expectAtMost(String[] w, int n, String usage) throws KnockException {
+    if (w.length > n) {
+      throw new KnockException(w[0] + ": unexpected '" + w[n] + "': use " + usage);
+    }
+  }
+
+  private record PortSpec(int port, Protocol protocol) {}
+
+  private static PortSpec port(String s, String verb) throws KnockException {
+    Protocol proto = Protocol.TCP;
+    String num = s;
+    int slash = s.indexOf('/');
+    if (slash >= 0) {
+      proto = Protocol.ofWord(s.substring(slash + 1));
+      if (proto == null) {
+        throw new KnockException(verb + ": bad protocol in '" + s + "': use /tcp or /udp");
+      }
+      num = s.substring(0, slash);
+    }
+    int port = Ports.parse(num, verb);
+    return new PortSpec(port, proto);
+  }
+
+  private static Duration duration(String s, String verb) throws KnockException {
+    try {
+      return Durations.parse(s);
+    } catch (KnockException e) {
+      throw new KnockException(verb + ": " + e.getMessage(), e);
+    }
+  }
+}

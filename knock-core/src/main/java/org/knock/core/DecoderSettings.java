@@ -1,0 +1,44 @@
+package org.knock.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a daemon decodes knocks.
+ *
+ * @param suite the cipher
+ * @param mapping the port mapping
+ * @param basePort the first port of the knock range
+ * @param timeWindow how far a knock's timestamp may lie from the daemon's clock, either way
+ * @param maxCombinations how many port combinations one sequence may cost before it is refused
+ */
+public record DecoderSettings(
+    CipherSuite suite,
+    PortMapping mapping,
+    int basePort,
+    Duration timeWindow,
+    int maxCombinations) {
+
+  /** Default time window: ±120 s. */
+  public static final Duration DEFAULT_TIME_WINDOW = Duration.ofSeconds(120);
+  /** Default bound on combinations tried per sequence. */
+  public static final int DEFAULT_MAX_COMBINATIONS = 4096;
+  /** Default base port. */
+  public static final int DEFAULT_BASE_PORT = 20000;
+
+  public DecoderSettings {
+    Objects.requireNonNull(suite);
+    Objects.requireNonNull(mapping);
+    Objects.requireNonNull(timeWindow);
+    mapping.checkBase(basePort);
+    if (maxCombinations < 1) {
+      throw new IllegalArgumentException("maxCombinations must be positive");
+    }
+  }
+
+  /** Twofish, indexed, base 20000, ±120 s, 4096 combinations. */
+  public static DecoderSettings defaults() {
+    return new DecoderSettings(CipherSuite.TWOFISH, PortMapping.INDEXED, DEFAULT_BASE_PORT,
+        DEFAULT_TIME_WINDOW, DEFAULT_MAX_COMBINATIONS);
+  }
+}

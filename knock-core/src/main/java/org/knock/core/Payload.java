@@ -1,0 +1,137 @@
+package org.knock.core;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The plaintext of a knock: 16 bytes, laid out in docs/PROTOCOL.md.
+ *
+ * <pre>
+ *  0..3   timestamp  u32, Unix seconds
+ *  4..6   nonce      u24, random
+ *  7      header     version(3) | verb(2) | udp(1) | reserved(2) = 0
+ *  8..9   port       u16; for run: the action id
+ * 10..11  duration   u16, unit(2) | count(14); 0 = server default
+ * 12..15  address    IPv4 to grant; 0.0.0.0 = the knock's own source
+ * </pre>
+ *
+ * @param verb the command
+ * @param protocol the port's protocol
+ * @param port the port (open, close) or the action id (run), 0-65535
+ * @param duration how long (open, deny-further); zero = server default
+ * @param address the IPv4 address to grant as a 32-bit int; 0 = the knock's source address
+ * @param timestamp Unix seconds when the knock was made, 0 to 2^32-1
+ * @param nonce 24 random bits
+ */
+public record Payload(
+    Verb verb,
+    Protocol protocol,
+    int port,
+    Duration duration,
+    int address,
+    long timestamp,
+    int nonce) {
+
+  /** Size of the plaintext in bytes. */
+  public static final int SIZE = 16;
+  /** The protocol version carried in the header. */
+  public static final int VERSION = 1;
+
+  public Payload {
+    Objects.requireNonNull(verb, "verb");
+    Objects.requireNonNull(protocol, "protocol");
+    Objects.requireNonNull(duration, "duration");
+    if (port < 0 || port > 0xFFFF) {
+      throw new IllegalArgumentException("port out of range: " + port);
+    }
+    if (timestamp < 0 || timestamp > 0xFFFFFFFFL) {
+      throw new IllegalArgumentException("timestamp out of range: " + timestamp);
+    }
+    if (nonce < 0 || nonce > 0xFFFFFF) {
+      throw new IllegalArgumentException("nonce out of range: " + nonce);
+    }
+    Durations.encode(duration); // throws if not carried exactly
+  }
+
+  /** The payload for a command. */
+  public static Payload of(Command c, int address, long timestamp, int nonce) {
+    int port = c.verb() == Verb.RUN ? actionId(c.action()) : c.port();
+    return new Payload(c.verb(), c.protocol(), port, c.duration(), address, timestamp, nonce);
+  }
+
+  /**
+   * The 16-bit id under which {@code run NAME} travels: the first two bytes of
+   * SHA-256("knock action " + NAME). The daemon refuses configs where two actions share an id.
+   */
+  public static int actionId(String name) {
+    org.bouncycastle.crypto.digests.SHA256Digest d =
+        new org.bouncycastle.crypto.digests.SHA256Digest();
+    byte[] in = ("knock action " + name).getBytes(StandardCharsets.UTF_8);
+    d.update(in, 0, in.length);
+    byte[] out = new byte[32];
+    d.doFinal(out, 0);
+    return ((out[0] & 0xFF) << 8) | (out[1] & 0xFF);
+  }
+
+  /** True if the payload asks to grant the knock's own source address. */
+  public boolean grantsSource() {
+    return address == 0;
+  }
+
+  /** The 16-byte plaintext. */
+  public byte[] toBytes() {
+    byte[] b = new byte[SIZE];
+    putInt(b, 0, (int) timestamp);
+    b[4] = (byte) (nonce >>> 16);
+    b[5] = (byte) (nonce >>> 8);
+    b[6] = (byte) nonce;
+    b[7] = (byte) ((VERSION << 5) | (verb.code() << 3) | (protocol == Protocol.UDP ? 4 : 0));
+    b[8] = (byte) (port >>> 8);
+    b[9] = (byte) port;
+    int d = Durations.encode(duration);
+    b[10] = (byte) (d >>> 8);
+    b[11] = (byte) d;
+    putInt(b, 12, address);
+    return b;
+  }
+
+  /**
+   * Reads a 16-byte plaintext.
+   *
+   * @throws KnockException if the version or reserved bits are wrong
+   */
+  public static Payload fromBytes(byte[] b) throws KnockException {
+    if (b.length != SIZE) {
+      throw new KnockException("payload must be " + SIZE + " bytes, not " + b.length);
+    }
+    int header = b[7] & 0xFF;
+    int version = header >>> 5;
+    if (version != VERSION) {
+      throw new KnockException("unsupported payload version " + version);
+    }
+    if ((header & 3) != 0) {
+      throw new KnockException("reserved header bits set");
+    }
+    long ts = getInt(b, 0) & 0xFFFFFFFFL;
+    int nonce = ((b[4] & 0xFF) << 16) | ((b[5] & 0xFF) << 8) | (b[6] & 0xFF);
+    Verb verb = Verb.ofCode((header >>> 3) & 3);
+    Protocol proto = (header & 4) != 0 ? Protocol.UDP : Protocol.TCP;
+    int port = ((b[8] & 0xFF) << 8) | (b[9] & 0xFF);
+    Duration d = Durations.decode(((b[10] & 0xFF) << 8) | (b[11] & 0xFF));
+    int address = getInt(b, 12);
+    return new Payload(verb, proto, port, d, address, ts, nonce);
+  }
+
+  static void putInt(byte[] b, int off, int v) {
+    b[off] = (byte) (v >>> 24);
+    b[off + 1] = (byte) (v >>> 16);
+    b[off + 2] = (byte) (v >>> 8);
+    b[off + 3] = (byte) v;
+  }
+
+  static int getInt(byte[] b, int off) {
+    return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8)
+        | (b[off + 3] & 0xFF);
+  }
+}

@@ -1,0 +1,105 @@
+package org.knock.core;
+
+import org.bouncycastle.crypto.BlockCipher;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.macs.HMac;
+import org.bouncycastle.crypto.modes.CBCBlockCipher;
+import org.bouncycastle.crypto.params.KeyParameter;
+import org.bouncycastle.crypto.params.ParametersWithIV;
+
+/**
+ * Seals a 16-byte plaintext into a 20-byte knock message and opens it again, for one key and one
+ * cipher suite: encrypt-then-MAC.
+ *
+ * <pre>
+ * C   = CBC-Encrypt(encKey, IV = 0, P)            16 bytes (1 Twofish or 2 Blowfish blocks)
+ * tag = HMAC-SHA256(macKey, "kn" | 1 | suite | C)[0..4)
+ * message = C | tag                               20 bytes
+ * </pre>
+ *
+ * The zero IV is safe because the first 8 plaintext bytes (timestamp and random nonce) never
+ * repeat for one key. Tags are compared in constant time. Not thread-safe: one per thread.
+ */
+public final class Sealer {
+  /** Length of the authentication tag in bytes (32 bits). */
+  public static final int TAG_SIZE = 4;
+  /** Length of a sealed message in bytes. */
+  public static final int MESSAGE_SIZE = Payload.SIZE + TAG_SIZE;
+
+  private final CipherSuite suite;
+  private final BlockCipher encrypt;
+  private final BlockCipher decrypt;
+  private final HMac mac;
+  private final byte[] macOut = new byte[32];
+  private final byte[] prefix;
+
+  public Sealer(KnockKey key, CipherSuite suite) {
+    this.suite = suite;
+    this.encrypt = cbc(suite, key, true);
+    this.decrypt = cbc(suite, key, false);
+    this.mac = new HMac(new SHA256Digest());
+    this.mac.init(new KeyParameter(key.macKey()));
+    this.prefix = new byte[] {'k', 'n', (byte) Payload.VERSION, (byte) suite.id()};
+  }
+
+  private static BlockCipher cbc(CipherSuite suite, KnockKey key, boolean forEncryption) {
+    BlockCipher c = CBCBlockCipher.newInstance(suite.newEngine());
+    c.init(forEncryption,
+        new ParametersWithIV(new KeyParameter(key.encKey()), new byte[c.getBlockSize()]));
+    return c;
+  }
+
+  public CipherSuite suite() {
+    return suite;
+  }
+
+  /** Encrypts and tags a 16-byte plaintext. */
+  public byte[] seal(byte[] plaintext) {
+    if (plaintext.length != Payload.SIZE) {
+      throw new IllegalArgumentException("plaintext must be " + Payload.SIZE + " bytes");
+    }
+    byte[] m = new byte[MESSAGE_SIZE];
+    encrypt.reset();
+    for (int off = 0; off < Payload.SIZE; off += encrypt.getBlockSize()) {
+      encrypt.processBlock(plaintext, off, m, off);
+    }
+    tag(m, macOut);
+    System.arraycopy(macOut, 0, m, Payload.SIZE, TAG_SIZE);
+    return m;
+  }
+
+  /** True if the message's tag is right for this key (constant time in the tag). */
+  public boolean verify(byte[] message) {
+    if (message.length != MESSAGE_SIZE) {
+      return false;
+    }
+    tag(message, macOut);
+    int diff = 0;
+    for (int i = 0; i < TAG_SIZE; i++) {
+      diff |= macOut[i] ^ message[Payload.SIZE + i];
+    }
+    return diff == 0;
+  }
+
+  /** Decrypts a message whose tag has been verified; returns the 16-byte plaintext. */
+  public byte[] decrypt(byte[] message) {
+    byte[] p = new byte[Payload.SIZE];
+    decrypt.reset();
+    for (int off = 0; off < Payload.SIZE; off += decrypt.getBlockSize()) {
+      decrypt.processBlock(message, off, p, off);
+    }
+    return p;
+  }
+
+  /** Verifies and decrypts; null if the tag is wrong. */
+  public byte[] open(byte[] message) {
+    return verify(message) ? decrypt(message) : null;
+  }
+
+  private void tag(byte[] message, byte[] out) {
+    mac.reset();
+    mac.update(prefix, 0, prefix.length);
+    mac.update(message, 0, Payload.SIZE);
+    mac.doFinal(out, 0);
+  }
+}
