@@ -1,0 +1,67 @@
+package org.knock.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.knock.core.Fixtures.CLIENT;
+import static org.knock.core.Fixtures.NOW;
+
+import java.util.List;
+import java.util.Random;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The classic (Krzywinski) mapping: in order, junk tolerated between real knocks. */
+class ClassicDecoderTest {
+  private final KnockKey key = Fixtures.key(5);
+  private final DecoderSettings settings =
+      Fixtures.settings(CipherSuite.BLOWFISH, PortMapping.CLASSIC);
+  private final KnockUser alice = new KnockUser("alice", key, false);
+
+  private int[] knock(long seed) throws KnockException {
+    return new KnockEncoder(key, CipherSuite.BLOWFISH, PortMapping.CLASSIC, settings.basePort())
+        .encode(Command.parse("open 22 30m"), 0, NOW, new SplittableRandom(seed));
+  }
+
+  @Test
+  void inOrderDecodes() throws Exception {
+    assertThat(Fixtures.offerAll(Fixtures.decoder(settings, alice).newSequence(CLIENT),
+        knock(1), NOW).isAccepted()).isTrue();
+  }
+
+  @Test
+  void junkBetweenRealKnocksStillDecodes() throws Exception {
+    Random rnd = new Random(9);
+    for (int junk = 1; junk <= 3; junk++) {
+      for (int i = 0; i < 50; i++) {
+        List<Integer> ports = Fixtures.list(knock(100 + i));
+        for (int j = 0; j < junk; j++) {
+          ports.add(rnd.nextInt(ports.size() + 1), settings.basePort() + rnd.nextInt(256));
+        }
+        DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, alice).newSequence(CLIENT),
+            Fixtures.array(ports), NOW);
+        assertThat(r.isAccepted()).as("junk=%d i=%d", junk, i).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void swappedOrderIsRejected() throws Exception {
+    int[] ports = knock(2);
+    int i = 0;
+    while (ports[i] == ports[i + 1]) {
+      i++;
+    }
+    int t = ports[i];
+    ports[i] = ports[i + 1];
+    ports[i + 1] = t;
+    DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, alice).newSequence(CLIENT),
+        ports, NOW);
+    assertThat(r.isAccepted()).isFalse();
+  }
+
+  @Test
+  void binomialCounts() {
+    assertThat(ClassicAssembler.binomial(19, 19)).isEqualTo(1);
+    assertThat(ClassicAssembler.binomial(22, 19)).isEqualTo(1540);
+    assertThat(ClassicAssembler.binomial(5, 6)).isZero();
+  }
+}

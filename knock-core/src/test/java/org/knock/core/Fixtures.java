@@ -1,0 +1,59 @@
+package org.knock.core;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Keys, clocks and helpers shared by the core tests. */
+final class Fixtures {
+  static final Instant NOW = Instant.parse("2026-11-22T08:00:00Z");
+  static final int CLIENT = ip(10, 99, 0, 2);
+  static final int OTHER = ip(10, 99, 0, 77);
+
+  private Fixtures() {}
+
+  static int ip(int a, int b, int c, int d) {
+    return (a << 24) | (b << 16) | (c << 8) | d;
+  }
+
+  static KnockKey key(long seed) {
+    return KnockKey.generate(new SplittableRandom(seed));
+  }
+
+  static DecoderSettings settings(CipherSuite suite, PortMapping mapping) {
+    return new DecoderSettings(suite, mapping, DecoderSettings.DEFAULT_BASE_PORT,
+        DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS);
+  }
+
+  static KnockDecoder decoder(DecoderSettings s, KnockUser... users) {
+    return new KnockDecoder(s, List.of(users), new InMemoryReplayCache());
+  }
+
+  /** Offers the ports in order; returns the first non-incomplete result of the last offers. */
+  static DecodeResult offerAll(SequenceAssembler a, int[] ports, Instant now) {
+    DecodeResult last = DecodeResult.INCOMPLETE;
+    for (int p : ports) {
+      DecodeResult r = a.offer(p, now);
+      if (r.isAccepted()) {
+        return r;
+      }
+      if (r.status() != DecodeResult.Status.INCOMPLETE) {
+        last = r;
+      }
+    }
+    return last;
+  }
+
+  static List<Integer> list(int[] ports) {
+    List<Integer> l = new ArrayList<>();
+    for (int p : ports) {
+      l.add(p);
+    }
+    return l;
+  }
+
+  static int[] array(List<Integer> l) {
+    return l.stream().mapToInt(Integer::intValue).toArray();
+  }
+}

@@ -1,0 +1,134 @@
+package org.knock.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The test vectors in test-data/vectors/knock-vectors.txt: how they are made ({@link #main}
+ * writes the file) and how they are read. The file is the compatibility contract: another
+ * implementation that reproduces every field from the inputs speaks knock.
+ */
+final class Vectors {
+  static final String FILE = "vectors/knock-vectors.txt";
+  static final HexFormat HEX = HexFormat.of();
+
+  private Vectors() {}
+
+  static Path file() {
+    return Path.of(System.getProperty("knock.testdata", "../test-data")).resolve(FILE);
+  }
+
+  /** Reads the file into a list of vectors, each an ordered map of field to value. */
+  static List<Map<String, String>> read(Path f) throws IOException {
+    List<Map<String, String>> all = new ArrayList<>();
+    Map<String, String> cur = null;
+    for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+      String l = line.strip();
+      if (l.isEmpty() || l.startsWith("#")) {
+        continue;
+      }
+      if (l.startsWith("[") && l.endsWith("]")) {
+        cur = new LinkedHashMap<>();
+        cur.put("name", l.substring(1, l.length() - 1));
+        all.add(cur);
+        continue;
+      }
+      int eq = l.indexOf('=');
+      cur.put(l.substring(0, eq).strip(), l.substring(eq + 1).strip());
+    }
+    return all;
+  }
+
+  /** Computes every output field of a vector from its inputs. */
+  static Map<String, String> compute(Map<String, String> in) throws KnockException {
+    Map<String, String> out = new LinkedHashMap<>();
+    CipherSuite suite = CipherSuite.ofWord(in.get("cipher"));
+    PortMapping mapping = PortMapping.ofWord(in.get("mapping"));
+    int base = Integer.parseInt(in.get("base"));
+    KnockKey key = KnockKey.parse(in.get("key"));
+    Command cmd = Command.parse(in.get("command"));
+    int grant = parseIp(in.get("grant"));
+    long time = Long.parseLong(in.get("time"));
+    int nonce = Integer.parseInt(in.get("nonce"), 16);
+    out.put("enc_key", HEX.formatHex(key.encKey()));
+    out.put("mac_key", HEX.formatHex(key.macKey()));
+    byte[] plain = Payload.of(cmd, grant, time, nonce).toBytes();
+    out.put("plaintext", HEX.formatHex(plain));
+    byte[] msg = new KnockEncoder(key, suite, mapping, base)
+        .seal(cmd, grant, Instant.ofEpochSecond(time), nonce);
+    out.put("message", HEX.formatHex(msg));
+    StringBuilder ports = new StringBuilder();
+    for (int p : mapping.toPorts(msg, base)) {
+      ports.append(ports.length() == 0 ? "" : " ").append(p);
+    }
+    out.put("ports", ports.toString());
+    return out;
+  }
+
+  static int parseIp(String s) {
+    String[] o = s.split("\\.");
+    return (Integer.parseInt(o[0]) << 24) | (Integer.parseInt(o[1]) << 16)
+        | (Integer.parseInt(o[2]) << 8) | Integer.parseInt(o[3]);
+  }
+
+  /** Writes the vector file: {@code mvn -q -pl knock-core test-compile exec:java} is not needed;
+   * run this class's main from the IDE or with java -cp. */
+  public static void main(String[] args) throws Exception {
+    byte[] k = new byte[32];
+    for (int i = 0; i < 32; i++) {
+      k[i] = (byte) i;
+    }
+    String key = KnockKey.of(k).toBase64();
+    String[][] cmds = {
+        {"open 22/tcp 30m", "0.0.0.0"},
+        {"open 53/udp 5m", "192.0.2.10"},
+        {"close 22/tcp", "0.0.0.0"},
+        {"deny-further 1h", "0.0.0.0"},
+        {"run backup", "0.0.0.0"},
+    };
+    StringBuilder b = new StringBuilder();
+    b.append("# knock protocol v1 test vectors. Inputs: cipher, mapping, base, key (base64 of the\n")
+        .append("# 32-byte secret), time (Unix seconds), nonce (24-bit hex), grant (IPv4; 0.0.0.0 =\n")
+        .append("# the knock's source), command. Outputs: enc_key and mac_key (HKDF-SHA256),\n")
+        .append("# plaintext, message (ciphertext | tag), ports in sending order.\n")
+        .append("# See docs/PROTOCOL.md. Checked by knock-core's VectorsTest.\n");
+    int n = 0;
+    for (CipherSuite s : CipherSuite.values()) {
+      for (PortMapping m : PortMapping.values()) {
+        for (String[] c : cmds) {
+          Map<String, String> in = new LinkedHashMap<>();
+          in.put("cipher", s.word());
+          in.put("mapping", m.word());
+          in.put("base", "20000");
+          in.put("key", key);
+          in.put("time", "1795000000");
+          in.put("nonce", String.format("%06x", 0x00a1b2 + n));
+          in.put("grant", c[1]);
+          in.put("command", c[0]);
+          b.append("\n[").append(s.word()).append('-').append(m.word()).append('-')
+              .append(c[0].split(" ")[0]).append('-').append(c[0].split(" ")[1].replace('/', '-'))
+              .append("]\n");
+          for (Map.Entry<String, String> e : in.entrySet()) {
+            b.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+          }
+          for (Map.Entry<String, String> e : compute(in).entrySet()) {
+            b.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+          }
+          n++;
+        }
+      }
+    }
+    Path f = args.length > 0 ? Path.of(args[0]) : file();
+    Files.createDirectories(f.getParent());
+    Files.writeString(f, b.toString(), StandardCharsets.UTF_8);
+    System.out.println("wrote " + n + " vectors to " + f);
+  }
+}
