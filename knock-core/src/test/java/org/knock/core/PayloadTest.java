@@ -14,8 +14,8 @@ class PayloadTest {
   @Test
   void layoutIsAsDocumented() {
     assertThat(Vectors.HEX.formatHex(p.toBytes()))
-        // timestamp  nonce  hdr  port  dur   address
-        .isEqualTo("6afed0c0" + "a1b2c3" + "24" + "0035" + "4005" + "c000020a");
+        // timestamp  nonce  hdr  port  dur (300 s)  address
+        .isEqualTo("6afed0c0" + "a1b2c3" + "24" + "0035" + "012c" + "c000020a");
   }
 
   @Test
