@@ -1,0 +1,111 @@
+package org.knock.daemon;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.knock.core.Protocol;
+
+/**
+ * knockd-compatible static doors ({@code Sequence = 7000,8000:udp,9000}), matched as knockd 0.8
+ * does — one stage per (source, door); a port of any door's sequence that is not the next step
+ * resets the door; ports outside every sequence are ignored; a packet whose TCP flags do not match
+ * the door's {@code TCPFlags} is ignored — with one fix: a duplicate of the step just matched (a
+ * SYN retransmit or a spoofed copy) does not reset the door. Bounded: at most {@code maxSources}
+ * sources are tracked, the least recently seen evicted first. No clock: times are passed in.
+ * Not thread-safe.
+ */
+final class DoorMatcher {
+  /** One knock of a sequence. */
+  record Step(int port, Protocol protocol) {}
+
+  /**
+   * A door.
+   *
+   * @param requireFlags TCP flags that must be set (bit 0 syn, bit 1 ack)
+   * @param forbidFlags TCP flags that must not be set
+   */
+  record Door(String name, List<Step> steps, Duration timeout, int requireFlags,
+      int forbidFlags) {
+    static final int SYN = 1;
+    static final int ACK = 2;
+  }
+
+  private final List<Door> doors;
+  private final Set<Step> sequencePorts = new HashSet<>();
+  private final int maxSources;
+  private final Map<String, long[]> state; // per source: per door, stage and start millis
+
+  DoorMatcher(List<Door> doors, int maxSources) {
+    this.doors = List.copyOf(doors);
+    for (Door d : doors) {
+      sequencePorts.addAll(d.steps());
+    }
+    this.maxSources = maxSources;
+    this.state = new LinkedHashMap<>(256, 0.75f, true) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, long[]> e) {
+        return size() > DoorMatcher.this.maxSources;
+      }
+    };
+  }
+
+  List<Door> doors() {
+    return doors;
+  }
+
+  /** True if some door's sequence uses this port. */
+  boolean isSequencePort(int port, Protocol protocol) {
+    return sequencePorts.contains(new Step(port, protocol));
+  }
+
+  /**
+   * Offers one logged packet; returns the doors it completed for this source.
+   *
+   * @param flags the packet's TCP flags (Door.SYN, Door.ACK bits); ignored for UDP
+   */
+  List<Door> offer(String source, int port, Protocol protocol, int flags, Instant now) {
+    Step step = new Step(port, protocol);
+    if (!sequencePorts.contains(step)) {
+      return List.of();
+    }
+    long t = now.toEpochMilli();
+    long[] st = state.computeIfAbsent(source, s -> new long[doors.size() * 2]);
+    List<Door> opened = new ArrayList<>(1);
+    for (int i = 0; i < doors.size(); i++) {
+      Door d = doors.get(i);
+      if (protocol == Protocol.TCP
+          && ((flags & d.requireFlags()) != d.requireFlags() || (flags & d.forbidFlags()) != 0)) {
+        continue;
+      }
+      int stage = (int) st[2 * i];
+      if (stage > 0 && t - st[2 * i + 1] > d.timeout().toMillis()) {
+        stage = 0;
+      }
+      List<Step> steps = d.steps();
+      if (steps.get(stage).equals(step)) {
+        if (stage == 0) {
+          st[2 * i + 1] = t;
+        }
+        stage++;
+        if (stage == steps.size()) {
+          opened.add(d);
+          stage = 0;
+        }
+      } else if (stage > 0 && steps.get(stage - 1).equals(step)) {
+        // a duplicate of the step just matched: no reset
+      } else {
+        stage = steps.get(0).equals(step) ? 1 : 0;
+        st[2 * i + 1] = t;
+      }
+      st[2 * i] = stage;
+    }
+    return opened;
+  }
+}

@@ -1,0 +1,147 @@
+package org.knock.daemon;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.knock.core.DecodeResult;
+import org.knock.core.KnockDecoder;
+import org.knock.core.Rejection;
+import org.knock.core.SequenceAssembler;
+
+/**
+ * Per source address, the ports it sent into the knock range within {@code SequenceTimeout} of its
+ * first one, fed to knock-core's decoder. SYN retransmits (same source port, same destination
+ * port) count once. Memory is bounded: at most {@code maxSources} sources and
+ * {@code maxPortsPerSource} ports each; beyond that the least recently seen source is evicted and
+ * counted. No clock of its own: times are passed in. Not thread-safe.
+ */
+final class SourceTracker {
+  /** A sequence that ended without a knock: what the audit log hears about. */
+  record Ended(int source, int ports, Rejection strongest) {}
+
+  private final KnockDecoder decoder;
+  private final long timeoutMillis;
+  private final int maxSources;
+  private final int maxPortsPerSource;
+  private final Map<Integer, Sequence> sources;
+  private long evictions;
+
+  SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
+      int maxPortsPerSource) {
+    this.decoder = decoder;
+    this.timeoutMillis = sequenceTimeout.toMillis();
+    this.maxSources = maxSources;
+    this.maxPortsPerSource = maxPortsPerSource;
+    this.sources = new LinkedHashMap<>(1024, 0.75f, true);
+  }
+
+  private static final class Sequence {
+    final SequenceAssembler assembler;
+    final long started;
+    long[] pairs = new long[24];
+    int pairCount;
+    Rejection strongest;
+
+    Sequence(SequenceAssembler assembler, long started) {
+      this.assembler = assembler;
+      this.started = started;
+    }
+
+    /** Adds (source port, destination port); false if already seen (a retransmit). */
+    boolean addPair(int sport, int dport) {
+      long key = ((long) sport << 16) | dport;
+      for (int i = 0; i < pairCount; i++) {
+        if (pairs[i] == key) {
+          return false;
+        }
+      }
+      if (pairCount == pairs.length) {
+        pairs = java.util.Arrays.copyOf(pairs, pairs.length * 2);
+      }
+      pairs[pairCount++] = key;
+      return true;
+    }
+  }
+
+  /**
+   * Offers one logged packet into the knock range.
+   *
+   * @param ended receives sequences that this call ended (timed out) after a rejection
+   */
+  DecodeResult offer(int source, int sourcePort, int destPort, Instant now, List<Ended> ended) {
+    long t = now.toEpochMilli();
+    Sequence s = sources.get(source);
+    if (s != null && t - s.started > timeoutMillis) {
+      sources.remove(source);
+      end(source, s, ended);
+      s = null;
+    }
+    if (s == null) {
+      if (sources.size() >= maxSources) {
+        evictEldest();
+      }
+      s = new Sequence(decoder.newSequence(source), t);
+      sources.put(source, s);
+    }
+    if (s.pairCount >= maxPortsPerSource || !s.addPair(sourcePort, destPort)) {
+      return INCOMPLETE;
+    }
+    DecodeResult r = s.assembler.offer(destPort, now);
+    if (r.isAccepted()) {
+      sources.remove(source);
+    } else if (r.status() == DecodeResult.Status.REJECTED) {
+      if (s.strongest == null || r.rejection().ordinal() > s.strongest.ordinal()) {
+        s.strongest = r.rejection();
+      }
+    }
+    return r;
+  }
+
+  private static final DecodeResult INCOMPLETE =
+      new DecodeResult(DecodeResult.Status.INCOMPLETE, null, null, 0);
+
+  private void evictEldest() {
+    Iterator<Map.Entry<Integer, Sequence>> it = sources.entrySet().iterator();
+    Map.Entry<Integer, Sequence> e = it.next();
+    it.remove();
+    evictions++; // counted, audited as a summary: a flood must not flood the audit log
+  }
+
+  private static void end(int source, Sequence s, List<Ended> ended) {
+    if (s.strongest != null) {
+      ended.add(new Ended(source, s.assembler.size(), s.strongest));
+    }
+  }
+
+  /** Ends every sequence older than the timeout; returns those that ended after a rejection. */
+  List<Ended> sweep(Instant now) {
+    List<Ended> ended = new ArrayList<>();
+    long t = now.toEpochMilli();
+    for (Iterator<Map.Entry<Integer, Sequence>> it = sources.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<Integer, Sequence> e = it.next();
+      if (t - e.getValue().started > timeoutMillis) {
+        it.remove();
+        end(e.getKey(), e.getValue(), ended);
+      }
+    }
+    return ended;
+  }
+
+  /** Forgets a source (e.g. once it is denied). */
+  void forget(int source) {
+    sources.remove(source);
+  }
+
+  int size() {
+    return sources.size();
+  }
+
+  long evictions() {
+    return evictions;
+  }
+}

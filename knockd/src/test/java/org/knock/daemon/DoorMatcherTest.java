@@ -1,0 +1,104 @@
+package org.knock.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.knock.core.Protocol;
+
+class DoorMatcherTest {
+  private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
+  private final DoorMatcher.Door ssh = new DoorMatcher.Door("openSSH",
+      List.of(new DoorMatcher.Step(7000, Protocol.TCP), new DoorMatcher.Step(8000, Protocol.UDP),
+          new DoorMatcher.Step(9000, Protocol.TCP)),
+      Duration.ofSeconds(5), DoorMatcher.Door.SYN, DoorMatcher.Door.ACK);
+  private final DoorMatcher m = new DoorMatcher(List.of(ssh), 100);
+
+  private List<DoorMatcher.Door> knock(String src, int port, Protocol p, long ms) {
+    return m.offer(src, port, p, DoorMatcher.Door.SYN, T0.plusMillis(ms));
+  }
+
+  @Test
+  void theSequenceInOrderOpens() {
+    assertThat(knock("10.0.0.2", 7000, Protocol.TCP, 0)).isEmpty();
+    assertThat(knock("10.0.0.2", 8000, Protocol.UDP, 10)).isEmpty();
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).containsExactly(ssh);
+  }
+
+  @Test
+  void shuffledOrderDoesNotOpen() {
+    knock("10.0.0.2", 8000, Protocol.UDP, 0);
+    knock("10.0.0.2", 7000, Protocol.TCP, 10);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).isEmpty();
+  }
+
+  @Test
+  void theWrongProtocolIsNotAStep() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.2", 8000, Protocol.TCP, 10); // not a sequence port: ignored
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).isEmpty(); // 8000/udp still missing
+  }
+
+  @Test
+  void aPortOfTheSequenceOutOfTurnResets() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.2", 9000, Protocol.TCP, 5);
+    knock("10.0.0.2", 8000, Protocol.UDP, 10);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).isEmpty();
+  }
+
+  @Test
+  void aDuplicateOfTheLastStepDoesNotReset() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.2", 7000, Protocol.TCP, 3); // retransmit or spoofed copy
+    knock("10.0.0.2", 8000, Protocol.UDP, 10);
+    knock("10.0.0.2", 8000, Protocol.UDP, 11);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).containsExactly(ssh);
+  }
+
+  @Test
+  void portsOutsideEverySequenceAreIgnored() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.2", 1234, Protocol.TCP, 3);
+    knock("10.0.0.2", 8000, Protocol.UDP, 10);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).containsExactly(ssh);
+  }
+
+  @Test
+  void sourcesAreSeparate() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.3", 8000, Protocol.UDP, 10);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).isEmpty();
+  }
+
+  @Test
+  void theSequenceTimesOut() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.2", 8000, Protocol.UDP, 10);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 5001)).isEmpty();
+  }
+
+  @Test
+  void wrongTcpFlagsAreIgnored() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    m.offer("10.0.0.2", 9000, Protocol.TCP, DoorMatcher.Door.SYN | DoorMatcher.Door.ACK,
+        T0.plusMillis(5));
+    knock("10.0.0.2", 8000, Protocol.UDP, 10);
+    assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).containsExactly(ssh);
+  }
+
+  @Test
+  void trackedSourcesAreBounded() {
+    for (int i = 0; i < 1000; i++) {
+      knock("10.1." + (i / 256) + "." + (i % 256), 7000, Protocol.TCP, i);
+    }
+    // the first source was evicted: its progress is gone
+    knock("10.1.0.0", 8000, Protocol.UDP, 2000);
+    assertThat(knock("10.1.0.0", 9000, Protocol.TCP, 2001)).isEmpty();
+    // a recent one kept its progress
+    knock("10.1.3.231", 8000, Protocol.UDP, 2000);
+    assertThat(knock("10.1.3.231", 9000, Protocol.TCP, 2001)).containsExactly(ssh);
+  }
+}
