@@ -69,6 +69,15 @@ final class OptionsSection {
       k.problem("KnockPorts", "KnockPorts: " + range + " has " + range.size() + " ports; the "
           + mapping.word() + " mapping needs at least " + need + example);
     }
+    if (range != null && protect != null) {
+      for (PortSpec p : protect) {
+        if (p.port() >= range.start() && p.port() <= range.end()) {
+          k.problem("Protect", "Protect: " + p + " lies inside KnockPorts " + range
+              + ": knocks go to closed ports only");
+          break;
+        }
+      }
+    }
     if (firewall != null) {
       if (firewall == FirewallType.COMMAND) {
         if (!k.has("OpenCommand") || !k.has("CloseCommand")) {

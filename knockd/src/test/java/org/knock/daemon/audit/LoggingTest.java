@@ -92,12 +92,26 @@ class LoggingTest {
     for (int i = 0; i < 100; i++) {
       audit.knockRejected("bad-tag", "203.0.113." + i, null);
     }
+    // Log4j compresses rolled files on a background thread: wait for it, at most 10 s.
+    for (int i = 0; i < 200 && !(Files.exists(dir.resolve("audit-1.log.gz"))
+        && Files.exists(dir.resolve("audit-2.log.gz"))); i++) {
+      sleep(50);
+    }
     assertThat(dir.resolve("audit-1.log.gz")).exists();
     assertThat(dir.resolve("audit-2.log.gz")).exists();
     assertThat(dir.resolve("audit-3.log.gz")).doesNotExist();
     assertThat(Files.size(log)).isLessThanOrEqualTo(1024);
     assertThat(Files.readAllLines(log).get(Files.readAllLines(log).size() - 1))
         .endsWith("src=203.0.113.99 reason=bad-tag");
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   @Test

@@ -66,6 +66,13 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void protectedPortInsideKnockRange() {
+    assertOptionsProblem("Protect = 22, 21000",
+        "knockd.conf:2: Protect: 21000/tcp lies inside KnockPorts 20000-25119: knocks go to "
+            + "closed ports only");
+  }
+
+  @Test
   void badDuration() {
     assertOptionsProblem("TimeWindow = 2x",
         "knockd.conf:2: TimeWindow: bad duration '2x': use a number followed by s, m, h or d");
