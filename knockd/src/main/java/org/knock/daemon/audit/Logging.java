@@ -55,10 +55,14 @@ public final class Logging {
   private Logging() {}
 
   /**
-   * Before a config is loaded: everything, audit included, to standard error at {@code level}.
+   * Before a config is loaded: the operational log at {@code level} and any audit event (as its
+   * bare message) to standard error.
    */
   public static void configureConsole(Level level) {
     ConfigurationBuilder<BuiltConfiguration> b = builder();
+    b.add(b.newLogger(Log4jAudit.LOGGER, Level.INFO)
+        .add(b.newAppenderRef(STDERR))
+        .addAttribute("additivity", false));
     b.add(b.newRootLogger(level).add(b.newAppenderRef(STDERR)));
     apply(b.build());
   }

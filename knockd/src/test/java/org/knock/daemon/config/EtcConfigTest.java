@@ -1,12 +1,12 @@
 package org.knock.daemon.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import PosixFilePermissions;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
