@@ -11,10 +11,10 @@ import org.knock.core.PortMapping;
 
 /**
  * The {@code [options]} section with every default applied. Relative paths in the file are
- * resolved against the config file's directory. Three settings may be null: {@link #firewallLog}
+ * resolved against the config file's directory. These may be null: {@link #firewallLog}
  * (automatic: the daemon picks), {@link #auditLog} (standard output, written {@code -}),
- * {@link #nftSet} (knockd's own table), and the command pair (unless the firewall is
- * {@code command}).
+ * {@link #nftSet} (knockd's own table), and {@link #openCommand} / {@link #closeCommand} (set
+ * exactly when the firewall is {@code command}).
  *
  * @param firewallLog where the firewall's LOG lines are read; null = automatic
  * @param knockPorts the knock range; its start is the mapping's base port
