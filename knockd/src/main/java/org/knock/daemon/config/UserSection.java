@@ -1,0 +1,210 @@
+package org.knock.daemon.config;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.knock.core.KnockException;
+import org.knock.core.KnockKey;
+import org.knock.core.Protocol;
+
+/**
+ * Reads {@code [user NAME]} sections and loads their keys. A key file, or a config file holding a
+ * Passphrase, must not be readable or writable by group or others, as ssh demands of its keys.
+ */
+final class UserSection {
+  static final List<String> KEYS =
+      List.of("Key", "Passphrase", "CreateKey", "Allow", "MaxDuration", "AllowOtherAddress");
+
+  /** What one Allow line grants. */
+  private record Allow(Set<PortSpec> ports, Set<Protocol> anyPort, boolean close,
+      boolean denyFurther, List<String> actions) {}
+
+  private UserSection() {}
+
+  static List<UserConfig> parseAll(List<Ini.Section> sections, Set<String> actionNames,
+      Path baseDir, int configMode, ConfigFiles files, List<String> notices, Problems problems) {
+    List<UserConfig> out = new ArrayList<>();
+    Map<String, UserConfig> byKey = new HashMap<>();
+    Map<String, Integer> keyLines = new HashMap<>();
+    for (Ini.Section s : sections) {
+      String name = ConfigParser.nameOf(s);
+      int before = problems.count();
+      SectionKeys k = new SectionKeys(s, "[user " + name + "]", KEYS, Map.of(), problems);
+      Allow allow = k.value("Allow", (key, v) -> allow(key, v, actionNames), null);
+      if (!k.has("Allow")) {
+        problems.add(s.line(), "user " + name + " may do nothing: add e.g. Allow = open 22/tcp");
+      }
+      Duration maxDuration =
+          k.value("MaxDuration", Values::duration, UserConfig.DEFAULT_MAX_DURATION);
+      Boolean other = k.value("AllowOtherAddress", Values::yesNo, false);
+      Boolean create = k.value("CreateKey", Values::yesNo, false);
+      String keyName = k.has("Key") ? "Key" : "Passphrase";
+      KnockKey key = null;
+      String source = null;
+      if (k.has("Key") && k.has("Passphrase")) {
+        k.problem("Passphrase", "give Key or Passphrase, not both");
+      } else if (!k.has("Key") && !k.has("Passphrase")) {
+        problems.add(s.line(), "user " + name + " has no Key: add Key = FILE");
+      } else if (Boolean.TRUE.equals(create) && !k.has("Key")) {
+        k.problem("CreateKey", "CreateKey needs Key = FILE");
+      } else if (k.has("Key") && create != null) {
+        Path path = k.value("Key", (kk, v) -> Values.path(kk, v, baseDir), null);
+        if (path != null) {
+          try {
+            key = keyFile(path, name, create, files, notices);
+            source = "key file " + path;
+          } catch (BadValue b) {
+            k.problem("Key", b.getMessage());
+          }
+        }
+      } else if (k.has("Passphrase")) {
+        if (configMode >= 0 && (configMode & 077) != 0) {
+          k.problem("Passphrase", "Passphrase in a file " + exposure(configMode) + " (mode "
+              + octal(configMode) + "): chmod 600 " + problems.file() + ", or use a Key file");
+        } else {
+          try {
+            key = KnockKey.fromPassphrase(k.entry("Passphrase").value().toCharArray());
+            source = "passphrase";
+          } catch (KnockException e) {
+            k.problem("Passphrase", "Passphrase: " + e.getMessage());
+          }
+        }
+      }
+      if (key != null) {
+        UserConfig twin = byKey.get(key.toBase64());
+        if (twin != null) {
+          k.problem(keyName, "user " + name + " has the same key as user " + twin.name()
+              + " (line " + keyLines.get(twin.name()) + ")");
+        }
+      }
+      if (problems.count() > before) {
+        continue;
+      }
+      UserConfig u = new UserConfig(name, key, source, allow.ports(), allow.anyPort(),
+          allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other);
+      byKey.put(key.toBase64(), u);
+      keyLines.put(name, k.entry(keyName).line());
+      out.add(u);
+    }
+    return out;
+  }
+
+  private static KnockKey keyFile(Path path, String user, boolean create, ConfigFiles files,
+      List<String> notices) throws BadValue {
+    ConfigFiles.Content c;
+    try {
+      c = files.read(path);
+    } catch (NoSuchFileException e) {
+      if (!create) {
+        throw new BadValue("key file " + path + " does not exist: make one with 'knock keygen'"
+            + " (mode 600), or set CreateKey = yes");
+      }
+      try {
+        c = files.createKey(path, user);
+      } catch (FileAlreadyExistsException raced) {
+        throw new BadValue("key file " + path + " appeared while it was being created");
+      } catch (IOException io) {
+        throw new BadValue("cannot create key file " + path + ": " + why(io));
+      }
+      notices.add("created key file " + path + " for user " + user
+          + " (mode 600): give a copy to " + user + "'s client");
+    } catch (IOException e) {
+      throw new BadValue("cannot read key file " + path + ": " + why(e));
+    }
+    if (c.mode() >= 0 && (c.mode() & 077) != 0) {
+      throw new BadValue("key file " + path + " is " + exposure(c.mode()) + " (mode "
+          + octal(c.mode()) + "): chmod 600 " + path);
+    }
+    try {
+      return KnockKey.parse(c.text());
+    } catch (KnockException e) {
+      String m = e.getMessage();
+      throw new BadValue(m.startsWith("key file ")
+          ? "key file " + path + " " + m.substring("key file ".length())
+          : "key file " + path + ": " + m);
+    }
+  }
+
+  /** "readable by others", "writable by its group", ... for mode bits with some of 077 set. */
+  static String exposure(int mode) {
+    boolean others = (mode & 007) != 0;
+    int bits = others ? mode & 007 : (mode >> 3) & 007;
+    return ((bits & 4) != 0 ? "readable" : (bits & 2) != 0 ? "writable" : "usable")
+        + " by " + (others ? "others" : "its group");
+  }
+
+  static String octal(int mode) {
+    return String.format("%04o", mode);
+  }
+
+  /** A short reason for an I/O failure, without a stack trace. */
+  static String why(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof FileSystemException && ((FileSystemException) e).getReason() != null) {
+      return ((FileSystemException) e).getReason();
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  private static Allow allow(String key, String value, Set<String> actionNames)
+      throws BadValue {
+    Set<PortSpec> ports = new LinkedHashSet<>();
+    Set<Protocol> any = EnumSet.noneOf(Protocol.class);
+    boolean close = false;
+    boolean deny = false;
+    List<String> actions = new ArrayList<>();
+    for (String item : value.split(",", -1)) {
+      String[] w = item.strip().split("\\s+");
+      String verb = w[0].toLowerCase(Locale.ROOT);
+      if (item.isBlank()) {
+        throw new BadValue(key + ": empty item in '" + value + "'");
+      } else if (verb.equals("open") && w.length == 2) {
+        String p = w[1];
+        if (p.equals("*")) {
+          any.addAll(EnumSet.allOf(Protocol.class));
+        } else if (p.startsWith("*/")) {
+          Protocol proto = Protocol.ofWord(p.substring(2));
+          if (proto == null) {
+            throw new BadValue(key + ": bad protocol in '" + p + "': use /tcp or /udp");
+          }
+          any.add(proto);
+        } else {
+          ports.add(PortSpec.parse(key, p, '/'));
+        }
+      } else if (verb.equals("close") && w.length == 1) {
+        close = true;
+      } else if (verb.equals("deny-further") && w.length == 1) {
+        deny = true;
+      } else if (verb.equals("run") && w.length == 2) {
+        if (!actionNames.contains(w[1])) {
+          throw new BadValue(key + ": run " + w[1] + ": there is no [action " + w[1]
+              + "] section");
+        }
+        if (!actions.contains(w[1])) {
+          actions.add(w[1]);
+        }
+      } else {
+        throw new BadValue(key + ": cannot use '" + item.strip()
+            + "': use open PORT[/PROTO], open *, close, deny-further or run ACTION");
+      }
+    }
+    return new Allow(ports, any, close, deny, actions);
+  }
+}

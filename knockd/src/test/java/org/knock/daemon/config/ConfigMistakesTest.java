@@ -1,0 +1,445 @@
+package org.knock.daemon.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.knock.core.Payload;
+
+/** One test per config mistake, each with its exact {@code file:line: message}. */
+class ConfigMistakesTest {
+  private static final Path FILE = Path.of("knockd.conf");
+  private static final String USER = "[user alice]\nKey = /k/alice.key\nAllow = open 22/tcp\n";
+
+  private final FakeFiles files = new FakeFiles().key("/k/alice.key").key("/k/bob.key");
+
+  private Config parse(String text) throws ConfigException {
+    return ConfigParser.parse(FILE, text, 0600, files);
+  }
+
+  /** Parses the options text (lines 1..) followed by a valid user, expecting one problem. */
+  private void assertOptionsProblem(String options, String expected) {
+    assertProblem("[options]\n" + options + "\n" + USER, expected);
+  }
+
+  private void assertProblem(String text, String expected) {
+    assertThatThrownBy(() -> parse(text))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(expected);
+  }
+
+  @Test
+  void unknownOptionKeyWithHint() {
+    assertOptionsProblem("Ciper = twofish",
+        "knockd.conf:2: unknown key 'Ciper' in [options]; did you mean Cipher?");
+  }
+
+  @Test
+  void unknownOptionKeyWithoutHint() {
+    assertOptionsProblem("Colour = red", "knockd.conf:2: unknown key 'Colour' in [options]");
+  }
+
+  @Test
+  void knockdOnlyKeyIsExplained() {
+    assertOptionsProblem("LogFile = /var/log/knockd.log", "knockd.conf:2: LogFile is a knockd "
+        + "setting knock does not use: knock writes its own audit log: use AuditLog");
+  }
+
+  @Test
+  void badPortInProtect() {
+    assertOptionsProblem("Protect = 22/tcp, 99999",
+        "knockd.conf:2: Protect: port 99999 is out of range 1-65535");
+  }
+
+  @Test
+  void badProtocolInProtect() {
+    assertOptionsProblem("Protect = 22/sctp",
+        "knockd.conf:2: Protect: bad protocol in '22/sctp': use /tcp or /udp");
+  }
+
+  @Test
+  void portListedTwice() {
+    assertOptionsProblem("Protect = 22, 22/tcp", "knockd.conf:2: Protect: 22/tcp is listed twice");
+  }
+
+  @Test
+  void protectedPortInsideKnockRange() {
+    assertOptionsProblem("Protect = 22, 21000",
+        "knockd.conf:2: Protect: 21000/tcp lies inside KnockPorts 20000-25119: knocks go to "
+            + "closed ports only");
+  }
+
+  @Test
+  void badDuration() {
+    assertOptionsProblem("TimeWindow = 2x",
+        "knockd.conf:2: TimeWindow: bad duration '2x': use a number followed by s, m, h or d");
+  }
+
+  @Test
+  void zeroDuration() {
+    assertOptionsProblem("SequenceTimeout = 0",
+        "knockd.conf:2: SequenceTimeout: bad duration '0': it must be longer than zero");
+  }
+
+  @Test
+  void rangeBackwards() {
+    assertOptionsProblem("KnockPorts = 25119-20000",
+        "knockd.conf:2: KnockPorts: 25119-20000 ends before it starts");
+  }
+
+  @Test
+  void rangeNotARange() {
+    assertOptionsProblem("KnockPorts = 20000",
+        "knockd.conf:2: KnockPorts: use START-END, e.g. 20000-25119, not '20000'");
+  }
+
+  @Test
+  void rangeTooSmallForMapping() {
+    assertOptionsProblem("KnockPorts = 20000-20255",
+        "knockd.conf:2: KnockPorts: 20000-20255 has 256 ports; the indexed mapping needs at "
+            + "least 5120 (e.g. 20000-25119)");
+  }
+
+  @Test
+  void rangeTooSmallEvenWhenMappingComesLater() {
+    assertOptionsProblem("KnockPorts = 62000-65535\nMapping = indexed",
+        "knockd.conf:2: KnockPorts: 62000-65535 has 3536 ports; the indexed mapping needs at "
+            + "least 5120");
+  }
+
+  @Test
+  void unknownCipher() {
+    assertOptionsProblem("Cipher = aes",
+        "knockd.conf:2: Cipher: unknown cipher 'aes': use twofish or blowfish");
+  }
+
+  @Test
+  void unknownFirewall() {
+    assertOptionsProblem("Firewall = pf",
+        "knockd.conf:2: Firewall: unknown firewall 'pf': use nftables, iptables, command or none");
+  }
+
+  @Test
+  void unknownFirewallLog() {
+    assertOptionsProblem("FirewallLog = syslog", "knockd.conf:2: FirewallLog: unknown source "
+        + "'syslog': use a file path (with a '/'), kmsg, journal, - (standard input) or auto");
+  }
+
+  @Test
+  void logPrefixTooLong() {
+    assertOptionsProblem("LogPrefix = \"THIS PREFIX IS FAR TOO LONG FOR IT\"",
+        "knockd.conf:2: LogPrefix: at most 29 characters (iptables' limit), not 34");
+  }
+
+  @Test
+  void logPrefixWithQuote() {
+    assertOptionsProblem("LogPrefix = KNOCK'",
+        "knockd.conf:2: LogPrefix: use printable ASCII without quotes or backslashes");
+  }
+
+  @Test
+  void badYesNo() {
+    assertOptionsProblem("UdpKnocks = maybe", "knockd.conf:2: UdpKnocks: use yes or no, not 'maybe'");
+  }
+
+  @Test
+  void badCount() {
+    assertOptionsProblem("MaxSources = 0",
+        "knockd.conf:2: MaxSources: use a whole number from 1 to 16777216, not '0'");
+  }
+
+  @Test
+  void commandFirewallWithoutCommands() {
+    assertOptionsProblem("Firewall = command",
+        "knockd.conf:2: Firewall = command needs OpenCommand and CloseCommand");
+  }
+
+  @Test
+  void openCommandWithoutCommandFirewall() {
+    assertOptionsProblem("OpenCommand = /usr/local/bin/grant %IP%",
+        "knockd.conf:2: OpenCommand is only used with Firewall = command");
+  }
+
+  @Test
+  void commandProgramNotAbsolute() {
+    assertOptionsProblem("Firewall = command\nOpenCommand = grant %IP%\n"
+            + "CloseCommand = /usr/local/bin/revoke %IP%",
+        "knockd.conf:3: OpenCommand: the program must be an absolute path, not 'grant'");
+  }
+
+  @Test
+  void commandUnknownPlaceholder() {
+    assertOptionsProblem("Firewall = command\nOpenCommand = /usr/local/bin/grant %HOST%\n"
+            + "CloseCommand = /usr/local/bin/revoke %IP%",
+        "knockd.conf:3: OpenCommand: unknown placeholder %HOST%: use %IP%, %PORT%, %PROTO%, "
+            + "%SECONDS%, %USER%");
+  }
+
+  @Test
+  void nftSetWithIptables() {
+    assertOptionsProblem("Firewall = iptables\nNftSet = inet filter knock_granted",
+        "knockd.conf:3: NftSet is only used with Firewall = nftables");
+  }
+
+  @Test
+  void badNftSet() {
+    assertOptionsProblem("NftSet = filter knock_granted",
+        "knockd.conf:2: NftSet: use FAMILY TABLE SET, e.g. inet filter knock_granted");
+  }
+
+  @Test
+  void optionsTwice() {
+    assertProblem("[options]\n[options]\n" + USER,
+        "knockd.conf:2: [options] is given twice (first on line 1)");
+  }
+
+  @Test
+  void keyGivenTwiceInSection() {
+    assertOptionsProblem("Cipher = twofish\ncipher = blowfish",
+        "knockd.conf:3: cipher is given twice in [options] (first on line 2)");
+  }
+
+  @Test
+  void valueOutsideSection() {
+    assertProblem("Cipher = twofish\n" + USER, "knockd.conf:1: Cipher is outside any section: "
+        + "put it under [options], [user NAME], [action NAME] or a door [NAME]");
+  }
+
+  @Test
+  void lineWithoutEquals() {
+    assertProblem(USER + "open 22\n", "knockd.conf:4: expected KEY = VALUE or [SECTION]");
+  }
+
+  @Test
+  void emptyValue() {
+    assertProblem("[options]\nCipher =\n" + USER, "knockd.conf:2: Cipher has no value");
+  }
+
+  @Test
+  void unclosedHeader() {
+    assertProblem("[options\n" + USER, "knockd.conf:1: section header must end with ']'");
+  }
+
+  @Test
+  void nothingToDo() {
+    assertProblem("[options]\n",
+        "knockd.conf: no [user NAME] and no door: knockd would have nothing to do");
+  }
+
+  @Test
+  void allowNamesMissingAction() {
+    assertProblem("[user alice]\nKey = /k/alice.key\nAllow = open 22, run backup\n",
+        "knockd.conf:3: Allow: run backup: there is no [action backup] section");
+  }
+
+  @Test
+  void allowUnknownItem() {
+    assertProblem("[user alice]\nKey = /k/alice.key\nAllow = opne 22\n", "knockd.conf:3: Allow: "
+        + "cannot use 'opne 22': use open PORT[/PROTO], open *, close, deny-further or run ACTION");
+  }
+
+  @Test
+  void closeTakesNoPort() {
+    assertProblem("[user alice]\nKey = /k/alice.key\nAllow = open 22, close 22\n",
+        "knockd.conf:3: Allow: cannot use 'close 22': use open PORT[/PROTO], open *, close, "
+            + "deny-further or run ACTION");
+  }
+
+  @Test
+  void userWithoutAllow() {
+    assertProblem("[user alice]\nKey = /k/alice.key\n",
+        "knockd.conf:1: user alice may do nothing: add e.g. Allow = open 22/tcp");
+  }
+
+  @Test
+  void userWithoutKey() {
+    assertProblem("[user alice]\nAllow = open 22\n",
+        "knockd.conf:1: user alice has no Key: add Key = FILE");
+  }
+
+  @Test
+  void userWithoutName() {
+    assertProblem("[user]\nKey = /k/alice.key\nAllow = open 22\n",
+        "knockd.conf:1: [user] needs a name: [user NAME]");
+  }
+
+  @Test
+  void badUserName() {
+    assertProblem("[user al/ice]\nKey = /k/alice.key\nAllow = open 22\n",
+        "knockd.conf:1: bad user name 'al/ice': use 1-64 letters, digits, '.', '_' or '-'");
+  }
+
+  @Test
+  void keyAndPassphrase() {
+    assertProblem("[user alice]\nKey = /k/alice.key\nPassphrase = correct horse battery\n"
+        + "Allow = open 22\n", "knockd.conf:3: give Key or Passphrase, not both");
+  }
+
+  @Test
+  void keyFileReadableByOthers() {
+    files.put("/k/open.key", files.text("/k/alice.key"), 0644);
+    assertProblem("[user alice]\nKey = /k/open.key\nAllow = open 22\n",
+        "knockd.conf:2: key file /k/open.key is readable by others (mode 0644): chmod 600 "
+            + "/k/open.key");
+  }
+
+  @Test
+  void keyFileReadableByGroup() {
+    files.put("/k/group.key", files.text("/k/alice.key"), 0640);
+    assertProblem("[user alice]\nKey = /k/group.key\nAllow = open 22\n",
+        "knockd.conf:2: key file /k/group.key is readable by its group (mode 0640): chmod 600 "
+            + "/k/group.key");
+  }
+
+  @Test
+  void missingKeyFile() {
+    assertProblem("[user alice]\nKey = /k/nobody.key\nAllow = open 22\n",
+        "knockd.conf:2: key file /k/nobody.key does not exist: make one with 'knock keygen' "
+            + "(mode 600), or set CreateKey = yes");
+  }
+
+  @Test
+  void badKeyFile() {
+    files.put("/k/bad.key", "# a key\nnot base64 at all!\n", 0600);
+    assertProblem("[user alice]\nKey = /k/bad.key\nAllow = open 22\n",
+        "knockd.conf:2: key file /k/bad.key is not base64");
+  }
+
+  @Test
+  void shortKeyFile() {
+    files.put("/k/short.key", "AAAAAAAAAAAAAAAAAAAAAA==\n", 0600);
+    assertProblem("[user alice]\nKey = /k/short.key\nAllow = open 22\n",
+        "knockd.conf:2: key file /k/short.key: key must be 32 bytes (256 bits), not 16");
+  }
+
+  @Test
+  void duplicateUser() {
+    assertProblem(USER + "[user alice]\nKey = /k/bob.key\nAllow = open 22\n",
+        "knockd.conf:4: [user alice] is given twice (first on line 1)");
+  }
+
+  @Test
+  void duplicateKey() {
+    assertProblem(USER + "[user bob]\nKey = /k/alice.key\nAllow = open 22\n",
+        "knockd.conf:5: user bob has the same key as user alice (line 2)");
+  }
+
+  @Test
+  void passphraseInReadableConfig() {
+    assertThatThrownBy(() -> ConfigParser.parse(FILE,
+        "[user alice]\nPassphrase = correct horse battery\nAllow = open 22\n", 0644, files))
+        .hasMessage("knockd.conf:2: Passphrase in a file readable by others (mode 0644): "
+            + "chmod 600 knockd.conf, or use a Key file");
+  }
+
+  @Test
+  void passphraseTooShort() {
+    assertProblem("[user alice]\nPassphrase = short\nAllow = open 22\n",
+        "knockd.conf:2: Passphrase: passphrase too short: use at least 12 characters");
+  }
+
+  @Test
+  void actionWithRelativeProgram() {
+    assertProblem(USER + "[action backup]\nCommand = backup.sh %IP%\n",
+        "knockd.conf:5: Command: the program must be an absolute path, not 'backup.sh'");
+  }
+
+  @Test
+  void actionWithoutCommand() {
+    assertProblem(USER + "[action backup]\nTimeout = 5m\n",
+        "knockd.conf:4: action backup has no Command");
+  }
+
+  @Test
+  void actionIdsCollide() {
+    String[] twins = collidingActionNames();
+    assertProblem(USER + "[action " + twins[0] + "]\nCommand = /bin/true\n"
+            + "[action " + twins[1] + "]\nCommand = /bin/true\n",
+        String.format("knockd.conf:6: action %s has the same id (0x%04x) as action %s (line 4): "
+            + "rename one of them", twins[1], Payload.actionId(twins[0]), twins[0]));
+  }
+
+  @Test
+  void duplicateDoor() {
+    assertProblem("[ssh]\nSequence = 7000\nCommand = /bin/true\n"
+            + "[ssh]\nSequence = 8000\nCommand = /bin/true\n",
+        "knockd.conf:4: door [ssh] is given twice (first on line 1)");
+  }
+
+  @Test
+  void badSequencePort() {
+    assertProblem("[ssh]\nSequence = 7000,abc,9000\nCommand = /bin/true\n",
+        "knockd.conf:2: Sequence: bad port 'abc': use a number 1-65535");
+  }
+
+  @Test
+  void badSequenceProtocol() {
+    assertProblem("[ssh]\nSequence = 7000:icmp\nCommand = /bin/true\n",
+        "knockd.conf:2: Sequence: bad protocol in '7000:icmp': use :tcp or :udp");
+  }
+
+  @Test
+  void emptySequenceItem() {
+    assertProblem("[ssh]\nSequence = 7000,,9000\nCommand = /bin/true\n",
+        "knockd.conf:2: Sequence: empty item in '7000,,9000'");
+  }
+
+  @Test
+  void doorWithoutCommand() {
+    assertProblem("[ssh]\nSequence = 7000\n", "knockd.conf:1: door ssh has no Start_Command");
+  }
+
+  @Test
+  void doorWithoutSequence() {
+    assertProblem("[ssh]\nCommand = /bin/true\n", "knockd.conf:1: door ssh has no Sequence");
+  }
+
+  @Test
+  void badTcpFlag() {
+    assertProblem("[ssh]\nSequence = 7000\nTCPFlags = syn,!ak\nCommand = /bin/true\n",
+        "knockd.conf:3: TCPFlags: unknown flag '!ak': use fin, syn, rst, psh, ack, urg, each "
+            + "optionally with '!'");
+  }
+
+  @Test
+  void badOneTimeSequenceFile() {
+    files.put("/k/ots", "# used\n 7000,8000\n 7000,99999\n", 0600);
+    assertProblem("[ssh]\nOne_Time_Sequences = /k/ots\nCommand = /bin/true\n",
+        "knockd.conf:2: /k/ots line 3: sequence: port 99999 is out of range 1-65535");
+  }
+
+  @Test
+  void doorKeyTypoGetsHint() {
+    assertProblem("[ssh]\nSequense = 7000\nCommand = /bin/true\n",
+        "knockd.conf:1: door ssh has no Sequence\n"
+            + "knockd.conf:2: unknown key 'Sequense' in door [ssh]; did you mean Sequence?");
+  }
+
+  @Test
+  void everyProblemIsReportedInLineOrder() {
+    assertThatThrownBy(() -> parse("[options]\nCipher = aes\n[user alice]\nKey = /k/none.key\n"
+        + "Allow = open 22\nMaxDuration = forever\n"))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+            "knockd.conf:2: Cipher: unknown cipher 'aes': use twofish or blowfish",
+            "knockd.conf:4: key file /k/none.key does not exist: make one with 'knock keygen' "
+                + "(mode 600), or set CreateKey = yes",
+            "knockd.conf:6: MaxDuration: bad duration 'forever': use a number followed by s, m, "
+                + "h or d"));
+  }
+
+  /** Two action names whose 16-bit ids are equal (found by search; the birthday bound is ~300). */
+  private static String[] collidingActionNames() {
+    Map<Integer, String> seen = new HashMap<>();
+    for (int i = 0; i < 100_000; i++) {
+      String name = "a" + i;
+      String twin = seen.putIfAbsent(Payload.actionId(name), name);
+      if (twin != null) {
+        return new String[] {twin, name};
+      }
+    }
+    throw new AssertionError("no collision in 100000 names");
+  }
+}
