@@ -39,8 +39,9 @@ final class IptablesFirewall implements Firewall {
         + String.join(" ", IptablesRules.restore()) + "' at start (unexpired grants of a killed "
         + "run are kept) and removed on exit:\n"
         + IptablesRules.restoreScript(settings, Map.of(), true)
-        + "A grant inserts a rule that knockd deletes when its time is up, e.g.\n  "
-        + String.join(" ", IptablesRules.insertGrant(chain, Access.EXAMPLE, 1_900_000_000L));
+        + "A grant inserts a rule at the top of the chain (iptables -w -I " + chain + " 1 ...) and "
+        + "knockd deletes it when its time is up; iptables -S lists it as e.g.\n  "
+        + IptablesRules.grantLine(chain, Access.EXAMPLE, 1_900_000_000L);
   }
 
   @Override

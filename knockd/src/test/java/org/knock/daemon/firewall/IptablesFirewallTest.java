@@ -8,7 +8,7 @@ import static org.knock.daemon.firewall.Fixtures.SSH;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -32,7 +32,7 @@ class IptablesFirewallTest {
   }
 
   private static List<String> prefixed(List<String> argv) {
-    List<String> all = new java.util.ArrayList<>(List.of("ip", "netns", "exec", "ns1"));
+    List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", "ns1"));
     all.addAll(argv);
     return all;
   }
@@ -113,7 +113,7 @@ class IptablesFirewallTest {
     listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n-A INPUT -j KNOCKD\n";
     runner.calls.clear();
     fw.close();
-    List<List<String>> expected = new java.util.ArrayList<>();
+    List<List<String>> expected = new ArrayList<>();
     expected.add(prefixed(IptablesRules.listAll()));
     IptablesRules.removal("KNOCKD", 2).forEach(a -> expected.add(prefixed(a)));
     assertThat(runner.argvs()).isEqualTo(expected);
@@ -145,9 +145,9 @@ class IptablesFirewallTest {
 
   @Test
   void describeShowsTheRulesAndAGrant() {
-    Map<Access, Long> none = new LinkedHashMap<>();
     assertThat(firewall().describe())
-        .contains(IptablesRules.restoreScript(SETTINGS, none, true))
-        .contains("iptables -w -I KNOCKD 1 -s 192.0.2.1/32 -p tcp -m tcp --dport 22");
+        .contains(IptablesRules.restoreScript(SETTINGS, Map.of(), true))
+        .contains("-A KNOCKD -s 192.0.2.1/32 -p tcp -m tcp --dport 22 -m comment "
+            + "--comment \"knockd expires=1900000000\" -j ACCEPT");
   }
 }
