@@ -1,0 +1,107 @@
+package org.knock.daemon.firewall;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.knock.daemon.exec.CommandTemplate;
+
+/**
+ * The knockd-style backend: runs an OpenCommand template when a grant starts and a CloseCommand
+ * template when it ends (revoke, expiry, exit), with %IP%, %PORT% and %PROTO% filled from
+ * validated values and no shell. knockd keeps the end times itself: a re-grant only moves the end,
+ * and a grant still open when knockd is killed stays open.
+ */
+final class CommandFirewall implements Firewall {
+  private static final Logger LOG = LogManager.getLogger(CommandFirewall.class);
+  private final CommandTemplate open;
+  private final CommandTemplate close;
+  private final Commands commands;
+  private final Clock clock;
+  private final GrantBook book = new GrantBook();
+
+  /**
+   * @throws IllegalArgumentException if a template uses %USER% (a grant has no user)
+   */
+  CommandFirewall(CommandTemplate open, CommandTemplate close, Commands commands, Clock clock) {
+    for (CommandTemplate t : List.of(open, close)) {
+      if (t.variables().contains("USER")) {
+        throw new IllegalArgumentException("the command firewall knows %IP%, %PORT% and %PROTO% "
+            + "but not %USER%: " + t);
+      }
+    }
+    this.open = open;
+    this.close = close;
+    this.commands = commands;
+    this.clock = clock;
+  }
+
+  @Override
+  public String describe() {
+    return "command: runs OpenCommand '" + open + "' when a grant starts and CloseCommand '"
+        + close + "' when it ends (revoke, expiry, exit), without a shell; e.g. for "
+        + Access.EXAMPLE + ":\n  " + String.join(" ", open.expand(vars(Access.EXAMPLE)))
+        + "\nknockd keeps the end times: a grant open when knockd is killed stays open.";
+  }
+
+  @Override
+  public void install() {
+    // nothing to install: the commands do everything
+  }
+
+  @Override
+  public synchronized void grant(Access access, Duration duration) throws FirewallException {
+    Instant end = clock.instant().plus(GrantBook.checked(duration));
+    if (book.end(access) == null) {
+      commands.require(open.expand(vars(access)), null);
+    }
+    book.put(access, end);
+  }
+
+  @Override
+  public synchronized void revoke(Access access) throws FirewallException {
+    if (book.end(access) != null) {
+      commands.require(close.expand(vars(access)), null);
+      book.remove(access);
+    }
+  }
+
+  @Override
+  public synchronized List<Access> expire(Instant now) throws FirewallException {
+    List<Access> done = new ArrayList<>();
+    String failure = null;
+    for (Access access : book.due(now)) {
+      try {
+        commands.require(close.expand(vars(access)), null);
+        book.remove(access);
+        done.add(access);
+      } catch (FirewallException e) {
+        failure = failure == null ? e.getMessage() : failure;
+      }
+    }
+    if (failure != null) {
+      throw new FirewallException("cannot expire a grant: " + failure, done);
+    }
+    return done;
+  }
+
+  @Override
+  public synchronized void close() {
+    for (Access access : book.all().keySet()) {
+      try {
+        commands.require(close.expand(vars(access)), null);
+      } catch (FirewallException e) {
+        LOG.error("cannot close {} on exit: {}", access, e.getMessage());
+      }
+    }
+    book.clear();
+  }
+
+  private static Map<String, String> vars(Access a) {
+    return Map.of("IP", a.ip(), "PORT", Integer.toString(a.port()), "PROTO", a.protocol().word());
+  }
+}

@@ -1,0 +1,73 @@
+package org.knock.daemon.firewall;
+
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.knock.core.Protocol;
+
+/**
+ * What every backend installs, validated so it can be written into nft scripts and iptables
+ * rules as is. Guarantees: a log prefix of 1-29 characters from {@code A-Z a-z 0-9 space _ . : = / # -}
+ * (iptables' limit, no quotes); {@code 1 <= knockStart <= knockEnd <= 65535}; lists without
+ * duplicates; no protected port that is also logged (knock range or extra); a name of 1-28
+ * characters {@code [A-Za-z][A-Za-z0-9_]*} (null means {@value #DEFAULT_NAME}); a positive command
+ * timeout (null means {@link #DEFAULT_COMMAND_TIMEOUT}).
+ *
+ * @param logPrefix the LOG prefix of knock lines, e.g. {@code "KNOCK: "}
+ * @param knockStart first port of the knock range
+ * @param knockEnd last port of the knock range
+ * @param udpKnocks whether UDP datagrams to the knock range are logged too (TCP: SYN only)
+ * @param extraLogged ports of knockd-compatible static doors, also logged and dropped
+ * @param protect ports hidden (dropped) until a grant opens them
+ * @param name the nft table name; the iptables chain is its upper case
+ * @param commandTimeout how long one firewall command may take
+ */
+public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, boolean udpKnocks,
+    List<PortSpec> extraLogged, List<PortSpec> protect, String name, Duration commandTimeout) {
+
+  public static final String DEFAULT_NAME = "knockd";
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(5);
+
+  public FirewallSettings {
+    Objects.requireNonNull(logPrefix, "logPrefix");
+    if (!logPrefix.matches("[A-Za-z0-9 _.:=/#-]{1,29}")) {
+      throw new IllegalArgumentException("bad log prefix '" + logPrefix + "': use 1-29 of "
+          + "A-Z a-z 0-9 space _ . : = / # -");
+    }
+    if (knockStart < 1 || knockEnd > 65535 || knockStart > knockEnd) {
+      throw new IllegalArgumentException(
+          "bad knock range " + knockStart + "-" + knockEnd + ": use 1 <= start <= end <= 65535");
+    }
+    extraLogged = List.copyOf(new LinkedHashSet<>(extraLogged));
+    protect = List.copyOf(new LinkedHashSet<>(protect));
+    name = name == null ? DEFAULT_NAME : name;
+    if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,27}")) {
+      throw new IllegalArgumentException(
+          "bad firewall name '" + name + "': use a letter then up to 27 of A-Z a-z 0-9 _");
+    }
+    commandTimeout = commandTimeout == null ? DEFAULT_COMMAND_TIMEOUT : commandTimeout;
+    if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+      throw new IllegalArgumentException("bad command timeout " + commandTimeout);
+    }
+    for (PortSpec p : protect) {
+      boolean inRange = p.port() >= knockStart && p.port() <= knockEnd
+          && (p.protocol() == Protocol.TCP || udpKnocks);
+      if (inRange || extraLogged.contains(p)) {
+        throw new IllegalArgumentException("port " + p + " is both protected and logged as a knock"
+            + (inRange ? " (knock range " + knockStart + "-" + knockEnd + ")" : ""));
+      }
+    }
+  }
+
+  /** The iptables chain name: {@link #name()} in upper case. */
+  public String chain() {
+    return name.toUpperCase(Locale.ROOT);
+  }
+
+  /** The ports of {@code ports} with the given protocol, in order. */
+  static List<Integer> portsOf(List<PortSpec> ports, Protocol protocol) {
+    return ports.stream().filter(p -> p.protocol() == protocol).map(PortSpec::port).toList();
+  }
+}

@@ -1,0 +1,164 @@
+package org.knock.daemon.firewall;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.knock.core.Protocol;
+
+/**
+ * The iptables argv and iptables-restore input of the iptables backend, and the parser of
+ * {@code iptables -S} that finds a killed run's leftovers: pure functions of validated values.
+ * Rules are written exactly as {@code iptables -S} prints them, so a rule can be found in a listing.
+ */
+final class IptablesRules {
+  static final String COMMENT = "knockd expires=";
+
+  /** What {@code iptables -S} shows of a previous run. */
+  record Leftovers(boolean chainExists, int jumps, Map<Access, Long> grants) {}
+
+  private IptablesRules() {}
+
+  static List<String> listAll() {
+    return List.of("iptables", "-w", "-S");
+  }
+
+  static List<String> restore() {
+    return List.of("iptables-restore", "-w", "--noflush");
+  }
+
+  /** A grant rule's match and target, e.g. {@code -s 192.0.2.1/32 -p tcp ... -j ACCEPT}. */
+  static List<String> grantSpec(Access a, long expiresEpoch) {
+    String p = a.protocol().word();
+    return List.of("-s", a.ip() + "/32", "-p", p, "-m", p, "--dport", Integer.toString(a.port()),
+        "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j", "ACCEPT");
+  }
+
+  static List<String> insertGrant(String chain, Access a, long expiresEpoch) {
+    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-I", chain, "1"));
+    argv.addAll(grantSpec(a, expiresEpoch));
+    return argv;
+  }
+
+  static List<String> deleteGrant(String chain, Access a, long expiresEpoch) {
+    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-D", chain));
+    argv.addAll(grantSpec(a, expiresEpoch));
+    return argv;
+  }
+
+  /** The commands that remove the chain: one jump deletion per jump, then flush and delete. */
+  static List<List<String>> removal(String chain, int jumps) {
+    List<List<String>> cmds = new ArrayList<>();
+    for (int i = 0; i < jumps; i++) {
+      cmds.add(List.of("iptables", "-w", "-D", "INPUT", "-j", chain));
+    }
+    cmds.add(List.of("iptables", "-w", "-F", chain));
+    cmds.add(List.of("iptables", "-w", "-X", chain));
+    return cmds;
+  }
+
+  /** A grant rule as {@code iptables -S} prints it. */
+  static String grantLine(String chain, Access a, long expiresEpoch) {
+    return line(chain, grantSpec(a, expiresEpoch));
+  }
+
+  /** The chain's rules in order, as {@code iptables -S} prints them. */
+  static List<String> rules(FirewallSettings s, Map<Access, Long> grants) {
+    String c = s.chain();
+    List<String> lines = new ArrayList<>();
+    lines.add(line(c, List.of("-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j",
+        "ACCEPT")));
+    grants.forEach((a, epoch) -> lines.add(grantLine(c, a, epoch)));
+    for (PortSpec p : s.protect()) {
+      lines.add(line(c, List.of("-p", p.protocol().word(), "-m", p.protocol().word(), "--dport",
+          Integer.toString(p.port()), "-j", "DROP")));
+    }
+    String range = s.knockStart() == s.knockEnd()
+        ? Integer.toString(s.knockStart()) : s.knockStart() + ":" + s.knockEnd();
+    logAndDrop(lines, s, Protocol.TCP, range);
+    if (s.udpKnocks()) {
+      logAndDrop(lines, s, Protocol.UDP, range);
+    }
+    for (PortSpec p : s.extraLogged()) {
+      logAndDrop(lines, s, p.protocol(), Integer.toString(p.port()));
+    }
+    return lines;
+  }
+
+  private static void logAndDrop(List<String> lines, FirewallSettings s, Protocol p, String ports) {
+    List<String> match = new ArrayList<>(List.of("-p", p.word(), "-m", p.word(), "--dport", ports));
+    if (p == Protocol.TCP) {
+      match.addAll(List.of("--tcp-flags", "FIN,SYN,RST,ACK", "SYN"));
+    }
+    List<String> log = new ArrayList<>(match);
+    log.addAll(List.of("-j", "LOG", "--log-prefix", s.logPrefix()));
+    List<String> drop = new ArrayList<>(match);
+    drop.addAll(List.of("-j", "DROP"));
+    lines.add(line(s.chain(), log));
+    lines.add(line(s.chain(), drop));
+  }
+
+  /**
+   * The iptables-restore input that (re)writes the chain atomically: declaring the chain flushes
+   * it, even with {@code --noflush}.
+   */
+  static String restoreScript(FirewallSettings s, Map<Access, Long> grants, boolean addJump) {
+    StringBuilder b = new StringBuilder("*filter\n:").append(s.chain()).append(" - [0:0]\n");
+    for (String rule : rules(s, grants)) {
+      b.append(rule).append('\n');
+    }
+    if (addJump) {
+      b.append("-I INPUT 1 -j ").append(s.chain()).append('\n');
+    }
+    return b.append("COMMIT\n").toString();
+  }
+
+  /**
+   * Reads {@code iptables -S}: whether the chain exists, how many jumps to it INPUT has, and its
+   * grant rules (for one access listed twice, the later expiry).
+   */
+  static Leftovers parse(String listing, String chain) {
+    Pattern grant = Pattern.compile("-A " + Pattern.quote(chain)
+        + " -s (\\d{1,3}(?:\\.\\d{1,3}){3})/32 -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
+        + " -m comment --comment \"?" + COMMENT + "(\\d{1,12})\"? -j ACCEPT");
+    boolean exists = false;
+    int jumps = 0;
+    Map<Access, Long> grants = new LinkedHashMap<>();
+    for (String raw : listing.split("\n")) {
+      String l = raw.strip();
+      if (l.equals("-N " + chain)) {
+        exists = true;
+      } else if (l.equals("-A INPUT -j " + chain)) {
+        jumps++;
+      } else {
+        Matcher m = grant.matcher(l);
+        if (m.matches()) {
+          Access a = parseAccess(m.group(1), m.group(3), m.group(2));
+          if (a != null) {
+            grants.merge(a, Long.parseLong(m.group(4)), Math::max);
+          }
+        }
+      }
+    }
+    return new Leftovers(exists, jumps, grants);
+  }
+
+  private static Access parseAccess(String ip, String port, String protocol) {
+    try {
+      return new Access(Access.ipv4(ip), Integer.parseInt(port), Protocol.ofWord(protocol));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** {@code -A CHAIN args}, quoting args with a blank the way iptables -S does. */
+  private static String line(String chain, List<String> args) {
+    StringBuilder b = new StringBuilder("-A ").append(chain);
+    for (String a : args) {
+      b.append(' ').append(a.indexOf(' ') >= 0 ? "\"" + a + "\"" : a);
+    }
+    return b.toString();
+  }
+}

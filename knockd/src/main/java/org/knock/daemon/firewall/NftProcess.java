@@ -1,0 +1,25 @@
+package org.knock.daemon.firewall;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@link Nft} by one {@code nft} process per call, the script on its stdin. */
+final class NftProcess implements Nft {
+  private final Commands commands;
+
+  NftProcess(Commands commands) {
+    this.commands = commands;
+  }
+
+  @Override
+  public void apply(String script) throws FirewallException {
+    commands.require(List.of("nft", "-f", "-"), script);
+  }
+
+  @Override
+  public String list(List<String> args) throws FirewallException {
+    List<String> argv = new ArrayList<>(List.of("nft", "list"));
+    argv.addAll(args);
+    return commands.require(argv, null).out();
+  }
+}

@@ -1,0 +1,21 @@
+package org.knock.daemon.firewall;
+
+import java.time.Duration;
+import java.util.List;
+import org.knock.core.Protocol;
+
+/** Settings and accesses shared by the firewall tests. */
+final class Fixtures {
+  static final FirewallSettings SETTINGS = new FirewallSettings("KNOCK: ", 1000, 1255, true,
+      List.of(PortSpec.parse("7000/tcp"), PortSpec.parse("8000/udp"), PortSpec.parse("9000")),
+      List.of(PortSpec.parse("22/tcp"), PortSpec.parse("443"), PortSpec.parse("53/udp")), null,
+      Duration.ofSeconds(3));
+  static final Access SSH = access("192.0.2.7", 22, Protocol.TCP);
+  static final Access DNS = access("198.51.100.9", 53, Protocol.UDP);
+
+  private Fixtures() {}
+
+  static Access access(String ip, int port, Protocol p) {
+    return new Access(Access.ipv4(ip), port, p);
+  }
+}

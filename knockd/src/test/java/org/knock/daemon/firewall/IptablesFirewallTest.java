@@ -1,0 +1,153 @@
+package org.knock.daemon.firewall;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.knock.daemon.firewall.Fixtures.DNS;
+import static org.knock.daemon.firewall.Fixtures.SETTINGS;
+import static org.knock.daemon.firewall.Fixtures.SSH;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.knock.daemon.exec.CommandRunner;
+
+class IptablesFirewallTest {
+  private static final long T0 = Instant.parse("2026-11-01T10:00:00Z").getEpochSecond();
+  private final MutableClock clock = new MutableClock(Instant.ofEpochSecond(T0).plusMillis(250));
+  private String listing = "-P INPUT ACCEPT\n";
+  private final RecordingRunner runner = new RecordingRunner().answering(this::answer);
+
+  private CommandRunner.Result answer(RecordingRunner.Call c) {
+    return c.argv().equals(prefixed(IptablesRules.listAll())) ? RecordingRunner.ok(listing)
+        : RecordingRunner.ok("");
+  }
+
+  private Firewall firewall() {
+    return Firewalls.create("iptables", SETTINGS,
+        FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
+        runner);
+  }
+
+  private static List<String> prefixed(List<String> argv) {
+    List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", "ns1"));
+    all.addAll(argv);
+    return all;
+  }
+
+  @Test
+  void installOnACleanMachineWritesTheChainAndTheJump() throws Exception {
+    firewall().install();
+    assertThat(runner.calls).containsExactly(
+        new RecordingRunner.Call(prefixed(IptablesRules.listAll()), Duration.ofSeconds(3), null),
+        new RecordingRunner.Call(prefixed(IptablesRules.restore()), Duration.ofSeconds(3),
+            IptablesRules.restoreScript(SETTINGS, Map.of(), true)));
+  }
+
+  @Test
+  void installAfterACrashDropsExpiredGrantsAndAdoptsTheOthers() throws Exception {
+    listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n"
+        + IptablesRules.grantLine("KNOCKD", SSH, T0) + "\n"
+        + IptablesRules.grantLine("KNOCKD", DNS, T0 + 60) + "\n";
+    Firewall fw = firewall();
+    fw.install();
+    assertThat(runner.calls.get(1).stdin())
+        .isEqualTo(IptablesRules.restoreScript(SETTINGS, Map.of(DNS, T0 + 60), false));
+    runner.calls.clear();
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 59))).isEmpty();
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 60))).containsExactly(DNS);
+    assertThat(runner.argvs())
+        .containsExactly(prefixed(IptablesRules.deleteGrant("KNOCKD", DNS, T0 + 60)));
+  }
+
+  @Test
+  void grantRoundsItsEndUpToASecondAndARegrantReplacesTheRule() throws Exception {
+    Firewall fw = firewall();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    clock.advance(Duration.ofSeconds(10));
+    fw.grant(SSH, Duration.ofSeconds(30));
+    fw.grant(SSH, Duration.ofSeconds(30));
+    assertThat(runner.argvs()).containsExactly(
+        prefixed(IptablesRules.insertGrant("KNOCKD", SSH, T0 + 31)),
+        prefixed(IptablesRules.insertGrant("KNOCKD", SSH, T0 + 41)),
+        prefixed(IptablesRules.deleteGrant("KNOCKD", SSH, T0 + 31)));
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 40))).isEmpty();
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 41))).containsExactly(SSH);
+  }
+
+  @Test
+  void aRuleAlreadyGoneCountsAsDeleted() throws Exception {
+    Firewall fw = firewall();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    runner.answering(c -> c.argv().contains("-D")
+        ? RecordingRunner.fail(1, "iptables: Bad rule (does a matching rule exist in that chain?).")
+        : answer(c));
+    fw.revoke(SSH);
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 3600))).isEmpty();
+  }
+
+  @Test
+  void aRuleThatCannotBeDeletedIsAnErrorAndRetried() throws Exception {
+    Firewall fw = firewall();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    fw.grant(DNS, Duration.ofSeconds(30));
+    listing = "-N KNOCKD\n" + IptablesRules.grantLine("KNOCKD", SSH, T0 + 31) + "\n";
+    runner.answering(c -> c.argv().contains("-D") && c.argv().contains("192.0.2.7/32")
+        ? RecordingRunner.fail(4, "iptables: Resource temporarily unavailable.") : answer(c));
+    Instant later = Instant.ofEpochSecond(T0 + 100);
+    assertThatThrownBy(() -> fw.expire(later))
+        .isInstanceOfSatisfying(FirewallException.class,
+            e -> assertThat(e.expired()).containsExactly(DNS))
+        .hasMessage("cannot expire a grant: iptables -w -D failed (exit 4): "
+            + "iptables: Resource temporarily unavailable.");
+    runner.answering(this::answer);
+    assertThat(fw.expire(later)).containsExactly(SSH);
+  }
+
+  @Test
+  void closeRemovesEveryJumpAndTheChain() throws Exception {
+    Firewall fw = firewall();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n-A INPUT -j KNOCKD\n";
+    runner.calls.clear();
+    fw.close();
+    List<List<String>> expected = new ArrayList<>();
+    expected.add(prefixed(IptablesRules.listAll()));
+    IptablesRules.removal("KNOCKD", 2).forEach(a -> expected.add(prefixed(a)));
+    assertThat(runner.argvs()).isEqualTo(expected);
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 3600))).isEmpty();
+  }
+
+  @Test
+  void closeWithNothingInstalledRunsOnlyTheListing() {
+    Firewall fw = firewall();
+    fw.close();
+    assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()));
+  }
+
+  @Test
+  void closeNeverThrows() {
+    runner.answering(c -> RecordingRunner.fail(CommandRunner.CANNOT_START, "cannot run"));
+    Firewall fw = firewall();
+    fw.close();
+    assertThat(runner.calls).hasSize(4);
+  }
+
+  @Test
+  void installFailsWithOneLineWhenIptablesIsMissing() {
+    runner.answering(c -> RecordingRunner.fail(CommandRunner.CANNOT_START,
+        "cannot run ip: No such file or directory"));
+    assertThatThrownBy(() -> firewall().install())
+        .hasMessage("iptables -w -S failed (exit 127): cannot run ip: No such file or directory");
+  }
+
+  @Test
+  void describeShowsTheRulesAndAGrant() {
+    assertThat(firewall().describe())
+        .contains(IptablesRules.restoreScript(SETTINGS, Map.of(), true))
+        .contains("-A KNOCKD -s 192.0.2.1/32 -p tcp -m tcp --dport 22 -m comment "
+            + "--comment \"knockd expires=1900000000\" -j ACCEPT");
+  }
+}

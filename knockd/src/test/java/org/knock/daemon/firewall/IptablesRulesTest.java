@@ -1,0 +1,119 @@
+package org.knock.daemon.firewall;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.knock.daemon.firewall.Fixtures.DNS;
+import static org.knock.daemon.firewall.Fixtures.SETTINGS;
+import static org.knock.daemon.firewall.Fixtures.SSH;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.knock.core.Protocol;
+
+class IptablesRulesTest {
+  @Test
+  void grantArgvCarriesTheExpiryInAComment() {
+    assertThat(IptablesRules.insertGrant("KNOCKD", SSH, 1_700_000_000L)).containsExactly(
+        "iptables", "-w", "-I", "KNOCKD", "1", "-s", "192.0.2.7/32", "-p", "tcp", "-m", "tcp",
+        "--dport", "22", "-m", "comment", "--comment", "knockd expires=1700000000", "-j", "ACCEPT");
+    assertThat(IptablesRules.deleteGrant("KNOCKD", DNS, 5L)).containsExactly(
+        "iptables", "-w", "-D", "KNOCKD", "-s", "198.51.100.9/32", "-p", "udp", "-m", "udp",
+        "--dport", "53", "-m", "comment", "--comment", "knockd expires=5", "-j", "ACCEPT");
+    assertThat(IptablesRules.grantLine("KNOCKD", SSH, 9L)).isEqualTo("-A KNOCKD -s 192.0.2.7/32 "
+        + "-p tcp -m tcp --dport 22 -m comment --comment \"knockd expires=9\" -j ACCEPT");
+  }
+
+  @Test
+  void restoreScriptRewritesTheChainAndAddsTheJump() {
+    Map<Access, Long> grants = new LinkedHashMap<>();
+    grants.put(SSH, 1_700_000_000L);
+    assertThat(IptablesRules.restoreScript(SETTINGS, grants, true)).isEqualTo("""
+        *filter
+        :KNOCKD - [0:0]
+        -A KNOCKD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m comment \
+        --comment "knockd expires=1700000000" -j ACCEPT
+        -A KNOCKD -p tcp -m tcp --dport 22 -j DROP
+        -A KNOCKD -p tcp -m tcp --dport 443 -j DROP
+        -A KNOCKD -p udp -m udp --dport 53 -j DROP
+        -A KNOCKD -p tcp -m tcp --dport 1000:1255 --tcp-flags FIN,SYN,RST,ACK SYN \
+        -j LOG --log-prefix "KNOCK: "
+        -A KNOCKD -p tcp -m tcp --dport 1000:1255 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
+        -A KNOCKD -p udp -m udp --dport 1000:1255 -j LOG --log-prefix "KNOCK: "
+        -A KNOCKD -p udp -m udp --dport 1000:1255 -j DROP
+        -A KNOCKD -p tcp -m tcp --dport 7000 --tcp-flags FIN,SYN,RST,ACK SYN \
+        -j LOG --log-prefix "KNOCK: "
+        -A KNOCKD -p tcp -m tcp --dport 7000 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
+        -A KNOCKD -p udp -m udp --dport 8000 -j LOG --log-prefix "KNOCK: "
+        -A KNOCKD -p udp -m udp --dport 8000 -j DROP
+        -A KNOCKD -p tcp -m tcp --dport 9000 --tcp-flags FIN,SYN,RST,ACK SYN \
+        -j LOG --log-prefix "KNOCK: "
+        -A KNOCKD -p tcp -m tcp --dport 9000 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
+        -I INPUT 1 -j KNOCKD
+        COMMIT
+        """);
+  }
+
+  @Test
+  void restoreScriptWithoutJumpForASingleKnockPortAndOwnName() {
+    FirewallSettings s = new FirewallSettings("KNFW:", 5000, 5000, false, List.of(), List.of(),
+        "knfw_t", null);
+    assertThat(IptablesRules.restoreScript(s, Map.of(), false)).isEqualTo("""
+        *filter
+        :KNFW_T - [0:0]
+        -A KNFW_T -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j LOG --log-prefix KNFW:
+        -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
+        COMMIT
+        """);
+  }
+
+  @Test
+  void removalDeletesEveryJumpThenTheChain() {
+    assertThat(IptablesRules.removal("KNOCKD", 2)).containsExactly(
+        List.of("iptables", "-w", "-D", "INPUT", "-j", "KNOCKD"),
+        List.of("iptables", "-w", "-D", "INPUT", "-j", "KNOCKD"),
+        List.of("iptables", "-w", "-F", "KNOCKD"),
+        List.of("iptables", "-w", "-X", "KNOCKD"));
+  }
+
+  @Test
+  void parseFindsTheChainTheJumpsAndTheGrantsOfAKilledRun() {
+    String listing = """
+        -P INPUT ACCEPT
+        -P FORWARD ACCEPT
+        -P OUTPUT ACCEPT
+        -N KNOCKD
+        -N KNOCKDX
+        -A INPUT -j KNOCKD
+        -A INPUT -s 10.0.0.0/8 -j ACCEPT
+        -A KNOCKD -s 198.51.100.9/32 -p udp -m udp --dport 53 -m comment --comment "knockd expires=50" -j ACCEPT
+        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=100" -j ACCEPT
+        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=90" -j ACCEPT
+        -A KNOCKD -s 192.0.2.8/32 -p tcp -m tcp --dport 22 -m comment --comment "other" -j ACCEPT
+        -A KNOCKD -s 192.0.2.0/24 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=1" -j ACCEPT
+        -A KNOCKDX -s 192.0.2.9/32 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=1" -j ACCEPT
+        -A KNOCKD -s 999.0.2.9/32 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=1" -j ACCEPT
+        -A KNOCKD -p tcp -m tcp --dport 22 -j DROP
+        """;
+    IptablesRules.Leftovers left = IptablesRules.parse(listing, "KNOCKD");
+    assertThat(left.chainExists()).isTrue();
+    assertThat(left.jumps()).isEqualTo(1);
+    assertThat(left.grants()).containsExactly(Map.entry(DNS, 50L), Map.entry(SSH, 100L));
+  }
+
+  @Test
+  void parseOfAListingWithoutTheChain() {
+    IptablesRules.Leftovers left =
+        IptablesRules.parse("-P INPUT ACCEPT\n-N KNOCKDX\n-A INPUT -j KNOCKDX\n", "KNOCKD");
+    assertThat(left).isEqualTo(new IptablesRules.Leftovers(false, 0, Map.of()));
+  }
+
+  @Test
+  void grantLinesParseBackToTheirGrant() {
+    Access a = Fixtures.access("10.1.2.3", 65535, Protocol.UDP);
+    String listing = "-N KNOCKD\n" + IptablesRules.grantLine("KNOCKD", a, 123L) + "\n";
+    assertThat(IptablesRules.parse(listing, "KNOCKD").grants()).containsExactly(Map.entry(a, 123L));
+  }
+}

@@ -1,0 +1,87 @@
+package org.knock.daemon.firewall;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.knock.daemon.firewall.Fixtures.DNS;
+import static org.knock.daemon.firewall.Fixtures.SETTINGS;
+import static org.knock.daemon.firewall.Fixtures.SSH;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NftScriptsTest {
+  @Test
+  void installWritesTheWholeTableInOneScript() {
+    assertThat(NftScripts.install(SETTINGS)).isEqualTo("""
+        add table inet knockd
+        add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
+        flush chain inet knockd input
+        add rule inet knockd input ct state established,related accept
+        add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet knockd input tcp dport { 22, 443 } drop
+        add rule inet knockd input udp dport 53 drop
+        add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
+        log prefix "KNOCK: " drop
+        add rule inet knockd input udp dport 1000-1255 log prefix "KNOCK: " drop
+        add rule inet knockd input tcp dport { 7000, 9000 } tcp flags & (fin|syn|rst|ack) == syn \
+        log prefix "KNOCK: " drop
+        add rule inet knockd input udp dport 8000 log prefix "KNOCK: " drop
+        """);
+  }
+
+  @Test
+  void installLeavesOutWhatIsNotConfigured() {
+    FirewallSettings s = new FirewallSettings("KNFW", 5000, 5000, false, List.of(), List.of(),
+        "kt", null);
+    assertThat(NftScripts.install(s)).isEqualTo("""
+        add table inet kt
+        add set inet kt granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
+        flush chain inet kt input
+        add rule inet kt input ct state established,related accept
+        add rule inet kt input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
+        log prefix "KNFW" drop
+        """);
+  }
+
+  @Test
+  void reinstallAndUninstallDeleteTheTableWhetherItExistsOrNot() {
+    assertThat(NftScripts.uninstall(SETTINGS))
+        .isEqualTo("add table inet knockd\ndelete table inet knockd\n");
+    assertThat(NftScripts.reinstall(SETTINGS))
+        .isEqualTo(NftScripts.uninstall(SETTINGS) + NftScripts.install(SETTINGS));
+  }
+
+  @Test
+  void grantReplacesTheElementWithItsNewTimeoutAtomically() {
+    assertThat(NftScripts.grant(NftScripts.ownSet(SETTINGS), SSH, Duration.ofMinutes(30)))
+        .isEqualTo("""
+            add element inet knockd granted { 192.0.2.7 . tcp . 22 }
+            delete element inet knockd granted { 192.0.2.7 . tcp . 22 }
+            add element inet knockd granted { 192.0.2.7 . tcp . 22 timeout 30m }
+            """);
+  }
+
+  @Test
+  void revokeRemovesElementsWhetherPresentOrNot() {
+    NftSetRef shared = NftSetRef.parse("inet filter knock_granted");
+    assertThat(NftScripts.revoke(shared, List.of(SSH, DNS))).isEqualTo("""
+        add element inet filter knock_granted { 192.0.2.7 . tcp . 22 }
+        delete element inet filter knock_granted { 192.0.2.7 . tcp . 22 }
+        add element inet filter knock_granted { 198.51.100.9 . udp . 53 }
+        delete element inet filter knock_granted { 198.51.100.9 . udp . 53 }
+        """);
+  }
+
+  @Test
+  void timeoutsAreWholeSecondsInUnitsNftAccepts() {
+    assertThat(NftScripts.timeout(Duration.ofSeconds(3))).isEqualTo("3s");
+    assertThat(NftScripts.timeout(Duration.ofMillis(2001))).isEqualTo("3s");
+    assertThat(NftScripts.timeout(Duration.ofMillis(1))).isEqualTo("1s");
+    assertThat(NftScripts.timeout(Duration.ofSeconds(1800))).isEqualTo("30m");
+    assertThat(NftScripts.timeout(Duration.ofSeconds(93784))).isEqualTo("1d2h3m4s");
+    assertThat(NftScripts.timeout(Duration.ofDays(16383))).isEqualTo("16383d");
+  }
+}

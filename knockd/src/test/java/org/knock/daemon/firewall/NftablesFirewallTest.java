@@ -1,0 +1,124 @@
+package org.knock.daemon.firewall;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.knock.daemon.firewall.Fixtures.DNS;
+import static org.knock.daemon.firewall.Fixtures.SETTINGS;
+import static org.knock.daemon.firewall.Fixtures.SSH;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NftablesFirewallTest {
+  private static final List<String> APPLY = List.of("nft", "-f", "-");
+  private static final String SHARED_LISTING = """
+      table inet filter {
+      	set knock_granted {
+      		type ipv4_addr . inet_proto . inet_service
+      		flags interval,timeout
+      	}
+      }
+      """;
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-01T10:00:00Z"));
+  private final RecordingRunner runner = new RecordingRunner();
+
+  private Firewall own() {
+    return Firewalls.create("nftables", SETTINGS, FirewallOptions.DEFAULTS, clock, runner);
+  }
+
+  private Firewall shared() {
+    return Firewalls.create("nftables", SETTINGS,
+        FirewallOptions.DEFAULTS.withNftSet("inet filter knock_granted"), clock, runner);
+  }
+
+  private List<String> scripts() {
+    return runner.calls.stream().map(RecordingRunner.Call::stdin).toList();
+  }
+
+  @Test
+  void ownTableIsInstalledGrantedAndDeletedByScripts() throws Exception {
+    Firewall fw = own();
+    fw.install();
+    fw.grant(SSH, Duration.ofSeconds(90));
+    fw.revoke(DNS);
+    assertThat(fw.expire(clock.instant().plus(Duration.ofDays(1)))).isEmpty();
+    fw.close();
+    NftSetRef set = NftScripts.ownSet(SETTINGS);
+    assertThat(runner.argvs()).containsOnly(APPLY);
+    assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS),
+        NftScripts.grant(set, SSH, Duration.ofSeconds(90)), NftScripts.revoke(set, List.of(DNS)),
+        NftScripts.uninstall(SETTINGS));
+  }
+
+  @Test
+  void aLeftoverThatCannotBeAdoptedIsRecreated() throws Exception {
+    runner.answering(c -> c.stdin().startsWith("add table inet knockd\nadd set")
+        ? RecordingRunner.fail(1, "/dev/stdin:2:1-90: Error: Could not process rule: File exists")
+        : RecordingRunner.ok(""));
+    own().install();
+    assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS),
+        NftScripts.reinstall(SETTINGS));
+  }
+
+  @Test
+  void aFailedInstallIsOneLine() {
+    runner.answering(c -> RecordingRunner.fail(1,
+        "/dev/stdin:3:1-2: Error: Could not process rule: Operation not supported\nadd chain\n^^^\n"));
+    assertThatThrownBy(() -> own().install())
+        .isInstanceOf(FirewallException.class)
+        .hasMessage("nft -f - failed (exit 1): /dev/stdin:3:1-2: Error: Could not process rule: "
+            + "Operation not supported");
+  }
+
+  @Test
+  void sharedModeChecksTheSetAndTouchesOnlyItsElements() throws Exception {
+    runner.answering(c -> RecordingRunner.ok(c.stdin() == null ? SHARED_LISTING : ""));
+    Firewall fw = shared();
+    fw.install();
+    fw.grant(SSH, Duration.ofMinutes(30));
+    fw.grant(DNS, Duration.ofMinutes(1));
+    fw.expire(clock.instant().plus(Duration.ofMinutes(1)));
+    fw.close();
+    NftSetRef set = NftSetRef.parse("inet filter knock_granted");
+    assertThat(runner.argvs().get(0))
+        .containsExactly("nft", "list", "set", "inet", "filter", "knock_granted");
+    assertThat(scripts()).containsExactly(null, NftScripts.grant(set, SSH, Duration.ofMinutes(30)),
+        NftScripts.grant(set, DNS, Duration.ofMinutes(1)), NftScripts.revoke(set, List.of(SSH)));
+  }
+
+  @Test
+  void sharedModeRefusesASetOfAnotherType() {
+    runner.answering(c -> RecordingRunner.ok(
+        "table inet filter {\n set knock_granted {\n  type ipv4_addr . inet_service\n"
+            + "  flags timeout\n }\n}\n"));
+    assertThatThrownBy(() -> shared().install())
+        .hasMessage("nft set 'inet filter knock_granted' must have type ipv4_addr . inet_proto . "
+            + "inet_service and flags timeout");
+    runner.answering(c -> RecordingRunner.ok(
+        "set knock_granted {\n type ipv4_addr . inet_proto . inet_service\n}\n"));
+    assertThatThrownBy(() -> shared().install()).isInstanceOf(FirewallException.class);
+  }
+
+  @Test
+  void sharedModeCloseWithoutGrantsRunsNothing() {
+    shared().close();
+    assertThat(runner.calls).isEmpty();
+  }
+
+  @Test
+  void closeNeverThrows() {
+    runner.answering(c -> RecordingRunner.fail(1, "Error: no such table"));
+    own().close();
+    assertThat(runner.calls).hasSize(1);
+  }
+
+  @Test
+  void describeSaysWhatIsInstalled() {
+    assertThat(own().describe()).contains(NftScripts.install(SETTINGS))
+        .contains("add element inet knockd granted { 192.0.2.1 . tcp . 22 timeout 30m }");
+    assertThat(shared().describe()).startsWith("nftables, shared set: knockd installs nothing")
+        .contains("etc/nftables-shared.nft");
+  }
+}

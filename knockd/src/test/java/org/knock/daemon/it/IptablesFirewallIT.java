@@ -1,0 +1,155 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.knock.core.Protocol;
+import org.knock.daemon.firewall.Access;
+import org.knock.daemon.firewall.Firewall;
+import org.knock.daemon.firewall.FirewallOptions;
+import org.knock.daemon.firewall.FirewallSettings;
+import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.firewall.PortSpec;
+
+/**
+ * The iptables backend run inside a server namespace: grants open a protected port to the client
+ * namespace until {@code expire}, knocks are logged, close removes the chain, and a restarted
+ * backend removes the expired grants of a killed run and keeps the others.
+ */
+class IptablesFirewallIT {
+  private static final String SUBNET = "10.202.2";
+  private final String prefix = "KNFW" + hex() + ": ";
+  @TempDir
+  Path dir;
+
+  private static String hex() {
+    byte[] b = new byte[2];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  private FirewallSettings settings() {
+    return new FirewallSettings(prefix, 41000, 41063, true, List.of(PortSpec.parse("47000/tcp")),
+        List.of(PortSpec.parse("22/tcp"), PortSpec.parse("80/tcp")), "knfwtest",
+        Duration.ofSeconds(10));
+  }
+
+  private Firewall iptables(NetnsPair pair) {
+    return Firewalls.create("iptables", settings(),
+        FirewallOptions.DEFAULTS.withCommandPrefix(pair.server.inside()), Clock.systemUTC());
+  }
+
+  private static String chain(NetnsPair pair) {
+    return pair.server.exec("iptables", "-w", "-S").ok().out();
+  }
+
+  @Test
+  void grantsOpenExpireClosesRevokeClosesAndCloseRemovesTheChain() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwi", SUBNET)) {
+      Probes.listen(pair.server, 22, dir);
+      Probes.listen(pair.server, 80, dir);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "2")).as("before install").isTrue();
+      Firewall fw = iptables(pair);
+      long t = System.nanoTime();
+      fw.install();
+      long installMs = (System.nanoTime() - t) / 1_000_000;
+      assertThat(chain(pair)).contains("-A INPUT -j KNFWTEST");
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("protected").isFalse();
+
+      Access ssh = new Access(Access.ipv4(pair.clientIp), 22, Protocol.TCP);
+      t = System.nanoTime();
+      fw.grant(ssh, Duration.ofSeconds(2));
+      long granted = System.nanoTime();
+      System.out.println("iptables: install took " + installMs + " ms, a grant "
+          + (granted - t) / 1_000_000 + " ms");
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("granted").isTrue();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 80, "1")).as("80 still hidden")
+          .isFalse();
+      List<Access> expired = List.of();
+      for (int i = 0; i < 50 && expired.isEmpty(); i++) {
+        Thread.sleep(100);
+        expired = fw.expire(Instant.now());
+      }
+      long expiredAfter = (System.nanoTime() - granted) / 1_000_000;
+      System.out.println("iptables: grant of 2 s removed by expire() after " + expiredAfter + " ms");
+      assertThat(expired).containsExactly(ssh);
+      assertThat(expiredAfter).isBetween(1000L, 4500L);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("expired").isFalse();
+      assertThat(chain(pair)).doesNotContain("knockd expires=");
+
+      fw.grant(ssh, Duration.ofHours(1));
+      fw.grant(ssh, Duration.ofHours(2));
+      assertThat(chain(pair).lines().filter(l -> l.contains("knockd expires="))).hasSize(1);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).isTrue();
+      fw.revoke(ssh);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("revoked").isFalse();
+
+      fw.close();
+      assertThat(chain(pair)).doesNotContain("KNFWTEST");
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "2")).as("after close").isTrue();
+    }
+  }
+
+  @Test
+  void knockSynsAreLoggedWithThePrefix() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwj", SUBNET)) {
+      Firewall fw = iptables(pair);
+      fw.install();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 41011, "0.3")).isFalse();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 47000, "0.3")).isFalse();
+      pair.client.exec("bash", "-c", "echo -n x > /dev/udp/$0/41021", pair.serverIp).ok();
+      String src = "SRC=" + pair.clientIp + " DST=" + pair.serverIp;
+      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=TCP", "DPT=41011 ", " SYN "))
+          .as("TCP knock logged").isNotNull();
+      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=TCP", "DPT=47000 "))
+          .as("static door logged").isNotNull();
+      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=UDP", "DPT=41021 "))
+          .as("UDP knock logged").isNotNull();
+      fw.close();
+    }
+  }
+
+  @Test
+  void aRestartedDaemonRemovesExpiredGrantsOfAKilledRunAndKeepsTheOthers() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwk", SUBNET)) {
+      Probes.listen(pair.server, 22, dir);
+      Probes.listen(pair.server, 80, dir);
+      Firewall killed = iptables(pair);
+      killed.install();
+      Access ssh = new Access(Access.ipv4(pair.clientIp), 22, Protocol.TCP);
+      Access web = new Access(Access.ipv4(pair.clientIp), 80, Protocol.TCP);
+      killed.grant(ssh, Duration.ofSeconds(1));
+      killed.grant(web, Duration.ofHours(1));
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).isTrue();
+      // "kill": the first backend is dropped without close(); wait until ssh's grant is due
+      Thread.sleep(2100);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("nobody expired it")
+          .isTrue();
+
+      Firewall restarted = iptables(pair);
+      restarted.install();
+      String rules = chain(pair);
+      assertThat(rules.lines().filter(l -> l.contains("knockd expires="))).singleElement()
+          .asString().contains("--dport 80 ");
+      assertThat(rules.lines().filter(l -> l.equals("-A INPUT -j KNFWTEST"))).hasSize(1);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("expired removed")
+          .isFalse();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 80, "1")).as("unexpired kept")
+          .isTrue();
+      assertThat(restarted.expire(Instant.now())).isEmpty();
+      assertThat(restarted.expire(Instant.now().plus(Duration.ofHours(2))))
+          .as("adopted grant expires on time").containsExactly(web);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 80, "1")).isFalse();
+      restarted.close();
+      assertThat(chain(pair)).doesNotContain("KNFWTEST");
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package org.knock.daemon.it;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** What the firewall ITs observe: TCP listeners, connection attempts, kernel LOG lines. */
+final class Probes {
+  private Probes() {}
+
+  /** Starts a {@link TcpSink} on {@code port} in {@code ns} and waits (≤ 15 s) until it listens. */
+  static void listen(Netns ns, int port, Path dir) throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classes;
+    try {
+      classes = Path.of(TcpSink.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+          .toString();
+    } catch (URISyntaxException e) {
+      throw new IOException(e);
+    }
+    ns.start(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes,
+        TcpSink.class.getName(), Integer.toString(port), "300"),
+        dir.resolve("sink" + port + ".out"), dir.resolve("sink" + port + ".err"));
+    for (int i = 0; i < 150; i++) {
+      String out = ns.exec("ss", "-Hltn", "sport = :" + port).out();
+      if (!out.isBlank()) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("TcpSink did not listen on " + port + ": "
+        + Files.readString(dir.resolve("sink" + port + ".err")));
+  }
+
+  /** Whether a TCP connect from {@code ns} to ip:port completes within {@code seconds}. */
+  static boolean connects(Netns ns, String ip, int port, String seconds) {
+    return ns.exec("timeout", seconds, "bash", "-c", "exec 3<>/dev/tcp/$0/$1", ip,
+        Integer.toString(port)).exit() == 0;
+  }
+
+  /** Polls (≤ {@code millis}) until a connect gives {@code expected}; returns the ms it took, or -1. */
+  static long until(boolean expected, Netns ns, String ip, int port, long millis)
+      throws InterruptedException {
+    long start = System.nanoTime();
+    while (true) {
+      long elapsed = (System.nanoTime() - start) / 1_000_000;
+      if (connects(ns, ip, port, "0.3") == expected) {
+        return elapsed;
+      }
+      if (elapsed > millis) {
+        return -1;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Polls the kernel log (≤ 3 s) for a line holding every one of {@code parts}. */
+  static String kernelLogLine(String... parts) throws InterruptedException {
+    for (int i = 0; i < 30; i++) {
+      for (String line : Netns.host("dmesg").ok().out().split("\n")) {
+        if (List.of(parts).stream().allMatch(line::contains)) {
+          return line;
+        }
+      }
+      Thread.sleep(100);
+    }
+    return null;
+  }
+}
