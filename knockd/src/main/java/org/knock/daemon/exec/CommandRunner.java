@@ -94,8 +94,10 @@ public final class CommandRunner {
       finished = false;
     }
     if (!finished) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      // parent first, so it cannot react to its children dying (e.g. "sleep 30; echo never")
+      List<ProcessHandle> descendants = process.descendants().toList();
       process.destroyForcibly();
+      descendants.forEach(ProcessHandle::destroyForcibly);
       try {
         process.waitFor(DRAIN_MILLIS, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
