@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import org.knock.core.Payload;
+import org.knock.daemon.exec.CommandTemplate;
 
 /**
  * An {@code [action NAME]} section: a program a user may have knockd run ({@code run NAME}).

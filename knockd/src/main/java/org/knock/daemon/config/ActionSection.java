@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.knock.core.Payload;
+import org.knock.daemon.exec.CommandTemplate;
 
 /** Reads {@code [action NAME]} sections; two actions whose 16-bit ids collide are refused. */
 final class ActionSection {
@@ -21,7 +22,7 @@ final class ActionSection {
       int before = problems.count();
       SectionKeys k = new SectionKeys(s, "[action " + name + "]", KEYS, Map.of(), problems);
       CommandTemplate command = k.value("Command",
-          (key, v) -> CommandTemplate.parse(key, v, ActionConfig.PLACEHOLDERS), null);
+          (key, v) -> Values.command(key, v, ActionConfig.PLACEHOLDERS), null);
       if (!k.has("Command")) {
         problems.add(s.line(), "action " + name + " has no Command");
       }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.knock.core.Durations;
 import org.knock.core.Protocol;
+import org.knock.daemon.firewall.PortSpec;
 
 /**
  * What {@code knockd --check} prints: the effective configuration, every default filled in, as a

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.knock.daemon.firewall.PortSpec;
 
 /**
  * A knockd-compatible static door, {@code [NAME]}: a fixed port sequence (or one-time sequences

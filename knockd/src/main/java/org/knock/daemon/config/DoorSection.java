@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.knock.daemon.firewall.PortSpec;
 
 /**
  * Reads a knockd-style door {@code [NAME]}. Keys as in knockd.conf(5); {@code Command} is an

@@ -8,6 +8,8 @@ import java.util.Objects;
 import org.knock.core.CipherSuite;
 import org.knock.core.DecoderSettings;
 import org.knock.core.PortMapping;
+import org.knock.daemon.firewall.PortSpec;
+import org.knock.daemon.exec.CommandTemplate;
 
 /**
  * The {@code [options]} section with every default applied. Relative paths in the file are
@@ -73,8 +75,7 @@ public record Options(
   public static final int DEFAULT_MAX_SOURCES = 65536;
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(10);
   /** Placeholders OpenCommand and CloseCommand accept. */
-  public static final Set<String> FIREWALL_PLACEHOLDERS =
-      Set.of("%IP%", "%PORT%", "%PROTO%", "%SECONDS%", "%USER%");
+  public static final Set<String> FIREWALL_PLACEHOLDERS = Set.of("%IP%", "%PORT%", "%PROTO%", "%SECONDS%");
 
   public Options {
     Objects.requireNonNull(knockPorts);

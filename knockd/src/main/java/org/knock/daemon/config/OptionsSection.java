@@ -9,6 +9,8 @@ import org.knock.core.CipherSuite;
 import org.knock.core.PortMapping;
 import org.knock.core.KnockException;
 import org.knock.core.Ports;
+import org.knock.daemon.firewall.PortSpec;
+import org.knock.daemon.exec.CommandTemplate;
 
 /** Reads {@code [options]}. */
 final class OptionsSection {
@@ -56,9 +58,9 @@ final class OptionsSection {
     NftSet nftSet = k.value("NftSet", (key, v) -> v.equalsIgnoreCase("none") ? null
         : NftSet.parse(key, v), null);
     CommandTemplate open = k.value("OpenCommand", (key, v) ->
-        CommandTemplate.parse(key, v, Options.FIREWALL_PLACEHOLDERS), null);
+        Values.command(key, v, Options.FIREWALL_PLACEHOLDERS), null);
     CommandTemplate close = k.value("CloseCommand", (key, v) ->
-        CommandTemplate.parse(key, v, Options.FIREWALL_PLACEHOLDERS), null);
+        Values.command(key, v, Options.FIREWALL_PLACEHOLDERS), null);
     Duration commandTimeout = k.value("CommandTimeout", Values::duration, d.commandTimeout());
     Boolean allowRoot = k.value("AllowRoot", Values::yesNo, d.allowRoot());
 

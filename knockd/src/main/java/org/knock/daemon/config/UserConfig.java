@@ -9,6 +9,7 @@ import org.knock.core.Command;
 import org.knock.core.KnockKey;
 import org.knock.core.KnockUser;
 import org.knock.core.Protocol;
+import org.knock.daemon.firewall.PortSpec;
 
 /**
  * A {@code [user NAME]} section: the user's key and what the user may ask for. The key is never

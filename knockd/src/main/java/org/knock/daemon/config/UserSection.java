@@ -18,6 +18,7 @@ import java.util.Set;
 import org.knock.core.KnockException;
 import org.knock.core.KnockKey;
 import org.knock.core.Protocol;
+import org.knock.daemon.firewall.PortSpec;
 
 /**
  * Reads {@code [user NAME]} sections and loads their keys. A key file, or a config file holding a
@@ -186,7 +187,7 @@ final class UserSection {
           }
           any.add(proto);
         } else {
-          ports.add(PortSpec.parse(key, p, '/'));
+          ports.add(Values.port(key, p, '/'));
         }
       } else if (verb.equals("close") && w.length == 1) {
         close = true;

@@ -8,8 +8,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.knock.core.Durations;
 import org.knock.core.KnockException;
+import org.knock.core.Ports;
+import org.knock.core.Protocol;
+import org.knock.daemon.exec.CommandTemplate;
+import org.knock.daemon.firewall.PortSpec;
 
 /** Parsers for the value types settings share; each message starts with the key's name. */
 final class Values {
@@ -79,12 +86,60 @@ final class Values {
       if (part.isBlank()) {
         throw new BadValue(key + ": empty item in '" + value + "'");
       }
-      PortSpec p = PortSpec.parse(key, part, separator);
+      PortSpec p = port(key, part, separator);
       if (!seen.add(p) && unique) {
         throw new BadValue(key + ": " + p + " is listed twice");
       }
       out.add(p);
     }
     return out;
+  }
+
+  /** One port: {@code 22}, {@code 22/tcp} (separator '/') or {@code 8000:udp} (separator ':'). */
+  static PortSpec port(String key, String text, char separator) throws BadValue {
+    String t = text.strip();
+    Protocol proto = Protocol.TCP;
+    int sep = t.indexOf(separator);
+    if (sep >= 0) {
+      proto = Protocol.ofWord(t.substring(sep + 1).strip());
+      if (proto == null) {
+        throw new BadValue(key + ": bad protocol in '" + t + "': use " + separator + "tcp or "
+            + separator + "udp");
+      }
+      t = t.substring(0, sep).strip();
+    }
+    try {
+      return new PortSpec(Ports.parse(t, key), proto);
+    } catch (KnockException e) {
+      throw new BadValue(e.getMessage());
+    }
+  }
+
+  private static final Pattern PLACEHOLDER = Pattern.compile("%[A-Z][A-Z0-9_]*%");
+
+  /**
+   * A command run without a shell: an absolute program path and arguments in which only the
+   * given placeholders may appear.
+   */
+  static CommandTemplate command(String key, String text, Set<String> placeholders)
+      throws BadValue {
+    CommandTemplate t;
+    try {
+      t = CommandTemplate.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new BadValue(key + ": " + e.getMessage());
+    }
+    if (!t.program().startsWith("/")) {
+      throw new BadValue(key + ": the program must be an absolute path, not '" + t.program()
+          + "'");
+    }
+    Matcher m = PLACEHOLDER.matcher(text);
+    while (m.find()) {
+      if (!placeholders.contains(m.group())) {
+        throw new BadValue(key + ": unknown placeholder " + m.group() + ": use "
+            + String.join(", ", new TreeSet<>(placeholders)));
+      }
+    }
+    return t;
   }
 }

@@ -24,8 +24,9 @@ import java.util.regex.Pattern;
  */
 public final class CommandTemplate {
   /** The variables a template may use. */
-  public static final Set<String> VARIABLES = Set.of("IP", "USER", "PORT", "PROTO");
-  private static final Pattern VARIABLE = Pattern.compile("%(IP|USER|PORT|PROTO)%");
+  public static final Set<String> VARIABLES = Set.of("IP", "USER", "PORT", "PROTO", "SECONDS");
+  private static final Pattern VARIABLE = Pattern.compile("%(IP|USER|PORT|PROTO|SECONDS)%");
+  private static final Pattern SECONDS = Pattern.compile("0|[1-9]\\d{0,9}");
   private static final Pattern IPV4 = Pattern.compile(
       "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
   private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
@@ -104,6 +105,11 @@ public final class CommandTemplate {
     return new CommandTemplate(text, List.copyOf(words), Collections.unmodifiableSet(used));
   }
 
+  /** The program: the first word, as written. */
+  public String program() {
+    return words.get(0);
+  }
+
   /** The variables this template uses, without the percent signs, e.g. {@code [IP, PORT]}. */
   public Set<String> variables() {
     return variables;
@@ -156,6 +162,10 @@ public final class CommandTemplate {
         ok = PORT.matcher(value).matches() && Integer.parseInt(value) <= 65535;
         rule = "a port number 1-65535";
         break;
+      case "SECONDS":
+        ok = SECONDS.matcher(value).matches();
+        rule = "a whole number of seconds";
+        break;
       default:
         ok = value.equals("tcp") || value.equals("udp");
         rule = "tcp or udp";
@@ -195,5 +205,16 @@ public final class CommandTemplate {
   @Override
   public String toString() {
     return text;
+  }
+
+  /** Equal when the words are equal (however they were quoted). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CommandTemplate && ((CommandTemplate) o).words.equals(words);
+  }
+
+  @Override
+  public int hashCode() {
+    return words.hashCode();
   }
 }

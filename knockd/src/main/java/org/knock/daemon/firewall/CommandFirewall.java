@@ -44,7 +44,7 @@ final class CommandFirewall implements Firewall {
   public String describe() {
     return "command: runs OpenCommand '" + open + "' when a grant starts and CloseCommand '"
         + close + "' when it ends (revoke, expiry, exit), without a shell; e.g. for "
-        + Access.EXAMPLE + ":\n  " + String.join(" ", open.expand(vars(Access.EXAMPLE)))
+        + Access.EXAMPLE + ":\n  " + String.join(" ", open.expand(vars(Access.EXAMPLE, Duration.ofMinutes(30))))
         + "\nknockd keeps the end times: a grant open when knockd is killed stays open.";
   }
 
@@ -57,7 +57,7 @@ final class CommandFirewall implements Firewall {
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
     Instant end = clock.instant().plus(GrantBook.checked(duration));
     if (book.end(access) == null) {
-      commands.require(open.expand(vars(access)), null);
+      commands.require(open.expand(vars(access, duration)), null);
     }
     book.put(access, end);
   }
@@ -65,7 +65,7 @@ final class CommandFirewall implements Firewall {
   @Override
   public synchronized void revoke(Access access) throws FirewallException {
     if (book.end(access) != null) {
-      commands.require(close.expand(vars(access)), null);
+      commands.require(close.expand(vars(access, Duration.ZERO)), null);
       book.remove(access);
     }
   }
@@ -76,7 +76,7 @@ final class CommandFirewall implements Firewall {
     String failure = null;
     for (Access access : book.due(now)) {
       try {
-        commands.require(close.expand(vars(access)), null);
+        commands.require(close.expand(vars(access, Duration.ZERO)), null);
         book.remove(access);
         done.add(access);
       } catch (FirewallException e) {
@@ -93,7 +93,7 @@ final class CommandFirewall implements Firewall {
   public synchronized void close() {
     for (Access access : book.all().keySet()) {
       try {
-        commands.require(close.expand(vars(access)), null);
+        commands.require(close.expand(vars(access, Duration.ZERO)), null);
       } catch (FirewallException e) {
         LOG.error("cannot close {} on exit: {}", access, e.getMessage());
       }
@@ -101,7 +101,9 @@ final class CommandFirewall implements Firewall {
     book.clear();
   }
 
-  private static Map<String, String> vars(Access a) {
-    return Map.of("IP", a.ip(), "PORT", Integer.toString(a.port()), "PROTO", a.protocol().word());
+  /** %SECONDS% is the grant's length (0 when closing), e.g. for {@code ipset ... timeout}. */
+  private static Map<String, String> vars(Access a, Duration d) {
+    return Map.of("IP", a.ip(), "PORT", Integer.toString(a.port()), "PROTO", a.protocol().word(),
+        "SECONDS", Long.toString(d.getSeconds()));
   }
 }

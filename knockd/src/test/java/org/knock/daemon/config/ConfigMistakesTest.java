@@ -175,7 +175,7 @@ class ConfigMistakesTest {
     assertOptionsProblem("Firewall = command\nOpenCommand = /usr/local/bin/grant %HOST%\n"
             + "CloseCommand = /usr/local/bin/revoke %IP%",
         "knockd.conf:3: OpenCommand: unknown placeholder %HOST%: use %IP%, %PORT%, %PROTO%, "
-            + "%SECONDS%, %USER%");
+            + "%SECONDS%");
   }
 
   @Test

@@ -1,6 +1,9 @@
 package org.knock.daemon.config;
 
+import org.knock.daemon.exec.CommandTemplate;
+import org.knock.daemon.firewall.PortSpec;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,8 +89,8 @@ class ConfigTest {
     assertThat(o.cipher()).isEqualTo(CipherSuite.BLOWFISH);
     assertThat(o.mapping()).isEqualTo(PortMapping.CLASSIC);
     assertThat(o.firewall()).isEqualTo(FirewallType.COMMAND);
-    assertThat(o.openCommand().expand(Map.of("%IP%", "10.0.0.2", "%PORT%", "22",
-        "%PROTO%", "tcp", "%SECONDS%", "1800")))
+    assertThat(o.openCommand().expand(Map.of("IP", "10.0.0.2", "PORT", "22",
+        "PROTO", "tcp", "SECONDS", "1800")))
         .containsExactly("/usr/local/sbin/grant", "10.0.0.2", "22/tcp", "for 1800 s");
     assertThat(o.closeCommand().program()).isEqualTo("/usr/local/sbin/revoke");
     assertThat(o.commandTimeout()).isEqualTo(Duration.ofSeconds(5));
@@ -130,7 +133,7 @@ class ConfigTest {
     ActionConfig backup = c.action("backup").orElseThrow();
     assertThat(c.actionById(Payload.actionId("backup"))).contains(backup);
     assertThat(backup.timeout()).isEqualTo(Duration.ofMinutes(10));
-    assertThat(backup.command().expand(Map.of("%IP%", "10.0.0.2", "%USER%", "alice")))
+    assertThat(backup.command().expand(Map.of("IP", "10.0.0.2", "USER", "alice")))
         .containsExactly("/usr/local/sbin/backup", "--to", "10.0.0.2", "--user", "alice");
 
     DoorConfig ssh = c.door("openSSH").orElseThrow();
@@ -254,8 +257,9 @@ class ConfigTest {
 
   @Test
   void placeholderValuesStayOneArgument() throws Exception {
-    CommandTemplate t = CommandTemplate.parse("Command", "/bin/echo x%USER%y", Set.of("%USER%"));
-    assertThat(t.expand(Map.of("%USER%", "a b; rm -rf /"))).containsExactly("/bin/echo",
-        "xa b; rm -rf /y");
+    CommandTemplate t = Values.command("Command", "/bin/echo x%USER%y", Set.of("%USER%"));
+    assertThat(t.expand(Map.of("USER", "alice"))).containsExactly("/bin/echo", "xalicey");
+    assertThatThrownBy(() -> t.expand(Map.of("USER", "a b; rm -rf /")))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

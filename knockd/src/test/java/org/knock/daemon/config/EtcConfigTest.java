@@ -1,5 +1,6 @@
 package org.knock.daemon.config;
 
+import org.knock.daemon.firewall.PortSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
