@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.knock.core.Protocol;
+import org.knock.daemon.config.TcpFlags;
+import org.knock.daemon.firewall.PortSpec;
 
 /**
  * knockd-compatible static doors ({@code Sequence = 7000,8000:udp,9000}), matched as knockd 0.8
@@ -20,23 +22,16 @@ import org.knock.core.Protocol;
  * Not thread-safe.
  */
 final class DoorMatcher {
-  /** One knock of a sequence. */
-  record Step(int port, Protocol protocol) {}
-
   /**
-   * A door.
+   * A door: one sequence of one {@code [NAME]} section (a section with one-time sequences gives
+   * one door per sequence).
    *
-   * @param requireFlags TCP flags that must be set (bit 0 syn, bit 1 ack)
-   * @param forbidFlags TCP flags that must not be set
+   * @param flags which TCP packets count (knockd's TCPFlags)
    */
-  record Door(String name, List<Step> steps, Duration timeout, int requireFlags,
-      int forbidFlags) {
-    static final int SYN = 1;
-    static final int ACK = 2;
-  }
+  record Door(String name, List<PortSpec> steps, Duration timeout, TcpFlags flags) {}
 
   private final List<Door> doors;
-  private final Set<Step> sequencePorts = new HashSet<>();
+  private final Set<PortSpec> sequencePorts = new HashSet<>();
   private final int maxSources;
   private final Map<String, long[]> state; // per source: per door, stage and start millis
 
@@ -62,16 +57,16 @@ final class DoorMatcher {
 
   /** True if some door's sequence uses this port. */
   boolean isSequencePort(int port, Protocol protocol) {
-    return sequencePorts.contains(new Step(port, protocol));
+    return sequencePorts.contains(new PortSpec(port, protocol));
   }
 
   /**
    * Offers one logged packet; returns the doors it completed for this source.
    *
-   * @param flags the packet's TCP flags (Door.SYN, Door.ACK bits); ignored for UDP
+   * @param flags the packet's TCP flags, lower case ({@code syn}, {@code ack}); ignored for UDP
    */
-  List<Door> offer(String source, int port, Protocol protocol, int flags, Instant now) {
-    Step step = new Step(port, protocol);
+  List<Door> offer(String source, int port, Protocol protocol, List<String> flags, Instant now) {
+    PortSpec step = new PortSpec(port, protocol);
     if (!sequencePorts.contains(step)) {
       return List.of();
     }
@@ -80,15 +75,14 @@ final class DoorMatcher {
     List<Door> opened = new ArrayList<>(1);
     for (int i = 0; i < doors.size(); i++) {
       Door d = doors.get(i);
-      if (protocol == Protocol.TCP
-          && ((flags & d.requireFlags()) != d.requireFlags() || (flags & d.forbidFlags()) != 0)) {
+      if (protocol == Protocol.TCP && !d.flags().matches(flags)) {
         continue;
       }
       int stage = (int) st[2 * i];
       if (stage > 0 && t - st[2 * i + 1] > d.timeout().toMillis()) {
         stage = 0;
       }
-      List<Step> steps = d.steps();
+      List<PortSpec> steps = d.steps();
       if (steps.get(stage).equals(step)) {
         if (stage == 0) {
           st[2 * i + 1] = t;

@@ -6,18 +6,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import java.util.Set;
 import org.knock.core.Protocol;
+import org.knock.daemon.config.TcpFlags;
+import org.knock.daemon.firewall.PortSpec;
 
 class DoorMatcherTest {
   private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
   private final DoorMatcher.Door ssh = new DoorMatcher.Door("openSSH",
-      List.of(new DoorMatcher.Step(7000, Protocol.TCP), new DoorMatcher.Step(8000, Protocol.UDP),
-          new DoorMatcher.Step(9000, Protocol.TCP)),
-      Duration.ofSeconds(5), DoorMatcher.Door.SYN, DoorMatcher.Door.ACK);
+      List.of(new PortSpec(7000, Protocol.TCP), new PortSpec(8000, Protocol.UDP),
+          new PortSpec(9000, Protocol.TCP)),
+      Duration.ofSeconds(5), new TcpFlags(Set.of("syn"), Set.of("ack")));
   private final DoorMatcher m = new DoorMatcher(List.of(ssh), 100);
 
   private List<DoorMatcher.Door> knock(String src, int port, Protocol p, long ms) {
-    return m.offer(src, port, p, DoorMatcher.Door.SYN, T0.plusMillis(ms));
+    return m.offer(src, port, p, List.of("syn"), T0.plusMillis(ms));
   }
 
   @Test
@@ -83,8 +86,7 @@ class DoorMatcherTest {
   @Test
   void wrongTcpFlagsAreIgnored() {
     knock("10.0.0.2", 7000, Protocol.TCP, 0);
-    m.offer("10.0.0.2", 9000, Protocol.TCP, DoorMatcher.Door.SYN | DoorMatcher.Door.ACK,
-        T0.plusMillis(5));
+    m.offer("10.0.0.2", 9000, Protocol.TCP, List.of("syn", "ack"), T0.plusMillis(5));
     knock("10.0.0.2", 8000, Protocol.UDP, 10);
     assertThat(knock("10.0.0.2", 9000, Protocol.TCP, 20)).containsExactly(ssh);
   }
