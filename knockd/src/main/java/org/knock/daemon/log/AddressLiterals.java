@@ -1,0 +1,143 @@
+package org.knock.daemon.log;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+
+/** Parses IPv4 and IPv6 address literals from a region of text, without any name lookup. */
+final class AddressLiterals {
+  private AddressLiterals() {}
+
+  /**
+   * The address in s[from, to): dotted-quad IPv4 or IPv6 (full, compressed, or with an embedded
+   * dotted quad); null if it is not a valid literal.
+   */
+  static InetAddress parse(CharSequence s, int from, int to) {
+    byte[] bytes;
+    long v4 = parseV4(s, from, to);
+    if (v4 >= 0) {
+      bytes = new byte[] {(byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4};
+    } else {
+      bytes = new byte[16];
+      if (!parseV6(s, from, to, bytes)) {
+        return null;
+      }
+    }
+    try {
+      return InetAddress.getByAddress(bytes);
+    } catch (UnknownHostException e) {
+      throw new AssertionError("4 or 16 bytes are always accepted", e);
+    }
+  }
+
+  /** The IPv4 address in s[from, to) as an unsigned 32-bit value, or -1 if not a dotted quad. */
+  static long parseV4(CharSequence s, int from, int to) {
+    long value = 0;
+    int octets = 0;
+    int i = from;
+    while (octets < 4) {
+      int start = i;
+      int octet = 0;
+      while (i < to && i - start < 3) {
+        char c = s.charAt(i);
+        if (c < '0' || c > '9') {
+          break;
+        }
+        octet = octet * 10 + (c - '0');
+        i++;
+      }
+      if (i == start || octet > 255 || (i - start > 1 && s.charAt(start) == '0')) {
+        return -1;
+      }
+      value = value << 8 | octet;
+      octets++;
+      if (octets < 4) {
+        if (i >= to || s.charAt(i) != '.') {
+          return -1;
+        }
+        i++;
+      }
+    }
+    return i == to ? value : -1;
+  }
+
+  /** Parses the IPv6 literal in s[from, to) into out (16 bytes); false if invalid. */
+  static boolean parseV6(CharSequence s, int from, int to, byte[] out) {
+    if (to - from < 2 || to - from > 45) {
+      return false;
+    }
+    int words = 0; // 16-bit groups written so far
+    int gap = -1; // group index where "::" stands
+    int i = from;
+    if (s.charAt(i) == ':') {
+      if (s.charAt(i + 1) != ':') {
+        return false;
+      }
+      gap = 0;
+      i += 2;
+    }
+    while (i < to) {
+      if (words == 8) {
+        return false;
+      }
+      int start = i;
+      int value = 0;
+      while (i < to && i - start < 5) {
+        int d = Character.digit(s.charAt(i), 16);
+        if (d < 0) {
+          break;
+        }
+        value = value << 4 | d;
+        i++;
+      }
+      if (i < to && s.charAt(i) == '.') { // embedded dotted quad ends the address
+        if (words > 6) {
+          return false;
+        }
+        long v4 = parseV4(s, start, to);
+        if (v4 < 0) {
+          return false;
+        }
+        out[2 * words] = (byte) (v4 >>> 24);
+        out[2 * words + 1] = (byte) (v4 >>> 16);
+        out[2 * words + 2] = (byte) (v4 >>> 8);
+        out[2 * words + 3] = (byte) v4;
+        words += 2;
+        i = to;
+        break;
+      }
+      if (i == start || i - start > 4) {
+        return false;
+      }
+      out[2 * words] = (byte) (value >>> 8);
+      out[2 * words + 1] = (byte) value;
+      words++;
+      if (i == to) {
+        break;
+      }
+      if (s.charAt(i) != ':') {
+        return false;
+      }
+      i++;
+      if (i < to && s.charAt(i) == ':') {
+        if (gap >= 0) {
+          return false;
+        }
+        gap = words;
+        i++;
+      } else if (i == to) {
+        return false; // trailing single colon
+      }
+    }
+    if (gap < 0) {
+      return words == 8;
+    }
+    if (words == 8) {
+      return false; // "::" must stand for at least one group
+    }
+    int tail = words - gap;
+    System.arraycopy(out, 2 * gap, out, 16 - 2 * tail, 2 * tail);
+    Arrays.fill(out, 2 * gap, 16 - 2 * tail, (byte) 0);
+    return true;
+  }
+}

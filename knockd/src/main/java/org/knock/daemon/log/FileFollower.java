@@ -1,0 +1,545 @@
+package org.knock.daemon.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Follows a log file like {@code tail -F}, losing and repeating no line across rotations.
+ *
+ * <ul>
+ *   <li>Starts at the end of the file (at the start of an unfinished last line); a file that
+ *       appears later is read from its start.
+ *   <li>Rename rotation (logrotate {@code create}, or delete and recreate): noticed by the file key
+ *       (device and inode) at the path changing. The old file stays open and is read to its end
+ *       first, and is kept open (read before the new file) until it has been quiet for a while,
+ *       because writers such as rsyslog write to it until they are told to reopen. Rotated files
+ *       that came and went between two looks (two rotations in a row) are read in full, oldest
+ *       first: any sibling named {@code FILE.*} or {@code FILE-*} (not compressed) with a file key
+ *       never seen before and modified after the last look.
+ *   <li>copytruncate: noticed by the file getting shorter than the read position, or — when it
+ *       already grew again — by the bytes just before the position no longer being those read
+ *       (checked after every read, before its lines are handed on). The unread end of the old
+ *       content is then read from the rotated copy (the sibling at least as long as the position
+ *       whose bytes just before it are those read), and the file again from its start. Lines
+ *       written between logrotate's copy and its truncation are lost by logrotate itself.
+ *   <li>Missing file: the listener hears {@code lost} after a grace period, and {@code recovered}
+ *       when the file is back; likewise for a file that cannot be opened.
+ * </ul>
+ *
+ * The directory is watched with the JDK WatchService (inotify on Linux), with a bounded poll as
+ * a backstop for missed events.
+ */
+final class FileFollower implements LineSource {
+  private static final long POLL_MS = 200;
+  private static final int READ_OK = 0;
+  private static final int READ_TRUNCATED = 1;
+  private static final int READ_FAILED = 2;
+  private static final long MTIME_SLACK_MS = 1000;
+  private static final int MAX_RETIRED = 8;
+  private static final int MAX_SEEN = 256;
+  private static final List<String> COMPRESSED =
+      List.of(".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip", ".lzma", ".br");
+
+  /** One open file being read. */
+  private static final class Tracked {
+    final FileChannel ch;
+    final Object key;
+    final LineSplitter splitter = new LineSplitter();
+    final TailWindow tail = new TailWindow();
+    long pos;
+    long lastGrowthNanos = System.nanoTime();
+
+    Tracked(FileChannel ch, Object key) {
+      this.ch = ch;
+      this.key = key;
+    }
+  }
+
+  private final Path path;
+  private final Path dir;
+  private final String base;
+  private final SourceListener listener;
+  private final Clock clock;
+  private final long lostGraceNanos;
+  private final long drainQuietNanos;
+  private final ByteBuffer readBuf = ByteBuffer.allocate(64 * 1024);
+  private final List<Tracked> retired = new ArrayList<>();
+  private final Set<Object> seenKeys = new LinkedHashSet<>();
+
+  private final CountDownLatch started = new CountDownLatch(1);
+  private volatile boolean closed;
+  private volatile WatchService watcher;
+  private WatchKey watchKey;
+  private Tracked current;
+  private long lastLookMillis;
+  private long missingSinceNanos = -1;
+  private boolean lost;
+  private Object unreadStartKey;
+  private long unreadStartSize;
+
+  /** @param path the log file; its directory is watched */
+  FileFollower(Path path, SourceListener listener) {
+    this(path, listener, Clock.systemUTC(), 1000, 2000);
+  }
+
+  /**
+   * @param lostGraceMs how long the file may be missing before the listener hears of it (rotation
+   *     leaves it missing for an instant)
+   * @param drainQuietMs how long a rotated-away file must stay unchanged before it is closed
+   */
+  FileFollower(Path path, SourceListener listener, Clock clock, long lostGraceMs,
+      long drainQuietMs) {
+    this.path = path.toAbsolutePath().normalize();
+    this.dir = Objects.requireNonNull(this.path.getParent(), "a file path has a directory");
+    this.base = this.path.getFileName().toString();
+    this.listener = listener;
+    this.clock = clock;
+    this.lostGraceNanos = TimeUnit.MILLISECONDS.toNanos(lostGraceMs);
+    this.drainQuietNanos = TimeUnit.MILLISECONDS.toNanos(drainQuietMs);
+  }
+
+  @Override
+  public String name() {
+    return "file:" + path;
+  }
+
+  @Override
+  public void run(LineSink sink) throws InterruptedException {
+    try {
+      watcher = FileSystems.getDefault().newWatchService();
+    } catch (IOException e) {
+      watcher = null; // poll only
+    }
+    try {
+      start();
+      started.countDown();
+      while (!closed) {
+        step(sink);
+        await();
+      }
+    } finally {
+      closeQuietly();
+    }
+  }
+
+  /** Waits until {@link #run} has found its starting position; false on timeout. */
+  boolean awaitStarted(long timeout, TimeUnit unit) throws InterruptedException {
+    return started.await(timeout, unit);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    WatchService w = watcher;
+    if (w != null) {
+      try {
+        w.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
+  }
+
+  /** Opens the file at its end and remembers every rotated sibling as already seen. */
+  private void start() {
+    lastLookMillis = clock.millis();
+    for (Sibling s : siblings()) {
+      remember(s.key);
+    }
+    BasicFileAttributes attrs = stat(path);
+    if (attrs == null) {
+      missingSinceNanos = System.nanoTime();
+      return;
+    }
+    Tracked t = open(attrs);
+    if (t == null) {
+      if (attrs.isRegularFile()) { // unreadable for now: when it can be read, start where it ended
+        unreadStartKey = attrs.fileKey();
+        unreadStartSize = attrs.size();
+      }
+      return;
+    }
+    try {
+      t.pos = startOfLastLine(t.ch, t.ch.size());
+      t.tail.load(t.ch, t.pos);
+    } catch (IOException e) {
+      problem("cannot read: " + e.getMessage());
+    }
+    current = t;
+  }
+
+  /** One round: drain rotated-away files, check the path, read the current file. */
+  private void step(LineSink sink) {
+    for (Iterator<Tracked> it = retired.iterator(); it.hasNext(); ) {
+      Tracked t = it.next();
+      readAvailable(t, sink, false);
+      if (System.nanoTime() - t.lastGrowthNanos > drainQuietNanos) {
+        retire(it, t, sink);
+      }
+    }
+    long lookMillis = clock.millis();
+    BasicFileAttributes attrs = stat(path);
+    if (attrs == null) {
+      if (current != null) {
+        readAvailable(current, sink, true);
+      }
+      if (missingSinceNanos < 0) {
+        missingSinceNanos = System.nanoTime();
+      } else if (!lost && System.nanoTime() - missingSinceNanos >= lostGraceNanos) {
+        problem("file missing");
+      }
+      return;
+    }
+    missingSinceNanos = -1;
+    if (current == null || !attrs.fileKey().equals(current.key)) {
+      switchTo(attrs, sink);
+      return;
+    }
+    int r = readAvailable(current, sink, true);
+    if (r == READ_TRUNCATED) {
+      recoverFromTruncation(sink);
+      r = readAvailable(current, sink, true);
+    } else if (r == READ_OK) {
+      lastLookMillis = lookMillis;
+    }
+    if (r == READ_OK) {
+      recovered();
+    }
+  }
+
+  /** The path now holds another file: finish the old one, pick up rotations in between. */
+  private void switchTo(BasicFileAttributes attrs, LineSink sink) {
+    Tracked next = open(attrs);
+    if (next == null) { // reported; keep reading the old file meanwhile
+      if (current != null) {
+        readAvailable(current, sink, true);
+      }
+      return;
+    }
+    if (next.key.equals(unreadStartKey)) { // unreadable when we started: begin where it ended then
+      try {
+        next.pos = startOfLastLine(next.ch, Math.min(unreadStartSize, next.ch.size()));
+        next.tail.load(next.ch, next.pos);
+      } catch (IOException e) {
+        problem("cannot read: " + e.getMessage());
+      }
+    }
+    unreadStartKey = null;
+    if (current != null) {
+      readAvailable(current, sink, true);
+      retired.add(current);
+      current = null;
+    }
+    readIntermediates(next.key);
+    current = next;
+    while (retired.size() > MAX_RETIRED) {
+      Iterator<Tracked> it = retired.iterator();
+      retire(it, it.next(), sink);
+    }
+    for (Tracked t : retired) {
+      readAvailable(t, sink, false);
+    }
+    if (readAvailable(current, sink, true) == READ_OK) {
+      recovered();
+    }
+    lastLookMillis = clock.millis();
+  }
+
+  /** Rotated files we never saw, modified since our last look: read them fully, oldest first. */
+  private void readIntermediates(Object currentKey) {
+    List<Sibling> unseen = new ArrayList<>();
+    for (Sibling s : siblings()) {
+      if (!seenKeys.contains(s.key) && !s.key.equals(currentKey)
+          && s.modifiedMillis >= lastLookMillis - MTIME_SLACK_MS) {
+        unseen.add(s);
+      }
+    }
+    unseen.sort(Comparator.comparingLong(s -> s.modifiedMillis));
+    for (Sibling s : unseen) {
+      try {
+        FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ);
+        retired.add(new Tracked(ch, s.key));
+        remember(s.key);
+      } catch (IOException e) {
+        listener.lost(name(), "cannot read rotated file " + s.path.getFileName() + ": "
+            + e.getMessage());
+        listener.recovered(name());
+      }
+    }
+  }
+
+  /**
+   * The current file was truncated (copytruncate): read the rest of what it held from the rotated
+   * copy, then any other copies made since, then the file from its start.
+   */
+  private void recoverFromTruncation(LineSink sink) {
+    Tracked t = current;
+    Sibling copy = findCopy(t);
+    if (copy == null) {
+      t.splitter.flush(sink);
+      listener.lost(name(), "truncated, and no rotated copy holds what was not yet read: "
+          + "lines written just before the truncation may be lost");
+      listener.recovered(name());
+    } else {
+      remember(copy.key);
+      try (FileChannel ch = FileChannel.open(copy.path, StandardOpenOption.READ)) {
+        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+        long at = t.pos;
+        int n;
+        while ((n = ch.read(buf.clear(), at)) > 0) {
+          at += n;
+          t.splitter.feed(buf.flip(), sink);
+        }
+      } catch (IOException e) {
+        listener.lost(name(), "cannot read rotated copy " + copy.path.getFileName() + ": "
+            + e.getMessage());
+        listener.recovered(name());
+      }
+    }
+    readIntermediates(t.key);
+    for (Tracked r : retired) {
+      readAvailable(r, sink, false);
+    }
+    t.pos = 0;
+    t.tail.clear();
+    lastLookMillis = clock.millis();
+  }
+
+  /**
+   * The sibling at least as long as t's position whose bytes just before it are t's tail;
+   * among several, a never-seen one, then the newest.
+   */
+  private Sibling findCopy(Tracked t) {
+    Comparator<Sibling> preference = Comparator.<Sibling, Boolean>comparing(
+        s -> !seenKeys.contains(s.key)).thenComparingLong(s -> s.modifiedMillis);
+    Sibling best = null;
+    for (Sibling s : siblings()) {
+      if (s.size < t.pos || s.key.equals(t.key)
+          || (best != null && preference.compare(s, best) <= 0)) {
+        continue;
+      }
+      try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+        if (t.tail.matches(ch, t.pos)) {
+          best = s;
+        }
+      } catch (IOException e) {
+        // unreadable candidate: not a copy we can use
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Reads t from its position to its end, handing on whole lines. With verify, first checks after
+   * each read that the bytes before the position are still those read; READ_TRUNCATED (nothing
+   * more handed on) when they are not, or the file is shorter than the position.
+   */
+  private int readAvailable(Tracked t, LineSink sink, boolean verify) {
+    try {
+      while (true) {
+        readBuf.clear();
+        int n = t.ch.read(readBuf, t.pos);
+        if (n <= 0) {
+          return verify && t.ch.size() < t.pos ? READ_TRUNCATED : READ_OK;
+        }
+        if (verify && t.tail.length() > 0 && !t.tail.matches(t.ch, t.pos)) {
+          return READ_TRUNCATED;
+        }
+        t.tail.append(readBuf.array(), 0, n);
+        t.pos += n;
+        t.lastGrowthNanos = System.nanoTime();
+        readBuf.flip();
+        t.splitter.feed(readBuf, sink);
+      }
+    } catch (IOException e) {
+      problem("cannot read: " + e.getMessage());
+      return READ_FAILED;
+    }
+  }
+
+  private Tracked open(BasicFileAttributes attrs) {
+    if (!attrs.isRegularFile()) {
+      problem("not a regular file");
+      return null;
+    }
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (IOException e) {
+      problem("cannot open: " + e.getMessage());
+      return null;
+    }
+    BasicFileAttributes again = stat(path);
+    if (again == null || !attrs.fileKey().equals(again.fileKey())) {
+      closeChannel(ch); // replaced while opening: try again next round
+      return null;
+    }
+    remember(attrs.fileKey());
+    return new Tracked(ch, attrs.fileKey());
+  }
+
+  private void retire(Iterator<Tracked> it, Tracked t, LineSink sink) {
+    readAvailable(t, sink, false);
+    t.splitter.flush(sink);
+    closeChannel(t.ch);
+    it.remove();
+  }
+
+  /** Waits for a change in the directory, at most the poll interval. */
+  private void await() throws InterruptedException {
+    WatchService w = watcher;
+    if (w == null) {
+      Thread.sleep(POLL_MS);
+      return;
+    }
+    try {
+      if (watchKey == null || !watchKey.isValid()) {
+        try {
+          watchKey = dir.register(w, StandardWatchEventKinds.ENTRY_CREATE,
+              StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY);
+        } catch (IOException e) {
+          watchKey = null; // directory missing: poll
+        }
+      }
+      WatchKey k = w.poll(POLL_MS, TimeUnit.MILLISECONDS);
+      while (k != null) {
+        for (WatchEvent<?> ignored : k.pollEvents()) {
+          // any change in the directory means: look again
+        }
+        k.reset();
+        k = w.poll();
+      }
+    } catch (ClosedWatchServiceException e) {
+      // closed: run() ends
+    }
+  }
+
+  /** A rotated file next to ours. */
+  private record Sibling(Path path, Object key, long size, long modifiedMillis) {}
+
+  /** Files named FILE.* or FILE-* beside FILE, not compressed. */
+  private List<Sibling> siblings() {
+    List<Sibling> found = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, this::isRotatedName)) {
+      for (Path p : ds) {
+        BasicFileAttributes a = stat(p);
+        if (a != null && a.isRegularFile() && a.fileKey() != null) {
+          found.add(new Sibling(p, a.fileKey(), a.size(), a.lastModifiedTime().toMillis()));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // directory gone or unreadable: no siblings to use
+    }
+    return found;
+  }
+
+  private boolean isRotatedName(Path p) {
+    String n = p.getFileName().toString();
+    if (n.length() <= base.length() + 1 || !n.startsWith(base)) {
+      return false;
+    }
+    char sep = n.charAt(base.length());
+    if (sep != '.' && sep != '-') {
+      return false;
+    }
+    for (String ext : COMPRESSED) {
+      if (n.endsWith(ext)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void remember(Object key) {
+    if (key == null) {
+      return;
+    }
+    seenKeys.remove(key);
+    seenKeys.add(key);
+    if (seenKeys.size() > MAX_SEEN) {
+      Iterator<Object> it = seenKeys.iterator();
+      it.next();
+      it.remove();
+    }
+  }
+
+  private void problem(String reason) {
+    if (!lost) {
+      lost = true;
+      listener.lost(name(), reason);
+    }
+  }
+
+  private void recovered() {
+    if (lost) {
+      lost = false;
+      listener.recovered(name());
+    }
+  }
+
+  /** The file's attributes, or null when it is missing (or cannot even be looked at). */
+  private static BasicFileAttributes stat(Path p) {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Where the last line starts: size if the file ends with '\n' (or is empty). */
+  private static long startOfLastLine(FileChannel ch, long size) throws IOException {
+    long from = Math.max(0, size - LineSplitter.MAX_LINE);
+    ByteBuffer buf = ByteBuffer.allocate((int) (size - from));
+    while (buf.hasRemaining() && ch.read(buf, from + buf.position()) > 0) {
+      // fill
+    }
+    for (int i = buf.position() - 1; i >= 0; i--) {
+      if (buf.get(i) == '\n') {
+        return from + i + 1;
+      }
+    }
+    return from;
+  }
+
+  private void closeQuietly() {
+    for (Tracked t : retired) {
+      closeChannel(t.ch);
+    }
+    retired.clear();
+    if (current != null) {
+      closeChannel(current.ch);
+      current = null;
+    }
+    close();
+  }
+
+  private static void closeChannel(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // nothing to do
+    }
+  }
+}

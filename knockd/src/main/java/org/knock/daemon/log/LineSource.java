@@ -1,0 +1,22 @@
+package org.knock.daemon.log;
+
+/**
+ * A stream of log lines. {@link #run} hands each whole line to the sink, in order, on the calling
+ * thread, until {@link #close()} is called (from any thread) or the input ends (stdin only). It
+ * never throws for I/O trouble: it reports it to its {@link SourceListener} and waits or retries.
+ */
+public interface LineSource extends AutoCloseable {
+  String name();
+
+  /**
+   * Reads lines and hands each to the sink on the calling thread until close(); never throws for
+   * I/O trouble: reports it to the listener and retries/waits.
+   *
+   * @throws InterruptedException if the calling thread is interrupted while waiting
+   */
+  void run(LineSink sink) throws InterruptedException;
+
+  /** Makes {@link #run} return soon; idempotent, callable from any thread. */
+  @Override
+  void close();
+}

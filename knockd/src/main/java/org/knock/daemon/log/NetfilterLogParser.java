@@ -1,0 +1,342 @@
+package org.knock.daemon.log;
+
+import java.net.InetAddress;
+
+/**
+ * Recognises netfilter LOG lines (iptables/nftables {@code LOG}, ulogd's LOGEMU, and the old
+ * ipchains {@code Packet log:} lines) in any of the usual log formats (see {@link LogLineHeader})
+ * and hands each packet to a {@link PacketHandler}. It never does I/O, never reads the clock, never
+ * resolves a name, and never throws for bad input.
+ *
+ * <p>Each line is counted once as {@link Result#PACKET}, {@link Result#SKIPPED} (not a packet line
+ * for us: ordinary kernel messages, or packet lines with another prefix), or {@link
+ * Result#UNPARSABLE} (a line that looks like ours — our prefix, or {@code SRC=}/{@code DPT=} —
+ * but is truncated or malformed; {@link #lastProblem()} says why). Lines that are not packet lines
+ * are skipped with character tests only: no regular expression and no allocation.
+ *
+ * <p>The prefix of a netfilter line is the text between the kernel message's start and {@code IN=},
+ * trimmed. For ipchains lines it is the chain and target, e.g. {@code "input DENY"}. Not thread-safe.
+ */
+public final class NetfilterLogParser {
+  /** What {@link #parse} made of a line. */
+  public enum Result {
+    PACKET,
+    SKIPPED,
+    UNPARSABLE
+  }
+
+  private static final String IPCHAINS = "Packet log: ";
+
+  private final String prefix;
+  private long packets;
+  private long skipped;
+  private long unparsable;
+  private String lastProblem = "";
+  private String lastPrefix = "";
+  private boolean sawPacketField;
+
+  /**
+   * @param prefix only lines whose LOG prefix equals this (both trimmed) are parsed; null accepts
+   *     any prefix
+   */
+  public NetfilterLogParser(String prefix) {
+    this.prefix = prefix == null ? null : prefix.trim();
+  }
+
+  /** Parses one line (without its line terminator); calls the handler once if it is a packet. */
+  public Result parse(CharSequence line, PacketHandler handler) {
+    Result r = classify(line, handler);
+    switch (r) {
+      case PACKET -> packets++;
+      case SKIPPED -> skipped++;
+      default -> unparsable++;
+    }
+    return r;
+  }
+
+  public long packets() {
+    return packets;
+  }
+
+  public long skipped() {
+    return skipped;
+  }
+
+  public long unparsable() {
+    return unparsable;
+  }
+
+  /** Why the last UNPARSABLE line was rejected, one line; "" before the first. */
+  public String lastProblem() {
+    return lastProblem;
+  }
+
+  private Result classify(CharSequence s, PacketHandler handler) {
+    int start = LogLineHeader.messageStart(s);
+    int in = findInterfaceField(s, start);
+    if (in >= 0) {
+      int pEnd = trimEnd(s, start, in);
+      int pStart = trimStart(s, start, pEnd);
+      if (prefix != null && !regionEquals(s, pStart, pEnd, prefix)) {
+        return Result.SKIPPED;
+      }
+      return parseNetfilter(s, pStart, pEnd, in, handler);
+    }
+    if (LogLineHeader.startsWith(s, start, IPCHAINS)) {
+      return parseIpchains(s, start + IPCHAINS.length(), handler);
+    }
+    if (sawPacketField
+        || (prefix != null && !prefix.isEmpty() && LogLineHeader.startsWith(s, start, prefix))) {
+      return problem("no IN= OUT= fields (truncated or not a netfilter line)");
+    }
+    return Result.SKIPPED;
+  }
+
+  /**
+   * Index of "IN=" that is followed by an interface name and " OUT=", or -1. Looks only at the
+   * '=' signs, and notes in {@link #sawPacketField} whether it passed a SRC= or DPT=.
+   */
+  private int findInterfaceField(CharSequence s, int from) {
+    int n = s.length();
+    sawPacketField = false;
+    for (int e = from + 2; e < n; e++) {
+      if (s.charAt(e) != '=') {
+        continue;
+      }
+      char a = s.charAt(e - 2);
+      char b = s.charAt(e - 1);
+      if (a == 'I' && b == 'N') {
+        int j = e + 1;
+        while (j < n && s.charAt(j) != ' ') {
+          j++;
+        }
+        if (LogLineHeader.startsWith(s, j, " OUT=")) {
+          return e - 2;
+        }
+      } else if (e >= from + 3 && ((a == 'R' && b == 'C' && s.charAt(e - 3) == 'S')
+          || (a == 'P' && b == 'T' && s.charAt(e - 3) == 'D'))) {
+        sawPacketField = true;
+      }
+    }
+    return -1;
+  }
+
+  private Result parseNetfilter(CharSequence s, int pStart, int pEnd, int from,
+      PacketHandler handler) {
+    int n = s.length();
+    int srcFrom = -1;
+    int srcTo = -1;
+    int dstFrom = -1;
+    int dstTo = -1;
+    int protoFrom = -1;
+    int protoTo = -1;
+    int spt = -2;
+    int dpt = -2;
+    boolean syn = false;
+    boolean ack = false;
+    boolean tail = false; // URGP= for TCP, LEN= after DPT= for UDP: the line was not cut short
+    int i = from;
+    while (i < n) {
+      int end = i;
+      while (end < n && s.charAt(end) != ' ') {
+        end++;
+      }
+      int len = end - i;
+      char c = s.charAt(i);
+      if (c == '[') {
+        break; // an ICMP error's quoted packet, or "INCOMPLETE [n bytes]": not our fields
+      }
+      if (protoFrom < 0) {
+        if (len >= 4 && c == 'S' && LogLineHeader.startsWith(s, i, "SRC=") && srcFrom < 0) {
+          srcFrom = i + 4;
+          srcTo = end;
+        } else if (len >= 4 && c == 'D' && LogLineHeader.startsWith(s, i, "DST=") && dstFrom < 0) {
+          dstFrom = i + 4;
+          dstTo = end;
+        } else if (len >= 6 && c == 'P' && LogLineHeader.startsWith(s, i, "PROTO=")) {
+          protoFrom = i + 6;
+          protoTo = end;
+        }
+      } else if (c == 'S' && len >= 4 && LogLineHeader.startsWith(s, i, "SPT=") && spt == -2) {
+        spt = port(s, i + 4, end);
+        if (spt < 0) {
+          return problem("source port not a number in 0..65535");
+        }
+      } else if (c == 'D' && len >= 4 && LogLineHeader.startsWith(s, i, "DPT=") && dpt == -2) {
+        dpt = port(s, i + 4, end);
+        if (dpt < 0) {
+          return problem("destination port not a number in 0..65535");
+        }
+      } else if (len == 3 && c == 'S' && s.charAt(i + 1) == 'Y' && s.charAt(i + 2) == 'N') {
+        syn = true;
+      } else if (len == 3 && c == 'A' && s.charAt(i + 1) == 'C' && s.charAt(i + 2) == 'K') {
+        ack = true;
+      } else if (c == 'U' && LogLineHeader.startsWith(s, i, "URGP=")) {
+        tail = true;
+      } else if (c == 'L' && dpt >= 0 && LogLineHeader.startsWith(s, i, "LEN=")) {
+        tail = true;
+      }
+      i = end + 1;
+    }
+    if (srcFrom < 0 || dstFrom < 0) {
+      return problem("missing SRC= or DST=");
+    }
+    if (protoFrom < 0 || protoTo == n) {
+      return problem("missing PROTO= or nothing after it (truncated line)");
+    }
+    Transport transport = transport(s, protoFrom, protoTo);
+    if (transport != Transport.OTHER) {
+      if (spt < 0 || dpt < 0) {
+        return problem("missing SPT= or DPT=");
+      }
+      if (!tail) {
+        return problem("truncated after the ports");
+      }
+    }
+    InetAddress src = AddressLiterals.parse(s, srcFrom, srcTo);
+    InetAddress dst = AddressLiterals.parse(s, dstFrom, dstTo);
+    if (src == null || dst == null) {
+      return problem("SRC= or DST= is not an IP address literal");
+    }
+    boolean tcp = transport == Transport.TCP;
+    handler.onPacket(new LoggedPacket(prefixString(s, pStart, pEnd), src, dst, transport,
+        Math.max(spt, -1), Math.max(dpt, -1), tcp && syn, tcp && ack));
+    return Result.PACKET;
+  }
+
+  /** "chain target iface PROTO=n a.b.c.d:p a.b.c.d:p L=.. S=.. I=.. F=.. T=.. [SYN] (#n)". */
+  private Result parseIpchains(CharSequence s, int i, PacketHandler handler) {
+    int n = s.length();
+    int chainEnd = tokenEnd(s, i);
+    int targetEnd = tokenEnd(s, chainEnd + 1);
+    int ifaceEnd = tokenEnd(s, targetEnd + 1);
+    if (ifaceEnd >= n) {
+      return problem("ipchains line truncated");
+    }
+    if (prefix != null && !regionEquals(s, i, targetEnd, prefix)) {
+      return Result.SKIPPED;
+    }
+    int protoAt = ifaceEnd + 1;
+    int protoEnd = tokenEnd(s, protoAt);
+    if (!LogLineHeader.startsWith(s, protoAt, "PROTO=")) {
+      return problem("ipchains line without PROTO=");
+    }
+    int proto = number(s, protoAt + 6, protoEnd, 255);
+    int srcEnd = tokenEnd(s, protoEnd + 1);
+    int dstEnd = tokenEnd(s, srcEnd + 1);
+    int srcColon = lastIndexOf(s, ':', protoEnd + 1, srcEnd);
+    int dstColon = lastIndexOf(s, ':', srcEnd + 1, dstEnd);
+    if (proto < 0 || srcColon < 0 || dstColon < 0) {
+      return problem("ipchains addresses not host:port");
+    }
+    boolean syn = false;
+    boolean complete = false;
+    for (int t = dstEnd + 1; t < n; t = tokenEnd(s, t) + 1) {
+      int e = tokenEnd(s, t);
+      if (e - t == 3 && LogLineHeader.startsWith(s, t, "SYN")) {
+        syn = true;
+      } else if (LogLineHeader.startsWith(s, t, "(#") && e > t + 2 && s.charAt(e - 1) == ')') {
+        complete = true;
+      }
+    }
+    if (!complete) {
+      return problem("ipchains line truncated (no rule number)");
+    }
+    Transport transport = proto == 6 ? Transport.TCP : proto == 17 ? Transport.UDP
+        : Transport.OTHER;
+    int spt = number(s, srcColon + 1, srcEnd, 65535);
+    int dpt = number(s, dstColon + 1, dstEnd, 65535);
+    if (spt < 0 || dpt < 0) {
+      return problem("ipchains port not a number in 0..65535");
+    }
+    InetAddress src = AddressLiterals.parse(s, protoEnd + 1, srcColon);
+    InetAddress dst = AddressLiterals.parse(s, srcEnd + 1, dstColon);
+    if (src == null || dst == null) {
+      return problem("ipchains address is not an IPv4 literal");
+    }
+    boolean ports = transport != Transport.OTHER;
+    handler.onPacket(new LoggedPacket(prefixString(s, i, targetEnd), src, dst, transport,
+        ports ? spt : -1, ports ? dpt : -1, syn && transport == Transport.TCP, false));
+    return Result.PACKET;
+  }
+
+  private Result problem(String why) {
+    lastProblem = why;
+    return Result.UNPARSABLE;
+  }
+
+  private static Transport transport(CharSequence s, int from, int to) {
+    if (to - from == 3) {
+      if (LogLineHeader.startsWith(s, from, "TCP")) {
+        return Transport.TCP;
+      }
+      if (LogLineHeader.startsWith(s, from, "UDP")) {
+        return Transport.UDP;
+      }
+    }
+    return Transport.OTHER;
+  }
+
+  /** The prefix as a String, reusing the previous one when it is the same text. */
+  private String prefixString(CharSequence s, int from, int to) {
+    if (!regionEquals(s, from, to, lastPrefix)) {
+      lastPrefix = s.subSequence(from, to).toString();
+    }
+    return lastPrefix;
+  }
+
+  private static int port(CharSequence s, int from, int to) {
+    return number(s, from, to, 65535);
+  }
+
+  /** Decimal s[from, to) in 0..max (at most 5 digits), or -1. */
+  private static int number(CharSequence s, int from, int to, int max) {
+    if (to <= from || to - from > 5) {
+      return -1;
+    }
+    int v = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v <= max ? v : -1;
+  }
+
+  private static int tokenEnd(CharSequence s, int i) {
+    int n = s.length();
+    while (i < n && s.charAt(i) != ' ') {
+      i++;
+    }
+    return Math.min(i, n);
+  }
+
+  private static int lastIndexOf(CharSequence s, char c, int from, int to) {
+    for (int i = to - 1; i >= from; i--) {
+      if (s.charAt(i) == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int trimStart(CharSequence s, int from, int to) {
+    while (from < to && s.charAt(from) == ' ') {
+      from++;
+    }
+    return from;
+  }
+
+  private static int trimEnd(CharSequence s, int from, int to) {
+    while (to > from && s.charAt(to - 1) == ' ') {
+      to--;
+    }
+    return to;
+  }
+
+  private static boolean regionEquals(CharSequence s, int from, int to, String p) {
+    return to - from == p.length() && LogLineHeader.startsWith(s, from, p);
+  }
+}

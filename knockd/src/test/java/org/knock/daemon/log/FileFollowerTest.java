@@ -1,0 +1,359 @@
+package org.knock.daemon.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileFollowerTest {
+  @TempDir Path dir;
+
+  private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+  private final RecordingListener listener = new RecordingListener();
+  private FileFollower follower;
+  private Thread thread;
+  private volatile LineSink sinkHook = line -> {};
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (follower != null) {
+      follower.close();
+      thread.join(5000);
+      assertThat(thread.isAlive()).as("follower thread ended after close").isFalse();
+    }
+  }
+
+  private Path log() {
+    return dir.resolve("kern.log");
+  }
+
+  private void follow() throws InterruptedException {
+    follower = new FileFollower(log(), listener, Clock.systemUTC(), 150, 500);
+    thread = new Thread(() -> {
+      try {
+        follower.run(line -> {
+          sinkHook.onLine(line);
+          lines.add(line);
+        });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "follower");
+    thread.start();
+    assertThat(follower.awaitStarted(5, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private List<String> snapshot() {
+    synchronized (lines) {
+      return new ArrayList<>(lines);
+    }
+  }
+
+  @Test
+  void startsAtTheEndAndHoldsAnUnfinishedLineUntilItsNewline() throws Exception {
+    Files.writeString(log(), "old 1\nold 2\nhalf");
+    follow();
+    LogWriter w = new LogWriter(log());
+    w.append(" of a line\n");
+    w.append("next");
+    await("the finished line", () -> lines.size() == 1);
+    Thread.sleep(300);
+    assertThat(snapshot()).containsExactly("half of a line");
+    w.append(" one\r\n");
+    await("the second line", () -> lines.size() == 2);
+    assertThat(snapshot()).containsExactly("half of a line", "next one");
+    assertThat(listener.events()).isEmpty();
+  }
+
+  @Test
+  void hundredRenameRotationsWhileWritingLoseAndRepeatNothing() throws Exception {
+    Files.writeString(log(), "before start\n");
+    follow();
+    int written = writeWhileRotating(100, LogWriter::rotateByRename);
+    await("all lines", () -> lines.size() >= written);
+    Thread.sleep(200);
+    assertThat(snapshot()).containsExactlyElementsOf(numbered(written));
+  }
+
+  /**
+   * logrotate's copytruncate loses what the writer writes between the copy and the truncation;
+   * the simulation holds the writer's lock across both so that only the follower is tested.
+   */
+  @Test
+  void hundredCopytruncateRotationsWhileWritingLoseAndRepeatNothing() throws Exception {
+    Files.writeString(log(), "before start\n");
+    follow();
+    int written = writeWhileRotating(100, LogWriter::rotateByCopyTruncate);
+    await("all lines", () -> lines.size() >= written);
+    Thread.sleep(200);
+    assertThat(snapshot()).containsExactlyElementsOf(numbered(written));
+  }
+
+  @Test
+  void twoRenameRotationsBetweenTwoLooksAreBothRead() throws Exception {
+    checkTwoRotationsWhilePaused(LogWriter::rotateByRename);
+  }
+
+  @Test
+  void twoCopytruncateRotationsBetweenTwoLooksAreBothRead() throws Exception {
+    checkTwoRotationsWhilePaused(LogWriter::rotateByCopyTruncate);
+  }
+
+  /** The sink blocks on "pause": the follower cannot look while two rotations happen. */
+  private void checkTwoRotationsWhilePaused(Rotation rotation) throws Exception {
+    Files.createFile(log());
+    CountDownLatch paused = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    sinkHook = line -> {
+      if (line.equals("pause")) {
+        paused.countDown();
+        try {
+          resume.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    follow();
+    LogWriter w = new LogWriter(log());
+    w.line("a1");
+    w.line("pause");
+    assertThat(paused.await(5, TimeUnit.SECONDS)).isTrue();
+    w.line("a2");
+    rotation.rotate(w);
+    w.line("b1");
+    w.line("b2");
+    rotation.rotate(w);
+    w.line("c1");
+    resume.countDown();
+    await("c1", () -> lines.contains("c1"));
+    Thread.sleep(200);
+    assertThat(snapshot()).containsExactly("a1", "pause", "a2", "b1", "b2", "c1");
+  }
+
+  @Test
+  void deletedFileIsReportedLostAndFollowedAgainWhenRecreated() throws Exception {
+    Files.writeString(log(), "x\n");
+    follow();
+    LogWriter w = new LogWriter(log());
+    w.line("one");
+    await("one", () -> lines.contains("one"));
+    Files.delete(log());
+    await("lost", () -> listener.events().contains("lost file missing"));
+    LogWriter again = new LogWriter(log());
+    again.line("two");
+    await("two", () -> lines.contains("two"));
+    assertThat(snapshot()).containsExactly("one", "two");
+    await("recovered", () -> listener.events().contains("recovered"));
+    assertThat(listener.events()).containsExactly("lost file missing", "recovered");
+  }
+
+  @Test
+  void missingAtStartIsReportedAndReadFromItsStartWhenCreated() throws Exception {
+    follow();
+    await("lost", () -> listener.events().contains("lost file missing"));
+    LogWriter w = new LogWriter(log());
+    w.line("first");
+    w.line("second");
+    await("lines", () -> lines.size() == 2);
+    assertThat(snapshot()).containsExactly("first", "second");
+    await("recovered", () -> listener.events().contains("recovered"));
+  }
+
+  @Test
+  void pathThatCannotBeReadIsReportedAndResumed() throws Exception {
+    Files.createDirectory(log()); // a directory where the file should be: cannot be followed
+    follow();
+    await("lost", () -> listener.events().contains("lost not a regular file"));
+    Files.delete(log());
+    LogWriter w = new LogWriter(log());
+    w.line("readable again");
+    await("line", () -> lines.contains("readable again"));
+    await("recovered", () -> listener.events().contains("recovered"));
+  }
+
+  @Test
+  void truncationWithoutACopyIsReportedAndTheNewContentRead() throws Exception {
+    Files.writeString(log(), "");
+    follow();
+    LogWriter w = new LogWriter(log());
+    w.line("before the truncation, a long line to read past");
+    await("first", () -> lines.size() == 1);
+    w.truncate();
+    w.line("after");
+    await("after", () -> lines.contains("after"));
+    assertThat(snapshot()).containsExactly("before the truncation, a long line to read past",
+        "after");
+    await("reported", () -> listener.events().size() == 2);
+    assertThat(listener.events().get(0)).startsWith("lost truncated");
+  }
+
+  @Test
+  void latencyFromWriteToSinkIsTensOfMillisecondsAtMost() throws Exception {
+    Files.createFile(log());
+    List<Long> micros = Collections.synchronizedList(new ArrayList<>());
+    sinkHook = line -> micros.add((System.nanoTime() - Long.parseLong(line)) / 1000);
+    follow();
+    LogWriter w = new LogWriter(log());
+    int n = 200;
+    for (int i = 0; i < n; i++) {
+      w.line(Long.toString(System.nanoTime()));
+      Thread.sleep(3);
+    }
+    await("all", () -> micros.size() == n);
+    List<Long> sorted = new ArrayList<>(micros);
+    Collections.sort(sorted);
+    long median = sorted.get(n / 2);
+    long p95 = sorted.get(n * 95 / 100);
+    System.out.printf("FileFollower latency over %d lines: median %.2f ms, p95 %.2f ms, "
+        + "max %.2f ms%n", n, median / 1000.0, p95 / 1000.0, sorted.get(n - 1) / 1000.0);
+    assertThat(p95).as("p95 latency in microseconds").isLessThan(50_000);
+  }
+
+  /** Writes numbered lines on a thread while the caller rotates; returns how many were written. */
+  private int writeWhileRotating(int rotations, Rotation rotation) throws Exception {
+    LogWriter w = new LogWriter(log());
+    AtomicBoolean stop = new AtomicBoolean();
+    int[] count = new int[1];
+    Thread writer = new Thread(() -> {
+      long nanos = 0;
+      while (!stop.get() && count[0] < 1_000_000) {
+        w.line(String.format("line %07d", ++count[0]));
+        if (++nanos % 8 == 0) {
+          Thread.onSpinWait();
+          try {
+            Thread.sleep(0, 200_000);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+    }, "writer");
+    writer.start();
+    for (int i = 0; i < rotations; i++) {
+      Thread.sleep(15);
+      rotation.rotate(w);
+    }
+    Thread.sleep(15);
+    stop.set(true);
+    writer.join(10_000);
+    assertThat(count[0]).isGreaterThan(rotations);
+    System.out.printf("%d rotations while %d lines were written%n", rotations, count[0]);
+    return count[0];
+  }
+
+  private static List<String> numbered(int n) {
+    List<String> all = new ArrayList<>(n);
+    for (int i = 1; i <= n; i++) {
+      all.add(String.format("line %07d", i));
+    }
+    return all;
+  }
+
+  @FunctionalInterface
+  private interface Rotation {
+    void rotate(LogWriter w);
+  }
+
+  /** A log writer that logrotate-style rotations can lock out, like a syslog daemon. */
+  private static final class LogWriter {
+    private final Path path;
+    private FileChannel ch;
+
+    LogWriter(Path path) throws IOException {
+      this.path = path;
+      this.ch = open(path);
+    }
+
+    private static FileChannel open(Path p) throws IOException {
+      return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND);
+    }
+
+    synchronized void line(String text) {
+      append(text + "\n");
+    }
+
+    synchronized void append(String text) {
+      try {
+        ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** FILE.2 -> FILE.3, FILE.1 -> FILE.2, FILE -> FILE.1, new FILE; the writer reopens. */
+    synchronized void rotateByRename() {
+      try {
+        shift();
+        Files.move(path, sibling(1));
+        ch.close();
+        ch = open(path);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** FILE.2 -> FILE.3, FILE.1 -> FILE.2, copy FILE to FILE.1, truncate FILE. */
+    synchronized void rotateByCopyTruncate() {
+      try {
+        shift();
+        Files.copy(path, sibling(1));
+        ch.truncate(0);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    synchronized void truncate() {
+      try {
+        ch.truncate(0);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private void shift() throws IOException {
+      for (int i = 2; i >= 1; i--) {
+        if (Files.exists(sibling(i))) {
+          Files.move(sibling(i), sibling(i + 1), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+
+    private Path sibling(int i) {
+      return path.resolveSibling(path.getFileName() + "." + i);
+    }
+  }
+}
