@@ -1,0 +1,286 @@
+package org.knock.daemon;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.knock.core.Command;
+import org.knock.core.DecodeResult;
+import org.knock.core.Knock;
+import org.knock.core.Payload;
+import org.knock.core.Protocol;
+import org.knock.core.Rejection;
+import org.knock.daemon.audit.Audit;
+import org.knock.daemon.config.ActionConfig;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.KnockRange;
+import org.knock.daemon.config.UserConfig;
+import org.knock.daemon.firewall.Access;
+import org.knock.daemon.firewall.Firewall;
+import org.knock.daemon.firewall.FirewallException;
+import org.knock.daemon.log.LoggedPacket;
+import org.knock.daemon.log.PacketHandler;
+import org.knock.daemon.log.Transport;
+
+/**
+ * What knockd does with one logged packet, in order: precheck (protocol, denied sources, the
+ * knock range, SYN only) → static doors → per-source tracking and knock-core's decoder (tag,
+ * timestamp, address rule, replay) → the user's access check → the firewall, an action or the
+ * deny list. Every decision is audited. {@link #sweep} ends old sequences, expires grants and
+ * retries failed firewall changes. Not thread-safe: the daemon calls it from one thread at a time.
+ */
+final class KnockPipeline implements PacketHandler {
+  /** Runs commands (actions, door commands) off the pipeline's thread. */
+  interface Commands {
+    void runAction(ActionConfig action, String user, String ip, String source);
+
+    void openDoor(DoorMatcher.Door door, String source);
+  }
+
+  /** How many failed firewall changes are retried, once a sweep each. */
+  static final int FIREWALL_RETRIES = 5;
+  /** How often flood evictions are summarised in the audit log. */
+  static final Duration EVICTION_REPORT = Duration.ofMinutes(1);
+  private static final int MAX_DENIED = 65536;
+
+  private final Config config;
+  private final Clock clock;
+  private final SourceTracker tracker;
+  private final DoorMatcher doors;
+  private final Firewall firewall;
+  private final Audit audit;
+  private final Commands commands;
+  private final KnockRange range;
+  private final boolean udpKnocks;
+  private final Map<String, Instant> denied = new LinkedHashMap<>();
+  private final Map<Access, Instant> grants = new LinkedHashMap<>();
+  private final List<Retry> retries = new ArrayList<>();
+  private final List<SourceTracker.Ended> ended = new ArrayList<>();
+  private long deniedPackets;
+  private long evictionsReported;
+  private Instant evictionsSince;
+
+  private record Retry(Access access, Duration duration, String user, int attemptsLeft) {}
+
+  KnockPipeline(Config config, Clock clock, SourceTracker tracker, DoorMatcher doors,
+      Firewall firewall, Audit audit, Commands commands) {
+    this.config = config;
+    this.clock = clock;
+    this.tracker = tracker;
+    this.doors = doors;
+    this.firewall = firewall;
+    this.audit = audit;
+    this.commands = commands;
+    this.range = config.options().knockPorts();
+    this.udpKnocks = config.options().udpKnocks();
+    this.evictionsSince = clock.instant();
+  }
+
+  @Override
+  public void onPacket(LoggedPacket p) {
+    Instant now = clock.instant();
+    Protocol proto = p.transport() == Transport.TCP ? Protocol.TCP
+        : p.transport() == Transport.UDP ? Protocol.UDP : null;
+    if (proto == null) {
+      return;
+    }
+    int dport = p.destinationPort();
+    boolean doorPort = doors.isSequencePort(dport, proto);
+    boolean knockPort = dport >= range.start() && dport <= range.end();
+    if (!doorPort && !knockPort) {
+      return;
+    }
+    String src = p.source().getHostAddress();
+    if (isDenied(src, now)) {
+      deniedPackets++;
+      return;
+    }
+    if (doorPort) {
+      List<String> flags = p.syn() ? (p.ack() ? List.of("syn", "ack") : List.of("syn"))
+          : (p.ack() ? List.of("ack") : List.of());
+      for (DoorMatcher.Door d : doors.offer(src, dport, proto, flags, now)) {
+        audit.doorOpened(d.name(), src);
+        commands.openDoor(d, src);
+      }
+      return;
+    }
+    if (!p.isIpv4() || (proto == Protocol.TCP ? !p.isInitialSyn() : !udpKnocks)) {
+      return;
+    }
+    ended.clear();
+    DecodeResult r = tracker.offer(p.sourceV4(), p.sourcePort(), dport, now, ended);
+    reportEnded(ended);
+    if (r.isAccepted()) {
+      act(r.knock(), now);
+    } else if (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection())) {
+      // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
+      audit.knockRejected(r.rejection(), src, null);
+    }
+  }
+
+  /** A rejection after a valid tag: reported at once (weaker ones when the sequence ends). */
+  private static boolean definitive(Rejection r) {
+    return r.ordinal() >= Rejection.MALFORMED.ordinal();
+  }
+
+  private void reportEnded(List<SourceTracker.Ended> list) {
+    for (SourceTracker.Ended e : list) {
+      if (!definitive(e.strongest())) {
+        audit.knockRejected(e.strongest(), ip(e.source()), null);
+      }
+    }
+  }
+
+  private boolean isDenied(String src, Instant now) {
+    Instant until = denied.get(src);
+    if (until == null) {
+      return false;
+    }
+    if (now.isBefore(until)) {
+      return true;
+    }
+    denied.remove(src);
+    return false;
+  }
+
+  /** The access check and the action of an accepted knock. */
+  private void act(Knock k, Instant now) {
+    String src = ip(k.source());
+    String grant = ip(k.grant());
+    Payload p = k.payload();
+    Optional<UserConfig> user = config.user(k.user());
+    if (user.isEmpty()) { // the decoder only knows configured users; a reload may race it
+      audit.knockRejected("not-allowed", src, k.user());
+      return;
+    }
+    ActionConfig action = null;
+    if (p.verb() == org.knock.core.Verb.RUN) {
+      action = config.actionById(p.port()).orElse(null);
+      if (action == null) {
+        audit.knockRejected("unknown-action", src, k.user());
+        return;
+      }
+    }
+    Command c = new Command(p.verb(), p.verb() == org.knock.core.Verb.RUN ? 0 : p.port(),
+        p.protocol(), p.duration(), action == null ? null : action.name());
+    Optional<String> refusal = user.get().refusal(c);
+    if (refusal.isPresent()) {
+      audit.knockRejected(refusal.get(), src, k.user());
+      return;
+    }
+    switch (c.verb()) {
+      case OPEN: {
+        Duration d = user.get().grantDuration(c, config.options().defaultDuration());
+        Instant end = now.plus(d);
+        audit.knockAccepted(k.user(), src, grant, c.toString(), d, end);
+        grant(new Access(Access.ipv4(grant), c.port(), c.protocol()), d, k.user(), now,
+            FIREWALL_RETRIES);
+        break;
+      }
+      case CLOSE: {
+        audit.knockAccepted(k.user(), src, grant, c.toString(), null, null);
+        Access a = new Access(Access.ipv4(grant), c.port(), c.protocol());
+        try {
+          firewall.revoke(a);
+          grants.remove(a);
+          audit.accessClosed(grant, port(a), "knock");
+        } catch (FirewallException e) {
+          audit.firewallError("revoke " + a, e.getMessage(), false);
+        }
+        break;
+      }
+      case DENY_FURTHER: {
+        Duration d = user.get().grantDuration(c, config.options().defaultDuration());
+        audit.knockAccepted(k.user(), src, grant, c.toString(), d, now.plus(d));
+        if (denied.size() >= MAX_DENIED) {
+          Iterator<String> it = denied.keySet().iterator();
+          it.next();
+          it.remove();
+        }
+        denied.put(src, now.plus(d));
+        tracker.forget(k.source());
+        break;
+      }
+      case RUN:
+        audit.knockAccepted(k.user(), src, grant, c.toString(), null, null);
+        commands.runAction(action, k.user(), grant, src);
+        break;
+      default:
+        throw new AssertionError(c.verb());
+    }
+  }
+
+  private void grant(Access a, Duration d, String user, Instant now, int attemptsLeft) {
+    try {
+      firewall.grant(a, d);
+      grants.put(a, now.plus(d));
+      audit.accessGranted(user, a.ip(), port(a), now.plus(d));
+    } catch (FirewallException | RuntimeException e) {
+      boolean retry = attemptsLeft > 1;
+      audit.firewallError("grant " + a, e.getMessage(), retry);
+      if (retry) {
+        retries.add(new Retry(a, d, user, attemptsLeft - 1));
+      }
+    }
+  }
+
+  /** Ends old sequences, expires grants, retries failed grants, summarises flood evictions. */
+  void sweep() {
+    Instant now = clock.instant();
+    reportEnded(tracker.sweep(now));
+    try {
+      firewall.expire(now);
+    } catch (FirewallException e) {
+      audit.firewallError("expire", e.getMessage(), true);
+    }
+    for (Iterator<Map.Entry<Access, Instant>> it = grants.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Access, Instant> g = it.next();
+      if (!g.getValue().isAfter(now)) {
+        it.remove();
+        audit.accessExpired(g.getKey().ip(), port(g.getKey()));
+      }
+    }
+    if (!retries.isEmpty()) {
+      List<Retry> due = new ArrayList<>(retries);
+      retries.clear();
+      for (Retry r : due) {
+        grant(r.access(), r.duration(), r.user(), now, r.attemptsLeft());
+      }
+    }
+    denied.values().removeIf(until -> !now.isBefore(until));
+    long ev = tracker.evictions();
+    if (ev > evictionsReported && !now.isBefore(evictionsSince.plus(EVICTION_REPORT))) {
+      audit.floodEvictions(ev - evictionsReported, evictionsSince);
+      evictionsReported = ev;
+      evictionsSince = now;
+    }
+  }
+
+  /** Grants the pipeline knows to be open, with their end. */
+  Map<Access, Instant> grants() {
+    return Map.copyOf(grants);
+  }
+
+  long deniedPackets() {
+    return deniedPackets;
+  }
+
+  static String ip(int v4) {
+    byte[] b = {(byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4};
+    try {
+      return InetAddress.getByAddress(b).getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String port(Access a) {
+    return a.port() + "/" + a.protocol().word();
+  }
+}

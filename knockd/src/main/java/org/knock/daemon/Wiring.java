@@ -1,0 +1,48 @@
+package org.knock.daemon;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.DoorConfig;
+import org.knock.daemon.config.Options;
+import org.knock.daemon.firewall.FirewallOptions;
+import org.knock.daemon.firewall.FirewallSettings;
+import org.knock.daemon.firewall.PortSpec;
+
+/** How a {@link Config} becomes the settings of the daemon's parts. Pure functions. */
+final class Wiring {
+  private Wiring() {}
+
+  /** The firewall's settings: knock range, LOG prefix, door ports (logged too), protected ports. */
+  static FirewallSettings firewallSettings(Config config) {
+    Options o = config.options();
+    List<PortSpec> doorPorts = new ArrayList<>();
+    for (DoorConfig d : config.doors()) {
+      doorPorts.addAll(d.sequence());
+      d.oneTimeSequences().forEach(doorPorts::addAll);
+    }
+    return new FirewallSettings(o.logPrefix(), o.knockPorts().start(), o.knockPorts().end(),
+        o.udpKnocks(), doorPorts, o.protect(), null, o.commandTimeout());
+  }
+
+  static FirewallOptions firewallOptions(Config config, List<String> commandPrefix) {
+    Options o = config.options();
+    return FirewallOptions.DEFAULTS.withCommandPrefix(commandPrefix)
+        .withNftSet(o.nftSet() == null ? null : o.nftSet().toString())
+        .withCommands(o.openCommand(), o.closeCommand());
+  }
+
+  /** One door per fixed sequence and per one-time sequence of each {@code [NAME]} section. */
+  static List<DoorMatcher.Door> doors(Config c) {
+    List<DoorMatcher.Door> doors = new ArrayList<>();
+    for (DoorConfig d : c.doors()) {
+      if (!d.sequence().isEmpty()) {
+        doors.add(new DoorMatcher.Door(d.name(), d.sequence(), d.seqTimeout(), d.tcpFlags()));
+      }
+      for (List<PortSpec> seq : d.oneTimeSequences()) {
+        doors.add(new DoorMatcher.Door(d.name(), seq, d.seqTimeout(), d.tcpFlags()));
+      }
+    }
+    return doors;
+  }
+}

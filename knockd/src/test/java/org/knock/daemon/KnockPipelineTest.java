@@ -1,0 +1,236 @@
+package org.knock.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.knock.core.Command;
+import org.knock.core.DecoderSettings;
+import org.knock.core.InMemoryReplayCache;
+import org.knock.core.KnockDecoder;
+import org.knock.core.KnockEncoder;
+import org.knock.core.KnockKey;
+import org.knock.core.Protocol;
+import org.knock.daemon.audit.AuditEvent;
+import org.knock.daemon.audit.MemoryAudit;
+import org.knock.daemon.config.ActionConfig;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.ConfigLoader;
+import org.knock.daemon.firewall.Access;
+import org.knock.daemon.firewall.Firewall;
+import org.knock.daemon.firewall.FirewallOptions;
+import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.log.LoggedPacket;
+import org.knock.daemon.log.Transport;
+
+/** The pipeline with a real config, the "none" firewall and an in-memory audit log. */
+class KnockPipelineTest {
+  private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
+  private static final String CLIENT = "10.99.0.2";
+  private static final int CLIENT_V4 = 0x0A630002;
+
+  @TempDir Path dir;
+  private final MutableClock clock = new MutableClock(T0);
+  private final MemoryAudit audit = new MemoryAudit();
+  private final List<String> ran = new ArrayList<>();
+  private final KnockKey key = KnockKey.generate(new SplittableRandom(11));
+  private Config config;
+  private Firewall firewall;
+  private KnockPipeline pipeline;
+  private int sport = 40000;
+  private long seed = 1;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    Path keyFile = dir.resolve("alice.key");
+    Files.writeString(keyFile, key.toBase64() + "\n");
+    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+    Path conf = dir.resolve("knockd.conf");
+    Files.writeString(conf, String.join("\n",
+        "[options]",
+        "Firewall = none",
+        "Protect = 22/tcp",
+        "StateDir = " + dir.resolve("state"),
+        "AuditLog = -",
+        "[user alice]",
+        "Key = alice.key",
+        "Allow = open 22/tcp, close, deny-further, run backup",
+        "MaxDuration = 2h",
+        "[action backup]",
+        "Command = /bin/true %IP% %USER%",
+        "[door]",
+        "Sequence = 7000,8000:udp,9000",
+        "Start_Command = /bin/true %IP%",
+        ""));
+    config = ConfigLoader.load(conf);
+    firewall = Firewalls.create("none", Wiring.firewallSettings(config), FirewallOptions.DEFAULTS,
+        clock);
+    KnockDecoder decoder =
+        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
+    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512);
+    DoorMatcher doors = new DoorMatcher(Wiring.doors(config), 1000);
+    pipeline = new KnockPipeline(config, clock, tracker, doors, firewall, audit,
+        new KnockPipeline.Commands() {
+          @Override
+          public void runAction(ActionConfig action, String user, String ip, String source) {
+            ran.add("action " + action.name() + " " + user + " " + ip + " " + source);
+          }
+
+          @Override
+          public void openDoor(DoorMatcher.Door door, String source) {
+            ran.add("door " + door.name() + " " + source);
+          }
+        });
+  }
+
+  private int[] ports(String command) throws Exception {
+    DecoderSettings s = config.decoderSettings();
+    return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort())
+        .encode(Command.parse(command), 0, clock.instant(), new SplittableRandom(seed++));
+  }
+
+  private void send(int[] ports) throws Exception {
+    for (int p : ports) {
+      syn(p, Transport.TCP);
+    }
+  }
+
+  private void syn(int port, Transport t) throws Exception {
+    pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName(CLIENT),
+        InetAddress.getByName("10.99.0.1"), t, sport++, port, t == Transport.TCP, false));
+  }
+
+  private List<String> names() {
+    return audit.events().stream().map(AuditEvent::name).toList();
+  }
+
+  @Test
+  void anOpenKnockGrantsAccessAndAuditsIt() throws Exception {
+    send(ports("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    AuditEvent accepted = audit.events().get(0);
+    assertThat(accepted.get("user")).isEqualTo("alice");
+    assertThat(accepted.get("src")).isEqualTo(CLIENT);
+    assertThat(accepted.get("command")).isEqualTo("open 22/tcp 30m");
+    Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
+    assertThat(pipeline.grants()).containsEntry(a, T0.plus(Duration.ofMinutes(30)));
+  }
+
+  @Test
+  void accessExpiresOnTimeAndIsAudited() throws Exception {
+    send(ports("open 22 30s"));
+    clock.advance(Duration.ofSeconds(29));
+    pipeline.sweep();
+    assertThat(audit.events("access-expired")).isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(audit.events("access-expired")).hasSize(1);
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(firewall.expire(clock.instant())).isEmpty(); // the backend let it go as well
+  }
+
+  @Test
+  void closeEndsAccessEarly() throws Exception {
+    send(ports("open 22 30m"));
+    send(ports("close 22"));
+    assertThat(audit.events("access-closed")).hasSize(1);
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
+  void aReplayIsRefusedAndAudited() throws Exception {
+    int[] knock = ports("open 22 30m");
+    send(knock);
+    audit.clear();
+    send(knock);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("replay");
+  }
+
+  @Test
+  void aPortTheUserMayNotOpenIsRefused() throws Exception {
+    send(ports("open 23 30m"));
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("not-allowed");
+    assertThat(audit.last().get("user")).isEqualTo("alice");
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
+  void longerThanMaxDurationIsRefused() throws Exception {
+    send(ports("open 22 3h"));
+    assertThat(audit.last().get("reason")).isEqualTo("too-long");
+  }
+
+  @Test
+  void denyFurtherIgnoresTheSourceForItsDuration() throws Exception {
+    send(ports("deny-further 1h"));
+    audit.clear();
+    send(ports("open 22 30m"));
+    assertThat(audit.events()).isEmpty();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(pipeline.deniedPackets()).isEqualTo(20);
+    clock.advance(Duration.ofHours(1));
+    pipeline.sweep();
+    send(ports("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void runStartsTheActionWithTheClientsAddress() throws Exception {
+    send(ports("run backup"));
+    assertThat(ran).containsExactly("action backup alice " + CLIENT + " " + CLIENT);
+  }
+
+  @Test
+  void aStaticDoorOpensKnockdStyle() throws Exception {
+    syn(7000, Transport.TCP);
+    syn(8000, Transport.UDP);
+    syn(9000, Transport.TCP);
+    assertThat(ran).containsExactly("door door " + CLIENT);
+    assertThat(names()).containsExactly("door-opened");
+  }
+
+  @Test
+  void aWrongKnockIsReportedOnceWhenItsSequenceEnds() throws Exception {
+    int[] bad = ports("open 22 30m");
+    bad[3] ^= 1;
+    send(bad);
+    assertThat(audit.events()).isEmpty();
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("bad-tag");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT);
+  }
+
+  @Test
+  void aStaleKnockIsReportedAtOnce() throws Exception {
+    clock.advance(Duration.ofSeconds(-200));
+    int[] stale = ports("open 22 30m");
+    clock.advance(Duration.ofSeconds(200));
+    send(stale);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("stale");
+  }
+
+  @Test
+  void nonSynPacketsAndOtherPortsAreIgnored() throws Exception {
+    for (int p : ports("open 22 30m")) {
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName(CLIENT),
+          InetAddress.getByName("10.99.0.1"), Transport.TCP, sport++, p, true, true));
+    }
+    syn(80, Transport.TCP);
+    assertThat(audit.events()).isEmpty();
+  }
+}
