@@ -128,6 +128,9 @@ public final class Main {
       Thread.currentThread().interrupt();
       err.println("knock: interrupted");
       return 130;
+    } catch (RuntimeException e) {
+      err.println("knock: internal error: " + e);
+      return 1;
     }
   }
 
