@@ -66,7 +66,7 @@ final class KnockSender {
    */
   static InetAddress localAddressToward(InetAddress host) throws IOException {
     try (DatagramSocket s = new DatagramSocket()) {
-      s.connect(host, 9);
+      s.connect(new InetSocketAddress(host, 9)); // this overload throws a checked exception
       InetAddress local = s.getLocalAddress();
       if (local == null || local.isAnyLocalAddress()) {
         throw new IOException("no route to " + host.getHostAddress());

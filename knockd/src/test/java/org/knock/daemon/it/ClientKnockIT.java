@@ -53,6 +53,21 @@ class ClientKnockIT {
     assertThat(k.grant()).isEqualTo(ipv4("10.203.2.2"));
   }
 
+  @Test
+  void aHostWithoutARouteIsANetworkProblem() throws Exception {
+    try (Netns lonely = Netns.create("cn")) { // loopback only: no route anywhere
+      String home = "KNOCK_HOME=" + dir.resolve("home");
+      Netns.Result r = lonely.exec("env", home, knockScript(), "10.203.7.1", "7000", "8000");
+      assertThat(r.exit()).isEqualTo(5);
+      assertThat(r.err()).isEqualTo("knock: cannot reach 10.203.7.1: Network is unreachable\n");
+      Netns.Result keygen = lonely.exec("env", home, knockScript(), "keygen");
+      keygen.ok();
+      r = lonely.exec("env", home, knockScript(), "10.203.7.1", "open 22");
+      assertThat(r.exit()).isEqualTo(5);
+      assertThat(r.err()).startsWith("knock: cannot reach 10.203.7.1: ");
+    }
+  }
+
   /** Knocks from the client namespace and decodes what the server's kernel logged. */
   private Knock knock(String subnet, String proto, String command, String... options)
       throws Exception {
@@ -167,12 +182,17 @@ class ClientKnockIT {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       dmesg.destroy();
-      if (!dmesg.waitFor(5, TimeUnit.SECONDS)) {
+      try {
+        if (!dmesg.waitFor(5, TimeUnit.SECONDS)) {
+          dmesg.destroyForcibly();
+        }
+        reader.join(5000);
+      } catch (InterruptedException e) {
         dmesg.destroyForcibly();
+        Thread.currentThread().interrupt();
       }
-      reader.join(5000);
     }
   }
 }
