@@ -1,0 +1,29 @@
+package org.knock.client;
+
+/** Dotted-quad IPv4 text to and from the 32-bit int the payload carries. */
+final class Ipv4 {
+  private Ipv4() {}
+
+  /** The address as an unsigned 32-bit value, or -1 if it is not four dotted decimals 0-255. */
+  static long parse(String s) {
+    long value = 0;
+    int parts = 0;
+    int start = 0;
+    for (int i = 0; i <= s.length(); i++) {
+      if (i == s.length() || s.charAt(i) == '.') {
+        String part = s.substring(start, i);
+        int n = part.length() > 3 ? -1 : KnockSettings.number(part);
+        if (n < 0 || n > 255 || ++parts > 4) {
+          return -1;
+        }
+        value = (value << 8) | n;
+        start = i + 1;
+      }
+    }
+    return parts == 4 ? value : -1;
+  }
+
+  static String format(int a) {
+    return (a >>> 24) + "." + ((a >>> 16) & 0xFF) + "." + ((a >>> 8) & 0xFF) + "." + (a & 0xFF);
+  }
+}

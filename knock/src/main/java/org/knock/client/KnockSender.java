@@ -1,0 +1,89 @@
+package org.knock.client;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.DatagramSocket;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * The only class of the client that opens sockets. A TCP knock is a non-blocking connect, closed
+ * right after the SYN has left (so the kernel never retransmits it); a UDP knock is one 1-byte
+ * datagram. Knocks go out in the order given.
+ */
+final class KnockSender {
+  private static final byte[] ONE_BYTE = {0};
+
+  private KnockSender() {}
+
+  /**
+   * Sends one knock per port, waiting {@code delayMs} between knocks.
+   *
+   * @param udp per knock: true for a datagram, false for a SYN
+   * @throws IOException when the host cannot be reached (e.g. network unreachable)
+   */
+  static void send(InetAddress host, int[] ports, boolean[] udp, int delayMs)
+      throws IOException, InterruptedException {
+    ProtocolFamily family = host instanceof Inet6Address
+        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    for (int i = 0; i < ports.length; i++) {
+      if (i > 0 && delayMs > 0) {
+        Thread.sleep(delayMs);
+      }
+      InetSocketAddress to = new InetSocketAddress(host, ports[i]);
+      if (udp[i]) {
+        try (DatagramChannel ch = DatagramChannel.open(family)) {
+          ch.send(ByteBuffer.wrap(ONE_BYTE), to);
+        }
+      } else {
+        syn(family, to);
+      }
+    }
+  }
+
+  private static void syn(ProtocolFamily family, InetSocketAddress to) throws IOException {
+    try (SocketChannel ch = SocketChannel.open(family)) {
+      ch.configureBlocking(false);
+      ch.connect(to); // the SYN leaves inside connect(); closing now stops retransmits
+    } catch (ConnectException refusedAtOnce) {
+      // a local peer may refuse synchronously: the SYN was sent all the same
+    }
+  }
+
+  /**
+   * This machine's source address toward a host, as the routing table chooses it. Connecting a
+   * UDP socket sends nothing.
+   *
+   * @throws IOException when there is no route
+   */
+  static InetAddress localAddressToward(InetAddress host) throws IOException {
+    try (DatagramSocket s = new DatagramSocket()) {
+      s.connect(new InetSocketAddress(host, 9)); // this overload throws a checked exception
+      InetAddress local = s.getLocalAddress();
+      if (local == null || local.isAnyLocalAddress()) {
+        throw new IOException("no route to " + host.getHostAddress());
+      }
+      return local;
+    }
+  }
+
+  /** Tries one TCP connection to the address within the timeout, and closes it at once. */
+  static DoorWaiter.Outcome tryConnect(InetSocketAddress to, int timeoutMs) {
+    try (Socket s = new Socket()) {
+      s.connect(to, timeoutMs);
+      return DoorWaiter.Outcome.OPEN;
+    } catch (SocketTimeoutException e) {
+      return DoorWaiter.Outcome.TIMED_OUT;
+    } catch (IOException e) {
+      return DoorWaiter.Outcome.REFUSED;
+    }
+  }
+}

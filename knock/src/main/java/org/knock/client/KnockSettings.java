@@ -1,0 +1,133 @@
+package org.knock.client;
+
+import org.knock.core.CipherSuite;
+import org.knock.core.PortMapping;
+
+/**
+ * The settings a knockrc stanza or the command line may give: key file, knock range, cipher,
+ * mapping, the address to grant, and the delay between knocks. Each is null until set; {@link
+ * #fillFrom} takes the unset ones from a weaker source. The value parsers here are shared by the
+ * command line and the rc file and report problems as "NAME: ..." without the source's prefix.
+ */
+final class KnockSettings {
+  /** Grant the knock's own source address (payload address 0). */
+  static final String GRANT_SOURCE = "source";
+  /** Grant this machine's outgoing address toward the host. */
+  static final String GRANT_AUTO = "auto";
+
+  String key;
+  int[] ports;
+  CipherSuite cipher;
+  PortMapping mapping;
+  /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, or a dotted IPv4 address. */
+  String grant;
+  Integer delay;
+
+  /** Fills every unset field from {@code weaker}. */
+  void fillFrom(KnockSettings weaker) {
+    if (key == null) {
+      key = weaker.key;
+    }
+    if (ports == null) {
+      ports = weaker.ports;
+    }
+    if (cipher == null) {
+      cipher = weaker.cipher;
+    }
+    if (mapping == null) {
+      mapping = weaker.mapping;
+    }
+    if (grant == null) {
+      grant = weaker.grant;
+    }
+    if (delay == null) {
+      delay = weaker.delay;
+    }
+  }
+
+  /** Parses {@code START-END}; both 1-65535, START at most END. */
+  static int[] parsePorts(String s) throws ClientException {
+    int dash = s.indexOf('-');
+    if (dash > 0) {
+      int start = number(s.substring(0, dash));
+      int end = number(s.substring(dash + 1));
+      if (start >= 1 && end <= 65535 && start <= end) {
+        return new int[] {start, end};
+      }
+    }
+    throw ClientException.usage("ports: bad range '" + s + "': use START-END, e.g. 20000-25119");
+  }
+
+  static CipherSuite parseCipher(String s) throws ClientException {
+    CipherSuite c = CipherSuite.ofWord(s);
+    if (c == null) {
+      throw ClientException.usage("cipher: unknown cipher '" + s + "': use twofish or blowfish");
+    }
+    return c;
+  }
+
+  static PortMapping parseMapping(String s) throws ClientException {
+    PortMapping m = PortMapping.ofWord(s);
+    if (m == null) {
+      throw ClientException.usage("mapping: unknown mapping '" + s + "': use indexed or classic");
+    }
+    return m;
+  }
+
+  /** Parses a delay in milliseconds, 0-60000. */
+  static int parseDelay(String s) throws ClientException {
+    int d = number(s);
+    if (d < 0 || d > 60000) {
+      throw ClientException.usage("delay: bad delay '" + s + "': use milliseconds 0-60000");
+    }
+    return d;
+  }
+
+  /** Checks a dotted IPv4 address to grant and returns it unchanged. */
+  static String parseAllow(String s) throws ClientException {
+    long a = Ipv4.parse(s);
+    if (a < 0) {
+      throw ClientException.usage("allow: bad address '" + s + "': use an IPv4 address such as "
+          + "192.0.2.7, or --source");
+    }
+    if (a == 0) {
+      throw ClientException.usage("allow: 0.0.0.0 cannot be granted: use --source to grant the "
+          + "knock's own source address");
+    }
+    return s;
+  }
+
+  /** Parses yes/no, true/false, on/off, 1/0. */
+  static boolean parseBoolean(String name, String s) throws ClientException {
+    switch (s.toLowerCase(java.util.Locale.ROOT)) {
+      case "yes":
+      case "true":
+      case "on":
+      case "1":
+        return true;
+      case "no":
+      case "false":
+      case "off":
+      case "0":
+        return false;
+      default:
+        throw ClientException.usage(name + ": '" + s + "' is not yes or no");
+    }
+  }
+
+  /** A non-negative decimal number of at most 9 digits, or -1. */
+  static int number(String s) {
+    if (s.isEmpty() || s.length() > 9) {
+      return -1;
+    }
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+}

@@ -1,0 +1,370 @@
+package org.knock.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.knock.core.CipherSuite;
+import org.knock.core.Command;
+import org.knock.core.KnockEncoder;
+import org.knock.core.KnockException;
+import org.knock.core.KnockKey;
+import org.knock.core.PortMapping;
+import org.knock.core.Protocol;
+import org.knock.core.Verb;
+
+/**
+ * The knock client: {@code knock [options] HOST "COMMAND"}, {@code knock [options] HOST
+ * PORT[:proto]...} (a knockd static sequence) and {@code knock keygen}. Every failure is one line
+ * on the error stream, {@code knock: ...}, and an exit code from {@link #EXIT_CODES_HELP}; never a
+ * stack trace. {@link #run(String[], PrintStream, PrintStream, Map)} runs it in-process.
+ */
+public final class Main {
+  /** Default delay between classic knocks, which must arrive in order. */
+  static final int CLASSIC_DELAY_MS = 20;
+
+  static final String EXIT_CODES_HELP = "Exit codes:\n"
+      + "  0  ok (with --wait: the port opened)\n"
+      + "  2  usage: bad option, command, port, duration or rc file\n"
+      + "  3  --wait: the port did not open in time\n"
+      + "  4  key problem: key file missing, unreadable or malformed\n"
+      + "  5  network problem: unknown host, no route, unreachable\n";
+
+  static final String HELP = "usage: knock [options] HOST \"COMMAND\"\n"
+      + "       knock [-u] [-d MS] [-4|-6] [-v] HOST PORT[:tcp|:udp]...   (knockd static sequence)\n"
+      + "       knock keygen [-o FILE] [--user NAME] [--force]\n"
+      + "\n"
+      + "Sends HOST an encrypted knock (one SYN to each of 20 ports) asking knockd to run COMMAND:\n"
+      + "  open PORT[/tcp|/udp] [DURATION]   e.g. open 22 30m, open 53/udp 5m\n"
+      + "  close PORT[/tcp|/udp]             e.g. close 22\n"
+      + "  deny-further [DURATION]           e.g. deny-further 1h\n"
+      + "  run ACTION                        e.g. run backup\n"
+      + "DURATION: 30s, 30m, 2h, 1d or seconds; none means the server's default.\n"
+      + "\n"
+      + "Options:\n"
+      + "  -k, --key FILE        key file (default: key from knockrc, else ~/.knock/key)\n"
+      + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST)\n"
+      + "      --source          grant the address the knock comes from (behind NAT)\n"
+      + "  -p, --ports START-END knock range (default 20000-25119; classic: 20000-20255)\n"
+      + "      --cipher NAME     twofish (default) or blowfish\n"
+      + "      --mapping NAME    indexed (default: any order, one burst) or classic (in order)\n"
+      + "  -d, --delay MS        pause between knocks (default 0; classic: " + CLASSIC_DELAY_MS
+      + ", as its\n"
+      + "                        knocks must arrive in order)\n"
+      + "  -u, --udp             knock with UDP datagrams instead of TCP SYNs\n"
+      + "  -4, --ipv4 / -6, --ipv6  use IPv4 / IPv6 (encrypted knocks are IPv4 only)\n"
+      + "      --print           print the knock's ports, one per line; send nothing\n"
+      + "      --wait [SECONDS]  after open: wait until the port accepts TCP connections\n"
+      + "                        (default " + ClientOptions.DEFAULT_WAIT_SECONDS + " s)\n"
+      + "      --timestamp UNIX_SECONDS  test/debug hook: stamp the knock with this time instead\n"
+      + "                        of now (to test the server's clock-skew rejection)\n"
+      + "  -v, --verbose         say what is sent\n"
+      + "  -h, --help            this help\n"
+      + "  -V, --version         the version\n"
+      + "\n"
+      + "Settings also come from ~/.knock/knockrc ($KNOCK_HOME/knockrc), in [default] and\n"
+      + "[HOSTNAME] stanzas: key, ports, cipher, mapping, allow, source, delay. The command line\n"
+      + "wins over [HOSTNAME], which wins over [default].\n"
+      + "\n"
+      + EXIT_CODES_HELP;
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> env;
+  private final Clock clock;
+  private final boolean terminal;
+
+  Main(PrintStream out, PrintStream err, Map<String, String> env, Clock clock, boolean terminal) {
+    this.out = out;
+    this.err = err;
+    this.env = env;
+    this.clock = clock;
+    this.terminal = terminal;
+  }
+
+  public static void main(String[] args) {
+    Main m = new Main(System.out, System.err, System.getenv(), Clock.systemUTC(),
+        System.console() != null);
+    int code = m.run(args);
+    System.out.flush();
+    System.exit(code);
+  }
+
+  /**
+   * Runs the client in-process (no terminal, system clock).
+   *
+   * @param env the environment: HOME, KNOCK_HOME, USER
+   * @return the exit code
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    return new Main(out, err, env, Clock.systemUTC(), false).run(args);
+  }
+
+  int run(String[] args) {
+    try {
+      if (args.length > 0 && "keygen".equals(args[0])) {
+        String user = env.get("USER");
+        return Keygen.run(args, 1, knockHome().resolve("key"),
+            user != null ? user : System.getProperty("user.name"), out);
+      }
+      return knock(ClientOptions.parse(args));
+    } catch (ClientException e) {
+      err.println("knock: " + e.getMessage());
+      return e.exitCode();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("knock: interrupted");
+      return 130;
+    } catch (RuntimeException e) {
+      err.println("knock: internal error: " + e);
+      return 1;
+    }
+  }
+
+  private int knock(ClientOptions o) throws ClientException, InterruptedException {
+    if (o.help) {
+      out.print(HELP);
+      return ExitCodes.OK;
+    }
+    if (o.version) {
+      out.println("knock " + version());
+      return ExitCodes.OK;
+    }
+    if (o.operands.isEmpty()) {
+      throw ClientException.usage("missing HOST and COMMAND: knock [options] HOST \"open 22 30m\""
+          + " (see knock --help)");
+    }
+    String host = o.operands.get(0);
+    List<String> words = o.operands.subList(1, o.operands.size());
+    if (words.isEmpty()) {
+      throw ClientException.usage("missing COMMAND after " + host + ", e.g. knock " + host
+          + " \"open 22 30m\"");
+    }
+    KnockSettings s = new KnockSettings();
+    s.fillFrom(o.settings);
+    s.fillFrom(readRc().forHost(host));
+    if (StaticSequence.looksStatic(words)) {
+      return knockStatic(o, host, StaticSequence.parse(words, o.udp), s.delay);
+    }
+    return knockEncrypted(o, host, s, parseCommand(words));
+  }
+
+  private static Command parseCommand(List<String> words) throws ClientException {
+    try {
+      return Command.parse(String.join(" ", words));
+    } catch (KnockException e) {
+      throw ClientException.usage(e.getMessage());
+    }
+  }
+
+  private int knockEncrypted(ClientOptions o, String host, KnockSettings s, Command cmd)
+      throws ClientException, InterruptedException {
+    if (o.family == 6) {
+      throw ClientException.usage("-6: encrypted knocks are IPv4 only (static sequences work over"
+          + " IPv6)");
+    }
+    if (o.waitSeconds != null && (cmd.verb() != Verb.OPEN || cmd.protocol() != Protocol.TCP)) {
+      throw ClientException.usage("--wait works with 'open PORT' of a TCP port only");
+    }
+    if (o.print && o.waitSeconds != null) {
+      throw ClientException.usage("--wait and --print exclude each other: --print sends nothing");
+    }
+    PortMapping mapping = s.mapping != null ? s.mapping : PortMapping.INDEXED;
+    CipherSuite cipher = s.cipher != null ? s.cipher : CipherSuite.TWOFISH;
+    int base = basePort(s.ports, mapping);
+    int delay = s.delay != null ? s.delay : mapping == PortMapping.CLASSIC ? CLASSIC_DELAY_MS : 0;
+    KnockKey key = KeyFiles.read(s.key != null ? Path.of(s.key) : knockHome().resolve("key"), err);
+
+    InetAddress address = null;
+    String grantText = s.grant != null ? s.grant : KnockSettings.GRANT_AUTO;
+    int grant;
+    if (KnockSettings.GRANT_SOURCE.equals(grantText)) {
+      grant = 0;
+    } else if (KnockSettings.GRANT_AUTO.equals(grantText)) {
+      address = resolve(host, 4);
+      grant = (int) Ipv4.parse(localAddressToward(host, address).getHostAddress());
+    } else {
+      grant = (int) Ipv4.parse(grantText);
+    }
+    Instant now = o.timestamp != null ? Instant.ofEpochSecond(o.timestamp) : clock.instant();
+    int[] ports = new KnockEncoder(key, cipher, mapping, base)
+        .encode(cmd, grant, now, new SecureRandom());
+    PrintStream info = o.print ? err : out;
+    if (o.verbose) {
+      info.println("knock: " + cmd + " for " + (grant == 0 ? "the knock's source address"
+          : Ipv4.format(grant)) + ", " + cipher.word() + "/" + mapping.word() + " in "
+          + base + "-" + (base + mapping.rangeSize() - 1) + ", stamped " + now.getEpochSecond());
+    }
+    if (o.print) {
+      StringBuilder b = new StringBuilder();
+      for (int p : ports) {
+        b.append(p).append('\n');
+      }
+      out.print(b);
+      return ExitCodes.OK;
+    }
+    if (address == null) {
+      address = resolve(host, 4);
+    }
+    boolean[] udp = new boolean[ports.length];
+    java.util.Arrays.fill(udp, o.udp);
+    send(host, address, ports, udp, delay, o.verbose);
+    if (o.waitSeconds == null) {
+      return ExitCodes.OK;
+    }
+    return awaitOpen(o, address, cmd.port());
+  }
+
+  private int awaitOpen(ClientOptions o, InetAddress address, int port)
+      throws InterruptedException {
+    String what = address.getHostAddress() + ":" + port;
+    InetSocketAddress target = new InetSocketAddress(address, port);
+    DoorWaiter.Probe probe = new DoorWaiter.Probe() {
+      @Override
+      public DoorWaiter.Outcome attempt(int timeoutMs) {
+        return KnockSender.tryConnect(target, timeoutMs);
+      }
+    };
+    if (new DoorWaiter(clock, err, terminal).await(what, probe, o.waitSeconds)) {
+      if (o.verbose || terminal) {
+        err.println("knock: " + what + " is open");
+      }
+      return ExitCodes.OK;
+    }
+    err.println("knock: " + what + " did not open within " + o.waitSeconds + " s");
+    return ExitCodes.DOOR_CLOSED;
+  }
+
+  private int knockStatic(ClientOptions o, String host, StaticSequence seq, Integer delay)
+      throws ClientException, InterruptedException {
+    if (o.print) {
+      throw ClientException.usage("--print is for encrypted commands: a static sequence is "
+          + "already its ports");
+    }
+    if (o.waitSeconds != null || o.timestamp != null) {
+      throw ClientException.usage((o.waitSeconds != null ? "--wait" : "--timestamp")
+          + " is for encrypted commands, not a static sequence");
+    }
+    KnockSettings cli = o.settings;
+    if (cli.key != null || cli.ports != null || cli.cipher != null || cli.mapping != null
+        || cli.grant != null) {
+      throw ClientException.usage("-k, -a, --source, -p, --cipher and --mapping are for encrypted"
+          + " commands, not a static sequence");
+    }
+    InetAddress address = resolve(host, o.family);
+    send(host, address, seq.ports, seq.udp, delay != null ? delay : 0, o.verbose);
+    return ExitCodes.OK;
+  }
+
+  private void send(String host, InetAddress address, int[] ports, boolean[] udp, int delay,
+      boolean verbose) throws ClientException, InterruptedException {
+    if (verbose) {
+      String a = address instanceof Inet4Address ? address.getHostAddress()
+          : "[" + address.getHostAddress() + "]";
+      for (int i = 0; i < ports.length; i++) {
+        out.println("hitting " + (udp[i] ? "udp " : "tcp ") + a + ":" + ports[i]);
+      }
+    }
+    try {
+      KnockSender.send(address, ports, udp, delay);
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.NETWORK, "cannot reach " + host + ": " + e.getMessage());
+    }
+  }
+
+  private static InetAddress localAddressToward(String host, InetAddress address)
+      throws ClientException {
+    try {
+      InetAddress local = KnockSender.localAddressToward(address);
+      if (!(local instanceof Inet4Address)) {
+        throw new IOException("no IPv4 source address");
+      }
+      return local;
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.NETWORK, "cannot reach " + host + ": " + e.getMessage());
+    }
+  }
+
+  /** The host's first address of the family (4, 6, or 0 for any). */
+  static InetAddress resolve(String host, int family) throws ClientException {
+    InetAddress[] all;
+    try {
+      all = InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      throw new ClientException(ExitCodes.NETWORK, "unknown host '" + host + "'");
+    }
+    for (InetAddress a : all) {
+      if (family == 0 || (family == 4) == (a instanceof Inet4Address)) {
+        return a;
+      }
+    }
+    throw new ClientException(ExitCodes.NETWORK, "host '" + host + "' has no IPv" + family
+        + " address" + (family == 4 ? " (encrypted knocks are IPv4 only)" : ""));
+  }
+
+  private static int basePort(int[] range, PortMapping mapping) throws ClientException {
+    if (range == null) {
+      return org.knock.core.DecoderSettings.DEFAULT_BASE_PORT;
+    }
+    int size = range[1] - range[0] + 1;
+    if (size != mapping.rangeSize() || range[0] + mapping.rangeSize() - 1 > 65535) {
+      throw ClientException.usage("ports: " + range[0] + "-" + range[1] + " spans " + size
+          + " ports; the " + mapping.word() + " mapping needs " + mapping.rangeSize() + ", e.g. "
+          + range[0] + "-" + (range[0] + mapping.rangeSize() - 1));
+    }
+    return range[0];
+  }
+
+  private Path knockHome() {
+    String kh = env.get("KNOCK_HOME");
+    if (kh != null && !kh.isEmpty()) {
+      return Path.of(kh);
+    }
+    String home = env.get("HOME");
+    return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"),
+        ".knock");
+  }
+
+  private RcFile readRc() throws ClientException {
+    Path rc = knockHome().resolve("knockrc");
+    String text;
+    try {
+      text = new String(Files.readAllBytes(rc), StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return RcFile.empty();
+    } catch (IOException e) {
+      throw ClientException.usage("cannot read " + rc + ": " + e.getMessage());
+    }
+    String home = env.get("HOME");
+    return RcFile.parse(text, rc.toString(), knockHome().toString(),
+        home != null ? home : System.getProperty("user.home"));
+  }
+
+  /** The version from the jar's Maven descriptor, or "(development build)". */
+  static String version() {
+    try (InputStream in =
+        Main.class.getResourceAsStream("/META-INF/maven/org.knock/knock/pom.properties")) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(in);
+        return p.getProperty("version", "(unknown version)");
+      }
+    } catch (IOException e) {
+      // fall through
+    }
+    return "(development build)";
+  }
+}
