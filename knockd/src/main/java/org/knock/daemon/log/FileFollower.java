@@ -14,14 +14,15 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -86,7 +87,8 @@ final class FileFollower implements LineSource {
   private final long drainQuietNanos;
   private final ByteBuffer readBuf = ByteBuffer.allocate(64 * 1024);
   private final List<Tracked> retired = new ArrayList<>();
-  private final Set<Object> seenKeys = new LinkedHashSet<>();
+  /** Files already read (or there before the start), by key, as they were then. */
+  private final Map<Object, FileState> seen = new LinkedHashMap<>();
 
   private final CountDownLatch started = new CountDownLatch(1);
   private volatile boolean closed;
@@ -166,7 +168,7 @@ final class FileFollower implements LineSource {
   private void start() {
     lastLookMillis = clock.millis();
     for (Sibling s : siblings()) {
-      remember(s.key);
+      remember(s.key, s.state);
     }
     BasicFileAttributes attrs = stat(path);
     if (attrs == null) {
@@ -267,27 +269,37 @@ final class FileFollower implements LineSource {
     lastLookMillis = clock.millis();
   }
 
-  /** Rotated files we never saw, modified since our last look: read them fully, oldest first. */
-  private void readIntermediates(Object currentKey) {
+  /**
+   * Rotated files we never saw, modified since our last look: read them fully, oldest first. A
+   * file counts as seen only while its size and time are those it had when seen, as a deleted
+   * file's inode number may be reused at once.
+   */
+  private boolean readIntermediates(Object currentKey) {
+    List<Object> open = new ArrayList<>(List.of(currentKey));
+    if (current != null) {
+      open.add(current.key);
+    }
+    retired.forEach(t -> open.add(t.key));
     List<Sibling> unseen = new ArrayList<>();
     for (Sibling s : siblings()) {
-      if (!seenKeys.contains(s.key) && !s.key.equals(currentKey)
-          && s.modifiedMillis >= lastLookMillis - MTIME_SLACK_MS) {
+      if (!open.contains(s.key) && !isSeen(s)
+          && s.state.modified.toMillis() >= lastLookMillis - MTIME_SLACK_MS) {
         unseen.add(s);
       }
     }
-    unseen.sort(Comparator.comparingLong(s -> s.modifiedMillis));
+    unseen.sort(Comparator.comparing(s -> s.state.modified));
     for (Sibling s : unseen) {
       try {
         FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ);
         retired.add(new Tracked(ch, s.key));
-        remember(s.key);
+        remember(s.key, s.state);
       } catch (IOException e) {
         listener.lost(name(), "cannot read rotated file " + s.path.getFileName() + ": "
             + e.getMessage());
         listener.recovered(name());
       }
     }
+    return !unseen.isEmpty();
   }
 
   /**
@@ -303,7 +315,7 @@ final class FileFollower implements LineSource {
           + "lines written just before the truncation may be lost");
       listener.recovered(name());
     } else {
-      remember(copy.key);
+      remember(copy.key, copy.state);
       try (FileChannel ch = FileChannel.open(copy.path, StandardOpenOption.READ)) {
         ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         long at = t.pos;
@@ -332,11 +344,11 @@ final class FileFollower implements LineSource {
    * among several, a never-seen one, then the newest.
    */
   private Sibling findCopy(Tracked t) {
-    Comparator<Sibling> preference = Comparator.<Sibling, Boolean>comparing(
-        s -> !seenKeys.contains(s.key)).thenComparingLong(s -> s.modifiedMillis);
+    Comparator<Sibling> preference = Comparator.<Sibling, Boolean>comparing(s -> !isSeen(s))
+        .thenComparing(s -> s.state.modified);
     Sibling best = null;
     for (Sibling s : siblings()) {
-      if (s.size < t.pos || s.key.equals(t.key)
+      if (s.state.size < t.pos || s.key.equals(t.key)
           || (best != null && preference.compare(s, best) <= 0)) {
         continue;
       }
@@ -352,9 +364,10 @@ final class FileFollower implements LineSource {
   }
 
   /**
-   * Reads t from its position to its end, handing on whole lines. With verify, first checks after
-   * each read that the bytes before the position are still those read; READ_TRUNCATED (nothing
-   * more handed on) when they are not, or the file is shorter than the position.
+   * Reads t from its position to its end, handing on whole lines. With verify (the file at the
+   * path), first checks after each read that the bytes before the position are still those read;
+   * READ_TRUNCATED (nothing more handed on) when they are not, or the file is shorter than the
+   * position.
    */
   private int readAvailable(Tracked t, LineSink sink, boolean verify) {
     try {
@@ -366,6 +379,15 @@ final class FileFollower implements LineSource {
         }
         if (verify && t.tail.length() > 0 && !t.tail.matches(t.ch, t.pos)) {
           return READ_TRUNCATED;
+        }
+        if (verify && t.pos == 0 && readIntermediates(t.key)) {
+          // First bytes of a file read from its start, and a rotated file appeared meanwhile:
+          // with nothing read yet, a truncation cannot be seen in the bytes, so the new copy may
+          // hold what this file held before. Read it first, then this file again from its start.
+          for (Tracked r : retired) {
+            readAvailable(r, sink, false);
+          }
+          continue;
         }
         t.tail.append(readBuf.array(), 0, n);
         t.pos += n;
@@ -396,13 +418,19 @@ final class FileFollower implements LineSource {
       closeChannel(ch); // replaced while opening: try again next round
       return null;
     }
-    remember(attrs.fileKey());
+    remember(attrs.fileKey(), new FileState(attrs));
     return new Tracked(ch, attrs.fileKey());
   }
 
+  /** Reads t to its end, closes it, and remembers it as it is now. */
   private void retire(Iterator<Tracked> it, Tracked t, LineSink sink) {
     readAvailable(t, sink, false);
     t.splitter.flush(sink);
+    for (Sibling s : siblings()) {
+      if (s.key.equals(t.key)) {
+        remember(s.key, s.state);
+      }
+    }
     closeChannel(t.ch);
     it.remove();
   }
@@ -437,7 +465,14 @@ final class FileFollower implements LineSource {
   }
 
   /** A rotated file next to ours. */
-  private record Sibling(Path path, Object key, long size, long modifiedMillis) {}
+  private record Sibling(Path path, Object key, FileState state) {}
+
+  /** A file's size and modification time, to tell a file from a later one with its inode. */
+  private record FileState(long size, FileTime modified) {
+    FileState(BasicFileAttributes a) {
+      this(a.size(), a.lastModifiedTime());
+    }
+  }
 
   /** Files named FILE.* or FILE-* beside FILE, not compressed. */
   private List<Sibling> siblings() {
@@ -446,7 +481,7 @@ final class FileFollower implements LineSource {
       for (Path p : ds) {
         BasicFileAttributes a = stat(p);
         if (a != null && a.isRegularFile() && a.fileKey() != null) {
-          found.add(new Sibling(p, a.fileKey(), a.size(), a.lastModifiedTime().toMillis()));
+          found.add(new Sibling(p, a.fileKey(), new FileState(a)));
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -472,17 +507,21 @@ final class FileFollower implements LineSource {
     return true;
   }
 
-  private void remember(Object key) {
+  private void remember(Object key, FileState state) {
     if (key == null) {
       return;
     }
-    seenKeys.remove(key);
-    seenKeys.add(key);
-    if (seenKeys.size() > MAX_SEEN) {
-      Iterator<Object> it = seenKeys.iterator();
+    seen.remove(key);
+    seen.put(key, state);
+    if (seen.size() > MAX_SEEN) {
+      Iterator<Object> it = seen.keySet().iterator();
       it.next();
       it.remove();
     }
+  }
+
+  private boolean isSeen(Sibling s) {
+    return s.state.equals(seen.get(s.key));
   }
 
   private void problem(String reason) {

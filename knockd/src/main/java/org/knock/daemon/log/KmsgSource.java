@@ -1,0 +1,179 @@
+package org.knock.daemon.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Kernel messages read from /dev/kmsg, one record per read. Only records stamped at or after the
+ * start (compared with /proc/uptime read at start) and only the kernel's own records (facility 0;
+ * lines written to /dev/kmsg by programs are dropped) are handed on, as their message text.
+ *
+ * <p>When the reader falls behind the kernel's ring buffer the read fails once with EPIPE; the
+ * listener then hears {@code overrun} with the number of records lost (from the gap in sequence
+ * numbers) and reading goes on. Other failures are reported as {@code lost}, and the device is
+ * reopened every second (skipping records already handed on) until it works again.
+ *
+ * <p>The printk clock stops during suspend while /proc/uptime does not; on a machine that has
+ * been suspended, records would be taken as older than the start: use the journal there.
+ */
+final class KmsgSource implements LineSource {
+  /** One record per read, like /dev/kmsg. */
+  interface Device extends AutoCloseable {
+    int read(ByteBuffer buf) throws IOException;
+
+    @Override
+    void close() throws IOException;
+  }
+
+  /** Opens a {@link Device}. */
+  @FunctionalInterface
+  interface Opener {
+    Device open() throws IOException;
+  }
+
+  private static final long RETRY_MS = 1000;
+
+  private final String name;
+  private final Opener opener;
+  private final long startUsec;
+  private final SourceListener listener;
+  private volatile boolean closed;
+  private volatile Device device;
+  private long lastSeq = -1;
+  private boolean lost;
+
+  KmsgSource(SourceListener listener) throws IOException {
+    this("kmsg", KmsgSource::openDevKmsg, uptimeUsec(Path.of("/proc/uptime")), listener);
+  }
+
+  KmsgSource(String name, Opener opener, long startUsec, SourceListener listener) {
+    this.name = name;
+    this.opener = opener;
+    this.startUsec = startUsec;
+    this.listener = listener;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void run(LineSink sink) throws InterruptedException {
+    ByteBuffer buf = ByteBuffer.allocate(16 * 1024);
+    boolean overrun = false;
+    while (!closed) {
+      Device d = device;
+      if (d == null) {
+        try {
+          d = opener.open();
+        } catch (IOException e) {
+          report("cannot open: " + e.getMessage());
+          TimeUnit.MILLISECONDS.sleep(RETRY_MS);
+          continue;
+        }
+        device = d;
+        if (closed) {
+          break;
+        }
+      }
+      int n;
+      try {
+        n = d.read(buf.clear());
+      } catch (IOException e) {
+        if (closed) {
+          break;
+        }
+        if ("Broken pipe".equals(e.getMessage())) {
+          overrun = true;
+          continue;
+        }
+        report("read failed: " + e.getMessage());
+        closeDevice();
+        TimeUnit.MILLISECONDS.sleep(RETRY_MS);
+        continue;
+      }
+      if (n <= 0) {
+        report("end of input");
+        closeDevice();
+        TimeUnit.MILLISECONDS.sleep(RETRY_MS);
+        continue;
+      }
+      KmsgRecord r = KmsgRecord.parse(buf.array(), n);
+      if (r == null || r.seq() <= lastSeq) {
+        continue; // not a record, or handed on before a reopen
+      }
+      if (overrun) {
+        listener.overrun(name, lastSeq < 0 ? -1 : r.seq() - lastSeq - 1);
+        overrun = false;
+      }
+      lastSeq = r.seq();
+      if (lost) {
+        lost = false;
+        listener.recovered(name);
+      }
+      if (r.facility() == 0 && r.usec() >= startUsec) {
+        sink.onLine(r.message());
+      }
+    }
+    closeDevice();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    closeDevice();
+  }
+
+  private void report(String reason) {
+    if (!lost && !closed) {
+      lost = true;
+      listener.lost(name, reason);
+    }
+  }
+
+  private void closeDevice() {
+    Device d = device;
+    device = null;
+    if (d != null) {
+      try {
+        d.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
+  }
+
+  /** /dev/kmsg as an interruptible channel: close() from another thread ends a blocked read. */
+  private static Device openDevKmsg() throws IOException {
+    FileChannel ch = FileChannel.open(Path.of("/dev/kmsg"), StandardOpenOption.READ);
+    return new Device() {
+      @Override
+      public int read(ByteBuffer buf) throws IOException {
+        return ch.read(buf);
+      }
+
+      @Override
+      public void close() throws IOException {
+        ch.close();
+      }
+    };
+  }
+
+  /** The first number of /proc/uptime ("1643.02 3007.81") in microseconds. */
+  static long uptimeUsec(Path uptime) throws IOException {
+    String text = Files.readString(uptime).trim();
+    int space = text.indexOf(' ');
+    String seconds = space < 0 ? text : text.substring(0, space);
+    try {
+      return new java.math.BigDecimal(seconds).movePointRight(6).longValue();
+    } catch (NumberFormatException e) {
+      throw new IOException("unexpected " + uptime + ": " + text, e);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package org.knock.daemon.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KmsgSourceTest {
+  /** Hands out one record per read like /dev/kmsg; "EPIPE" throws Broken pipe; then blocks. */
+  private static final class FakeDevice implements KmsgSource.Device {
+    private final Deque<String> records;
+    private KmsgSource source;
+
+    FakeDevice(List<String> records) {
+      this.records = new ArrayDeque<>(records);
+    }
+
+    @Override
+    public int read(ByteBuffer buf) throws IOException {
+      String r = records.poll();
+      if (r == null) {
+        source.close(); // end of the script: stop the source
+        throw new IOException("closed");
+      }
+      if (r.equals("EPIPE")) {
+        throw new IOException("Broken pipe");
+      }
+      byte[] b = r.getBytes(StandardCharsets.UTF_8);
+      buf.put(b);
+      return b.length;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private final RecordingListener listener = new RecordingListener();
+
+  private List<String> run(long startUsec, String... records) throws Exception {
+    FakeDevice device = new FakeDevice(List.of(records));
+    KmsgSource source = new KmsgSource("kmsg", () -> device, startUsec, listener);
+    device.source = source;
+    List<String> lines = new ArrayList<>();
+    source.run(lines::add);
+    return lines;
+  }
+
+  @Test
+  void handsOnMessagesFromTheStartOnAndDropsContinuationLines() throws Exception {
+    List<String> lines = run(5_000_000,
+        "6,100,4999999,-;before the start\n",
+        "4,101,5000000,-;KNLOG: IN=vs OUT= SRC=10.201.7.2\n",
+        "6,102,5000100,-;acpi PNP0A08:00: _OSC\n SUBSYSTEM=acpi\n DEVICE=+acpi:PNP0A08:00\n",
+        "6,103,5000200,c,more;with extra header fields\n");
+    assertThat(lines).containsExactly("KNLOG: IN=vs OUT= SRC=10.201.7.2", "acpi PNP0A08:00: _OSC",
+        "with extra header fields");
+    assertThat(listener.events()).isEmpty();
+  }
+
+  @Test
+  void overrunIsReportedWithTheSequenceGap() throws Exception {
+    List<String> lines = run(0,
+        "6,10,1,-;one\n",
+        "EPIPE",
+        "6,17,2,-;eight\n",
+        "6,18,3,-;nine\n");
+    assertThat(lines).containsExactly("one", "eight", "nine");
+    assertThat(listener.events()).containsExactly("overrun 6");
+  }
+
+  @Test
+  void overrunBeforeAnyRecordHasAnUnknownCount() throws Exception {
+    run(0, "EPIPE", "6,17,2,-;x\n");
+    assertThat(listener.events()).containsExactly("overrun -1");
+  }
+
+  @Test
+  void programsWritingToKmsgAreNotTakenForTheKernel() throws Exception {
+    // facility 3 (daemon) << 3 | level 6 = 30: a line a program wrote to /dev/kmsg
+    List<String> lines = run(0,
+        "30,1,1,-;KNLOG: IN=vs OUT= SRC=10.201.7.66 forged\n",
+        "4,2,2,-;KNLOG: IN=vs OUT= SRC=10.201.7.2 real\n",
+        "garbage without a header\n");
+    assertThat(lines).containsExactly("KNLOG: IN=vs OUT= SRC=10.201.7.2 real");
+  }
+
+  @Test
+  void reopensAfterAFailureWithoutRepeatingRecords() throws Exception {
+    int[] opens = new int[1];
+    List<List<String>> scripts = List.of(
+        List.of("6,1,1,-;a\n", "6,2,2,-;b\n", "FAIL"),
+        List.of("6,1,1,-;a\n", "6,2,2,-;b\n", "6,3,3,-;c\n"));
+    KmsgSource[] holder = new KmsgSource[1];
+    KmsgSource source = new KmsgSource("kmsg", () -> {
+      Deque<String> recs = new ArrayDeque<>(scripts.get(opens[0]++));
+      return new KmsgSource.Device() {
+        @Override
+        public int read(ByteBuffer buf) throws IOException {
+          String r = recs.poll();
+          if (r == null || r.equals("FAIL")) {
+            if (r == null) {
+              holder[0].close();
+            }
+            throw new IOException("Input/output error");
+          }
+          byte[] b = r.getBytes(StandardCharsets.UTF_8);
+          buf.put(b);
+          return b.length;
+        }
+
+        @Override
+        public void close() {}
+      };
+    }, 0, listener);
+    holder[0] = source;
+    List<String> lines = new ArrayList<>();
+    source.run(lines::add);
+    assertThat(lines).containsExactly("a", "b", "c");
+    assertThat(listener.events()).containsExactly("lost read failed: Input/output error",
+        "recovered");
+  }
+
+  @Test
+  void uptimeIsReadInMicroseconds(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("uptime");
+    Files.writeString(f, "1643.02 3007.81\n");
+    assertThat(KmsgSource.uptimeUsec(f)).isEqualTo(1_643_020_000L);
+  }
+}
