@@ -1,0 +1,301 @@
+package org.knock.daemon;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.knock.core.KnockDecoder;
+import org.knock.daemon.audit.Audit;
+import org.knock.daemon.config.ActionConfig;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.DoorConfig;
+import org.knock.daemon.config.FirewallLog;
+import org.knock.daemon.config.Options;
+import org.knock.daemon.exec.CommandRunner;
+import org.knock.daemon.firewall.Firewall;
+import org.knock.daemon.firewall.FirewallException;
+import org.knock.daemon.firewall.FirewallOptions;
+import org.knock.daemon.firewall.FirewallSettings;
+import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.firewall.PortSpec;
+import org.knock.daemon.log.LineSource;
+import org.knock.daemon.log.LineSources;
+import org.knock.daemon.log.NetfilterLogParser;
+import org.knock.daemon.log.SourceListener;
+import org.knock.daemon.state.FileReplayCache;
+
+/**
+ * A running knockd: owns the firewall (installed at start, removed at {@link #close}), the replay
+ * cache in StateDir, the log source and its reader thread, the sweeper and the command runners.
+ * The reader and the sweeper share one lock, so the pipeline sees one thing at a time.
+ * {@link #reload} swaps users, actions and doors without touching the firewall.
+ */
+final class Daemon implements AutoCloseable {
+  private static final Logger LOG = LogManager.getLogger(Daemon.class);
+  /** How often sequences, grants and retries are swept. */
+  static final Duration SWEEP = Duration.ofMillis(250);
+  /** Most ports one source may hold in one sequence. */
+  static final int MAX_PORTS_PER_SOURCE = 512;
+
+  private final Object lock = new Object();
+  private final Clock clock;
+  private final Audit audit;
+  private final Firewall firewall;
+  private final FileReplayCache replay;
+  private final LineSource source;
+  private final ScheduledExecutorService sweeper;
+  private final ExecutorService runners;
+  private final CommandRunner runner = new CommandRunner();
+  private volatile Config config;
+  private KnockPipeline pipeline;
+  private NetfilterLogParser parser;
+  private Thread reader;
+  private boolean closed;
+
+  private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
+      FileReplayCache replay, LineSource source) {
+    this.config = config;
+    this.clock = clock;
+    this.audit = audit;
+    this.firewall = firewall;
+    this.replay = replay;
+    this.source = source;
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
+    this.runners = Executors.newFixedThreadPool(4, r -> daemonThread(r, "command"));
+  }
+
+  private static Thread daemonThread(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /**
+   * Installs the firewall, opens the state and the log, and starts reading.
+   *
+   * @param commandPrefix put before every firewall program (tests: {@code ip netns exec NS})
+   * @throws StartupException with a one-line message; whatever was installed is removed again
+   */
+  static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix)
+      throws StartupException {
+    Options o = config.options();
+    Firewall firewall;
+    try {
+      firewall = Firewalls.create(o.firewall().name().toLowerCase(java.util.Locale.ROOT),
+          Wiring.firewallSettings(config), Wiring.firewallOptions(config, commandPrefix), clock);
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(e.getMessage());
+    }
+    FileReplayCache replay = null;
+    try {
+      replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
+      firewall.install();
+      LineSource source = LineSources.open(sourceSpec(o.firewallLog()), listener(audit));
+      Daemon d = new Daemon(config, clock, audit, firewall, replay, source);
+      d.build(config);
+      d.startThreads();
+      return d;
+    } catch (FirewallException e) {
+      firewall.close();
+      closeQuietly(replay);
+      throw new StartupException("cannot install the firewall: " + e.getMessage());
+    } catch (IOException e) {
+      firewall.close();
+      closeQuietly(replay);
+      throw new StartupException("cannot use state directory " + o.stateDir() + ": "
+          + e.getMessage());
+    } catch (RuntimeException e) {
+      firewall.close();
+      closeQuietly(replay);
+      throw new StartupException(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
+  private static void closeQuietly(FileReplayCache c) {
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  static String sourceSpec(FirewallLog log) {
+    if (log == null) {
+      return LineSources.defaultSpec();
+    }
+    switch (log.kind()) {
+      case FILE:
+        return log.file().toString();
+      case KMSG:
+        return "kmsg";
+      case JOURNAL:
+        return "journal";
+      default:
+        return "-";
+    }
+  }
+
+  private static SourceListener listener(Audit audit) {
+    return new SourceListener() {
+      @Override
+      public void lost(String source, String reason) {
+        audit.sourceLost(source, reason);
+      }
+
+      @Override
+      public void recovered(String source) {
+        audit.sourceRecovered(source);
+      }
+
+      @Override
+      public void overrun(String source, long linesLost) {
+        audit.sourceOverrun(source, linesLost);
+      }
+    };
+  }
+
+  /** (Re)builds decoder, tracker, doors and pipeline from a config. Caller holds the lock. */
+  private void build(Config c) {
+    Options o = c.options();
+    KnockDecoder decoder = new KnockDecoder(c.decoderSettings(), c.knockUsers(), replay);
+    SourceTracker tracker = new SourceTracker(decoder, o.sequenceTimeout(), o.maxSources(),
+        MAX_PORTS_PER_SOURCE);
+    DoorMatcher doors = new DoorMatcher(Wiring.doors(c), o.maxSources());
+    this.pipeline = new KnockPipeline(c, clock, tracker, doors, firewall, audit, commands());
+    this.parser = new NetfilterLogParser(o.logPrefix().strip());
+    this.config = c;
+  }
+
+  private KnockPipeline.Commands commands() {
+    return new KnockPipeline.Commands() {
+      @Override
+      public void runAction(ActionConfig action, String user, String ip, String source) {
+        List<String> argv = action.command().expand(Map.of("IP", ip, "USER", user));
+        runners.execute(() -> {
+          long t0 = System.nanoTime();
+          CommandRunner.Result r = runner.run(argv, action.timeout(), null);
+          audit.actionRun(action.name(), user, source, r.exit(),
+              Duration.ofNanos(System.nanoTime() - t0), r.timedOut());
+        });
+      }
+
+      @Override
+      public void openDoor(DoorMatcher.Door door, String source) {
+        DoorConfig d = config.door(door.name()).orElse(null);
+        if (d == null) {
+          return;
+        }
+        runners.execute(() -> runDoorCommand(d.name(), d.startCommand(), source));
+        if (d.stopCommand() != null) {
+          sweeper.schedule(() -> runDoorCommand(d.name(), d.stopCommand(), source),
+              d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+    };
+  }
+
+  /** knockd runs door commands with /bin/sh -c; %IP% is a validated address literal. */
+  private void runDoorCommand(String door, String command, String source) {
+    String cmd = command.replace("%IP%", source);
+    CommandRunner.Result r = runner.run(List.of("/bin/sh", "-c", cmd),
+        config.options().commandTimeout(), null);
+    if (!r.succeeded()) {
+      LOG.warn("door {}: command failed (exit {}): {}", door, r.exit(), r.firstLine());
+    }
+  }
+
+  private void startThreads() {
+    reader = new Thread(() -> {
+      try {
+        source.run(line -> {
+          synchronized (lock) {
+            parser.parse(line, pipeline);
+          }
+        });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "log-reader");
+    reader.setDaemon(true);
+    reader.start();
+    sweeper.scheduleWithFixedDelay(this::sweep, SWEEP.toMillis(), SWEEP.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void sweep() {
+    try {
+      synchronized (lock) {
+        pipeline.sweep();
+        replay.prune(clock.instant().getEpochSecond());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.error("sweep failed: {}", e.toString());
+    }
+  }
+
+  /** Swaps in a new config's users, actions and doors; firewall settings need a restart. */
+  void reload(Config c) {
+    synchronized (lock) {
+      if (!Wiring.firewallSettings(c).equals(Wiring.firewallSettings(config))
+          || c.options().firewall() != config.options().firewall()) {
+        LOG.warn("firewall settings changed: they take effect at the next restart");
+      }
+      build(c);
+    }
+  }
+
+  /** Waits until the log source ends (stdin at EOF) or the daemon is closed. */
+  void awaitReader() throws InterruptedException {
+    reader.join();
+  }
+
+  /** Stops reading, removes what knockd installed in the firewall. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    source.close();
+    sweeper.shutdownNow();
+    runners.shutdown();
+    try {
+      runners.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (lock) {
+      firewall.close();
+      replay.close();
+    }
+  }
+
+  Map<String, Long> counters() {
+    synchronized (lock) {
+      Map<String, Long> m = new HashMap<>();
+      m.put("packets", parser.packets());
+      m.put("skipped", parser.skipped());
+      m.put("unparsable", parser.unparsable());
+      m.put("denied", pipeline.deniedPackets());
+      return m;
+    }
+  }
+
+  /** A start-up failure, with a one-line message. */
+  static final class StartupException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    StartupException(String message) {
+      super(message);
+    }
+  }
+}

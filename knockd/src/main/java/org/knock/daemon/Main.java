@@ -1,0 +1,183 @@
+package org.knock.daemon;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.help.HelpFormatter;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.knock.daemon.audit.Audit;
+import org.knock.daemon.audit.Log4jAudit;
+import org.knock.daemon.audit.Logging;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.ConfigException;
+import org.knock.daemon.config.ConfigLoader;
+import org.knock.daemon.config.ConfigReport;
+
+/**
+ * {@code knockd --config FILE [--check]}: runs in the foreground and logs to stderr (systemd
+ * supervises it). Exit codes: 0 ok, 1 bad config or start-up failure, 2 usage.
+ */
+public final class Main {
+  /** The version printed by {@code --version} and audited at start. */
+  public static final String VERSION = "0.1.0";
+  static final Path DEFAULT_CONFIG = Path.of("/etc/knockd/knockd.conf");
+  /** Tests only: run firewall programs with this prefix, e.g. "ip netns exec NS". */
+  static final String PREFIX_PROPERTY = "knockd.commandPrefix";
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Logging.configureConsole(Level.INFO);
+    int code = run(args, System.out, System.err);
+    if (code >= 0) {
+      Logging.shutdown();
+      System.exit(code);
+    }
+  }
+
+  private static Options options() {
+    Options o = new Options();
+    o.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
+        .desc("the configuration (default " + DEFAULT_CONFIG + ")").get());
+    o.addOption(Option.builder().longOpt("check")
+        .desc("validate the configuration, print what knockd would do, exit 0 or 1").get());
+    o.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
+    o.addOption(Option.builder("V").longOpt("version").desc("print the version").get());
+    return o;
+  }
+
+  /** Runs the command line; returns the exit code, or -1 once the daemon ended by a signal. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    CommandLine cl;
+    try {
+      cl = DefaultParser.builder().get().parse(options(), args);
+    } catch (ParseException e) {
+      err.println("knockd: " + e.getMessage() + " (see knockd --help)");
+      return 2;
+    }
+    if (cl.hasOption("help")) {
+      try {
+        HelpFormatter.builder().setShowSince(false).get().printHelp(
+            "knockd [--config FILE] [--check]",
+            "Encrypted port knocking daemon: reads the firewall's LOG lines, decodes knocks, "
+                + "opens access.\n\n", options(),
+            "\nExit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage.", false);
+      } catch (IOException e) {
+        return 2;
+      }
+      return 0;
+    }
+    if (cl.hasOption("version")) {
+      out.println("knockd " + VERSION);
+      return 0;
+    }
+    if (!cl.getArgList().isEmpty()) {
+      err.println("knockd: unexpected argument '" + cl.getArgList().get(0)
+          + "' (see knockd --help)");
+      return 2;
+    }
+    Path file = Path.of(cl.getOptionValue("config", DEFAULT_CONFIG.toString()));
+    Config config;
+    try {
+      config = ConfigLoader.load(file);
+    } catch (ConfigException e) {
+      err.println(e.getMessage());
+      return 1;
+    }
+    if (cl.hasOption("check")) {
+      config.notices().forEach(n -> err.println("knockd: " + n));
+      out.print(ConfigReport.render(config));
+      return 0;
+    }
+    return serve(file, config, err);
+  }
+
+  private static int serve(Path file, Config config, PrintStream err) {
+    if (isRoot() && !config.options().allowRoot()) {
+      err.println("knockd: refusing to run as root (AllowRoot = no): run it as a dedicated user "
+          + "with CAP_NET_ADMIN (see etc/knockd.service)");
+      return 1;
+    }
+    try {
+      Logging.configure(config.options(), Level.INFO);
+    } catch (IOException e) {
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    Logger log = LogManager.getLogger(Main.class);
+    config.notices().forEach(log::warn);
+    Clock clock = Clock.systemUTC();
+    Audit audit = new Log4jAudit(clock);
+    Daemon daemon;
+    try {
+      daemon = Daemon.start(config, clock, audit, commandPrefix());
+    } catch (Daemon.StartupException e) {
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    audit.daemonStart(VERSION, file.toString());
+    log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
+        config.options().mapping().word(), config.options().knockPorts(),
+        config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
+        Daemon.sourceSpec(config.options().firewallLog()));
+    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean signalled = new AtomicBoolean();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      signalled.set(true);
+      daemon.close();
+      audit.daemonStop("signal");
+      log.info("knockd stopped; firewall changes removed");
+      Logging.shutdown();
+      stopped.countDown();
+    }, "shutdown"));
+    Signals.onHangup(() -> reload(file, daemon, audit, log));
+    try {
+      daemon.awaitReader(); // returns when standard input ends; otherwise runs until a signal
+      if (signalled.get()) {
+        stopped.await(); // the shutdown hook removes what knockd installed; the JVM then halts
+        return -1;
+      }
+      daemon.close();
+      audit.daemonStop("end of log");
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
+  }
+
+  private static void reload(Path file, Daemon daemon, Audit audit, Logger log) {
+    try {
+      Config c = ConfigLoader.load(file);
+      daemon.reload(c);
+      Logging.configure(c.options(), Level.INFO);
+      audit.configReloaded(file.toString());
+      log.info("configuration reloaded from {}", file);
+    } catch (ConfigException e) {
+      audit.configReloadFailed(file.toString(), e.getMessage().lines().findFirst().orElse(""));
+      log.error("reload failed, keeping the running configuration: {}", e.getMessage());
+    } catch (IOException e) {
+      log.error("reload: {}", e.getMessage());
+    }
+  }
+
+  static List<String> commandPrefix() {
+    String p = System.getProperty(PREFIX_PROPERTY, "").strip();
+    return p.isEmpty() ? List.of() : List.of(p.split("\\s+"));
+  }
+
+  private static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+}
