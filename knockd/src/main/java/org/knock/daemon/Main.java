@@ -38,6 +38,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // our shutdown hook audits daemon-stop and then stops Log4j itself
+    System.setProperty("log4j2.shutdownHookEnabled", "false");
     Logging.configureConsole(Level.INFO);
     int code = run(args, System.out, System.err);
     if (code >= 0) {
