@@ -126,20 +126,9 @@ final class Daemon implements AutoCloseable {
     }
   }
 
+  /** The log source: as configured, else the first of kern.log, messages, journald. */
   static String sourceSpec(FirewallLog log) {
-    if (log == null) {
-      return LineSources.defaultSpec();
-    }
-    switch (log.kind()) {
-      case FILE:
-        return log.file().toString();
-      case KMSG:
-        return "kmsg";
-      case JOURNAL:
-        return "journal";
-      default:
-        return "-";
-    }
+    return log == null ? LineSources.defaultSpec() : log.toString();
   }
 
   private static SourceListener listener(Audit audit) {

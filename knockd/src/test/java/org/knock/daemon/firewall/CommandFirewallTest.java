@@ -1,5 +1,6 @@
 package org.knock.daemon.firewall;
 
+import org.knock.daemon.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.knock.daemon.firewall.Fixtures.DNS;
