@@ -72,21 +72,8 @@ final class CommandFirewall implements Firewall {
 
   @Override
   public synchronized List<Access> expire(Instant now) throws FirewallException {
-    List<Access> done = new ArrayList<>();
-    String failure = null;
-    for (Access access : book.due(now)) {
-      try {
-        commands.require(close.expand(vars(access, Duration.ZERO)), null);
-        book.remove(access);
-        done.add(access);
-      } catch (FirewallException e) {
-        failure = failure == null ? e.getMessage() : failure;
-      }
-    }
-    if (failure != null) {
-      throw new FirewallException("cannot expire a grant: " + failure, done);
-    }
-    return done;
+    return book.expire(now,
+        (access, end) -> commands.require(close.expand(vars(access, Duration.ZERO)), null));
   }
 
   @Override

@@ -46,6 +46,34 @@ final class GrantBook {
     return due.stream().map(Map.Entry::getKey).toList();
   }
 
+  /** How a backend removes one grant from the firewall. */
+  interface Removal {
+    void remove(Access access, Instant end) throws FirewallException;
+  }
+
+  /**
+   * Removes every due grant with {@code removal}, earliest first, and forgets it. A failed removal
+   * stays in the book (tried again next time); the first failure is thrown after the others were
+   * tried, listing the grants that were removed.
+   */
+  List<Access> expire(Instant now, Removal removal) throws FirewallException {
+    List<Access> done = new ArrayList<>();
+    String failure = null;
+    for (Access access : due(now)) {
+      try {
+        removal.remove(access, ends.get(access));
+        ends.remove(access);
+        done.add(access);
+      } catch (FirewallException e) {
+        failure = failure == null ? e.getMessage() : failure;
+      }
+    }
+    if (failure != null) {
+      throw new FirewallException("cannot expire a grant: " + failure, done);
+    }
+    return done;
+  }
+
   /** Every current grant and its end. */
   Map<Access, Instant> all() {
     return Map.copyOf(ends);

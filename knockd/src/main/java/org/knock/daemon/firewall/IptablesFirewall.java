@@ -90,21 +90,7 @@ final class IptablesFirewall implements Firewall {
 
   @Override
   public synchronized List<Access> expire(Instant now) throws FirewallException {
-    List<Access> done = new ArrayList<>();
-    String failure = null;
-    for (Access access : book.due(now)) {
-      try {
-        delete(access, book.end(access));
-        book.remove(access);
-        done.add(access);
-      } catch (FirewallException e) {
-        failure = failure == null ? e.getMessage() : failure;
-      }
-    }
-    if (failure != null) {
-      throw new FirewallException("cannot expire a grant: " + failure, done);
-    }
-    return done;
+    return book.expire(now, this::delete);
   }
 
   @Override
