@@ -18,6 +18,7 @@ import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.FirewallLog;
+import org.knock.daemon.config.OneTimeSequences;
 import org.knock.daemon.config.Options;
 import org.knock.daemon.exec.CommandRunner;
 import org.knock.daemon.firewall.Firewall;
@@ -178,6 +179,17 @@ final class Daemon implements AutoCloseable {
           return;
         }
         runners.execute(() -> runDoorCommand(d.name(), d.startCommand(), source));
+        if (door.oneTime()) {
+          try {
+            if (!OneTimeSequences.markUsed(d.oneTimeSequencesFile(), door.steps())) {
+              LOG.warn("door {}: used sequence not found in {}", d.name(),
+                  d.oneTimeSequencesFile());
+            }
+          } catch (IOException e) {
+            LOG.error("door {}: cannot mark a one-time sequence used in {}: {}", d.name(),
+                d.oneTimeSequencesFile(), e.getMessage());
+          }
+        }
         if (d.stopCommand() != null) {
           sweeper.schedule(() -> runDoorCommand(d.name(), d.stopCommand(), source),
               d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -27,8 +27,10 @@ final class DoorMatcher {
    * one door per sequence).
    *
    * @param flags which TCP packets count (knockd's TCPFlags)
+   * @param oneTime whether it is a one-time sequence, retired once it opened
    */
-  record Door(String name, List<PortSpec> steps, Duration timeout, TcpFlags flags) {}
+  record Door(String name, List<PortSpec> steps, Duration timeout, TcpFlags flags,
+      boolean oneTime) {}
 
   private final List<Door> doors;
   private final Set<PortSpec> sequencePorts = new HashSet<>();
@@ -36,7 +38,7 @@ final class DoorMatcher {
   private final Map<String, long[]> state; // per source: per door, stage and start millis
 
   DoorMatcher(List<Door> doors, int maxSources) {
-    this.doors = List.copyOf(doors);
+    this.doors = new java.util.ArrayList<>(doors);
     for (Door d : doors) {
       sequencePorts.addAll(d.steps());
     }
@@ -52,7 +54,21 @@ final class DoorMatcher {
   }
 
   List<Door> doors() {
-    return doors;
+    return List.copyOf(doors);
+  }
+
+  /**
+   * Retires a door (a used one-time sequence). Every source's progress on every door is
+   * forgotten, as the per-source stages are indexed by door.
+   */
+  void retire(Door door) {
+    if (doors.remove(door)) {
+      state.clear();
+      sequencePorts.clear();
+      for (Door d : doors) {
+        sequencePorts.addAll(d.steps());
+      }
+    }
   }
 
   /** True if some door's sequence uses this port. */

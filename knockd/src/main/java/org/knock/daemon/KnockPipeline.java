@@ -107,6 +107,9 @@ final class KnockPipeline implements PacketHandler {
       for (DoorMatcher.Door d : doors.offer(src, dport, proto, flags, now)) {
         audit.doorOpened(d.name(), src);
         commands.openDoor(d, src);
+        if (d.oneTime()) {
+          doors.retire(d);
+        }
       }
       return;
     }

@@ -37,10 +37,11 @@ final class Wiring {
     List<DoorMatcher.Door> doors = new ArrayList<>();
     for (DoorConfig d : c.doors()) {
       if (!d.sequence().isEmpty()) {
-        doors.add(new DoorMatcher.Door(d.name(), d.sequence(), d.seqTimeout(), d.tcpFlags()));
+        doors.add(new DoorMatcher.Door(d.name(), d.sequence(), d.seqTimeout(), d.tcpFlags(),
+            false));
       }
       for (List<PortSpec> seq : d.oneTimeSequences()) {
-        doors.add(new DoorMatcher.Door(d.name(), seq, d.seqTimeout(), d.tcpFlags()));
+        doors.add(new DoorMatcher.Door(d.name(), seq, d.seqTimeout(), d.tcpFlags(), true));
       }
     }
     return doors;

@@ -16,7 +16,7 @@ class DoorMatcherTest {
   private final DoorMatcher.Door ssh = new DoorMatcher.Door("openSSH",
       List.of(new PortSpec(7000, Protocol.TCP), new PortSpec(8000, Protocol.UDP),
           new PortSpec(9000, Protocol.TCP)),
-      Duration.ofSeconds(5), new TcpFlags(Set.of("syn"), Set.of("ack")));
+      Duration.ofSeconds(5), new TcpFlags(Set.of("syn"), Set.of("ack")), false);
   private final DoorMatcher m = new DoorMatcher(List.of(ssh), 100);
 
   private List<DoorMatcher.Door> knock(String src, int port, Protocol p, long ms) {
@@ -102,5 +102,19 @@ class DoorMatcherTest {
     // a recent one kept its progress
     knock("10.1.3.231", 8000, Protocol.UDP, 2000);
     assertThat(knock("10.1.3.231", 9000, Protocol.TCP, 2001)).containsExactly(ssh);
+  }
+
+  @Test
+  void aRetiredOneTimeDoorNoLongerOpens() {
+    DoorMatcher.Door once = new DoorMatcher.Door("once",
+        List.of(new PortSpec(2001, Protocol.TCP), new PortSpec(2002, Protocol.TCP)),
+        Duration.ofSeconds(5), TcpFlags.ANY, true);
+    DoorMatcher om = new DoorMatcher(List.of(once), 10);
+    om.offer("10.0.0.2", 2001, Protocol.TCP, List.of("syn"), T0);
+    assertThat(om.offer("10.0.0.2", 2002, Protocol.TCP, List.of("syn"), T0)).containsExactly(once);
+    om.retire(once);
+    assertThat(om.isSequencePort(2001, Protocol.TCP)).isFalse();
+    om.offer("10.0.0.2", 2001, Protocol.TCP, List.of("syn"), T0);
+    assertThat(om.offer("10.0.0.2", 2002, Protocol.TCP, List.of("syn"), T0)).isEmpty();
   }
 }
