@@ -12,7 +12,7 @@ final class CommandParser {
       throw new KnockException(
           "empty command: use open PORT [DURATION], close PORT, deny-further [DURATION] or run ACTION");
     }
-    String[] w = text.trim().split("\\s+");
+    String[] w = words(text);
     Verb verb = Verb.ofWord(w[0]);
     if (verb == null) {
       throw new KnockException("unknown command '" + w[0]
@@ -56,6 +56,26 @@ final class CommandParser {
       default:
         throw new AssertionError(verb);
     }
+  }
+
+  /** Splits on white space without a regex (the client's start-up path loads no regex). */
+  static String[] words(String text) {
+    java.util.List<String> out = new java.util.ArrayList<>(4);
+    int i = 0;
+    int n = text.length();
+    while (i < n) {
+      while (i < n && Character.isWhitespace(text.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      while (i < n && !Character.isWhitespace(text.charAt(i))) {
+        i++;
+      }
+      if (i > start) {
+        out.add(text.substring(start, i));
+      }
+    }
+    return out.toArray(new String[0]);
   }
 
   /** True for a name an action may have: [A-Za-z0-9._-], 1-64 characters. */

@@ -44,7 +44,7 @@ public final class Durations {
       unit = UNIT_SECONDS[idx];
       digits = t.substring(0, t.length() - 1);
     }
-    if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
+    if (digits.isEmpty() || digits.length() > 9 || !Ports.allDigits(digits)) {
       throw new KnockException(
           "bad duration '" + text + "': use a number followed by s, m, h or d");
     }

@@ -4,6 +4,17 @@ package org.knock.core;
 public final class Ports {
   private Ports() {}
 
+  /** True if every character is an ASCII digit. */
+  static boolean allDigits(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Parses a port number 1-65535.
    *
@@ -11,7 +22,7 @@ public final class Ports {
    * @throws KnockException e.g. "open: port 99999 is out of range 1-65535"
    */
   public static int parse(String s, String what) throws KnockException {
-    if (s.isEmpty() || s.length() > 6 || !s.chars().allMatch(Character::isDigit)) {
+    if (s.isEmpty() || s.length() > 6 || !allDigits(s)) {
       throw new KnockException(what + ": bad port '" + s + "': use a number 1-65535");
     }
     int port = Integer.parseInt(s);
