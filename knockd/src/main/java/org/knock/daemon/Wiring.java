@@ -13,7 +13,10 @@ import org.knock.daemon.firewall.PortSpec;
 final class Wiring {
   private Wiring() {}
 
-  /** The firewall's settings: knock range, LOG prefix, door ports (logged too), protected ports. */
+  /**
+   * The firewall's settings: knock range, LOG prefix, door ports (logged too), protected ports,
+   * how refused packets are answered.
+   */
   static FirewallSettings firewallSettings(Config config) {
     Options o = config.options();
     List<PortSpec> doorPorts = new ArrayList<>();
@@ -22,7 +25,7 @@ final class Wiring {
       d.oneTimeSequences().forEach(doorPorts::addAll);
     }
     return new FirewallSettings(o.logPrefix(), o.knockPorts().start(), o.knockPorts().end(),
-        o.udpKnocks(), doorPorts, o.protect(), null, o.commandTimeout());
+        o.udpKnocks(), doorPorts, o.protect(), null, o.commandTimeout(), o.knockReply());
   }
 
   static FirewallOptions firewallOptions(Config config, List<String> commandPrefix) {
