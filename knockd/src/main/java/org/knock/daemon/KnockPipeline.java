@@ -32,7 +32,8 @@ import org.knock.daemon.log.Transport;
  * What knockd does with one logged packet, in order: precheck (protocol, denied sources, the
  * knock range, SYN only) → static doors → per-source tracking and knock-core's decoder (tag,
  * timestamp, address rule, replay) → the user's access check → the firewall, an action or the
- * deny list. Every decision is audited. {@link #sweep} ends old sequences, expires grants and
+ * deny list. Every decision is audited; a {@link HuntDetector} sees every range packet and refusal
+ * and its reports are audited by {@link #sweep}, which also ends old sequences, expires grants and
  * retries failed firewall changes. Not thread-safe: the daemon calls it from one thread at a time.
  */
 final class KnockPipeline implements PacketHandler {
@@ -52,6 +53,7 @@ final class KnockPipeline implements PacketHandler {
   private final Config config;
   private final Clock clock;
   private final SourceTracker tracker;
+  private final HuntDetector hunts;
   private final DoorMatcher doors;
   private final Firewall firewall;
   private final Audit audit;
@@ -73,6 +75,7 @@ final class KnockPipeline implements PacketHandler {
     this.config = config;
     this.clock = clock;
     this.tracker = tracker;
+    this.hunts = Wiring.huntDetector(config.options());
     this.doors = doors;
     this.firewall = firewall;
     this.audit = audit;
@@ -117,13 +120,16 @@ final class KnockPipeline implements PacketHandler {
       return;
     }
     ended.clear();
+    hunts.packet(p.sourceV4(), dport, now);
     DecodeResult r = tracker.offer(p.sourceV4(), p.sourcePort(), dport, now, ended);
-    reportEnded(ended);
+    reportEnded(ended, now);
     if (r.isAccepted()) {
+      hunts.completed(p.sourceV4());
       act(r.knock(), now);
     } else if (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection())) {
       // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
       audit.knockRejected(r.rejection(), src, null);
+      hunts.refused(p.sourceV4(), r.rejection(), now);
     }
   }
 
@@ -132,10 +138,23 @@ final class KnockPipeline implements PacketHandler {
     return r.ordinal() >= Rejection.MALFORMED.ordinal();
   }
 
-  private void reportEnded(List<SourceTracker.Ended> list) {
+  private void reportEnded(List<SourceTracker.Ended> list, Instant now) {
     for (SourceTracker.Ended e : list) {
       if (!definitive(e.strongest())) {
         audit.knockRejected(e.strongest(), ip(e.source()), null);
+        hunts.refused(e.source(), e.strongest(), now);
+      }
+    }
+  }
+
+  private void reportHunts(Instant now) {
+    for (HuntDetector.Report h : hunts.sweep(now)) {
+      if (h.kind() == HuntDetector.Kind.SCAN) {
+        audit.scanDetected(ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(),
+            h.interval());
+      } else {
+        audit.knockHunt(ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(),
+            h.interval());
       }
     }
   }
@@ -233,10 +252,14 @@ final class KnockPipeline implements PacketHandler {
     }
   }
 
-  /** Ends old sequences, expires grants, retries failed grants, summarises flood evictions. */
+  /**
+   * Ends old sequences, reports scans and knock hunts (one event per source and interval),
+   * expires grants, retries failed grants, summarises flood evictions.
+   */
   void sweep() {
     Instant now = clock.instant();
-    reportEnded(tracker.sweep(now));
+    reportEnded(tracker.sweep(now), now);
+    reportHunts(now);
     try {
       firewall.expire(now);
     } catch (FirewallException e) {

@@ -1,5 +1,6 @@
 package org.knock.daemon;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.knock.daemon.config.Config;
@@ -13,7 +14,10 @@ import org.knock.daemon.firewall.PortSpec;
 final class Wiring {
   private Wiring() {}
 
-  /** The firewall's settings: knock range, LOG prefix, door ports (logged too), protected ports. */
+  /**
+   * The firewall's settings: knock range, LOG prefix, door ports (logged too), protected ports,
+   * how refused packets are answered.
+   */
   static FirewallSettings firewallSettings(Config config) {
     Options o = config.options();
     List<PortSpec> doorPorts = new ArrayList<>();
@@ -22,7 +26,27 @@ final class Wiring {
       d.oneTimeSequences().forEach(doorPorts::addAll);
     }
     return new FirewallSettings(o.logPrefix(), o.knockPorts().start(), o.knockPorts().end(),
-        o.udpKnocks(), doorPorts, o.protect(), null, o.commandTimeout());
+        o.udpKnocks(), doorPorts, o.protect(), null, o.commandTimeout(), o.knockReply());
+  }
+
+  /** Most sources the hunt detector watches at once (about 640 bytes each for 5120 ports). */
+  static final int HUNT_MAX_SOURCES = 4096;
+  /** Distinct knock-range ports from one source, without a knock, that make a scan: 5 knocks. */
+  static final int SCAN_PORTS = 100;
+  /** Bad tags plus replays from one source that make a knock hunt. */
+  static final int HUNT_REJECTIONS = 3;
+  /** Longest window the hunt detector reports once. */
+  static final Duration HUNT_INTERVAL = Duration.ofMinutes(1);
+
+  /**
+   * The hunt detector: a source's window closes once it has been quiet for the sequence timeout
+   * plus 2 s (so its last sequence's refusal is counted) or after {@link #HUNT_INTERVAL}.
+   */
+  static HuntDetector huntDetector(Options o) {
+    Duration quiet = o.sequenceTimeout().plusSeconds(2);
+    return new HuntDetector(o.knockPorts().start(), o.knockPorts().end(),
+        quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL, quiet, SCAN_PORTS,
+        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES));
   }
 
   static FirewallOptions firewallOptions(Config config, List<String> commandPrefix) {

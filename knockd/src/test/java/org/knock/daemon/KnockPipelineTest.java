@@ -233,4 +233,52 @@ class KnockPipelineTest {
     syn(80, Transport.TCP);
     assertThat(audit.events()).isEmpty();
   }
+
+  @Test
+  void aHuntOf500RangePortsIsOneScanEventWithItsCount() throws Exception {
+    SplittableRandom r = new SplittableRandom(5);
+    java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+    while (ports.size() < 500) {
+      ports.add(20000 + r.nextInt(5120));
+    }
+    for (int p : ports) {
+      syn(p, Transport.TCP);
+      clock.advance(Duration.ofMillis(2));
+    }
+    for (int i = 0; i < 240; i++) { // a minute of sweeps, every 250 ms
+      clock.advance(Duration.ofMillis(250));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("knock-rejected", "scan");
+    AuditEvent scan = audit.events("scan").get(0);
+    assertThat(scan.toText()).startsWith("event=scan src=" + CLIENT + " ports=500 sequences=1 ");
+    assertThat(audit.events("knock-hunt")).isEmpty();
+  }
+
+  @Test
+  void repeatedBadKnocksAreOneKnockHuntAndAGoodKnockIsNoScan() throws Exception {
+    for (int k = 0; k < 4; k++) {
+      int[] bad = ports("open 22 30m");
+      bad[5] ^= 1;
+      send(bad);
+      clock.advance(Duration.ofSeconds(11)); // each its own sequence
+      pipeline.sweep();
+    }
+    for (int k = 0; k < 30; k++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(audit.events("knock-rejected")).hasSize(4);
+    assertThat(audit.events("knock-hunt")).hasSize(1);
+    assertThat(audit.events("knock-hunt").get(0).toText()).startsWith("event=knock-hunt src="
+        + CLIENT + " ports=80 sequences=4 bad-tags=4 replays=0 interval=44000ms");
+    audit.clear();
+    for (int k = 0; k < 8; k++) { // 160 ports of good knocks: no scan
+      send(ports("open 22 30m"));
+    }
+    clock.advance(Duration.ofMinutes(2));
+    pipeline.sweep();
+    assertThat(audit.events("scan")).isEmpty();
+    assertThat(audit.events("knock-hunt")).isEmpty();
+  }
 }

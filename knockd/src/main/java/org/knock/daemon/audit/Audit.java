@@ -73,6 +73,26 @@ public interface Audit {
         "retry", yesNo(willRetry)));
   }
 
+  /**
+   * A source sent {@code ports} distinct knock-range ports within {@code interval} without
+   * completing a knock: a port scan. One event per source and interval. {@code src} comes first
+   * after the event name: fail2ban's filter relies on it.
+   */
+  default void scanDetected(String source, int ports, int sequences, int badTags, int replays,
+      Duration interval) {
+    record(hunt("scan", source, ports, sequences, badTags, replays, interval));
+  }
+
+  /**
+   * A source sent knocks with repeated bad tags or replays (someone guessing keys or replaying
+   * recorded knocks). One event per source and interval; {@code src} first, as for
+   * {@link #scanDetected}.
+   */
+  default void knockHunt(String source, int ports, int sequences, int badTags, int replays,
+      Duration interval) {
+    record(hunt("knock-hunt", source, ports, sequences, badTags, replays, interval));
+  }
+
   /** The source tracker dropped {@code count} sources to stay within MaxSources. */
   default void floodEvictions(long count, Instant since) {
     record(AuditEvent.of("flood-evictions", "count", String.valueOf(count),
@@ -113,6 +133,13 @@ public interface Audit {
   /** knockd created a key file for a user (CreateKey = yes). The key itself is not logged. */
   default void keyCreated(String user, String file) {
     record(AuditEvent.of("key-created", "user", user, "file", file));
+  }
+
+  private static AuditEvent hunt(String name, String source, int ports, int sequences,
+      int badTags, int replays, Duration interval) {
+    return AuditEvent.of(name, "src", source, "ports", String.valueOf(ports),
+        "sequences", String.valueOf(sequences), "bad-tags", String.valueOf(badTags),
+        "replays", String.valueOf(replays), "interval", interval.toMillis() + "ms");
   }
 
   private static String duration(Duration d) {

@@ -51,6 +51,10 @@ public final class ConfigReport {
       line(b, "OpenCommand", o.openCommand().toString());
       line(b, "CloseCommand", o.closeCommand().toString());
     }
+    if ((o.firewall() == FirewallType.NFTABLES && o.nftSet() == null)
+        || o.firewall() == FirewallType.IPTABLES) {
+      line(b, "KnockReply", o.knockReply().word());
+    }
     line(b, "CommandTimeout", fmt(o.commandTimeout()));
     line(b, "AllowRoot", yes(o.allowRoot()));
 

@@ -8,6 +8,7 @@ import java.util.Objects;
 import org.knock.core.CipherSuite;
 import org.knock.core.DecoderSettings;
 import org.knock.core.PortMapping;
+import org.knock.daemon.firewall.KnockReply;
 import org.knock.daemon.firewall.PortSpec;
 import org.knock.daemon.exec.CommandTemplate;
 
@@ -40,6 +41,7 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param closeCommand for firewall = command: run to revoke; same placeholders
  * @param commandTimeout how long OpenCommand / CloseCommand may run
  * @param allowRoot whether knockd may run as root
+ * @param knockReply how knock and protected ports answer scanners: reset, drop or auto
  */
 public record Options(
     FirewallLog firewallLog,
@@ -62,7 +64,8 @@ public record Options(
     CommandTemplate openCommand,
     CommandTemplate closeCommand,
     Duration commandTimeout,
-    boolean allowRoot) {
+    boolean allowRoot,
+    KnockReply knockReply) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -90,6 +93,7 @@ public record Options(
     Objects.requireNonNull(sequenceTimeout);
     Objects.requireNonNull(defaultDuration);
     Objects.requireNonNull(commandTimeout);
+    Objects.requireNonNull(knockReply);
     if (knockPorts.size() < mapping.rangeSize()) {
       throw new IllegalArgumentException("knock range too small for " + mapping.word());
     }
@@ -104,7 +108,8 @@ public record Options(
     return new Options(null, DEFAULT_KNOCK_PORTS, d.suite(), d.mapping(), FirewallType.NFTABLES,
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
-        DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, true);
+        DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, true,
+        KnockReply.AUTO);
   }
 
   /** True if the audit log goes to standard output. */

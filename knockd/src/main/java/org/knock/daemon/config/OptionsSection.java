@@ -9,6 +9,7 @@ import org.knock.core.CipherSuite;
 import org.knock.core.PortMapping;
 import org.knock.core.KnockException;
 import org.knock.core.Ports;
+import org.knock.daemon.firewall.KnockReply;
 import org.knock.daemon.firewall.PortSpec;
 import org.knock.daemon.exec.CommandTemplate;
 
@@ -17,7 +18,7 @@ final class OptionsSection {
   static final List<String> KEYS = List.of("FirewallLog", "KnockPorts", "Cipher", "Mapping",
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxSources", "UdpKnocks",
-      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot");
+      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
 
@@ -63,6 +64,9 @@ final class OptionsSection {
         Values.command(key, v, Options.FIREWALL_PLACEHOLDERS), null);
     Duration commandTimeout = k.value("CommandTimeout", Values::duration, d.commandTimeout());
     Boolean allowRoot = k.value("AllowRoot", Values::yesNo, d.allowRoot());
+    KnockReply knockReply = k.value("KnockReply", (key, v) -> KnockReply.valueOf(
+        Values.word(key, v, "reply", List.of("drop", "reset", "auto")).toUpperCase(Locale.ROOT)),
+        d.knockReply());
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -95,6 +99,11 @@ final class OptionsSection {
       if (firewall != FirewallType.NFTABLES && k.has("NftSet")) {
         k.problem("NftSet", "NftSet is only used with Firewall = nftables");
       }
+      if (k.has("KnockReply") && (firewall == FirewallType.COMMAND
+          || firewall == FirewallType.NONE || nftSet != null)) {
+        k.problem("KnockReply", "KnockReply is only used when knockd writes the rules itself "
+            + "(Firewall = nftables without NftSet, or iptables)");
+      }
     }
     if (problems.count() > before) {
       return null;
@@ -103,7 +112,8 @@ final class OptionsSection {
         auditLog, auditFormat, stateDir, timeWindow, sequenceTimeout, defaultDuration,
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
-        firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot);
+        firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
+        knockReply);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {

@@ -13,7 +13,7 @@ import org.knock.core.Protocol;
  * (iptables' limit, no quotes); {@code 1 <= knockStart <= knockEnd <= 65535}; lists without
  * duplicates; no protected port that is also logged (knock range or extra); a name of 1-28
  * characters {@code [A-Za-z][A-Za-z0-9_]*} (null means {@value #DEFAULT_NAME}); a positive command
- * timeout (null means {@link #DEFAULT_COMMAND_TIMEOUT}).
+ * timeout (null means {@link #DEFAULT_COMMAND_TIMEOUT}); a reply (null means {@link KnockReply#AUTO}).
  *
  * @param logPrefix the LOG prefix of knock lines, e.g. {@code "KNOCK: "}
  * @param knockStart first port of the knock range
@@ -23,9 +23,12 @@ import org.knock.core.Protocol;
  * @param protect ports hidden (dropped) until a grant opens them
  * @param name the nft table name; the iptables chain is its upper case
  * @param commandTimeout how long one firewall command may take
+ * @param reply how knock ports and protected ports answer: as closed ports (reset), as filtered
+ *     ones (drop), or like the host's other ports (auto, resolved by the backend at install)
  */
 public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, boolean udpKnocks,
-    List<PortSpec> extraLogged, List<PortSpec> protect, String name, Duration commandTimeout) {
+    List<PortSpec> extraLogged, List<PortSpec> protect, String name, Duration commandTimeout,
+    KnockReply reply) {
 
   public static final String DEFAULT_NAME = "knockd";
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(5);
@@ -51,6 +54,7 @@ public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, b
     if (commandTimeout.isNegative() || commandTimeout.isZero()) {
       throw new IllegalArgumentException("bad command timeout " + commandTimeout);
     }
+    reply = reply == null ? KnockReply.AUTO : reply;
     for (PortSpec p : protect) {
       boolean inRange = p.port() >= knockStart && p.port() <= knockEnd
           && (p.protocol() == Protocol.TCP || udpKnocks);
@@ -59,6 +63,39 @@ public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, b
             + (inRange ? " (knock range " + knockStart + "-" + knockEnd + ")" : ""));
       }
     }
+  }
+
+  /** Settings that drop silently, as knockd did before {@link KnockReply} existed. */
+  public FirewallSettings(String logPrefix, int knockStart, int knockEnd, boolean udpKnocks,
+      List<PortSpec> extraLogged, List<PortSpec> protect, String name, Duration commandTimeout) {
+    this(logPrefix, knockStart, knockEnd, udpKnocks, extraLogged, protect, name, commandTimeout,
+        KnockReply.DROP);
+  }
+
+  /** The same settings with another reply (a backend's resolution of {@link KnockReply#AUTO}). */
+  FirewallSettings withReply(KnockReply r) {
+    return new FirewallSettings(logPrefix, knockStart, knockEnd, udpKnocks, extraLogged, protect,
+        name, commandTimeout, r);
+  }
+
+  /** The nft verdict for a refused packet: drop, or a reject that mimics a closed port. */
+  String nftVerdict(Protocol p) {
+    return resolved() == KnockReply.DROP ? "drop"
+        : p == Protocol.TCP ? "reject with tcp reset" : "reject";
+  }
+
+  /** The iptables target (with options) for a refused packet. */
+  List<String> iptablesTarget(Protocol p) {
+    return resolved() == KnockReply.DROP ? List.of("-j", "DROP")
+        : List.of("-j", "REJECT", "--reject-with",
+            p == Protocol.TCP ? "tcp-reset" : "icmp-port-unreachable");
+  }
+
+  private KnockReply resolved() {
+    if (reply == KnockReply.AUTO) {
+      throw new IllegalStateException("KnockReply auto must be resolved before rules are written");
+    }
+    return reply;
   }
 
   /** The iptables chain name: {@link #name()} in upper case. */

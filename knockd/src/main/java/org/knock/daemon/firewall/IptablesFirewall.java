@@ -37,7 +37,10 @@ final class IptablesFirewall implements Firewall {
     return "iptables (IPv4), chain " + chain + " jumped from INPUT position 1, written with '"
         + String.join(" ", IptablesRules.restore()) + "' at start (unexpired grants of a killed "
         + "run are kept) and removed on exit:\n"
-        + IptablesRules.restoreScript(settings, Map.of(), true)
+        + IptablesRules.restoreScript(settings.reply() == KnockReply.AUTO
+            ? settings.withReply(KnockReply.RESET) : settings, Map.of(), true)
+        + (settings.reply() == KnockReply.AUTO ? "(KnockReply = auto: knockd reads 'iptables -S' "
+            + "at start; with -P INPUT DROP every REJECT above becomes DROP.)\n" : "")
         + "A grant inserts a rule at the top of the chain (iptables -w -I " + chain + " 1 ...) and "
         + "knockd deletes it when its time is up; iptables -S lists it as e.g.\n  "
         + IptablesRules.grantLine(chain, Access.EXAMPLE, 1_900_000_000L);
@@ -45,8 +48,15 @@ final class IptablesFirewall implements Firewall {
 
   @Override
   public synchronized void install() throws FirewallException {
-    IptablesRules.Leftovers left =
-        IptablesRules.parse(commands.require(IptablesRules.listAll(), null).out(), chain);
+    String listing = commands.require(IptablesRules.listAll(), null).out();
+    IptablesRules.Leftovers left = IptablesRules.parse(listing, chain);
+    FirewallSettings s = settings;
+    if (s.reply() == KnockReply.AUTO) {
+      boolean drops = HostPolicy.iptablesDropsInput(listing);
+      s = s.withReply(KnockReply.AUTO.resolve(drops));
+      LOG.info("KnockReply auto: INPUT policy {}: knock and protected ports {}",
+          drops ? "DROP" : "ACCEPT", drops ? "drop (look filtered)" : "reset (look closed)");
+    }
     long now = clock.instant().getEpochSecond();
     Map<Access, Long> kept = new LinkedHashMap<>();
     left.grants().forEach((access, epoch) -> {
@@ -55,7 +65,7 @@ final class IptablesFirewall implements Firewall {
       }
     });
     commands.require(IptablesRules.restore(),
-        IptablesRules.restoreScript(settings, kept, left.jumps() == 0));
+        IptablesRules.restoreScript(s, kept, left.jumps() == 0));
     book.clear();
     kept.forEach((access, epoch) -> book.put(access, Instant.ofEpochSecond(epoch)));
     if (!left.grants().isEmpty()) {

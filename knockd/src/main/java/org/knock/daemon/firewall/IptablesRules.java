@@ -64,7 +64,10 @@ final class IptablesRules {
     return line(chain, grantSpec(a, expiresEpoch));
   }
 
-  /** The chain's rules in order, as {@code iptables -S} prints them. */
+  /**
+   * The chain's rules in order, as {@code iptables -S} prints them. Refused packets get
+   * {@link FirewallSettings#iptablesTarget}: the settings' reply must be resolved (not auto).
+   */
   static List<String> rules(FirewallSettings s, Map<Access, Long> grants) {
     String c = s.chain();
     List<String> lines = new ArrayList<>();
@@ -72,32 +75,34 @@ final class IptablesRules {
         "ACCEPT")));
     grants.forEach((a, epoch) -> lines.add(grantLine(c, a, epoch)));
     for (PortSpec p : s.protect()) {
-      lines.add(line(c, List.of("-p", p.protocol().word(), "-m", p.protocol().word(), "--dport",
-          Integer.toString(p.port()), "-j", "DROP")));
+      List<String> args = new ArrayList<>(List.of("-p", p.protocol().word(), "-m",
+          p.protocol().word(), "--dport", Integer.toString(p.port())));
+      args.addAll(s.iptablesTarget(p.protocol()));
+      lines.add(line(c, args));
     }
     String range = s.knockStart() == s.knockEnd()
         ? Integer.toString(s.knockStart()) : s.knockStart() + ":" + s.knockEnd();
-    logAndDrop(lines, s, Protocol.TCP, range);
+    logAndRefuse(lines, s, Protocol.TCP, range);
     if (s.udpKnocks()) {
-      logAndDrop(lines, s, Protocol.UDP, range);
+      logAndRefuse(lines, s, Protocol.UDP, range);
     }
     for (PortSpec p : s.extraLogged()) {
-      logAndDrop(lines, s, p.protocol(), Integer.toString(p.port()));
+      logAndRefuse(lines, s, p.protocol(), Integer.toString(p.port()));
     }
     return lines;
   }
 
-  private static void logAndDrop(List<String> lines, FirewallSettings s, Protocol p, String ports) {
+  private static void logAndRefuse(List<String> lines, FirewallSettings s, Protocol p, String ports) {
     List<String> match = new ArrayList<>(List.of("-p", p.word(), "-m", p.word(), "--dport", ports));
     if (p == Protocol.TCP) {
       match.addAll(List.of("--tcp-flags", "FIN,SYN,RST,ACK", "SYN"));
     }
     List<String> log = new ArrayList<>(match);
     log.addAll(List.of("-j", "LOG", "--log-prefix", s.logPrefix()));
-    List<String> drop = new ArrayList<>(match);
-    drop.addAll(List.of("-j", "DROP"));
+    List<String> refuse = new ArrayList<>(match);
+    refuse.addAll(s.iptablesTarget(p));
     lines.add(line(s.chain(), log));
-    lines.add(line(s.chain(), drop));
+    lines.add(line(s.chain(), refuse));
   }
 
   /**

@@ -22,12 +22,15 @@ final class NftScripts {
 
   /**
    * Creates the table, set and chain if missing and (re)writes the chain's rules, in one
-   * transaction. Elements already in the set (grants of a killed run) are kept.
+   * transaction. Elements already in the set (grants of a killed run) are kept. Refused packets
+   * get {@link FirewallSettings#nftVerdict}: the settings' reply must be resolved (not auto).
    */
   static String install(FirewallSettings s) {
     String t = "inet " + s.name();
     String c = t + " " + CHAIN_NAME;
-    String log = " log prefix \"" + s.logPrefix() + "\" drop";
+    String log = " log prefix \"" + s.logPrefix() + "\" ";
+    String tcpLog = log + s.nftVerdict(Protocol.TCP);
+    String udpLog = log + s.nftVerdict(Protocol.UDP);
     StringBuilder b = new StringBuilder();
     b.append("add table ").append(t).append('\n');
     b.append("add set ").append(t).append(' ').append(SET_NAME).append(" { type ").append(SET_TYPE)
@@ -42,24 +45,25 @@ final class NftScripts {
       List<Integer> ports = FirewallSettings.portsOf(s.protect(), p);
       if (!ports.isEmpty()) {
         b.append("add rule ").append(c).append(' ').append(p.word()).append(" dport ")
-            .append(set(ports)).append(" drop\n");
+            .append(set(ports)).append(' ').append(s.nftVerdict(p)).append('\n');
       }
     }
     String range = s.knockStart() == s.knockEnd()
         ? Integer.toString(s.knockStart()) : s.knockStart() + "-" + s.knockEnd();
     b.append("add rule ").append(c).append(" tcp dport ").append(range).append(' ')
-        .append(SYN_ONLY).append(log).append('\n');
+        .append(SYN_ONLY).append(tcpLog).append('\n');
     if (s.udpKnocks()) {
-      b.append("add rule ").append(c).append(" udp dport ").append(range).append(log).append('\n');
+      b.append("add rule ").append(c).append(" udp dport ").append(range).append(udpLog)
+          .append('\n');
     }
     List<Integer> tcp = FirewallSettings.portsOf(s.extraLogged(), Protocol.TCP);
     if (!tcp.isEmpty()) {
       b.append("add rule ").append(c).append(" tcp dport ").append(set(tcp)).append(' ')
-          .append(SYN_ONLY).append(log).append('\n');
+          .append(SYN_ONLY).append(tcpLog).append('\n');
     }
     List<Integer> udp = FirewallSettings.portsOf(s.extraLogged(), Protocol.UDP);
     if (!udp.isEmpty()) {
-      b.append("add rule ").append(c).append(" udp dport ").append(set(udp)).append(log)
+      b.append("add rule ").append(c).append(" udp dport ").append(set(udp)).append(udpLog)
           .append('\n');
     }
     return b.toString();

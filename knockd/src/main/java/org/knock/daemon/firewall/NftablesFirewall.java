@@ -46,7 +46,11 @@ final class NftablesFirewall implements Firewall {
     }
     return "nftables, own table 'inet " + settings.name() + "', written in one transaction at "
         + "start (grants of a killed run are kept) and deleted on exit:\n"
-        + NftScripts.install(settings)
+        + NftScripts.install(settings.reply() == KnockReply.AUTO
+            ? settings.withReply(KnockReply.RESET) : settings)
+        + (settings.reply() == KnockReply.AUTO ? "(KnockReply = auto: knockd reads 'nft list "
+            + "ruleset' at start; if a base chain on hook input has policy drop, every reject "
+            + "above becomes drop.)\n" : "")
         + "A grant adds a set element the kernel expires, daemon or not, e.g.\n  "
         + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
         + "\nNote: an accept in this table does not override a drop in another table's input "
@@ -64,12 +68,19 @@ final class NftablesFirewall implements Firewall {
       }
       return;
     }
+    FirewallSettings s = settings;
+    if (s.reply() == KnockReply.AUTO) {
+      boolean drops = HostPolicy.nftDropsInput(nft.list(List.of("ruleset")));
+      s = s.withReply(KnockReply.AUTO.resolve(drops));
+      LOG.info("KnockReply auto: the host's input policy {}: knock and protected ports {}",
+          drops ? "drops" : "accepts", drops ? "drop (look filtered)" : "reset (look closed)");
+    }
     try {
-      nft.apply(NftScripts.install(settings));
+      nft.apply(NftScripts.install(s));
     } catch (FirewallException adoptFailed) {
       LOG.warn("cannot adopt leftover nft table inet {} ({}); recreating it",
           settings.name(), adoptFailed.getMessage());
-      nft.apply(NftScripts.reinstall(settings));
+      nft.apply(NftScripts.reinstall(s));
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,9 +70,12 @@ class Fail2banFilterTest {
     audit.knockRejected("bad-tag", "203.0.113.9", null);
     audit.knockRejected("replay", "198.51.100.7", "alice");
     audit.knockRejected("stale", "2001:db8::1", "alice");
-    audit.record(AuditEvent.of("knock-hunt", "src", "192.0.2.44", "ports", "40"));
-    assertThat(audit.events()).extracting(e -> banned(line(e)))
-        .containsExactly("203.0.113.9", "198.51.100.7", "2001:db8::1", "192.0.2.44");
+    audit.knockHunt("192.0.2.44", 60, 3, 3, 0, Duration.ofSeconds(12));
+    audit.scanDetected("192.0.2.45", 500, 1, 1, 0, Duration.ofMillis(2300));
+    assertThat(audit.events()).extracting(e -> banned(line(e))).containsExactly("203.0.113.9",
+        "198.51.100.7", "2001:db8::1", "192.0.2.44", "192.0.2.45");
+    assertThat(audit.events("scan").get(0).toText()).isEqualTo("event=scan src=192.0.2.45 "
+        + "ports=500 sequences=1 bad-tags=1 replays=0 interval=2300ms");
   }
 
   @Test

@@ -185,6 +185,22 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void unknownKnockReply() {
+    assertOptionsProblem("KnockReply = reject",
+        "knockd.conf:2: KnockReply: unknown reply 'reject': use drop, reset or auto");
+  }
+
+  @Test
+  void knockReplyWhereKnockdWritesNoRules() {
+    assertOptionsProblem("NftSet = inet filter knock_granted\nKnockReply = reset",
+        "knockd.conf:3: KnockReply is only used when knockd writes the rules itself "
+            + "(Firewall = nftables without NftSet, or iptables)");
+    assertOptionsProblem("Firewall = none\nKnockReply = drop",
+        "knockd.conf:3: KnockReply is only used when knockd writes the rules itself "
+            + "(Firewall = nftables without NftSet, or iptables)");
+  }
+
+  @Test
   void badNftSet() {
     assertOptionsProblem("NftSet = filter knock_granted",
         "knockd.conf:2: NftSet: use FAMILY TABLE SET, e.g. inet filter knock_granted");

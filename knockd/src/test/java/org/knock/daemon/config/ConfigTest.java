@@ -18,6 +18,7 @@ import org.knock.core.KnockUser;
 import org.knock.core.Payload;
 import org.knock.core.PortMapping;
 import org.knock.core.Protocol;
+import org.knock.daemon.firewall.KnockReply;
 
 class ConfigTest {
   private static final Path FILE = Path.of("/etc/knockd/knockd.conf");
@@ -192,6 +193,21 @@ class ConfigTest {
     assertThat(c.decoderSettings()).isEqualTo(DecoderSettings.defaults());
     assertThat(c.options().auditLog()).isEqualTo(Path.of("/var/log/knockd/audit.log"));
     assertThat(c.options().firewallLog()).isNull();
+  }
+
+  @Test
+  void knockReplyDefaultsToAutoAndRoundTripsThroughTheReport() throws Exception {
+    String user = "[user a]\nKey = /etc/knockd/alice.key\nAllow = open 22\n";
+    assertThat(Options.defaults().knockReply()).isEqualTo(KnockReply.AUTO);
+    Config c = ConfigParser.parse(FILE, "[options]\nFirewall = iptables\nKnockReply = Reset\n"
+        + user, 0600, files);
+    assertThat(c.options().knockReply()).isEqualTo(KnockReply.RESET);
+    String report = ConfigReport.render(c);
+    assertThat(report).contains("KnockReply         = reset\n");
+    assertThat(ConfigParser.parse(FILE, report, 0600, files).options()).isEqualTo(c.options());
+    Config shared = ConfigParser.parse(FILE, "[options]\nNftSet = inet filter knock_granted\n"
+        + user, 0600, files);
+    assertThat(ConfigReport.render(shared)).doesNotContain("KnockReply");
   }
 
   @Test

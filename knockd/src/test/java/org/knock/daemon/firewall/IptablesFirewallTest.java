@@ -151,4 +151,19 @@ class IptablesFirewallTest {
         .contains("-A KNOCKD -s 192.0.2.1/32 -p tcp -m tcp --dport 22 -m comment "
             + "--comment \"knockd expires=1900000000\" -j ACCEPT");
   }
+
+  @Test
+  void autoFollowsTheInputPolicy() throws Exception {
+    FirewallSettings auto = SETTINGS.withReply(KnockReply.AUTO);
+    for (String policy : List.of("DROP", "ACCEPT")) {
+      listing = "-P INPUT " + policy + "\n";
+      runner.calls.clear();
+      Firewalls.create("iptables", auto,
+          FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
+          runner).install();
+      assertThat(runner.calls.get(1).stdin()).isEqualTo(IptablesRules.restoreScript(
+          auto.withReply(policy.equals("DROP") ? KnockReply.DROP : KnockReply.RESET), Map.of(),
+          true));
+    }
+  }
 }

@@ -56,6 +56,26 @@ class IptablesRulesTest {
   }
 
   @Test
+  void resetRejectsLikeAClosedPort() {
+    FirewallSettings s = new FirewallSettings("KNFW:", 5000, 5000, true, List.of(),
+        List.of(PortSpec.parse("22/tcp"), PortSpec.parse("53/udp")), "knfw_t", null,
+        KnockReply.RESET);
+    assertThat(IptablesRules.restoreScript(s, Map.of(), false)).isEqualTo("""
+        *filter
+        :KNFW_T - [0:0]
+        -A KNFW_T -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T -p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset
+        -A KNFW_T -p udp -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable
+        -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j LOG --log-prefix KNFW:
+        -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN \
+        -j REJECT --reject-with tcp-reset
+        -A KNFW_T -p udp -m udp --dport 5000 -j LOG --log-prefix KNFW:
+        -A KNFW_T -p udp -m udp --dport 5000 -j REJECT --reject-with icmp-port-unreachable
+        COMMIT
+        """);
+  }
+
+  @Test
   void restoreScriptWithoutJumpForASingleKnockPortAndOwnName() {
     FirewallSettings s = new FirewallSettings("KNFW:", 5000, 5000, false, List.of(), List.of(),
         "knfw_t", null);

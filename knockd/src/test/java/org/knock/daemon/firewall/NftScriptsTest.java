@@ -1,6 +1,7 @@
 package org.knock.daemon.firewall;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.knock.daemon.firewall.Fixtures.DNS;
 import static org.knock.daemon.firewall.Fixtures.SETTINGS;
 import static org.knock.daemon.firewall.Fixtures.SSH;
@@ -44,6 +45,33 @@ class NftScriptsTest {
         add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
         log prefix "KNFW" drop
         """);
+  }
+
+  @Test
+  void resetAnswersLikeAClosedPort() {
+    assertThat(NftScripts.install(SETTINGS.withReply(KnockReply.RESET))).isEqualTo("""
+        add table inet knockd
+        add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
+        flush chain inet knockd input
+        add rule inet knockd input ct state established,related accept
+        add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
+        add rule inet knockd input udp dport 53 reject
+        add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
+        log prefix "KNOCK: " reject with tcp reset
+        add rule inet knockd input udp dport 1000-1255 log prefix "KNOCK: " reject
+        add rule inet knockd input tcp dport { 7000, 9000 } tcp flags & (fin|syn|rst|ack) == syn \
+        log prefix "KNOCK: " reject with tcp reset
+        add rule inet knockd input udp dport 8000 log prefix "KNOCK: " reject
+        """);
+  }
+
+  @Test
+  void autoMustBeResolvedBeforeWriting() {
+    assertThatThrownBy(() -> NftScripts.install(SETTINGS.withReply(KnockReply.AUTO)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("KnockReply auto must be resolved before rules are written");
   }
 
   @Test

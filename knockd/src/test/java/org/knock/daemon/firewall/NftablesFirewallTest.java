@@ -122,4 +122,22 @@ class NftablesFirewallTest {
     assertThat(shared().describe()).startsWith("nftables, shared set: knockd installs nothing")
         .contains("etc/nftables-shared.nft");
   }
+
+  @Test
+  void autoReadsTheRulesetAndAnswersLikeTheHostsOtherPorts() throws Exception {
+    FirewallSettings auto = SETTINGS.withReply(KnockReply.AUTO);
+    String dropping = "table ip filter {\n\tchain INPUT {\n"
+        + "\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n";
+    for (String ruleset : List.of(dropping, "")) {
+      runner.calls.clear();
+      runner.answering(c -> RecordingRunner.ok(c.stdin() == null ? ruleset : ""));
+      Firewalls.create("nftables", auto, FirewallOptions.DEFAULTS, clock, runner).install();
+      assertThat(runner.argvs()).containsExactly(List.of("nft", "list", "ruleset"), APPLY);
+      assertThat(runner.calls.get(1).stdin()).isEqualTo(NftScripts.install(
+          auto.withReply(ruleset.isEmpty() ? KnockReply.RESET : KnockReply.DROP)));
+    }
+    assertThat(Firewalls.create("nftables", auto, FirewallOptions.DEFAULTS, clock, runner)
+        .describe()).contains(NftScripts.install(auto.withReply(KnockReply.RESET)))
+        .contains("KnockReply = auto");
+  }
 }

@@ -1,0 +1,181 @@
+package org.knock.daemon;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.knock.core.Rejection;
+
+/**
+ * Tells a hunt for knocks from knocking. Per source it keeps one window: the distinct knock-range
+ * ports the source sent, its sequences that ended without a knock, its bad tags and its replays.
+ * A window closes when the source has been quiet for {@code quiet} or is {@code interval} old;
+ * if it crossed a threshold it yields exactly ONE {@link Report}, never one per packet:
+ * {@link Kind#KNOCK_HUNT} for {@code huntRejections} or more bad tags and replays,
+ * else {@link Kind#SCAN} for {@code scanPorts} or more distinct ports from a source that never
+ * completed a knock in the window. Memory is bounded: at most {@code maxSources} windows of
+ * (range size / 8) bytes each; beyond that the least recently seen window is closed early (and
+ * still reported if it crossed a threshold). No clock of its own: times are passed in. Not
+ * thread-safe.
+ */
+final class HuntDetector {
+  /** What a closed window is reported as. */
+  enum Kind {
+    SCAN, KNOCK_HUNT
+  }
+
+  /**
+   * One source's closed window.
+   *
+   * @param source the IPv4 source
+   * @param ports distinct knock-range ports it sent
+   * @param sequences its sequences refused (ended without a knock)
+   * @param badTags refusals for a bad tag (no key fits)
+   * @param replays refusals as a replay or stale (a recorded knock sent again)
+   * @param interval from its first to its last packet or refusal
+   */
+  record Report(Kind kind, int source, int ports, int sequences, int badTags, int replays,
+      Duration interval) {}
+
+  private final int rangeStart;
+  private final int rangeSize;
+  private final long intervalMillis;
+  private final long quietMillis;
+  private final int scanPorts;
+  private final int huntRejections;
+  private final int maxSources;
+  private final Map<Integer, Window> windows;
+  private final List<Report> closedEarly = new ArrayList<>();
+
+  private static final class Window {
+    final long start;
+    long last;
+    final BitSet ports = new BitSet();
+    int portCount;
+    int sequences;
+    int badTags;
+    int replays;
+    boolean completed;
+
+    Window(long start) {
+      this.start = start;
+      this.last = start;
+    }
+  }
+
+  /**
+   * @param rangeStart first port of the knock range
+   * @param rangeEnd last port of the knock range
+   * @param interval longest window
+   * @param quiet a window closes after this long without a packet or refusal; keep it above the
+   *     sequence timeout so that a sequence's refusal lands in its window
+   * @param scanPorts distinct ports that make a scan
+   * @param huntRejections bad tags plus replays that make a knock hunt
+   * @param maxSources most windows held at once
+   */
+  HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
+      int huntRejections, int maxSources) {
+    if (rangeEnd < rangeStart || scanPorts < 1 || huntRejections < 1 || maxSources < 1
+        || quiet.compareTo(interval) > 0 || quiet.isNegative() || quiet.isZero()) {
+      throw new IllegalArgumentException("bad hunt detector settings");
+    }
+    this.rangeStart = rangeStart;
+    this.rangeSize = rangeEnd - rangeStart + 1;
+    this.intervalMillis = interval.toMillis();
+    this.quietMillis = quiet.toMillis();
+    this.scanPorts = scanPorts;
+    this.huntRejections = huntRejections;
+    this.maxSources = maxSources;
+    this.windows = new LinkedHashMap<>(256, 0.75f, true);
+  }
+
+  /** A packet into the knock range. Ports outside the range are ignored. */
+  void packet(int source, int port, Instant now) {
+    int i = port - rangeStart;
+    if (i < 0 || i >= rangeSize) {
+      return;
+    }
+    Window w = window(source, now.toEpochMilli());
+    if (!w.ports.get(i)) {
+      w.ports.set(i);
+      w.portCount++;
+    }
+  }
+
+  /** One of the source's sequences was refused (each sequence reported once). */
+  void refused(int source, Rejection reason, Instant now) {
+    Window w = window(source, now.toEpochMilli());
+    w.sequences++;
+    if (reason == Rejection.BAD_TAG) {
+      w.badTags++;
+    } else if (reason == Rejection.REPLAY || reason == Rejection.STALE) {
+      w.replays++;
+    }
+  }
+
+  /** A knock from the source was accepted: its ports so far are no scan. */
+  void completed(int source) {
+    Window w = windows.get(source);
+    if (w != null) {
+      w.completed = true;
+    }
+  }
+
+  /** Closes the windows that are quiet or old at {@code now}; returns those to report. */
+  List<Report> sweep(Instant now) {
+    long t = now.toEpochMilli();
+    List<Report> out = new ArrayList<>(closedEarly);
+    closedEarly.clear();
+    for (Iterator<Map.Entry<Integer, Window>> it = windows.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<Integer, Window> e = it.next();
+      if (due(e.getValue(), t)) {
+        it.remove();
+        addReport(out, e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  int size() {
+    return windows.size();
+  }
+
+  private boolean due(Window w, long t) {
+    return t - w.last >= quietMillis || t - w.start >= intervalMillis;
+  }
+
+  private Window window(int source, long t) {
+    Window w = windows.get(source);
+    if (w != null && due(w, t)) {
+      windows.remove(source);
+      addReport(closedEarly, source, w);
+      w = null;
+    }
+    if (w == null) {
+      if (windows.size() >= maxSources) {
+        Iterator<Map.Entry<Integer, Window>> it = windows.entrySet().iterator();
+        Map.Entry<Integer, Window> eldest = it.next();
+        it.remove();
+        addReport(closedEarly, eldest.getKey(), eldest.getValue());
+      }
+      w = new Window(t);
+      windows.put(source, w);
+    }
+    w.last = Math.max(w.last, t);
+    return w;
+  }
+
+  private void addReport(List<Report> out, int source, Window w) {
+    Kind kind = w.badTags + w.replays >= huntRejections ? Kind.KNOCK_HUNT
+        : w.portCount >= scanPorts && !w.completed ? Kind.SCAN : null;
+    if (kind != null) {
+      out.add(new Report(kind, source, w.portCount, w.sequences, w.badTags, w.replays,
+          Duration.ofMillis(w.last - w.start)));
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package org.knock.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.knock.core.Rejection;
+
+class HuntDetectorTest {
+  private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
+  private static final int A = 0x0A000002;
+  private static final int B = 0x0A000003;
+
+  private final HuntDetector d = new HuntDetector(20000, 25119, Duration.ofMinutes(1),
+      Duration.ofSeconds(12), 100, 3, 8);
+
+  private static Instant at(long millis) {
+    return T0.plusMillis(millis);
+  }
+
+  @Test
+  void aScanIsReportedOnceWithItsCountsWhenTheSourceGoesQuiet() {
+    for (int i = 0; i < 500; i++) {
+      d.packet(A, 20000 + i * 7, at(i * 4));
+      d.packet(A, 20000 + i * 7, at(i * 4 + 1)); // a retransmit counts once
+    }
+    d.refused(A, Rejection.TOO_MANY_COMBINATIONS, at(10_000));
+    assertThat(d.sweep(at(10_000 + 11_999))).isEmpty();
+    assertThat(d.sweep(at(10_000 + 12_000))).containsExactly(new HuntDetector.Report(
+        HuntDetector.Kind.SCAN, A, 500, 1, 0, 0, Duration.ofMillis(10_000)));
+    assertThat(d.sweep(at(60_000))).isEmpty();
+    assertThat(d.size()).isZero();
+  }
+
+  @Test
+  void aLongScanIsReportedOncePerInterval() {
+    List<HuntDetector.Report> reports = new ArrayList<>();
+    for (int i = 0; i < 1500; i++) { // one port every 100 ms for 150 s
+      d.packet(A, 20000 + i, at(i * 100L));
+      reports.addAll(d.sweep(at(i * 100L)));
+    }
+    reports.addAll(d.sweep(at(150_000 + 12_000)));
+    assertThat(reports).extracting(HuntDetector.Report::ports).containsExactly(600, 600, 300);
+    assertThat(reports).extracting(HuntDetector.Report::interval).containsExactly(
+        Duration.ofMillis(59_900), Duration.ofMillis(59_900), Duration.ofMillis(29_900));
+  }
+
+  @Test
+  void knocksAndAFewMistakesAreNoHunt() {
+    for (int k = 0; k < 4; k++) { // four knocks of 20 ports, two of them wrong, then one right
+      for (int i = 0; i < 20; i++) {
+        d.packet(A, 20000 + k * 1000 + i, at(k * 2000 + i));
+      }
+    }
+    d.refused(A, Rejection.BAD_TAG, at(9000));
+    d.refused(A, Rejection.REPLAY, at(9500));
+    d.completed(A);
+    for (int i = 0; i < 40; i++) { // more ports after the knock: still no scan (it completed)
+      d.packet(A, 24000 + i, at(10_000 + i));
+    }
+    assertThat(d.sweep(at(100_000))).isEmpty();
+  }
+
+  @Test
+  void repeatedBadTagsAndReplaysAreAKnockHunt() {
+    d.refused(B, Rejection.BAD_TAG, at(0));
+    d.refused(B, Rejection.STALE, at(1000));
+    d.refused(B, Rejection.FUTURE, at(2000));
+    d.refused(B, Rejection.REPLAY, at(3000));
+    assertThat(d.sweep(at(3000 + 12_000))).containsExactly(new HuntDetector.Report(
+        HuntDetector.Kind.KNOCK_HUNT, B, 0, 4, 1, 2, Duration.ofMillis(3000)));
+  }
+
+  @Test
+  void aHuntOutranksAScanAndSourcesAreApart() {
+    for (int i = 0; i < 150; i++) {
+      d.packet(A, 20000 + i, at(i));
+      d.packet(B, 20000 + i, at(i));
+    }
+    for (int i = 0; i < 3; i++) {
+      d.refused(A, Rejection.BAD_TAG, at(200));
+    }
+    assertThat(d.sweep(at(20_000))).extracting(HuntDetector.Report::kind,
+        HuntDetector.Report::source).containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.KNOCK_HUNT, A),
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.SCAN, B));
+  }
+
+  @Test
+  void portsOutsideTheRangeDoNotCount() {
+    for (int i = 0; i < 200; i++) {
+      d.packet(A, 30000 + i, at(i));
+    }
+    assertThat(d.size()).isZero();
+    assertThat(d.sweep(at(20_000))).isEmpty();
+  }
+
+  @Test
+  void memoryIsBoundedAndAnEvictedScannerIsStillReported() {
+    for (int i = 0; i < 120; i++) {
+      d.packet(A, 20000 + i, at(i));
+    }
+    for (int s = 1; s <= 100; s++) { // a spoofed flood: 100 sources of one port each
+      d.packet(A + s, 21000, at(200 + s));
+      assertThat(d.size()).isLessThanOrEqualTo(8);
+    }
+    assertThat(d.sweep(at(400))).containsExactly(new HuntDetector.Report(
+        HuntDetector.Kind.SCAN, A, 120, 0, 0, 0, Duration.ofMillis(119)));
+  }
+
+  @Test
+  void aSourceThatComesBackAfterQuietStartsANewWindow() {
+    for (int i = 0; i < 100; i++) {
+      d.packet(A, 20000 + i, at(i));
+    }
+    d.packet(A, 25000, at(30_000)); // quiet for 30 s: the first window closes here
+    assertThat(d.sweep(at(30_000))).extracting(HuntDetector.Report::ports).containsExactly(100);
+    assertThat(d.sweep(at(60_000))).isEmpty(); // the new window holds one port
+  }
+
+  @Test
+  void badSettingsAreRefused() {
+    assertThatThrownBy(() -> new HuntDetector(2, 1, Duration.ofMinutes(1), Duration.ofSeconds(1),
+        1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new HuntDetector(1, 2, Duration.ofSeconds(1), Duration.ofMinutes(1),
+        1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
