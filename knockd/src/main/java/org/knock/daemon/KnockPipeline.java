@@ -15,7 +15,6 @@ import org.knock.core.DecodeResult;
 import org.knock.core.Knock;
 import org.knock.core.Payload;
 import org.knock.core.Protocol;
-import org.knock.core.Rejection;
 import org.knock.daemon.audit.Audit;
 import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
@@ -126,21 +125,17 @@ final class KnockPipeline implements PacketHandler {
     if (r.isAccepted()) {
       hunts.completed(p.sourceV4());
       act(r.knock(), now);
-    } else if (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection())) {
+    } else if (r.status() == DecodeResult.Status.REJECTED
+        && SourceTracker.definitive(r.rejection())) {
       // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
       audit.knockRejected(r.rejection(), src, null);
       hunts.refused(p.sourceV4(), r.rejection(), now);
     }
   }
 
-  /** A rejection after a valid tag: reported at once (weaker ones when the sequence ends). */
-  private static boolean definitive(Rejection r) {
-    return r.ordinal() >= Rejection.MALFORMED.ordinal();
-  }
-
   private void reportEnded(List<SourceTracker.Ended> list, Instant now) {
     for (SourceTracker.Ended e : list) {
-      if (!definitive(e.strongest())) {
+      if (!SourceTracker.definitive(e.strongest())) {
         audit.knockRejected(e.strongest(), ip(e.source()), null);
         hunts.refused(e.source(), e.strongest(), now);
       }

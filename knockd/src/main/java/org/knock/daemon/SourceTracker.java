@@ -91,7 +91,10 @@ final class SourceTracker {
       return INCOMPLETE;
     }
     DecodeResult r = s.assembler.offer(destPort, now);
-    if (r.isAccepted()) {
+    if (r.isAccepted()
+        || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
+      // a knock that decoded is over, refused or not: its ports must not stay to multiply the
+      // combinations of the next one (a user retrying at once after a stale or replayed knock)
       sources.remove(source);
     } else if (r.status() == DecodeResult.Status.REJECTED) {
       if (s.strongest == null || r.rejection().ordinal() > s.strongest.ordinal()) {
@@ -99,6 +102,11 @@ final class SourceTracker {
       }
     }
     return r;
+  }
+
+  /** A rejection after a valid tag (the sender held a key): reported at once, not at the end. */
+  static boolean definitive(Rejection r) {
+    return r.ordinal() >= Rejection.MALFORMED.ordinal();
   }
 
   private static final DecodeResult INCOMPLETE =

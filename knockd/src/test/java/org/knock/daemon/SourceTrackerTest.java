@@ -105,6 +105,29 @@ class SourceTrackerTest {
   }
 
   @Test
+  void aKnockRefusedAfterAValidTagDoesNotSpoilTheNextOne() throws Exception {
+    // e.g. a replayed (or stale, or address-not-allowed) knock, then the user's fresh one at once
+    SourceTracker t = tracker(100);
+    int[] first = knock(6);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    DecodeResult last = null;
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 40000 + i, first[i], T0, ended);
+    }
+    assertThat(last.isAccepted()).isTrue();
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 41000 + i, first[i], T0.plusSeconds(1), ended);
+    }
+    assertThat(last.rejection()).isEqualTo(Rejection.REPLAY);
+    int[] retry = knock(7);
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 42000 + i, retry[i], T0.plusSeconds(2), ended);
+    }
+    assertThat(last.isAccepted()).as("the retry, decoded: %s", last).isTrue();
+    assertThat(ended).isEmpty();
+  }
+
+  @Test
   void memoryIsBoundedUnderAFloodOfSources() throws Exception {
     SourceTracker t = tracker(1000);
     List<SourceTracker.Ended> ended = new ArrayList<>();

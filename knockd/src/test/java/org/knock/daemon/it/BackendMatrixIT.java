@@ -1,0 +1,119 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * End to end across the settings that change what goes over the wire or into the kernel: both
+ * ciphers × both mappings ({@code --cipher}/{@code --mapping} on the client, {@code Cipher}/
+ * {@code Mapping} in the config), each firewall backend with each kind of log (kmsg, and a
+ * kern.log file written by a syslog-like {@link KernLogWriter}); and what a crash leaves behind
+ * with iptables, whose grants only knockd removes. One knockd per setting, in one lab.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(ScenarioTimer.class)
+@Timeout(90)
+class BackendMatrixIT implements ScenarioTimer.Diagnosis {
+  private static final long OPEN_WITHIN_MS = 1000;
+  private Lab lab;
+  private Path alice;
+  private String users;
+  private Knockd current;
+
+  @BeforeAll
+  void setUp(@TempDir Path dir) throws Exception {
+    lab = Lab.open("em", "10.204.2", dir);
+    alice = lab.keygen("alice");
+    users = "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n";
+  }
+
+  @AfterAll
+  void tearDown() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  @Override
+  public String diagnosis() {
+    return current == null ? "no knockd"
+        : "audit log of knockd (" + current.settings() + "):"
+            + AuditTrail.describe(current.audit().events());
+  }
+
+  static Stream<Knockd.Settings> settings() {
+    return Stream.of(
+        new Knockd.Settings("twofish", "indexed", "nftables", "file"),
+        new Knockd.Settings("twofish", "classic", "iptables", "kmsg"),
+        new Knockd.Settings("blowfish", "indexed", "iptables", "file"),
+        new Knockd.Settings("blowfish", "classic", "nftables", "kmsg"));
+  }
+
+  @ParameterizedTest(name = "2. {0}: open 22 opens within 1 s, close 22 shuts it")
+  @MethodSource("settings")
+  @Order(1)
+  void openAndClose(Knockd.Settings s) throws Exception {
+    current = lab.knockd(s.cipher() + "-" + s.mapping() + "-" + s.firewall() + "-" + s.log(), s,
+        users).start();
+    AuditTrail audit = current.audit();
+    String client = lab.clientIp();
+    assertThat(lab.reachable()).as("before the knock").isFalse();
+    int mark = audit.mark();
+    lab.knock(alice, "open 22 30s", "--cipher", s.cipher(), "--mapping", s.mapping());
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until open").isBetween(0L, OPEN_WITHIN_MS);
+    audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client,
+        "command", "open 22/tcp 30s");
+    audit.await(mark, 1000, "access-granted", "addr", client, "port", "22/tcp");
+    lab.knock(alice, "close 22", "--cipher", s.cipher(), "--mapping", s.mapping());
+    assertThat(lab.until(false, 1000)).as("ms until shut").isBetween(0L, 1000L);
+    audit.await(mark, 1000, "access-closed", "addr", client, "port", "22/tcp", "by", "knock");
+    current.stop(); // and its rules are gone
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("11. iptables: kill -9 with access open; a restart removes the expired grant")
+  void killedIptablesDaemonIsCleanedUpByARestart() throws Exception {
+    current = lab.knockd("iptables-crash", new Knockd.Settings("twofish", "indexed", "iptables",
+        "kmsg"), users).start();
+    AuditTrail audit = current.audit();
+    int mark = audit.mark();
+    lab.knock(alice, "open 22 3s");
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).isBetween(0L, OPEN_WITHIN_MS);
+    Instant expires = Instant.parse(
+        audit.await(mark, 1000, "access-granted", "addr", lab.clientIp()).get("expires"));
+    current.kill9();
+    // a live knockd removes an expired rule within a sweep (250 ms); wait well past that
+    long left = Duration.between(Instant.now(), expires).toMillis() + 1000;
+    assertThat(left).as("ms to wait").isBetween(0L, 5000L);
+    Thread.sleep(left);
+    // iptables has no timeouts: with knockd dead, nobody removes the expired rule
+    assertThat(lab.reachable()).as("open past its end while knockd is dead").isTrue();
+    assertThat(lab.server().exec("iptables", "-w", "-S", "KNOCKD").ok().out())
+        .contains("knockd expires=");
+
+    current.start();
+    assertThat(lab.until(false, 1000)).as("ms after the restart until shut").isBetween(0L, 1000L);
+    assertThat(lab.server().exec("iptables", "-w", "-S", "KNOCKD").ok().out())
+        .doesNotContain("knockd expires=");
+    current.stop();
+  }
+}

@@ -1,0 +1,180 @@
+package org.knock.daemon.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real {@code bin/knockd --config FILE}, run inside a lab's server namespace (so its nftables
+ * table or iptables chain lives there), with a config written by the test: its own directory for
+ * the audit log and StateDir, a LOG prefix {@code KNE2E<random hex>: }, and, when the settings
+ * say {@code file}, a {@link KernLogWriter} filling a kern.log that knockd follows.
+ * {@link #start} returns once the firewall is installed and the audit log says
+ * {@code daemon-start}; {@link #stop} sends SIGTERM to its PID and checks that the firewall
+ * changes are gone; {@link #kill9} leaves them behind, as a crash would.
+ */
+final class Knockd implements AutoCloseable {
+  /** How knockd is set up: cipher and mapping, firewall backend, and the log it reads. */
+  record Settings(String cipher, String mapping, String firewall, String log) {
+    static Settings defaults() {
+      return new Settings("twofish", "indexed", "nftables", "kmsg");
+    }
+
+    /** The knock range: the default for indexed, its first 256 ports for classic. */
+    String knockPorts() {
+      return mapping.equals("classic") ? "20000-20255" : "20000-25119";
+    }
+
+    @Override
+    public String toString() {
+      return cipher + "/" + mapping + ", " + firewall + ", log " + log;
+    }
+  }
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final long READY_MS = 20_000;
+
+  private final Netns server;
+  private final Settings settings;
+  private final Path dir;
+  private final Path config;
+  private final String prefix;
+  private final AuditTrail audit;
+  private final KernLogWriter kernLog;
+  private Process process;
+  private int starts;
+
+  /**
+   * Writes the config ({@code [options]} from the settings, then {@code sections} as given) into
+   * {@code dir}; nothing runs yet.
+   */
+  Knockd(Netns server, Settings settings, Path dir, String sections) throws IOException {
+    this.server = server;
+    this.settings = settings;
+    this.dir = Files.createDirectories(dir);
+    byte[] r = new byte[4];
+    RANDOM.nextBytes(r);
+    this.prefix = "KNE2E" + HexFormat.of().formatHex(r) + ": ";
+    this.audit = new AuditTrail(dir.resolve("audit.log"));
+    String log = "kmsg";
+    if (settings.log().equals("file")) {
+      Path kern = dir.resolve("kern.log");
+      this.kernLog = new KernLogWriter(prefix.strip(), kern);
+      log = kern.toString();
+    } else {
+      this.kernLog = null;
+    }
+    this.config = dir.resolve("knockd.conf");
+    Files.writeString(config, "[options]\n"
+        + "FirewallLog     = " + log + "\n"
+        + "Firewall        = " + settings.firewall() + "\n"
+        + "Cipher          = " + settings.cipher() + "\n"
+        + "Mapping         = " + settings.mapping() + "\n"
+        + "KnockPorts      = " + settings.knockPorts() + "\n"
+        + "Protect         = 22/tcp\n"
+        + "LogPrefix       = \"" + prefix + "\"\n"
+        + "AuditLog        = " + audit.file() + "\n"
+        + "StateDir        = " + dir.resolve("state") + "\n"
+        + "SequenceTimeout = 2s\n"
+        + "\n" + sections, StandardCharsets.UTF_8);
+  }
+
+  Settings settings() {
+    return settings;
+  }
+
+  AuditTrail audit() {
+    return audit;
+  }
+
+  /** The LOG prefix, e.g. {@code KNE2E0a1b2c3d: }. */
+  String prefix() {
+    return prefix;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean alive() {
+    return process != null && process.isAlive();
+  }
+
+  /** Starts knockd and waits (bounded) until it is ready. */
+  Knockd start() throws IOException, InterruptedException {
+    if (alive()) {
+      throw new IllegalStateException("knockd is running");
+    }
+    int mark = audit.mark();
+    starts++;
+    Path err = dir.resolve("knockd-" + starts + ".err");
+    process = server.start(List.of(Lab.script("knockd"), "--config", config.toString()),
+        dir.resolve("knockd-" + starts + ".out"), err);
+    long end = System.nanoTime() + READY_MS * 1_000_000L;
+    while (!(firewallPresent() && audit.count(mark, "daemon-start") > 0)) {
+      if (!process.isAlive()) {
+        throw new AssertionError("knockd exited " + process.exitValue() + ": "
+            + Files.readString(err));
+      }
+      if (System.nanoTime() > end) {
+        throw new AssertionError("knockd not ready within " + READY_MS + " ms: "
+            + Files.readString(err));
+      }
+      Thread.sleep(50);
+    }
+    return this;
+  }
+
+  /** Whether knockd's table (nftables) or chain (iptables) exists in the server namespace. */
+  boolean firewallPresent() {
+    return settings.firewall().equals("iptables")
+        ? server.exec("iptables", "-w", "-S", "KNOCKD").exit() == 0
+        : server.exec("nft", "list", "table", "inet", "knockd").exit() == 0;
+  }
+
+  /** SIGTERM to its PID; waits (≤ 15 s) for the exit; checks that its firewall is gone. */
+  void stop() throws InterruptedException {
+    signal(false);
+    if (firewallPresent()) {
+      throw new AssertionError("knockd left its " + settings.firewall() + " rules behind");
+    }
+  }
+
+  /** SIGKILL to its PID: its firewall changes stay, as after a crash. */
+  void kill9() throws InterruptedException {
+    signal(true);
+  }
+
+  private void signal(boolean kill) throws InterruptedException {
+    ProcessHandle h = process.toHandle();
+    if (kill) {
+      h.destroyForcibly();
+    } else {
+      h.destroy();
+    }
+    if (!process.waitFor(15, TimeUnit.SECONDS)) {
+      h.destroyForcibly();
+      process.waitFor(5, TimeUnit.SECONDS);
+      throw new AssertionError("knockd (PID " + h.pid() + ") did not exit on "
+          + (kill ? "SIGKILL" : "SIGTERM"));
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    try {
+      if (alive()) {
+        signal(false);
+      }
+    } finally {
+      if (kernLog != null) {
+        kernLog.close();
+      }
+    }
+  }
+}
