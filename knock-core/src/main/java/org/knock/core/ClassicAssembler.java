@@ -28,6 +28,21 @@ final class ClassicAssembler extends SequenceAssembler {
   }
 
   @Override
+  public void seed(int port) {
+    DecoderSettings s = decoder.settings();
+    if (s.mapping().inRange(port, s.basePort())) {
+      append(s.mapping().value(port, s.basePort()));
+    }
+  }
+
+  private void append(int value) {
+    if (size == values.length) {
+      values = Arrays.copyOf(values, size * 2);
+    }
+    values[size++] = value;
+  }
+
+  @Override
   public DecodeResult offer(int port, Instant now) {
     DecoderSettings s = decoder.settings();
     if (!s.mapping().inRange(port, s.basePort())) {
@@ -36,10 +51,7 @@ final class ClassicAssembler extends SequenceAssembler {
     if (exhausted) {
       return DecodeResult.rejected(Rejection.TOO_MANY_COMBINATIONS, 0);
     }
-    if (size == values.length) {
-      values = Arrays.copyOf(values, size * 2);
-    }
-    values[size++] = s.mapping().value(port, s.basePort());
+    append(s.mapping().value(port, s.basePort()));
     if (size < length) {
       return DecodeResult.INCOMPLETE;
     }

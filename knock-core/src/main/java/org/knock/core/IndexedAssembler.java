@@ -28,17 +28,20 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   @Override
-  public DecodeResult offer(int port, Instant now) {
+  public void seed(int port) {
     DecoderSettings s = decoder.settings();
     int pos = s.mapping().position(port, s.basePort());
-    if (pos < 0) {
-      return DecodeResult.INCOMPLETE;
+    if (pos >= 0) {
+      add(pos, s.mapping().value(port, s.basePort()));
     }
-    int value = s.mapping().value(port, s.basePort());
+  }
+
+  /** Adds a candidate; false if it was there already. */
+  private boolean add(int pos, int value) {
     int[] c = candidates[pos];
     for (int i = 0; i < counts[pos]; i++) {
       if (c[i] == value) {
-        return DecodeResult.INCOMPLETE; // a duplicate adds no combination
+        return false;
       }
     }
     if (c == null) {
@@ -48,6 +51,20 @@ final class IndexedAssembler extends SequenceAssembler {
     }
     c[counts[pos]++] = value;
     size++;
+    return true;
+  }
+
+  @Override
+  public DecodeResult offer(int port, Instant now) {
+    DecoderSettings s = decoder.settings();
+    int pos = s.mapping().position(port, s.basePort());
+    if (pos < 0) {
+      return DecodeResult.INCOMPLETE;
+    }
+    int value = s.mapping().value(port, s.basePort());
+    if (!add(pos, value)) {
+      return DecodeResult.INCOMPLETE; // a duplicate adds no combination
+    }
     long combos = 1;
     for (int i = 0; i < length; i++) {
       if (i != pos) {

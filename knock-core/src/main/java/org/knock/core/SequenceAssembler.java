@@ -36,8 +36,14 @@ public abstract class SequenceAssembler {
   /** Number of distinct ports held. */
   public abstract int size();
 
-  /** Forgets every port. */
+  /** Forgets every port, and the combinations tried. */
   public abstract void clear();
+
+  /**
+   * Adds a port without trying any combination: for rebuilding a sequence from ports whose
+   * combinations were tried before (a sliding window that dropped its oldest ports).
+   */
+  public abstract void seed(int port);
 
   /**
    * Adds a destination port seen from this source and tries the new combinations.

@@ -13,9 +13,10 @@ import org.knock.core.Rejection;
 import org.knock.core.SequenceAssembler;
 
 /**
- * Per source address, the ports it sent into the knock range within {@code SequenceTimeout} of its
- * first one, fed to knock-core's decoder. SYN retransmits (same source port, same destination
- * port) count once. Memory is bounded: at most {@code maxSources} sources and
+ * Per source address, the ports it sent into the knock range within the last
+ * {@code SequenceTimeout} (a sliding window: each port is forgotten once it is that old), fed
+ * to knock-core's decoder. SYN retransmits (same source port, same destination port) count
+ * once. Memory is bounded: at most {@code maxSources} sources and
  * {@code maxPortsPerSource} ports each; beyond that the least recently seen source is evicted and
  * counted. No clock of its own: times are passed in. Not thread-safe.
  */
@@ -39,20 +40,21 @@ final class SourceTracker {
     this.sources = new LinkedHashMap<>(1024, 0.75f, true);
   }
 
+  /** One source's ports, each with the time it arrived, oldest first. */
   private static final class Sequence {
     final SequenceAssembler assembler;
-    final long started;
     long[] pairs = new long[24];
+    long[] times = new long[24];
     int pairCount;
+    long last;
     Rejection strongest;
 
-    Sequence(SequenceAssembler assembler, long started) {
+    Sequence(SequenceAssembler assembler) {
       this.assembler = assembler;
-      this.started = started;
     }
 
-    /** Adds (source port, destination port); false if already seen (a retransmit). */
-    boolean addPair(int sport, int dport) {
+    /** Adds (source port, destination port) seen at t; false if already held (a retransmit). */
+    boolean addPair(int sport, int dport, long t) {
       long key = ((long) sport << 16) | dport;
       for (int i = 0; i < pairCount; i++) {
         if (pairs[i] == key) {
@@ -61,9 +63,35 @@ final class SourceTracker {
       }
       if (pairCount == pairs.length) {
         pairs = java.util.Arrays.copyOf(pairs, pairs.length * 2);
+        times = java.util.Arrays.copyOf(times, times.length * 2);
       }
-      pairs[pairCount++] = key;
+      pairs[pairCount] = key;
+      times[pairCount++] = t;
+      last = t;
       return true;
+    }
+
+    /**
+     * The sliding window: forgets the ports that arrived before {@code oldest} and rebuilds the
+     * assembler from the rest without retrying their combinations (each was tried when its last
+     * port arrived). The combination budget starts afresh for the new window.
+     */
+    void dropBefore(long oldest) {
+      if (pairCount == 0 || times[0] >= oldest) {
+        return;
+      }
+      int keep = 0;
+      for (int i = 0; i < pairCount; i++) {
+        if (times[i] >= oldest) {
+          pairs[keep] = pairs[i];
+          times[keep++] = times[i];
+        }
+      }
+      pairCount = keep;
+      assembler.clear();
+      for (int i = 0; i < pairCount; i++) {
+        assembler.seed((int) (pairs[i] & 0xFFFF));
+      }
     }
   }
 
@@ -75,7 +103,7 @@ final class SourceTracker {
   DecodeResult offer(int source, int sourcePort, int destPort, Instant now, List<Ended> ended) {
     long t = now.toEpochMilli();
     Sequence s = sources.get(source);
-    if (s != null && t - s.started > timeoutMillis) {
+    if (s != null && t - s.last > timeoutMillis) {
       sources.remove(source);
       end(source, s, ended);
       s = null;
@@ -84,10 +112,12 @@ final class SourceTracker {
       if (sources.size() >= maxSources) {
         evictEldest();
       }
-      s = new Sequence(decoder.newSequence(source), t);
+      s = new Sequence(decoder.newSequence(source));
       sources.put(source, s);
+    } else {
+      s.dropBefore(t - timeoutMillis);
     }
-    if (s.pairCount >= maxPortsPerSource || !s.addPair(sourcePort, destPort)) {
+    if (s.pairCount >= maxPortsPerSource || !s.addPair(sourcePort, destPort, t)) {
       return INCOMPLETE;
     }
     DecodeResult r = s.assembler.offer(destPort, now);
@@ -132,7 +162,7 @@ final class SourceTracker {
     for (Iterator<Map.Entry<Integer, Sequence>> it = sources.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<Integer, Sequence> e = it.next();
-      if (t - e.getValue().started > timeoutMillis) {
+      if (t - e.getValue().last > timeoutMillis) {
         it.remove();
         end(e.getKey(), e.getValue(), ended);
       }

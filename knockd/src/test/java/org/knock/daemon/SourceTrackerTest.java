@@ -89,6 +89,22 @@ class SourceTrackerTest {
   }
 
   @Test
+  void aStrayPortJustBeforeTheKnockDoesNotSplitIt() throws Exception {
+    // a scan touched the range 9.5 s before the knock; the knock's packets arrive across the
+    // moment that stray port turns 10 s old: only the stray port may be forgotten
+    SourceTracker t = tracker(100);
+    int[] ports = knock(6);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    t.offer(SRC, 1, settings.basePort() + 7, T0, ended);
+    DecodeResult last = null;
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 40000 + i, ports[i], T0.plusMillis(9_500 + 50 * i), ended);
+    }
+    assertThat(last.isAccepted()).isTrue();
+    assertThat(last.combinations()).isEqualTo(1); // the stray candidate was dropped
+  }
+
+  @Test
   void aRejectedSequenceIsReportedWhenItEnds() throws Exception {
     SourceTracker t = tracker(100);
     int[] ports = knock(4);
