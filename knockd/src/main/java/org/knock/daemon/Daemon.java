@@ -222,6 +222,13 @@ final class Daemon implements AutoCloseable {
     }, "log-reader");
     reader.setDaemon(true);
     reader.start();
+    try {
+      if (!source.awaitStarted(5, TimeUnit.SECONDS)) {
+        LOG.warn("{}: not positioned after 5 s; reading goes on", source.name());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     sweeper.scheduleWithFixedDelay(this::sweep, SWEEP.toMillis(), SWEEP.toMillis(),
         TimeUnit.MILLISECONDS);
   }

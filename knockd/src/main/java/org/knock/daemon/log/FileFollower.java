@@ -147,7 +147,8 @@ final class FileFollower implements LineSource {
   }
 
   /** Waits until {@link #run} has found its starting position; false on timeout. */
-  boolean awaitStarted(long timeout, TimeUnit unit) throws InterruptedException {
+  @Override
+  public boolean awaitStarted(long timeout, TimeUnit unit) throws InterruptedException {
     return started.await(timeout, unit);
   }
 

@@ -1,5 +1,7 @@
 package org.knock.daemon.log;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * A stream of log lines. {@link #run} hands each whole line to the sink, in order, on the calling
  * thread, until {@link #close()} is called (from any thread) or the input ends (stdin only). It
@@ -15,6 +17,16 @@ public interface LineSource extends AutoCloseable {
    * @throws InterruptedException if the calling thread is interrupted while waiting
    */
   void run(LineSink sink) throws InterruptedException;
+
+  /**
+   * Waits until {@link #run}, started on another thread, has found its starting position, so
+   * that every line written afterwards will be read. Sources without one return at once.
+   *
+   * @return false on timeout
+   */
+  default boolean awaitStarted(long timeout, TimeUnit unit) throws InterruptedException {
+    return true;
+  }
 
   /** Makes {@link #run} return soon; idempotent, callable from any thread. */
   @Override
