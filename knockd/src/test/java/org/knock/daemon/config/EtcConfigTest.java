@@ -56,6 +56,7 @@ class EtcConfigTest {
     assertThat(o.firewallLog()).isNull();
     assertThat(o.protect()).containsExactly(new PortSpec(22, Protocol.TCP));
     assertThat(o.logPrefix()).isEqualTo("KNOCK: ");
+    assertThat(o.allowRoot()).as("the README runs it with sudo").isTrue();
     assertThat(c.decoderSettings()).isEqualTo(DecoderSettings.defaults());
     UserConfig admin = c.user("admin").orElseThrow();
     assertThat(admin.keySource()).isEqualTo("key file " + key);
