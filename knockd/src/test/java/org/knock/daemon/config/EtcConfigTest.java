@@ -77,6 +77,9 @@ class EtcConfigTest {
     assertThat(catchThrowable(() -> ConfigLoader.load(conf)))
         .hasMessage(conf + ":2: key file " + key + " is readable by others (mode 0644): "
             + "chmod 600 " + key);
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
+    assertThat(catchThrowable(() -> ConfigLoader.load(conf))).hasMessageContaining(
+        "key file " + key + " is readable by its group (mode 0640)");
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
     assertThat(ConfigLoader.load(conf).users()).hasSize(1);
   }
