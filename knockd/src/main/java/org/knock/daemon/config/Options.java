@@ -37,10 +37,11 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param udpKnocks whether UDP packets to the knock range count
  * @param nftSet the admin's set to add grants to; null = knockd's own table
  * @param openCommand for firewall = command: run to grant; placeholders %IP% %PORT% %PROTO%
- *     %SECONDS% %USER%
+ *     %SECONDS%
  * @param closeCommand for firewall = command: run to revoke; same placeholders
  * @param commandTimeout how long OpenCommand / CloseCommand may run
- * @param allowRoot whether knockd may run as root
+ * @param allowRoot whether knockd may run as root (default no: run it as a dedicated user with
+ *     CAP_NET_ADMIN alone, see etc/knockd.service)
  * @param knockReply how knock and protected ports answer scanners: reset, drop or auto
  */
 public record Options(
@@ -108,7 +109,7 @@ public record Options(
     return new Options(null, DEFAULT_KNOCK_PORTS, d.suite(), d.mapping(), FirewallType.NFTABLES,
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
-        DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, true,
+        DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
         KnockReply.AUTO);
   }
 

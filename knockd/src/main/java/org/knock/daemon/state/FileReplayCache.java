@@ -20,8 +20,10 @@ import org.knock.core.ReplayKey;
  * The replay cache, persisted in {@code StateDir/replay.log} so that a restart does not reopen the
  * replay window. Each accepted knock is appended and forced to disk before it is reported as
  * recorded; if that fails (disk full, read-only) the result is {@code STORE_FAILED} and the knock
- * is refused. Expired entries are pruned from memory and, by rewriting the file atomically, from
- * disk. Thread-safe.
+ * is refused. A write that failed half-way (a full disk takes what fits) is cut off again, or,
+ * if even that fails, ended by the next record's leading newline, so that the torn line never
+ * swallows a later record when the file is read back. Expired entries are pruned from memory
+ * and, by rewriting the file atomically, from disk. Thread-safe.
  */
 public final class FileReplayCache implements ReplayCache, AutoCloseable {
   static final String FILE = "replay.log";
@@ -29,6 +31,8 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
   private final Map<ReplayKey, Long> seen = new HashMap<>();
   private FileChannel out;
   private int linesInFile;
+  /** The file may end in a fragment of a failed write: start the next record on a new line. */
+  private boolean torn;
 
   private FileReplayCache(Path file) {
     this.file = file;
@@ -70,18 +74,37 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
       return Result.ALREADY_SEEN;
     }
     // kept in memory even if the disk fails: the knock is refused, and so is any replay of it
+    long start = -1;
     try {
-      String line = key.user() + "\t" + key.timestamp() + "\t" + key.nonce() + "\t" + expiresAt
-          + "\n";
+      start = out.size();
+      String line = (torn ? "\n" : "") + key.user() + "\t" + key.timestamp() + "\t"
+          + key.nonce() + "\t" + expiresAt + "\n";
       ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
       while (b.hasRemaining()) {
         out.write(b);
       }
       out.force(false);
       linesInFile++;
+      torn = false;
       return Result.RECORDED;
     } catch (IOException | RuntimeException e) {
+      if (!cutBackTo(start)) {
+        torn = true;
+      }
       return Result.STORE_FAILED;
+    }
+  }
+
+  /** Removes what a failed write left after {@code size}; false if it could not. */
+  private boolean cutBackTo(long size) {
+    if (size < 0) {
+      return false;
+    }
+    try {
+      out.truncate(size);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 
@@ -124,6 +147,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
     }
     out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     linesInFile = seen.size();
+    torn = false;
   }
 
   @Override

@@ -31,6 +31,14 @@ class ConfigMistakesTest {
         .hasMessage(expected);
   }
 
+  /** Found by ConfigParserFuzzTest (seed crash-5e4726d1...): a bare CR split the message. */
+  @Test
+  void controlCharactersQuotedFromTheFileAreEscapedSoAProblemStaysOneLine() {
+    assertProblem("[user alice]\r\nKey = /k/alice.key\r\nAllow = open 22\r\n"
+        + "Max\rX\u001b[2J = 1h\r\n",
+        "knockd.conf:4: bad key 'Max\\u000dX\\u001b[2J': use letters, digits and '_'");
+  }
+
   @Test
   void unknownOptionKeyWithHint() {
     assertOptionsProblem("Ciper = twofish",

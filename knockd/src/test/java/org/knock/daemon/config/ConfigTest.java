@@ -45,7 +45,7 @@ class ConfigTest {
       "MaxCombinations = 100",
       "MaxSources = 1000",
       "UdpKnocks = yes",
-      "AllowRoot = no",
+      "AllowRoot = yes",
       "",
       "; users",
       "[user alice]",
@@ -108,7 +108,7 @@ class ConfigTest {
     assertThat(o.maxSources()).isEqualTo(1000);
     assertThat(o.udpKnocks()).isTrue();
     assertThat(o.nftSet()).isNull();
-    assertThat(o.allowRoot()).isFalse();
+    assertThat(o.allowRoot()).isTrue();
     assertThat(c.decoderSettings()).isEqualTo(new DecoderSettings(CipherSuite.BLOWFISH,
         PortMapping.CLASSIC, 30000, Duration.ofSeconds(60), 100));
 
@@ -193,6 +193,7 @@ class ConfigTest {
     assertThat(c.decoderSettings()).isEqualTo(DecoderSettings.defaults());
     assertThat(c.options().auditLog()).isEqualTo(Path.of("/var/log/knockd/audit.log"));
     assertThat(c.options().firewallLog()).isNull();
+    assertThat(c.options().allowRoot()).as("root only when the config says so").isFalse();
   }
 
   @Test

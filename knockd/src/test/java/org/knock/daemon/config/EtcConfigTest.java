@@ -56,6 +56,7 @@ class EtcConfigTest {
     assertThat(o.firewallLog()).isNull();
     assertThat(o.protect()).containsExactly(new PortSpec(22, Protocol.TCP));
     assertThat(o.logPrefix()).isEqualTo("KNOCK: ");
+    assertThat(o.allowRoot()).as("the README runs it with sudo").isTrue();
     assertThat(c.decoderSettings()).isEqualTo(DecoderSettings.defaults());
     UserConfig admin = c.user("admin").orElseThrow();
     assertThat(admin.keySource()).isEqualTo("key file " + key);
@@ -76,6 +77,9 @@ class EtcConfigTest {
     assertThat(catchThrowable(() -> ConfigLoader.load(conf)))
         .hasMessage(conf + ":2: key file " + key + " is readable by others (mode 0644): "
             + "chmod 600 " + key);
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
+    assertThat(catchThrowable(() -> ConfigLoader.load(conf))).hasMessageContaining(
+        "key file " + key + " is readable by its group (mode 0640)");
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
     assertThat(ConfigLoader.load(conf).users()).hasSize(1);
   }

@@ -187,6 +187,7 @@ class ConcealmentIT {
     Files.deleteIfExists(audit());
     Files.writeString(conf, String.join("\n",
         "[options]",
+        "AllowRoot = yes",
         "FirewallLog = kmsg",
         "Firewall = " + firewall,
         "Protect = " + PROTECTED + "/tcp",

@@ -71,6 +71,7 @@ final class Knockd implements AutoCloseable {
     }
     this.config = dir.resolve("knockd.conf");
     Files.writeString(config, "[options]\n"
+        + "AllowRoot       = yes\n"
         + "FirewallLog     = " + log + "\n"
         + "Firewall        = " + settings.firewall() + "\n"
         + "Cipher          = " + settings.cipher() + "\n"

@@ -1,0 +1,88 @@
+package org.knock.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Fuzzes the decoder with the ports one source sends, as {@link SequenceAssembler#offer} sees
+ * them, under either mapping and cipher. The only message sealed with the user's key is one real
+ * knock, which the input may or may not replay, in pieces and in any order, mixed with junk and
+ * with the clock moving. Properties: nothing throws, and the only knock ever accepted is that real
+ * one, at most once (the replay cache) — i.e. no acceptance without the key.
+ *
+ * <p>Input: byte 0 picks the mapping (bit 0), the cipher (bit 1) and the real knock's command
+ * (bits 2-3); then records of 3 bytes {@code op a b}: op&3 = 0 a junk port in the range (a,b),
+ * 1 the real knock's port number a%20, 2 any port 0-65535 (a,b), 3 the clock moves by (a-128)
+ * seconds, or with b odd, a new sequence from the same source. Seeds:
+ * {@code KnockDecoderFuzzTestInputs/offerPorts/}.
+ */
+class KnockDecoderFuzzTest {
+  private static final KnockKey KEY = Fixtures.key(7);
+  private static final int SOURCE = Fixtures.CLIENT;
+  private static final Command[] COMMANDS = {
+    Command.open(22, Protocol.TCP, Duration.ofMinutes(30)),
+    Command.close(22, Protocol.TCP),
+    Command.denyFurther(Duration.ofHours(1)),
+    Command.run("backup"),
+  };
+
+  @FuzzTest(maxDuration = "5m")
+  void offerPorts(byte[] input) {
+    if (input.length == 0) {
+      return;
+    }
+    PortMapping mapping = (input[0] & 1) == 0 ? PortMapping.INDEXED : PortMapping.CLASSIC;
+    CipherSuite suite = (input[0] & 2) == 0 ? CipherSuite.TWOFISH : CipherSuite.BLOWFISH;
+    Command command = COMMANDS[(input[0] >> 2) & 3];
+    DecoderSettings s = Fixtures.settings(suite, mapping);
+    KnockEncoder encoder = new KnockEncoder(KEY, suite, mapping, s.basePort());
+    byte[] message = encoder.seal(command, SOURCE, Fixtures.NOW, 0x00abcdef);
+    Payload sealed = Payload.of(command, SOURCE, Fixtures.NOW.getEpochSecond(), 0x00abcdef);
+    int[] real = encoder.ports(message);
+    KnockDecoder decoder = new KnockDecoder(s,
+        List.of(new KnockUser("alice", KEY, false), new KnockUser("bob", Fixtures.key(8), true)),
+        new InMemoryReplayCache());
+    SequenceAssembler seq = decoder.newSequence(SOURCE);
+    Instant now = Fixtures.NOW;
+    int accepted = 0;
+    for (int i = 1; i + 2 < input.length; i += 3) {
+      int op = input[i] & 3;
+      int a = input[i + 1] & 0xff;
+      int b = input[i + 2] & 0xff;
+      DecodeResult r;
+      switch (op) {
+        case 0:
+          r = seq.offer(s.basePort() + ((a << 8 | b) % mapping.rangeSize()), now);
+          break;
+        case 1:
+          r = seq.offer(real[a % real.length], now);
+          break;
+        case 2:
+          r = seq.offer(a << 8 | b, now);
+          break;
+        default:
+          if ((b & 1) == 1) {
+            seq = decoder.newSequence(SOURCE);
+          } else {
+            now = now.plusSeconds(a - 128);
+          }
+          continue;
+      }
+      assertThat(r.combinations()).isBetween(0, s.maxCombinations());
+      assertThat(seq.combinationsTried()).isBetween(0, s.maxCombinations());
+      if (r.isAccepted()) {
+        accepted++;
+        assertThat(r.knock().user()).isEqualTo("alice");
+        assertThat(r.knock().payload()).isEqualTo(sealed);
+        assertThat(r.knock().source()).isEqualTo(SOURCE);
+      } else if (r.status() == DecodeResult.Status.REJECTED) {
+        assertThat(r.rejection()).isNotNull();
+      }
+    }
+    assertThat(accepted).isLessThanOrEqualTo(1);
+  }
+}
