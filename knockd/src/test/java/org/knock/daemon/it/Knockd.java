@@ -72,6 +72,9 @@ final class Knockd implements AutoCloseable {
     this.config = dir.resolve("knockd.conf");
     Files.writeString(config, "[options]\n"
         + "AllowRoot       = yes\n"
+        // silent like a filtered port: scenario 12 expects no reply, and the exact-order bash
+        // sender watches each SYN in syn-sent (ConcealmentIT covers KnockReply = reset/auto)
+        + "KnockReply      = drop\n"
         + "FirewallLog     = " + log + "\n"
         + "Firewall        = " + settings.firewall() + "\n"
         + "Cipher          = " + settings.cipher() + "\n"
