@@ -96,8 +96,9 @@ final class KnockPipeline implements PacketHandler {
     if (!doorPort && !knockPort) {
       return;
     }
-    String src = p.source().getHostAddress();
-    if (isDenied(src, now)) {
+    // the address as text only when needed: a flood into the knock range allocates no String
+    String src = doorPort || !denied.isEmpty() ? p.source().getHostAddress() : null;
+    if (src != null && isDenied(src, now)) {
       deniedPackets++;
       return;
     }
@@ -120,7 +121,7 @@ final class KnockPipeline implements PacketHandler {
       act(r.knock(), now);
     } else if (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection())) {
       // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
-      audit.knockRejected(r.rejection(), src, null);
+      audit.knockRejected(r.rejection(), p.source().getHostAddress(), null);
     }
   }
 
