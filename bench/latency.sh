@@ -69,9 +69,11 @@ RS
   if [ "$src" = journal ]; then
     # no journald on this machine: systemd-journald 252 in a private mount namespace (tmpfs over
     # its directories), knockd's journalctl in the same namespace
+    # (a TERM to this shell stops knockd and journald too)
     run=(unshare -m bash -c 'for d in /run/systemd /run/log /var/log/journal; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
       /lib/systemd/systemd-journald & j=$!; sleep 1
-      ip netns exec "$0" "$1" --config "$2"; kill $j' "$S" "$here/bin/knockd" "$conf")
+      ip netns exec "$0" "$1" --config "$2" & k=$!
+      trap "kill $k $j 2>/dev/null; wait" TERM; wait $k; kill $j' "$S" "$here/bin/knockd" "$conf")
   fi
   "${run[@]}" 2>"$work/knockd-$src.err" & pid=$!; pids+=($pid)
   for _ in $(seq 100); do ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1; done
