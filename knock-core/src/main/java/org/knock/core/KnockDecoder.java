@@ -14,17 +14,20 @@ import java.util.Objects;
 public final class KnockDecoder {
   private final DecoderSettings settings;
   private final List<KnockUser> users;
-  private final List<Sealer> sealers;
+  private final List<TagCheck> tags;
+  private final Sealer[] sealers;
   private final ReplayCache replay;
 
   public KnockDecoder(DecoderSettings settings, List<KnockUser> users, ReplayCache replay) {
     this.settings = Objects.requireNonNull(settings);
     this.users = List.copyOf(users);
     this.replay = Objects.requireNonNull(replay);
-    this.sealers = new ArrayList<>(this.users.size());
+    this.tags = new ArrayList<>(this.users.size());
     for (KnockUser u : this.users) {
-      sealers.add(new Sealer(u.key(), settings.suite()));
+      tags.add(new TagCheck(u.key(), settings.suite()));
     }
+    this.sealers = new Sealer[this.users.size()]; // made when a user's tag first matches
+
   }
 
   public DecoderSettings settings() {
@@ -47,10 +50,13 @@ public final class KnockDecoder {
    * raises {@code worst} to the strongest rejection seen.
    */
   Knock check(byte[] message, int source, Instant now, Rejection[] worst) {
-    for (int u = 0; u < sealers.size(); u++) {
-      Sealer s = sealers.get(u);
-      if (!s.verify(message)) {
+    for (int u = 0; u < tags.size(); u++) {
+      if (!tags.get(u).verify(message)) {
         continue;
+      }
+      Sealer s = sealers[u];
+      if (s == null) {
+        s = sealers[u] = new Sealer(users.get(u).key(), settings.suite());
       }
       Knock k = checkPlaintext(users.get(u), s.decrypt(message), source, now, worst);
       if (k != null) {

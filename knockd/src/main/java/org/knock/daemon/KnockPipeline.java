@@ -98,8 +98,9 @@ final class KnockPipeline implements PacketHandler {
     if (!doorPort && !knockPort) {
       return;
     }
-    String src = p.source().getHostAddress();
-    if (isDenied(src, now)) {
+    // the address as text only when needed: a flood into the knock range allocates no String
+    String src = doorPort || !denied.isEmpty() ? p.source().getHostAddress() : null;
+    if (src != null && isDenied(src, now)) {
       deniedPackets++;
       return;
     }
@@ -128,7 +129,7 @@ final class KnockPipeline implements PacketHandler {
     } else if (r.status() == DecodeResult.Status.REJECTED
         && SourceTracker.definitive(r.rejection())) {
       // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
-      audit.knockRejected(r.rejection(), src, null);
+      audit.knockRejected(r.rejection(), p.source().getHostAddress(), null);
       hunts.refused(p.sourceV4(), r.rejection(), now);
     }
   }

@@ -3,10 +3,7 @@ package org.knock.daemon;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.knock.core.DecodeResult;
 import org.knock.core.KnockDecoder;
 import org.knock.core.Rejection;
@@ -28,7 +25,7 @@ final class SourceTracker {
   private final long timeoutMillis;
   private final int maxSources;
   private final int maxPortsPerSource;
-  private final Map<Integer, Sequence> sources;
+  private final LruTable<Sequence> sources = new LruTable<>();
   private long evictions;
 
   SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
@@ -37,19 +34,19 @@ final class SourceTracker {
     this.timeoutMillis = sequenceTimeout.toMillis();
     this.maxSources = maxSources;
     this.maxPortsPerSource = maxPortsPerSource;
-    this.sources = new LinkedHashMap<>(1024, 0.75f, true);
   }
 
-  /** One source's ports, each with the time it arrived, oldest first. */
-  private static final class Sequence {
+  /** One source's ports, each with the time it arrived, oldest first; keyed by the source. */
+  private static final class Sequence extends LruTable.Node {
     final SequenceAssembler assembler;
-    long[] pairs = new long[24];
-    long[] times = new long[24];
+    long[] pairs = new long[4]; // grows: most sources of a flood send one packet
+    long[] times = new long[4];
     int pairCount;
     long last;
     Rejection strongest;
 
-    Sequence(SequenceAssembler assembler) {
+    Sequence(int source, SequenceAssembler assembler) {
+      this.key = source;
       this.assembler = assembler;
     }
 
@@ -110,11 +107,13 @@ final class SourceTracker {
     }
     if (s == null) {
       if (sources.size() >= maxSources) {
-        evictEldest();
+        sources.remove(sources.eldest().key);
+        evictions++; // counted, audited as a summary: a flood must not flood the audit log
       }
-      s = new Sequence(decoder.newSequence(source));
-      sources.put(source, s);
+      s = new Sequence(source, decoder.newSequence(source));
+      sources.add(s);
     } else {
+      sources.touch(s);
       s.dropBefore(t - timeoutMillis);
     }
     if (s.pairCount >= maxPortsPerSource || !s.addPair(sourcePort, destPort, t)) {
@@ -142,13 +141,6 @@ final class SourceTracker {
   private static final DecodeResult INCOMPLETE =
       new DecodeResult(DecodeResult.Status.INCOMPLETE, null, null, 0);
 
-  private void evictEldest() {
-    Iterator<Map.Entry<Integer, Sequence>> it = sources.entrySet().iterator();
-    Map.Entry<Integer, Sequence> e = it.next();
-    it.remove();
-    evictions++; // counted, audited as a summary: a flood must not flood the audit log
-  }
-
   private static void end(int source, Sequence s, List<Ended> ended) {
     if (s.strongest != null) {
       ended.add(new Ended(source, s.assembler.size(), s.strongest));
@@ -159,13 +151,13 @@ final class SourceTracker {
   List<Ended> sweep(Instant now) {
     List<Ended> ended = new ArrayList<>();
     long t = now.toEpochMilli();
-    for (Iterator<Map.Entry<Integer, Sequence>> it = sources.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<Integer, Sequence> e = it.next();
-      if (t - e.getValue().last > timeoutMillis) {
-        it.remove();
-        end(e.getKey(), e.getValue(), ended);
+    for (Sequence s = sources.eldest(); s != null; ) {
+      Sequence next = sources.newer(s);
+      if (t - s.last > timeoutMillis) {
+        sources.remove(s.key);
+        end(s.key, s, ended);
       }
+      s = next;
     }
     return ended;
   }

@@ -19,16 +19,29 @@ public final class Firewalls {
   public static Firewall create(String kind, FirewallSettings s, FirewallOptions options,
       Clock clock) {
     CommandRunner runner = new CommandRunner();
-    return create(kind, s, options, clock, runner::run);
+    return create(kind, s, options, clock, runner::run, true);
   }
 
+  /** With a fake runner for tests: nftables then runs one {@code nft -f -} per change. */
   static Firewall create(String kind, FirewallSettings s, FirewallOptions options, Clock clock,
       Runner runner) {
+    return create(kind, s, options, clock, runner, false);
+  }
+
+  /** @param nftSession whether nftables keeps one {@code nft -i} process for its changes */
+  private static Firewall create(String kind, FirewallSettings s, FirewallOptions options,
+      Clock clock, Runner runner, boolean nftSession) {
     Commands commands = new Commands(options.commandPrefix(), s.commandTimeout(), runner);
     switch (kind) {
       case "nftables":
         NftSetRef shared = options.nftSet() == null ? null : NftSetRef.parse(options.nftSet());
-        return new NftablesFirewall(s, shared, new NftProcess(commands), clock);
+        Nft nft = new NftProcess(commands);
+        if (nftSession) {
+          List<String> argv = new java.util.ArrayList<>(options.commandPrefix());
+          argv.addAll(List.of("nft", "-i"));
+          nft = new NftSession(argv, s.commandTimeout(), nft);
+        }
+        return new NftablesFirewall(s, shared, nft, clock);
       case "iptables":
         return new IptablesFirewall(s, commands, clock);
       case "command":

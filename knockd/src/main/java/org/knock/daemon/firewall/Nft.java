@@ -3,8 +3,8 @@ package org.knock.daemon.firewall;
 import java.util.List;
 
 /**
- * How the nftables backend talks to nft. {@link NftProcess} runs one {@code nft -f -} per change;
- * a persistent {@code nft -i} session could replace it without touching the backend.
+ * How the nftables backend talks to nft: {@link NftSession} keeps one {@code nft -i} process for
+ * every change (the daemon); {@link NftProcess} runs one {@code nft -f -} per change.
  */
 interface Nft {
   /** Applies a script as one transaction. */
@@ -12,4 +12,7 @@ interface Nft {
 
   /** Runs {@code nft list ARGS} and returns what it printed. */
   String list(List<String> args) throws FirewallException;
+
+  /** Ends a process kept between calls, if any. */
+  default void close() {}
 }

@@ -118,6 +118,7 @@ final class NftablesFirewall implements Firewall {
       LOG.error("cannot remove knockd's nftables {}: {}",
           shared ? "elements of set " + set : "table inet " + settings.name(), e.getMessage());
     }
+    nft.close();
     book.clear();
   }
 }

@@ -1,0 +1,18 @@
+# Shared by the bench/ scripts: paths, the build check, and a load/machine line for each figure.
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+KNOCKD_CP="$here/knock-core/target/classes:$here/knockd/target/classes:$here/knockd/target/test-classes:$here/knockd/target/lib/*"
+CORE_CP="$here/knock-core/target/classes:$here/knock-core/target/test-classes:$here/knockd/target/lib/*"
+need_build() {
+  for f in knockd/target/knockd.jar knock/target/knock-all.jar knockd/target/test-classes \
+      knock-core/target/test-classes; do
+    [ -e "$here/$f" ] || { echo "build first: mvn -B -q package -DskipTests && mvn -B -q test-compile" >&2; exit 2; }
+  done
+}
+# e.g. "machine: AMD EPYC, 2 cores, 23 GiB; load 1.21 1.05 0.98; Linux 6.18; openjdk 17.0.15"
+machine() {
+  local cpu mem
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+  mem=$(awk '/MemTotal/ {printf "%d GiB", $2/1048576}' /proc/meminfo)
+  echo "machine: $cpu, $(nproc) cores, $mem; load $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "Linux $(uname -r | cut -d- -f1); $(java -version 2>&1 | head -1 | cut -d'"' -f2 | sed 's/^/openjdk /')"
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Door latency harness for bench/latency.sh. Runs in the client namespace.
+
+usage: latency.py NAME N SERVER PORT RESET GRANT -- CLIENT ARGV...
+
+For each of N trials: RESET (a shell command: removes the previous grant) ; check that PORT is
+closed ; write a calibration mark to /dev/kmsg ; start CLIENT ; connect to SERVER:PORT every 2 ms
+(each attempt a new SYN, 2 ms timeout) until one succeeds. Prints one line per trial and a summary.
+
+(b) whole path = from starting the client to the first accepted connection (time.monotonic).
+(a) daemon side = from the kernel LOG record of the trial's last knock packet (printk clock) to
+    the grant, where GRANT says how the grant is seen:
+      audit:FILE   knock's audit log, event=access-granted @timestamp (wall clock, ms): mapped to
+                   the printk clock by the trial's calibration mark (wall clock read just before
+                   and after writing the mark; the record carries the printk time of the write)
+      kmsg:TEXT    a /dev/kmsg record containing TEXT, written by the door's command right after
+                   its firewall change (printk clock on both ends: no mapping)
+      none         (a) not measured
+All kernel records are read from /dev/kmsg by a thread, from the harness's start on, so the small
+ring buffer cannot lose them.
+"""
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+name, n, server, port, reset, grant = sys.argv[1:7]
+n, port = int(n), int(port)
+client = sys.argv[sys.argv.index("--") + 1:]
+tag = "KNPRF%x" % os.getpid()
+
+records = []  # (usec, text)
+lock = threading.Lock()
+overruns = [0]  # times the reader fell behind the ring buffer (records lost)
+
+
+def kmsg_reader():
+    # polls (non-blocking, every 1 ms): on this kernel a blocked reader of /dev/kmsg is not always
+    # woken when a record is written. The records' own printk times are what is measured.
+    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    os.lseek(fd, 0, os.SEEK_END)
+    while True:
+        try:
+            rec = os.read(fd, 8192).decode("utf-8", "replace")
+        except BlockingIOError:
+            time.sleep(0.001)
+            continue
+        except BrokenPipeError:
+            overruns[0] += 1
+            continue
+        head, _, text = rec.partition(";")
+        f = head.split(",")
+        with lock:
+            records.append((int(f[2]), text.split("\n")[0]))
+
+
+threading.Thread(target=kmsg_reader, daemon=True).start()
+
+
+def mark(i):
+    # a fresh descriptor each time: the kernel rate-limits writes per open /dev/kmsg (10 per 5 s)
+    text = "%s: mark %d" % (tag, i)
+    fd = os.open("/dev/kmsg", os.O_WRONLY)
+    try:
+        w0 = time.time_ns()
+        os.write(fd, (text + "\n").encode())  # without it the record stays open (a continuation)
+        w1 = time.time_ns()
+    finally:
+        os.close(fd)
+    return text, (w0 + w1) // 2
+
+
+def find(pred, timeout=2.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with lock:
+            hits = [r for r in records if pred(r)]
+        if hits:
+            return hits
+        time.sleep(0.005)
+    return []
+
+
+def connects(timeout):
+    s = socket.socket()
+    s.settimeout(timeout)
+    try:
+        s.connect((server, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def audit_times(path):
+    out = []
+    if os.path.exists(path):
+        for line in open(path):
+            if "event=access-granted" in line:
+                m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z", line)
+                if m:
+                    import calendar
+                    y, mo, d, h, mi, s, ms = map(int, m.groups())
+                    out.append((calendar.timegm((y, mo, d, h, mi, s)) * 1000 + ms) * 1000)
+    return out  # usec, wall clock
+
+
+knock_re = re.compile(r"SRC=\S+ DST=%s .*DPT=\d+" % re.escape(server))
+whole, daemon, fails = [], [], 0
+for i in range(n):
+    subprocess.run(reset, shell=True, check=False)
+    time.sleep(0.05)
+    if connects(0.05):
+        print("trial %d: port %d still open after reset" % (i, port), file=sys.stderr)
+        sys.exit(1)
+    text, wall = mark(i)
+    marks = find(lambda r, text=text: r[1] == text)
+    cal = marks[0][0] if marks else None  # printk usec of the mark
+    granted_before = len(audit_times(grant[6:])) if grant.startswith("audit:") else 0
+    t0 = time.monotonic()
+    proc = subprocess.Popen(client, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    opened = None
+    while time.monotonic() - t0 < 5:
+        if connects(0.002):
+            opened = time.monotonic()
+            break
+    proc.wait(timeout=10)
+    if grant.startswith("audit:"):
+        # the trial's own grant must be in before the next reset: a slow source (the journal)
+        # could otherwise grant it during the next trial
+        end = time.monotonic() + 3
+        while len(audit_times(grant[6:])) <= granted_before and time.monotonic() < end:
+            time.sleep(0.01)
+    if opened is None:
+        fails += 1
+        print("trial %d: did not open within 5 s" % i)
+        continue
+    b = (opened - t0) * 1000
+    whole.append(b)
+    # (a): last knock record of this trial, then the grant
+    a = None
+    if grant.startswith("kmsg:"):  # wait (bounded) for the grant's record
+        find(lambda r: cal is not None and r[0] > cal and grant[5:] in r[1], 1.0)
+    time.sleep(0.1)
+    with lock:
+        trial = [r for r in records if cal is not None and r[0] > cal]
+    knocks = [r[0] for r in trial if knock_re.search(r[1]) and tag not in r[1]]
+    if grant.startswith("audit:") and knocks and cal is not None:
+        times = audit_times(grant[6:])[granted_before:]
+        if times:
+            offset = wall // 1000 - cal  # wall usec - printk usec, at the mark
+            a = (times[0] - offset - max(knocks)) / 1000
+    elif grant.startswith("kmsg:") and knocks:
+        g = [r[0] for r in trial if grant[5:] in r[1]]
+        if g:
+            a = (g[0] - max(knocks)) / 1000
+    if a is not None:
+        daemon.append(a)
+    print("trial %d: whole path %.1f ms, daemon side %s, %d knock records%s%s" % (
+        i, b, "-" if a is None else "%.2f ms" % a, len(knocks),
+        "" if cal is not None else ", mark not seen", ", kmsg overruns so far: %d" % overruns[0]))
+
+
+def stats(xs):
+    if not xs:
+        return "n/a"
+    xs = sorted(xs)
+    p95 = xs[max(0, int(round(0.95 * len(xs))) - 1)]
+    return "median %.1f ms, p95 %.1f ms, min %.1f, max %.1f (n=%d)" % (
+        statistics.median(xs), p95, xs[0], xs[-1], len(xs))
+
+
+print("RESULT %s: (a) last knock -> grant: %s" % (name, stats(daemon)))
+print("RESULT %s: (b) client start -> port open: %s; failures %d" % (name, stats(whole), fails))

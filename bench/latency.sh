@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Door latency, side by side: knock (knockd reading kmsg, a file written by rsyslog, the journal),
+# Debian's knockd (static sequence, pcap) and fwknop (SPA), each opening port 22 of a server
+# namespace for a client namespace (10.207.1.0/24), N trials each (default 50), by
+# bench/latency.py. Usage (root): bench/latency.sh [N] [SYSTEM...]
+#   SYSTEM: knock-kmsg knock-file knock-journal knockd fwknop (default: all)
+set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/common.sh"
+need_build
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
+n=${1:-50}; shift || true
+systems=${*:-knock-kmsg knock-file knock-journal knockd fwknop}
+id=$$; S=knprf-s$id; C=knprf-c$id; SIP=10.207.1.1; CIP=10.207.1.2
+work=$(mktemp -d /tmp/knprf-latency.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.3
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  ip netns del "$S" 2>/dev/null || true; ip netns del "$C" 2>/dev/null || true
+  if [ -n "${KNPRF_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+stop() { kill "$1" 2>/dev/null || true; for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
+
+sysctl -qw net.netfilter.nf_log_all_netns=1
+ip netns add "$S"; ip netns add "$C"
+ip -n "$S" link add vs type veth peer name vc netns "$C"
+ip -n "$S" addr add $SIP/24 dev vs; ip -n "$C" addr add $CIP/24 dev vc
+for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
+ip -n "$S" link set vs up; ip -n "$C" link set vc up
+ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 7200 \
+  >/dev/null 2>&1 & pids+=($!)
+sleep 1
+
+harness() { # NAME RESET GRANT -- CLIENT...
+  ip netns exec "$C" env KNOCK_HOME="$work/client" HOME="$work" python3 -u \
+    "$here/bench/latency.py" "$1" "$n" $SIP 22 "$2" "$3" "${@:4}" | tee -a "$work/results" \
+    | grep -E '^RESULT|^trial' || true
+}
+
+knock_system() { # kmsg | file | journal
+  local src=$1 log=$1 conf="$work/knockd-$1.conf" pid
+  [ -f "$work/bench.key" ] || KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
+  [ "$src" = file ] && log="$work/kern.log"
+  cat > "$conf" <<CONF
+[options]
+FirewallLog = $log
+Firewall    = nftables
+Protect     = 22/tcp
+LogPrefix   = "KNPRF1: "
+AuditLog    = $work/audit-$src.log
+StateDir    = $work/state-$src
+[user bench]
+Key   = $work/bench.key
+Allow = open 22/tcp
+CONF
+  local run=(ip netns exec "$S" "$here/bin/knockd" --config "$conf")
+  if [ "$src" = file ]; then
+    # rsyslog (Debian 12 package) writing kern.log from /dev/kmsg (imkmsg, non-destructive)
+    mkdir -p "$work/rs"; : > "$work/kern.log"
+    cat > "$work/rsyslog.conf" <<RS
+global(workDirectory="$work/rs")
+module(load="imkmsg")
+kern.* action(type="omfile" file="$work/kern.log" template="RSYSLOG_TraditionalFileFormat")
+RS
+    rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rs.pid" & pids+=($!); local rs=$!
+  fi
+  if [ "$src" = journal ]; then
+    # no journald on this machine: systemd-journald 252 in a private mount namespace (tmpfs over
+    # its directories), knockd's journalctl in the same namespace
+    # (a TERM to this shell stops knockd and journald too)
+    run=(unshare -m bash -c 'for d in /run/systemd /run/log /var/log/journal; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
+      /lib/systemd/systemd-journald & j=$!; sleep 1
+      ip netns exec "$0" "$1" --config "$2" & k=$!
+      trap "kill $k $j 2>/dev/null; wait" TERM; wait $k; kill $j' "$S" "$here/bin/knockd" "$conf")
+  fi
+  "${run[@]}" 2>"$work/knockd-$src.err" & pid=$!; pids+=($pid)
+  for _ in $(seq 100); do ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1; done
+  sleep 2
+  harness "knock-$src" "ip netns exec $S nft flush set inet knockd granted" "audit:$work/audit-$src.log" \
+    -- "$here/bin/knock" -k "$work/bench.key" $SIP "open 22 30m"
+  stop $pid
+  [ "$src" != file ] || stop "$rs"
+  sleep 0.5
+}
+
+knockd_system() {
+  ip netns exec "$S" nft -f - <<NFT
+table inet knprf {
+  set allowed { type ipv4_addr; flags timeout; }
+  chain input { type filter hook input priority 0; policy accept;
+    ct state established,related accept
+    ip saddr @allowed tcp dport 22 accept
+    tcp dport 22 drop
+    tcp dport { 7000, 8000, 9000 } log prefix "KNPRF2: " drop
+  }
+}
+NFT
+  cat > "$work/knockd-debian.conf" <<CONF
+[options]
+  LogFile = $work/knockd-debian.log
+[open]
+  sequence      = 7000,8000,9000
+  seq_timeout   = 5
+  tcpflags      = syn
+  start_command = nft add element inet knprf allowed { %IP% timeout 30m } && echo "KNPRF2: knockd opened %IP%" > /dev/kmsg
+CONF
+  ip netns exec "$S" knockd -c "$work/knockd-debian.conf" -i vs 2>"$work/knockd-debian.err" & local pid=$!; pids+=($pid)
+  sleep 1
+  harness knockd "ip netns exec $S nft flush set inet knprf allowed" "kmsg:knockd opened" \
+    -- knock $SIP 7000 8000 9000
+  stop $pid
+  ip netns exec "$S" nft delete table inet knprf
+}
+
+fwknop_system() {
+  HOME="$work" fwknop --key-gen > "$work/fwknop.keys" 2>/dev/null
+  local k h
+  k=$(awk '/^KEY_BASE64/ {print $2}' "$work/fwknop.keys"); h=$(awk '/^HMAC_KEY_BASE64/ {print $2}' "$work/fwknop.keys")
+  printf 'SOURCE ANY\nOPEN_PORTS tcp/22\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\nFW_ACCESS_TIMEOUT 1800\n' "$k" "$h" > "$work/access.conf"
+  printf 'PCAP_INTF vs\n' > "$work/fwknopd.conf"
+  chmod 600 "$work/access.conf" "$work/fwknopd.conf"
+  ip netns exec "$S" iptables -A INPUT -p tcp --dport 22 -j DROP
+  ip netns exec "$S" iptables -I INPUT -p udp --dport 62201 -j LOG --log-prefix "KNPRF3: "
+  # fwknopd -v says "Added access rule ..." once the rule is in: each of its lines goes to
+  # /dev/kmsg at once (line-buffered by stdbuf), so that its time is on the printk clock
+  ip netns exec "$S" stdbuf -oL -eL fwknopd -f -v -c "$work/fwknopd.conf" -a "$work/access.conf" -i vs \
+    -d "$work/digest.cache" -p "$work/fwknopd.pid" 2>&1 | python3 -u -c '
+import os, sys
+for line in sys.stdin:  # a fresh descriptor per line: the kernel rate-limits each one
+    fd = os.open("/dev/kmsg", os.O_WRONLY)
+    os.write(fd, ("KNPRF3: fwknopd: " + line.strip())[:900].encode() + b"\n")
+    os.close(fd)
+' & local pid=$!; pids+=($pid)
+  sleep 2
+  harness fwknop "ip netns exec $S iptables -F FWKNOP_INPUT" "kmsg:Added access rule" \
+    -- fwknop --no-rc-file -A tcp/22 -a $CIP -D $SIP --key-base64-rijndael "$k" --key-base64-hmac "$h" --use-hmac
+  pkill -F "$work/fwknopd.pid" 2>/dev/null || true
+  stop $pid
+}
+
+machine
+for s in $systems; do
+  case $s in
+    knock-kmsg) knock_system kmsg ;;
+    knock-file) knock_system file ;;
+    knock-journal) knock_system journal ;;
+    knockd) knockd_system ;;
+    fwknop) fwknop_system ;;
+    *) echo "unknown system $s" >&2; exit 2 ;;
+  esac
+done
+machine

@@ -1,0 +1,44 @@
+package org.knock.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The decoder's fast tag check accepts exactly what {@link Sealer} seals. */
+class TagCheckTest {
+  @Test
+  void agreesWithTheSealerForManyKeysAndMessages() {
+    SplittableRandom r = new SplittableRandom(5);
+    for (CipherSuite suite : CipherSuite.values()) {
+      for (int k = 0; k < 50; k++) {
+        KnockKey key = KnockKey.generate(r);
+        Sealer sealer = new Sealer(key, suite);
+        TagCheck check = new TagCheck(key, suite);
+        byte[] plain = new byte[Payload.SIZE];
+        r.nextBytes(plain);
+        byte[] m = sealer.seal(plain);
+        assertThat(check.verify(m)).isTrue();
+        for (int bit = 0; bit < Sealer.MESSAGE_SIZE * 8; bit += 7) {
+          byte[] flipped = m.clone();
+          flipped[bit / 8] ^= (byte) (1 << (bit % 8));
+          assertThat(check.verify(flipped)).as("bit %d", bit).isEqualTo(sealer.verify(flipped))
+              .isFalse();
+        }
+      }
+    }
+  }
+
+  @Test
+  void rejectsOtherKeysSuitesAndLengths() {
+    SplittableRandom r = new SplittableRandom(6);
+    KnockKey a = KnockKey.generate(r);
+    KnockKey b = KnockKey.generate(r);
+    byte[] m = new Sealer(a, CipherSuite.values()[0]).seal(new byte[Payload.SIZE]);
+    assertThat(new TagCheck(b, CipherSuite.values()[0]).verify(m)).isFalse();
+    if (CipherSuite.values().length > 1) {
+      assertThat(new TagCheck(a, CipherSuite.values()[1]).verify(m)).isFalse();
+    }
+    assertThat(new TagCheck(a, CipherSuite.values()[0]).verify(new byte[19])).isFalse();
+  }
+}

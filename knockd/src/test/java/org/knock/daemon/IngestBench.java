@@ -1,0 +1,123 @@
+package org.knock.daemon;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.knock.core.InMemoryReplayCache;
+import org.knock.core.KnockDecoder;
+import org.knock.daemon.audit.Audit;
+import org.knock.daemon.config.ActionConfig;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.ConfigLoader;
+import org.knock.daemon.firewall.FirewallOptions;
+import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.log.BenchInput;
+import org.knock.daemon.log.NetfilterLogParser;
+import org.knock.daemon.log.PacketHandler;
+
+/**
+ * Benchmark, not a test: lines per second of a log file (held in memory) through the parser alone,
+ * through parser + pipeline (tracker, decoder, doors, access check, the "none" firewall, an audit
+ * log that only counts), and from the file's bytes through the line splitter (as standard input
+ * is read), parser and pipeline; on the calling thread, with the clock fixed at the time the file's
+ * knocks were made. Rates are per second of the thread's CPU time, so that other work on a busy
+ * machine does not count; the wall-clock rate is printed too. Run by {@code bench/ingest.sh}:
+ * {@code IngestBench FILE CONFIG EPOCH_SECONDS [ROUNDS]}.
+ */
+public final class IngestBench {
+  private IngestBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Path file = Path.of(args[0]);
+    Config config = ConfigLoader.load(Path.of(args[1]));
+    Clock clock = Clock.fixed(Instant.ofEpochSecond(Long.parseLong(args[2])), ZoneOffset.UTC);
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+    String[] lines = read(file);
+    System.out.printf("%d lines, %d MB; %d rounds, the first one a warm-up%n", lines.length,
+        Files.size(file) >> 20, rounds);
+    String prefix = config.options().logPrefix().strip();
+    long[] sink = new long[1];
+    PacketHandler count = p -> sink[0] += p.destinationPort();
+    double[] parse = new double[rounds];
+    double[] full = new double[rounds];
+    double[] bytes = new double[rounds];
+    byte[] data = Files.readAllBytes(file);
+    Map<String, Long> events = new TreeMap<>();
+    ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+    for (int r = 0; r < rounds; r++) {
+      NetfilterLogParser parser = new NetfilterLogParser(prefix);
+      long c0 = cpu.getCurrentThreadCpuTime();
+      for (String l : lines) {
+        parser.parse(l, count);
+      }
+      parse[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
+
+      events.clear();
+      KnockPipeline pipeline = pipeline(config, clock, events);
+      parser = new NetfilterLogParser(prefix);
+      long t0 = System.nanoTime();
+      c0 = cpu.getCurrentThreadCpuTime();
+      for (String l : lines) {
+        parser.parse(l, pipeline);
+      }
+      full[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
+      double wall = lines.length / ((System.nanoTime() - t0) / 1e9);
+
+      NetfilterLogParser byteParser = new NetfilterLogParser(prefix);
+      KnockPipeline bytePipeline = pipeline(config, clock, new TreeMap<>());
+      c0 = cpu.getCurrentThreadCpuTime();
+      BenchInput.split(data, line -> byteParser.parse(line, bytePipeline));
+      bytes[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
+      System.out.printf("round %d: parser %.2f M lines/s, parser+pipeline %.2f (wall clock "
+          + "%.2f), bytes+splitter+parser+pipeline %.2f; %d packets, %d skipped, %d unparsable%n",
+          r, parse[r] / 1e6, full[r] / 1e6, wall / 1e6, bytes[r] / 1e6, parser.packets(),
+          parser.skipped(), parser.unparsable());
+    }
+    System.out.println("audit events of the last round: " + events);
+    System.out.printf("RESULT parser_Mlps=%.2f pipeline_Mlps=%.2f from_bytes_Mlps=%.2f "
+        + "(CPU time, median of rounds 1..%d)%n", median(parse) / 1e6, median(full) / 1e6,
+        median(bytes) / 1e6, rounds - 1);
+    if (sink[0] == 42) {
+      System.out.println(); // keeps the handler's work from being optimised away
+    }
+  }
+
+  private static String[] read(Path file) throws IOException {
+    List<String> l = Files.readAllLines(file, StandardCharsets.UTF_8);
+    return l.toArray(new String[0]);
+  }
+
+  private static double median(double[] rounds) {
+    double[] r = Arrays.copyOfRange(rounds, 1, rounds.length);
+    Arrays.sort(r);
+    return r[r.length / 2];
+  }
+
+  private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events) {
+    KnockDecoder decoder =
+        new KnockDecoder(c.decoderSettings(), c.knockUsers(), new InMemoryReplayCache());
+    SourceTracker tracker = new SourceTracker(decoder, c.options().sequenceTimeout(),
+        c.options().maxSources(), Daemon.MAX_PORTS_PER_SOURCE);
+    DoorMatcher doors = new DoorMatcher(Wiring.doors(c), c.options().maxSources());
+    Audit audit = e -> events.merge(e.name(), 1L, Long::sum);
+    return new KnockPipeline(c, clock, tracker, doors,
+        Firewalls.create("none", Wiring.firewallSettings(c), FirewallOptions.DEFAULTS, clock),
+        audit, new KnockPipeline.Commands() {
+          @Override
+          public void runAction(ActionConfig action, String user, String ip, String source) {}
+
+          @Override
+          public void openDoor(DoorMatcher.Door door, String source) {}
+        });
+  }
+}

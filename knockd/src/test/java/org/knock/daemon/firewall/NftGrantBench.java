@@ -1,0 +1,48 @@
+package org.knock.daemon.firewall;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.knock.daemon.exec.CommandRunner;
+
+/**
+ * Benchmark, not a test (root, nft): the time of one grant (the add-delete-add transaction) in a
+ * network namespace, with one {@code nft -f -} process per grant (before) and through the
+ * persistent {@code nft -i} session (after). Run by {@code bench/nft-grant.sh}:
+ * {@code NftGrantBench NAMESPACE [GRANTS]}.
+ */
+public final class NftGrantBench {
+  private NftGrantBench() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> prefix = List.of("ip", "netns", "exec", args[0]);
+    int grants = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+    FirewallSettings s = Fixtures.SETTINGS;
+    CommandRunner runner = new CommandRunner();
+    Commands commands = new Commands(prefix, Duration.ofSeconds(5), runner::run);
+    Nft process = new NftProcess(commands);
+    List<String> argv = new ArrayList<>(prefix);
+    argv.addAll(List.of("nft", "-i"));
+    Nft session = new NftSession(argv, Duration.ofSeconds(5), process);
+    for (Nft nft : List.of(process, session)) {
+      NftablesFirewall fw = new NftablesFirewall(s, null, nft, Clock.systemUTC());
+      fw.install();
+      double[] ms = new double[grants];
+      for (int i = -grants / 4; i < grants; i++) { // the first quarter warms up
+        Access a = Fixtures.access("10.207.4." + (1 + (i & 127)), 22, org.knock.core.Protocol.TCP);
+        long t0 = System.nanoTime();
+        fw.grant(a, Duration.ofMinutes(30));
+        if (i >= 0) {
+          ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      fw.close();
+      Arrays.sort(ms);
+      System.out.printf("RESULT %-12s grant: median %.2f ms, p95 %.2f ms (n=%d)%n",
+          nft == process ? "nft -f -" : "nft -i", ms[grants / 2],
+          ms[(int) Math.ceil(grants * 0.95) - 1], grants);
+    }
+  }
+}
