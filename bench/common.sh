@@ -16,3 +16,20 @@ machine() {
   echo "machine: $cpu, $(nproc) cores, $mem; load $(cut -d' ' -f1-3 /proc/loadavg);" \
     "Linux $(uname -r | cut -d- -f1); $(java -version 2>&1 | head -1 | cut -d'"' -f2 | sed 's/^/openjdk /')"
 }
+# Two namespaces $S (server, $SIP) and $C (client, $CIP) joined by a veth pair, /24.
+ns_pair() {
+  sysctl -qw net.netfilter.nf_log_all_netns=1
+  ip netns add "$S"; ip netns add "$C"
+  ip -n "$S" link add vs type veth peer name vc netns "$C"
+  ip -n "$S" addr add "$SIP/24" dev vs; ip -n "$C" addr add "$CIP/24" dev vc
+  for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
+  ip -n "$S" link set vs up; ip -n "$C" link set vc up
+}
+# Stops the processes in pids[] (TERM, then KILL), deletes $S and $C, removes $work.
+ns_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ ${#pids[@]} -eq 0 ] || sleep 0.3
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  ip netns del "$S" 2>/dev/null || true; ip netns del "$C" 2>/dev/null || true
+  if [ -n "${KNPRF_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}

@@ -10,14 +10,9 @@ need_build
 n=${1:-20}
 id=$$; S=knprf-ds$id; C=knprf-dc$id; SIP=10.207.3.1; CIP=10.207.3.2
 work=$(mktemp -d /tmp/knprf-delivery.XXXXXX)
-cleanup() { ip netns del "$S" 2>/dev/null || true; ip netns del "$C" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-sysctl -qw net.netfilter.nf_log_all_netns=1
-ip netns add "$S"; ip netns add "$C"
-ip -n "$S" link add vs type veth peer name vc netns "$C"
-ip -n "$S" addr add $SIP/24 dev vs; ip -n "$C" addr add $CIP/24 dev vc
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
-ip -n "$S" link set vs up; ip -n "$C" link set vc up
+pids=()
+trap ns_cleanup EXIT
+ns_pair
 ip netns exec "$S" nft -f - <<NFT
 table inet knprf {
   chain input { type filter hook input priority 0; policy accept;

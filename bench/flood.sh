@@ -11,14 +11,7 @@ lines=${1:-1000000}; pps=${2:-10000}; secs=${3:-6}
 id=$$; S=knprf-fs$id; C=knprf-fc$id; SIP=10.207.2.1; CIP=10.207.2.2
 work=$(mktemp -d /tmp/knprf-flood.XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.3
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  ip netns del "$S" 2>/dev/null || true; ip netns del "$C" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap ns_cleanup EXIT
 KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
 conf() { # SOURCE FIREWALL
   cat <<CONF
@@ -53,12 +46,7 @@ grep 'event=flood-evictions' "$work/audit.log" | head -2 || true
 rm -f "$work/flood.log" "$work/audit.log"; rm -rf "$work/state"
 
 echo "== (2) hping3 --rand-source, $pps SYN/s for $secs s into the knock range; knockd reads kmsg"
-sysctl -qw net.netfilter.nf_log_all_netns=1
-ip netns add "$S"; ip netns add "$C"
-ip -n "$S" link add vs type veth peer name vc netns "$C"
-ip -n "$S" addr add $SIP/24 dev vs; ip -n "$C" addr add $CIP/24 dev vc
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
-ip -n "$S" link set vs up; ip -n "$C" link set vc up
+ns_pair
 ip -n "$C" route add default dev vc   # replies to spoofed sources go nowhere
 ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 600 \
   >/dev/null 2>&1 & pids+=($!)

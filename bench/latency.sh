@@ -13,22 +13,10 @@ systems=${*:-knock-kmsg knock-file knock-journal knockd fwknop}
 id=$$; S=knprf-s$id; C=knprf-c$id; SIP=10.207.1.1; CIP=10.207.1.2
 work=$(mktemp -d /tmp/knprf-latency.XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.3
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  ip netns del "$S" 2>/dev/null || true; ip netns del "$C" 2>/dev/null || true
-  if [ -n "${KNPRF_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+trap ns_cleanup EXIT
 stop() { kill "$1" 2>/dev/null || true; for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 
-sysctl -qw net.netfilter.nf_log_all_netns=1
-ip netns add "$S"; ip netns add "$C"
-ip -n "$S" link add vs type veth peer name vc netns "$C"
-ip -n "$S" addr add $SIP/24 dev vs; ip -n "$C" addr add $CIP/24 dev vc
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
-ip -n "$S" link set vs up; ip -n "$C" link set vc up
+ns_pair
 ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 7200 \
   >/dev/null 2>&1 & pids+=($!)
 sleep 1

@@ -107,19 +107,6 @@ final class KnockdProcess implements AutoCloseable {
 
   @Override
   public void close() {
-    synchronized (started) {
-      for (Process p : started) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-      }
-      for (Process p : started) {
-        try {
-          p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      started.clear();
-    }
+    Netns.killAll(started);
   }
 }

@@ -111,23 +111,28 @@ public final class Netns implements AutoCloseable {
     }
   }
 
-  /** Kills what was started here (by PID, with its children), then deletes the namespace. */
-  @Override
-  public void close() {
-    synchronized (started) {
-      for (Process p : started) {
+  /** Kills the processes (by PID, with their children), waits for them, empties the list. */
+  static void killAll(List<Process> processes) {
+    synchronized (processes) {
+      for (Process p : processes) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
-      for (Process p : started) {
+      for (Process p : processes) {
         try {
-          p.waitFor(5, TimeUnit.SECONDS);
+          p.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       }
-      started.clear();
+      processes.clear();
     }
+  }
+
+  /** Kills what was started here (by PID, with its children), then deletes the namespace. */
+  @Override
+  public void close() {
+    killAll(started);
     run(List.of("ip", "netns", "del", name), 30);
   }
 }
