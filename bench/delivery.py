@@ -10,33 +10,16 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
+
+from kmsgtail import KmsgTail
 
 name, n, server = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 client = sys.argv[sys.argv.index("--") + 1:]
 tag = "KNPRF%x" % os.getpid()
-records, lock = [], threading.Lock()
 knock_re = re.compile(r"DST=%s .*DPT=\d+" % re.escape(server))
-
-
-def reader():  # polls: a blocked /dev/kmsg reader is not always woken at once (see latency.py)
-    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    os.lseek(fd, 0, os.SEEK_END)
-    while True:
-        try:
-            rec = os.read(fd, 8192).decode("utf-8", "replace")
-        except BlockingIOError:
-            time.sleep(0.001)
-            continue
-        except BrokenPipeError:
-            continue
-        head, _, text = rec.partition(";")
-        with lock:
-            records.append((int(head.split(",")[2]), text.split("\n")[0]))
-
-
-threading.Thread(target=reader, daemon=True).start()
+tail = KmsgTail()  # every kernel record from now on: (usec, text)
+records, lock = tail.records, tail.lock
 spreads, walls, counts = [], [], []
 for i in range(n):
     text = "%s: mark %d" % (tag, i)

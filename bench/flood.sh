@@ -16,6 +16,7 @@ KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user b
 conf() { # SOURCE FIREWALL
   cat <<CONF
 [options]
+AllowRoot = yes
 FirewallLog = $1
 Firewall    = $2
 Protect     = 22/tcp

@@ -11,6 +11,7 @@ work=$(mktemp -d /tmp/knprf-ingest.XXXXXX); trap 'rm -rf "$work"' EXIT
 KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
 cat > "$work/knockd.conf" <<CONF
 [options]
+AllowRoot = yes
 FirewallLog = -
 Firewall    = none
 LogPrefix   = "KNPRF1: "

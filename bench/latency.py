@@ -25,40 +25,17 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
+
+from kmsgtail import KmsgTail
 
 name, n, server, port, reset, grant = sys.argv[1:7]
 n, port = int(n), int(port)
 client = sys.argv[sys.argv.index("--") + 1:]
 tag = "KNPRF%x" % os.getpid()
 
-records = []  # (usec, text)
-lock = threading.Lock()
-overruns = [0]  # times the reader fell behind the ring buffer (records lost)
-
-
-def kmsg_reader():
-    # polls (non-blocking, every 1 ms): on this kernel a blocked reader of /dev/kmsg is not always
-    # woken when a record is written. The records' own printk times are what is measured.
-    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    os.lseek(fd, 0, os.SEEK_END)
-    while True:
-        try:
-            rec = os.read(fd, 8192).decode("utf-8", "replace")
-        except BlockingIOError:
-            time.sleep(0.001)
-            continue
-        except BrokenPipeError:
-            overruns[0] += 1
-            continue
-        head, _, text = rec.partition(";")
-        f = head.split(",")
-        with lock:
-            records.append((int(f[2]), text.split("\n")[0]))
-
-
-threading.Thread(target=kmsg_reader, daemon=True).start()
+tail = KmsgTail()  # every kernel record from now on: (usec, text)
+records, lock = tail.records, tail.lock
 
 
 def mark(i):
@@ -163,7 +140,7 @@ for i in range(n):
         daemon.append(a)
     print("trial %d: whole path %.1f ms, daemon side %s, %d knock records%s%s" % (
         i, b, "-" if a is None else "%.2f ms" % a, len(knocks),
-        "" if cal is not None else ", mark not seen", ", kmsg overruns so far: %d" % overruns[0]))
+        "" if cal is not None else ", mark not seen", ", kmsg overruns so far: %d" % tail.overruns))
 
 
 def stats(xs):

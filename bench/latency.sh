@@ -33,6 +33,7 @@ knock_system() { # kmsg | file | journal
   [ "$src" = file ] && log="$work/kern.log"
   cat > "$conf" <<CONF
 [options]
+AllowRoot = yes
 FirewallLog = $log
 Firewall    = nftables
 Protect     = 22/tcp
