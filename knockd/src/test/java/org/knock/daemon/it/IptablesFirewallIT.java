@@ -103,16 +103,7 @@ class IptablesFirewallIT {
     try (NetnsPair pair = new NetnsPair("fwj", SUBNET)) {
       Firewall fw = iptables(pair);
       fw.install();
-      assertThat(Probes.connects(pair.client, pair.serverIp, 41011, "0.3")).isFalse();
-      assertThat(Probes.connects(pair.client, pair.serverIp, 47000, "0.3")).isFalse();
-      pair.client.exec("bash", "-c", "echo -n x > /dev/udp/$0/41021", pair.serverIp).ok();
-      String src = "SRC=" + pair.clientIp + " DST=" + pair.serverIp;
-      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=TCP", "DPT=41011 ", " SYN "))
-          .as("TCP knock logged").isNotNull();
-      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=TCP", "DPT=47000 "))
-          .as("static door logged").isNotNull();
-      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=UDP", "DPT=41021 "))
-          .as("UDP knock logged").isNotNull();
+      Probes.assertKnocksLogged(pair, prefix, 41011, 47000, 41021);
       fw.close();
     }
   }

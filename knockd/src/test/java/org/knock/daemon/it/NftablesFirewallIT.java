@@ -94,16 +94,7 @@ class NftablesFirewallIT {
     try (NetnsPair pair = new NetnsPair("fwl", SUBNET)) {
       Firewall fw = nftables(pair, settings(), null);
       fw.install();
-      assertThat(Probes.connects(pair.client, pair.serverIp, 41010, "0.3")).isFalse();
-      assertThat(Probes.connects(pair.client, pair.serverIp, 47000, "0.3")).isFalse();
-      pair.client.exec("bash", "-c", "echo -n x > /dev/udp/$0/41020", pair.serverIp).ok();
-      String src = "SRC=" + pair.clientIp + " DST=" + pair.serverIp;
-      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=TCP", "DPT=41010 ", " SYN "))
-          .as("TCP knock logged").isNotNull();
-      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=TCP", "DPT=47000 "))
-          .as("static door logged").isNotNull();
-      assertThat(Probes.kernelLogLine(prefix, src, "PROTO=UDP", "DPT=41020 "))
-          .as("UDP knock logged").isNotNull();
+      Probes.assertKnocksLogged(pair, prefix, 41010, 47000, 41020);
       fw.close();
     }
   }

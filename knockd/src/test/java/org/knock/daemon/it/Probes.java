@@ -1,5 +1,7 @@
 package org.knock.daemon.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -54,6 +56,24 @@ final class Probes {
       }
       Thread.sleep(50);
     }
+  }
+
+  /**
+   * Sends a TCP SYN to a knock port and to a static-door port and a UDP datagram to a knock port,
+   * from the client; asserts each got no answer (TCP) and was logged with the prefix.
+   */
+  static void assertKnocksLogged(NetnsPair pair, String prefix, int tcpKnock, int doorPort,
+      int udpKnock) throws InterruptedException {
+    assertThat(connects(pair.client, pair.serverIp, tcpKnock, "0.3")).isFalse();
+    assertThat(connects(pair.client, pair.serverIp, doorPort, "0.3")).isFalse();
+    pair.client.exec("bash", "-c", "echo -n x > /dev/udp/$0/" + udpKnock, pair.serverIp).ok();
+    String src = "SRC=" + pair.clientIp + " DST=" + pair.serverIp;
+    assertThat(kernelLogLine(prefix, src, "PROTO=TCP", "DPT=" + tcpKnock + " ", " SYN "))
+        .as("TCP knock logged").isNotNull();
+    assertThat(kernelLogLine(prefix, src, "PROTO=TCP", "DPT=" + doorPort + " "))
+        .as("static door logged").isNotNull();
+    assertThat(kernelLogLine(prefix, src, "PROTO=UDP", "DPT=" + udpKnock + " "))
+        .as("UDP knock logged").isNotNull();
   }
 
   /** Polls the kernel log (≤ 3 s) for a line holding every one of {@code parts}. */
