@@ -154,7 +154,11 @@ final class Daemon implements AutoCloseable {
     SourceTracker tracker = new SourceTracker(decoder, o.sequenceTimeout(), o.maxSources(),
         MAX_PORTS_PER_SOURCE);
     DoorMatcher doors = new DoorMatcher(Wiring.doors(c), o.maxSources());
-    this.pipeline = new KnockPipeline(c, clock, tracker, doors, firewall, audit, commands());
+    KnockPipeline next = new KnockPipeline(c, clock, tracker, doors, firewall, audit, commands());
+    if (pipeline != null) {
+      next.carryOver(pipeline); // a reload keeps deny-further, grants and retries
+    }
+    this.pipeline = next;
     this.parser = new NetfilterLogParser(o.logPrefix().strip());
     this.config = c;
   }

@@ -284,6 +284,17 @@ final class KnockPipeline implements PacketHandler {
     }
   }
 
+  /**
+   * Takes over what a reload must not forget from the pipeline this one replaces: denied
+   * sources, open grants (their expiry is still audited), pending firewall retries.
+   */
+  void carryOver(KnockPipeline previous) {
+    denied.putAll(previous.denied);
+    grants.putAll(previous.grants);
+    retries.addAll(previous.retries);
+    deniedPackets += previous.deniedPackets;
+  }
+
   /** Grants the pipeline knows to be open, with their end. */
   Map<Access, Instant> grants() {
     return Map.copyOf(grants);

@@ -75,11 +75,16 @@ class KnockPipelineTest {
     config = ConfigLoader.load(conf);
     firewall = Firewalls.create("none", Wiring.firewallSettings(config), FirewallOptions.DEFAULTS,
         clock);
+    pipeline = newPipeline();
+  }
+
+  /** A pipeline over the config and firewall, as the daemon builds one at start and reload. */
+  private KnockPipeline newPipeline() {
     KnockDecoder decoder =
         new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
     SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512);
     DoorMatcher doors = new DoorMatcher(Wiring.doors(config), 1000);
-    pipeline = new KnockPipeline(config, clock, tracker, doors, firewall, audit,
+    return new KnockPipeline(config, clock, tracker, doors, firewall, audit,
         new KnockPipeline.Commands() {
           @Override
           public void runAction(ActionConfig action, String user, String ip, String source) {
@@ -184,6 +189,21 @@ class KnockPipelineTest {
     pipeline.sweep();
     send(ports("open 22 30m"));
     assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aReloadKeepsDeniedSourcesAndOpenGrants() throws Exception {
+    send(ports("open 22 30s"));
+    send(ports("deny-further 1h"));
+    KnockPipeline reloaded = newPipeline();
+    reloaded.carryOver(pipeline);
+    pipeline = reloaded;
+    audit.clear();
+    send(ports("open 22 30m"));
+    assertThat(audit.events()).isEmpty(); // still denied after the reload
+    clock.advance(Duration.ofSeconds(30));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("access-expired"); // the old grant is still tracked
   }
 
   @Test
