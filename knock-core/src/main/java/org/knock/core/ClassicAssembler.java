@@ -5,14 +5,19 @@ import java.util.Arrays;
 
 /**
  * Assembles a classic knock: ports in arrival order; the message is any subsequence of them, in
- * order, that ends with the newest port. Junk between real knocks costs C(n-1, 19) combinations.
+ * order, that ends with the newest port. The newest-first message is the last ports in a row; the
+ * depth search looks at subsequences that skip {@code d} ports among the last ones, d = 1, 2, …
  */
 final class ClassicAssembler extends SequenceAssembler {
   private int[] values = new int[32];
+  private long[] seen = new long[32];
   private int size;
+  /** The indices the message being checked was made of. */
+  private final int[] picked;
 
   ClassicAssembler(KnockDecoder decoder, int source) {
     super(decoder, source);
+    picked = new int[length];
   }
 
   @Override
@@ -24,85 +29,117 @@ final class ClassicAssembler extends SequenceAssembler {
   public void clear() {
     size = 0;
     tried = 0;
-    exhausted = false;
+    pending = false;
+    resetNewest();
   }
 
   @Override
-  public void seed(int port) {
-    DecoderSettings s = decoder.settings();
-    if (s.mapping().inRange(port, s.basePort())) {
-      append(s.mapping().value(port, s.basePort()));
+  public void forgetBefore(long oldestMillis) {
+    int drop = 0;
+    while (drop < size && seen[drop] < oldestMillis) {
+      drop++;
+    }
+    if (drop > 0) {
+      System.arraycopy(values, drop, values, 0, size - drop);
+      System.arraycopy(seen, drop, seen, 0, size - drop);
+      size -= drop;
+      if (size == 0) {
+        tried = 0;
+      }
     }
   }
 
-  private void append(int value) {
+  @Override
+  public void forgetOldest(int n) {
+    int drop = Math.min(n, size);
+    System.arraycopy(values, drop, values, 0, size - drop);
+    System.arraycopy(seen, drop, seen, 0, size - drop);
+    size -= drop;
+    if (size == 0) {
+      tried = 0;
+    }
+  }
+
+  private void append(int value, long t) {
     if (size == values.length) {
       values = Arrays.copyOf(values, size * 2);
+      seen = Arrays.copyOf(seen, size * 2);
     }
-    values[size++] = value;
+    values[size] = value;
+    seen[size++] = t;
   }
 
   @Override
-  public DecodeResult offer(int port, Instant now) {
+  boolean newestMessage(byte[] msg) {
+    if (size < length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      picked[i] = size - length + i;
+      msg[i] = (byte) values[picked[i]];
+    }
+    return true;
+  }
+
+  @Override
+  void removeMessage(byte[] msg) {
+    int keep = 0;
+    int p = 0;
+    for (int i = 0; i < size; i++) {
+      if (p < length && picked[p] == i) {
+        p++;
+        continue;
+      }
+      values[keep] = values[i];
+      seen[keep++] = seen[i];
+    }
+    size = keep;
+  }
+
+  @Override
+  public DecodeResult offer(int port, Instant now, CheckAllowance allowance) {
     DecoderSettings s = decoder.settings();
     if (!s.mapping().inRange(port, s.basePort())) {
       return DecodeResult.INCOMPLETE;
     }
-    if (exhausted) {
-      return DecodeResult.rejected(Rejection.TOO_MANY_COMBINATIONS, 0);
+    append(s.mapping().value(port, s.basePort()), now.toEpochMilli());
+    Attempt a = new Attempt(now, allowance);
+    if (size < length || newest(a, a.msg)) {
+      return a.result();
     }
-    append(s.mapping().value(port, s.basePort()));
-    if (size < length) {
-      return DecodeResult.INCOMPLETE;
-    }
-    int k = length - 1; // choose k of the first size-1 values, in order
-    if (!budget(binomial(size - 1, k))) {
-      return DecodeResult.rejected(Rejection.TOO_MANY_COMBINATIONS, 0);
-    }
+    int k = length - 2; // besides the newest port and the earliest of the window
     int[] pick = new int[k];
-    for (int i = 0; i < k; i++) {
-      pick[i] = i;
-    }
-    byte[] msg = new byte[length];
-    msg[k] = (byte) values[size - 1];
-    Rejection[] worst = new Rejection[1];
-    int n = 0;
-    while (true) {
+    for (int d = a.checkedNewest ? 1 : 0; d <= size - length; d++) {
+      int first = size - length - d; // the window's earliest index, always taken
+      int w = k + d; // choose k of the w indices first+1 .. size-2
       for (int i = 0; i < k; i++) {
-        msg[i] = (byte) values[pick[i]];
+        pick[i] = i;
       }
-      n++;
-      tried++;
-      Knock found = decoder.check(msg, source, now, worst);
-      if (found != null) {
-        return finish(found, n, worst);
-      }
-      // next combination in lexicographic order over 0..size-2
-      int i = k - 1;
-      while (i >= 0 && pick[i] == size - 1 - k + i) {
-        i--;
-      }
-      if (i < 0) {
-        return finish(null, n, worst);
-      }
-      pick[i]++;
-      for (int j = i + 1; j < k; j++) {
-        pick[j] = pick[j - 1] + 1;
-      }
-    }
-  }
-
-  static long binomial(int n, int k) {
-    if (k < 0 || k > n) {
-      return 0;
-    }
-    long r = 1;
-    for (int i = 1; i <= k; i++) {
-      r = r * (n - k + i) / i;
-      if (r > Integer.MAX_VALUE) {
-        return Long.MAX_VALUE / 2;
+      while (true) {
+        picked[0] = first;
+        for (int i = 0; i < k; i++) {
+          picked[i + 1] = first + 1 + pick[i];
+        }
+        picked[length - 1] = size - 1;
+        for (int i = 0; i < length; i++) {
+          a.msg[i] = (byte) values[picked[i]];
+        }
+        if (!takeCombination(a) || a.check(a.msg)) {
+          return a.result();
+        }
+        int i = k - 1;
+        while (i >= 0 && pick[i] == w - k + i) {
+          i--;
+        }
+        if (i < 0) {
+          break;
+        }
+        pick[i]++;
+        for (int j = i + 1; j < k; j++) {
+          pick[j] = pick[j - 1] + 1;
+        }
       }
     }
-    return r;
+    return a.result();
   }
 }

@@ -2,15 +2,22 @@ package org.knock.core;
 
 import java.time.Instant;
 
-/** Assembles an indexed knock: per position, every distinct byte seen, in arrival order. */
+/**
+ * Assembles an indexed knock: per position, every distinct byte seen, ordered by when it was last
+ * seen (a repeated byte becomes the newest again). The newest-first message takes the newest byte
+ * of every position; the depth search fixes the new byte at its position and walks the others
+ * from newest to oldest, shallowest combinations first.
+ */
 final class IndexedAssembler extends SequenceAssembler {
-  private final int[][] candidates;
+  private final int[][] values;
+  private final long[][] seen;
   private final int[] counts;
   private int size;
 
   IndexedAssembler(KnockDecoder decoder, int source) {
     super(decoder, source);
-    candidates = new int[length][];
+    values = new int[length][];
+    seen = new long[length][];
     counts = new int[length];
   }
 
@@ -24,93 +31,172 @@ final class IndexedAssembler extends SequenceAssembler {
     java.util.Arrays.fill(counts, 0);
     size = 0;
     tried = 0;
-    exhausted = false;
+    pending = false;
+    resetNewest();
   }
 
   @Override
-  public void seed(int port) {
-    DecoderSettings s = decoder.settings();
-    int pos = s.mapping().position(port, s.basePort());
-    if (pos >= 0) {
-      add(pos, s.mapping().value(port, s.basePort()));
+  public void forgetBefore(long oldestMillis) {
+    for (int pos = 0; pos < length; pos++) {
+      int keep = 0;
+      for (int i = 0; i < counts[pos]; i++) {
+        if (seen[pos][i] >= oldestMillis) {
+          values[pos][keep] = values[pos][i];
+          seen[pos][keep++] = seen[pos][i];
+        }
+      }
+      if (keep != counts[pos]) {
+        size -= counts[pos] - keep;
+        counts[pos] = keep;
+      }
+    }
+    if (size == 0) {
+      tried = 0;
     }
   }
 
-  /** Adds a candidate; false if it was there already. */
-  private boolean add(int pos, int value) {
-    int[] c = candidates[pos];
-    for (int i = 0; i < counts[pos]; i++) {
-      if (c[i] == value) {
+  @Override
+  public void forgetOldest(int n) {
+    for (; n > 0 && size > 0; n--) {
+      int oldest = -1;
+      for (int pos = 0; pos < length; pos++) {
+        if (counts[pos] > 0 && (oldest < 0 || seen[pos][0] < seen[oldest][0])) {
+          oldest = pos;
+        }
+      }
+      remove(oldest, values[oldest][0]);
+    }
+    if (size == 0) {
+      tried = 0;
+    }
+  }
+
+  /**
+   * Makes {@code value} the newest candidate of {@code pos}; returns true if it is new there
+   * (false: it was held already and has only moved up).
+   */
+  private boolean add(int pos, int value, long t) {
+    int n = counts[pos];
+    int[] v = values[pos];
+    for (int i = 0; i < n; i++) {
+      if (v[i] == value) {
+        System.arraycopy(v, i + 1, v, i, n - i - 1);
+        System.arraycopy(seen[pos], i + 1, seen[pos], i, n - i - 1);
+        v[n - 1] = value;
+        seen[pos][n - 1] = t;
         return false;
       }
     }
-    if (c == null) {
-      c = candidates[pos] = new int[4];
-    } else if (counts[pos] == c.length) {
-      c = candidates[pos] = java.util.Arrays.copyOf(c, c.length * 2);
+    if (v == null) {
+      v = values[pos] = new int[4];
+      seen[pos] = new long[4];
+    } else if (n == v.length) {
+      v = values[pos] = java.util.Arrays.copyOf(v, n * 2);
+      seen[pos] = java.util.Arrays.copyOf(seen[pos], n * 2);
     }
-    c[counts[pos]++] = value;
+    v[n] = value;
+    seen[pos][n] = t;
+    counts[pos]++;
     size++;
     return true;
   }
 
+  private void remove(int pos, int value) {
+    int n = counts[pos];
+    for (int i = 0; i < n; i++) {
+      if (values[pos][i] == value) {
+        System.arraycopy(values[pos], i + 1, values[pos], i, n - i - 1);
+        System.arraycopy(seen[pos], i + 1, seen[pos], i, n - i - 1);
+        counts[pos]--;
+        size--;
+        return;
+      }
+    }
+  }
+
   @Override
-  public DecodeResult offer(int port, Instant now) {
+  boolean newestMessage(byte[] msg) {
+    for (int i = 0; i < length; i++) {
+      if (counts[i] == 0) {
+        return false;
+      }
+      msg[i] = (byte) values[i][counts[i] - 1];
+    }
+    return true;
+  }
+
+  @Override
+  void removeMessage(byte[] msg) {
+    for (int i = 0; i < length; i++) {
+      remove(i, msg[i] & 0xFF);
+    }
+  }
+
+  @Override
+  public DecodeResult offer(int port, Instant now, CheckAllowance allowance) {
     DecoderSettings s = decoder.settings();
     int pos = s.mapping().position(port, s.basePort());
     if (pos < 0) {
       return DecodeResult.INCOMPLETE;
     }
-    int value = s.mapping().value(port, s.basePort());
-    if (!add(pos, value)) {
-      return DecodeResult.INCOMPLETE; // a duplicate adds no combination
+    boolean fresh = add(pos, s.mapping().value(port, s.basePort()), now.toEpochMilli());
+    Attempt a = new Attempt(now, allowance);
+    if (newest(a, a.msg) || !fresh) {
+      return a.result(); // a repeated byte adds no combination: only the newest-first check
     }
-    long combos = 1;
+    // depth search over the other positions, the new byte fixed at pos
+    int maxDepth = 0;
     for (int i = 0; i < length; i++) {
+      if (counts[i] == 0) {
+        return a.result();
+      }
       if (i != pos) {
-        combos *= counts[i];
-        if (combos == 0) {
-          return DecodeResult.INCOMPLETE;
-        }
-        if (combos > Integer.MAX_VALUE) {
-          break;
-        }
+        maxDepth += counts[i] - 1;
       }
     }
-    if (exhausted || !budget(combos)) {
-      return DecodeResult.rejected(Rejection.TOO_MANY_COMBINATIONS, 0);
+    int[] depthLeft = new int[length + 1]; // most depth positions i.. can still take
+    for (int i = length - 1; i >= 0; i--) {
+      depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : counts[i] - 1);
     }
-    // odometer over every position but pos, which is fixed to the new value
     int[] idx = new int[length];
-    byte[] msg = new byte[length];
-    msg[pos] = (byte) value;
-    Rejection[] worst = new Rejection[1];
-    int n = 0;
-    while (true) {
-      for (int i = 0; i < length; i++) {
-        if (i != pos) {
-          msg[i] = (byte) candidates[i][idx[i]];
-        }
-      }
-      n++;
-      tried++;
-      Knock k = decoder.check(msg, source, now, worst);
-      if (k != null) {
-        return finish(k, n, worst);
-      }
-      int i = 0;
-      for (; i < length; i++) {
-        if (i == pos) {
-          continue;
-        }
-        if (++idx[i] < counts[i]) {
-          break;
-        }
-        idx[i] = 0;
-      }
-      if (i == length) {
-        return finish(null, n, worst);
+    for (int d = a.checkedNewest ? 1 : 0; d <= maxDepth; d++) {
+      int r = walk(a, pos, 0, d, idx, depthLeft);
+      if (r != 0) {
+        break; // settled (verified tag) or budget spent
       }
     }
+    return a.result();
+  }
+
+  /**
+   * Tries every combination whose depths from position {@code i} on add up to {@code d}; 0 to
+   * go on, 1 when a tag verified, -1 when the budget or the allowance is spent.
+   */
+  private int walk(Attempt a, int pos, int i, int d, int[] idx, int[] depthLeft) {
+    if (i == length) {
+      if (d != 0) {
+        return 0;
+      }
+      for (int j = 0; j < length; j++) {
+        a.msg[j] = (byte) values[j][counts[j] - 1 - idx[j]];
+      }
+      if (!takeCombination(a)) {
+        return -1;
+      }
+      return a.check(a.msg) ? 1 : 0;
+    }
+    if (d > depthLeft[i]) {
+      return 0;
+    }
+    int most = i == pos ? 0 : Math.min(d, counts[i] - 1);
+    for (int k = 0; k <= most; k++) {
+      idx[i] = k;
+      int r = walk(a, pos, i + 1, d - k, idx, depthLeft);
+      if (r != 0) {
+        return r;
+      }
+    }
+    idx[i] = 0;
+    return 0;
   }
 }

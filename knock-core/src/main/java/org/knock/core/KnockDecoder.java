@@ -46,10 +46,25 @@ public final class KnockDecoder {
   }
 
   /**
-   * Checks one complete 20-byte message from a source. Returns the accepted knock, or null and
-   * raises {@code worst} to the strongest rejection seen.
+   * What checking one message gave: a knock, a refusal after a verified tag (the sender held a
+   * key), or neither (no user's tag matched).
    */
-  Knock check(byte[] message, int source, Instant now, Rejection[] worst) {
+  record Verdict(Knock knock, Rejection refusal) {
+    static final Verdict BAD_TAG = new Verdict(null, null);
+
+    boolean verified() {
+      return knock != null || refusal != null;
+    }
+  }
+
+  /**
+   * Checks one complete 20-byte message from a source against every user's key. A message whose
+   * tag verifies is burned on sight: its (user, timestamp, nonce) goes into the replay cache
+   * before anything else is checked, so it can never be accepted later, from any source, whatever
+   * this check decides.
+   */
+  Verdict check(byte[] message, int source, Instant now) {
+    Rejection refusal = null;
     for (int u = 0; u < tags.size(); u++) {
       if (!tags.get(u).verify(message)) {
         continue;
@@ -58,16 +73,32 @@ public final class KnockDecoder {
       if (s == null) {
         s = sealers[u] = new Sealer(users.get(u).key(), settings.suite());
       }
+      Rejection[] worst = {refusal};
       Knock k = checkPlaintext(users.get(u), s.decrypt(message), source, now, worst);
       if (k != null) {
-        return k;
+        return new Verdict(k, null);
       }
+      refusal = worst[0];
     }
-    return null;
+    return refusal == null ? Verdict.BAD_TAG : new Verdict(null, refusal);
   }
 
   private Knock checkPlaintext(
       KnockUser user, byte[] plain, int source, Instant now, Rejection[] worst) {
+    long window = settings.timeWindow().getSeconds();
+    // burned on sight: timestamp and nonce sit at fixed offsets whatever the rest says
+    long ts = ((plain[0] & 0xFFL) << 24) | ((plain[1] & 0xFF) << 16) | ((plain[2] & 0xFF) << 8)
+        | (plain[3] & 0xFF);
+    int nonce = ((plain[4] & 0xFF) << 16) | ((plain[5] & 0xFF) << 8) | (plain[6] & 0xFF);
+    ReplayCache.Result r = replay.record(new ReplayKey(user.name(), ts, nonce), ts + window + 1);
+    if (r == ReplayCache.Result.STORE_FAILED) {
+      raise(worst, Rejection.REPLAY_STORE_FAILED);
+      return null;
+    }
+    if (r == ReplayCache.Result.ALREADY_SEEN) {
+      raise(worst, Rejection.REPLAY);
+      return null;
+    }
     Payload p;
     try {
       p = Payload.fromBytes(plain);
@@ -75,7 +106,6 @@ public final class KnockDecoder {
       raise(worst, Rejection.MALFORMED);
       return null;
     }
-    long window = settings.timeWindow().getSeconds();
     long t = now.getEpochSecond();
     if (p.timestamp() < t - window) {
       raise(worst, Rejection.STALE);
@@ -88,17 +118,6 @@ public final class KnockDecoder {
     int grant = p.grantsSource() ? source : p.address();
     if (grant != source && !user.allowOtherAddress()) {
       raise(worst, Rejection.ADDRESS_NOT_ALLOWED);
-      return null;
-    }
-    ReplayCache.Result r =
-        replay.record(new ReplayKey(user.name(), p.timestamp(), p.nonce()),
-            p.timestamp() + window + 1);
-    if (r == ReplayCache.Result.ALREADY_SEEN) {
-      raise(worst, Rejection.REPLAY);
-      return null;
-    }
-    if (r == ReplayCache.Result.STORE_FAILED) {
-      raise(worst, Rejection.REPLAY_STORE_FAILED);
       return null;
     }
     return new Knock(user.name(), p, source, grant);

@@ -9,6 +9,11 @@ public enum Rejection {
   BAD_TAG("bad-tag"),
   /** More combinations than the bound would have to be tried (too much junk). */
   TOO_MANY_COMBINATIONS("too-many-combinations"),
+  /**
+   * The daemon's budget of tag checks was spent (by other sources) when this sequence became
+   * complete; its newest-first check waits for a share of the next second's budget.
+   */
+  DECODER_BUSY("decoder-busy"),
   /** The tag was right but the plaintext has an unknown version or reserved bits set. */
   MALFORMED("malformed"),
   /** The timestamp is older than the time window. */

@@ -4,23 +4,44 @@ import java.time.Instant;
 
 /**
  * The ports one source has sent into the knock range, offered one at a time as they are seen.
- * Each offer tries only the combinations the new port makes possible, so every combination is
- * tried at most once, and a sequence costs at most {@code maxCombinations} message checks (times
- * the number of users) in all. Candidates are never overwritten: a spoofed port for a position
- * adds a combination instead of destroying the real one. After an accepted knock the assembler is
- * empty again. Not thread-safe.
+ *
+ * <p>Each offer runs two searches. First the <em>newest-first check</em>: the message made of the
+ * newest port at every position (indexed) or of the last ports in order (classic). A complete
+ * knock is always newest-first once its last port arrives, however much junk the same source sent
+ * before it, so this one check per packet lets a knock through junk, a partial earlier knock and
+ * any number of retries. It is not charged to the combination budget. Second, the combinations
+ * that the new port makes possible, in order of <em>depth</em> (how many newer ports a combination
+ * passes over), for junk interleaved with a knock: each is tried at most once, from a budget of
+ * {@code maxCombinations} that refills at {@code maxCombinations} per second (so one packet costs
+ * at most that many checks, and junk that keeps a source's budget spent leaves it the newest-first
+ * check alone). Candidates are never overwritten: a spoofed port for a position adds a
+ * combination instead of destroying the real one.
+ *
+ * <p>Both searches take every message check from a {@link CheckAllowance} (the daemon's budget of
+ * tag checks per second); a newest-first check it refuses is kept {@linkplain #hasPending pending}
+ * and retried by {@link #retryPending}. When a message's tag verifies, accepted or not, exactly
+ * that message's ports are forgotten, and the rest of the sequence stays (a knock replayed by an
+ * attacker into a user's knock removes only the replay). Not thread-safe.
  */
 public abstract class SequenceAssembler {
   final KnockDecoder decoder;
   final int source;
   final int length;
+  /** Combinations tried by the depth search since the sequence was last empty. */
   int tried;
-  boolean exhausted;
+  /** The depth search's budget: up to maxCombinations, refilled at that many per second. */
+  private long tokens = -1;
+  private long tokensAt;
+  /** A newest-first check is owed (refused by the allowance, or ports were just removed). */
+  boolean pending;
+  private final byte[] lastNewest;
+  private boolean lastNewestValid;
 
   SequenceAssembler(KnockDecoder decoder, int source) {
     this.decoder = decoder;
     this.source = source;
     this.length = decoder.settings().mapping().length();
+    this.lastNewest = new byte[length];
   }
 
   /** The source address (IPv4 as int). */
@@ -28,9 +49,14 @@ public abstract class SequenceAssembler {
     return source;
   }
 
-  /** Combinations tried so far. */
+  /** Combinations tried by the depth search since the sequence was last empty. */
   public int combinationsTried() {
     return tried;
+  }
+
+  /** True if a newest-first check is owed: {@link #retryPending} should be called. */
+  public boolean hasPending() {
+    return pending;
   }
 
   /** Number of distinct ports held. */
@@ -40,33 +66,154 @@ public abstract class SequenceAssembler {
   public abstract void clear();
 
   /**
-   * Adds a port without trying any combination: for rebuilding a sequence from ports whose
-   * combinations were tried before (a sliding window that dropped its oldest ports).
+   * The sliding window: forgets the ports last seen before {@code oldestMillis}.
    */
-  public abstract void seed(int port);
+  public abstract void forgetBefore(long oldestMillis);
+
+  /** Forgets the {@code n} ports seen longest ago (a source over its port cap). */
+  public abstract void forgetOldest(int n);
+
+  /** {@link #offer(int, Instant, CheckAllowance)} without a budget. */
+  public final DecodeResult offer(int port, Instant now) {
+    return offer(port, now, CheckAllowance.UNLIMITED);
+  }
 
   /**
-   * Adds a destination port seen from this source and tries the new combinations.
+   * Adds a destination port seen from this source and tries the newest-first message, then the
+   * new combinations in order of depth while the budget and the allowance last.
    *
    * @param port the destination port; ports outside the knock range are ignored
-   * @param now the daemon's clock, for the time window
+   * @param now the daemon's clock: the port's arrival time and the time window's reference
+   * @param allowance the daemon's budget of checks, asked before every message check
    */
-  public abstract DecodeResult offer(int port, Instant now);
+  public abstract DecodeResult offer(int port, Instant now, CheckAllowance allowance);
 
-  /** Checks {@code n} new combinations against the budget; false (and exhausted) if over. */
-  boolean budget(long n) {
-    if (tried + n > decoder.settings().maxCombinations()) {
-      exhausted = true;
+  /** Runs an owed newest-first check; INCOMPLETE if none is owed or nothing is complete. */
+  public final DecodeResult retryPending(Instant now, CheckAllowance allowance) {
+    if (!pending) {
+      return DecodeResult.INCOMPLETE;
+    }
+    pending = false;
+    Attempt a = new Attempt(now, allowance);
+    newest(a, a.msg);
+    return a.result();
+  }
+
+  /**
+   * Fills {@code msg} with the newest-first message; false if some position has no port yet.
+   */
+  abstract boolean newestMessage(byte[] msg);
+
+  /** Forgets the ports that make up {@code msg} (a message whose tag verified). */
+  abstract void removeMessage(byte[] msg);
+
+  /**
+   * The newest-first check: skipped when nothing is complete or when the newest message is the
+   * one checked last time. Returns true if it settled the offer (a verified tag).
+   */
+  final boolean newest(Attempt a, byte[] msg) {
+    if (!newestMessage(msg)) {
       return false;
     }
+    if (lastNewestValid && java.util.Arrays.equals(msg, lastNewest)) {
+      a.checkedNewest = true;
+      return false;
+    }
+    if (!a.allowance.take()) {
+      pending = true;
+      a.raise(Rejection.DECODER_BUSY);
+      return false;
+    }
+    System.arraycopy(msg, 0, lastNewest, 0, length);
+    lastNewestValid = true;
+    a.checkedNewest = true;
+    return a.check(msg);
+  }
+
+  /** Forgets the newest message checked, e.g. after ports were removed. */
+  final void resetNewest() {
+    lastNewestValid = false;
+  }
+
+  /**
+   * Takes one combination from the budget and the allowance; false (and the attempt marked as
+   * cut short) when either is spent.
+   */
+  final boolean takeCombination(Attempt a) {
+    long max = decoder.settings().maxCombinations();
+    long t = a.now.toEpochMilli();
+    if (tokens < 0) {
+      tokens = max;
+    } else if (t > tokensAt) {
+      tokens = Math.min(max, tokens + (t - tokensAt) * max / 1000);
+    }
+    tokensAt = Math.max(tokensAt, t);
+    if (tokens == 0) {
+      a.raise(Rejection.TOO_MANY_COMBINATIONS);
+      return false;
+    }
+    if (!a.allowance.take()) {
+      a.raise(Rejection.DECODER_BUSY);
+      return false;
+    }
+    tokens--;
+    tried++;
     return true;
   }
 
-  DecodeResult finish(Knock k, int combos, Rejection[] worst) {
-    if (k != null) {
-      clear();
-      return DecodeResult.accepted(k, combos);
+  /** One offer's checks: what was tried and the strongest outcome. */
+  final class Attempt {
+    final Instant now;
+    final CheckAllowance allowance;
+    final byte[] msg;
+    final Rejection[] worst = new Rejection[1];
+    boolean checkedNewest;
+    int checked;
+    Knock knock;
+
+    Attempt(Instant now, CheckAllowance allowance) {
+      this.now = now;
+      this.allowance = allowance;
+      this.msg = new byte[length];
     }
-    return DecodeResult.rejected(worst[0] == null ? Rejection.BAD_TAG : worst[0], combos);
+
+    void raise(Rejection r) {
+      KnockDecoder.raise(worst, r);
+    }
+
+    /**
+     * Checks one message. If its tag verified (accepted or refused after the tag), its ports are
+     * forgotten and the newest-first check of what is left is owed; returns true then.
+     */
+    boolean check(byte[] m) {
+      checked++;
+      KnockDecoder.Verdict v = decoder.check(m, source, now);
+      if (!v.verified()) {
+        raise(Rejection.BAD_TAG);
+        return false;
+      }
+      if (v.knock() != null) {
+        knock = v.knock();
+      } else {
+        raise(v.refusal());
+      }
+      removeMessage(m);
+      resetNewest();
+      pending = size() > 0;
+      return true;
+    }
+
+    DecodeResult result() {
+      if (knock != null) {
+        if (size() == 0) {
+          tried = 0;
+        }
+        return DecodeResult.accepted(knock, checked);
+      }
+      if (worst[0] == null) {
+        return DecodeResult.INCOMPLETE;
+      }
+      return DecodeResult.rejected(worst[0], checked);
+    }
   }
 }

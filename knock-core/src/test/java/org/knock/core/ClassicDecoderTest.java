@@ -59,9 +59,30 @@ class ClassicDecoderTest {
   }
 
   @Test
-  void binomialCounts() {
-    assertThat(ClassicAssembler.binomial(19, 19)).isEqualTo(1);
-    assertThat(ClassicAssembler.binomial(22, 19)).isEqualTo(1540);
-    assertThat(ClassicAssembler.binomial(5, 6)).isZero();
+  void anyAmountOfJunkBeforeTheKnockIsIgnored() throws Exception {
+    Random rnd = new Random(11);
+    for (int junk : new int[] {1, 19, 64, 300}) {
+      List<Integer> ports = new java.util.ArrayList<>();
+      for (int j = 0; j < junk; j++) {
+        ports.add(settings.basePort() + rnd.nextInt(256));
+      }
+      ports.addAll(Fixtures.list(knock(200 + junk)));
+      DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, alice).newSequence(CLIENT),
+          Fixtures.array(ports), NOW);
+      assertThat(r.isAccepted()).as("junk=%d", junk).isTrue();
+    }
+  }
+
+  @Test
+  void freshKnockAfterAPartialOneDecodes() throws Exception {
+    KnockDecoder d = Fixtures.decoder(settings, alice);
+    SequenceAssembler a = d.newSequence(CLIENT);
+    int[] partial = knock(300);
+    for (int i = 0; i < partial.length; i++) {
+      if (i != 7) {
+        assertThat(a.offer(partial[i], NOW).isAccepted()).isFalse();
+      }
+    }
+    assertThat(Fixtures.offerAll(a, knock(301), NOW.plusMillis(500)).isAccepted()).isTrue();
   }
 }

@@ -7,6 +7,7 @@ import static org.knock.core.Fixtures.OTHER;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -77,38 +78,161 @@ class DecoderTest {
     }
   }
 
-  @Test
-  void twelveJunkPortsAtTheWorstPlacesStayWithinTheBound() throws Exception {
-    // 12 junk ports on 12 different positions, all before the real knock: 2^12 = 4096 combinations
-    int[] real = knock("open 22 30m", 0, NOW, 5);
-    int[] ports = new int[32];
-    for (int j = 0; j < 12; j++) {
-      ports[j] = real[j] ^ 1; // same position, another byte
-    }
-    System.arraycopy(real, 0, ports, 12, 20);
-    KnockDecoder d = Fixtures.decoder(settings, alice);
-    SequenceAssembler a = d.newSequence(CLIENT);
-    DecodeResult r = Fixtures.offerAll(a, ports, NOW);
-    assertThat(r.isAccepted()).isTrue();
-    assertThat(a.combinationsTried()).isZero(); // cleared after acceptance
+  /** Real ports 0..18, then {@code junk} for some positions, then the last real port. */
+  private static int[] interleaved(int[] real, int[] junk) {
+    int[] ports = new int[20 + junk.length];
+    System.arraycopy(real, 0, ports, 0, 19);
+    System.arraycopy(junk, 0, ports, 19, junk.length);
+    ports[ports.length - 1] = real[19];
+    return ports;
   }
 
   @Test
-  void moreJunkThanTheBoundIsRefusedNotLooped() throws Exception {
+  void twelveInterleavedJunkPortsAtTheWorstPlacesStayWithinTheBound() throws Exception {
+    // 12 junk ports, each after the real port of its position: the knock is the one combination
+    // of depth 12 among 2^12 = 4096, all within the budget
     int[] real = knock("open 22 30m", 0, NOW, 5);
-    int[] ports = new int[20 + 20 * 2];
-    int n = 0;
-    for (int j = 0; j < 20; j++) { // two junk candidates for every position: 3^20 combinations
-      ports[n++] = real[j] ^ 1;
-      ports[n++] = real[j] ^ 2;
+    int[] junk = new int[12];
+    for (int j = 0; j < 12; j++) {
+      junk[j] = real[j] ^ 1; // same position, another byte
     }
-    System.arraycopy(real, 0, ports, n, 20);
-    KnockDecoder d = Fixtures.decoder(settings, alice);
-    SequenceAssembler a = d.newSequence(CLIENT);
-    DecodeResult r = Fixtures.offerAll(a, ports, NOW);
+    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    DecodeResult r = Fixtures.offerAll(a, interleaved(real, junk), NOW);
+    assertThat(r.isAccepted()).isTrue();
+    assertThat(a.combinationsTried()).isEqualTo(4095); // depth 12 is the last; depth 0 was free
+    assertThat(a.size()).isEqualTo(12); // the knock's ports went, the junk stays
+  }
+
+  @Test
+  void moreInterleavedJunkThanTheBoundIsRefusedNotLooped() throws Exception {
+    int[] real = knock("open 22 30m", 0, NOW, 5);
+    int[] junk = new int[38];
+    for (int j = 0; j < 19; j++) { // two junk candidates after 19 real ports: 3^19 combinations
+      junk[2 * j] = real[j] ^ 1;
+      junk[2 * j + 1] = real[j] ^ 2;
+    }
+    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    DecodeResult r = Fixtures.offerAll(a, interleaved(real, junk), NOW);
     assertThat(r.status()).isEqualTo(DecodeResult.Status.REJECTED);
     assertThat(r.rejection()).isEqualTo(Rejection.TOO_MANY_COMBINATIONS);
-    assertThat(a.combinationsTried()).isLessThanOrEqualTo(settings.maxCombinations());
+    assertThat(a.combinationsTried()).isEqualTo(settings.maxCombinations());
+  }
+
+  @Test
+  void anyAmountOfJunkBeforeTheKnockIsIgnored() throws Exception {
+    Random rnd = new Random(31);
+    int[] real = knock("open 22 30m", 0, NOW, 6);
+    // 16 junk on 16 distinct positions; 64 spread over the range; 511 (the per-source cap is 512)
+    for (int junk : new int[] {16, 64, 511}) {
+      List<Integer> ports = new ArrayList<>();
+      for (int j = 0; j < junk; j++) {
+        int pos = junk == 16 ? j : rnd.nextInt(20);
+        ports.add(settings.basePort() + 256 * pos + rnd.nextInt(256));
+      }
+      List<Integer> knock = Fixtures.list(knock("open 22 30m", 0, NOW, 600 + junk));
+      Collections.shuffle(knock, rnd);
+      ports.addAll(knock);
+      SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+      assertThat(Fixtures.offerAll(a, Fixtures.array(ports), NOW).isAccepted())
+          .as("%d junk ports before", junk).isTrue();
+    }
+    assertThat(real).hasSize(20);
+  }
+
+  @Test
+  void aFreshKnockRightAfterAPartialOneDecodes() throws Exception {
+    Random rnd = new Random(32);
+    int accepted = 0;
+    for (int i = 0; i < 200; i++) {
+      SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+      int[] first = knock("open 22 30m", 0, NOW, 2000 + i);
+      int lost = rnd.nextInt(20);
+      for (int j = 0; j < 20; j++) {
+        if (j != lost) {
+          assertThat(a.offer(first[j], NOW).status()).isNotEqualTo(DecodeResult.Status.ACCEPTED);
+        }
+      }
+      List<Integer> retry = Fixtures.list(knock("open 22 30m", 0, NOW, 3000 + i));
+      Collections.shuffle(retry, rnd);
+      if (Fixtures.offerAll(a, Fixtures.array(retry), NOW.plusMillis(500)).isAccepted()) {
+        accepted++;
+      }
+    }
+    assertThat(accepted).isEqualTo(200);
+  }
+
+  @Test
+  void theSameKnockResentAfterALostPortDecodesOnce() throws Exception {
+    // a cron job's retry of "run" re-sends the same message: the missing port completes it
+    KnockDecoder d = Fixtures.decoder(settings, alice);
+    SequenceAssembler a = d.newSequence(CLIENT);
+    int[] ports = knock("run backup", 0, NOW, 33);
+    for (int j = 1; j < 20; j++) {
+      a.offer(ports[j], NOW);
+    }
+    assertThat(Fixtures.offerAll(a, ports, NOW.plusSeconds(1)).isAccepted()).isTrue();
+    assertThat(Fixtures.offerAll(a, ports, NOW.plusSeconds(2)).rejection())
+        .isEqualTo(Rejection.REPLAY);
+  }
+
+  @Test
+  void aJammedKnockIsBurnedWhenItDecodesSoAThiefGetsAReplay() throws Exception {
+    Random rnd = new Random(34);
+    KnockDecoder d = Fixtures.decoder(settings, new KnockUser("alice", key, true));
+    SequenceAssembler a = d.newSequence(CLIENT);
+    for (int pos = 0; pos < 16; pos++) { // 16 spoofed junk ports on 16 positions
+      a.offer(settings.basePort() + 256 * pos + rnd.nextInt(256), NOW);
+    }
+    int[] ports = knock("open 22 30m", 0, NOW, 35); // --source: grant whoever sends it
+    assertThat(Fixtures.offerAll(a, ports, NOW).isAccepted()).isTrue();
+    DecodeResult thief = Fixtures.offerAll(d.newSequence(OTHER), ports, NOW.plusSeconds(1));
+    assertThat(thief.rejection()).isEqualTo(Rejection.REPLAY);
+  }
+
+  @Test
+  void aRefusedKnockIsBurnedToo() throws Exception {
+    // a knock from the future is refused now, and can never be accepted later
+    KnockDecoder d = Fixtures.decoder(settings, alice);
+    int[] ports = knock("open 22 30m", 0, NOW.plusSeconds(200), 36);
+    assertThat(decode(d, ports).rejection()).isEqualTo(Rejection.FUTURE);
+    DecodeResult later = Fixtures.offerAll(d.newSequence(CLIENT), ports, NOW.plusSeconds(200));
+    assertThat(later.rejection()).isEqualTo(Rejection.REPLAY);
+  }
+
+  @Test
+  void aReplayInjectedIntoAKnockRemovesOnlyItself() throws Exception {
+    // an attacker replays an old captured knock, spoofed from the user, into the user's new knock
+    KnockDecoder d = Fixtures.decoder(settings, alice);
+    int[] old = knock("open 22 30m", 0, NOW, 37);
+    assertThat(decode(d, old).isAccepted()).isTrue();
+    int[] fresh = knock("open 22 30m", 0, NOW.plusSeconds(5), 38);
+    SequenceAssembler a = d.newSequence(CLIENT);
+    Instant t = NOW.plusSeconds(5);
+    for (int j = 0; j < 10; j++) {
+      a.offer(fresh[j], t);
+    }
+    assertThat(Fixtures.offerAll(a, old, t).rejection()).isEqualTo(Rejection.REPLAY);
+    int[] rest = java.util.Arrays.copyOfRange(fresh, 10, 20);
+    assertThat(Fixtures.offerAll(a, rest, t).isAccepted()).isTrue();
+  }
+
+  @Test
+  void aNewestCheckTheAllowanceRefusesIsOwedAndRetried() throws Exception {
+    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    int[] ports = knock("open 22 30m", 0, NOW, 39);
+    CheckAllowance none = () -> false;
+    DecodeResult r = Fixtures.offerAll(a, ports, NOW);
+    assertThat(r.isAccepted()).isTrue();
+    SequenceAssembler b = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    int[] again = knock("open 22 30m", 0, NOW, 40);
+    DecodeResult busy = DecodeResult.INCOMPLETE;
+    for (int p : again) {
+      busy = b.offer(p, NOW, none);
+    }
+    assertThat(busy.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(b.hasPending()).isTrue();
+    assertThat(b.retryPending(NOW.plusMillis(250), CheckAllowance.UNLIMITED).isAccepted()).isTrue();
+    assertThat(b.hasPending()).isFalse();
   }
 
   @Test

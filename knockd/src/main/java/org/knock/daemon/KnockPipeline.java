@@ -123,14 +123,19 @@ final class KnockPipeline implements PacketHandler {
     hunts.packet(p.sourceV4(), dport, now);
     DecodeResult r = tracker.offer(p.sourceV4(), p.sourcePort(), dport, now, ended);
     reportEnded(ended, now);
+    decided(p.sourceV4(), r, now);
+  }
+
+  /** Acts on an accepted knock; audits at once a refusal after a valid tag. */
+  private void decided(int source, DecodeResult r, Instant now) {
     if (r.isAccepted()) {
-      hunts.completed(p.sourceV4());
+      hunts.completed(source);
       act(r.knock(), now);
     } else if (r.status() == DecodeResult.Status.REJECTED
         && SourceTracker.definitive(r.rejection())) {
       // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
-      audit.knockRejected(r.rejection(), p.source().getHostAddress(), null);
-      hunts.refused(p.sourceV4(), r.rejection(), now);
+      audit.knockRejected(r.rejection(), ip(source), null);
+      hunts.refused(source, r.rejection(), now);
     }
   }
 
@@ -249,11 +254,14 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /**
-   * Ends old sequences, reports scans and knock hunts (one event per source and interval),
+   * Runs the knock checks the budget owed, ends old sequences, reports scans and knock hunts (one event per source and interval),
    * expires grants, retries failed grants, summarises flood evictions.
    */
   void sweep() {
     Instant now = clock.instant();
+    for (SourceTracker.Retried r : tracker.retryPending(now)) {
+      decided(r.source(), r.result(), now);
+    }
     reportEnded(tracker.sweep(now), now);
     reportHunts(now);
     try {

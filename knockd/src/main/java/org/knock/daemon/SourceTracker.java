@@ -2,8 +2,10 @@ package org.knock.daemon;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import org.knock.core.CheckAllowance;
 import org.knock.core.DecodeResult;
 import org.knock.core.KnockDecoder;
 import org.knock.core.Rejection;
@@ -12,42 +14,69 @@ import org.knock.core.SequenceAssembler;
 /**
  * Per source address, the ports it sent into the knock range within the last
  * {@code SequenceTimeout} (a sliding window: each port is forgotten once it is that old), fed
- * to knock-core's decoder. SYN retransmits (same source port, same destination port) count
- * once. Memory is bounded: at most {@code maxSources} sources and
- * {@code maxPortsPerSource} ports each; beyond that the least recently seen source is evicted and
- * counted. No clock of its own: times are passed in. Not thread-safe.
+ * to knock-core's decoder, which checks the newest-first message at every packet and spends its
+ * combination budget on interleaved junk. SYN retransmits (same source port, same destination
+ * port) count once. Every message check is taken from the daemon's {@link CheckBudget}; a
+ * newest-first check the budget refused is owed and retried by {@link #retryPending}, sources
+ * in the order they were refused. Memory is bounded: at most {@code maxSources} sources (beyond
+ * that the least recently seen source is evicted and counted) and {@code maxPortsPerSource} ports
+ * each (beyond that a source's oldest quarter of ports is forgotten, never its newest). No clock
+ * of its own: times are passed in. Not thread-safe.
  */
 final class SourceTracker {
   /** A sequence that ended without a knock: what the audit log hears about. */
   record Ended(int source, int ports, Rejection strongest) {}
 
+  /** What an owed check gave for a source. */
+  record Retried(int source, DecodeResult result) {}
+
   private final KnockDecoder decoder;
   private final long timeoutMillis;
   private final int maxSources;
   private final int maxPortsPerSource;
+  private final CheckBudget budget;
   private final LruTable<Sequence> sources = new LruTable<>();
+  private final ArrayDeque<Sequence> owed = new ArrayDeque<>();
   private long evictions;
 
   SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
       int maxPortsPerSource) {
+    this(decoder, sequenceTimeout, maxSources, maxPortsPerSource,
+        new CheckBudget(Long.MAX_VALUE / 4, decoder.users().size()));
+  }
+
+  SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
+      int maxPortsPerSource, CheckBudget budget) {
     this.decoder = decoder;
     this.timeoutMillis = sequenceTimeout.toMillis();
     this.maxSources = maxSources;
     this.maxPortsPerSource = maxPortsPerSource;
+    this.budget = budget;
   }
 
-  /** One source's ports, each with the time it arrived, oldest first; keyed by the source. */
-  private static final class Sequence extends LruTable.Node {
+  /**
+   * One source's ports, each with the time it arrived, oldest first; keyed by the source. It is
+   * also the source's account with the budget.
+   */
+  private final class Sequence extends LruTable.Node implements CheckAllowance {
     final SequenceAssembler assembler;
+    final CheckBudget.Account account = new CheckBudget.Account();
     long[] pairs = new long[4]; // grows: most sources of a flood send one packet
     long[] times = new long[4];
     int pairCount;
     long last;
+    long now;
+    boolean queued;
     Rejection strongest;
 
     Sequence(int source, SequenceAssembler assembler) {
       this.key = source;
       this.assembler = assembler;
+    }
+
+    @Override
+    public boolean take() {
+      return budget.take(account, now);
     }
 
     /** Adds (source port, destination port) seen at t; false if already held (a retransmit). */
@@ -68,11 +97,7 @@ final class SourceTracker {
       return true;
     }
 
-    /**
-     * The sliding window: forgets the ports that arrived before {@code oldest} and rebuilds the
-     * assembler from the rest without retrying their combinations (each was tried when its last
-     * port arrived). The combination budget starts afresh for the new window.
-     */
+    /** Forgets the ports that arrived before {@code oldest}, here and in the assembler. */
     void dropBefore(long oldest) {
       if (pairCount == 0 || times[0] >= oldest) {
         return;
@@ -85,10 +110,15 @@ final class SourceTracker {
         }
       }
       pairCount = keep;
-      assembler.clear();
-      for (int i = 0; i < pairCount; i++) {
-        assembler.seed((int) (pairs[i] & 0xFFFF));
-      }
+      assembler.forgetBefore(oldest);
+    }
+
+    /** Forgets the {@code n} oldest ports, here and in the assembler. */
+    void dropOldest(int n) {
+      System.arraycopy(pairs, n, pairs, 0, pairCount - n);
+      System.arraycopy(times, n, times, 0, pairCount - n);
+      pairCount -= n;
+      assembler.forgetOldest(n);
     }
   }
 
@@ -116,21 +146,62 @@ final class SourceTracker {
       sources.touch(s);
       s.dropBefore(t - timeoutMillis);
     }
-    if (s.pairCount >= maxPortsPerSource || !s.addPair(sourcePort, destPort, t)) {
+    if (!s.addPair(sourcePort, destPort, t)) {
       return INCOMPLETE;
     }
-    DecodeResult r = s.assembler.offer(destPort, now);
+    if (s.pairCount > maxPortsPerSource) {
+      // the oldest quarter goes: junk sent before a knock can never crowd the knock out
+      s.dropOldest(maxPortsPerSource / 4);
+    }
+    s.now = t;
+    DecodeResult r = s.assembler.offer(destPort, now, s);
+    return settle(s, r);
+  }
+
+  private DecodeResult settle(Sequence s, DecodeResult r) {
     if (r.isAccepted()
         || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
-      // a knock that decoded is over, refused or not: its ports must not stay to multiply the
-      // combinations of the next one (a user retrying at once after a stale or replayed knock)
-      sources.remove(source);
+      // the knock's own ports are gone from the assembler; what is left may be another knock
+      if (s.assembler.size() == 0) {
+        sources.remove(s.key);
+        return r;
+      }
     } else if (r.status() == DecodeResult.Status.REJECTED) {
       if (s.strongest == null || r.rejection().ordinal() > s.strongest.ordinal()) {
         s.strongest = r.rejection();
       }
     }
+    if (s.assembler.hasPending() && !s.queued) {
+      s.queued = true;
+      owed.add(s);
+    }
     return r;
+  }
+
+  /**
+   * Runs the newest-first checks that the budget refused before, sources in the order they were
+   * refused, until the budget refuses again; returns the knocks and refusals after a valid tag.
+   */
+  List<Retried> retryPending(Instant now) {
+    List<Retried> out = new ArrayList<>();
+    long t = now.toEpochMilli();
+    for (int n = owed.size(); n > 0; n--) {
+      Sequence s = owed.poll();
+      s.queued = false;
+      if (sources.get(s.key) != s || !s.assembler.hasPending()) {
+        continue; // ended or evicted meanwhile
+      }
+      s.now = t;
+      DecodeResult r = settle(s, s.assembler.retryPending(now, s));
+      if (r.isAccepted()
+          || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
+        out.add(new Retried(s.key, r));
+      } else if (r.status() == DecodeResult.Status.REJECTED
+          && r.rejection() == Rejection.DECODER_BUSY) {
+        break; // the budget is spent: the rest keep their place
+      }
+    }
+    return out;
   }
 
   /** A rejection after a valid tag (the sender held a key): reported at once, not at the end. */
@@ -173,5 +244,10 @@ final class SourceTracker {
 
   long evictions() {
     return evictions;
+  }
+
+  /** Message checks the budget refused so far. */
+  long budgetRefusals() {
+    return budget.refused();
   }
 }

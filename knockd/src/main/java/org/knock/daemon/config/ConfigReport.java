@@ -42,6 +42,7 @@ public final class ConfigReport {
     line(b, "SequenceTimeout", fmt(o.sequenceTimeout()));
     line(b, "DefaultDuration", fmt(o.defaultDuration()));
     line(b, "MaxCombinations", String.valueOf(o.maxCombinations()));
+    line(b, "MaxTagChecks", String.valueOf(o.maxTagChecks()));
     line(b, "MaxSources", String.valueOf(o.maxSources()));
     line(b, "UdpKnocks", yes(o.udpKnocks()));
     if (o.firewall() == FirewallType.NFTABLES) {

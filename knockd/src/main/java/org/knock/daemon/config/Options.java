@@ -43,6 +43,8 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param allowRoot whether knockd may run as root (default no: run it as a dedicated user with
  *     CAP_NET_ADMIN alone, see etc/knockd.service)
  * @param knockReply how knock and protected ports answer scanners: reset, drop or auto
+ * @param maxTagChecks tag checks per second for the whole daemon (a candidate message costs one
+ *     per user), shared fairly across sources
  */
 public record Options(
     FirewallLog firewallLog,
@@ -66,7 +68,8 @@ public record Options(
     CommandTemplate closeCommand,
     Duration commandTimeout,
     boolean allowRoot,
-    KnockReply knockReply) {
+    KnockReply knockReply,
+    int maxTagChecks) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -78,6 +81,11 @@ public record Options(
   public static final Duration DEFAULT_DURATION = Duration.ofHours(1);
   public static final int DEFAULT_MAX_SOURCES = 65536;
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Default budget of tag checks per second: about a sixth of one core here (one check of a
+   * message against one key costs ~0.17 µs; docs/BENCHMARKS.md).
+   */
+  public static final int DEFAULT_MAX_TAG_CHECKS = 1_000_000;
   /** Placeholders OpenCommand and CloseCommand accept. */
   public static final Set<String> FIREWALL_PLACEHOLDERS = Set.of("%IP%", "%PORT%", "%PROTO%", "%SECONDS%");
 
@@ -95,6 +103,9 @@ public record Options(
     Objects.requireNonNull(defaultDuration);
     Objects.requireNonNull(commandTimeout);
     Objects.requireNonNull(knockReply);
+    if (maxTagChecks < 1) {
+      throw new IllegalArgumentException("maxTagChecks must be positive");
+    }
     if (knockPorts.size() < mapping.rangeSize()) {
       throw new IllegalArgumentException("knock range too small for " + mapping.word());
     }
@@ -110,7 +121,7 @@ public record Options(
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
-        KnockReply.AUTO);
+        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS);
   }
 
   /** True if the audit log goes to standard output. */

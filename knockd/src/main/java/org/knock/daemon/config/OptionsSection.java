@@ -17,10 +17,11 @@ import org.knock.daemon.exec.CommandTemplate;
 final class OptionsSection {
   static final List<String> KEYS = List.of("FirewallLog", "KnockPorts", "Cipher", "Mapping",
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
-      "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxSources", "UdpKnocks",
+      "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources", "UdpKnocks",
       "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
+  private static final int MAX_TAG_CHECKS = 1 << 30;
 
   private OptionsSection() {}
 
@@ -53,6 +54,8 @@ final class OptionsSection {
     Duration defaultDuration = k.value("DefaultDuration", Values::duration, d.defaultDuration());
     Integer maxCombinations = k.value("MaxCombinations",
         (key, v) -> Values.count(key, v, MAX_COMBINATIONS), d.maxCombinations());
+    Integer maxTagChecks = k.value("MaxTagChecks",
+        (key, v) -> Values.count(key, v, MAX_TAG_CHECKS), d.maxTagChecks());
     Integer maxSources = k.value("MaxSources", (key, v) -> Values.count(key, v, MAX_SOURCES),
         d.maxSources());
     Boolean udpKnocks = k.value("UdpKnocks", Values::yesNo, d.udpKnocks());
@@ -113,7 +116,7 @@ final class OptionsSection {
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
-        knockReply);
+        knockReply, maxTagChecks);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {

@@ -1,0 +1,77 @@
+package org.knock.daemon;
+
+/**
+ * The daemon's budget of tag checks per second, shared fairly across sources, so that junk from
+ * many sources cannot starve a real knock whatever the number of users. A tag check is one
+ * candidate message against one user's key: a message costs as many checks as there are users.
+ *
+ * <p>Guarantees, per calendar second of the daemon's clock: at most {@code perSecond} checks are
+ * spent. While less than half of them is spent, messages are served first come, first served;
+ * past half, a source gets a message only while it has spent less than an equal share of half the
+ * budget among the sources that asked this second or the last (and at least one message). A real
+ * knock needs one message; sources that keep asking run into their share first. Not thread-safe.
+ */
+final class CheckBudget {
+  /** One source's account: what it spent in which second. */
+  static class Account {
+    private long second = Long.MIN_VALUE;
+    private long spent;
+  }
+
+  private final long perSecond;
+  private final long cost;
+  private long second = Long.MIN_VALUE;
+  private long spent;
+  private int spenders;
+  private int lastSpenders;
+  private long refused;
+
+  /**
+   * @param perSecond tag checks per second for the whole daemon
+   * @param users the number of keys every message is checked against (at least 1)
+   */
+  CheckBudget(long perSecond, int users) {
+    this.perSecond = perSecond;
+    this.cost = Math.max(1, users);
+  }
+
+  /** Takes one message for {@code a} at {@code nowMillis}; false (nothing taken) if refused. */
+  boolean take(Account a, long nowMillis) {
+    long sec = Math.floorDiv(nowMillis, 1000);
+    if (sec != second) {
+      lastSpenders = sec == second + 1 ? spenders : 0;
+      second = sec;
+      spent = 0;
+      spenders = 0;
+    }
+    if (a.second != sec) {
+      a.second = sec;
+      a.spent = 0;
+      spenders++;
+    }
+    if (spent + cost > perSecond && spent > 0) {
+      refused++;
+      return false;
+    }
+    if (spent + cost > perSecond / 2) {
+      long share = perSecond / (2L * Math.max(1, Math.max(spenders, lastSpenders)));
+      if (a.spent + cost > Math.max(cost, share)) {
+        refused++;
+        return false;
+      }
+    }
+    spent += cost;
+    a.spent += cost;
+    return true;
+  }
+
+  /** Messages refused so far. */
+  long refused() {
+    return refused;
+  }
+
+  /** Checks spent in the current second. */
+  long spentThisSecond() {
+    return spent;
+  }
+}
