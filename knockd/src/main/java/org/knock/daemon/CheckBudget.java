@@ -6,10 +6,13 @@ package org.knock.daemon;
  * candidate message against one user's key: a message costs as many checks as there are users.
  *
  * <p>Guarantees, per calendar second of the daemon's clock: at most {@code perSecond} checks are
- * spent. While less than half of them is spent, messages are served first come, first served;
- * past half, a source gets a message only while it has spent less than an equal share of half the
- * budget among the sources that asked this second or the last (and at least one message). A real
- * knock needs one message; sources that keep asking run into their share first. Not thread-safe.
+ * spent. Checks asked for by packets may use three quarters of that: the first half first come,
+ * first served; past half, a source gets a message only while it has spent less than an equal
+ * share of half the budget among the sources that asked this second or the last (and at least one
+ * message). The last quarter is kept for the sweep, which serves the checks that packets were
+ * refused, sources that spent least this second first ({@link #spentThisSecond(Account, long)}).
+ * A real knock needs one message; sources that keep asking run into their share first and queue
+ * behind it. Not thread-safe.
  */
 final class CheckBudget {
   /** One source's account: what it spent in which second. */
@@ -35,8 +38,12 @@ final class CheckBudget {
     this.cost = Math.max(1, users);
   }
 
-  /** Takes one message for {@code a} at {@code nowMillis}; false (nothing taken) if refused. */
-  boolean take(Account a, long nowMillis) {
+  /**
+   * Takes one message for {@code a} at {@code nowMillis}; false (nothing taken) if refused.
+   *
+   * @param sweep true when the sweep serves an owed check (it may use the last quarter)
+   */
+  boolean take(Account a, long nowMillis, boolean sweep) {
     long sec = Math.floorDiv(nowMillis, 1000);
     if (sec != second) {
       lastSpenders = sec == second + 1 ? spenders : 0;
@@ -49,11 +56,12 @@ final class CheckBudget {
       a.spent = 0;
       spenders++;
     }
-    if (spent + cost > perSecond && spent > 0) {
+    long limit = sweep ? perSecond : perSecond - perSecond / 4;
+    if (spent + cost > limit && spent > 0) {
       refused++;
       return false;
     }
-    if (spent + cost > perSecond / 2) {
+    if (!sweep && spent + cost > perSecond / 2) {
       long share = perSecond / (2L * Math.max(1, Math.max(spenders, lastSpenders)));
       if (a.spent + cost > Math.max(cost, share)) {
         refused++;
@@ -63,6 +71,11 @@ final class CheckBudget {
     spent += cost;
     a.spent += cost;
     return true;
+  }
+
+  /** What {@code a} spent in the second of {@code nowMillis} (0 if it spent nothing then). */
+  long spentThisSecond(Account a, long nowMillis) {
+    return a.second == Math.floorDiv(nowMillis, 1000) ? a.spent : 0;
   }
 
   /** Messages refused so far. */

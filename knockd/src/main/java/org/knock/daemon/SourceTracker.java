@@ -18,7 +18,7 @@ import org.knock.core.SequenceAssembler;
  * combination budget on interleaved junk. SYN retransmits (same source port, same destination
  * port) count once. Every message check is taken from the daemon's {@link CheckBudget}; a
  * newest-first check the budget refused is owed and retried by {@link #retryPending}, sources
- * in the order they were refused. Memory is bounded: at most {@code maxSources} sources (beyond
+ * those that spent least first. Memory is bounded: at most {@code maxSources} sources (beyond
  * that the least recently seen source is evicted and counted) and {@code maxPortsPerSource} ports
  * each (beyond that a source's oldest quarter of ports is forgotten, never its newest). No clock
  * of its own: times are passed in. Not thread-safe.
@@ -66,6 +66,7 @@ final class SourceTracker {
     int pairCount;
     long last;
     long now;
+    boolean sweep;
     boolean queued;
     Rejection strongest;
 
@@ -76,7 +77,7 @@ final class SourceTracker {
 
     @Override
     public boolean take() {
-      return budget.take(account, now);
+      return budget.take(account, now, sweep);
     }
 
     /** Adds (source port, destination port) seen at t; false if already held (a retransmit). */
@@ -179,26 +180,40 @@ final class SourceTracker {
   }
 
   /**
-   * Runs the newest-first checks that the budget refused before, sources in the order they were
-   * refused, until the budget refuses again; returns the knocks and refusals after a valid tag.
+   * Runs the newest-first checks that the budget refused to packets, sources that spent least
+   * this second first (ties in the order they were refused), until the budget refuses again;
+   * returns the knocks and the refusals after a valid tag.
    */
   List<Retried> retryPending(Instant now) {
     List<Retried> out = new ArrayList<>();
+    if (owed.isEmpty()) {
+      return out;
+    }
     long t = now.toEpochMilli();
-    for (int n = owed.size(); n > 0; n--) {
-      Sequence s = owed.poll();
+    List<Sequence> due = new ArrayList<>(owed);
+    owed.clear();
+    due.sort(java.util.Comparator.comparingLong(s -> budget.spentThisSecond(s.account, t)));
+    boolean spent = false;
+    for (Sequence s : due) {
       s.queued = false;
       if (sources.get(s.key) != s || !s.assembler.hasPending()) {
         continue; // ended or evicted meanwhile
       }
+      if (spent) { // the budget is spent: the rest keep their place
+        s.queued = true;
+        owed.add(s);
+        continue;
+      }
       s.now = t;
+      s.sweep = true;
       DecodeResult r = settle(s, s.assembler.retryPending(now, s));
+      s.sweep = false;
       if (r.isAccepted()
           || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
         out.add(new Retried(s.key, r));
       } else if (r.status() == DecodeResult.Status.REJECTED
           && r.rejection() == Rejection.DECODER_BUSY) {
-        break; // the budget is spent: the rest keep their place
+        spent = true;
       }
     }
     return out;

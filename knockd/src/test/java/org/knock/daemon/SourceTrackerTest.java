@@ -161,4 +161,69 @@ class SourceTrackerTest {
     }
     assertThat(last.isAccepted()).isTrue();
   }
+
+  @Test
+  void aFreshKnockHalfASecondAfterAPartialOneOpens() throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int[] partial = knock(8);
+    for (int i = 0; i < 20; i++) {
+      if (i != 13) { // one SYN lost
+        t.offer(SRC, 40000 + i, partial[i], T0, ended);
+      }
+    }
+    DecodeResult last = null;
+    int[] fresh = knock(9);
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 41000 + i, fresh[i], T0.plusMillis(500), ended);
+    }
+    assertThat(last.isAccepted()).isTrue();
+  }
+
+  @Test
+  void junkBeyondThePortCapCannotCrowdOutAKnock() throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    SplittableRandom rnd = new SplittableRandom(10);
+    for (int i = 0; i < 2000; i++) {
+      t.offer(SRC, 1000 + i, settings.basePort() + rnd.nextInt(5120), T0, ended);
+    }
+    DecodeResult last = null;
+    int[] ports = knock(11);
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 40000 + i, ports[i], T0.plusMillis(100), ended);
+    }
+    assertThat(last.isAccepted()).isTrue();
+  }
+
+  @Test
+  void junkFromManySourcesCannotStarveAKnockOfTheBudget() throws Exception {
+    // 1,000 users: one message costs 1,000 checks; a budget of 1,000,000 checks a second
+    CheckBudget budget = new CheckBudget(1_000_000, 1000);
+    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 10_000, 512, budget);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    SplittableRandom rnd = new SplittableRandom(12);
+    // 200 junk sources fill all 20 positions, then keep sending: every packet asks for checks
+    for (int round = 0; round < 30; round++) {
+      for (int src = 0; src < 200; src++) {
+        int pos = round % 20;
+        t.offer(0x0B000000 + src, 2000 + round, settings.basePort() + 256 * pos
+            + rnd.nextInt(256), T0.plusMillis(round), ended);
+      }
+    }
+    assertThat(budget.refused()).as("the junk spent the budget").isPositive();
+    assertThat(budget.spentThisSecond()).isLessThanOrEqualTo(1_000_000);
+    DecodeResult last = null;
+    int[] ports = knock(13);
+    for (int i = 0; i < 20; i++) {
+      last = t.offer(SRC, 40000 + i, ports[i], T0.plusMillis(40), ended);
+    }
+    if (!last.isAccepted()) { // refused on the packet path: the next sweep serves it first
+      assertThat(last.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+      List<SourceTracker.Retried> retried = t.retryPending(T0.plusMillis(290));
+      assertThat(retried).extracting(r -> r.result().isAccepted()).contains(true);
+      assertThat(retried).extracting(SourceTracker.Retried::source).contains(SRC);
+    }
+    assertThat(budget.spentThisSecond()).isLessThanOrEqualTo(1_000_000);
+  }
 }
