@@ -1,0 +1,207 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Knocks through what the Internet and an attacker do to them (issue 11), through a real kernel:
+ * the real {@code bin/knockd} (nftables, /dev/kmsg, SequenceTimeout 2 s) in a server namespace,
+ * the real {@code bin/knock} in a client namespace. Loss is real (an nftables rule in the client
+ * namespace drops one SYN of a knock); junk SYNs are real SYNs from the knocker's own address
+ * ({@code bin/knock SERVER PORT…}, a static sequence, sent as one burst), as an attacker who
+ * spoofs the knocker or sits behind the same NAT would send them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(ScenarioTimer.class)
+@Timeout(120)
+class LossAndJunkIT implements ScenarioTimer.Diagnosis {
+  private static final long OPEN_WITHIN_MS = 1000;
+  private static final int BASE = 20000;
+
+  private Path dir;
+  private Lab lab;
+  private Knockd knockd;
+  private AuditTrail audit;
+  private Path alice;
+  private String client;
+  private int scenarioMark;
+  private final Random random = new Random();
+
+  @BeforeAll
+  void setUp(@TempDir Path tmp) throws Exception {
+    dir = tmp;
+    lab = Lab.open("lj", "10.204.11", dir);
+    client = lab.clientIp();
+    alice = lab.keygen("alice");
+    knockd = lab.knockd("knockd", Knockd.Settings.defaults(), "[user alice]\n"
+        + "Key               = " + alice + "\n"
+        + "Allow             = open 22/tcp, close\n"
+        + "AllowOtherAddress = yes\n");
+    knockd.start();
+    audit = knockd.audit();
+  }
+
+  @AfterAll
+  void tearDown() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  @BeforeEach
+  void portIsShut() throws Exception {
+    lab.noNat();
+    scenarioMark = audit.mark();
+    assertThat(lab.reachable()).as("port 22 before the scenario").isFalse();
+  }
+
+  @Override
+  public String diagnosis() {
+    return "audit log of the scenario:" + AuditTrail.describe(audit.since(scenarioMark));
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("a knock that lost one SYN, then a fresh knock 0.5 s later: opens, 5 of 5")
+  void freshKnockAfterAPartialOne() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      int position = random.nextInt(20);
+      dropPosition(position);
+      int mark = audit.mark();
+      lab.knock(alice, "open 22 30s");
+      undropPosition();
+      Thread.sleep(500);
+      assertThat(lab.reachable()).as("round %d: the partial knock opened nothing", round)
+          .isFalse();
+      lab.knock(alice, "open 22 30s");
+      assertThat(lab.until(true, OPEN_WITHIN_MS)).as("round %d (position %d lost): ms until open",
+          round, position).isBetween(0L, OPEN_WITHIN_MS);
+      audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client);
+      assertThat(audit.count(mark, "knock-accepted")).isEqualTo(1);
+      close();
+    }
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("16 junk SYNs on 16 distinct positions from the knocker's address, then a knock: "
+      + "opens, 5 of 5")
+  void sixteenJunkPortsBeforeAKnock() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      List<Integer> positions = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        positions.add(i);
+      }
+      Collections.shuffle(positions, random);
+      List<Integer> junk = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        junk.add(BASE + 256 * positions.get(i) + random.nextInt(256));
+      }
+      junkThenKnock(junk, "round " + round);
+    }
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("64 junk SYNs spread over the range from the knocker's address, then a knock: opens")
+  void sixtyFourJunkPortsBeforeAKnock() throws Exception {
+    Set<Integer> junk = new HashSet<>();
+    while (junk.size() < 64) {
+      junk.add(BASE + random.nextInt(5120));
+    }
+    junkThenKnock(new ArrayList<>(junk), "64 junk");
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("a jammed --source knock re-sent from a second address: that address gets nothing")
+  void aStolenSourceKnockIsRefused() throws Exception {
+    List<Integer> junk = new ArrayList<>();
+    for (int pos = 0; pos < 16; pos++) {
+      junk.add(BASE + 256 * pos + random.nextInt(256));
+    }
+    List<Integer> knock = lab.print(alice, "open 22 30s", "--source");
+    int mark = audit.mark();
+    staticKnock(junk);
+    staticKnock(knock); // the user's --source knock, sent into the junk
+    audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client, "grant", client);
+
+    String thief = lab.clientAlias(3);
+    lab.natFrom(thief); // the eavesdropper re-sends the captured ports from its own address
+    mark = audit.mark();
+    staticKnock(knock);
+    audit.await(mark, 1000, "knock-rejected", "src", thief, "reason", "replay");
+    assertThat(lab.reachable()).as("port 22 from the thief's address").isFalse();
+    assertThat(audit.count(mark, "access-granted")).isZero();
+    lab.noNat();
+    assertThat(lab.reachable()).as("port 22 from the user's address").isTrue();
+    close();
+  }
+
+  private void junkThenKnock(List<Integer> junk, String what) throws Exception {
+    int mark = audit.mark();
+    staticKnock(junk);
+    lab.knock(alice, "open 22 30s");
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("%s: ms until open after junk %s", what, junk)
+        .isBetween(0L, OPEN_WITHIN_MS);
+    audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client);
+    // the junk really reached the logged range, from the knocker's address
+    int j = junk.get(junk.size() - 1);
+    assertThat(Probes.kernelLogLine(knockd.prefix().strip(), "SRC=" + client + " ",
+        "DPT=" + j + " ")).as("%s: kernel LOG line of junk SYN to %d", what, j).isNotNull();
+    close();
+  }
+
+  /** {@code bin/knock SERVER PORT…} in the client namespace: one SYN per port, one burst. */
+  private void staticKnock(List<Integer> ports) {
+    List<String> argv = new ArrayList<>(List.of("env", "KNOCK_HOME=" + dir.resolve("home"),
+        Lab.script("knock"), lab.serverIp()));
+    ports.forEach(p -> argv.add(String.valueOf(p)));
+    lab.inClient(argv.toArray(new String[0]));
+  }
+
+  /** A lossy path: the client namespace drops its SYNs to one position of the indexed range. */
+  private void dropPosition(int position) throws Exception {
+    int lo = BASE + 256 * position;
+    Path rules = dir.resolve("loss.nft");
+    Files.writeString(rules, "table ip loss {\n"
+        + "  chain out {\n"
+        + "    type filter hook output priority 0; policy accept;\n"
+        + "    tcp dport " + lo + "-" + (lo + 255) + " drop\n"
+        + "  }\n"
+        + "}\n");
+    lab.inClient("nft", "-f", rules.toString());
+  }
+
+  private void undropPosition() {
+    lab.inClient("nft", "delete", "table", "ip", "loss");
+  }
+
+  private void close() throws Exception {
+    int mark = audit.mark();
+    lab.knock(alice, "close 22");
+    assertThat(lab.until(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+    audit.await(mark, 1000, "access-closed", "port", "22/tcp", "by", "knock");
+  }
+}
