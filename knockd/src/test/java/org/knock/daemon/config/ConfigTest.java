@@ -43,6 +43,7 @@ class ConfigTest {
       "SequenceTimeout = 5s",
       "DefaultDuration = 30m",
       "MaxCombinations = 100",
+      "MaxTagChecks = 250000",
       "MaxSources = 1000",
       "UdpKnocks = yes",
       "AllowRoot = yes",
@@ -105,6 +106,7 @@ class ConfigTest {
     assertThat(o.sequenceTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(o.defaultDuration()).isEqualTo(Duration.ofMinutes(30));
     assertThat(o.maxCombinations()).isEqualTo(100);
+    assertThat(o.maxTagChecks()).isEqualTo(250_000);
     assertThat(o.maxSources()).isEqualTo(1000);
     assertThat(o.udpKnocks()).isTrue();
     assertThat(o.nftSet()).isNull();
