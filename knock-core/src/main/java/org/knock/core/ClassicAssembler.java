@@ -15,8 +15,8 @@ final class ClassicAssembler extends SequenceAssembler {
   /** The indices the message being checked was made of. */
   private final int[] picked;
 
-  ClassicAssembler(KnockDecoder decoder, int source) {
-    super(decoder, source);
+  ClassicAssembler(KnockDecoder decoder, int source, int destination) {
+    super(decoder, source, destination);
     picked = new int[length];
   }
 

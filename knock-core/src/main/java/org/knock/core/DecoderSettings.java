@@ -10,14 +10,17 @@ import java.util.Objects;
  * @param mapping the port mapping
  * @param basePort the first port of the knock range
  * @param timeWindow how far a knock's timestamp may lie from the daemon's clock, either way
- * @param maxCombinations how many port combinations one sequence may cost before it is refused
+ * @param maxCombinations how many combinations one source's depth search may try per second
+ * @param serverAddresses the addresses version-2 knocks may be bound to; empty: the address each
+ *     knock's packets were sent to
  */
 public record DecoderSettings(
     CipherSuite suite,
     PortMapping mapping,
     int basePort,
     Duration timeWindow,
-    int maxCombinations) {
+    int maxCombinations,
+    java.util.List<ServerBinding> serverAddresses) {
 
   /** Default time window: ±120 s. */
   public static final Duration DEFAULT_TIME_WINDOW = Duration.ofSeconds(120);
@@ -34,6 +37,13 @@ public record DecoderSettings(
     if (maxCombinations < 1) {
       throw new IllegalArgumentException("maxCombinations must be positive");
     }
+    serverAddresses = java.util.List.copyOf(serverAddresses);
+  }
+
+  /** Settings that bind version-2 knocks to the address their packets were sent to. */
+  public DecoderSettings(CipherSuite suite, PortMapping mapping, int basePort,
+      Duration timeWindow, int maxCombinations) {
+    this(suite, mapping, basePort, timeWindow, maxCombinations, java.util.List.of());
   }
 
   /** Twofish, indexed, base 20000, ±120 s, 4096 combinations. */

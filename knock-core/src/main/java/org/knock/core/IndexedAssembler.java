@@ -14,8 +14,8 @@ final class IndexedAssembler extends SequenceAssembler {
   private final int[] counts;
   private int size;
 
-  IndexedAssembler(KnockDecoder decoder, int source) {
-    super(decoder, source);
+  IndexedAssembler(KnockDecoder decoder, int source, int destination) {
+    super(decoder, source, destination);
     values = new int[length][];
     seen = new long[length][];
     counts = new int[length];

@@ -38,11 +38,33 @@ public final class KnockDecoder {
     return users;
   }
 
-  /** A new, empty sequence for one source address (IPv4 as int). */
+  /** A new, empty sequence for one source address (IPv4 as int), destination unknown. */
   public SequenceAssembler newSequence(int source) {
+    return newSequence(source, 0);
+  }
+
+  /**
+   * A new, empty sequence of the ports one source address sent to one destination address (IPv4
+   * as int): the address a version-2 knock must be bound to unless the settings list the
+   * server's addresses.
+   */
+  public SequenceAssembler newSequence(int source, int destination) {
     return settings.mapping() == PortMapping.INDEXED
-        ? new IndexedAssembler(this, source)
-        : new ClassicAssembler(this, source);
+        ? new IndexedAssembler(this, source, destination)
+        : new ClassicAssembler(this, source, destination);
+  }
+
+  /**
+   * Tag checks one candidate message costs: one per user and server address, plus one per user
+   * whose version-1 knocks are accepted.
+   */
+  public int checksPerMessage() {
+    int bindings = Math.max(1, settings.serverAddresses().size());
+    int n = 0;
+    for (KnockUser u : users) {
+      n += bindings + (u.acceptVersion1() ? 1 : 0);
+    }
+    return Math.max(1, n);
   }
 
   /**
@@ -63,10 +85,21 @@ public final class KnockDecoder {
    * before anything else is checked, so it can never be accepted later, from any source, whatever
    * this check decides.
    */
-  Verdict check(byte[] message, int source, Instant now) {
+  Verdict check(byte[] message, int source, int destination, Instant now) {
     Rejection refusal = null;
+    List<ServerBinding> servers = settings.serverAddresses().isEmpty()
+        ? List.of(ServerBinding.ipv4(destination)) : settings.serverAddresses();
     for (int u = 0; u < tags.size(); u++) {
-      if (!tags.get(u).verify(message)) {
+      int version = 0;
+      for (int b = 0; b < servers.size() && version == 0; b++) {
+        if (tags.get(u).verify(message, servers.get(b))) {
+          version = Payload.VERSION_2;
+        }
+      }
+      if (version == 0 && users.get(u).acceptVersion1() && tags.get(u).verify(message)) {
+        version = Payload.VERSION;
+      }
+      if (version == 0) {
         continue;
       }
       Sealer s = sealers[u];
@@ -74,7 +107,7 @@ public final class KnockDecoder {
         s = sealers[u] = new Sealer(users.get(u).key(), settings.suite());
       }
       Rejection[] worst = {refusal};
-      Knock k = checkPlaintext(users.get(u), s.decrypt(message), source, now, worst);
+      Knock k = checkPlaintext(users.get(u), version, s.decrypt(message), source, now, worst);
       if (k != null) {
         return new Verdict(k, null);
       }
@@ -84,7 +117,7 @@ public final class KnockDecoder {
   }
 
   private Knock checkPlaintext(
-      KnockUser user, byte[] plain, int source, Instant now, Rejection[] worst) {
+      KnockUser user, int version, byte[] plain, int source, Instant now, Rejection[] worst) {
     long window = settings.timeWindow().getSeconds();
     // burned on sight: timestamp and nonce sit at fixed offsets whatever the rest says
     long ts = ((plain[0] & 0xFFL) << 24) | ((plain[1] & 0xFF) << 16) | ((plain[2] & 0xFF) << 8)
@@ -103,6 +136,10 @@ public final class KnockDecoder {
     try {
       p = Payload.fromBytes(plain);
     } catch (KnockException e) {
+      raise(worst, Rejection.MALFORMED);
+      return null;
+    }
+    if (p.version() != version) { // the header must say what the tag said
       raise(worst, Rejection.MALFORMED);
       return null;
     }

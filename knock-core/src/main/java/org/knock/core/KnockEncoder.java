@@ -5,18 +5,28 @@ import java.util.random.RandomGenerator;
 
 /**
  * Turns a command into the destination ports of one knock. The client's half of the protocol;
- * time and randomness are passed in.
+ * time and randomness are passed in. Version 2 (bound to the server's address) unless made for
+ * version 1.
  */
 public final class KnockEncoder {
   private final Sealer sealer;
   private final PortMapping mapping;
   private final int basePort;
+  private final int version;
 
+  /** A version-1 encoder (unbound: any server with the key accepts its knocks). */
   public KnockEncoder(KnockKey key, CipherSuite suite, PortMapping mapping, int basePort) {
+    this(key, suite, mapping, basePort, null);
+  }
+
+  /** A version-2 encoder whose knocks are bound to {@code server}; null: version 1. */
+  public KnockEncoder(KnockKey key, CipherSuite suite, PortMapping mapping, int basePort,
+      ServerBinding server) {
     mapping.checkBase(basePort);
-    this.sealer = new Sealer(key, suite);
+    this.sealer = new Sealer(key, suite, server);
     this.mapping = mapping;
     this.basePort = basePort;
+    this.version = server == null ? Payload.VERSION : Payload.VERSION_2;
   }
 
   /**
@@ -32,7 +42,8 @@ public final class KnockEncoder {
 
   /** The 20-byte sealed message for a command with a given nonce (for test vectors). */
   public byte[] seal(Command command, int grant, Instant now, int nonce) {
-    return sealer.seal(Payload.of(command, grant, now.getEpochSecond(), nonce).toBytes());
+    return sealer.seal(Payload.of(command, grant, now.getEpochSecond(), nonce)
+        .withVersion(version).toBytes());
   }
 
   public int[] ports(byte[] message) {

@@ -8,10 +8,18 @@ import java.util.Objects;
  * @param name the user's name, as in {@code [user NAME]}
  * @param key the user's secret
  * @param allowOtherAddress whether a knock may grant an address other than its own source
+ * @param acceptVersion1 whether this user's unbound version-1 knocks are accepted (safe only while
+ *     the key is used by no other server)
  */
-public record KnockUser(String name, KnockKey key, boolean allowOtherAddress) {
+public record KnockUser(String name, KnockKey key, boolean allowOtherAddress,
+    boolean acceptVersion1) {
   public KnockUser {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(key, "key");
+  }
+
+  /** A user whose knocks of both versions are accepted (knock-core's tests and tools). */
+  public KnockUser(String name, KnockKey key, boolean allowOtherAddress) {
+    this(name, key, allowOtherAddress, true);
   }
 }

@@ -10,7 +10,8 @@ import java.util.Objects;
  * <pre>
  *  0..3   timestamp  u32, Unix seconds
  *  4..6   nonce      u24, random
- *  7      header     version(3) | verb(2) | udp(1) | reserved(2) = 0
+ *  7      header     version(3) | verb(2) | udp(1) | v1: reserved(2) = 0;
+ *                    v2: random port(1) | address extension(1) = 0 (IPv6, not yet)
  *  8..9   port       u16; for run: the action id
  * 10..11  duration   u16, unit(2) | count(14); 0 = server default
  * 12..15  address    IPv4 to grant; 0.0.0.0 = the knock's own source
@@ -23,6 +24,8 @@ import java.util.Objects;
  * @param address the IPv4 address to grant as a 32-bit int; 0 = the knock's source address
  * @param timestamp Unix seconds when the knock was made, 0 to 2^32-1
  * @param nonce 24 random bits
+ * @param version 1 or 2 (docs/PROTOCOL.md: version 2 is bound to its server, §10)
+ * @param randomPort version 2: open a random service port derived from the knock (§10)
  */
 public record Payload(
     Verb verb,
@@ -31,12 +34,22 @@ public record Payload(
     Duration duration,
     int address,
     long timestamp,
-    int nonce) {
+    int nonce,
+    int version,
+    boolean randomPort) {
 
   /** Size of the plaintext in bytes. */
   public static final int SIZE = 16;
-  /** The protocol version carried in the header. */
+  /** The first protocol version: unbound. */
   public static final int VERSION = 1;
+  /** The current protocol version: bound to the server's address (docs/PROTOCOL.md §10). */
+  public static final int VERSION_2 = 2;
+
+  /** A version-1 payload. */
+  public Payload(Verb verb, Protocol protocol, int port, Duration duration, int address,
+      long timestamp, int nonce) {
+    this(verb, protocol, port, duration, address, timestamp, nonce, VERSION, false);
+  }
 
   public Payload {
     Objects.requireNonNull(verb, "verb");
@@ -52,6 +65,17 @@ public record Payload(
       throw new IllegalArgumentException("nonce out of range: " + nonce);
     }
     Durations.encode(duration); // throws if not carried exactly
+    if (version != VERSION && version != VERSION_2) {
+      throw new IllegalArgumentException("no protocol version " + version);
+    }
+    if (randomPort && version == VERSION) {
+      throw new IllegalArgumentException("a random port needs protocol version 2");
+    }
+  }
+
+  /** This payload in another protocol version. */
+  public Payload withVersion(int v) {
+    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, v, randomPort);
   }
 
   /** The payload for a command. */
@@ -86,7 +110,8 @@ public record Payload(
     b[4] = (byte) (nonce >>> 16);
     b[5] = (byte) (nonce >>> 8);
     b[6] = (byte) nonce;
-    b[7] = (byte) ((VERSION << 5) | (verb.code() << 3) | (protocol == Protocol.UDP ? 4 : 0));
+    b[7] = (byte) ((version << 5) | (verb.code() << 3) | (protocol == Protocol.UDP ? 4 : 0)
+        | (randomPort ? 2 : 0));
     b[8] = (byte) (port >>> 8);
     b[9] = (byte) port;
     int d = Durations.encode(duration);
@@ -107,11 +132,14 @@ public record Payload(
     }
     int header = b[7] & 0xFF;
     int version = header >>> 5;
-    if (version != VERSION) {
+    if (version != VERSION && version != VERSION_2) {
       throw new KnockException("unsupported payload version " + version);
     }
-    if ((header & 3) != 0) {
+    if (version == VERSION && (header & 3) != 0) {
       throw new KnockException("reserved header bits set");
+    }
+    if ((header & 1) != 0) { // version 2's address extension (IPv6, §10): not yet understood
+      throw new KnockException("address extension not supported");
     }
     long ts = getInt(b, 0) & 0xFFFFFFFFL;
     int nonce = ((b[4] & 0xFF) << 16) | ((b[5] & 0xFF) << 8) | (b[6] & 0xFF);
@@ -120,7 +148,7 @@ public record Payload(
     int port = ((b[8] & 0xFF) << 8) | (b[9] & 0xFF);
     Duration d = Durations.decode(((b[10] & 0xFF) << 8) | (b[11] & 0xFF));
     int address = getInt(b, 12);
-    return new Payload(verb, proto, port, d, address, ts, nonce);
+    return new Payload(verb, proto, port, d, address, ts, nonce, version, (header & 2) != 0);
   }
 
   static void putInt(byte[] b, int off, int v) {

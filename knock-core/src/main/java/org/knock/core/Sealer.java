@@ -13,7 +13,8 @@ import org.bouncycastle.crypto.params.ParametersWithIV;
  *
  * <pre>
  * C   = CBC-Encrypt(encKey, IV = 0, P)            16 bytes (1 Twofish or 2 Blowfish blocks)
- * tag = HMAC-SHA256(macKey, "kn" | 1 | suite | C)[0..4)
+ * tag = HMAC-SHA256(macKey, "kn" | 1 | suite | C)[0..4)             version 1
+ * tag = HMAC-SHA256(macKey, "kn" | 2 | suite | server | C)[0..4)    version 2, bound to a server
  * message = C | tag                               20 bytes
  * </pre>
  *
@@ -33,13 +34,30 @@ public final class Sealer {
   private final byte[] macOut = new byte[32];
   private final byte[] prefix;
 
+  /** A version-1 sealer (unbound). */
   public Sealer(KnockKey key, CipherSuite suite) {
+    this(key, suite, null);
+  }
+
+  /** A version-2 sealer bound to {@code server}; null: version 1. */
+  public Sealer(KnockKey key, CipherSuite suite, ServerBinding server) {
     this.suite = suite;
     this.encrypt = cbc(suite, key, true);
     this.decrypt = cbc(suite, key, false);
     this.mac = new HMac(new SHA256Digest());
     this.mac.init(new KeyParameter(key.macKey()));
-    this.prefix = new byte[] {'k', 'n', (byte) Payload.VERSION, (byte) suite.id()};
+    this.prefix = tagPrefix(suite, server);
+  }
+
+  /** What the tag covers before the ciphertext: "kn", the version, the suite, the server. */
+  static byte[] tagPrefix(CipherSuite suite, ServerBinding server) {
+    byte[] head = {'k', 'n', (byte) (server == null ? 1 : 2), (byte) suite.id()};
+    if (server == null) {
+      return head;
+    }
+    byte[] p = java.util.Arrays.copyOf(head, head.length + 16);
+    System.arraycopy(server.bytes(), 0, p, head.length, 16);
+    return p;
   }
 
   private static BlockCipher cbc(CipherSuite suite, KnockKey key, boolean forEncryption) {

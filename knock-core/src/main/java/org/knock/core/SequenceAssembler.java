@@ -26,6 +26,7 @@ import java.time.Instant;
 public abstract class SequenceAssembler {
   final KnockDecoder decoder;
   final int source;
+  final int destination;
   final int length;
   /** Combinations tried by the depth search since the sequence was last empty. */
   int tried;
@@ -37,9 +38,10 @@ public abstract class SequenceAssembler {
   private final byte[] lastNewest;
   private boolean lastNewestValid;
 
-  SequenceAssembler(KnockDecoder decoder, int source) {
+  SequenceAssembler(KnockDecoder decoder, int source, int destination) {
     this.decoder = decoder;
     this.source = source;
+    this.destination = destination;
     this.length = decoder.settings().mapping().length();
     this.lastNewest = new byte[length];
   }
@@ -47,6 +49,11 @@ public abstract class SequenceAssembler {
   /** The source address (IPv4 as int). */
   public int source() {
     return source;
+  }
+
+  /** The destination address (IPv4 as int) the ports were sent to; 0 if unknown. */
+  public int destination() {
+    return destination;
   }
 
   /** Combinations tried by the depth search since the sequence was last empty. */
@@ -187,7 +194,7 @@ public abstract class SequenceAssembler {
      */
     boolean check(byte[] m) {
       checked++;
-      KnockDecoder.Verdict v = decoder.check(m, source, now);
+      KnockDecoder.Verdict v = decoder.check(m, source, destination, now);
       if (!v.verified()) {
         raise(Rejection.BAD_TAG);
         return false;

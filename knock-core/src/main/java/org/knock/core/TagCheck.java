@@ -5,7 +5,7 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * Checks the 32-bit tag of a knock message for one key — the same tag {@link Sealer} computes,
- * HMAC-SHA256(macKey, "kn" | version | suite | C)[0..4) — faster, for a daemon that tries every
+ * HMAC-SHA256(macKey, "kn" | version | suite [| server] | C)[0..4) — faster, for a daemon that tries every
  * user's key on every candidate message. The HMAC's inner and outer SHA-256 states after the key
  * block are computed once; a check clones them and hashes one block each, with the JDK's SHA-256
  * (which uses the CPU's SHA instructions where it has them). Constant time in the tag. Not
@@ -16,6 +16,9 @@ final class TagCheck {
   private final MessageDigest inner;
   private final MessageDigest outer;
   private final byte[] prefix;
+  private final CipherSuite suite;
+  private ServerBinding lastServer;
+  private byte[] lastPrefix;
   private final byte[] hash = new byte[32];
 
   TagCheck(KnockKey key, CipherSuite suite) {
@@ -31,7 +34,8 @@ final class TagCheck {
     inner.update(ipad);
     outer = sha256();
     outer.update(opad);
-    prefix = new byte[] {'k', 'n', (byte) Payload.VERSION, (byte) suite.id()};
+    prefix = Sealer.tagPrefix(suite, null);
+    this.suite = suite;
   }
 
   private static MessageDigest sha256() {
@@ -42,8 +46,21 @@ final class TagCheck {
     }
   }
 
-  /** True if the message (20 bytes) carries this key's tag. */
+  /** True if the message (20 bytes) carries this key's version-1 tag. */
   boolean verify(byte[] message) {
+    return verify(message, prefix);
+  }
+
+  /** True if the message (20 bytes) carries this key's version-2 tag bound to {@code server}. */
+  boolean verify(byte[] message, ServerBinding server) {
+    if (server != lastServer) {
+      lastPrefix = Sealer.tagPrefix(suite, server);
+      lastServer = server;
+    }
+    return verify(message, lastPrefix);
+  }
+
+  private boolean verify(byte[] message, byte[] prefix) {
     if (message.length != Sealer.MESSAGE_SIZE) {
       return false;
     }

@@ -19,7 +19,7 @@ class TagCheckTest {
         r.nextBytes(plain);
         byte[] m = sealer.seal(plain);
         assertThat(check.verify(m)).isTrue();
-        for (int bit = 0; bit < Sealer.MESSAGE_SIZE * 8; bit += 7) {
+        for (int bit = 0; bit < Sealer.MESSAGE_SIZE * 8; bit++) { // every single-bit change
           byte[] flipped = m.clone();
           flipped[bit / 8] ^= (byte) (1 << (bit % 8));
           assertThat(check.verify(flipped)).as("bit %d", bit).isEqualTo(sealer.verify(flipped))
@@ -40,5 +40,26 @@ class TagCheckTest {
       assertThat(new TagCheck(a, CipherSuite.values()[1]).verify(m)).isFalse();
     }
     assertThat(new TagCheck(a, CipherSuite.values()[0]).verify(new byte[19])).isFalse();
+  }
+
+  @Test
+  void version2TagsAreBoundToTheirServer() {
+    SplittableRandom r = new SplittableRandom(7);
+    ServerBinding a = ServerBinding.ipv4(0xCB007105);
+    ServerBinding b = ServerBinding.of(new byte[] {(byte) 203, 0, 113, 6});
+    for (CipherSuite suite : CipherSuite.values()) {
+      for (int k = 0; k < 50; k++) {
+        KnockKey key = KnockKey.generate(r);
+        byte[] plain = new byte[Payload.SIZE];
+        r.nextBytes(plain);
+        byte[] m = new Sealer(key, suite, a).seal(plain);
+        TagCheck check = new TagCheck(key, suite);
+        assertThat(check.verify(m, a)).isTrue();
+        assertThat(new Sealer(key, suite, a).verify(m)).isTrue();
+        assertThat(check.verify(m, b)).isFalse();
+        assertThat(check.verify(m)).as("not a version-1 tag").isFalse();
+        assertThat(check.verify(m, a)).as("again, after another binding").isTrue();
+      }
+    }
   }
 }

@@ -60,9 +60,11 @@ final class Vectors {
     int nonce = Integer.parseInt(in.get("nonce"), 16);
     out.put("enc_key", HEX.formatHex(key.encKey()));
     out.put("mac_key", HEX.formatHex(key.macKey()));
-    byte[] plain = Payload.of(cmd, grant, time, nonce).toBytes();
+    int version = Integer.parseInt(in.getOrDefault("version", "1"));
+    ServerBinding server = version == 1 ? null : ServerBinding.ipv4(parseIp(in.get("server")));
+    byte[] plain = Payload.of(cmd, grant, time, nonce).withVersion(version).toBytes();
     out.put("plaintext", HEX.formatHex(plain));
-    byte[] msg = new KnockEncoder(key, suite, mapping, base)
+    byte[] msg = new KnockEncoder(key, suite, mapping, base, server)
         .seal(cmd, grant, Instant.ofEpochSecond(time), nonce);
     out.put("message", HEX.formatHex(msg));
     StringBuilder ports = new StringBuilder();
@@ -95,16 +97,19 @@ final class Vectors {
         {"run backup", "0.0.0.0"},
     };
     StringBuilder b = new StringBuilder();
-    b.append("# knock protocol v1 test vectors. Inputs: cipher, mapping, base, key (base64 of the\n")
-        .append("# 32-byte secret), time (Unix seconds), nonce (24-bit hex), grant (IPv4; 0.0.0.0 =\n")
-        .append("# the knock's source), command. Outputs: enc_key and mac_key (HKDF-SHA256),\n")
+    b.append("# knock protocol test vectors, versions 1 and 2. Inputs: version, cipher, mapping, base,\n")
+        .append("# key (base64 of the 32-byte secret), time (Unix seconds), nonce (24-bit hex), grant\n")
+        .append("# (IPv4; 0.0.0.0 = the knock's source), server (version 2: the address the knock is\n")
+        .append("# bound to), command. Outputs: enc_key and mac_key (HKDF-SHA256),\n")
         .append("# plaintext, message (ciphertext | tag), ports in sending order.\n")
         .append("# See docs/PROTOCOL.md. Checked by knock-core's VectorsTest.\n");
     int n = 0;
-    for (CipherSuite s : CipherSuite.values()) {
+    for (int version = 1; version <= 2; version++) {
+      for (CipherSuite s : CipherSuite.values()) {
       for (PortMapping m : PortMapping.values()) {
         for (String[] c : cmds) {
           Map<String, String> in = new LinkedHashMap<>();
+          in.put("version", String.valueOf(version));
           in.put("cipher", s.word());
           in.put("mapping", m.word());
           in.put("base", "20000");
@@ -112,8 +117,12 @@ final class Vectors {
           in.put("time", "1795000000");
           in.put("nonce", String.format("%06x", 0x00a1b2 + n));
           in.put("grant", c[1]);
+          if (version == 2) {
+            in.put("server", "203.0.113.5");
+          }
           in.put("command", c[0]);
-          b.append("\n[").append(s.word()).append('-').append(m.word()).append('-')
+          b.append("\n[v").append(version).append('-').append(s.word()).append('-')
+              .append(m.word()).append('-')
               .append(c[0].split(" ")[0]).append('-').append(c[0].split(" ")[1].replace('/', '-'))
               .append("]\n");
           for (Map.Entry<String, String> e : in.entrySet()) {
@@ -125,6 +134,7 @@ final class Vectors {
           n++;
         }
       }
+    }
     }
     Path f = args.length > 0 ? Path.of(args[0]) : file();
     Files.createDirectories(f.getParent());

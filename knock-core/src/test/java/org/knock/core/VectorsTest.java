@@ -13,7 +13,7 @@ class VectorsTest {
   @Test
   void everyVectorReproduces() throws Exception {
     List<Map<String, String>> vectors = Vectors.read(Vectors.file());
-    assertThat(vectors).hasSize(20);
+    assertThat(vectors).hasSize(40);
     for (Map<String, String> v : vectors) {
       Map<String, String> computed = Vectors.compute(v);
       for (Map.Entry<String, String> e : computed.entrySet()) {
@@ -35,13 +35,36 @@ class VectorsTest {
       int[] ports = java.util.Arrays.stream(v.get("ports").split(" "))
           .mapToInt(Integer::parseInt).toArray();
       Instant at = Instant.ofEpochSecond(Long.parseLong(v.get("time")));
-      DecodeResult r = Fixtures.offerAll(d.newSequence(source), ports, at);
+      int server = v.containsKey("server") ? Vectors.parseIp(v.get("server")) : 0;
+      DecodeResult r = Fixtures.offerAll(d.newSequence(source, server), ports, at);
       assertThat(r.isAccepted()).as(v.get("name")).isTrue();
       Command c = Command.parse(v.get("command"));
       Payload p = r.knock().payload();
-      assertThat(Payload.of(c, p.address(), p.timestamp(), p.nonce())).isEqualTo(p);
+      assertThat(Payload.of(c, p.address(), p.timestamp(), p.nonce())
+          .withVersion(Integer.parseInt(v.get("version")))).isEqualTo(p);
       int grant = Vectors.parseIp(v.get("grant"));
       assertThat(r.knock().grant()).isEqualTo(grant == 0 ? source : grant);
+    }
+  }
+
+  @Test
+  void aVersion2VectorDeliveredToAnotherAddressIsRefused() throws Exception {
+    int source = Vectors.parseIp("198.51.100.7");
+    for (Map<String, String> v : Vectors.read(Vectors.file())) {
+      if (!"2".equals(v.get("version"))) {
+        continue;
+      }
+      DecoderSettings s = new DecoderSettings(CipherSuite.ofWord(v.get("cipher")),
+          PortMapping.ofWord(v.get("mapping")), Integer.parseInt(v.get("base")),
+          DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS);
+      KnockDecoder d = Fixtures.decoder(s,
+          new KnockUser("vector", KnockKey.parse(v.get("key")), true));
+      int[] ports = java.util.Arrays.stream(v.get("ports").split(" "))
+          .mapToInt(Integer::parseInt).toArray();
+      Instant at = Instant.ofEpochSecond(Long.parseLong(v.get("time")));
+      int elsewhere = Vectors.parseIp(v.get("server")) + 1;
+      DecodeResult r = Fixtures.offerAll(d.newSequence(source, elsewhere), ports, at);
+      assertThat(r.rejection()).as(v.get("name")).isEqualTo(Rejection.BAD_TAG);
     }
   }
 
