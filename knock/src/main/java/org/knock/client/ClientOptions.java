@@ -21,6 +21,8 @@ final class ClientOptions {
   int family;
   /** Unix seconds to stamp instead of now, or null. */
   Long timestamp;
+  /** Protocol version: 2 (bound to the server's address) or 1. */
+  int protocol = 2;
   /** Seconds to wait for the opened port, or null for no waiting. */
   Integer waitSeconds;
   /** HOST then the words of the command or the static sequence. */
@@ -148,6 +150,7 @@ final class ClientOptions {
       case "mapping":
       case "delay":
       case "timestamp":
+      case "protocol":
         return true;
       default:
         return false;
@@ -196,6 +199,13 @@ final class ClientOptions {
           break;
         case "timestamp":
           timestamp = timestampValue(value);
+          break;
+        case "protocol":
+          if (!value.equals("1") && !value.equals("2")) {
+            throw ClientException.usage("protocol: '" + value + "': use 2 (the default: bound to "
+                + "the server's address) or 1 (for servers that accept version 1)");
+          }
+          protocol = Integer.parseInt(value);
           break;
         default:
           throw new AssertionError(name);

@@ -20,6 +20,7 @@ import java.util.Properties;
 import org.knock.core.CipherSuite;
 import org.knock.core.Command;
 import org.knock.core.KnockEncoder;
+import org.knock.core.ServerBinding;
 import org.knock.core.KnockException;
 import org.knock.core.KnockKey;
 import org.knock.core.PortMapping;
@@ -58,6 +59,8 @@ public final class Main {
       + "  -k, --key FILE        key file (default: key from knockrc, else ~/.knock/key)\n"
       + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST)\n"
       + "      --source          grant the address the knock comes from (behind NAT)\n"
+      + "      --protocol 1|2    2 (default): the knock is bound to the address it is sent to;\n"
+      + "                        1: unbound, for servers whose user has AcceptVersion1 = yes\n"
       + "  -p, --ports START-END knock range (default 20000-25119; classic: 20000-20255)\n"
       + "      --cipher NAME     twofish (default) or blowfish\n"
       + "      --mapping NAME    indexed (default: any order, one burst) or classic (in order)\n"
@@ -200,13 +203,20 @@ public final class Main {
       grant = (int) Ipv4.parse(grantText);
     }
     Instant now = o.timestamp != null ? Instant.ofEpochSecond(o.timestamp) : clock.instant();
-    int[] ports = new KnockEncoder(key, cipher, mapping, base)
+    if (address == null && (o.protocol != 1 || !o.print)) {
+      address = resolve(host, 4);
+    }
+    // version 2 binds the knock to the address it is sent to: no other server accepts it
+    ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
+    int[] ports = new KnockEncoder(key, cipher, mapping, base, server)
         .encode(cmd, grant, now, new SecureRandom());
     PrintStream info = o.print ? err : out;
     if (o.verbose) {
       info.println("knock: " + cmd + " for " + (grant == 0 ? "the knock's source address"
           : Ipv4.format(grant)) + ", " + cipher.word() + "/" + mapping.word() + " in "
-          + base + "-" + (base + mapping.rangeSize() - 1) + ", stamped " + now.getEpochSecond());
+          + base + "-" + (base + mapping.rangeSize() - 1) + ", stamped " + now.getEpochSecond()
+          + ", protocol " + o.protocol + (server == null ? "" : " bound to "
+          + address.getHostAddress()));
     }
     if (o.print) {
       StringBuilder b = new StringBuilder();
@@ -215,9 +225,6 @@ public final class Main {
       }
       out.print(b);
       return ExitCodes.OK;
-    }
-    if (address == null) {
-      address = resolve(host, 4);
     }
     boolean[] udp = new boolean[ports.length];
     java.util.Arrays.fill(udp, o.udp);

@@ -49,7 +49,8 @@ class PrintDecodeTest {
     KnockDecoder d = new KnockDecoder(new DecoderSettings(suite, mapping, base,
         DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS),
         List.of(new KnockUser("tester", key, true)), new InMemoryReplayCache());
-    SequenceAssembler seq = d.newSequence(SOURCE);
+    SequenceAssembler seq = d.newSequence(SOURCE, 0x7F000001); // sent to 127.0.0.1
+
     DecodeResult r = null;
     for (int p : ports) {
       r = seq.offer(p, now);
@@ -139,14 +140,15 @@ class PrintDecodeTest {
         + "[gateway.example]\n"
         + "key = other.key\n"
         + "ports 30000-35119\n");
-    c.run("--print", "gateway.example", "run backup");
+    // a name that does not resolve: only an unbound (version 1) knock can be printed for it
+    c.run("--print", "--protocol", "1", "gateway.example", "run backup");
     DecodeResult r = decode(printed(), otherKey, CipherSuite.BLOWFISH, PortMapping.INDEXED,
         30000, Instant.now());
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.knock().payload().port()).isEqualTo(Payload.actionId("backup"));
 
-    c.run("--print", "--cipher", "twofish", "-k", home.resolve("key").toString(),
-        "gateway.example", "run backup");
+    c.run("--print", "--protocol", "1", "--cipher", "twofish", "-k",
+        home.resolve("key").toString(), "gateway.example", "run backup");
     r = decode(printed(), key, CipherSuite.TWOFISH, PortMapping.INDEXED, 30000, Instant.now());
     assertThat(r.isAccepted()).isTrue();
   }
@@ -157,7 +159,7 @@ class PrintDecodeTest {
         "open 22 30m");
     assertThat(printed()).hasSize(20);
     assertThat(c.err).isEqualTo("knock: open 22/tcp 30m for 192.0.2.7, twofish/indexed in "
-        + "20000-25119, stamped 1700000000\n");
+        + "20000-25119, stamped 1700000000, protocol 2 bound to 127.0.0.1\n");
   }
 
   @Test
@@ -166,5 +168,31 @@ class PrintDecodeTest {
     int[] first = printed();
     c.run("--print", "--source", "127.0.0.1", "open 22");
     assertThat(printed()).isNotEqualTo(first);
+  }
+
+  @Test
+  void theKnockIsBoundToTheAddressItIsSentToUnlessProtocol1() throws Exception {
+    c.run("--print", "--source", "127.0.0.1", "open 22");
+    int[] bound = printed();
+    KnockDecoder d = new KnockDecoder(new DecoderSettings(CipherSuite.TWOFISH,
+        PortMapping.INDEXED, 20000, DecoderSettings.DEFAULT_TIME_WINDOW,
+        DecoderSettings.DEFAULT_MAX_COMBINATIONS),
+        List.of(new KnockUser("tester", key, true, true)), new InMemoryReplayCache());
+    SequenceAssembler elsewhere = d.newSequence(SOURCE, 0x7F000002);
+    DecodeResult r = null;
+    for (int p : bound) {
+      r = elsewhere.offer(p, Instant.now());
+    }
+    assertThat(r.rejection()).isEqualTo(org.knock.core.Rejection.BAD_TAG);
+
+    c = new ClientRun(home);
+    c.run("--print", "--protocol", "1", "--source", "127.0.0.1", "open 22");
+    int[] unbound = printed();
+    SequenceAssembler anywhere = d.newSequence(SOURCE, 0x7F000002);
+    for (int p : unbound) {
+      r = anywhere.offer(p, Instant.now());
+    }
+    assertThat(r.isAccepted()).isTrue();
+    assertThat(r.knock().payload().version()).isEqualTo(1);
   }
 }

@@ -152,7 +152,7 @@ final class Daemon implements AutoCloseable {
     Options o = c.options();
     KnockDecoder decoder = new KnockDecoder(c.decoderSettings(), c.knockUsers(), replay);
     SourceTracker tracker = new SourceTracker(decoder, o.sequenceTimeout(), o.maxSources(),
-        MAX_PORTS_PER_SOURCE, new CheckBudget(o.maxTagChecks(), c.knockUsers().size()));
+        MAX_PORTS_PER_SOURCE, new CheckBudget(o.maxTagChecks(), decoder.checksPerMessage()));
     DoorMatcher doors = new DoorMatcher(Wiring.doors(c), o.maxSources());
     KnockPipeline next = new KnockPipeline(c, clock, tracker, doors, firewall, audit, commands());
     if (pipeline != null) {

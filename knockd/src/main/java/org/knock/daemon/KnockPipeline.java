@@ -121,7 +121,8 @@ final class KnockPipeline implements PacketHandler {
     }
     ended.clear();
     hunts.packet(p.sourceV4(), dport, now);
-    DecodeResult r = tracker.offer(p.sourceV4(), p.sourcePort(), dport, now, ended);
+    DecodeResult r =
+        tracker.offer(p.sourceV4(), p.destinationV4(), p.sourcePort(), dport, now, ended);
     reportEnded(ended, now);
     decided(p.sourceV4(), r, now);
   }

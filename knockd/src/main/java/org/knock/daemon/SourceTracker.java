@@ -42,7 +42,7 @@ final class SourceTracker {
   SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
       int maxPortsPerSource) {
     this(decoder, sequenceTimeout, maxSources, maxPortsPerSource,
-        new CheckBudget(Long.MAX_VALUE / 4, decoder.users().size()));
+        new CheckBudget(Long.MAX_VALUE / 4, decoder.checksPerMessage()));
   }
 
   SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
@@ -54,13 +54,18 @@ final class SourceTracker {
     this.budget = budget;
   }
 
+  /** Most destination addresses one source's ports are kept apart for (the newest win). */
+  static final int MAX_DESTINATIONS = 4;
+
   /**
-   * One source's ports, each with the time it arrived, oldest first; keyed by the source. It is
-   * also the source's account with the budget.
+   * One source's ports, each with the time it arrived, oldest first; keyed by the source. The
+   * ports sent to each destination address go to their own assembler (a version-2 knock is bound
+   * to the address its packets were sent to). It is also the source's account with the budget.
    */
   private final class Sequence extends LruTable.Node implements CheckAllowance {
-    final SequenceAssembler assembler;
     final CheckBudget.Account account = new CheckBudget.Account();
+    SequenceAssembler[] assemblers = new SequenceAssembler[1];
+    int assemblerCount;
     long[] pairs = new long[4]; // grows: most sources of a flood send one packet
     long[] times = new long[4];
     int pairCount;
@@ -70,14 +75,48 @@ final class SourceTracker {
     boolean queued;
     Rejection strongest;
 
-    Sequence(int source, SequenceAssembler assembler) {
+    Sequence(int source) {
       this.key = source;
-      this.assembler = assembler;
     }
 
     @Override
     public boolean take() {
       return budget.take(account, now, sweep);
+    }
+
+    /** The assembler for ports sent to {@code destination}, made if new. */
+    SequenceAssembler assemblerFor(int destination) {
+      for (int i = 0; i < assemblerCount; i++) {
+        if (assemblers[i].destination() == destination) {
+          return assemblers[i];
+        }
+      }
+      if (assemblerCount == MAX_DESTINATIONS) {
+        System.arraycopy(assemblers, 1, assemblers, 0, --assemblerCount);
+      } else if (assemblerCount == assemblers.length) {
+        assemblers = java.util.Arrays.copyOf(assemblers, assemblers.length * 2);
+      }
+      SequenceAssembler a = decoder.newSequence(key, destination);
+      assemblers[assemblerCount++] = a;
+      return a;
+    }
+
+    /** Ports held, all destinations together. */
+    int size() {
+      int n = 0;
+      for (int i = 0; i < assemblerCount; i++) {
+        n += assemblers[i].size();
+      }
+      return n;
+    }
+
+    boolean hasPending() {
+      for (int i = 0; i < assemblerCount; i++) {
+        if (assemblers[i].hasPending()) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** Adds (source port, destination port) seen at t; false if already held (a retransmit). */
@@ -98,7 +137,7 @@ final class SourceTracker {
       return true;
     }
 
-    /** Forgets the ports that arrived before {@code oldest}, here and in the assembler. */
+    /** Forgets the ports that arrived before {@code oldest}, here and in the assemblers. */
     void dropBefore(long oldest) {
       if (pairCount == 0 || times[0] >= oldest) {
         return;
@@ -111,15 +150,19 @@ final class SourceTracker {
         }
       }
       pairCount = keep;
-      assembler.forgetBefore(oldest);
+      for (int i = 0; i < assemblerCount; i++) {
+        assemblers[i].forgetBefore(oldest);
+      }
     }
 
-    /** Forgets the {@code n} oldest ports, here and in the assembler. */
+    /** Forgets the {@code n} oldest ports, here and in the assemblers. */
     void dropOldest(int n) {
       System.arraycopy(pairs, n, pairs, 0, pairCount - n);
       System.arraycopy(times, n, times, 0, pairCount - n);
       pairCount -= n;
-      assembler.forgetOldest(n);
+      for (int i = 0; i < assemblerCount; i++) {
+        assemblers[i].forgetOldest(n);
+      }
     }
   }
 
@@ -129,6 +172,16 @@ final class SourceTracker {
    * @param ended receives sequences that this call ended (timed out) after a rejection
    */
   DecodeResult offer(int source, int sourcePort, int destPort, Instant now, List<Ended> ended) {
+    return offer(source, 0, sourcePort, destPort, now, ended);
+  }
+
+  /**
+   * Offers one logged packet into the knock range, sent to {@code destination} (IPv4 as int).
+   *
+   * @param ended receives sequences that this call ended (timed out) after a rejection
+   */
+  DecodeResult offer(int source, int destination, int sourcePort, int destPort, Instant now,
+      List<Ended> ended) {
     long t = now.toEpochMilli();
     Sequence s = sources.get(source);
     if (s != null && t - s.last > timeoutMillis) {
@@ -141,7 +194,7 @@ final class SourceTracker {
         sources.remove(sources.eldest().key);
         evictions++; // counted, audited as a summary: a flood must not flood the audit log
       }
-      s = new Sequence(source, decoder.newSequence(source));
+      s = new Sequence(source);
       sources.add(s);
     } else {
       sources.touch(s);
@@ -155,15 +208,14 @@ final class SourceTracker {
       s.dropOldest(maxPortsPerSource / 4);
     }
     s.now = t;
-    DecodeResult r = s.assembler.offer(destPort, now, s);
-    return settle(s, r);
+    return settle(s, s.assemblerFor(destination).offer(destPort, now, s));
   }
 
   private DecodeResult settle(Sequence s, DecodeResult r) {
     if (r.isAccepted()
         || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
       // the knock's own ports are gone from the assembler; what is left may be another knock
-      if (s.assembler.size() == 0) {
+      if (s.size() == 0) {
         sources.remove(s.key);
         return r;
       }
@@ -172,7 +224,7 @@ final class SourceTracker {
         s.strongest = r.rejection();
       }
     }
-    if (s.assembler.hasPending() && !s.queued) {
+    if (s.hasPending() && !s.queued) {
       s.queued = true;
       owed.add(s);
     }
@@ -196,7 +248,7 @@ final class SourceTracker {
     boolean spent = false;
     for (Sequence s : due) {
       s.queued = false;
-      if (sources.get(s.key) != s || !s.assembler.hasPending()) {
+      if (sources.get(s.key) != s || !s.hasPending()) {
         continue; // ended or evicted meanwhile
       }
       if (spent) { // the budget is spent: the rest keep their place
@@ -206,8 +258,15 @@ final class SourceTracker {
       }
       s.now = t;
       s.sweep = true;
-      DecodeResult r = settle(s, s.assembler.retryPending(now, s));
+      DecodeResult r = INCOMPLETE;
+      for (int i = 0; i < s.assemblerCount && !r.isAccepted(); i++) {
+        DecodeResult ri = s.assemblers[i].retryPending(now, s);
+        if (ri.status() != DecodeResult.Status.INCOMPLETE) {
+          r = ri;
+        }
+      }
       s.sweep = false;
+      r = settle(s, r);
       if (r.isAccepted()
           || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
         out.add(new Retried(s.key, r));
@@ -229,7 +288,7 @@ final class SourceTracker {
 
   private static void end(int source, Sequence s, List<Ended> ended) {
     if (s.strongest != null) {
-      ended.add(new Ended(source, s.assembler.size(), s.strongest));
+      ended.add(new Ended(source, s.size(), s.strongest));
     }
   }
 

@@ -71,7 +71,8 @@ class DaemonLogFaultTest {
   /** Appends the kernel's LOG lines of a knock (creating the file if it is missing). */
   private void append(Path log, Config config, String command) throws Exception {
     DecoderSettings s = config.decoderSettings();
-    int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort())
+    int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
         .encode(Command.parse(command), 0, Instant.now(), new SplittableRandom(seed++));
     StringBuilder b = new StringBuilder();
     for (int p : ports) {

@@ -125,7 +125,8 @@ class FaultsTest {
 
   private void knock(String command, Instant stamp) throws Exception {
     DecoderSettings s = config.decoderSettings();
-    int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort())
+    int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
         .encode(Command.parse(command), 0, stamp, new SplittableRandom(seed++));
     for (int p : ports) {
       pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName(CLIENT),

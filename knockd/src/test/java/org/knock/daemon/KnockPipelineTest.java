@@ -100,7 +100,8 @@ class KnockPipelineTest {
 
   private int[] ports(String command) throws Exception {
     DecoderSettings s = config.decoderSettings();
-    return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort())
+    return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
         .encode(Command.parse(command), 0, clock.instant(), new SplittableRandom(seed++));
   }
 

@@ -43,6 +43,10 @@ public final class ConfigReport {
     line(b, "DefaultDuration", fmt(o.defaultDuration()));
     line(b, "MaxCombinations", String.valueOf(o.maxCombinations()));
     line(b, "MaxTagChecks", String.valueOf(o.maxTagChecks()));
+    if (!o.serverAddresses().isEmpty()) {
+      line(b, "ServerAddress", o.serverAddresses().stream().map(a -> a.getHostAddress())
+          .collect(Collectors.joining(", ")));
+    }
     line(b, "MaxSources", String.valueOf(o.maxSources()));
     line(b, "UdpKnocks", yes(o.udpKnocks()));
     if (o.firewall() == FirewallType.NFTABLES) {
@@ -70,6 +74,7 @@ public final class ConfigReport {
       line(b, "Allow", allow(u));
       line(b, "MaxDuration", fmt(u.maxDuration()));
       line(b, "AllowOtherAddress", yes(u.allowOtherAddress()));
+      line(b, "AcceptVersion1", yes(u.acceptVersion1()));
     }
     for (ActionConfig a : c.actions()) {
       b.append("\n[action ").append(a.name()).append("]\n");

@@ -45,6 +45,8 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param knockReply how knock and protected ports answer scanners: reset, drop or auto
  * @param maxTagChecks tag checks per second for the whole daemon (a candidate message costs one
  *     per user), shared fairly across sources
+ * @param serverAddresses the addresses knocks may be bound to (reached through NAT or a load
+ *     balancer); empty: each knock must be bound to the address its packets were sent to
  */
 public record Options(
     FirewallLog firewallLog,
@@ -69,7 +71,8 @@ public record Options(
     Duration commandTimeout,
     boolean allowRoot,
     KnockReply knockReply,
-    int maxTagChecks) {
+    int maxTagChecks,
+    List<java.net.InetAddress> serverAddresses) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -103,6 +106,7 @@ public record Options(
     Objects.requireNonNull(defaultDuration);
     Objects.requireNonNull(commandTimeout);
     Objects.requireNonNull(knockReply);
+    serverAddresses = List.copyOf(serverAddresses);
     if (maxTagChecks < 1) {
       throw new IllegalArgumentException("maxTagChecks must be positive");
     }
@@ -121,7 +125,7 @@ public record Options(
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
-        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS);
+        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of());
   }
 
   /** True if the audit log goes to standard output. */
@@ -131,6 +135,8 @@ public record Options(
 
   /** The decoder's settings: cipher, mapping, base port = start of the knock range, window, bound. */
   public DecoderSettings decoderSettings() {
-    return new DecoderSettings(cipher, mapping, knockPorts.start(), timeWindow, maxCombinations);
+    return new DecoderSettings(cipher, mapping, knockPorts.start(), timeWindow, maxCombinations,
+        serverAddresses.stream().map(a -> org.knock.core.ServerBinding.of(a.getAddress()))
+            .toList());
   }
 }

@@ -17,8 +17,9 @@ import org.knock.daemon.exec.CommandTemplate;
 final class OptionsSection {
   static final List<String> KEYS = List.of("FirewallLog", "KnockPorts", "Cipher", "Mapping",
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
-      "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources", "UdpKnocks",
-      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply");
+      "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources",
+      "UdpKnocks", "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot",
+      "KnockReply", "ServerAddress");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
   private static final int MAX_TAG_CHECKS = 1 << 30;
@@ -56,6 +57,8 @@ final class OptionsSection {
         (key, v) -> Values.count(key, v, MAX_COMBINATIONS), d.maxCombinations());
     Integer maxTagChecks = k.value("MaxTagChecks",
         (key, v) -> Values.count(key, v, MAX_TAG_CHECKS), d.maxTagChecks());
+    List<java.net.InetAddress> serverAddresses =
+        k.value("ServerAddress", Values::addresses, d.serverAddresses());
     Integer maxSources = k.value("MaxSources", (key, v) -> Values.count(key, v, MAX_SOURCES),
         d.maxSources());
     Boolean udpKnocks = k.value("UdpKnocks", Values::yesNo, d.udpKnocks());
@@ -116,7 +119,7 @@ final class OptionsSection {
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
-        knockReply, maxTagChecks);
+        knockReply, maxTagChecks, serverAddresses);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {

@@ -25,6 +25,8 @@ import org.knock.daemon.firewall.PortSpec;
  * @param actions actions the user may run, in the order given
  * @param maxDuration the longest open or deny-further the user may ask for
  * @param allowOtherAddress whether a knock may grant an address other than its source
+ * @param acceptVersion1 whether the user's unbound protocol-1 knocks are accepted (safe only while
+ *     the key serves no other server; docs/PROTOCOL.md §10)
  */
 public record UserConfig(
     String name,
@@ -36,7 +38,8 @@ public record UserConfig(
     boolean mayDenyFurther,
     List<String> actions,
     Duration maxDuration,
-    boolean allowOtherAddress) {
+    boolean allowOtherAddress,
+    boolean acceptVersion1) {
 
   /** Default for MaxDuration. */
   public static final Duration DEFAULT_MAX_DURATION = Duration.ofDays(1);
@@ -53,7 +56,7 @@ public record UserConfig(
 
   /** The user as the decoder sees it. */
   public KnockUser knockUser() {
-    return new KnockUser(name, key, allowOtherAddress);
+    return new KnockUser(name, key, allowOtherAddress, acceptVersion1);
   }
 
   /** True if the user may open this port. */

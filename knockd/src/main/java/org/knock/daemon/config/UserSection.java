@@ -26,7 +26,8 @@ import org.knock.daemon.firewall.PortSpec;
  */
 final class UserSection {
   static final List<String> KEYS =
-      List.of("Key", "Passphrase", "CreateKey", "Allow", "MaxDuration", "AllowOtherAddress");
+      List.of("Key", "Passphrase", "CreateKey", "Allow", "MaxDuration", "AllowOtherAddress",
+          "AcceptVersion1");
 
   /** What one Allow line grants. */
   private record Allow(Set<PortSpec> ports, Set<Protocol> anyPort, boolean close,
@@ -50,6 +51,7 @@ final class UserSection {
       Duration maxDuration =
           k.value("MaxDuration", Values::duration, UserConfig.DEFAULT_MAX_DURATION);
       Boolean other = k.value("AllowOtherAddress", Values::yesNo, false);
+      Boolean version1 = k.value("AcceptVersion1", Values::yesNo, false);
       Boolean create = k.value("CreateKey", Values::yesNo, false);
       String keyName = k.has("Key") ? "Key" : "Passphrase";
       KnockKey key = null;
@@ -94,7 +96,7 @@ final class UserSection {
         continue;
       }
       UserConfig u = new UserConfig(name, key, source, allow.ports(), allow.anyPort(),
-          allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other);
+          allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other, version1);
       byKey.put(key.toBase64(), u);
       keyLines.put(name, k.entry(keyName).line());
       out.add(u);

@@ -77,6 +77,43 @@ final class Values {
         + words.get(words.size() - 1);
   }
 
+  /** A comma-separated list of IP address literals (IPv4 dotted quad or IPv6), no names. */
+  static List<java.net.InetAddress> addresses(String key, String value) throws BadValue {
+    List<java.net.InetAddress> out = new ArrayList<>();
+    for (String part : value.split(",", -1)) {
+      String a = part.strip();
+      if (a.isEmpty()) {
+        throw new BadValue(key + ": empty item in '" + value + "'");
+      }
+      java.net.InetAddress addr = addressLiteral(a);
+      if (addr == null) {
+        throw new BadValue(key + ": '" + a + "' is not an IPv4 or IPv6 address (names are not "
+            + "resolved)");
+      }
+      if (out.contains(addr)) {
+        throw new BadValue(key + ": " + a + " is listed twice");
+      }
+      out.add(addr);
+    }
+    return out;
+  }
+
+  private static java.net.InetAddress addressLiteral(String a) {
+    if (a.contains(":")) {
+      if (!a.matches("[0-9A-Fa-f:.]+")) {
+        return null;
+      }
+    } else if (!a.matches("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+        + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")) {
+      return null;
+    }
+    try {
+      return java.net.InetAddress.getByName(a); // a literal: no name lookup
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
+  }
+
   /** A comma-separated list of ports with separator '/' (settings) or ':' (knockd sequences). */
   static List<PortSpec> ports(String key, String value, char separator, boolean unique)
       throws BadValue {

@@ -39,6 +39,17 @@ public record LoggedPacket(String prefix, InetAddress source, InetAddress destin
     return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
   }
 
+  /**
+   * The IPv4 destination address as a big-endian int; 0 if the destination is not IPv4.
+   */
+  public int destinationV4() {
+    if (!(destination instanceof Inet4Address)) {
+      return 0;
+    }
+    byte[] a = destination.getAddress();
+    return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
+  }
+
   /** True for a TCP packet with SYN set and ACK clear: the first packet of a connection attempt. */
   public boolean isInitialSyn() {
     return transport == Transport.TCP && syn && !ack;

@@ -65,7 +65,8 @@ class DaemonFeedIT {
       assertThat(elements(ns)).doesNotContain("10.205.0.2");
 
       DecoderSettings s = DecoderSettings.defaults();
-      int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort())
+      int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, (byte) 205, 0, 1}))
           .encode(Command.parse("open 22 3s"), 0, Instant.now(), new SecureRandom());
       StringBuilder lines = new StringBuilder();
       String stamp = SYSLOG.format(Instant.now());
