@@ -466,4 +466,29 @@ class ConfigMistakesTest {
     }
     throw new AssertionError("no collision in 100000 names");
   }
+
+  @Test
+  void serverAddressTakesAddressLiteralsOnly() {
+    assertOptionsProblem("ServerAddress = gateway.example", "knockd.conf:2: ServerAddress: "
+        + "'gateway.example' is not an IPv4 or IPv6 address (names are not resolved)");
+    assertOptionsProblem("ServerAddress = 203.0.113.5, 256.1.1.1", "knockd.conf:2: ServerAddress: "
+        + "'256.1.1.1' is not an IPv4 or IPv6 address (names are not resolved)");
+    assertOptionsProblem("ServerAddress = 203.0.113.5,", "knockd.conf:2: ServerAddress: empty "
+        + "item in '203.0.113.5,'");
+    assertOptionsProblem("ServerAddress = 203.0.113.5, 203.0.113.5",
+        "knockd.conf:2: ServerAddress: 203.0.113.5 is listed twice");
+  }
+
+  @Test
+  void serverAddressAndAcceptVersion1AreRead() throws Exception {
+    Config c = parse("[options]\nServerAddress = 203.0.113.5, 2001:db8::1\n" + USER
+        + "AcceptVersion1 = yes\n");
+    assertThat(c.options().serverAddresses()).extracting(a -> a.getHostAddress())
+        .containsExactly("203.0.113.5", "2001:db8:0:0:0:0:0:1");
+    assertThat(c.options().decoderSettings().serverAddresses()).hasSize(2);
+    assertThat(c.users().get(0).acceptVersion1()).isTrue();
+    assertThat(parse(USER).users().get(0).acceptVersion1()).as("default").isFalse();
+    assertThat(ConfigReport.render(c)).contains("ServerAddress      = 203.0.113.5, 2001:db8:0:0:0:0:0:1")
+        .contains("AcceptVersion1");
+  }
 }
