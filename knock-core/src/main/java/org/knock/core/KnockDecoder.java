@@ -62,7 +62,7 @@ public final class KnockDecoder {
     int bindings = Math.max(1, settings.serverAddresses().size());
     int n = 0;
     for (KnockUser u : users) {
-      n += bindings + (u.acceptVersion1() ? 1 : 0);
+      n += (u.onlyFor() != null ? 1 : bindings) + (u.acceptVersion1() ? 1 : 0);
     }
     return Math.max(1, n);
   }
@@ -91,8 +91,10 @@ public final class KnockDecoder {
         ? List.of(ServerBinding.ipv4(destination)) : settings.serverAddresses();
     for (int u = 0; u < tags.size(); u++) {
       int version = 0;
+      ServerBinding only = users.get(u).onlyFor();
       for (int b = 0; b < servers.size() && version == 0; b++) {
-        if (tags.get(u).verify(message, servers.get(b))) {
+        if ((only == null || only.equals(servers.get(b)))
+            && tags.get(u).verify(message, servers.get(b))) {
           version = Payload.VERSION_2;
         }
       }

@@ -6,7 +6,6 @@ import java.util.Base64;
 import java.util.random.RandomGenerator;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
-import org.bouncycastle.crypto.generators.SCrypt;
 import org.bouncycastle.crypto.params.HKDFParameters;
 
 /**
@@ -17,10 +16,6 @@ public final class KnockKey {
   /** Size of the secret in bytes. */
   public static final int SIZE = 32;
   private static final byte[] SALT = "knock-v1".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] PASSPHRASE_SALT =
-      "knock-v1 passphrase".getBytes(StandardCharsets.US_ASCII);
-  /** scrypt cost: N = 2^15, r = 8, p = 1 (about 0.2 s and 32 MiB). */
-  static final int SCRYPT_N = 1 << 15;
 
   private final byte[] secret;
   private final byte[] encKey;
@@ -47,20 +42,57 @@ public final class KnockKey {
     return new KnockKey(s);
   }
 
+  /** Argon2id cost of a passphrase: 10 passes over 64 MiB, one lane (docs/SECURITY.md). */
+  static final int ARGON2_ITERATIONS = 10;
+  static final int ARGON2_MEMORY_KIB = 64 * 1024;
+  /** Shortest passphrase accepted. */
+  public static final int MIN_PASSPHRASE = 12;
+
   /**
-   * The key from a passphrase, stretched with scrypt (N=2^15, r=8, p=1) under a fixed salt, so
-   * client and daemon derive the same key from the same passphrase.
+   * The key from a passphrase, stretched with Argon2id (10 passes, 64 MiB, 1 lane) under a salt
+   * made of the user's name and the server address the key is for: one guess tests one
+   * passphrase for one user of one server, and no table serves two deployments. Client and
+   * daemon derive the same key from the same three inputs.
+   *
+   * @throws KnockException if the passphrase is shorter than {@link #MIN_PASSPHRASE} characters
    */
-  public static KnockKey fromPassphrase(char[] passphrase) throws KnockException {
-    if (passphrase.length < 12) {
-      throw new KnockException("passphrase too short: use at least 12 characters");
+  public static KnockKey fromPassphrase(char[] passphrase, String user, ServerBinding server)
+      throws KnockException {
+    if (passphrase.length < MIN_PASSPHRASE) {
+      throw new KnockException("passphrase too short: use at least " + MIN_PASSPHRASE
+          + " characters");
     }
-    byte[] pw = new String(passphrase).getBytes(StandardCharsets.UTF_8);
+    byte[] salt = passphraseSalt(user, server);
+    org.bouncycastle.crypto.generators.Argon2BytesGenerator g =
+        new org.bouncycastle.crypto.generators.Argon2BytesGenerator();
+    g.init(new org.bouncycastle.crypto.params.Argon2Parameters.Builder(
+        org.bouncycastle.crypto.params.Argon2Parameters.ARGON2_id)
+        .withVersion(org.bouncycastle.crypto.params.Argon2Parameters.ARGON2_VERSION_13)
+        .withIterations(ARGON2_ITERATIONS).withMemoryAsKB(ARGON2_MEMORY_KIB)
+        .withParallelism(1).withSalt(salt).build());
+    byte[] out = new byte[SIZE];
     try {
-      return new KnockKey(SCrypt.generate(pw, PASSPHRASE_SALT, SCRYPT_N, 8, 1, SIZE));
+      g.generateBytes(passphrase, out);
+      return new KnockKey(out);
     } finally {
-      Arrays.fill(pw, (byte) 0);
+      Arrays.fill(out, (byte) 0);
     }
+  }
+
+  /** SHA-256("knock-v2 passphrase" | 0 | user (UTF-8) | 0 | server address (16 bytes)). */
+  static byte[] passphraseSalt(String user, ServerBinding server) {
+    java.security.MessageDigest d;
+    try {
+      d = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError("every JDK has SHA-256", e);
+    }
+    d.update("knock-v2 passphrase".getBytes(StandardCharsets.US_ASCII));
+    d.update((byte) 0);
+    d.update(user.getBytes(StandardCharsets.UTF_8));
+    d.update((byte) 0);
+    d.update(server.bytes());
+    return d.digest();
   }
 
   /**

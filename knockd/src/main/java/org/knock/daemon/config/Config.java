@@ -43,7 +43,7 @@ public record Config(
 
   /** The users as the decoder sees them, in file order. */
   public List<KnockUser> knockUsers() {
-    return users.stream().map(UserConfig::knockUser).toList();
+    return users.stream().flatMap(u -> u.knockUsers().stream()).toList();
   }
 
   public Optional<UserConfig> user(String name) {

@@ -69,7 +69,8 @@ final class ConfigParser {
     Set<String> actionNames = actionLines.keySet();
     List<String> notices = new ArrayList<>();
     List<UserConfig> userConfigs =
-        UserSection.parseAll(users, actionNames, baseDir, mode, files, notices, problems);
+        UserSection.parseAll(users, actionNames, baseDir, mode, files, notices, problems,
+            opts == null ? List.of() : opts.serverAddresses());
     List<DoorConfig> doorConfigs = new ArrayList<>();
     for (Ini.Section s : doors) {
       DoorConfig d = DoorSection.parse(s, baseDir, files, notices, problems);

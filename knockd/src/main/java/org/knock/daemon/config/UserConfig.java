@@ -27,6 +27,8 @@ import org.knock.daemon.firewall.PortSpec;
  * @param allowOtherAddress whether a knock may grant an address other than its source
  * @param acceptVersion1 whether the user's unbound protocol-1 knocks are accepted (safe only while
  *     the key serves no other server; docs/PROTOCOL.md §10)
+ * @param passphraseKeys for a user with a Passphrase: the key derived for each ServerAddress
+ *     (empty for a key file)
  */
 public record UserConfig(
     String name,
@@ -39,7 +41,8 @@ public record UserConfig(
     List<String> actions,
     Duration maxDuration,
     boolean allowOtherAddress,
-    boolean acceptVersion1) {
+    boolean acceptVersion1,
+    java.util.Map<org.knock.core.ServerBinding, KnockKey> passphraseKeys) {
 
   /** Default for MaxDuration. */
   public static final Duration DEFAULT_MAX_DURATION = Duration.ofDays(1);
@@ -52,11 +55,21 @@ public record UserConfig(
     openAnyPort = Set.copyOf(openAnyPort);
     actions = List.copyOf(actions);
     Objects.requireNonNull(maxDuration);
+    passphraseKeys = java.util.Collections.unmodifiableMap(
+        new java.util.LinkedHashMap<>(passphraseKeys));
   }
 
-  /** The user as the decoder sees it. */
-  public KnockUser knockUser() {
-    return new KnockUser(name, key, allowOtherAddress, acceptVersion1);
+  /**
+   * The user as the decoder sees it: one entry, or for a passphrase one per server address its
+   * keys were derived for (each serves that address alone; a passphrase has no version 1).
+   */
+  public List<KnockUser> knockUsers() {
+    if (passphraseKeys.isEmpty()) {
+      return List.of(new KnockUser(name, key, allowOtherAddress, acceptVersion1));
+    }
+    return passphraseKeys.entrySet().stream()
+        .map(e -> new KnockUser(name, e.getValue(), allowOtherAddress, false, e.getKey()))
+        .toList();
   }
 
   /** True if the user may open this port. */

@@ -36,7 +36,8 @@ final class UserSection {
   private UserSection() {}
 
   static List<UserConfig> parseAll(List<Ini.Section> sections, Set<String> actionNames,
-      Path baseDir, int configMode, ConfigFiles files, List<String> notices, Problems problems) {
+      Path baseDir, int configMode, ConfigFiles files, List<String> notices, Problems problems,
+      List<java.net.InetAddress> serverAddresses) {
     List<UserConfig> out = new ArrayList<>();
     Map<String, UserConfig> byKey = new HashMap<>();
     Map<String, Integer> keyLines = new HashMap<>();
@@ -56,6 +57,7 @@ final class UserSection {
       String keyName = k.has("Key") ? "Key" : "Passphrase";
       KnockKey key = null;
       String source = null;
+      Map<org.knock.core.ServerBinding, KnockKey> passphraseKeys = new java.util.LinkedHashMap<>();
       if (k.has("Key") && k.has("Passphrase")) {
         k.problem("Passphrase", "give Key or Passphrase, not both");
       } else if (!k.has("Key") && !k.has("Passphrase")) {
@@ -76,9 +78,20 @@ final class UserSection {
         if (configMode >= 0 && (configMode & 077) != 0) {
           k.problem("Passphrase", "Passphrase in a file " + exposure(configMode) + " (mode "
               + octal(configMode) + "): chmod 600 " + problems.file() + ", or use a Key file");
+        } else if (serverAddresses.isEmpty()) {
+          k.problem("Passphrase", "Passphrase needs [options] ServerAddress: the address(es) "
+              + "clients knock, which the key is derived for");
         } else {
           try {
-            key = KnockKey.fromPassphrase(k.entry("Passphrase").value().toCharArray());
+            char[] pass = k.entry("Passphrase").value().toCharArray();
+            for (java.net.InetAddress a : serverAddresses) {
+              org.knock.core.ServerBinding b = org.knock.core.ServerBinding.of(a.getAddress());
+              KnockKey derived = KnockKey.fromPassphrase(pass, name, b);
+              passphraseKeys.put(b, derived);
+              if (key == null) {
+                key = derived;
+              }
+            }
             source = "passphrase";
           } catch (KnockException e) {
             k.problem("Passphrase", "Passphrase: " + e.getMessage());
@@ -96,7 +109,8 @@ final class UserSection {
         continue;
       }
       UserConfig u = new UserConfig(name, key, source, allow.ports(), allow.anyPort(),
-          allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other, version1);
+          allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other, version1,
+          passphraseKeys);
       byKey.put(key.toBase64(), u);
       keyLines.put(name, k.entry(keyName).line());
       out.add(u);

@@ -361,8 +361,9 @@ class ConfigMistakesTest {
 
   @Test
   void passphraseTooShort() {
-    assertProblem("[user alice]\nPassphrase = short\nAllow = open 22\n",
-        "knockd.conf:2: Passphrase: passphrase too short: use at least 12 characters");
+    assertProblem("[options]\nServerAddress = 203.0.113.5\n[user alice]\nPassphrase = short\n"
+        + "Allow = open 22\n",
+        "knockd.conf:4: Passphrase: passphrase too short: use at least 12 characters");
   }
 
   @Test

@@ -179,12 +179,29 @@ class ConfigTest {
 
   @Test
   void passphraseIsNeverReported() throws Exception {
-    Config c = ConfigParser.parse(FILE,
-        "[user carol]\nPassphrase = correct horse battery staple\nAllow = open 22\n", 0600, files);
+    Config c = ConfigParser.parse(FILE, "[options]\nServerAddress = 203.0.113.5, 198.51.100.9\n"
+        + "[user carol]\nPassphrase = correct horse battery staple\nAllow = open 22\n", 0600, files);
     String report = ConfigReport.render(c);
     assertThat(c.user("carol").orElseThrow().keySource()).isEqualTo("passphrase");
     assertThat(report).contains("# Passphrase = (hidden)").doesNotContain("horse")
         .doesNotContain(c.users().get(0).key().toBase64());
+    // one key per server address, each serving that address alone, the same as the client's
+    assertThat(c.knockUsers()).hasSize(2);
+    org.knock.core.ServerBinding first = org.knock.core.ServerBinding.of(
+        java.net.InetAddress.getByName("203.0.113.5").getAddress());
+    assertThat(c.knockUsers().get(0).onlyFor()).isEqualTo(first);
+    assertThat(c.knockUsers().get(0).key().toBase64()).isEqualTo(org.knock.core.KnockKey
+        .fromPassphrase("correct horse battery staple".toCharArray(), "carol", first).toBase64());
+    assertThat(c.knockUsers().get(1).key().toBase64())
+        .isNotEqualTo(c.knockUsers().get(0).key().toBase64());
+  }
+
+  @Test
+  void aPassphraseNeedsTheServerAddressItIsDerivedFor() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConfigParser.parse(FILE,
+        "[user carol]\nPassphrase = correct horse battery staple\nAllow = open 22\n", 0600, files))
+        .hasMessage(FILE + ":2: Passphrase needs [options] ServerAddress: the address(es) "
+            + "clients knock, which the key is derived for");
   }
 
   @Test
