@@ -102,7 +102,7 @@ class ClientKnockIT {
       assertThat(new HashSet<>(ports)).hasSize(20);
       KnockDecoder decoder = new KnockDecoder(DecoderSettings.defaults(),
           List.of(new KnockUser("it", key, false)), new InMemoryReplayCache());
-      SequenceAssembler seq = decoder.newSequence(ipv4(pair.clientIp));
+      SequenceAssembler seq = decoder.newSequence(ipv4(pair.clientIp), ipv4(pair.serverIp));
       DecodeResult result = null;
       for (int port : ports) {
         result = seq.offer(port, Instant.now());
