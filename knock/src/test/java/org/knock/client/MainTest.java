@@ -85,11 +85,13 @@ class MainTest {
         "--wait", "--print", "127.0.0.1", "open 22");
     assertFails(2, "-6: encrypted knocks are IPv4 only (static sequences work over IPv6)",
         "-6", "127.0.0.1", "open 22");
-    assertFails(2, "ports: 20000-20100 spans 101 ports; the indexed mapping needs 5120, e.g."
+    assertFails(2, "-p: 20000-20100 spans 101 ports; the indexed mapping needs 5120, e.g."
         + " 20000-25119", "-p", "20000-20100", "--print", "127.0.0.1", "open 22");
-    assertFails(2, "ports: 20000-25119 spans 5120 ports; the classic mapping needs 256, e.g."
-        + " 20000-20255", "-p", "20000-25119", "--mapping", "classic", "--print", "127.0.0.1",
-        "open 22");
+    assertFails(2, "--ports: 20000-25119 spans 5120 ports; the classic mapping needs 256, e.g."
+        + " 20000-20255", "--ports", "20000-25119", "--mapping", "classic", "--print",
+        "127.0.0.1", "open 22");
+    assertFails(2, "-p: 65000-65535 spans 536 ports; the indexed mapping needs 5120, e.g."
+        + " 60416-65535", "-p", "65000-65535", "--print", "127.0.0.1", "open 22");
   }
 
   @Test
@@ -97,7 +99,7 @@ class MainTest {
     Path missing = home.resolve("nokey");
     assertFails(4, "no key file " + missing + ": create one with 'knock keygen' or name one with"
         + " -k FILE", "-k", missing.toString(), "--print", "127.0.0.1", "open 22");
-    assertFails(4, "cannot read key file " + home + ": Is a directory",
+    assertFails(4, "cannot read key file " + home + ": a directory, not a regular file",
         "-k", home.toString(), "--print", "127.0.0.1", "open 22");
     Path bad = home.resolve("bad.key");
     Files.writeString(bad, "not a key!\n");
