@@ -47,10 +47,12 @@ class ClientRetriesTest {
   @Test
   void helpDocumentsRetries() {
     c.run("--help");
-    assertThat(c.out).contains("--retries N", "with --wait (default 2): a fresh knock (new ports)",
-        "with 'run ACTION' (default 0, e.g. from cron): the same knock",
-        "1 s, then 2 s, 4 s, 8 s", "refuses each further copy as a replay",
-        "  1  the output could not be written");
+    assertThat(c.out).contains("--retries N       knock up to N more times (0-10)",
+        "with --wait (default 2), a fresh knock (new ports) while the",
+        "port is still shut 1 s, 2 s, 4 s, 8 s after the last knock",
+        "with 'run ACTION' (default 0), the same knock again 1 s,",
+        "and refuses each further copy as a replay",
+        "  1  output not written (e.g. --print to a full disk), or an internal error");
   }
 
   @Test
