@@ -9,33 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 12's client edges: each gives one line {@code knock: ...} with its documented exit code,
  * at once (no hang, no stack trace), and nothing on standard output.
  */
 @Timeout(20)
-class ClientEdgesTest {
-  @TempDir Path home;
-  ClientRun c;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    c = new ClientRun(home);
-    c.writeKey();
-  }
-
-  private void assertFails(int exit, String message, String... args) {
-    c.run(args);
-    assertThat(c.err).isEqualTo("knock: " + message + "\n");
-    assertThat(c.out).isEmpty();
-    assertThat(c.exit).isEqualTo(exit);
-  }
-
+class ClientEdgesTest extends ClientTest {
   @Test
   void anEmptyHostIsAUsageErrorNotLocalhost() {
     String msg = "empty HOST (an unset variable?): name the server, e.g. knock server.example.org"

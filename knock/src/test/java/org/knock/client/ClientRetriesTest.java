@@ -4,30 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --retries}: with {@code --wait} a fresh knock (new ports) while the port stays shut; with
  * {@code run ACTION} the same knock again. Knocks go to 127.0.0.1 only.
  */
 @Timeout(30)
-class ClientRetriesTest {
-  @TempDir Path home;
-  ClientRun c;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    c = new ClientRun(home);
-    c.writeKey();
-  }
-
+class ClientRetriesTest extends ClientTest {
   @Test
   void retriesOnlyGoWithWaitOrRun() {
     c.run("--retries", "1", "127.0.0.1", "open 22");

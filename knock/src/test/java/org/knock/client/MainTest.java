@@ -5,28 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every bad input gives one line "knock: ..." and its exit code; nothing is sent. */
-class MainTest {
-  @TempDir Path home;
-  ClientRun c;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    c = new ClientRun(home);
-    c.writeKey();
-  }
-
-  private void assertFails(int exit, String message, String... args) {
-    c.run(args);
-    assertThat(c.err).isEqualTo("knock: " + message + "\n");
-    assertThat(c.out).isEmpty();
-    assertThat(c.exit).isEqualTo(exit);
-  }
-
+class MainTest extends ClientTest {
   @Test
   void helpDocumentsTheExitCodesAndTheTimestampHook() {
     c.run("--help");
