@@ -25,11 +25,17 @@ final class ClientOptions {
   int protocol = 2;
   /** Seconds to wait for the opened port, or null for no waiting. */
   Integer waitSeconds;
+  /** How many more times to knock (--retries), or null when not given. */
+  Integer retries;
+  /** How the address to grant was given ("-a", "--allow", "--source"), or null. */
+  private String grantOption;
   /** HOST then the words of the command or the static sequence. */
   final List<String> operands = new ArrayList<>();
 
   /** Default seconds for a bare {@code --wait}. */
   static final int DEFAULT_WAIT_SECONDS = 10;
+  /** The most {@code --retries} allowed. */
+  static final int MAX_RETRIES = 10;
 
   private ClientOptions() {}
 
@@ -61,7 +67,7 @@ final class ClientOptions {
     if ("wait".equals(name)) {
       if (inline != null) {
         waitSeconds = waitValue(inline);
-      } else if (next < args.length && KnockSettings.number(args[next]) >= 0) {
+      } else if (next < args.length && allDigits(args[next])) {
         waitSeconds = waitValue(args[next++]);
       } else {
         waitSeconds = DEFAULT_WAIT_SECONDS;
@@ -151,6 +157,7 @@ final class ClientOptions {
       case "delay":
       case "timestamp":
       case "protocol":
+      case "retries":
         return true;
       default:
         return false;
@@ -174,6 +181,9 @@ final class ClientOptions {
   }
 
   private void apply(String name, String shown, String value) throws ClientException {
+    if ("allow".equals(name)) {
+      grantGivenBy(shown);
+    }
     try {
       switch (name) {
         case "key":
@@ -187,6 +197,7 @@ final class ClientOptions {
           break;
         case "ports":
           settings.ports = KnockSettings.parsePorts(value);
+          settings.portsOrigin = shown;
           break;
         case "cipher":
           settings.cipher = KnockSettings.parseCipher(value);
@@ -207,6 +218,9 @@ final class ClientOptions {
           }
           protocol = Integer.parseInt(value);
           break;
+        case "retries":
+          retries = retriesValue(value);
+          break;
         default:
           throw new AssertionError(name);
       }
@@ -222,6 +236,7 @@ final class ClientOptions {
     switch (name) {
       case "source":
         settings.grant = KnockSettings.GRANT_SOURCE;
+        grantGivenBy(shown);
         break;
       case "print":
         print = true;
@@ -251,6 +266,15 @@ final class ClientOptions {
     }
   }
 
+  /** --allow and --source name the address to grant in two ways: only one may be given. */
+  private void grantGivenBy(String shown) throws ClientException {
+    if (grantOption != null && ("--source".equals(grantOption) != "--source".equals(shown))) {
+      throw ClientException.usage(grantOption + " and " + shown + " exclude each other: grant "
+          + "either a given address or the knock's source");
+    }
+    grantOption = shown;
+  }
+
   private static ClientException unknown(String shown) {
     return ClientException.usage("unknown option " + shown + " (see knock --help)");
   }
@@ -258,9 +282,32 @@ final class ClientOptions {
   private static int waitValue(String s) throws ClientException {
     int n = KnockSettings.number(s);
     if (n < 1 || n > 3600) {
-      throw ClientException.usage("--wait: bad number of seconds '" + s + "': use 1-3600");
+      throw ClientException.usage("--wait: " + (allDigits(s) ? s + " seconds is out of range"
+          : "bad number of seconds '" + s + "'") + ": use 1-3600");
     }
     return n;
+  }
+
+  private static int retriesValue(String s) throws ClientException {
+    int n = KnockSettings.number(s);
+    if (n < 0 || n > MAX_RETRIES) {
+      throw ClientException.usage("retries: " + (allDigits(s) ? s + " is out of range"
+          : "bad number '" + s + "'") + ": use 0-" + MAX_RETRIES);
+    }
+    return n;
+  }
+
+  /** True for a non-empty string of ASCII digits, however long. */
+  static boolean allDigits(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static long timestampValue(String s) throws ClientException {

@@ -1,15 +1,17 @@
 package org.knock.client;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -21,7 +23,9 @@ import org.knock.core.KnockKey;
 /**
  * {@code knock keygen [-o FILE] [--user NAME] [--force]}: writes a new random key, created with
  * mode 0600 from the start (never widened), and never overwrites a file without {@code --force}
- * (which replaces it atomically). Prints the knockd.conf stanza for the key on standard output.
+ * (which replaces it atomically). It writes only to a new path or over a regular file: a device,
+ * FIFO, directory or symbolic link is refused even with {@code --force}. Returns the knockd.conf
+ * stanza for the key, for standard output.
  */
 final class Keygen {
   private static final Set<PosixFilePermission> OWNER_RW =
@@ -42,8 +46,9 @@ final class Keygen {
    *
    * @param defaultFile where the key goes without -o
    * @param defaultUser the user name without --user
+   * @return what to print on standard output: the stanza, or the usage for --help
    */
-  static int run(String[] args, int from, Path defaultFile, String defaultUser, PrintStream out)
+  static String run(String[] args, int from, Path defaultFile, String defaultUser)
       throws ClientException {
     Path file = defaultFile;
     String user = defaultUser;
@@ -63,8 +68,7 @@ final class Keygen {
       } else if ("--force".equals(a)) {
         force = true;
       } else if ("-h".equals(a) || "--help".equals(a)) {
-        out.print(USAGE);
-        return ExitCodes.OK;
+        return USAGE;
       } else {
         throw ClientException.usage("keygen: unexpected '" + a + "' (see knock keygen --help)");
       }
@@ -75,15 +79,16 @@ final class Keygen {
     }
     KnockKey key = KnockKey.generate(new SecureRandom());
     write(file.toAbsolutePath(), key.toBase64() + "\n", force);
-    out.print(stanza(file.toAbsolutePath(), user));
-    return ExitCodes.OK;
+    return stanza(file.toAbsolutePath(), user);
   }
 
   static String stanza(Path file, String user) {
     String target = "/etc/knockd/" + user + ".key";
-    return "# Key written to " + file + " (mode 0600). Copy it to the server as " + target + ",\n"
+    String shown = SafeText.of(file.toString());
+    return "# Key written to " + shown + " (mode 0600). Copy it to the server as " + target + ",\n"
         + "# owned by root with mode 0600 (knockd refuses a key others can read), e.g. there:\n"
-        + "#   install -m 0600 -o root -g root " + file.getFileName() + " " + target + "\n"
+        + "#   install -m 0600 -o root -g root " + SafeText.of(file.getFileName().toString())
+        + " " + target + "\n"
         + "# then add this stanza to knockd.conf:\n"
         + "[user " + user + "]\n"
         + "Key = " + target + "\n"
@@ -91,11 +96,33 @@ final class Keygen {
   }
 
   private static void write(Path file, String text, boolean force) throws ClientException {
+    BasicFileAttributes existing;
+    try {
+      existing = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      existing = null;
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.KEY, "keygen: cannot write " + file + ": "
+          + ClientFiles.reason(e));
+    }
+    if (existing != null && !existing.isRegularFile()) {
+      throw new ClientException(ExitCodes.KEY, "keygen: " + file + " is "
+          + ClientFiles.kind(file, LinkOption.NOFOLLOW_LINKS)
+          + ", not a regular file: refusing to replace it");
+    }
+    if (existing != null && !force) {
+      throw exists(file);
+    }
     Path dir = file.getParent();
     try {
       if (dir != null && !Files.isDirectory(dir)) {
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_RWX));
       }
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.KEY, "keygen: cannot create directory " + dir + ": "
+          + ClientFiles.reason(e));
+    }
+    try {
       FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(OWNER_RW);
       if (!force) {
         create(file, text, mode);
@@ -109,12 +136,16 @@ final class Keygen {
         Files.deleteIfExists(tmp);
       }
     } catch (FileAlreadyExistsException e) {
-      throw new ClientException(ExitCodes.KEY, "keygen: " + file
-          + " exists: refusing to overwrite a key (use --force to replace it)");
+      throw exists(file); // created since the check above
     } catch (IOException e) {
       throw new ClientException(ExitCodes.KEY, "keygen: cannot write " + file + ": "
-          + e.getMessage());
+          + ClientFiles.reason(e));
     }
+  }
+
+  private static ClientException exists(Path file) {
+    return new ClientException(ExitCodes.KEY, "keygen: " + file
+        + " exists: refusing to overwrite a key (use --force to replace it)");
   }
 
   private static void create(Path file, String text, FileAttribute<?> mode) throws IOException {

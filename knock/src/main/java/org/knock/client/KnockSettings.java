@@ -17,6 +17,8 @@ final class KnockSettings {
 
   String key;
   int[] ports;
+  /** Where {@link #ports} was given, for errors: "-p", "--ports" or "FILE:LINE: ports". */
+  String portsOrigin;
   CipherSuite cipher;
   PortMapping mapping;
   /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, or a dotted IPv4 address. */
@@ -30,6 +32,7 @@ final class KnockSettings {
     }
     if (ports == null) {
       ports = weaker.ports;
+      portsOrigin = weaker.portsOrigin;
     }
     if (cipher == null) {
       cipher = weaker.cipher;

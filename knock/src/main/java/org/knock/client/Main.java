@@ -1,15 +1,16 @@
 package org.knock.client;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -36,9 +37,12 @@ import org.knock.core.Verb;
 public final class Main {
   /** Default delay between classic knocks, which must arrive in order. */
   static final int CLASSIC_DELAY_MS = 20;
+  /** Default --retries with --wait; without --wait (run ACTION) it is 0. */
+  static final int WAIT_RETRIES = 2;
 
   static final String EXIT_CODES_HELP = "Exit codes:\n"
       + "  0  ok (with --wait: the port opened)\n"
+      + "  1  output not written (e.g. --print to a full disk), or an internal error\n"
       + "  2  usage: bad option, command, port, duration or rc file\n"
       + "  3  --wait: the port did not open in time\n"
       + "  4  key problem: key file missing, unreadable or malformed\n"
@@ -71,10 +75,19 @@ public final class Main {
       + "  -4, --ipv4 / -6, --ipv6  use IPv4 / IPv6 (encrypted knocks are IPv4 only)\n"
       + "      --print           print the knock's ports, one per line; send nothing\n"
       + "      --wait [SECONDS]  after open: wait until the port accepts TCP connections\n"
-      + "                        (default " + ClientOptions.DEFAULT_WAIT_SECONDS + " s)\n"
+      + "                        (default " + ClientOptions.DEFAULT_WAIT_SECONDS + " s in all)\n"
+      + "      --retries N       knock up to N more times (0-" + ClientOptions.MAX_RETRIES
+      + ") in case a knock was lost:\n"
+      + "                        with --wait (default " + WAIT_RETRIES + "), a fresh knock (new"
+      + " ports) while the\n"
+      + "                        port is still shut 1 s, 2 s, 4 s, 8 s after the last knock\n"
+      + "                        (a grant takes ~10 ms; the rest is the round trip);\n"
+      + "                        with 'run ACTION' (default 0), the same knock again 1 s,\n"
+      + "                        2 s, 4 s, 8 s apart: knockd runs the action at most once\n"
+      + "                        and refuses each further copy as a replay\n"
       + "      --timestamp UNIX_SECONDS  test/debug hook: stamp the knock with this time instead\n"
       + "                        of now (to test the server's clock-skew rejection)\n"
-      + "  -v, --verbose         say what is sent\n"
+      + "  -v, --verbose         say what is sent (and each retry, on stderr)\n"
       + "  -h, --help            this help\n"
       + "  -V, --version         the version\n"
       + "\n"
@@ -84,13 +97,16 @@ public final class Main {
       + "\n"
       + EXIT_CODES_HELP;
 
-  private final PrintStream out;
+  private final OutputStream out;
   private final PrintStream err;
   private final Map<String, String> env;
   private final Clock clock;
   private final boolean terminal;
 
-  Main(PrintStream out, PrintStream err, Map<String, String> env, Clock clock, boolean terminal) {
+  /**
+   * @param out standard output; a write that fails (a full disk, a closed pipe) is an error
+   */
+  Main(OutputStream out, PrintStream err, Map<String, String> env, Clock clock, boolean terminal) {
     this.out = out;
     this.err = err;
     this.env = env;
@@ -99,11 +115,10 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    Main m = new Main(System.out, System.err, System.getenv(), Clock.systemUTC(),
-        System.console() != null);
-    int code = m.run(args);
-    System.out.flush();
-    System.exit(code);
+    // unbuffered and unwrapped, so that a failed write surfaces as an IOException with its reason
+    Main m = new Main(new FileOutputStream(FileDescriptor.out), System.err, System.getenv(),
+        Clock.systemUTC(), System.console() != null);
+    System.exit(m.run(args));
   }
 
   /**
@@ -120,30 +135,45 @@ public final class Main {
     try {
       if (args.length > 0 && "keygen".equals(args[0])) {
         String user = env.get("USER");
-        return Keygen.run(args, 1, knockHome().resolve("key"),
-            user != null ? user : System.getProperty("user.name"), out);
+        print(Keygen.run(args, 1, knockHome().resolve("key"),
+            user != null ? user : System.getProperty("user.name")));
+        return ExitCodes.OK;
       }
       return knock(ClientOptions.parse(args));
     } catch (ClientException e) {
-      err.println("knock: " + e.getMessage());
+      err.println("knock: " + SafeText.of(e.getMessage()));
       return e.exitCode();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       err.println("knock: interrupted");
       return 130;
     } catch (RuntimeException e) {
-      err.println("knock: internal error: " + e);
-      return 1;
+      err.println("knock: internal error: " + SafeText.of(e.toString()));
+      return ExitCodes.OUTPUT_OR_INTERNAL;
+    }
+  }
+
+  /** Writes text to standard output; a failed write is an error with its reason. */
+  private void print(String text) throws ClientException {
+    try {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.OUTPUT_OR_INTERNAL, "cannot write standard output: "
+          + ClientFiles.reason(e));
+    }
+    if (out instanceof PrintStream && ((PrintStream) out).checkError()) {
+      throw new ClientException(ExitCodes.OUTPUT_OR_INTERNAL, "cannot write standard output");
     }
   }
 
   private int knock(ClientOptions o) throws ClientException, InterruptedException {
     if (o.help) {
-      out.print(HELP);
+      print(HELP);
       return ExitCodes.OK;
     }
     if (o.version) {
-      out.println("knock " + version());
+      print("knock " + version() + "\n");
       return ExitCodes.OK;
     }
     if (o.operands.isEmpty()) {
@@ -151,6 +181,10 @@ public final class Main {
           + " (see knock --help)");
     }
     String host = o.operands.get(0);
+    if (host.isBlank()) {
+      throw ClientException.usage("empty HOST (an unset variable?): name the server, e.g. knock"
+          + " server.example.org \"open 22 30m\"");
+    }
     List<String> words = o.operands.subList(1, o.operands.size());
     if (words.isEmpty()) {
       throw ClientException.usage("missing COMMAND after " + host + ", e.g. knock " + host
@@ -182,14 +216,19 @@ public final class Main {
     if (o.waitSeconds != null && (cmd.verb() != Verb.OPEN || cmd.protocol() != Protocol.TCP)) {
       throw ClientException.usage("--wait works with 'open PORT' of a TCP port only");
     }
-    if (o.print && o.waitSeconds != null) {
-      throw ClientException.usage("--wait and --print exclude each other: --print sends nothing");
+    if (o.print && (o.waitSeconds != null || o.retries != null)) {
+      throw ClientException.usage((o.waitSeconds != null ? "--wait" : "--retries")
+          + " and --print exclude each other: --print sends nothing");
+    }
+    if (o.retries != null && o.waitSeconds == null && cmd.verb() != Verb.RUN) {
+      throw ClientException.usage("--retries works with --wait or 'run ACTION' only");
     }
     PortMapping mapping = s.mapping != null ? s.mapping : PortMapping.INDEXED;
     CipherSuite cipher = s.cipher != null ? s.cipher : CipherSuite.TWOFISH;
-    int base = basePort(s.ports, mapping);
+    int base = basePort(s.ports, s.portsOrigin, mapping);
     int delay = s.delay != null ? s.delay : mapping == PortMapping.CLASSIC ? CLASSIC_DELAY_MS : 0;
-    KnockKey key = KeyFiles.read(s.key != null ? Path.of(s.key) : knockHome().resolve("key"), err);
+    KnockKey key = ClientFiles.readKey(s.key != null ? path(s.key) : knockHome().resolve("key"),
+        err);
 
     InetAddress address = null;
     String grantText = s.grant != null ? s.grant : KnockSettings.GRANT_AUTO;
@@ -208,51 +247,88 @@ public final class Main {
     }
     // version 2 binds the knock to the address it is sent to: no other server accepts it
     ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
-    int[] ports = new KnockEncoder(key, cipher, mapping, base, server)
-        .encode(cmd, grant, now, new SecureRandom());
-    PrintStream info = o.print ? err : out;
+    KnockEncoder encoder = new KnockEncoder(key, cipher, mapping, base, server);
+    SecureRandom random = new SecureRandom();
+    int[] ports = encoder.encode(cmd, grant, now, random);
     if (o.verbose) {
-      info.println("knock: " + cmd + " for " + (grant == 0 ? "the knock's source address"
+      String line = "knock: " + cmd + " for " + (grant == 0 ? "the knock's source address"
           : Ipv4.format(grant)) + ", " + cipher.word() + "/" + mapping.word() + " in "
           + base + "-" + (base + mapping.rangeSize() - 1) + ", stamped " + now.getEpochSecond()
           + ", protocol " + o.protocol + (server == null ? "" : " bound to "
-          + address.getHostAddress()));
+          + address.getHostAddress());
+      if (o.print) {
+        err.println(line);
+      } else {
+        print(line + "\n");
+      }
     }
     if (o.print) {
       StringBuilder b = new StringBuilder();
       for (int p : ports) {
         b.append(p).append('\n');
       }
-      out.print(b);
+      print(b.toString());
       return ExitCodes.OK;
     }
     boolean[] udp = new boolean[ports.length];
     java.util.Arrays.fill(udp, o.udp);
     send(host, address, ports, udp, delay, o.verbose);
-    if (o.waitSeconds == null) {
-      return ExitCodes.OK;
+    if (o.waitSeconds != null) {
+      int retries = o.retries != null ? o.retries : WAIT_RETRIES;
+      String what = address.getHostAddress() + ":" + cmd.port();
+      InetSocketAddress target = new InetSocketAddress(address, cmd.port());
+      InetAddress to = address;
+      int granted = grant;
+      // no lambda: an invokedynamic call site would load the method-handle machinery at start
+      DoorWaiter.Door door = new DoorWaiter.Door() {
+        @Override
+        public DoorWaiter.Outcome attempt(int timeoutMs) {
+          return KnockSender.tryConnect(target, timeoutMs);
+        }
+
+        @Override
+        public void knockAgain(int retry, long shutForMs)
+            throws ClientException, InterruptedException {
+          if (o.verbose) {
+            err.println("knock: " + what + " still shut " + seconds(shutForMs) + " after the"
+                + " last knock: a fresh knock (retry " + retry + " of " + retries + ")");
+          }
+          // a fresh knock: a new nonce and with it new ports, stamped now (unless --timestamp)
+          Instant at = o.timestamp != null ? now : clock.instant();
+          send(host, to, encoder.encode(cmd, granted, at, random), udp, delay, o.verbose);
+        }
+      };
+      return awaitOpen(o, what, door, retries);
     }
-    return awaitOpen(o, address, cmd.port());
+    int retries = o.retries != null ? o.retries : 0;
+    for (int r = 1; r <= retries; r++) {
+      Thread.sleep(DoorWaiter.retryAfterMs(r));
+      if (o.verbose) {
+        err.println("knock: sending the same knock again (retry " + r + " of " + retries + ")");
+      }
+      send(host, address, ports, udp, delay, o.verbose);
+    }
+    return ExitCodes.OK;
   }
 
-  private int awaitOpen(ClientOptions o, InetAddress address, int port)
-      throws InterruptedException {
-    String what = address.getHostAddress() + ":" + port;
-    InetSocketAddress target = new InetSocketAddress(address, port);
-    DoorWaiter.Probe probe = new DoorWaiter.Probe() {
-      @Override
-      public DoorWaiter.Outcome attempt(int timeoutMs) {
-        return KnockSender.tryConnect(target, timeoutMs);
-      }
-    };
-    if (new DoorWaiter(clock, err, terminal).await(what, probe, o.waitSeconds)) {
+  private int awaitOpen(ClientOptions o, String what, DoorWaiter.Door door, int retries)
+      throws ClientException, InterruptedException {
+    DoorWaiter waiter = new DoorWaiter(clock, err, terminal);
+    if (waiter.await(what, door, o.waitSeconds, retries)) {
       if (o.verbose || terminal) {
         err.println("knock: " + what + " is open");
       }
       return ExitCodes.OK;
     }
-    err.println("knock: " + what + " did not open within " + o.waitSeconds + " s");
+    int knocks = waiter.retriesSent() + 1;
+    err.println("knock: " + what + " did not open within " + o.waitSeconds + " s"
+        + (knocks > 1 ? " (" + knocks + " knocks sent)" : ""));
     return ExitCodes.DOOR_CLOSED;
+  }
+
+  /** Milliseconds as seconds with one decimal, e.g. "1.0 s". */
+  private static String seconds(long ms) {
+    return ms / 1000 + "." + ms % 1000 / 100 + " s";
   }
 
   private int knockStatic(ClientOptions o, String host, StaticSequence seq, Integer delay)
@@ -261,8 +337,9 @@ public final class Main {
       throw ClientException.usage("--print is for encrypted commands: a static sequence is "
           + "already its ports");
     }
-    if (o.waitSeconds != null || o.timestamp != null) {
-      throw ClientException.usage((o.waitSeconds != null ? "--wait" : "--timestamp")
+    if (o.waitSeconds != null || o.timestamp != null || o.retries != null) {
+      throw ClientException.usage((o.waitSeconds != null ? "--wait"
+          : o.timestamp != null ? "--timestamp" : "--retries")
           + " is for encrypted commands, not a static sequence");
     }
     KnockSettings cli = o.settings;
@@ -281,9 +358,12 @@ public final class Main {
     if (verbose) {
       String a = address instanceof Inet4Address ? address.getHostAddress()
           : "[" + address.getHostAddress() + "]";
+      StringBuilder b = new StringBuilder();
       for (int i = 0; i < ports.length; i++) {
-        out.println("hitting " + (udp[i] ? "udp " : "tcp ") + a + ":" + ports[i]);
+        b.append("hitting ").append(udp[i] ? "udp " : "tcp ").append(a).append(':')
+            .append(ports[i]).append('\n');
       }
+      print(b.toString());
     }
     try {
       KnockSender.send(address, ports, udp, delay);
@@ -322,17 +402,36 @@ public final class Main {
         + " address" + (family == 4 ? " (encrypted knocks are IPv4 only)" : ""));
   }
 
-  private static int basePort(int[] range, PortMapping mapping) throws ClientException {
+  /**
+   * The first port of the knock range, checked against the mapping's size; an error names where
+   * the range was given ({@code -p}, or the knockrc's file and line).
+   */
+  private static int basePort(int[] range, String origin, PortMapping mapping)
+      throws ClientException {
     if (range == null) {
       return org.knock.core.DecoderSettings.DEFAULT_BASE_PORT;
     }
     int size = range[1] - range[0] + 1;
-    if (size != mapping.rangeSize() || range[0] + mapping.rangeSize() - 1 > 65535) {
-      throw ClientException.usage("ports: " + range[0] + "-" + range[1] + " spans " + size
-          + " ports; the " + mapping.word() + " mapping needs " + mapping.rangeSize() + ", e.g. "
-          + range[0] + "-" + (range[0] + mapping.rangeSize() - 1));
+    int need = mapping.rangeSize();
+    if (size != need) {
+      int start = Math.min(range[0], 65536 - need);
+      throw ClientException.usage((origin != null ? origin : "ports") + ": " + range[0] + "-"
+          + range[1] + " spans " + size + " port" + (size == 1 ? "" : "s") + "; the "
+          + mapping.word() + " mapping needs " + need + ", e.g. " + start + "-"
+          + (start + need - 1));
     }
     return range[0];
+  }
+
+  /** A file name from the command line or knockrc as a path; a bad one is a usage error. */
+  private static Path path(String name) throws ClientException {
+    try {
+      return Path.of(name);
+    } catch (IllegalArgumentException e) { // InvalidPathException; named, it loads at start-up
+      throw ClientException.usage("bad file name '" + name + "': "
+          + (e instanceof java.nio.file.InvalidPathException
+              ? ((java.nio.file.InvalidPathException) e).getReason() : e.getMessage()));
+    }
   }
 
   private Path knockHome() {
@@ -347,13 +446,9 @@ public final class Main {
 
   private RcFile readRc() throws ClientException {
     Path rc = knockHome().resolve("knockrc");
-    String text;
-    try {
-      text = new String(Files.readAllBytes(rc), StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
+    String text = ClientFiles.readRc(rc);
+    if (text == null) {
       return RcFile.empty();
-    } catch (IOException e) {
-      throw ClientException.usage("cannot read " + rc + ": " + e.getMessage());
     }
     String home = env.get("HOME");
     return RcFile.parse(text, rc.toString(), knockHome().toString(),

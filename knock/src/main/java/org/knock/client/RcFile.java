@@ -8,8 +8,10 @@ import java.util.Map;
  * A parsed {@code ~/.knock/knockrc}: a {@code [default]} stanza and one stanza per host, like
  * fwknop's ~/.fwknoprc. Each line is {@code NAME = VALUE} or {@code NAME VALUE} (names: key,
  * ports, cipher, mapping, allow, source, delay; any case); '#' starts a comment line. A relative
- * key path is taken relative to {@code baseDir}, {@code ~/} to the home directory. Errors are
- * reported as {@code FILE:LINE: ...}. Parsing does no I/O: the caller passes the text.
+ * key path is taken relative to {@code baseDir}, {@code ~/} to the home directory. A leading
+ * byte order mark is skipped. Errors are reported as {@code FILE:LINE: ...}, and a knock range
+ * that only later proves wrong for the mapping keeps its {@code FILE:LINE} in {@link
+ * KnockSettings#portsOrigin}. Parsing does no I/O: the caller passes the text.
  */
 final class RcFile {
   private final Map<String, KnockSettings> stanzas = new HashMap<>();
@@ -32,6 +34,9 @@ final class RcFile {
       throws ClientException {
     RcFile rc = new RcFile();
     KnockSettings current = null;
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1); // a UTF-8 byte order mark, as some editors write
+    }
     int lineNo = 0;
     int start = 0;
     while (start <= text.length()) {
@@ -75,6 +80,9 @@ final class RcFile {
       }
       try {
         set(current, key, value, baseDir, home);
+        if ("ports".equals(key)) {
+          current.portsOrigin = where + "ports";
+        }
       } catch (ClientException e) {
         throw ClientException.usage(where + e.getMessage());
       }

@@ -48,6 +48,18 @@ class ClientOptionsTest {
   }
 
   @Test
+  void retriesTakesANumberAndRepeatedOptionsOfOneKindAreFine() throws Exception {
+    assertThat(ClientOptions.parse(new String[] {"h", "open 22"}).retries).isNull();
+    assertThat(ClientOptions.parse(new String[] {"--retries", "0", "h"}).retries).isZero();
+    assertThat(ClientOptions.parse(new String[] {"--retries=10", "h"}).retries).isEqualTo(10);
+    ClientOptions o = ClientOptions.parse(new String[] {"-a", "192.0.2.7", "--allow",
+        "192.0.2.8"});
+    assertThat(o.settings.grant).isEqualTo("192.0.2.8");
+    assertThat(ClientOptions.parse(new String[] {"--source", "--source"}).settings.grant)
+        .isEqualTo(KnockSettings.GRANT_SOURCE);
+  }
+
+  @Test
   void badOptionsSayWhatIsWrong() {
     assertUsage(new String[] {"--bogus"}, "unknown option --bogus (see knock --help)");
     assertUsage(new String[] {"-x"}, "unknown option -x (see knock --help)");
@@ -71,8 +83,19 @@ class ClientOptionsTest {
         "--timestamp: bad time 'yesterday': use Unix seconds");
     assertUsage(new String[] {"--timestamp", "9999999999"},
         "--timestamp: 9999999999 is beyond 2106 (the payload holds 32 bits)");
-    assertUsage(new String[] {"--wait=0"}, "--wait: bad number of seconds '0': use 1-3600");
+    assertUsage(new String[] {"--wait=0"}, "--wait: 0 seconds is out of range: use 1-3600");
+    assertUsage(new String[] {"--wait=soon"}, "--wait: bad number of seconds 'soon': use 1-3600");
+    // a number too long for an int is still the number of seconds, not HOST
+    assertUsage(new String[] {"--wait", "99999999999", "h", "open 22"},
+        "--wait: 99999999999 seconds is out of range: use 1-3600");
+    assertUsage(new String[] {"--retries", "11"}, "--retries: 11 is out of range: use 0-10");
+    assertUsage(new String[] {"--retries=many"}, "--retries: bad number 'many': use 0-10");
+    assertUsage(new String[] {"--retries"}, "--retries needs a value");
     assertUsage(new String[] {"-4", "-6"}, "-4 and -6 exclude each other");
+    assertUsage(new String[] {"--allow", "192.0.2.7", "--source"}, "--allow and --source exclude"
+        + " each other: grant either a given address or the knock's source");
+    assertUsage(new String[] {"--source", "-a", "192.0.2.7"}, "--source and -a exclude each"
+        + " other: grant either a given address or the knock's source");
   }
 
   private static void assertUsage(String[] args, String message) {

@@ -2,11 +2,13 @@ package org.knock.client;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import org.knock.core.KnockKey;
@@ -44,6 +46,16 @@ final class ClientRun {
     PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8);
     exit = Main.run(args, po, pe, env);
     out = o.toString(StandardCharsets.UTF_8);
+    err = e.toString(StandardCharsets.UTF_8);
+    return this;
+  }
+
+  /** Runs with standard output going to {@code stdout} as it is (e.g. /dev/full); out is "". */
+  ClientRun runTo(OutputStream stdout, String... args) {
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8);
+    exit = new Main(stdout, pe, env, Clock.systemUTC(), false).run(args);
+    out = "";
     err = e.toString(StandardCharsets.UTF_8);
     return this;
   }

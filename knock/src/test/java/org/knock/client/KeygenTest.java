@@ -74,4 +74,49 @@ class KeygenTest {
     assertThat(c.exit).isEqualTo(2);
     assertThat(home.resolve("key")).doesNotExist();
   }
+
+  @Test
+  void refusesADeviceEvenWithForce() throws Exception {
+    ClientRun c = new ClientRun(home);
+    for (String[] args : new String[][] {{"keygen", "-o", "/dev/full"},
+        {"keygen", "--force", "-o", "/dev/full"}}) {
+      c.run(args);
+      assertThat(c.err).isEqualTo("knock: keygen: /dev/full is a character device, not a regular"
+          + " file: refusing to replace it\n");
+      assertThat(c.exit).isEqualTo(4);
+      assertThat(c.out).isEmpty();
+    }
+    assertThat(Files.isRegularFile(Path.of("/dev/full"))).isFalse();
+  }
+
+  @Test
+  void refusesADirectoryAFifoAndASymbolicLink() throws Exception {
+    ClientRun c = new ClientRun(home);
+    Path dir = Files.createDirectory(home.resolve("dir"));
+    c.run("keygen", "--force", "-o", dir.toString());
+    assertThat(c.err).isEqualTo("knock: keygen: " + dir + " is a directory, not a regular file:"
+        + " refusing to replace it\n");
+    Path fifo = ClientEdgesTest.mkfifo(home.resolve("fifo"));
+    c.run("keygen", "--force", "-o", fifo.toString());
+    assertThat(c.err).isEqualTo("knock: keygen: " + fifo + " is a FIFO, not a regular file:"
+        + " refusing to replace it\n");
+    Path target = home.resolve("target");
+    Files.writeString(target, "keep me\n");
+    Path link = Files.createSymbolicLink(home.resolve("link"), target);
+    c.run("keygen", "--force", "-o", link.toString());
+    assertThat(c.err).isEqualTo("knock: keygen: " + link + " is a symbolic link, not a regular"
+        + " file: refusing to replace it\n");
+    assertThat(c.exit).isEqualTo(4);
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readString(target)).isEqualTo("keep me\n");
+  }
+
+  @Test
+  void aParentThatIsNotADirectoryGivesTheReason() throws Exception {
+    Path file = Files.writeString(home.resolve("plain"), "x");
+    ClientRun c = new ClientRun(home).run("keygen", "-o", file + "/sub/key");
+    assertThat(c.err).isEqualTo("knock: keygen: cannot write " + file + "/sub/key: Not a"
+        + " directory\n");
+    assertThat(c.exit).isEqualTo(4);
+  }
 }

@@ -5,28 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every bad input gives one line "knock: ..." and its exit code; nothing is sent. */
-class MainTest {
-  @TempDir Path home;
-  ClientRun c;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    c = new ClientRun(home);
-    c.writeKey();
-  }
-
-  private void assertFails(int exit, String message, String... args) {
-    c.run(args);
-    assertThat(c.err).isEqualTo("knock: " + message + "\n");
-    assertThat(c.out).isEmpty();
-    assertThat(c.exit).isEqualTo(exit);
-  }
-
+class MainTest extends ClientTest {
   @Test
   void helpDocumentsTheExitCodesAndTheTimestampHook() {
     c.run("--help");
@@ -85,11 +67,13 @@ class MainTest {
         "--wait", "--print", "127.0.0.1", "open 22");
     assertFails(2, "-6: encrypted knocks are IPv4 only (static sequences work over IPv6)",
         "-6", "127.0.0.1", "open 22");
-    assertFails(2, "ports: 20000-20100 spans 101 ports; the indexed mapping needs 5120, e.g."
+    assertFails(2, "-p: 20000-20100 spans 101 ports; the indexed mapping needs 5120, e.g."
         + " 20000-25119", "-p", "20000-20100", "--print", "127.0.0.1", "open 22");
-    assertFails(2, "ports: 20000-25119 spans 5120 ports; the classic mapping needs 256, e.g."
-        + " 20000-20255", "-p", "20000-25119", "--mapping", "classic", "--print", "127.0.0.1",
-        "open 22");
+    assertFails(2, "--ports: 20000-25119 spans 5120 ports; the classic mapping needs 256, e.g."
+        + " 20000-20255", "--ports", "20000-25119", "--mapping", "classic", "--print",
+        "127.0.0.1", "open 22");
+    assertFails(2, "-p: 65000-65535 spans 536 ports; the indexed mapping needs 5120, e.g."
+        + " 60416-65535", "-p", "65000-65535", "--print", "127.0.0.1", "open 22");
   }
 
   @Test
@@ -97,7 +81,7 @@ class MainTest {
     Path missing = home.resolve("nokey");
     assertFails(4, "no key file " + missing + ": create one with 'knock keygen' or name one with"
         + " -k FILE", "-k", missing.toString(), "--print", "127.0.0.1", "open 22");
-    assertFails(4, "cannot read key file " + home + ": Is a directory",
+    assertFails(4, "cannot read key file " + home + ": a directory, not a regular file",
         "-k", home.toString(), "--print", "127.0.0.1", "open 22");
     Path bad = home.resolve("bad.key");
     Files.writeString(bad, "not a key!\n");

@@ -46,6 +46,20 @@ class RcFileTest {
   }
 
   @Test
+  void aByteOrderMarkIsSkipped() throws Exception {
+    assertThat(parse("\uFEFF[default]\ncipher blowfish\n").forHost("h").cipher)
+        .isEqualTo(CipherSuite.BLOWFISH);
+  }
+
+  @Test
+  void aRangeRemembersItsFileAndLineForLaterChecks() throws Exception {
+    RcFile rc = parse("[default]\nports = 1-2\n[h]\n\nports = 30000-30255\n");
+    assertThat(rc.forHost("x").portsOrigin).isEqualTo("rc:2: ports");
+    assertThat(rc.forHost("h").portsOrigin).isEqualTo("rc:5: ports");
+    assertThat(rc.forHost("h").ports).containsExactly(30000, 30255);
+  }
+
+  @Test
   void errorsNameFileAndLine() {
     assertError("[default]\nbogus = 1\n",
         "rc:2: unknown setting 'bogus': use key, ports, cipher, mapping, allow, source or delay");
