@@ -57,7 +57,9 @@ public final class Main {
     o.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
         .desc("the configuration (default " + DEFAULT_CONFIG + ")").get());
     o.addOption(Option.builder().longOpt("check")
-        .desc("validate the configuration, print what knockd would do, exit 0 or 1").get());
+        .desc("validate the configuration and run the checks start-up runs (AllowRoot, "
+            + "writable AuditLog and StateDir, programs), print what knockd would do, exit 0 "
+            + "or 1").get());
     o.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
     o.addOption(Option.builder("V").longOpt("version").desc("print the version").get());
     return o;
@@ -104,6 +106,11 @@ public final class Main {
     }
     if (cl.hasOption("check")) {
       config.notices().forEach(n -> err.println("knockd: " + n));
+      List<String> problems = StartupChecks.forThisProcess(config).all();
+      if (!problems.isEmpty()) {
+        problems.forEach(err::println);
+        return 1;
+      }
       out.print(ConfigReport.render(config));
       return 0;
     }
@@ -111,9 +118,14 @@ public final class Main {
   }
 
   private static int serve(Path file, Config config, PrintStream err) {
-    if (isRoot() && !config.options().allowRoot()) {
+    if (StartupChecks.effectiveUid() == 0 && !config.options().allowRoot()) {
       err.println("knockd: refusing to run as root (AllowRoot = no): run it as a dedicated user "
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
+      return 1;
+    }
+    List<String> programs = StartupChecks.forThisProcess(config).programs();
+    if (!programs.isEmpty()) {
+      programs.forEach(err::println);
       return 1;
     }
     try {
@@ -196,9 +208,5 @@ public final class Main {
   static List<String> commandPrefix() {
     String p = System.getProperty(PREFIX_PROPERTY, "").strip();
     return p.isEmpty() ? List.of() : List.of(p.split("\\s+"));
-  }
-
-  private static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
   }
 }
