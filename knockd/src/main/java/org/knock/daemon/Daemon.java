@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,7 +35,10 @@ import org.knock.daemon.state.FileReplayCache;
  * A running knockd: owns the firewall (installed at start, removed at {@link #close}), the replay
  * cache in StateDir, the log source and its reader thread, the sweeper and the command runners.
  * The reader and the sweeper share one lock, so the pipeline sees one thing at a time.
- * {@link #reload} swaps users, actions and doors without touching the firewall.
+ * {@link #reload} swaps users, actions and doors without touching the firewall. No input stops
+ * it: an exception in the reader, the pipeline, the sweeper or a command is reported
+ * ({@link InternalErrors}) and skipped; {@link #awaitEnd} returns a fault only when a thread died
+ * or the log source ended when it should not (knockd then exits non-zero).
  */
 final class Daemon implements AutoCloseable {
   private static final Logger LOG = LogManager.getLogger(Daemon.class);
@@ -52,6 +56,9 @@ final class Daemon implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final ExecutorService runners;
   private final CommandRunner runner = new CommandRunner();
+  private final InternalErrors errors;
+  private final LogReader logReader;
+  private final CompletableFuture<Ending> ending = new CompletableFuture<>();
   private volatile Config config;
   private KnockPipeline pipeline;
   private NetfilterLogParser parser;
@@ -66,6 +73,12 @@ final class Daemon implements AutoCloseable {
     this.firewall = firewall;
     this.replay = replay;
     this.source = source;
+    this.errors = new InternalErrors(audit, clock);
+    this.logReader = new LogReader(source, line -> {
+      synchronized (lock) {
+        parser.parse(line, pipeline);
+      }
+    }, errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
     this.runners = Executors.newFixedThreadPool(4, r -> daemonThread(r, "command"));
   }
@@ -84,6 +97,12 @@ final class Daemon implements AutoCloseable {
    */
   static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix)
       throws StartupException {
+    return start(config, clock, audit, commandPrefix, null);
+  }
+
+  /** As above, reading {@code source} (tests) instead of the configured FirewallLog if not null. */
+  static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
+      LineSource source) throws StartupException {
     Options o = config.options();
     Firewall firewall;
     try {
@@ -96,8 +115,9 @@ final class Daemon implements AutoCloseable {
     try {
       replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
       firewall.install();
-      LineSource source = LineSources.open(sourceSpec(o.firewallLog()), listener(audit));
-      Daemon d = new Daemon(config, clock, audit, firewall, replay, source);
+      LineSource in = source != null ? source
+          : LineSources.open(sourceSpec(o.firewallLog()), listener(audit));
+      Daemon d = new Daemon(config, clock, audit, firewall, replay, in);
       d.build(config);
       d.startThreads();
       return d;
@@ -168,12 +188,12 @@ final class Daemon implements AutoCloseable {
       @Override
       public void runAction(ActionConfig action, String user, String ip, String source) {
         List<String> argv = action.command().expand(Map.of("IP", ip, "USER", user));
-        runners.execute(() -> {
+        runners.execute(guarded("command", () -> {
           long t0 = System.nanoTime();
           CommandRunner.Result r = runner.run(argv, action.timeout(), null);
           audit.actionRun(action.name(), user, source, r.exit(),
               Duration.ofNanos(System.nanoTime() - t0), r.timedOut());
-        });
+        }));
       }
 
       @Override
@@ -182,7 +202,8 @@ final class Daemon implements AutoCloseable {
         if (d == null) {
           return;
         }
-        runners.execute(() -> runDoorCommand(d.name(), d.startCommand(), source));
+        runners.execute(guarded("command",
+            () -> runDoorCommand(d.name(), d.startCommand(), source)));
         if (door.oneTime()) {
           try {
             if (!OneTimeSequences.markUsed(d.oneTimeSequencesFile(), door.steps())) {
@@ -195,7 +216,8 @@ final class Daemon implements AutoCloseable {
           }
         }
         if (d.stopCommand() != null) {
-          sweeper.schedule(() -> runDoorCommand(d.name(), d.stopCommand(), source),
+          sweeper.schedule(guarded("command",
+              () -> runDoorCommand(d.name(), d.stopCommand(), source)),
               d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
       }
@@ -212,16 +234,35 @@ final class Daemon implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code task} with its exceptions reported and skipped; an Error (e.g. out of memory) ends
+   * the daemon as a fault instead of silently killing a pool thread or a scheduled task.
+   */
+  private Runnable guarded(String where, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        errors.report(where, e);
+      } catch (Error e) {
+        fail(where, e);
+      }
+    };
+  }
+
   private void startThreads() {
     reader = new Thread(() -> {
       try {
-        source.run(line -> {
-          synchronized (lock) {
-            parser.parse(line, pipeline);
-          }
-        });
+        LogReader.End end = logReader.run();
+        switch (end) {
+          case INPUT_ENDED -> ending.complete(new Ending(false, "end of log"));
+          case FAILED -> ending.complete(new Ending(true, logReader.failure()));
+          default -> ending.complete(new Ending(false, "closed"));
+        }
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        ending.complete(new Ending(false, "closed"));
+      } catch (RuntimeException | Error e) {
+        fail("log-reader", e);
       }
     }, "log-reader");
     reader.setDaemon(true);
@@ -233,19 +274,29 @@ final class Daemon implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    sweeper.scheduleWithFixedDelay(this::sweep, SWEEP.toMillis(), SWEEP.toMillis(),
-        TimeUnit.MILLISECONDS);
+    sweeper.scheduleWithFixedDelay(guarded("sweeper", this::sweep), SWEEP.toMillis(),
+        SWEEP.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void sweep() {
-    try {
-      synchronized (lock) {
-        pipeline.sweep();
+    synchronized (lock) {
+      pipeline.sweep();
+      try {
         replay.prune(clock.instant().getEpochSecond());
+      } catch (IOException e) {
+        LOG.error("cannot prune the replay cache: {}", e.getMessage());
       }
-    } catch (IOException | RuntimeException e) {
-      LOG.error("sweep failed: {}", e.toString());
     }
+  }
+
+  /**
+   * Ends the daemon as a fault: {@code t} escaped a thread ({@code where}). {@link #awaitEnd}
+   * returns; knockd exits non-zero.
+   */
+  void fail(String where, Throwable t) {
+    String m = InternalErrors.message(t);
+    ending.complete(new Ending(true, "internal error in " + where + ": "
+        + t.getClass().getName() + (m.isEmpty() ? "" : ": " + m)));
   }
 
   /** Swaps in a new config's users, actions and doors; firewall settings need a restart. */
@@ -259,9 +310,25 @@ final class Daemon implements AutoCloseable {
     }
   }
 
-  /** Waits until the log source ends (stdin at EOF) or the daemon is closed. */
-  void awaitReader() throws InterruptedException {
-    reader.join();
+  /**
+   * How the daemon ended.
+   *
+   * @param fault true if it must exit non-zero (a thread died, the log source ended or kept
+   *     failing); false for the end of standard input or a close
+   * @param reason for the audit log's daemon-stop, one line
+   */
+  record Ending(boolean fault, String reason) {}
+
+  /**
+   * Waits until the log source ends (stdin at end of file), the daemon is closed, or a fault
+   * ends it.
+   */
+  Ending awaitEnd() throws InterruptedException {
+    try {
+      return ending.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new AssertionError(e); // never completed exceptionally
+    }
   }
 
   /** Stops reading, removes what knockd installed in the firewall. Idempotent. */
@@ -273,7 +340,7 @@ final class Daemon implements AutoCloseable {
       }
       closed = true;
     }
-    source.close();
+    logReader.close();
     sweeper.shutdownNow();
     runners.shutdown();
     try {

@@ -71,9 +71,10 @@ final class DoorMatcher {
     }
   }
 
-  /** True if some door's sequence uses this port. */
+  /** True if some door's sequence uses this port; false for any value that is no port. */
   boolean isSequencePort(int port, Protocol protocol) {
-    return sequencePorts.contains(new PortSpec(port, protocol));
+    return port >= 1 && port <= 65535 && protocol != null
+        && sequencePorts.contains(new PortSpec(port, protocol));
   }
 
   /**
@@ -82,10 +83,10 @@ final class DoorMatcher {
    * @param flags the packet's TCP flags, lower case ({@code syn}, {@code ack}); ignored for UDP
    */
   List<Door> offer(String source, int port, Protocol protocol, List<String> flags, Instant now) {
-    PortSpec step = new PortSpec(port, protocol);
-    if (!sequencePorts.contains(step)) {
+    if (!isSequencePort(port, protocol)) {
       return List.of();
     }
+    PortSpec step = new PortSpec(port, protocol);
     long t = now.toEpochMilli();
     long[] st = state.computeIfAbsent(source, s -> new long[doors.size() * 2]);
     List<Door> opened = new ArrayList<>(1);

@@ -108,7 +108,9 @@ final class KnockPipeline implements PacketHandler {
       List<String> flags = p.syn() ? (p.ack() ? List.of("syn", "ack") : List.of("syn"))
           : (p.ack() ? List.of("ack") : List.of());
       for (DoorMatcher.Door d : doors.offer(src, dport, proto, flags, now)) {
-        audit.doorOpened(d.name(), src);
+        if (!audit.doorOpened(d.name(), src)) {
+          continue; // no command without its record
+        }
         commands.openDoor(d, src);
         if (d.oneTime()) {
           doors.retire(d);
@@ -173,7 +175,10 @@ final class KnockPipeline implements PacketHandler {
     return false;
   }
 
-  /** The access check and the action of an accepted knock. */
+  /**
+   * The access check and the action of an accepted knock. The knock-accepted record is written
+   * first; if it cannot be, nothing is done (Log4jAudit says reason=audit-unavailable).
+   */
   private void act(Knock k, Instant now) {
     String src = ip(k.source());
     String grant = ip(k.grant());
@@ -202,13 +207,17 @@ final class KnockPipeline implements PacketHandler {
       case OPEN: {
         Duration d = user.get().grantDuration(c, config.options().defaultDuration());
         Instant end = now.plus(d);
-        audit.knockAccepted(k.user(), src, grant, c.toString(), d, end);
+        if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
+          return; // no grant without its record
+        }
         grant(new Access(Access.ipv4(grant), c.port(), c.protocol()), d, k.user(), now,
             FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
-        audit.knockAccepted(k.user(), src, grant, c.toString(), null, null);
+        if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
+          return;
+        }
         Access a = new Access(Access.ipv4(grant), c.port(), c.protocol());
         try {
           firewall.revoke(a);
@@ -221,7 +230,9 @@ final class KnockPipeline implements PacketHandler {
       }
       case DENY_FURTHER: {
         Duration d = user.get().grantDuration(c, config.options().defaultDuration());
-        audit.knockAccepted(k.user(), src, grant, c.toString(), d, now.plus(d));
+        if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, now.plus(d))) {
+          return;
+        }
         if (denied.size() >= MAX_DENIED) {
           Iterator<String> it = denied.keySet().iterator();
           it.next();
@@ -232,7 +243,9 @@ final class KnockPipeline implements PacketHandler {
         break;
       }
       case RUN:
-        audit.knockAccepted(k.user(), src, grant, c.toString(), null, null);
+        if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
+          return;
+        }
         commands.runAction(action, k.user(), grant, src);
         break;
       default:

@@ -26,7 +26,9 @@ import org.knock.daemon.config.ConfigReport;
 
 /**
  * {@code knockd --config FILE [--check]}: runs in the foreground and logs to stderr (systemd
- * supervises it). Exit codes: 0 ok, 1 bad config or start-up failure, 2 usage.
+ * supervises it). Exit codes: 0 ok (or standard input ended), 1 bad config or start-up failure,
+ * 2 usage, 3 stopped by a fault (a thread died, the log source ended or kept failing) so that
+ * systemd's Restart=on-failure restarts it.
  */
 public final class Main {
   /** The version printed by {@code --version} and audited at start. */
@@ -34,6 +36,8 @@ public final class Main {
   static final Path DEFAULT_CONFIG = Path.of("/etc/knockd/knockd.conf");
   /** Tests only: run firewall programs with this prefix, e.g. "ip netns exec NS". */
   static final String PREFIX_PROPERTY = "knockd.commandPrefix";
+  /** The exit code when a fault stopped the daemon. */
+  static final int EXIT_FAULT = 3;
 
   private Main() {}
 
@@ -53,7 +57,9 @@ public final class Main {
     o.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
         .desc("the configuration (default " + DEFAULT_CONFIG + ")").get());
     o.addOption(Option.builder().longOpt("check")
-        .desc("validate the configuration, print what knockd would do, exit 0 or 1").get());
+        .desc("validate the configuration and run the checks start-up runs (AllowRoot, "
+            + "writable AuditLog and StateDir, programs), print what knockd would do, exit 0 "
+            + "or 1").get());
     o.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
     o.addOption(Option.builder("V").longOpt("version").desc("print the version").get());
     return o;
@@ -74,7 +80,8 @@ public final class Main {
             "knockd [--config FILE] [--check]",
             "Encrypted port knocking daemon: reads the firewall's LOG lines, decodes knocks, "
                 + "opens access.\n\n", options(),
-            "\nExit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage.", false);
+            "\nExit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage, 3 stopped by "
+                + "a fault (an internal error, or the log source ended).", false);
       } catch (IOException e) {
         return 2;
       }
@@ -99,6 +106,11 @@ public final class Main {
     }
     if (cl.hasOption("check")) {
       config.notices().forEach(n -> err.println("knockd: " + n));
+      List<String> problems = StartupChecks.forThisProcess(config).all();
+      if (!problems.isEmpty()) {
+        problems.forEach(err::println);
+        return 1;
+      }
       out.print(ConfigReport.render(config));
       return 0;
     }
@@ -106,9 +118,14 @@ public final class Main {
   }
 
   private static int serve(Path file, Config config, PrintStream err) {
-    if (isRoot() && !config.options().allowRoot()) {
+    if (StartupChecks.effectiveUid() == 0 && !config.options().allowRoot()) {
       err.println("knockd: refusing to run as root (AllowRoot = no): run it as a dedicated user "
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
+      return 1;
+    }
+    List<String> programs = StartupChecks.forThisProcess(config).programs();
+    if (!programs.isEmpty()) {
+      programs.forEach(err::println);
       return 1;
     }
     try {
@@ -135,7 +152,12 @@ public final class Main {
         Daemon.sourceSpec(config.options().firewallLog()));
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean signalled = new AtomicBoolean();
+    AtomicBoolean stopping = new AtomicBoolean();
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> daemon.fail(t.getName(), e));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (!stopping.compareAndSet(false, true)) {
+        return; // the main thread stopped the daemon and exits
+      }
       signalled.set(true);
       daemon.close();
       audit.daemonStop("signal");
@@ -145,13 +167,18 @@ public final class Main {
     }, "shutdown"));
     Signals.onHangup(() -> reload(file, daemon, audit, log));
     try {
-      daemon.awaitReader(); // returns when standard input ends; otherwise runs until a signal
-      if (signalled.get()) {
+      // returns when standard input ends, a signal closes the daemon, or a fault ends it
+      Daemon.Ending end = daemon.awaitEnd();
+      if (signalled.get() || !stopping.compareAndSet(false, true)) {
         stopped.await(); // the shutdown hook removes what knockd installed; the JVM then halts
         return -1;
       }
       daemon.close();
-      audit.daemonStop("end of log");
+      audit.daemonStop(end.reason());
+      if (end.fault()) {
+        log.error("knockd stopped: {}", end.reason());
+        return EXIT_FAULT;
+      }
       return 0;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -171,15 +198,15 @@ public final class Main {
       log.error("reload failed, keeping the running configuration: {}", e.getMessage());
     } catch (IOException e) {
       log.error("reload: {}", e.getMessage());
+    } catch (RuntimeException e) {
+      String m = e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+      audit.configReloadFailed(file.toString(), m);
+      log.error("reload failed, keeping the running configuration: {}", m);
     }
   }
 
   static List<String> commandPrefix() {
     String p = System.getProperty(PREFIX_PROPERTY, "").strip();
     return p.isEmpty() ? List.of() : List.of(p.split("\\s+"));
-  }
-
-  private static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
   }
 }

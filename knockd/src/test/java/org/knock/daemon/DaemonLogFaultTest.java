@@ -7,15 +7,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.knock.core.Command;
-import org.knock.core.DecoderSettings;
-import org.knock.core.KnockEncoder;
 import org.knock.core.KnockKey;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.Config;
@@ -29,8 +25,7 @@ import org.knock.daemon.config.ConfigLoader;
 class DaemonLogFaultTest {
   @TempDir Path dir;
   private final KnockKey key = KnockKey.generate(new SplittableRandom(5));
-  private int sport = 41000;
-  private long seed = 1;
+  private KnockLines lines;
 
   @Test
   void aMissingOrDeletedLogIsAuditedAsLostThenRecoveredAndKnocksAreServedAgain() throws Exception {
@@ -70,21 +65,14 @@ class DaemonLogFaultTest {
 
   /** Appends the kernel's LOG lines of a knock (creating the file if it is missing). */
   private void append(Path log, Config config, String command) throws Exception {
-    DecoderSettings s = config.decoderSettings();
-    int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
-        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-        .encode(Command.parse(command), 0, Instant.now(), new SplittableRandom(seed++));
-    StringBuilder b = new StringBuilder();
-    for (int p : ports) {
-      b.append("Nov 22 08:08:53 vm kernel: [ 1769.840635] KNOCK: IN=vs OUT= ")
-          .append("MAC=62:72:c3:cb:d2:e6:de:e2:d6:98:06:20:08:00 SRC=10.99.0.2 DST=10.99.0.1 ")
-          .append("LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1686 DF PROTO=TCP SPT=").append(sport++)
-          .append(" DPT=").append(p).append(" WINDOW=64240 RES=0x00 SYN URGP=0 \n");
+    if (lines == null) {
+      lines = new KnockLines(key, config.decoderSettings());
     }
-    Files.writeString(log, b, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    Files.writeString(log, lines.knock(command), StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
   }
 
-  private static void await(MemoryAudit audit, BooleanSupplier condition)
+  static void await(MemoryAudit audit, BooleanSupplier condition)
       throws InterruptedException {
     long end = System.nanoTime() + 10_000_000_000L;
     while (!condition.getAsBoolean()) {

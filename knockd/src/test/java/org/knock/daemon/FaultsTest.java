@@ -55,6 +55,7 @@ class FaultsTest {
     private int failures;
     final List<Access> asked = new ArrayList<>();
     final List<Access> granted = new ArrayList<>();
+    final List<Access> revoked = new ArrayList<>();
 
     FlakyFirewall(int failures) {
       this.failures = failures;
@@ -79,7 +80,9 @@ class FaultsTest {
     }
 
     @Override
-    public void revoke(Access access) {}
+    public void revoke(Access access) {
+      revoked.add(access);
+    }
 
     @Override
     public List<Access> expire(Instant now) {
@@ -136,6 +139,32 @@ class FaultsTest {
 
   private List<String> names() {
     return audit.events().stream().map(AuditEvent::name).toList();
+  }
+
+  @Test
+  void noGrantAndNoCloseWithoutTheirRecordAndTheNextRecordedKnockIsServed() throws Exception {
+    FlakyFirewall fw = new FlakyFirewall(0);
+    setUp("Firewall = none", fw);
+    audit.setUnavailable(true); // e.g. the audit log's disk is full
+    knock("open 22 30m", T0);
+    assertThat(fw.asked).as("no grant without a record").isEmpty();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(audit.lost()).extracting(AuditEvent::name).containsExactly("knock-accepted");
+
+    audit.setUnavailable(false);
+    knock("open 22 20m", T0);
+    assertThat(fw.granted).hasSize(1);
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events("knock-accepted").get(0).get("duration")).isEqualTo("20m");
+
+    audit.setUnavailable(true);
+    knock("close 22", T0);
+    assertThat(fw.revoked).as("no close without a record").isEmpty();
+    assertThat(pipeline.grants()).hasSize(1);
+    audit.setUnavailable(false);
+    knock("close 22", T0.plusSeconds(1));
+    assertThat(fw.revoked).hasSize(1);
+    assertThat(pipeline.grants()).isEmpty();
   }
 
   @Test

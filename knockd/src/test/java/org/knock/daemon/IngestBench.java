@@ -109,7 +109,10 @@ public final class IngestBench {
     SourceTracker tracker = new SourceTracker(decoder, c.options().sequenceTimeout(),
         c.options().maxSources(), Daemon.MAX_PORTS_PER_SOURCE);
     DoorMatcher doors = new DoorMatcher(Wiring.doors(c), c.options().maxSources());
-    Audit audit = e -> events.merge(e.name(), 1L, Long::sum);
+    Audit audit = e -> {
+      events.merge(e.name(), 1L, Long::sum);
+      return true;
+    };
     return new KnockPipeline(c, clock, tracker, doors,
         Firewalls.create("none", Wiring.firewallSettings(c), FirewallOptions.DEFAULTS, clock),
         audit, new KnockPipeline.Commands() {

@@ -12,15 +12,25 @@ import org.knock.core.Rejection;
  * {@link AuditEvent} with fixed field names and hands it to {@link #record}; implementations only
  * decide where it goes. Addresses are passed as text; a null value leaves its field out. Keys,
  * passphrases and knock ciphertext are never parameters.
+ *
+ * <p>Every method returns whether the record was written. A decision is recorded before it is
+ * carried out, and not carried out when its record could not be written ({@link #DECISIONS}).
  */
 public interface Audit {
-  /** Writes one event (the implementation adds the time). */
-  void record(AuditEvent event);
+  /** The events that record a decision about to be carried out: false means "do not". */
+  java.util.Set<String> DECISIONS = java.util.Set.of("knock-accepted", "door-opened");
+
+  /**
+   * Writes one event (the implementation adds the time).
+   *
+   * @return false if it could not be written (the implementation says so on standard error)
+   */
+  boolean record(AuditEvent event);
 
   /** A knock decoded, verified and allowed. {@code duration}, {@code expires} null for run. */
-  default void knockAccepted(String user, String source, String granted, String command,
+  default boolean knockAccepted(String user, String source, String granted, String command,
       Duration duration, Instant expires) {
-    record(AuditEvent.of("knock-accepted", "user", user, "src", source, "grant", granted,
+    return record(AuditEvent.of("knock-accepted", "user", user, "src", source, "grant", granted,
         "command", command, "duration", duration(duration), "expires", instant(expires)));
   }
 
@@ -30,46 +40,46 @@ public interface Audit {
    * {@code unknown-sequence}). {@code src} comes first after the event name: fail2ban's filter
    * relies on it.
    */
-  default void knockRejected(String reason, String source, String user) {
-    record(AuditEvent.of("knock-rejected", "src", source, "reason", reason, "user", user));
+  default boolean knockRejected(String reason, String source, String user) {
+    return record(AuditEvent.of("knock-rejected", "src", source, "reason", reason, "user", user));
   }
 
-  default void knockRejected(Rejection reason, String source, String user) {
-    knockRejected(reason.word(), source, user);
+  default boolean knockRejected(Rejection reason, String source, String user) {
+    return knockRejected(reason.word(), source, user);
   }
 
   /** The firewall now lets {@code address} reach {@code port} (e.g. {@code 22/tcp}). */
-  default void accessGranted(String user, String address, String port, Instant expires) {
-    record(AuditEvent.of("access-granted", "user", user, "addr", address, "port", port,
+  default boolean accessGranted(String user, String address, String port, Instant expires) {
+    return record(AuditEvent.of("access-granted", "user", user, "addr", address, "port", port,
         "expires", instant(expires)));
   }
 
   /** A grant ran out. */
-  default void accessExpired(String address, String port) {
-    record(AuditEvent.of("access-expired", "addr", address, "port", port));
+  default boolean accessExpired(String address, String port) {
+    return record(AuditEvent.of("access-expired", "addr", address, "port", port));
   }
 
   /** A grant was withdrawn before its time, {@code by} a user's close knock or the daemon. */
-  default void accessClosed(String address, String port, String by) {
-    record(AuditEvent.of("access-closed", "addr", address, "port", port, "by", by));
+  default boolean accessClosed(String address, String port, String by) {
+    return record(AuditEvent.of("access-closed", "addr", address, "port", port, "by", by));
   }
 
   /** A static door's sequence completed and its command ran. */
-  default void doorOpened(String door, String source) {
-    record(AuditEvent.of("door-opened", "door", door, "src", source));
+  default boolean doorOpened(String door, String source) {
+    return record(AuditEvent.of("door-opened", "door", door, "src", source));
   }
 
   /** An action finished (or was killed). */
-  default void actionRun(String action, String user, String source, int exitCode, Duration took,
+  default boolean actionRun(String action, String user, String source, int exitCode, Duration took,
       boolean timedOut) {
-    record(AuditEvent.of("action-run", "action", action, "user", user, "src", source,
+    return record(AuditEvent.of("action-run", "action", action, "user", user, "src", source,
         "exit", String.valueOf(exitCode), "took", took.toMillis() + "ms",
         "timed-out", yesNo(timedOut)));
   }
 
   /** A firewall change failed. */
-  default void firewallError(String what, String message, boolean willRetry) {
-    record(AuditEvent.of("firewall-error", "what", what, "message", message,
+  default boolean firewallError(String what, String message, boolean willRetry) {
+    return record(AuditEvent.of("firewall-error", "what", what, "message", message,
         "retry", yesNo(willRetry)));
   }
 
@@ -78,9 +88,9 @@ public interface Audit {
    * completing a knock: a port scan. One event per source and interval. {@code src} comes first
    * after the event name: fail2ban's filter relies on it.
    */
-  default void scanDetected(String source, int ports, int sequences, int badTags, int replays,
+  default boolean scanDetected(String source, int ports, int sequences, int badTags, int replays,
       Duration interval) {
-    record(hunt("scan", source, ports, sequences, badTags, replays, interval));
+    return record(hunt("scan", source, ports, sequences, badTags, replays, interval));
   }
 
   /**
@@ -88,51 +98,62 @@ public interface Audit {
    * recorded knocks). One event per source and interval; {@code src} first, as for
    * {@link #scanDetected}.
    */
-  default void knockHunt(String source, int ports, int sequences, int badTags, int replays,
+  default boolean knockHunt(String source, int ports, int sequences, int badTags, int replays,
       Duration interval) {
-    record(hunt("knock-hunt", source, ports, sequences, badTags, replays, interval));
+    return record(hunt("knock-hunt", source, ports, sequences, badTags, replays, interval));
   }
 
   /** The source tracker dropped {@code count} sources to stay within MaxSources. */
-  default void floodEvictions(long count, Instant since) {
-    record(AuditEvent.of("flood-evictions", "count", String.valueOf(count),
+  default boolean floodEvictions(long count, Instant since) {
+    return record(AuditEvent.of("flood-evictions", "count", String.valueOf(count),
         "since", instant(since)));
   }
 
   /** The firewall log ({@code log}: e.g. kmsg, journal, a path) stopped delivering. */
-  default void sourceLost(String log, String reason) {
-    record(AuditEvent.of("source-lost", "log", log, "reason", reason));
+  default boolean sourceLost(String log, String reason) {
+    return record(AuditEvent.of("source-lost", "log", log, "reason", reason));
   }
 
-  default void sourceRecovered(String log) {
-    record(AuditEvent.of("source-recovered", "log", log));
+  default boolean sourceRecovered(String log) {
+    return record(AuditEvent.of("source-recovered", "log", log));
   }
 
   /** The firewall log lost {@code lost} lines (e.g. the kernel ring buffer overran). */
-  default void sourceOverrun(String log, long lost) {
-    record(AuditEvent.of("source-overrun", "log", log, "lost", String.valueOf(lost)));
+  default boolean sourceOverrun(String log, long lost) {
+    return record(AuditEvent.of("source-overrun", "log", log, "lost", String.valueOf(lost)));
   }
 
-  default void daemonStart(String version, String configFile) {
-    record(AuditEvent.of("daemon-start", "version", version, "config", configFile));
+  default boolean daemonStart(String version, String configFile) {
+    return record(AuditEvent.of("daemon-start", "version", version, "config", configFile));
   }
 
-  default void daemonStop(String reason) {
-    record(AuditEvent.of("daemon-stop", "reason", reason));
+  default boolean daemonStop(String reason) {
+    return record(AuditEvent.of("daemon-stop", "reason", reason));
   }
 
-  default void configReloaded(String configFile) {
-    record(AuditEvent.of("config-reloaded", "config", configFile));
+  default boolean configReloaded(String configFile) {
+    return record(AuditEvent.of("config-reloaded", "config", configFile));
   }
 
   /** A reload was refused; the old config stays. {@code problem}: the first problem line. */
-  default void configReloadFailed(String configFile, String problem) {
-    record(AuditEvent.of("config-reload-failed", "config", configFile, "problem", problem));
+  default boolean configReloadFailed(String configFile, String problem) {
+    return record(AuditEvent.of("config-reload-failed", "config", configFile, "problem", problem));
   }
 
   /** knockd created a key file for a user (CreateKey = yes). The key itself is not logged. */
-  default void keyCreated(String user, String file) {
-    record(AuditEvent.of("key-created", "user", user, "file", file));
+  default boolean keyCreated(String user, String file) {
+    return record(AuditEvent.of("key-created", "user", user, "file", file));
+  }
+
+  /**
+   * An unexpected exception knockd survived. {@code where}: the thread or step (log-reader,
+   * pipeline, sweeper, command, reload); {@code suppressed}: how many like it were not audited
+   * since the last such event. No stack trace.
+   */
+  default boolean internalError(String where, String exceptionClass, String message,
+      long suppressed) {
+    return record(AuditEvent.of("internal-error", "where", where, "class", exceptionClass,
+        "message", message, "suppressed", suppressed > 0 ? String.valueOf(suppressed) : null));
   }
 
   private static AuditEvent hunt(String name, String source, int ports, int sequences,

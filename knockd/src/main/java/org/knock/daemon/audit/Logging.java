@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.ErrorHandler;
+import org.apache.logging.log4j.core.LogEvent;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.ConsoleAppender;
 import org.apache.logging.log4j.core.config.Configuration;
@@ -32,6 +34,8 @@ import org.knock.daemon.config.Options;
  * 0640 — or to standard output for {@code AuditLog = -}. Calling it again (config reload, SIGHUP)
  * replaces the setup and opens the audit file anew, so a file moved by logrotate is left behind.
  * Call {@link #configureConsole} first thing in {@code main}, before any class obtains a Logger.
+ * The audit appender does not swallow write errors: a failed write throws to the caller
+ * ({@link Log4jAudit} turns it into "not recorded") and Log4j prints nothing about it.
  */
 public final class Logging {
   /** Roll the audit log at this size. */
@@ -51,6 +55,8 @@ public final class Logging {
    * opened file; the old one is closed when the old configuration stops.
    */
   private static final AtomicInteger SPELLING = new AtomicInteger();
+  /** The last {@link #configure} call's arguments, for {@link #reopenAudit}. */
+  private static Object[] last;
 
   private Logging() {}
 
@@ -78,8 +84,8 @@ public final class Logging {
   }
 
   /** As {@link #configure(Options, Level)}; {@code auditLog} null means standard output. */
-  static void configure(Level level, Path auditLog, AuditFormat format, String rollSize,
-      int keep) throws IOException {
+  static synchronized void configure(Level level, Path auditLog, AuditFormat format,
+      String rollSize, int keep) throws IOException {
     if (auditLog != null) {
       prepare(auditLog);
     }
@@ -90,13 +96,15 @@ public final class Logging {
     AppenderComponentBuilder audit;
     if (auditLog == null) {
       audit = b.newAppender(AUDIT, "Console")
-          .addAttribute("target", ConsoleAppender.Target.SYSTEM_OUT);
+          .addAttribute("target", ConsoleAppender.Target.SYSTEM_OUT)
+          .addAttribute("ignoreExceptions", false);
     } else {
       audit = b.newAppender(AUDIT, "RollingFile")
           .addAttribute("fileName", freshSpelling(auditLog))
           .addAttribute("filePattern", rolledPattern(auditLog))
           .addAttribute("filePermissions", "rw-r-----")
           .addAttribute("immediateFlush", true)
+          .addAttribute("ignoreExceptions", false)
           .addComponent(b.newComponent("Policies")
               .addComponent(b.newComponent("SizeBasedTriggeringPolicy")
                   .addAttribute("size", rollSize)))
@@ -115,6 +123,41 @@ public final class Logging {
     if (a == null || !a.isStarted()) {
       throw new IOException("cannot open audit log " + (auditLog != null ? auditLog : "stdout"));
     }
+    a.setHandler(new QuietErrorHandler());
+    last = new Object[] {level, auditLog, format, rollSize, keep};
+  }
+
+  /** The audit log file of the current setup; null for standard output or before setup. */
+  static synchronized Path auditFile() {
+    return last == null ? null : (Path) last[1];
+  }
+
+  /**
+   * Opens the audit log anew, as the last {@link #configure} did (e.g. after it was deleted).
+   *
+   * @throws IOException with a one-line message if it cannot be opened
+   */
+  static synchronized void reopenAudit() throws IOException {
+    if (last == null) {
+      throw new IOException("the audit log is not set up");
+    }
+    configure((Level) last[0], (Path) last[1], (AuditFormat) last[2], (String) last[3],
+        (Integer) last[4]);
+  }
+
+  /**
+   * The audit appender's error handler: the exception reaches the caller (ignoreExceptions is
+   * off), so this one stays silent instead of printing Log4j's stack traces on stderr.
+   */
+  private static final class QuietErrorHandler implements ErrorHandler {
+    @Override
+    public void error(String msg) {}
+
+    @Override
+    public void error(String msg, Throwable t) {}
+
+    @Override
+    public void error(String msg, LogEvent event, Throwable t) {}
   }
 
   /**

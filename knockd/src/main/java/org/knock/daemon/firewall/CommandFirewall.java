@@ -12,8 +12,11 @@ import org.knock.daemon.exec.CommandTemplate;
 /**
  * The knockd-style backend: runs an OpenCommand template when a grant starts and a CloseCommand
  * template when it ends (revoke, expiry, exit), with %IP%, %PORT% and %PROTO% filled from
- * validated values and no shell. knockd keeps the end times itself: a re-grant only moves the end,
- * and a grant still open when knockd is killed stays open.
+ * validated values and no shell. knockd keeps the end times itself, and a grant still open when
+ * knockd is killed stays open. A re-grant of an open access moves its end; when OpenCommand uses
+ * %SECONDS% (e.g. {@code ipset -exist add knock %IP%,%PORT% timeout %SECONDS%}) it runs again with
+ * the new length, so a timeout kept by the firewall itself is renewed too; otherwise it does not
+ * run again (an {@code iptables -I} would add a second rule that CloseCommand never removes).
  */
 final class CommandFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(CommandFirewall.class);
@@ -55,7 +58,7 @@ final class CommandFirewall implements Firewall {
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
     Instant end = clock.instant().plus(GrantBook.checked(duration));
-    if (book.end(access) == null) {
+    if (book.end(access) == null || open.variables().contains("SECONDS")) {
       commands.require(open.expand(vars(access, duration)), null);
     }
     book.put(access, end);

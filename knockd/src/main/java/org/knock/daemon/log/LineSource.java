@@ -28,6 +28,15 @@ public interface LineSource extends AutoCloseable {
     return true;
   }
 
+  /**
+   * True once {@link #run} returned because its input ended as it may (standard input at end of
+   * file). Sources that follow a log never end by themselves: for them {@link #run} returning
+   * without {@link #close} is a fault.
+   */
+  default boolean endedNormally() {
+    return false;
+  }
+
   /** Makes {@link #run} return soon; idempotent, callable from any thread. */
   @Override
   void close();

@@ -5,7 +5,7 @@ import java.net.InetAddress;
 import java.util.Objects;
 
 /**
- * One packet the kernel logged. Addresses are literal (never resolved). Ports are 0..65535 for TCP
+ * One packet the kernel logged. Addresses are literal (never resolved). Ports are 1..65535 for TCP
  * and UDP, and -1 when the line carries none (ICMP and other transports without ports). {@code syn}
  * and {@code ack} are the TCP flags as logged, always false for other transports.
  *
@@ -19,6 +19,14 @@ public record LoggedPacket(String prefix, InetAddress source, InetAddress destin
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(destination, "destination");
     Objects.requireNonNull(transport, "transport");
+    if (!validPort(sourcePort) || !validPort(destinationPort)) {
+      throw new IllegalArgumentException("ports must be 1..65535 or -1 (none), not "
+          + sourcePort + " and " + destinationPort);
+    }
+  }
+
+  private static boolean validPort(int p) {
+    return p == -1 || (p >= 1 && p <= 65535);
   }
 
   /** True when the source address is IPv4 (then {@link #sourceV4()} is defined). */

@@ -11,7 +11,8 @@ import java.net.InetAddress;
  * <p>Each line is counted once as {@link Result#PACKET}, {@link Result#SKIPPED} (not a packet line
  * for us: ordinary kernel messages, or packet lines with another prefix), or {@link
  * Result#UNPARSABLE} (a line that looks like ours — our prefix, or {@code SRC=}/{@code DPT=} —
- * but is truncated or malformed; {@link #lastProblem()} says why). Lines that are not packet lines
+ * but is truncated or malformed, or holds a value no packet can have, such as port 0 or an
+ * address that is no IP literal; {@link #lastProblem()} says why). Lines that are not packet lines
  * are skipped with character tests only: no regular expression and no allocation.
  *
  * <p>The prefix of a netfilter line is the text between the kernel message's start and {@code IN=},
@@ -160,12 +161,12 @@ public final class NetfilterLogParser {
       } else if (c == 'S' && len >= 4 && LogLineHeader.startsWith(s, i, "SPT=") && spt == -2) {
         spt = port(s, i + 4, end);
         if (spt < 0) {
-          return problem("source port not a number in 0..65535");
+          return problem("source port not a number in 1..65535");
         }
       } else if (c == 'D' && len >= 4 && LogLineHeader.startsWith(s, i, "DPT=") && dpt == -2) {
         dpt = port(s, i + 4, end);
         if (dpt < 0) {
-          return problem("destination port not a number in 0..65535");
+          return problem("destination port not a number in 1..65535");
         }
       } else if (len == 3 && c == 'S' && s.charAt(i + 1) == 'Y' && s.charAt(i + 2) == 'N') {
         syn = true;
@@ -244,17 +245,18 @@ public final class NetfilterLogParser {
     }
     Transport transport = proto == 6 ? Transport.TCP : proto == 17 ? Transport.UDP
         : Transport.OTHER;
-    int spt = number(s, srcColon + 1, srcEnd, 65535);
-    int dpt = number(s, dstColon + 1, dstEnd, 65535);
+    boolean ports = transport != Transport.OTHER;
+    // ICMP lines carry type and code where TCP and UDP carry ports
+    int spt = ports ? port(s, srcColon + 1, srcEnd) : number(s, srcColon + 1, srcEnd, 65535);
+    int dpt = ports ? port(s, dstColon + 1, dstEnd) : number(s, dstColon + 1, dstEnd, 65535);
     if (spt < 0 || dpt < 0) {
-      return problem("ipchains port not a number in 0..65535");
+      return problem("ipchains port not a number in 1..65535");
     }
     InetAddress src = AddressLiterals.parse(s, protoEnd + 1, srcColon);
     InetAddress dst = AddressLiterals.parse(s, srcEnd + 1, dstColon);
     if (src == null || dst == null) {
       return problem("ipchains address is not an IPv4 literal");
     }
-    boolean ports = transport != Transport.OTHER;
     handler.onPacket(new LoggedPacket(prefixString(s, i, targetEnd), src, dst, transport,
         ports ? spt : -1, ports ? dpt : -1, syn && transport == Transport.TCP, false));
     return Result.PACKET;
@@ -285,8 +287,10 @@ public final class NetfilterLogParser {
     return lastPrefix;
   }
 
+  /** A TCP or UDP port: 1..65535 (port 0 is reserved; no real connection uses it), or -1. */
   private static int port(CharSequence s, int from, int to) {
-    return number(s, from, to, 65535);
+    int p = number(s, from, to, 65535);
+    return p == 0 ? -1 : p;
   }
 
   /** Decimal s[from, to) in 0..max (at most 5 digits), or -1. */

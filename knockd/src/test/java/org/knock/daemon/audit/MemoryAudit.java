@@ -3,13 +3,33 @@ package org.knock.daemon.audit;
 import java.util.ArrayList;
 import java.util.List;
 
-/** An {@link Audit} that keeps events in memory, for tests. Thread-safe. */
+/**
+ * An {@link Audit} that keeps events in memory, for tests. Thread-safe. While
+ * {@link #setUnavailable} is on, it writes nothing and returns false, as an audit log on a full
+ * disk would; the events it could not write are kept apart ({@link #lost()}).
+ */
 public final class MemoryAudit implements Audit {
   private final List<AuditEvent> events = new ArrayList<>();
+  private final List<AuditEvent> lost = new ArrayList<>();
+  private boolean unavailable;
 
   @Override
-  public synchronized void record(AuditEvent event) {
+  public synchronized boolean record(AuditEvent event) {
+    if (unavailable) {
+      lost.add(event);
+      return false;
+    }
     events.add(event);
+    return true;
+  }
+
+  public synchronized void setUnavailable(boolean unavailable) {
+    this.unavailable = unavailable;
+  }
+
+  /** The events that could not be written, oldest first. */
+  public synchronized List<AuditEvent> lost() {
+    return List.copyOf(lost);
   }
 
   /** Every event so far, oldest first. */

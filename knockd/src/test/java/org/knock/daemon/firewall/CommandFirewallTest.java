@@ -43,13 +43,33 @@ class CommandFirewallTest {
   }
 
   @Test
-  void aRegrantOnlyMovesTheEnd() throws Exception {
+  void aRegrantWithoutSecondsOnlyMovesTheEnd() throws Exception {
     Firewall fw = firewall();
     fw.grant(SSH, Duration.ofMinutes(30));
     clock.advance(Duration.ofMinutes(25));
     fw.grant(SSH, Duration.ofMinutes(30));
     assertThat(fw.expire(clock.instant().plus(Duration.ofMinutes(29)))).isEmpty();
-    assertThat(runner.argvs()).containsExactly(OPEN_SSH);
+    assertThat(runner.argvs()).as("a second iptables -I would never be deleted")
+        .containsExactly(OPEN_SSH);
+  }
+
+  /** Issue 12: open 22 5m, then open 22 10m: the firewall's own timeout is renewed. */
+  @Test
+  void aRegrantRunsAnOpenCommandWithSecondsAgainWithTheNewLength() throws Exception {
+    FirewallOptions o = FirewallOptions.DEFAULTS.withCommands(
+        CommandTemplate.parse("/usr/sbin/ipset -exist add knock %IP%,%PROTO%:%PORT% timeout "
+            + "%SECONDS%"),
+        CommandTemplate.parse("/usr/sbin/ipset -exist del knock %IP%,%PROTO%:%PORT%"));
+    Firewall fw = Firewalls.create("command", SETTINGS, o, clock, runner);
+    fw.grant(SSH, Duration.ofMinutes(5));
+    clock.advance(Duration.ofMinutes(1));
+    fw.grant(SSH, Duration.ofMinutes(10));
+    assertThat(runner.argvs()).extracting(argv -> String.join(" ", argv)).containsExactly(
+        "/usr/sbin/ipset -exist add knock 192.0.2.7,tcp:22 timeout 300",
+        "/usr/sbin/ipset -exist add knock 192.0.2.7,tcp:22 timeout 600");
+    assertThat(fw.expire(clock.instant().plus(Duration.ofMinutes(9)))).isEmpty();
+    assertThat(fw.expire(clock.instant().plus(Duration.ofMinutes(10)))).containsExactly(SSH);
+    assertThat(runner.argvs()).hasSize(3);
   }
 
   @Test
