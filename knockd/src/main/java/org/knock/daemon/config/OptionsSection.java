@@ -25,9 +25,11 @@ final class OptionsSection {
   private OptionsSection() {}
 
   /** The options, or null if any is bad (the problems are reported). */
-  static Options parse(Ini.Section section, Path baseDir, Problems problems) {
+  static Options parse(Ini.Section section, Path baseDir, List<String> notices,
+      Problems problems) {
     int before = problems.count();
-    SectionKeys k = new SectionKeys(section, "[options]", KEYS, Map.of(), problems);
+    SectionKeys k = new SectionKeys(section, "[options]", KEYS, Map.of(),
+        SectionKeys.KNOCKD_OPTIONS, notices, problems);
     Options d = Options.defaults();
     FirewallLog firewallLog = k.value("FirewallLog", (key, v) -> firewallLog(key, v, baseDir),
         null);
