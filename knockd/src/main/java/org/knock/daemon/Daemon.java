@@ -18,6 +18,7 @@ import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.FirewallLog;
+import org.knock.daemon.config.FirewallType;
 import org.knock.daemon.config.OneTimeSequences;
 import org.knock.daemon.config.Options;
 import org.knock.daemon.exec.CommandRunner;
@@ -27,6 +28,7 @@ import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.log.LineSource;
 import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.NetfilterLogParser;
+import org.knock.daemon.log.PacketHandler;
 import org.knock.daemon.log.SourceListener;
 import org.knock.daemon.state.FileReplayCache;
 
@@ -52,6 +54,9 @@ final class Daemon implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final ExecutorService runners;
   private final CommandRunner runner = new CommandRunner();
+  private final SelfTest selfTest = new SelfTest();
+  private final boolean ownFirewall;
+  private String spec;
   private volatile Config config;
   private KnockPipeline pipeline;
   private NetfilterLogParser parser;
@@ -59,7 +64,8 @@ final class Daemon implements AutoCloseable {
   private boolean closed;
 
   private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
-      FileReplayCache replay, LineSource source) {
+      FileReplayCache replay, LineSource source, boolean ownFirewall) {
+    this.ownFirewall = ownFirewall;
     this.config = config;
     this.clock = clock;
     this.audit = audit;
@@ -84,10 +90,20 @@ final class Daemon implements AutoCloseable {
    */
   static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix)
       throws StartupException {
+    return start(config, clock, audit, commandPrefix, true);
+  }
+
+  /**
+   * @param ownFirewall false: install nothing and grant nothing (firewall "none"), for a self-test
+   *     on demand beside a running knockd whose rules are in place
+   */
+  static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
+      boolean ownFirewall) throws StartupException {
     Options o = config.options();
     Firewall firewall;
     try {
-      firewall = Firewalls.create(o.firewall().name().toLowerCase(java.util.Locale.ROOT),
+      firewall = Firewalls.create(ownFirewall
+          ? o.firewall().name().toLowerCase(java.util.Locale.ROOT) : "none",
           Wiring.firewallSettings(config), Wiring.firewallOptions(config, commandPrefix), clock);
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
@@ -96,8 +112,10 @@ final class Daemon implements AutoCloseable {
     try {
       replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
       firewall.install();
-      LineSource source = LineSources.open(sourceSpec(o.firewallLog()), listener(audit));
-      Daemon d = new Daemon(config, clock, audit, firewall, replay, source);
+      String spec = sourceSpec(o.firewallLog());
+      LineSource source = LineSources.open(spec, listener(audit));
+      Daemon d = new Daemon(config, clock, audit, firewall, replay, source, ownFirewall);
+      d.spec = spec;
       d.build(config);
       d.startThreads();
       return d;
@@ -123,7 +141,12 @@ final class Daemon implements AutoCloseable {
     }
   }
 
-  /** The log source: as configured, else the first of kern.log, messages, journald. */
+  /** The log source this daemon reads: a path, kmsg, journal or "-". */
+  String source() {
+    return spec;
+  }
+
+  /** The log source: as configured, else the automatic choice ({@link LineSources#defaultSpec}). */
   static String sourceSpec(FirewallLog log) {
     return log == null ? LineSources.defaultSpec() : log.toString();
   }
@@ -213,11 +236,12 @@ final class Daemon implements AutoCloseable {
   }
 
   private void startThreads() {
+    PacketHandler guarded = selfTest.guard(p -> pipeline.onPacket(p));
     reader = new Thread(() -> {
       try {
         source.run(line -> {
           synchronized (lock) {
-            parser.parse(line, pipeline);
+            parser.parse(line, guarded);
           }
         });
       } catch (InterruptedException e) {
@@ -246,6 +270,20 @@ final class Daemon implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       LOG.error("sweep failed: {}", e.toString());
     }
+  }
+
+  /**
+   * Runs the self-test ({@link SelfTest}) through the running source: a probe SYN to the first
+   * knock port. Null when the source is standard input (its lines do not come from this kernel).
+   */
+  SelfTest.Outcome selfTest() throws InterruptedException {
+    Options o = config.options();
+    if (spec.equals("-")) {
+      return null;
+    }
+    boolean ownRules = ownFirewall && (o.firewall() == FirewallType.IPTABLES
+        || (o.firewall() == FirewallType.NFTABLES && o.nftSet() == null));
+    return selfTest.run(o.knockPorts().start(), o.logPrefix().strip(), spec, ownRules);
   }
 
   /** Swaps in a new config's users, actions and doors; firewall settings need a restart. */

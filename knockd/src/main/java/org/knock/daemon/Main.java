@@ -54,6 +54,10 @@ public final class Main {
         .desc("the configuration (default " + DEFAULT_CONFIG + ")").get());
     o.addOption(Option.builder().longOpt("check")
         .desc("validate the configuration, print what knockd would do, exit 0 or 1").get());
+    o.addOption(Option.builder().longOpt("self-test")
+        .desc("with --check: start as the daemon would, send one probe SYN to a knock port, "
+            + "report whether its LOG line comes back through FirewallLog, stop; exit 0 or 1")
+        .get());
     o.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
     o.addOption(Option.builder("V").longOpt("version").desc("print the version").get());
     return o;
@@ -71,7 +75,7 @@ public final class Main {
     if (cl.hasOption("help")) {
       try {
         HelpFormatter.builder().setShowSince(false).get().printHelp(
-            "knockd [--config FILE] [--check]",
+            "knockd [--config FILE] [--check [--self-test]]",
             "Encrypted port knocking daemon: reads the firewall's LOG lines, decodes knocks, "
                 + "opens access.\n\n", options(),
             "\nExit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage.", false);
@@ -89,6 +93,11 @@ public final class Main {
           + "' (see knockd --help)");
       return 2;
     }
+    if (cl.hasOption("self-test") && !cl.hasOption("check")) {
+      err.println("knockd: --self-test goes with --check (knockd runs it at every start unless "
+          + "SelfTest = no)");
+      return 2;
+    }
     Path file = Path.of(cl.getOptionValue("config", DEFAULT_CONFIG.toString()));
     Config config;
     try {
@@ -100,15 +109,80 @@ public final class Main {
     if (cl.hasOption("check")) {
       config.notices().forEach(n -> err.println("knockd: " + n));
       out.print(ConfigReport.render(config));
-      return 0;
+      return cl.hasOption("self-test") ? selfTestOnDemand(file, config, err) : 0;
     }
     return serve(file, config, err);
   }
 
-  private static int serve(Path file, Config config, PrintStream err) {
+  private static boolean refuseRoot(Config config, PrintStream err) {
     if (isRoot() && !config.options().allowRoot()) {
       err.println("knockd: refusing to run as root (AllowRoot = no): run it as a dedicated user "
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * {@code --check --self-test}: starts as the daemon would (beside a running knockd whose own
+   * rules are in place, it installs nothing and tests those), runs the self-test, stops.
+   */
+  private static int selfTestOnDemand(Path file, Config config, PrintStream err) {
+    if (refuseRoot(config, err)) {
+      return 1;
+    }
+    try {
+      Logging.configure(config.options(), Level.INFO);
+    } catch (IOException e) {
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    Clock clock = Clock.systemUTC();
+    Audit audit = new Log4jAudit(clock);
+    boolean running = SelfTestRules.present(config, commandPrefix());
+    Daemon daemon;
+    try {
+      daemon = Daemon.start(config, clock, audit, commandPrefix(), !running);
+    } catch (Daemon.StartupException e) {
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    try {
+      SelfTest.Outcome r = runSelfTest(daemon, audit);
+      if (r == null) {
+        err.println("knockd: --self-test: FirewallLog = - (standard input) carries no kernel "
+            + "lines to test");
+        return 1;
+      }
+      return r.result() == SelfTest.Result.OK ? 0 : 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } finally {
+      daemon.close();
+    }
+  }
+
+  /** Runs the self-test, logs its one line and audits its result; null for standard input. */
+  private static SelfTest.Outcome runSelfTest(Daemon daemon, Audit audit)
+      throws InterruptedException {
+    Logger log = LogManager.getLogger(Main.class);
+    SelfTest.Outcome r = daemon.selfTest();
+    if (r == null) {
+      log.info("self-test skipped: FirewallLog = - (standard input)");
+      return null;
+    }
+    if (r.result() == SelfTest.Result.OK) {
+      log.info(r.message());
+    } else {
+      log.error(r.message());
+    }
+    audit.selfTest(r.result().word, daemon.source(), r.port());
+    return r;
+  }
+
+  private static int serve(Path file, Config config, PrintStream err) {
+    if (refuseRoot(config, err)) {
       return 1;
     }
     try {
@@ -132,7 +206,14 @@ public final class Main {
     log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
         config.options().mapping().word(), config.options().knockPorts(),
         config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
-        Daemon.sourceSpec(config.options().firewallLog()));
+        daemon.source());
+    if (config.options().selfTest()) {
+      try {
+        runSelfTest(daemon, audit);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean signalled = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -43,6 +43,7 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param allowRoot whether knockd may run as root (default no: run it as a dedicated user with
  *     CAP_NET_ADMIN alone, see etc/knockd.service)
  * @param knockReply how knock and protected ports answer scanners: reset, drop or auto
+ * @param selfTest whether knockd checks at start that a probe SYN's LOG line reaches it
  */
 public record Options(
     FirewallLog firewallLog,
@@ -66,7 +67,8 @@ public record Options(
     CommandTemplate closeCommand,
     Duration commandTimeout,
     boolean allowRoot,
-    KnockReply knockReply) {
+    KnockReply knockReply,
+    boolean selfTest) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -110,7 +112,7 @@ public record Options(
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
-        KnockReply.AUTO);
+        KnockReply.AUTO, true);
   }
 
   /** True if the audit log goes to standard output. */

@@ -18,7 +18,8 @@ final class OptionsSection {
   static final List<String> KEYS = List.of("FirewallLog", "KnockPorts", "Cipher", "Mapping",
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxSources", "UdpKnocks",
-      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply");
+      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply",
+      "SelfTest");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
 
@@ -69,6 +70,7 @@ final class OptionsSection {
     KnockReply knockReply = k.value("KnockReply", (key, v) -> KnockReply.valueOf(
         Values.word(key, v, "reply", List.of("drop", "reset", "auto")).toUpperCase(Locale.ROOT)),
         d.knockReply());
+    Boolean selfTest = k.value("SelfTest", Values::yesNo, d.selfTest());
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -115,7 +117,7 @@ final class OptionsSection {
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
-        knockReply);
+        knockReply, selfTest);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {
