@@ -114,13 +114,23 @@ public final class Main {
     return serve(file, config, err);
   }
 
-  private static boolean refuseRoot(Config config, PrintStream err) {
+  /**
+   * Refuses root without AllowRoot, then sets up logging (console and audit): what serving and
+   * the on-demand self-test need first. False (with a line on err) if knockd must not go on.
+   */
+  private static boolean prepare(Config config, PrintStream err) {
     if (isRoot() && !config.options().allowRoot()) {
       err.println("knockd: refusing to run as root (AllowRoot = no): run it as a dedicated user "
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
-      return true;
+      return false;
     }
-    return false;
+    try {
+      Logging.configure(config.options(), Level.INFO);
+      return true;
+    } catch (IOException e) {
+      err.println("knockd: " + e.getMessage());
+      return false;
+    }
   }
 
   /**
@@ -128,13 +138,7 @@ public final class Main {
    * rules are in place, it installs nothing and tests those), runs the self-test, stops.
    */
   private static int selfTestOnDemand(Path file, Config config, PrintStream err) {
-    if (refuseRoot(config, err)) {
-      return 1;
-    }
-    try {
-      Logging.configure(config.options(), Level.INFO);
-    } catch (IOException e) {
-      err.println("knockd: " + e.getMessage());
+    if (!prepare(config, err)) {
       return 1;
     }
     Clock clock = Clock.systemUTC();
@@ -182,13 +186,7 @@ public final class Main {
   }
 
   private static int serve(Path file, Config config, PrintStream err) {
-    if (refuseRoot(config, err)) {
-      return 1;
-    }
-    try {
-      Logging.configure(config.options(), Level.INFO);
-    } catch (IOException e) {
-      err.println("knockd: " + e.getMessage());
+    if (!prepare(config, err)) {
       return 1;
     }
     Logger log = LogManager.getLogger(Main.class);
