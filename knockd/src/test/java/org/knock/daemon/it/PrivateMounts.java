@@ -1,6 +1,8 @@
 package org.knock.daemon.it;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -10,10 +12,11 @@ import java.util.concurrent.TimeUnit;
  * host directories (e.g. knockd's default /var/lib/knockd and /var/log/knockd), so that a daemon
  * run on its defaults leaves the host's directories alone. Open it after the network namespaces
  * it will use (it must see their /run/netns mounts). The mounts vanish with the holder, which
- * {@link #close} kills by PID.
+ * {@link #close} kills by PID; mount points it had to create on the host are removed again.
  */
 final class PrivateMounts implements AutoCloseable {
   private final Process holder;
+  private final List<Path> created = new ArrayList<>();
 
   private PrivateMounts(Process holder) {
     this.holder = holder;
@@ -28,11 +31,15 @@ final class PrivateMounts implements AutoCloseable {
     try {
       Thread.sleep(200);
       for (String d : dirs) {
-        Netns.run(m.inside("sh", "-c", "mkdir -p \"$0\" && mount -t tmpfs -o mode=0750 knockit "
+        if (!Files.exists(Path.of(d))) {
+          Files.createDirectories(Path.of(d));
+          m.created.add(Path.of(d));
+        }
+        Netns.run(m.inside("sh", "-c", "mount -t tmpfs -o mode=0750 knockit "
             + "\"$0\" && chown \"$1:$1\" \"$0\"", d, owner == null ? "root" : owner), 30).ok();
       }
       return m;
-    } catch (RuntimeException | Error e) {
+    } catch (IOException | RuntimeException | Error e) {
       m.close();
       throw e;
     }
@@ -58,6 +65,13 @@ final class PrivateMounts implements AutoCloseable {
       holder.waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    for (Path d : created) {
+      try {
+        Files.deleteIfExists(d); // empty on the host: what was written went to the tmpfs
+      } catch (IOException e) {
+        // not empty after all: leave it
+      }
     }
   }
 }
