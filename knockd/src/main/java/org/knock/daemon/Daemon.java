@@ -19,6 +19,7 @@ import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.FirewallLog;
+import org.knock.daemon.config.FirewallType;
 import org.knock.daemon.config.OneTimeSequences;
 import org.knock.daemon.config.Options;
 import org.knock.daemon.exec.CommandRunner;
@@ -28,6 +29,7 @@ import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.log.LineSource;
 import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.NetfilterLogParser;
+import org.knock.daemon.log.PacketHandler;
 import org.knock.daemon.log.SourceListener;
 import org.knock.daemon.state.FileReplayCache;
 
@@ -59,6 +61,9 @@ final class Daemon implements AutoCloseable {
   private final InternalErrors errors;
   private final LogReader logReader;
   private final CompletableFuture<Ending> ending = new CompletableFuture<>();
+  private final SelfTest selfTest = new SelfTest();
+  private final boolean ownFirewall;
+  private String spec;
   private volatile Config config;
   private KnockPipeline pipeline;
   private NetfilterLogParser parser;
@@ -66,7 +71,8 @@ final class Daemon implements AutoCloseable {
   private boolean closed;
 
   private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
-      FileReplayCache replay, LineSource source) {
+      FileReplayCache replay, LineSource source, boolean ownFirewall) {
+    this.ownFirewall = ownFirewall;
     this.config = config;
     this.clock = clock;
     this.audit = audit;
@@ -74,9 +80,11 @@ final class Daemon implements AutoCloseable {
     this.replay = replay;
     this.source = source;
     this.errors = new InternalErrors(audit, clock);
+    // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
+    PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
     this.logReader = new LogReader(source, line -> {
       synchronized (lock) {
-        parser.parse(line, pipeline);
+        parser.parse(line, toPipeline);
       }
     }, errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
@@ -97,16 +105,31 @@ final class Daemon implements AutoCloseable {
    */
   static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix)
       throws StartupException {
-    return start(config, clock, audit, commandPrefix, null);
+    return start(config, clock, audit, commandPrefix, null, true);
+  }
+
+  /**
+   * @param ownFirewall false: install nothing and grant nothing (firewall "none"), for a self-test
+   *     on demand beside a running knockd whose rules are in place
+   */
+  static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
+      boolean ownFirewall) throws StartupException {
+    return start(config, clock, audit, commandPrefix, null, ownFirewall);
   }
 
   /** As above, reading {@code source} (tests) instead of the configured FirewallLog if not null. */
   static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
       LineSource source) throws StartupException {
+    return start(config, clock, audit, commandPrefix, source, true);
+  }
+
+  private static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
+      LineSource source, boolean ownFirewall) throws StartupException {
     Options o = config.options();
     Firewall firewall;
     try {
-      firewall = Firewalls.create(o.firewall().name().toLowerCase(java.util.Locale.ROOT),
+      firewall = Firewalls.create(ownFirewall
+          ? o.firewall().name().toLowerCase(java.util.Locale.ROOT) : "none",
           Wiring.firewallSettings(config), Wiring.firewallOptions(config, commandPrefix), clock);
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
@@ -115,9 +138,10 @@ final class Daemon implements AutoCloseable {
     try {
       replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
       firewall.install();
-      LineSource in = source != null ? source
-          : LineSources.open(sourceSpec(o.firewallLog()), listener(audit));
-      Daemon d = new Daemon(config, clock, audit, firewall, replay, in);
+      String spec = source != null ? "test" : sourceSpec(o.firewallLog());
+      LineSource in = source != null ? source : LineSources.open(spec, listener(audit));
+      Daemon d = new Daemon(config, clock, audit, firewall, replay, in, ownFirewall);
+      d.spec = spec;
       d.build(config);
       d.startThreads();
       return d;
@@ -143,7 +167,12 @@ final class Daemon implements AutoCloseable {
     }
   }
 
-  /** The log source: as configured, else the first of kern.log, messages, journald. */
+  /** The log source this daemon reads: a path, kmsg, journal or "-". */
+  String source() {
+    return spec;
+  }
+
+  /** The log source: as configured, else the automatic choice ({@link LineSources#defaultSpec}). */
   static String sourceSpec(FirewallLog log) {
     return log == null ? LineSources.defaultSpec() : log.toString();
   }
@@ -297,6 +326,20 @@ final class Daemon implements AutoCloseable {
     String m = InternalErrors.message(t);
     ending.complete(new Ending(true, "internal error in " + where + ": "
         + t.getClass().getName() + (m.isEmpty() ? "" : ": " + m)));
+  }
+
+  /**
+   * Runs the self-test ({@link SelfTest}) through the running source: a probe SYN to the first
+   * knock port. Null when the source is standard input (its lines do not come from this kernel).
+   */
+  SelfTest.Outcome selfTest() throws InterruptedException {
+    Options o = config.options();
+    if (spec.equals("-")) {
+      return null;
+    }
+    boolean ownRules = ownFirewall && (o.firewall() == FirewallType.IPTABLES
+        || (o.firewall() == FirewallType.NFTABLES && o.nftSet() == null));
+    return selfTest.run(o.knockPorts().start(), o.logPrefix().strip(), spec, ownRules);
   }
 
   /** Swaps in a new config's users, actions and doors; firewall settings need a restart. */

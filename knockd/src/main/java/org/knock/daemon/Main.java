@@ -60,6 +60,10 @@ public final class Main {
         .desc("validate the configuration and run the checks start-up runs (AllowRoot, "
             + "writable AuditLog and StateDir, programs), print what knockd would do, exit 0 "
             + "or 1").get());
+    o.addOption(Option.builder().longOpt("self-test")
+        .desc("with --check: start as the daemon would, send one probe SYN to a knock port, "
+            + "report whether its LOG line comes back through FirewallLog, stop; exit 0 or 1")
+        .get());
     o.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
     o.addOption(Option.builder("V").longOpt("version").desc("print the version").get());
     return o;
@@ -77,7 +81,7 @@ public final class Main {
     if (cl.hasOption("help")) {
       try {
         HelpFormatter.builder().setShowSince(false).get().printHelp(
-            "knockd [--config FILE] [--check]",
+            "knockd [--config FILE] [--check [--self-test]]",
             "Encrypted port knocking daemon: reads the firewall's LOG lines, decodes knocks, "
                 + "opens access.\n\n", options(),
             "\nExit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage, 3 stopped by "
@@ -96,6 +100,11 @@ public final class Main {
           + "' (see knockd --help)");
       return 2;
     }
+    if (cl.hasOption("self-test") && !cl.hasOption("check")) {
+      err.println("knockd: --self-test goes with --check (knockd runs it at every start unless "
+          + "SelfTest = no)");
+      return 2;
+    }
     Path file = Path.of(cl.getOptionValue("config", DEFAULT_CONFIG.toString()));
     Config config;
     try {
@@ -112,26 +121,89 @@ public final class Main {
         return 1;
       }
       out.print(ConfigReport.render(config));
-      return 0;
+      return cl.hasOption("self-test") ? selfTestOnDemand(file, config, err) : 0;
     }
     return serve(file, config, err);
   }
 
-  private static int serve(Path file, Config config, PrintStream err) {
+  /**
+   * Refuses root without AllowRoot, then sets up logging (console and audit): what serving and
+   * the on-demand self-test need first. False (with a line on err) if knockd must not go on.
+   */
+  private static boolean prepare(Config config, PrintStream err) {
     if (StartupChecks.effectiveUid() == 0 && !config.options().allowRoot()) {
       err.println("knockd: refusing to run as root (AllowRoot = no): run it as a dedicated user "
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
-      return 1;
+      return false;
     }
     List<String> programs = StartupChecks.forThisProcess(config).programs();
     if (!programs.isEmpty()) {
       programs.forEach(err::println);
-      return 1;
+      return false;
     }
     try {
       Logging.configure(config.options(), Level.INFO);
+      return true;
     } catch (IOException e) {
       err.println("knockd: " + e.getMessage());
+      return false;
+    }
+  }
+
+  /**
+   * {@code --check --self-test}: starts as the daemon would (beside a running knockd whose own
+   * rules are in place, it installs nothing and tests those), runs the self-test, stops.
+   */
+  private static int selfTestOnDemand(Path file, Config config, PrintStream err) {
+    if (!prepare(config, err)) {
+      return 1;
+    }
+    Clock clock = Clock.systemUTC();
+    Audit audit = new Log4jAudit(clock);
+    boolean running = SelfTestRules.present(config, commandPrefix());
+    Daemon daemon;
+    try {
+      daemon = Daemon.start(config, clock, audit, commandPrefix(), !running);
+    } catch (Daemon.StartupException e) {
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    try {
+      SelfTest.Outcome r = runSelfTest(daemon, audit);
+      if (r == null) {
+        err.println("knockd: --self-test: FirewallLog = - (standard input) carries no kernel "
+            + "lines to test");
+        return 1;
+      }
+      return r.result() == SelfTest.Result.OK ? 0 : 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } finally {
+      daemon.close();
+    }
+  }
+
+  /** Runs the self-test, logs its one line and audits its result; null for standard input. */
+  private static SelfTest.Outcome runSelfTest(Daemon daemon, Audit audit)
+      throws InterruptedException {
+    Logger log = LogManager.getLogger(Main.class);
+    SelfTest.Outcome r = daemon.selfTest();
+    if (r == null) {
+      log.info("self-test skipped: FirewallLog = - (standard input)");
+      return null;
+    }
+    if (r.result() == SelfTest.Result.OK) {
+      log.info(r.message());
+    } else {
+      log.error(r.message());
+    }
+    audit.selfTest(r.result().word, daemon.source(), r.port());
+    return r;
+  }
+
+  private static int serve(Path file, Config config, PrintStream err) {
+    if (!prepare(config, err)) {
       return 1;
     }
     Logger log = LogManager.getLogger(Main.class);
@@ -149,7 +221,14 @@ public final class Main {
     log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
         config.options().mapping().word(), config.options().knockPorts(),
         config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
-        Daemon.sourceSpec(config.options().firewallLog()));
+        daemon.source());
+    if (config.options().selfTest()) {
+      try {
+        runSelfTest(daemon, audit);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean signalled = new AtomicBoolean();
     AtomicBoolean stopping = new AtomicBoolean();

@@ -140,6 +140,15 @@ public interface Audit {
     return record(AuditEvent.of("config-reload-failed", "config", configFile, "problem", problem));
   }
 
+  /**
+   * The start-up self-test: {@code result} ok, no-log-line, source-silent, not-delivered or
+   * not-sent, for a probe SYN to knock {@code port} read back through {@code log}.
+   */
+  default void selfTest(String result, String log, int port) {
+    record(AuditEvent.of("self-test", "result", result, "log", log, "port",
+        String.valueOf(port)));
+  }
+
   /** knockd created a key file for a user (CreateKey = yes). The key itself is not logged. */
   default boolean keyCreated(String user, String file) {
     return record(AuditEvent.of("key-created", "user", user, "file", file));

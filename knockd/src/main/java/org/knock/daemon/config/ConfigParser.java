@@ -63,11 +63,11 @@ final class ConfigParser {
       }
     }
 
+    List<String> notices = new ArrayList<>();
     Options opts = options == null ? Options.defaults()
-        : OptionsSection.parse(options, baseDir, problems);
+        : OptionsSection.parse(options, baseDir, notices, problems);
     List<ActionConfig> actionConfigs = ActionSection.parseAll(actions, problems);
     Set<String> actionNames = actionLines.keySet();
-    List<String> notices = new ArrayList<>();
     List<UserConfig> userConfigs =
         UserSection.parseAll(users, actionNames, baseDir, mode, files, notices, problems,
             opts == null ? List.of() : opts.serverAddresses());

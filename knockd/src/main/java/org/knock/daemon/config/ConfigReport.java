@@ -62,6 +62,7 @@ public final class ConfigReport {
     }
     line(b, "CommandTimeout", fmt(o.commandTimeout()));
     line(b, "AllowRoot", yes(o.allowRoot()));
+    line(b, "SelfTest", yes(o.selfTest()));
 
     for (UserConfig u : c.users()) {
       b.append("\n[user ").append(u.name()).append("]\n");

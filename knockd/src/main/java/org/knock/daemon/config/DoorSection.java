@@ -24,7 +24,7 @@ final class DoorSection {
     String name = s.header();
     int before = problems.count();
     SectionKeys k = new SectionKeys(s, "door [" + name + "]", KEYS,
-        Map.of("command", "Start_Command"), problems);
+        Map.of("command", "Start_Command"), SectionKeys.KNOCKD_DOOR, notices, problems);
     List<PortSpec> sequence = k.value("Sequence", (key, v) -> Values.ports(key, v, ':', false),
         List.of());
     Path otsFile = k.value("One_Time_Sequences", (key, v) -> Values.path(key, v, baseDir), null);

@@ -5,11 +5,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The INI syntax: {@code [SECTION]} headers, {@code KEY = VALUE} lines, whole-line comments
  * starting with {@code #} or {@code ;}. Values are trimmed; a value written entirely in double
  * quotes ({@code "KNOCK: "}) keeps its inner spaces. A key given twice in one section is a problem.
+ * As in knockd 0.8's files, a knockd flag may stand alone ({@code UseSyslog}, read as
+ * {@code UseSyslog = yes}) and knockd's IPv6 commands may be empty ({@code Start_Command_6 =}).
  */
 final class Ini {
   /** One {@code KEY = VALUE} line. */
@@ -17,6 +20,11 @@ final class Ini {
 
   /** A section: its header text (trimmed, inner spaces collapsed) and its entries. */
   record Section(String header, int line, List<Entry> entries) {}
+
+  /** knockd 0.8's bare flags: a line holding only one of these means KEY = yes. */
+  static final Set<String> BARE_FLAGS = Set.of("usesyslog");
+  /** knockd 0.8 keys whose empty value means "do nothing". */
+  static final Set<String> EMPTY_OK = Set.of("start_command_6", "stop_command_6", "command_6");
 
   private Ini() {}
 
@@ -53,12 +61,13 @@ final class Ini {
         continue;
       }
       int eq = l.indexOf('=');
-      if (eq < 0) {
+      boolean flag = eq < 0 && BARE_FLAGS.contains(l.toLowerCase(Locale.ROOT));
+      if (eq < 0 && !flag) {
         problems.add(no, "expected KEY = VALUE or [SECTION]");
         continue;
       }
-      String key = l.substring(0, eq).strip();
-      String value = unquote(l.substring(eq + 1).strip());
+      String key = flag ? l : l.substring(0, eq).strip();
+      String value = flag ? "yes" : unquote(l.substring(eq + 1).strip());
       if (key.isEmpty()) {
         problems.add(no, "missing key before '='");
         continue;
@@ -72,7 +81,7 @@ final class Ini {
             + "[action NAME] or a door [NAME]");
         continue;
       }
-      if (value.isEmpty()) {
+      if (value.isEmpty() && !EMPTY_OK.contains(key.toLowerCase(Locale.ROOT))) {
         problems.add(no, key + " has no value");
         continue;
       }

@@ -47,6 +47,7 @@ import org.knock.daemon.exec.CommandTemplate;
  *     per user), shared fairly across sources
  * @param serverAddresses the addresses knocks may be bound to (reached through NAT or a load
  *     balancer); empty: each knock must be bound to the address its packets were sent to
+ * @param selfTest whether knockd checks at start that a probe SYN's LOG line reaches it
  */
 public record Options(
     FirewallLog firewallLog,
@@ -72,7 +73,8 @@ public record Options(
     boolean allowRoot,
     KnockReply knockReply,
     int maxTagChecks,
-    List<java.net.InetAddress> serverAddresses) {
+    List<java.net.InetAddress> serverAddresses,
+    boolean selfTest) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -125,7 +127,7 @@ public record Options(
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
-        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of());
+        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of(), true);
   }
 
   /** True if the audit log goes to standard output. */

@@ -19,7 +19,7 @@ final class OptionsSection {
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources",
       "UdpKnocks", "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot",
-      "KnockReply", "ServerAddress");
+      "KnockReply", "ServerAddress", "SelfTest");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
   private static final int MAX_TAG_CHECKS = 1 << 30;
@@ -27,9 +27,11 @@ final class OptionsSection {
   private OptionsSection() {}
 
   /** The options, or null if any is bad (the problems are reported). */
-  static Options parse(Ini.Section section, Path baseDir, Problems problems) {
+  static Options parse(Ini.Section section, Path baseDir, List<String> notices,
+      Problems problems) {
     int before = problems.count();
-    SectionKeys k = new SectionKeys(section, "[options]", KEYS, Map.of(), problems);
+    SectionKeys k = new SectionKeys(section, "[options]", KEYS, Map.of(),
+        SectionKeys.KNOCKD_OPTIONS, notices, problems);
     Options d = Options.defaults();
     FirewallLog firewallLog = k.value("FirewallLog", (key, v) -> firewallLog(key, v, baseDir),
         null);
@@ -73,6 +75,7 @@ final class OptionsSection {
     KnockReply knockReply = k.value("KnockReply", (key, v) -> KnockReply.valueOf(
         Values.word(key, v, "reply", List.of("drop", "reset", "auto")).toUpperCase(Locale.ROOT)),
         d.knockReply());
+    Boolean selfTest = k.value("SelfTest", Values::yesNo, d.selfTest());
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -119,7 +122,7 @@ final class OptionsSection {
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
-        knockReply, maxTagChecks, serverAddresses);
+        knockReply, maxTagChecks, serverAddresses, selfTest);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * The entries of one section looked up by their canonical key names (case-insensitive). Unknown
  * keys are reported when the section is read, with a hint when one is close to a known key or is a
- * knockd directive knock does without.
+ * knockd directive knock does without. knockd 0.8 settings that mean nothing here but belong in
+ * this section (e.g. {@code UseSyslog} in {@code [options]}) are accepted with one notice each.
  */
 final class SectionKeys {
   /** Turns a value into something typed, or says why it cannot. */
@@ -17,15 +18,24 @@ final class SectionKeys {
     T parse(String key, String value) throws BadValue;
   }
 
-  private static final Map<String, String> KNOCKD_ONLY = Map.of(
+  /** knockd 0.8's global directives that mean nothing to this knockd, and why. */
+  static final Map<String, String> KNOCKD_OPTIONS = Map.of(
       "usesyslog", "knock writes its own audit log: use AuditLog",
       "logfile", "knock writes its own audit log: use AuditLog",
       "pidfile", "knockd runs in the foreground under systemd and writes no pid file",
-      "interface", "knock reads the firewall's log, not an interface",
+      "interface", "knock reads the firewall's log, not an interface");
+  /** knockd 0.8's door directives that mean nothing to this knockd, and why. */
+  static final Map<String, String> KNOCKD_DOOR = Map.of(
       "target", "knock reads the firewall's log and does not match destination addresses",
       "start_command_6", "knock's doors are IPv4 only",
       "stop_command_6", "knock's doors are IPv4 only",
       "command_6", "knock's doors are IPv4 only");
+  private static final Map<String, String> KNOCKD_ONLY = new HashMap<>();
+
+  static {
+    KNOCKD_ONLY.putAll(KNOCKD_OPTIONS);
+    KNOCKD_ONLY.putAll(KNOCKD_DOOR);
+  }
 
   private final String where;
   private final Problems problems;
@@ -39,6 +49,16 @@ final class SectionKeys {
    */
   SectionKeys(Ini.Section section, String where, List<String> known, Map<String, String> aliases,
       Problems problems) {
+    this(section, where, known, aliases, Map.of(), List.of(), problems);
+  }
+
+  /**
+   * @param ignored knockd 0.8 keys (lower case) accepted here with a notice, and why they mean
+   *     nothing
+   * @param notices where those notices go, as {@code file:line: ...}
+   */
+  SectionKeys(Ini.Section section, String where, List<String> known, Map<String, String> aliases,
+      Map<String, String> ignored, List<String> notices, Problems problems) {
     this.where = where;
     this.problems = problems;
     for (String k : known) {
@@ -50,6 +70,12 @@ final class SectionKeys {
     for (Ini.Entry e : section.entries()) {
       String lower = e.key().toLowerCase(Locale.ROOT);
       String c = canonical.get(lower);
+      if (c == null && ignored.containsKey(lower)) {
+        notices.add(Problems.oneLine(problems.file() + ":" + e.line() + ": " + e.key()
+            + " is a knockd 0.8 setting that means nothing here, ignored: "
+            + ignored.get(lower)));
+        continue;
+      }
       if (c == null) {
         problems.add(e.line(), unknown(e.key(), known));
         continue;

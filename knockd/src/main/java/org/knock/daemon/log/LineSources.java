@@ -1,13 +1,15 @@
 package org.knock.daemon.log;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Predicate;
 
-/** Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", or "-" (stdin). */
+/**
+ * Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", or "-" (stdin), and
+ * picks one for {@code FirewallLog = auto}: a syslog file only while something writes it, the
+ * journal only while journald runs, else kmsg.
+ */
 public final class LineSources {
   static final List<Path> DEFAULT_FILES =
       List.of(Path.of("/var/log/kern.log"), Path.of("/var/log/messages"));
@@ -19,6 +21,10 @@ public final class LineSources {
    * @throws IllegalArgumentException with a one-line message if the spec names nothing usable
    */
   public static LineSource open(String spec, SourceListener listener) {
+    return open(spec, listener, LogHost.LOCAL);
+  }
+
+  static LineSource open(String spec, SourceListener listener, LogHost host) {
     switch (spec) {
       case "kmsg":
         try {
@@ -27,6 +33,11 @@ public final class LineSources {
           throw new IllegalArgumentException("kmsg: cannot read /proc/uptime: " + e.getMessage());
         }
       case "journal":
+        if (!host.journaldRunning()) {
+          throw new IllegalArgumentException("FirewallLog = journal, but journald is not running "
+              + "(no " + LogHost.JOURNAL_SOCKETS.get(0) + "): journalctl -k -f would print "
+              + "nothing; use FirewallLog = kmsg, a syslog file, or auto");
+        }
         return new JournalSource(listener);
       case "-":
         return new StdinSource(listener);
@@ -43,17 +54,21 @@ public final class LineSources {
     }
   }
 
-  /** The default: first of /var/log/kern.log, /var/log/messages that exists, else "journal". */
+  /**
+   * The automatic choice: the first of /var/log/kern.log, /var/log/messages that something is
+   * writing (a syslog daemon runs, or it changed in the last 10 minutes), else "journal" if
+   * journald runs, else "kmsg".
+   */
   public static String defaultSpec() {
-    return defaultSpec(Files::exists);
+    return defaultSpec(LogHost.LOCAL);
   }
 
-  static String defaultSpec(Predicate<Path> exists) {
+  static String defaultSpec(LogHost host) {
     for (Path p : DEFAULT_FILES) {
-      if (exists.test(p)) {
+      if (host.beingWritten(p)) {
         return p.toString();
       }
     }
-    return "journal";
+    return host.journaldRunning() ? "journal" : "kmsg";
   }
 }

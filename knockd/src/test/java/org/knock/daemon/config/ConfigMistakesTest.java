@@ -51,8 +51,8 @@ class ConfigMistakesTest {
   }
 
   @Test
-  void knockdOnlyKeyIsExplained() {
-    assertOptionsProblem("LogFile = /var/log/knockd.log", "knockd.conf:2: LogFile is a knockd "
+  void knockdOnlyKeyOutsideItsSectionIsExplained() {
+    assertProblem(USER + "LogFile = /var/log/knockd.log\n", "knockd.conf:4: LogFile is a knockd "
         + "setting knock does not use: knock writes its own audit log: use AuditLog");
   }
 

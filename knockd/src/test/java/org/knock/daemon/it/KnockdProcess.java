@@ -40,9 +40,20 @@ final class KnockdProcess implements AutoCloseable {
 
   /** Starts {@code prefix + bin/knockd --config conf} and waits (≤ 20 s) for its daemon-start. */
   Process start(List<String> prefix, Path conf) throws IOException, InterruptedException {
+    return start(prefix, script(), conf);
+  }
+
+  /** The same with the knockd package's {@code /usr/sbin/knockd}. */
+  Process startInstalled(List<String> prefix, Path conf) throws IOException,
+      InterruptedException {
+    return start(prefix, "/usr/sbin/knockd", conf);
+  }
+
+  private Process start(List<String> prefix, String knockd, Path conf) throws IOException,
+      InterruptedException {
     int before = count("event=daemon-start");
     List<String> cmd = new ArrayList<>(prefix);
-    cmd.addAll(List.of(script(), "--config", conf.toString()));
+    cmd.addAll(List.of(knockd, "--config", conf.toString()));
     runs++;
     Process p = new ProcessBuilder(cmd)
         .redirectOutput(dir.resolve("knockd" + runs + ".out").toFile())
