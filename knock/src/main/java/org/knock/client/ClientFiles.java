@@ -61,6 +61,35 @@ final class ClientFiles {
   }
 
   /**
+   * The passphrase in a file (its first line, without the line end), read under the rules of a
+   * key file: a regular file of sane size; one that group or others can read draws a warning.
+   */
+  static char[] readPassphrase(Path file, PrintStream err) throws ClientException {
+    String text;
+    PosixFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(file, PosixFileAttributes.class);
+      text = read(file, attrs, MAX_KEY_BYTES);
+    } catch (NoSuchFileException e) {
+      throw new ClientException(ExitCodes.KEY, "no passphrase file " + file);
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.KEY, "cannot read passphrase file " + file + ": "
+          + reason(e));
+    }
+    Set<PosixFilePermission> p = attrs.permissions();
+    if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
+      err.println("knock: warning: passphrase file " + SafeText.of(file.toString())
+          + " is readable by group or others: chmod 600 " + SafeText.of(file.toString()));
+    }
+    int end = text.indexOf('\n');
+    String line = end < 0 ? text : text.substring(0, end);
+    if (line.endsWith("\r")) {
+      line = line.substring(0, line.length() - 1);
+    }
+    return line.toCharArray();
+  }
+
+  /**
    * The text of a knockrc, or null if there is none; problems are usage errors (exit 2).
    */
   static String readRc(Path file) throws ClientException {

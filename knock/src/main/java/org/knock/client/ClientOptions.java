@@ -15,6 +15,8 @@ final class ClientOptions {
   boolean help;
   boolean version;
   boolean print;
+  /** --passphrase: ask for the passphrase on the terminal, without echo. */
+  boolean passphrase;
   boolean udp;
   boolean verbose;
   /** 4 or 6 when forced, else 0. */
@@ -124,6 +126,8 @@ final class ClientOptions {
     switch (c) {
       case 'k':
         return "key";
+      case 'U':
+        return "user";
       case 'a':
         return "allow";
       case 'p':
@@ -150,6 +154,8 @@ final class ClientOptions {
   private static boolean takesValue(String name) {
     switch (name) {
       case "key":
+      case "user":
+      case "passphrase-file":
       case "allow":
       case "ports":
       case "cipher":
@@ -167,6 +173,7 @@ final class ClientOptions {
   private static boolean isFlag(String name) {
     switch (name) {
       case "source":
+      case "passphrase":
       case "print":
       case "udp":
       case "verbose":
@@ -191,6 +198,15 @@ final class ClientOptions {
             throw ClientException.usage("key: empty file name");
           }
           settings.key = value;
+          break;
+        case "user":
+          settings.user = KnockSettings.parseUser(value);
+          break;
+        case "passphrase-file":
+          if (value.isEmpty()) {
+            throw ClientException.usage("passphrase-file: empty file name");
+          }
+          settings.passphraseFile = value;
           break;
         case "allow":
           settings.grant = KnockSettings.parseAllow(value);
@@ -234,6 +250,9 @@ final class ClientOptions {
 
   private void flag(String name, String shown) throws ClientException {
     switch (name) {
+      case "passphrase":
+        passphrase = true;
+        break;
       case "source":
         settings.grant = KnockSettings.GRANT_SOURCE;
         grantGivenBy(shown);

@@ -16,6 +16,10 @@ final class KnockSettings {
   static final String GRANT_AUTO = "auto";
 
   String key;
+  /** The user name a passphrase is salted with: the server's {@code [user NAME]}. */
+  String user;
+  /** A file holding the passphrase (for cron), instead of a key file. */
+  String passphraseFile;
   int[] ports;
   /** Where {@link #ports} was given, for errors: "-p", "--ports" or "FILE:LINE: ports". */
   String portsOrigin;
@@ -29,6 +33,12 @@ final class KnockSettings {
   void fillFrom(KnockSettings weaker) {
     if (key == null) {
       key = weaker.key;
+    }
+    if (user == null) {
+      user = weaker.user;
+    }
+    if (passphraseFile == null) {
+      passphraseFile = weaker.passphraseFile;
     }
     if (ports == null) {
       ports = weaker.ports;
@@ -49,6 +59,15 @@ final class KnockSettings {
   }
 
   /** Parses {@code START-END}; both 1-65535, START at most END. */
+  /** A user name as knockd.conf's {@code [user NAME]} takes it: letters, digits, '.', '_', '-'. */
+  static String parseUser(String s) throws ClientException {
+    if (!s.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw ClientException.usage("user: bad name '" + SafeText.of(s) + "': use letters, digits, "
+          + "'.', '_' and '-'");
+    }
+    return s;
+  }
+
   static int[] parsePorts(String s) throws ClientException {
     int dash = s.indexOf('-');
     if (dash > 0) {

@@ -63,6 +63,9 @@ public final class Main {
       + "  -k, --key FILE        key file (default: key from knockrc, else ~/.knock/key)\n"
       + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST)\n"
       + "      --source          grant the address the knock comes from (behind NAT)\n"
+      + "  -U, --user NAME       your [user NAME] on the server (with a passphrase)\n"
+      + "      --passphrase      derive the key from a passphrase asked on the terminal\n"
+      + "      --passphrase-file FILE  the same, read from FILE (mode 600; for cron)\n"
       + "      --protocol 1|2    2 (default): the knock is bound to the address it is sent to;\n"
       + "                        1: unbound, for servers whose user has AcceptVersion1 = yes\n"
       + "  -p, --ports START-END knock range (default 20000-25119; classic: 20000-20255)\n"
@@ -92,8 +95,8 @@ public final class Main {
       + "  -V, --version         the version\n"
       + "\n"
       + "Settings also come from ~/.knock/knockrc ($KNOCK_HOME/knockrc), in [default] and\n"
-      + "[HOSTNAME] stanzas: key, ports, cipher, mapping, allow, source, delay. The command line\n"
-      + "wins over [HOSTNAME], which wins over [default].\n"
+      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, cipher, mapping, allow, source,\n"
+      + "delay. The command line wins over [HOSTNAME], which wins over [default].\n"
       + "\n"
       + EXIT_CODES_HELP;
 
@@ -227,8 +230,19 @@ public final class Main {
     CipherSuite cipher = s.cipher != null ? s.cipher : CipherSuite.TWOFISH;
     int base = basePort(s.ports, s.portsOrigin, mapping);
     int delay = s.delay != null ? s.delay : mapping == PortMapping.CLASSIC ? CLASSIC_DELAY_MS : 0;
-    KnockKey key = ClientFiles.readKey(s.key != null ? path(s.key) : knockHome().resolve("key"),
-        err);
+    boolean passphrase = o.passphrase || s.passphraseFile != null;
+    if (passphrase && o.protocol == 1) {
+      throw ClientException.usage("a passphrase works with protocol 2 only: drop --protocol 1");
+    }
+    if (passphrase && s.user == null) {
+      throw ClientException.usage("a passphrase needs -U/--user NAME (your [user NAME] on the "
+          + "server: the key is derived from both)");
+    }
+    if (o.passphrase && s.passphraseFile != null) {
+      throw ClientException.usage("--passphrase and a passphrase file exclude each other");
+    }
+    KnockKey key = passphrase ? null
+        : ClientFiles.readKey(s.key != null ? path(s.key) : knockHome().resolve("key"), err);
 
     InetAddress address = null;
     String grantText = s.grant != null ? s.grant : KnockSettings.GRANT_AUTO;
@@ -247,6 +261,9 @@ public final class Main {
     }
     // version 2 binds the knock to the address it is sent to: no other server accepts it
     ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
+    if (passphrase) {
+      key = passphraseKey(o.passphrase, s, host, server);
+    }
     KnockEncoder encoder = new KnockEncoder(key, cipher, mapping, base, server);
     SecureRandom random = new SecureRandom();
     int[] ports = encoder.encode(cmd, grant, now, random);
@@ -386,6 +403,35 @@ public final class Main {
   }
 
   /** The host's first address of the family (4, 6, or 0 for any). */
+  /**
+   * The key derived from the passphrase for this user and server address (Argon2id: about half a
+   * second): asked on the terminal without echo, or read from the passphrase file.
+   */
+  private KnockKey passphraseKey(boolean ask, KnockSettings s, String host, ServerBinding server)
+      throws ClientException {
+    char[] pass;
+    if (ask) {
+      java.io.Console console = System.console();
+      if (console == null) {
+        throw new ClientException(ExitCodes.KEY, "--passphrase needs a terminal: use "
+            + "--passphrase-file FILE");
+      }
+      pass = console.readPassword("Passphrase for %s at %s: ", s.user, SafeText.of(host));
+      if (pass == null) {
+        throw new ClientException(ExitCodes.KEY, "no passphrase given");
+      }
+    } else {
+      pass = ClientFiles.readPassphrase(path(s.passphraseFile), err);
+    }
+    try {
+      return KnockKey.fromPassphrase(pass, s.user, server);
+    } catch (org.knock.core.KnockException e) {
+      throw new ClientException(ExitCodes.KEY, e.getMessage());
+    } finally {
+      java.util.Arrays.fill(pass, ' ');
+    }
+  }
+
   static InetAddress resolve(String host, int family) throws ClientException {
     InetAddress[] all;
     try {

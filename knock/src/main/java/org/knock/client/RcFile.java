@@ -99,6 +99,12 @@ final class RcFile {
       case "key":
         s.key = resolve(value, baseDir, home);
         break;
+      case "user":
+        s.user = KnockSettings.parseUser(value);
+        break;
+      case "passphrase-file":
+        s.passphraseFile = resolve(value, baseDir, home);
+        break;
       case "ports":
         s.ports = KnockSettings.parsePorts(value);
         break;
@@ -121,7 +127,8 @@ final class RcFile {
         break;
       default:
         throw ClientException.usage("unknown setting '" + key
-            + "': use key, ports, cipher, mapping, allow, source or delay");
+            + "': use key, user, passphrase-file, ports, cipher, mapping, allow, source or "
+            + "delay");
     }
   }
 

@@ -195,4 +195,48 @@ class PrintDecodeTest {
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.knock().payload().version()).isEqualTo(1);
   }
+
+  @Test
+  void aPassphraseFileGivesTheKeyTheServerDerivesForThisUserAndAddress() throws Exception {
+    Path pass = home.resolve("pass");
+    Files.writeString(pass, "correct horse battery staple\n");
+    Files.setPosixFilePermissions(pass,
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    c.run("--print", "--source", "--passphrase-file", pass.toString(), "-U", "carol",
+        "127.0.0.1", "open 22");
+    int[] ports = printed();
+    assertThat(c.err).isEmpty();
+    org.knock.core.ServerBinding here = org.knock.core.ServerBinding.ipv4(0x7F000001);
+    KnockKey derived = KnockKey.fromPassphrase("correct horse battery staple".toCharArray(),
+        "carol", here);
+    DecodeResult r = decode(ports, derived, CipherSuite.TWOFISH, PortMapping.INDEXED, 20000,
+        Instant.now());
+    assertThat(r.isAccepted()).isTrue();
+    // the salt holds the user: another user's name derives another key
+    KnockKey other = KnockKey.fromPassphrase("correct horse battery staple".toCharArray(),
+        "dave", here);
+    assertThat(decode(ports, other, CipherSuite.TWOFISH, PortMapping.INDEXED, 20000,
+        Instant.now()).isAccepted()).isFalse();
+  }
+
+  @Test
+  void passphraseMistakesAreOneLine() throws Exception {
+    Path pass = home.resolve("pass");
+    Files.writeString(pass, "correct horse battery staple\n");
+    c.run("--print", "--passphrase-file", pass.toString(), "127.0.0.1", "open 22");
+    assertThat(c.exit).isEqualTo(2);
+    assertThat(c.err).isEqualTo("knock: a passphrase needs -U/--user NAME (your [user NAME] on "
+        + "the server: the key is derived from both)\n");
+    c = new ClientRun(home);
+    c.run("--print", "--protocol", "1", "--passphrase-file", pass.toString(), "-U", "carol",
+        "127.0.0.1", "open 22");
+    assertThat(c.exit).isEqualTo(2);
+    assertThat(c.err).isEqualTo("knock: a passphrase works with protocol 2 only: drop "
+        + "--protocol 1\n");
+    c = new ClientRun(home);
+    c.run("--print", "--passphrase", "-U", "carol", "127.0.0.1", "open 22"); // no terminal here
+    assertThat(c.exit).isEqualTo(4);
+    assertThat(c.err).isEqualTo("knock: --passphrase needs a terminal: use --passphrase-file "
+        + "FILE\n");
+  }
 }

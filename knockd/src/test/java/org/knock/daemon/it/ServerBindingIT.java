@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * through a real kernel: the server namespace has two addresses, .1 and .9. A knock made for .1
  * and delivered to .9 is refused; with {@code ServerAddress = .1} (the address clients reach
  * through NAT) a knock made for .1 is accepted whatever address its packets arrive at; a version-1
- * knock is refused unless the user has {@code AcceptVersion1 = yes}.
+ * knock is refused unless the user has {@code AcceptVersion1 = yes}; {@code knock
+ * --passphrase-file} opens for a {@code [user]} with a {@code Passphrase}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(ScenarioTimer.class)
@@ -105,6 +106,31 @@ class ServerBindingIT {
     audit.await(mark, 4000, "knock-rejected", "src", lab.clientIp(), "reason", "bad-tag");
     assertThat(lab.reachable()).isFalse();
     assertThat(audit.count(mark, "knock-accepted")).isZero();
+    k.close();
+  }
+
+  @Test
+  void knockWithAPassphraseFileOpensForAUserWithAPassphrase() throws Exception {
+    Knockd k = lab.knockd("passphrase", Knockd.Settings.defaults(),
+        "ServerAddress = " + lab.serverIp() + "\n"
+        + "[user carol]\nPassphrase = correct horse battery staple\nAllow = open 22/tcp, close\n");
+    // a Passphrase is only read from a config that its owner alone may read
+    java.nio.file.Files.setPosixFilePermissions(dir.resolve("passphrase").resolve("knockd.conf"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    k.start();
+    Path pass = dir.resolve("carol.pass");
+    java.nio.file.Files.writeString(pass, "correct horse battery staple\n");
+    java.nio.file.Files.setPosixFilePermissions(pass,
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    AuditTrail audit = k.audit();
+    int mark = audit.mark();
+    lab.inClient("env", "KNOCK_HOME=" + dir.resolve("home"), Lab.script("knock"),
+        "--passphrase-file", pass.toString(), "-U", "carol", lab.serverIp(), "open 22 30s");
+    audit.await(mark, 2000, "knock-accepted", "user", "carol", "src", lab.clientIp());
+    assertThat(lab.until(true, 1000)).isBetween(0L, 1000L);
+    lab.inClient("env", "KNOCK_HOME=" + dir.resolve("home"), Lab.script("knock"),
+        "--passphrase-file", pass.toString(), "-U", "carol", lab.serverIp(), "close 22");
+    assertThat(lab.until(false, 2000)).isBetween(0L, 2000L);
     k.close();
   }
 
