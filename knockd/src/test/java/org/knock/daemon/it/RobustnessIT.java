@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.DecoderSettings;
 import org.knock.core.KnockKey;
 import org.knock.daemon.KnockLines;
+import org.knock.daemon.TestKeys;
 
 /**
  * Issue 12 with the real {@code bin/knockd} reading standard input, Firewall = command (a script
@@ -37,9 +38,7 @@ class RobustnessIT {
   /** The config; the firewall script appends "open|close IP PORT SECONDS" to commands.log. */
   private Path config(Path audit, String extra) throws Exception {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path keyFile = dir.resolve("alice.key");
-    Files.writeString(keyFile, key.toBase64() + "\n");
-    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+    TestKeys.write(dir.resolve("alice.key"), key);
     Path fw = dir.resolve("fw.sh");
     Files.writeString(fw, "#!/bin/sh\necho \"$*\" >> \"" + dir.resolve("commands.log") + "\"\n");
     Files.setPosixFilePermissions(fw, PosixFilePermissions.fromString("rwxr-xr-x"));
