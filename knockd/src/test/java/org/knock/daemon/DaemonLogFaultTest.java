@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,9 +29,7 @@ class DaemonLogFaultTest {
   @Test
   void aMissingOrDeletedLogIsAuditedAsLostThenRecoveredAndKnocksAreServedAgain() throws Exception {
     Path log = dir.resolve("kern.log"); // missing at start, as before rsyslog's first line
-    Path keyFile = dir.resolve("alice.key");
-    Files.writeString(keyFile, key.toBase64() + "\n");
-    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+    TestKeys.write(dir.resolve("alice.key"), key);
     Path conf = dir.resolve("knockd.conf");
     Files.writeString(conf, String.join("\n",
         "[options]",

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,9 +51,7 @@ class KnockPipelineTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    Path keyFile = dir.resolve("alice.key");
-    Files.writeString(keyFile, key.toBase64() + "\n");
-    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+    TestKeys.write(dir.resolve("alice.key"), key);
     Path conf = dir.resolve("knockd.conf");
     Files.writeString(conf, String.join("\n",
         "[options]",

@@ -5,7 +5,6 @@ import static org.knock.daemon.DaemonLogFaultTest.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,9 +33,7 @@ class NoInputStopsKnockdTest {
   private final MemoryAudit audit = new MemoryAudit();
 
   private Config config() throws Exception {
-    Path keyFile = dir.resolve("alice.key");
-    Files.writeString(keyFile, key.toBase64() + "\n");
-    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+    TestKeys.write(dir.resolve("alice.key"), key);
     Path conf = dir.resolve("knockd.conf");
     Files.writeString(conf, String.join("\n",
         "[options]",
