@@ -17,7 +17,7 @@
 # (VmHWM), kmsg overruns (audit source-overrun) and knock-rejected reasons (decoder-busy: a source
 # whose sequence ended after the budget refused it a check; audited when the sequence times out,
 # so the script waits SequenceTimeout after the flood of case b).
-# Usage (root; ~2.5 min): bench/junk.sh [PPS] [SECS] [SOURCES] [KNOCKS] [USERS]
+# Usage (root; ~1.5-2 min): bench/junk.sh [PPS] [SECS] [SOURCES] [KNOCKS] [USERS]
 # (KNPRF_CASES="a b u" picks cases; KNPRF_KEEP=1 keeps the work directory.)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
