@@ -42,8 +42,9 @@ final class Values {
   }
 
   static int count(String key, String value, int max) throws BadValue {
-    if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < 1
-        || Integer.parseInt(value) > max) {
+    // up to 10 digits: a max above 999,999,999 (MaxTagChecks: 2^30) must be reachable
+    if (!value.matches("[0-9]{1,10}") || Long.parseLong(value) < 1
+        || Long.parseLong(value) > max) {
       throw new BadValue(key + ": use a whole number from 1 to " + max + ", not '" + value + "'");
     }
     return Integer.parseInt(value);

@@ -160,6 +160,23 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void countAboveItsMaxWithTenDigits() {
+    assertOptionsProblem("MaxTagChecks = 1073741825",
+        "knockd.conf:2: MaxTagChecks: use a whole number from 1 to 1073741824, not '1073741825'");
+    assertOptionsProblem("MaxTagChecks = 99999999999",
+        "knockd.conf:2: MaxTagChecks: use a whole number from 1 to 1073741824, not '99999999999'");
+  }
+
+  /** Found by bench/junk.sh: 1,000,000,000 (ten digits, below the max of 2^30) was refused. */
+  @Test
+  void tenDigitCountBelowItsMaxIsAccepted() throws ConfigException {
+    assertThat(parse("[options]\nMaxTagChecks = 1000000000\n" + USER).options().maxTagChecks())
+        .isEqualTo(1_000_000_000);
+    assertThat(parse("[options]\nMaxTagChecks = 1073741824\n" + USER).options().maxTagChecks())
+        .isEqualTo(1 << 30);
+  }
+
+  @Test
   void commandFirewallWithoutCommands() {
     assertOptionsProblem("Firewall = command",
         "knockd.conf:2: Firewall = command needs OpenCommand and CloseCommand");
