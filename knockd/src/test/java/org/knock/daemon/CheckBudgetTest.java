@@ -32,19 +32,40 @@ class CheckBudgetTest {
     CheckBudget.Account heavy = new CheckBudget.Account();
     int heavyTaken = 0;
     for (int i = 0; i < 100; i++) {
-      if (b.take(heavy, 0, false)) {
+      if (b.take(heavy, 900, false)) { // late in the second: the pacing allows it all
         heavyTaken++;
       }
     }
     assertThat(heavyTaken).isEqualTo(50); // the first half, then its share (one source: half)
-    assertThat(b.take(new CheckBudget.Account(), 1, false)).isTrue();
+    assertThat(b.take(new CheckBudget.Account(), 901, false)).isTrue();
+  }
+
+  @Test
+  void theBudgetIsPacedThroughTheSecond() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    CheckBudget.Account[] many = new CheckBudget.Account[100];
+    int early = 0;
+    for (int i = 0; i < many.length; i++) {
+      many[i] = new CheckBudget.Account();
+      if (b.take(many[i], 0, false)) { // at the start of a second: 100 ms ahead, 10 %
+        early++;
+      }
+    }
+    assertThat(early).isEqualTo(10);
+    int later = 0;
+    for (int i = 0; i < many.length; i++) {
+      if (b.take(many[i], 200, false)) { // 300 ms of budget by 200 ms into the second
+        later++;
+      }
+    }
+    assertThat(early + later).isLessThanOrEqualTo(30);
   }
 
   @Test
   void aNewSecondStartsAfresh() {
     CheckBudget b = new CheckBudget(100, 10);
     CheckBudget.Account a = new CheckBudget.Account();
-    while (b.take(a, 999, true)) {
+    while (b.take(a, 999, true)) { // the end of the second: all of it
       assertThat(b.spentThisSecond()).isLessThanOrEqualTo(100);
     }
     assertThat(b.spentThisSecond(a, 999)).isEqualTo(100);
