@@ -125,9 +125,29 @@ public interface Audit {
     record(AuditEvent.of("config-reloaded", "config", configFile));
   }
 
-  /** A reload was refused; the old config stays. {@code problem}: the first problem line. */
-  default void configReloadFailed(String configFile, String problem) {
-    record(AuditEvent.of("config-reload-failed", "config", configFile, "problem", problem));
+  /**
+   * A reload applied, firewall rules included. {@code changed}: the {@code [options]} keys whose
+   * value changed (users, actions and doors are always re-read); left out when none did.
+   */
+  default void configReloaded(String configFile, java.util.List<String> changed) {
+    record(AuditEvent.of("config-reloaded", "config", configFile,
+        "changed", changed.isEmpty() ? null : String.join(",", changed)));
+  }
+
+  /**
+   * A reload was refused as a whole; the running config (and its firewall rules) stays.
+   * {@code reason}: one line, e.g. the first problem of the file.
+   */
+  default void configReloadRefused(String configFile, String reason) {
+    record(AuditEvent.of("config-reload-refused", "config", configFile, "reason", reason));
+  }
+
+  /**
+   * knockd removed its firewall rules ({@code removed}, in words), {@code by} {@code exit}
+   * (OnExit = remove) or {@code remove-rules} (knockd --remove-rules).
+   */
+  default void rulesRemoved(String firewall, String removed, String by) {
+    record(AuditEvent.of("rules-removed", "firewall", firewall, "removed", removed, "by", by));
   }
 
   /** knockd created a key file for a user (CreateKey = yes). The key itself is not logged. */

@@ -43,6 +43,8 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param allowRoot whether knockd may run as root (default no: run it as a dedicated user with
  *     CAP_NET_ADMIN alone, see etc/knockd.service)
  * @param knockReply how knock and protected ports answer scanners: reset, drop or auto
+ * @param onExit what happens to knockd's firewall rules when it stops: keep (fail closed) or
+ *     remove
  */
 public record Options(
     FirewallLog firewallLog,
@@ -66,7 +68,8 @@ public record Options(
     CommandTemplate closeCommand,
     Duration commandTimeout,
     boolean allowRoot,
-    KnockReply knockReply) {
+    KnockReply knockReply,
+    OnExit onExit) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -95,6 +98,7 @@ public record Options(
     Objects.requireNonNull(defaultDuration);
     Objects.requireNonNull(commandTimeout);
     Objects.requireNonNull(knockReply);
+    Objects.requireNonNull(onExit);
     if (knockPorts.size() < mapping.rangeSize()) {
       throw new IllegalArgumentException("knock range too small for " + mapping.word());
     }
@@ -110,7 +114,7 @@ public record Options(
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
-        KnockReply.AUTO);
+        KnockReply.AUTO, OnExit.KEEP);
   }
 
   /** True if the audit log goes to standard output. */

@@ -18,7 +18,7 @@ final class OptionsSection {
   static final List<String> KEYS = List.of("FirewallLog", "KnockPorts", "Cipher", "Mapping",
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxSources", "UdpKnocks",
-      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply");
+      "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot", "KnockReply", "OnExit");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
 
@@ -67,6 +67,9 @@ final class OptionsSection {
     KnockReply knockReply = k.value("KnockReply", (key, v) -> KnockReply.valueOf(
         Values.word(key, v, "reply", List.of("drop", "reset", "auto")).toUpperCase(Locale.ROOT)),
         d.knockReply());
+    OnExit onExit = k.value("OnExit", (key, v) -> OnExit.valueOf(
+        Values.word(key, v, "value", List.of("keep", "remove")).toUpperCase(Locale.ROOT)),
+        d.onExit());
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -113,7 +116,7 @@ final class OptionsSection {
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
-        knockReply);
+        knockReply, onExit);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {
