@@ -138,13 +138,25 @@ final class NftablesFirewall implements Firewall {
         return live.size() + " element(s) knockd added to nftables set " + set
             + " (knockd installs no rules in shared-set mode: the set and its rules are yours)";
       }
+      boolean existed = exists();
       nft.apply(NftScripts.uninstall(settings));
       book.clear();
-      return "nftables table inet " + settings.name();
+      return existed ? "nftables table inet " + settings.name()
+          : "nothing (no nftables table inet " + settings.name() + ")";
     } catch (FirewallException e) {
       throw new FirewallException("cannot remove knockd's nftables "
           + (shared ? "elements of set " + set : "table inet " + settings.name()) + ": "
           + e.getMessage());
+    }
+  }
+
+  /** Whether the managed table is there (a failed listing counts as no: removal still runs). */
+  private boolean exists() {
+    try {
+      nft.list(List.of("table", "inet", settings.name()));
+      return true;
+    } catch (FirewallException e) {
+      return false;
     }
   }
 

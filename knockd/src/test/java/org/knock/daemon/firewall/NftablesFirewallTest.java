@@ -56,7 +56,11 @@ class NftablesFirewallTest {
   void removeDeletesTheTable() throws Exception {
     Firewall fw = own();
     assertThat(fw.remove()).isEqualTo("nftables table inet knockd");
-    assertThat(scripts()).containsExactly(NftScripts.uninstall(SETTINGS));
+    assertThat(runner.argvs().get(0)).containsExactly("nft", "list", "table", "inet", "knockd");
+    assertThat(scripts()).containsExactly(null, NftScripts.uninstall(SETTINGS));
+    runner.answering(c -> c.stdin() == null ? RecordingRunner.fail(1, "Error: No such file or "
+        + "directory") : RecordingRunner.ok(""));
+    assertThat(fw.remove()).isEqualTo("nothing (no nftables table inet knockd)");
     runner.answering(c -> RecordingRunner.fail(1, "Error: Operation not permitted"));
     assertThatThrownBy(fw::remove).hasMessage("cannot remove knockd's nftables table inet "
         + "knockd: nft -f - failed (exit 1): Error: Operation not permitted");

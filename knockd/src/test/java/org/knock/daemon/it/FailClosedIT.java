@@ -116,6 +116,9 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
     current.audit().await(mark, 1000, "rules-removed", "firewall", firewall, "by", "remove-rules");
     r = current.removeRules();
     assertThat(r.exit()).as("a second --remove-rules: %s", r.err()).isZero();
+    assertThat(r.out().strip()).isEqualTo(firewall.equals("nftables")
+        ? "knockd: removed nothing (no nftables table inet knockd)"
+        : "knockd: removed nothing (no iptables chain KNOCKD)");
   }
 
   @Test
