@@ -163,9 +163,7 @@ class IptablesFirewallTest {
     listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n" + IptablesRules.grantLine("KNOCKD", SSH, T0 + 31)
         + "\n";
     runner.calls.clear();
-    FirewallSettings next = new FirewallSettings("NEW: ", 3000, 3255, false, List.of(),
-        List.of(PortSpec.parse("22/tcp"), PortSpec.parse("2222/tcp")), null,
-        Duration.ofSeconds(3));
+    FirewallSettings next = Fixtures.RELOADED;
     fw.reconfigure(next);
     // one iptables-restore replaces the old rules by the new ones atomically: no deletion, no
     // flush, no second jump, the grant kept with its end
@@ -183,8 +181,7 @@ class IptablesFirewallTest {
     fw.install();
     runner.answering(c -> c.argv().contains("iptables-restore")
         ? RecordingRunner.fail(1, "iptables-restore: line 3 failed") : answer(c));
-    FirewallSettings next = new FirewallSettings("NEW: ", 3000, 3255, false, List.of(),
-        List.of(), null, Duration.ofSeconds(3));
+    FirewallSettings next = Fixtures.RELOADED;
     assertThatThrownBy(() -> fw.reconfigure(next)).isInstanceOf(FirewallException.class)
         .hasMessageContaining("iptables-restore: line 3 failed");
     runner.answering(this::answer);

@@ -72,9 +72,7 @@ class NftablesFirewallTest {
     fw.install();
     fw.grant(SSH, Duration.ofMinutes(5));
     runner.calls.clear();
-    FirewallSettings next = new FirewallSettings("NEW: ", 3000, 3255, false, List.of(),
-        List.of(PortSpec.parse("22/tcp"), PortSpec.parse("2222/tcp")), null,
-        Duration.ofSeconds(3));
+    FirewallSettings next = Fixtures.RELOADED;
     fw.reconfigure(next);
     assertThat(scripts()).containsExactly(NftScripts.install(next));
     String script = scripts().get(0);
@@ -93,8 +91,7 @@ class NftablesFirewallTest {
     fw.install();
     runner.calls.clear();
     runner.answering(c -> RecordingRunner.fail(1, "Error: Could not process rule"));
-    FirewallSettings next = new FirewallSettings("NEW: ", 3000, 3255, false, List.of(),
-        List.of(), null, Duration.ofSeconds(3));
+    FirewallSettings next = Fixtures.RELOADED;
     assertThatThrownBy(() -> fw.reconfigure(next)).isInstanceOf(FirewallException.class);
     assertThat(scripts()).containsExactly(NftScripts.install(next));
     assertThat(fw.describe()).contains("1000-1255");

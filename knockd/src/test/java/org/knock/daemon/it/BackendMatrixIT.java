@@ -55,9 +55,7 @@ class BackendMatrixIT implements ScenarioTimer.Diagnosis {
 
   @Override
   public String diagnosis() {
-    return current == null ? "no knockd"
-        : "audit log of knockd (" + current.settings() + "):"
-            + AuditTrail.describe(current.audit().events());
+    return Knockd.diagnosis(current);
   }
 
   static Stream<Knockd.Settings> settings() {
@@ -96,12 +94,7 @@ class BackendMatrixIT implements ScenarioTimer.Diagnosis {
   void killedIptablesDaemonIsCleanedUpByARestart() throws Exception {
     current = lab.knockd("iptables-crash", new Knockd.Settings("twofish", "indexed", "iptables",
         "kmsg"), users).start();
-    AuditTrail audit = current.audit();
-    int mark = audit.mark();
-    lab.knock(alice, "open 22 3s");
-    assertThat(lab.until(true, OPEN_WITHIN_MS)).isBetween(0L, OPEN_WITHIN_MS);
-    Instant expires = Instant.parse(
-        audit.await(mark, 1000, "access-granted", "addr", lab.clientIp()).get("expires"));
+    Instant expires = lab.open(current, alice, "open 22 3s", OPEN_WITHIN_MS);
     current.kill9();
     assertThat(lab.reachable()).as("open right after the kill").isTrue();
     // the grant's time match (--datestop) ends it in the kernel, knockd or not

@@ -57,16 +57,11 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
 
   @Override
   public String diagnosis() {
-    return current == null ? "no knockd"
-        : "audit log of knockd (" + current.settings() + "):"
-            + AuditTrail.describe(current.audit().events());
+    return Knockd.diagnosis(current);
   }
 
   private void openThenClose(String... options) throws Exception {
-    int mark = current.audit().mark();
-    lab.knock(alice, "open 22 30s", options);
-    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until open").isBetween(0L, OPEN_WITHIN_MS);
-    current.audit().await(mark, 1000, "access-granted", "addr", lab.clientIp());
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS, options);
     lab.knock(alice, "close 22", options);
     assertThat(lab.until(false, OPEN_WITHIN_MS)).as("ms until shut").isBetween(0L, OPEN_WITHIN_MS);
   }
@@ -80,11 +75,7 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
 
     // a grant open at SIGTERM runs to its end, then the kernel ends it; the drop stays
     int mark = current.audit().mark();
-    lab.knock(alice, "open 22 3s");
-    assertThat(lab.until(true, OPEN_WITHIN_MS)).isBetween(0L, OPEN_WITHIN_MS);
-    Instant expires = Instant.parse(
-        current.audit().await(mark, 1000, "access-granted", "addr", lab.clientIp())
-            .get("expires"));
+    Instant expires = lab.open(current, alice, "open 22 3s", OPEN_WITHIN_MS);
     current.stop(); // SIGTERM to its PID; checks the table/chain is still there
     current.audit().await(mark, 1000, "daemon-stop");
     assertThat(current.audit().count(mark, "rules-removed")).isZero();

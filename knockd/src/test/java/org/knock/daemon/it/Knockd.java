@@ -96,6 +96,12 @@ final class Knockd implements AutoCloseable {
     return settings;
   }
 
+  /** A failed scenario's diagnosis: the audit log of {@code k} (null: none started). */
+  static String diagnosis(Knockd k) {
+    return k == null ? "no knockd"
+        : "audit log of knockd (" + k.settings() + "):" + AuditTrail.describe(k.audit().events());
+  }
+
   AuditTrail audit() {
     return audit;
   }
