@@ -81,7 +81,8 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
     assertThat(current.audit().count(mark, "rules-removed")).isZero();
     long left = Duration.between(Instant.now(), expires).toMillis();
     assertThat(left).as("ms left of the grant").isBetween(0L, 4000L);
-    assertThat(lab.until(false, left + 2500)).as("the kernel ended the grant").isNotNegative();
+    // (iptables: ≤ 3 s after the audited end, see BackendMatrixIT scenario 11)
+    assertThat(lab.until(false, left + 3500)).as("the kernel ended the grant").isNotNegative();
     assertThat(lab.reachable()).as("port 22 after SIGTERM").isFalse();
     assertThat(current.firewallPresent()).isTrue();
 
