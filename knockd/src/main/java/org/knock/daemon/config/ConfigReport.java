@@ -63,6 +63,7 @@ public final class ConfigReport {
     line(b, "CommandTimeout", fmt(o.commandTimeout()));
     line(b, "AllowRoot", yes(o.allowRoot()));
     line(b, "SelfTest", yes(o.selfTest()));
+    line(b, "OnExit", o.onExit().word());
 
     for (UserConfig u : c.users()) {
       b.append("\n[user ").append(u.name()).append("]\n");

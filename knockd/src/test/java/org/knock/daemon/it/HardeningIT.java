@@ -75,6 +75,7 @@ class HardeningIT {
         "AuditLog = " + audit,
         "StateDir = " + state,
         "SequenceTimeout = 2s",
+        "OnExit = remove", // the first test checks that an unprivileged knockd can remove it
         "");
   }
 
