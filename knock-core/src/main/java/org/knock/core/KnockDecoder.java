@@ -90,9 +90,7 @@ public final class KnockDecoder {
       raise(worst, Rejection.ADDRESS_NOT_ALLOWED);
       return null;
     }
-    ReplayCache.Result r =
-        replay.record(new ReplayKey(user.name(), p.timestamp(), p.nonce()),
-            p.timestamp() + window + 1);
+    ReplayCache.Result r = replay.record(new ReplayKey(user.name(), p.timestamp(), p.nonce()));
     if (r == ReplayCache.Result.ALREADY_SEEN) {
       raise(worst, Rejection.REPLAY);
       return null;

@@ -94,7 +94,8 @@ final class Daemon implements AutoCloseable {
     }
     FileReplayCache replay = null;
     try {
-      replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
+      replay = FileReplayCache.open(o.stateDir(), config.decoderSettings().timeWindow(),
+          clock.instant().getEpochSecond());
       firewall.install();
       LineSource source = LineSources.open(sourceSpec(o.firewallLog()), listener(audit));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, source);
@@ -150,6 +151,12 @@ final class Daemon implements AutoCloseable {
   /** (Re)builds decoder, tracker, doors and pipeline from a config. Caller holds the lock. */
   private void build(Config c) {
     Options o = c.options();
+    try {
+      replay.widen(c.decoderSettings().timeWindow(), clock.instant().getEpochSecond());
+    } catch (IOException e) {
+      LOG.error("cannot record the wider TimeWindow in {}: {} (it is in force anyway)",
+          o.stateDir(), e.getMessage());
+    }
     KnockDecoder decoder = new KnockDecoder(c.decoderSettings(), c.knockUsers(), replay);
     SourceTracker tracker = new SourceTracker(decoder, o.sequenceTimeout(), o.maxSources(),
         MAX_PORTS_PER_SOURCE);
