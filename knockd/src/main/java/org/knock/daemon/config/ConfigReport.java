@@ -69,6 +69,9 @@ public final class ConfigReport {
       line(b, "Allow", allow(u));
       line(b, "MaxDuration", fmt(u.maxDuration()));
       line(b, "AllowOtherAddress", yes(u.allowOtherAddress()));
+      if (u.uncheckedKeyFile()) {
+        line(b, KeyFileCheck.ALLOW_KEY, "yes");
+      }
     }
     for (ActionConfig a : c.actions()) {
       b.append("\n[action ").append(a.name()).append("]\n");

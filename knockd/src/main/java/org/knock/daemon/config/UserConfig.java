@@ -25,6 +25,7 @@ import org.knock.daemon.firewall.PortSpec;
  * @param actions actions the user may run, in the order given
  * @param maxDuration the longest open or deny-further the user may ask for
  * @param allowOtherAddress whether a knock may grant an address other than its source
+ * @param uncheckedKeyFile the admin accepts a key file on a file system without POSIX permissions
  */
 public record UserConfig(
     String name,
@@ -36,7 +37,8 @@ public record UserConfig(
     boolean mayDenyFurther,
     List<String> actions,
     Duration maxDuration,
-    boolean allowOtherAddress) {
+    boolean allowOtherAddress,
+    boolean uncheckedKeyFile) {
 
   /** Default for MaxDuration. */
   public static final Duration DEFAULT_MAX_DURATION = Duration.ofDays(1);
