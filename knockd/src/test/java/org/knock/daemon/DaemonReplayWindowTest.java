@@ -1,26 +1,23 @@
 package org.knock.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.knock.daemon.DaemonFixture.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.Command;
 import org.knock.core.DecoderSettings;
 import org.knock.core.KnockEncoder;
 import org.knock.core.KnockKey;
-import org.knock.daemon.audit.AuditEvent;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.Config;
-import org.knock.daemon.config.ConfigLoader;
 
 /**
  * Issue 13 item 4 through a running {@link Daemon}: a knock accepted under TimeWindow = 120s is
@@ -75,47 +72,13 @@ class DaemonReplayWindowTest {
   }
 
   private Config config(Path log, String window) throws Exception {
-    Path keyFile = dir.resolve("alice.key");
-    if (!Files.exists(keyFile)) {
-      Files.writeString(keyFile, key.toBase64() + "\n");
-      Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
-    }
-    Path conf = dir.resolve("knockd.conf");
-    Files.writeString(conf, String.join("\n",
-        "[options]",
-        "FirewallLog = " + log,
-        "Firewall = none",
-        "StateDir = " + dir.resolve("state"),
-        "AuditLog = -",
-        "TimeWindow = " + window,
-        "[user alice]",
-        "Key = alice.key",
-        "Allow = open 22/tcp",
-        ""));
-    return ConfigLoader.load(conf);
+    return DaemonFixture.aliceConfig(dir, key, log, "TimeWindow = " + window);
   }
 
   /** Appends the kernel's LOG lines of the knock, from a new source address each time. */
   private void append(Path log, int[] ports) throws Exception {
-    StringBuilder b = new StringBuilder();
-    String src = "10.99.0." + host++;
-    for (int p : ports) {
-      b.append("Nov 22 08:08:53 vm kernel: [ 1769.840635] KNOCK: IN=vs OUT= ")
-          .append("MAC=62:72:c3:cb:d2:e6:de:e2:d6:98:06:20:08:00 SRC=").append(src)
-          .append(" DST=10.99.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1686 DF PROTO=TCP SPT=")
-          .append(sport++).append(" DPT=").append(p)
-          .append(" WINDOW=64240 RES=0x00 SYN URGP=0 \n");
-    }
-    Files.writeString(log, b, StandardOpenOption.APPEND);
-  }
-
-  private static void await(MemoryAudit audit, BooleanSupplier condition)
-      throws InterruptedException {
-    long end = System.nanoTime() + 10_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited 10 s; audit: %s",
-          audit.events().stream().map(AuditEvent::toText).toList()).isLessThan(end);
-      Thread.sleep(20);
-    }
+    Files.writeString(log, DaemonFixture.logLines("10.99.0." + host++, sport, ports),
+        StandardOpenOption.APPEND);
+    sport += ports.length;
   }
 }
