@@ -139,7 +139,8 @@ final class Daemon implements AutoCloseable {
     }
     FileReplayCache replay = null;
     try {
-      replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
+      replay = FileReplayCache.open(o.stateDir(), config.decoderSettings().timeWindow(),
+          clock.instant().getEpochSecond());
       firewall.install();
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit));
@@ -225,6 +226,12 @@ final class Daemon implements AutoCloseable {
   /** (Re)builds decoder, tracker, doors and pipeline from a config. Caller holds the lock. */
   private void build(Config c) {
     Options o = c.options();
+    try {
+      replay.widen(c.decoderSettings().timeWindow(), clock.instant().getEpochSecond());
+    } catch (IOException e) {
+      LOG.error("cannot record the wider TimeWindow in {}: {} (it is in force anyway)",
+          o.stateDir(), e.getMessage());
+    }
     KnockDecoder decoder = new KnockDecoder(c.decoderSettings(), c.knockUsers(), replay);
     SourceTracker tracker = new SourceTracker(decoder, o.sequenceTimeout(), o.maxSources(),
         MAX_PORTS_PER_SOURCE, new CheckBudget(o.maxTagChecks(), decoder.checksPerMessage()));

@@ -77,6 +77,9 @@ public final class ConfigReport {
       line(b, "MaxDuration", fmt(u.maxDuration()));
       line(b, "AllowOtherAddress", yes(u.allowOtherAddress()));
       line(b, "AcceptVersion1", yes(u.acceptVersion1()));
+      if (u.uncheckedKeyFile()) {
+        line(b, KeyFileCheck.ALLOW_KEY, "yes");
+      }
     }
     for (ActionConfig a : c.actions()) {
       b.append("\n[action ").append(a.name()).append("]\n");
