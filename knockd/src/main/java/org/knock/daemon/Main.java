@@ -123,7 +123,9 @@ public final class Main {
     }
     if (cl.hasOption("check")) {
       config.notices().forEach(n -> err.println("knockd: " + n));
-      List<String> problems = StartupChecks.forThisProcess(config).all();
+      StartupChecks checks = StartupChecks.forThisProcess(config);
+      checks.doorWarnings().forEach(w -> err.println("knockd: warning: " + w));
+      List<String> problems = checks.all();
       if (!problems.isEmpty()) {
         problems.forEach(err::println);
         return 1;
@@ -147,7 +149,9 @@ public final class Main {
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
       return false;
     }
-    List<String> programs = StartupChecks.forThisProcess(config).programs();
+    StartupChecks checks = StartupChecks.forThisProcess(config);
+    checks.doorWarnings().forEach(w -> err.println("knockd: warning: " + w));
+    List<String> programs = checks.programs();
     if (!programs.isEmpty()) {
       programs.forEach(err::println);
       return false;
