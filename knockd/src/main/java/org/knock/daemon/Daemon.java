@@ -170,8 +170,12 @@ final class Daemon implements AutoCloseable {
    * them and audits it (OnExit = remove); then releases the backend. Never throws.
    */
   private static void stopFirewall(Firewall firewall, Options o, Audit audit) {
+    stopFirewall(firewall, o, audit, o.onExit() == OnExit.REMOVE);
+  }
+
+  private static void stopFirewall(Firewall firewall, Options o, Audit audit, boolean remove) {
     boolean rules = o.firewall() == FirewallType.NFTABLES || o.firewall() == FirewallType.IPTABLES;
-    if (o.onExit() == OnExit.REMOVE) {
+    if (remove) {
       try {
         String removed = firewall.remove();
         audit.rulesRemoved(o.firewall().word(), removed, "exit");
@@ -451,6 +455,14 @@ final class Daemon implements AutoCloseable {
    */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * Stops; {@code removeRules}: also removes the firewall rules whatever OnExit says (the
+   * on-demand self-test removes the rules it installed to test them).
+   */
+  void close(boolean removeRules) {
     synchronized (this) {
       if (closed) {
         return;
@@ -466,7 +478,8 @@ final class Daemon implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     synchronized (lock) {
-      stopFirewall(firewall, config.options(), audit);
+      Options o = config.options();
+      stopFirewall(firewall, o, audit, removeRules || o.onExit() == OnExit.REMOVE);
       replay.close();
     }
   }

@@ -195,7 +195,7 @@ public final class Main {
       Thread.currentThread().interrupt();
       return 1;
     } finally {
-      daemon.close();
+      daemon.close(!running); // rules it installed only to test them go again
     }
   }
 
