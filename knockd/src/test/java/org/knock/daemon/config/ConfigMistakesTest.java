@@ -515,4 +515,12 @@ class ConfigMistakesTest {
     assertThat(ConfigReport.render(c)).contains("ServerAddress      = 203.0.113.5, 2001:db8:0:0:0:0:0:1")
         .contains("AcceptVersion1");
   }
+
+  @Test
+  void aByteOrderMarkIsSkipped() throws Exception {
+    Config c = parse("\uFEFF[options]\nFirewall = none\n" + USER);
+    assertThat(c.options().firewall()).isEqualTo(FirewallType.NONE);
+    assertProblem("\uFEFF[options]\nColour = red\n" + USER,
+        "knockd.conf:2: unknown key 'Colour' in [options]");
+  }
 }
