@@ -3,6 +3,9 @@ package org.knock.client;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,17 +13,20 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Runs the client's start path once without touching the network or the user's files, so that
- * {@code bin/knock} can record the classes it loads in a class-data-sharing archive
- * ({@code -XX:ArchiveClassesAtExit}). In a temporary KNOCK_HOME it reads an rc file, generates a
- * key, and prints an {@code open} knock toward 127.0.0.1. Exits 0 only if all of that worked.
+ * Runs the client's real paths once, touching neither the user's files nor any host but this
+ * one, so that {@code bin/knock} can record the classes (and on JDK 24+ the linked classes and
+ * profiles) they use in a class-data-sharing archive or AOT cache: in a temporary KNOCK_HOME it
+ * reads an rc file, generates a key, prints a knock, sends one to 127.0.0.1 (20 SYNs on
+ * loopback), and sends one with {@code --wait} for a port it listens on itself on 127.0.0.1.
+ * Exits 0 only if all of that worked.
  */
 public final class CdsTraining {
   private CdsTraining() {}
 
   public static void main(String[] args) throws IOException {
     Path home = Files.createTempDirectory("knock-cds");
-    try {
+    try (ServerSocket door = new ServerSocket()) {
+      door.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       Files.writeString(home.resolve("knockrc"),
           "[default]\ncipher = twofish\n\n[127.0.0.1]\nmapping indexed\n", StandardCharsets.UTF_8);
       Map<String, String> env = new HashMap<>();
@@ -30,7 +36,10 @@ public final class CdsTraining {
       int keygen = Main.run(new String[] {"keygen", "--user", "cds"}, sink, sink, env);
       int print = Main.run(new String[] {"-v", "--print", "127.0.0.1", "open 22 30m"}, sink, sink,
           env);
-      System.exit(keygen == 0 && print == 0 ? 0 : 1);
+      int send = Main.run(new String[] {"127.0.0.1", "open 22 30m"}, sink, sink, env);
+      int wait = Main.run(new String[] {"--wait", "3", "127.0.0.1",
+          "open " + door.getLocalPort() + " 1m"}, sink, sink, env);
+      System.exit(keygen == 0 && print == 0 && send == 0 && wait == 0 ? 0 : 1);
     } finally {
       Files.deleteIfExists(home.resolve("knockrc"));
       Files.deleteIfExists(home.resolve("key"));

@@ -118,6 +118,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    KnockSender.warmUp(args);
     // unbuffered and unwrapped, so that a failed write surfaces as an IOException with its reason
     Main m = new Main(new FileOutputStream(FileDescriptor.out), System.err, System.getenv(),
         Clock.systemUTC(), System.console() != null);
