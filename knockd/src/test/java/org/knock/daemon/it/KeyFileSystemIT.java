@@ -48,12 +48,14 @@ class KeyFileSystemIT {
           .as("the made-up mode and owner that would pass a plain mode check").isEqualTo("700 0");
 
       Path conf = dir.resolve("knockd.conf");
-      String text = "[options]\nAuditLog = -\n[user admin]\nKey = " + key + "\n"
+      // --check runs as root here: AllowRoot says that is meant (the check would refuse it)
+      String text = "[options]\nAuditLog = -\nAllowRoot = yes\nStateDir = " + dir.resolve("state")
+          + "\n[user admin]\nKey = " + key + "\n"
           + "Allow = open 22/tcp\n";
       Files.writeString(conf, text);
       Netns.Result refused = check(conf);
       assertThat(refused.exit()).isNotZero();
-      assertThat(refused.err()).isEqualTo(conf + ":4: key file " + key + " is on a file system "
+      assertThat(refused.err()).isEqualTo(conf + ":6: key file " + key + " is on a file system "
           + "without POSIX permissions: knockd cannot tell who may read it; keep it on one that "
           + "has them (mode 600), or set AllowUncheckedKeyFile = yes\n");
 
