@@ -26,6 +26,8 @@ import org.knock.daemon.exec.CommandRunner;
 import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.log.LineFilter;
+import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.LineSource;
 import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.NetfilterLogParser;
@@ -67,6 +69,7 @@ final class Daemon implements AutoCloseable {
   private volatile Config config;
   private KnockPipeline pipeline;
   private NetfilterLogParser parser;
+  private volatile LineFilter lineFilter = LineFilter.ALL;
   private Thread reader;
   private boolean closed;
 
@@ -82,9 +85,17 @@ final class Daemon implements AutoCloseable {
     this.errors = new InternalErrors(audit, clock);
     // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
     PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
-    this.logReader = new LogReader(source, line -> {
-      synchronized (lock) {
-        parser.parse(line, toPipeline);
+    this.logReader = new LogReader(source, new LineSink() {
+      @Override
+      public void onLine(String line) {
+        synchronized (lock) {
+          parser.parse(line, toPipeline);
+        }
+      }
+
+      @Override
+      public LineFilter filter() {
+        return lineFilter; // lines without the LOG prefix are dropped on bytes
       }
     }, errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
@@ -209,6 +220,7 @@ final class Daemon implements AutoCloseable {
     }
     this.pipeline = next;
     this.parser = new NetfilterLogParser(o.logPrefix().strip());
+    this.lineFilter = LineFilter.containing(o.logPrefix());
     this.config = c;
   }
 
