@@ -85,19 +85,12 @@ final class Daemon implements AutoCloseable {
     this.errors = new InternalErrors(audit, clock);
     // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
     PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
-    this.logReader = new LogReader(source, new LineSink() {
-      @Override
-      public void onLine(String line) {
-        synchronized (lock) {
-          parser.parse(line, toPipeline);
-        }
+    // lines without the LOG prefix are dropped on their bytes, never decoded
+    this.logReader = new LogReader(source, LineSink.filtered(() -> lineFilter, line -> {
+      synchronized (lock) {
+        parser.parse(line, toPipeline);
       }
-
-      @Override
-      public LineFilter filter() {
-        return lineFilter; // lines without the LOG prefix are dropped on bytes
-      }
-    }, errors, clock);
+    }), errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
     this.runners = Executors.newFixedThreadPool(4, r -> daemonThread(r, "command"));
   }

@@ -104,17 +104,7 @@ public final class IngestBench {
   /** A sink with the daemon's filter: only lines with the LOG prefix, dropped on bytes. */
   private static LineSink filtered(String prefix, LineSink lines) {
     LineFilter wanted = LineFilter.containing(prefix);
-    return new LineSink() {
-      @Override
-      public void onLine(String line) {
-        lines.onLine(line);
-      }
-
-      @Override
-      public LineFilter filter() {
-        return wanted;
-      }
-    };
+    return LineSink.filtered(() -> wanted, lines);
   }
 
   private static String[] read(Path file) throws IOException {

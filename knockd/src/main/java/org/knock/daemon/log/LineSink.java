@@ -12,4 +12,19 @@ public interface LineSink {
   default LineFilter filter() {
     return LineFilter.ALL;
   }
+
+  /** {@code lines} with a filter asked of {@code filter} at each read. */
+  static LineSink filtered(java.util.function.Supplier<LineFilter> filter, LineSink lines) {
+    return new LineSink() {
+      @Override
+      public void onLine(String line) {
+        lines.onLine(line);
+      }
+
+      @Override
+      public LineFilter filter() {
+        return filter.get();
+      }
+    };
+  }
 }

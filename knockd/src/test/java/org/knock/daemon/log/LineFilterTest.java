@@ -18,23 +18,13 @@ import org.junit.jupiter.api.Test;
 class LineFilterTest {
   private static final String MARK = "KNPRF1:";
 
-  /** A sink that wants lines with MARK and counts what it gets. */
-  private static final class Wanting implements LineSink {
+  /** A sink that wants the lines the filter wants and keeps them. */
+  private static final class Wanting {
     final List<String> lines = new ArrayList<>();
-    final LineFilter filter;
+    final LineSink sink;
 
     Wanting(LineFilter filter) {
-      this.filter = filter;
-    }
-
-    @Override
-    public void onLine(String line) {
-      lines.add(line);
-    }
-
-    @Override
-    public LineFilter filter() {
-      return filter;
+      sink = LineSink.filtered(() -> filter, lines::add);
     }
   }
 
@@ -74,8 +64,8 @@ class LineFilterTest {
       byte[] data = text.toByteArray();
       Wanting filtered = new Wanting(LineFilter.containing(MARK));
       Wanting all = new Wanting(LineFilter.ALL);
-      feedInRandomReads(data, filtered, r);
-      feedInRandomReads(data, all, r);
+      feedInRandomReads(data, filtered.sink, r);
+      feedInRandomReads(data, all.sink, r);
       assertThat(all.lines).isEqualTo(lines);
       assertThat(filtered.lines).as("round %d", round)
           .isEqualTo(lines.stream().filter(l -> l.contains(MARK)).toList());
@@ -87,7 +77,7 @@ class LineFilterTest {
     String longLine = "a".repeat(LineSplitter.MAX_LINE) + MARK + "b".repeat(100);
     byte[] data = ("noise\n" + longLine + "\nKNPRF1: IN=x OUT=\n").getBytes(StandardCharsets.UTF_8);
     Wanting filtered = new Wanting(LineFilter.containing(MARK));
-    feedInRandomReads(data, filtered, new SplittableRandom(3));
+    feedInRandomReads(data, filtered.sink, new SplittableRandom(3));
     assertThat(filtered.lines).containsExactly(MARK + "b".repeat(100), "KNPRF1: IN=x OUT=");
   }
 
@@ -97,7 +87,7 @@ class LineFilterTest {
         StandardCharsets.UTF_8);
     Wanting stdin = new Wanting(LineFilter.containing(MARK));
     new StdinSource(Channels.newChannel(new java.io.ByteArrayInputStream(data)),
-        new RecordingListener()).run(stdin);
+        new RecordingListener()).run(stdin.sink);
     assertThat(stdin.lines).containsExactly("KNPRF1: IN=a OUT=", "KNPRF1: IN=b OUT=");
 
     byte[] rec = "4,101,5000000,-;noise KNPRF\n".getBytes(StandardCharsets.UTF_8);
