@@ -210,6 +210,12 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void unknownOnExit() {
+    assertOptionsProblem("OnExit = delete",
+        "knockd.conf:2: OnExit: unknown value 'delete': use keep or remove");
+  }
+
+  @Test
   void unknownKnockReply() {
     assertOptionsProblem("KnockReply = reject",
         "knockd.conf:2: KnockReply: unknown reply 'reject': use drop, reset or auto");
