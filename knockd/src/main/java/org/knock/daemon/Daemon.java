@@ -28,6 +28,8 @@ import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.FirewallSettings;
+import org.knock.daemon.log.LineFilter;
+import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.LineSource;
 import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.NetfilterLogParser;
@@ -70,6 +72,7 @@ final class Daemon implements AutoCloseable {
   private volatile Config config;
   private KnockPipeline pipeline;
   private NetfilterLogParser parser;
+  private volatile LineFilter lineFilter = LineFilter.ALL;
   private Thread reader;
   private boolean closed;
 
@@ -85,11 +88,12 @@ final class Daemon implements AutoCloseable {
     this.errors = new InternalErrors(audit, clock);
     // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
     PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
-    this.logReader = new LogReader(source, line -> {
+    // lines without the LOG prefix are dropped on their bytes, never decoded
+    this.logReader = new LogReader(source, LineSink.filtered(() -> lineFilter, line -> {
       synchronized (lock) {
         parser.parse(line, toPipeline);
       }
-    }, errors, clock);
+    }), errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
     this.runners = Executors.newFixedThreadPool(4, r -> daemonThread(r, "command"));
   }
@@ -246,6 +250,7 @@ final class Daemon implements AutoCloseable {
     }
     this.pipeline = next;
     this.parser = new NetfilterLogParser(o.logPrefix().strip());
+    this.lineFilter = LineFilter.containing(o.logPrefix());
     this.config = c;
   }
 

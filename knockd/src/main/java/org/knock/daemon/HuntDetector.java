@@ -13,14 +13,16 @@ import org.knock.core.Rejection;
 /**
  * Tells a hunt for knocks from knocking. Per source it keeps one window: the distinct knock-range
  * ports the source sent, its sequences that ended without a knock, its bad tags and its replays.
- * A window closes when the source has been quiet for {@code quiet} or is {@code interval} old;
- * if it crossed a threshold it yields exactly ONE {@link Report}, never one per packet:
- * {@link Kind#KNOCK_HUNT} for {@code huntRejections} or more bad tags and replays,
- * else {@link Kind#SCAN} for {@code scanPorts} or more distinct ports from a source that never
- * completed a knock in the window. Memory is bounded: at most {@code maxSources} windows of
- * (range size / 8) bytes each; beyond that the least recently seen window is closed early (and
- * still reported if it crossed a threshold). No clock of its own: times are passed in. Not
- * thread-safe.
+ * A window closes when the source has been quiet for {@code quiet} or is {@code interval} old.
+ * A window that crosses a threshold yields exactly TWO {@link Report}s, never one per packet: an
+ * alert ({@code end == false}) from the first {@link #sweep} after the crossing, with the counts so
+ * far, and a closing summary ({@code end == true}) with the final counts when the window closes.
+ * {@link Kind#KNOCK_HUNT} is for {@code huntRejections} or more bad tags and replays, else
+ * {@link Kind#SCAN} for {@code scanPorts} or more distinct ports from a source that had not
+ * completed a knock in the window when the sweep looked. Memory is bounded: at most
+ * {@code maxSources} windows of (range size / 8) bytes each; beyond that the least recently seen
+ * window is closed early (and still reported if it crossed a threshold). No clock of its own:
+ * times are passed in. Not thread-safe.
  */
 final class HuntDetector {
   /** What a closed window is reported as. */
@@ -29,16 +31,19 @@ final class HuntDetector {
   }
 
   /**
-   * One source's closed window.
+   * One source's window that crossed a threshold: its alert or its closing summary.
    *
+   * @param kind what it is reported as (a closing summary may say more than its alert: a scan
+   *     that went on to send bad tags ends as a knock hunt)
+   * @param end false for the alert, true for the closing summary
    * @param source the IPv4 source
    * @param ports distinct knock-range ports it sent
    * @param sequences its sequences refused (ended without a knock)
    * @param badTags refusals for a bad tag (no key fits)
    * @param replays refusals as a replay or stale (a recorded knock sent again)
-   * @param interval from its first to its last packet or refusal
+   * @param interval from its first to its last packet or refusal so far
    */
-  record Report(Kind kind, int source, int ports, int sequences, int badTags, int replays,
+  record Report(Kind kind, boolean end, int source, int ports, int sequences, int badTags, int replays,
       Duration interval) {}
 
   private final int rangeStart;
@@ -60,6 +65,7 @@ final class HuntDetector {
     int badTags;
     int replays;
     boolean completed;
+    boolean alerted;
 
     Window(long start) {
       this.start = start;
@@ -125,7 +131,10 @@ final class HuntDetector {
     }
   }
 
-  /** Closes the windows that are quiet or old at {@code now}; returns those to report. */
+  /**
+   * Alerts for the windows that crossed a threshold since the last sweep, then closes the windows
+   * that are quiet or old at {@code now}; returns the reports in the order they happened.
+   */
   List<Report> sweep(Instant now) {
     long t = now.toEpochMilli();
     List<Report> out = new ArrayList<>(closedEarly);
@@ -136,6 +145,8 @@ final class HuntDetector {
       if (due(e.getValue(), t)) {
         it.remove();
         addReport(out, e.getKey(), e.getValue());
+      } else {
+        alert(out, e.getKey(), e.getValue());
       }
     }
     return out;
@@ -170,12 +181,30 @@ final class HuntDetector {
     return w;
   }
 
+  /** A closing window: its alert if it crossed a threshold unseen, then its closing summary. */
   private void addReport(List<Report> out, int source, Window w) {
+    alert(out, source, w);
+    if (w.alerted) {
+      out.add(report(w.badTags + w.replays >= huntRejections ? Kind.KNOCK_HUNT : Kind.SCAN, true,
+          source, w));
+    }
+  }
+
+  /** The window's alert, once, if it crossed a threshold. */
+  private void alert(List<Report> out, int source, Window w) {
+    if (w.alerted) {
+      return;
+    }
     Kind kind = w.badTags + w.replays >= huntRejections ? Kind.KNOCK_HUNT
         : w.portCount >= scanPorts && !w.completed ? Kind.SCAN : null;
     if (kind != null) {
-      out.add(new Report(kind, source, w.portCount, w.sequences, w.badTags, w.replays,
-          Duration.ofMillis(w.last - w.start)));
+      w.alerted = true;
+      out.add(report(kind, false, source, w));
     }
+  }
+
+  private static Report report(Kind kind, boolean end, int source, Window w) {
+    return new Report(kind, end, source, w.portCount, w.sequences, w.badTags, w.replays,
+        Duration.ofMillis(w.last - w.start));
   }
 }

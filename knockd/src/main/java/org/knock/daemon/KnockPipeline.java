@@ -153,7 +153,10 @@ final class KnockPipeline implements PacketHandler {
 
   private void reportHunts(Instant now) {
     for (HuntDetector.Report h : hunts.sweep(now)) {
-      if (h.kind() == HuntDetector.Kind.SCAN) {
+      if (h.end()) {
+        audit.huntEnded(h.kind() == HuntDetector.Kind.SCAN ? "scan" : "knock-hunt",
+            ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(), h.interval());
+      } else if (h.kind() == HuntDetector.Kind.SCAN) {
         audit.scanDetected(ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(),
             h.interval());
       } else {
@@ -268,7 +271,8 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /**
-   * Runs the knock checks the budget owed, ends old sequences, reports scans and knock hunts (one event per source and interval),
+   * Runs the knock checks the budget owed, ends old sequences, reports scans and knock hunts
+   * (an alert at the first sweep after the threshold is crossed, then a closing summary),
    * expires grants, retries failed grants, summarises flood evictions.
    */
   void sweep() {

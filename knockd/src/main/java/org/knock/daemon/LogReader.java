@@ -46,13 +46,13 @@ final class LogReader {
 
   /** Reads until closed, the input ends, or the source fails for good; on the calling thread. */
   End run() throws InterruptedException {
-    LineSink guarded = line -> {
+    LineSink guarded = LineSink.filtered(sink::filter, line -> {
       try {
         sink.onLine(line);
       } catch (RuntimeException e) {
         errors.report("pipeline", e);
       }
-    };
+    });
     while (true) {
       try {
         source.run(guarded);

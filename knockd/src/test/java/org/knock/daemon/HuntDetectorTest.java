@@ -23,30 +23,60 @@ class HuntDetectorTest {
   }
 
   @Test
-  void aScanIsReportedOnceWithItsCountsWhenTheSourceGoesQuiet() {
+  void aScanIsAlertedAtTheFirstSweepPastTheThresholdAndSummedUpWhenTheSourceGoesQuiet() {
+    List<HuntDetector.Report> alerts = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
       d.packet(A, 20000 + i * 7, at(i * 4));
       d.packet(A, 20000 + i * 7, at(i * 4 + 1)); // a retransmit counts once
+      if (i % 62 == 61) { // a sweep every 250 ms of the scan
+        alerts.addAll(d.sweep(at(i * 4 + 1)));
+      }
     }
+    // the 100th port came at 396 ms; the sweep at 493 ms alerts, with the counts so far
+    assertThat(alerts).containsExactly(new HuntDetector.Report(
+        HuntDetector.Kind.SCAN, false, A, 124, 0, 0, 0, Duration.ofMillis(493)));
     d.refused(A, Rejection.TOO_MANY_COMBINATIONS, at(10_000));
     assertThat(d.sweep(at(10_000 + 11_999))).isEmpty();
     assertThat(d.sweep(at(10_000 + 12_000))).containsExactly(new HuntDetector.Report(
-        HuntDetector.Kind.SCAN, A, 500, 1, 0, 0, Duration.ofMillis(10_000)));
+        HuntDetector.Kind.SCAN, true, A, 500, 1, 0, 0, Duration.ofMillis(10_000)));
     assertThat(d.sweep(at(60_000))).isEmpty();
     assertThat(d.size()).isZero();
   }
 
   @Test
-  void aLongScanIsReportedOncePerInterval() {
+  void belowTheThresholdNothingIsAlerted() {
+    for (int i = 0; i < 99; i++) {
+      d.packet(A, 20000 + i, at(i));
+      assertThat(d.sweep(at(i))).isEmpty();
+    }
+    d.refused(A, Rejection.BAD_TAG, at(100));
+    d.refused(A, Rejection.REPLAY, at(101));
+    assertThat(d.sweep(at(101))).isEmpty();
+    d.packet(A, 20099, at(102));
+    assertThat(d.sweep(at(102))).extracting(HuntDetector.Report::kind, HuntDetector.Report::end,
+        HuntDetector.Report::ports).containsExactly(
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.SCAN, false, 100));
+    d.refused(A, Rejection.BAD_TAG, at(103)); // a hunt now, but the window was alerted once
+    assertThat(d.sweep(at(103))).isEmpty();
+    assertThat(d.sweep(at(103 + 12_000))).containsExactly(new HuntDetector.Report(
+        HuntDetector.Kind.KNOCK_HUNT, true, A, 100, 3, 2, 1, Duration.ofMillis(103)));
+  }
+
+  @Test
+  void aLongScanIsAlertedOncePerInterval() {
     List<HuntDetector.Report> reports = new ArrayList<>();
     for (int i = 0; i < 1500; i++) { // one port every 100 ms for 150 s
       d.packet(A, 20000 + i, at(i * 100L));
       reports.addAll(d.sweep(at(i * 100L)));
     }
     reports.addAll(d.sweep(at(150_000 + 12_000)));
-    assertThat(reports).extracting(HuntDetector.Report::ports).containsExactly(600, 600, 300);
+    assertThat(reports).extracting(HuntDetector.Report::end).containsExactly(false, true, false,
+        true, false, true);
+    assertThat(reports).extracting(HuntDetector.Report::ports).containsExactly(100, 600, 100, 600,
+        100, 300);
     assertThat(reports).extracting(HuntDetector.Report::interval).containsExactly(
-        Duration.ofMillis(59_900), Duration.ofMillis(59_900), Duration.ofMillis(29_900));
+        Duration.ofMillis(9_900), Duration.ofMillis(59_900), Duration.ofMillis(9_900),
+        Duration.ofMillis(59_900), Duration.ofMillis(9_900), Duration.ofMillis(29_900));
   }
 
   @Test
@@ -71,8 +101,11 @@ class HuntDetectorTest {
     d.refused(B, Rejection.STALE, at(1000));
     d.refused(B, Rejection.FUTURE, at(2000));
     d.refused(B, Rejection.REPLAY, at(3000));
-    assertThat(d.sweep(at(3000 + 12_000))).containsExactly(new HuntDetector.Report(
-        HuntDetector.Kind.KNOCK_HUNT, B, 0, 4, 1, 2, Duration.ofMillis(3000)));
+    assertThat(d.sweep(at(3000 + 12_000))).containsExactly(
+        new HuntDetector.Report(HuntDetector.Kind.KNOCK_HUNT, false, B, 0, 4, 1, 2,
+            Duration.ofMillis(3000)),
+        new HuntDetector.Report(HuntDetector.Kind.KNOCK_HUNT, true, B, 0, 4, 1, 2,
+            Duration.ofMillis(3000)));
   }
 
   @Test
@@ -85,9 +118,11 @@ class HuntDetectorTest {
       d.refused(A, Rejection.BAD_TAG, at(200));
     }
     assertThat(d.sweep(at(20_000))).extracting(HuntDetector.Report::kind,
-        HuntDetector.Report::source).containsExactlyInAnyOrder(
-            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.KNOCK_HUNT, A),
-            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.SCAN, B));
+        HuntDetector.Report::source, HuntDetector.Report::end).containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.KNOCK_HUNT, A, false),
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.KNOCK_HUNT, A, true),
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.SCAN, B, false),
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.SCAN, B, true));
   }
 
   @Test
@@ -108,8 +143,11 @@ class HuntDetectorTest {
       d.packet(A + s, 21000, at(200 + s));
       assertThat(d.size()).isLessThanOrEqualTo(8);
     }
-    assertThat(d.sweep(at(400))).containsExactly(new HuntDetector.Report(
-        HuntDetector.Kind.SCAN, A, 120, 0, 0, 0, Duration.ofMillis(119)));
+    assertThat(d.sweep(at(400))).containsExactly(
+        new HuntDetector.Report(HuntDetector.Kind.SCAN, false, A, 120, 0, 0, 0,
+            Duration.ofMillis(119)),
+        new HuntDetector.Report(HuntDetector.Kind.SCAN, true, A, 120, 0, 0, 0,
+            Duration.ofMillis(119)));
   }
 
   @Test
@@ -118,7 +156,8 @@ class HuntDetectorTest {
       d.packet(A, 20000 + i, at(i));
     }
     d.packet(A, 25000, at(30_000)); // quiet for 30 s: the first window closes here
-    assertThat(d.sweep(at(30_000))).extracting(HuntDetector.Report::ports).containsExactly(100);
+    assertThat(d.sweep(at(30_000))).extracting(HuntDetector.Report::ports).containsExactly(100,
+        100);
     assertThat(d.sweep(at(60_000))).isEmpty(); // the new window holds one port
   }
 

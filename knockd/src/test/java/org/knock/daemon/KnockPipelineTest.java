@@ -253,23 +253,41 @@ class KnockPipelineTest {
   }
 
   @Test
-  void aHuntOf500RangePortsIsOneScanEventWithItsCount() throws Exception {
+  void aHuntOf500RangePortsIsAlertedWithinASecondThenSummedUp() throws Exception {
     SplittableRandom r = new SplittableRandom(5);
     java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
     while (ports.size() < 500) {
       ports.add(20000 + r.nextInt(5120));
     }
-    for (int p : ports) {
+    Instant crossed = null;
+    Instant alerted = null;
+    Instant nextSweep = clock.instant().plusMillis(250);
+    int sent = 0;
+    for (int p : ports) { // one port every 20 ms (10 s in all), the daemon's sweep every 250 ms
       syn(p, Transport.TCP);
-      clock.advance(Duration.ofMillis(2));
+      if (++sent == 100) {
+        crossed = clock.instant();
+      }
+      clock.advance(Duration.ofMillis(20));
+      if (!clock.instant().isBefore(nextSweep)) {
+        pipeline.sweep();
+        nextSweep = nextSweep.plusMillis(250);
+        if (alerted == null && !audit.events("scan").isEmpty()) {
+          alerted = clock.instant();
+        }
+      }
     }
+    assertThat(alerted).as("scan alerted during the scan").isNotNull();
+    assertThat(Duration.between(crossed, alerted)).isLessThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(audit.events("scan")).singleElement().extracting(AuditEvent::toText).asString()
+        .startsWith("event=scan src=" + CLIENT + " ports=1");
     for (int i = 0; i < 240; i++) { // a minute of sweeps, every 250 ms
       clock.advance(Duration.ofMillis(250));
       pipeline.sweep();
     }
-    assertThat(names()).containsExactly("knock-rejected", "scan");
-    AuditEvent scan = audit.events("scan").get(0);
-    assertThat(scan.toText()).startsWith("event=scan src=" + CLIENT + " ports=500 sequences=1 ");
+    assertThat(names()).containsExactly("scan", "knock-rejected", "scan-end");
+    AuditEvent end = audit.events("scan-end").get(0);
+    assertThat(end.toText()).startsWith("event=scan-end src=" + CLIENT + " ports=500 sequences=1 ");
     assertThat(audit.events("knock-hunt")).isEmpty();
   }
 
@@ -289,7 +307,10 @@ class KnockPipelineTest {
     assertThat(audit.events("knock-rejected")).hasSize(4);
     assertThat(audit.events("knock-hunt")).hasSize(1);
     assertThat(audit.events("knock-hunt").get(0).toText()).startsWith("event=knock-hunt src="
-        + CLIENT + " ports=80 sequences=4 bad-tags=4 replays=0 interval=44000ms");
+        + CLIENT + " ports=60 sequences=3 bad-tags=3 replays=0 interval=");
+    assertThat(audit.events("knock-hunt-end")).hasSize(1);
+    assertThat(audit.events("knock-hunt-end").get(0).toText()).startsWith("event=knock-hunt-end"
+        + " src=" + CLIENT + " ports=80 sequences=4 bad-tags=4 replays=0 interval=44000ms");
     audit.clear();
     for (int k = 0; k < 8; k++) { // 160 ports of good knocks: no scan
       send(ports("open 22 30m"));
@@ -298,5 +319,6 @@ class KnockPipelineTest {
     pipeline.sweep();
     assertThat(audit.events("scan")).isEmpty();
     assertThat(audit.events("knock-hunt")).isEmpty();
+    assertThat(audit.events("scan-end")).isEmpty();
   }
 }

@@ -85,8 +85,9 @@ public interface Audit {
 
   /**
    * A source sent {@code ports} distinct knock-range ports within {@code interval} without
-   * completing a knock: a port scan. One event per source and interval. {@code src} comes first
-   * after the event name: fail2ban's filter relies on it.
+   * completing a knock: a port scan. Written within a second of the threshold being crossed, at
+   * most once per source and interval; {@link #huntEnded} follows when the source's window
+   * closes. {@code src} comes first after the event name: fail2ban's filter relies on it.
    */
   default boolean scanDetected(String source, int ports, int sequences, int badTags, int replays,
       Duration interval) {
@@ -101,6 +102,17 @@ public interface Audit {
   default boolean knockHunt(String source, int ports, int sequences, int badTags, int replays,
       Duration interval) {
     return record(hunt("knock-hunt", source, ports, sequences, badTags, replays, interval));
+  }
+
+  /**
+   * The closing summary of a source's window that was reported as {@code scan} or
+   * {@code knock-hunt} ({@code kind}, which a scan may end as knock-hunt): the final counts, as
+   * event {@code scan-end} or {@code knock-hunt-end}. fail2ban's filter does not match it, so a
+   * window counts as one failure.
+   */
+  default boolean huntEnded(String kind, String source, int ports, int sequences, int badTags,
+      int replays, Duration interval) {
+    return record(hunt(kind + "-end", source, ports, sequences, badTags, replays, interval));
   }
 
   /** The source tracker dropped {@code count} sources to stay within MaxSources. */

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
  * message is the text up to the first newline (the continuation lines with device properties
  * are dropped).
  *
+ * @param message the message, or null when the filter did not want it (never decoded)
  * @param facility syslog facility (0 for the kernel's own messages)
  * @param seq the kernel's record sequence number (consecutive; a gap means records were lost)
  * @param usec the record's timestamp, microseconds since boot (printk clock)
@@ -15,6 +16,14 @@ record KmsgRecord(int facility, long seq, long usec, String message) {
 
   /** Parses bytes[0, length); null if it is not a kmsg record. */
   static KmsgRecord parse(byte[] bytes, int length) {
+    return parse(bytes, length, LineFilter.ALL);
+  }
+
+  /**
+   * Parses bytes[0, length); null if it is not a kmsg record. The message is decoded only if the
+   * filter wants it, else it is null (the header is parsed either way: sequence numbers count).
+   */
+  static KmsgRecord parse(byte[] bytes, int length, LineFilter filter) {
     long[] fields = new long[3];
     int f = 0;
     int i = 0;
@@ -51,7 +60,8 @@ record KmsgRecord(int facility, long seq, long usec, String message) {
     while (end < length && bytes[end] != '\n') {
       end++;
     }
-    String message = new String(bytes, start, end - start, StandardCharsets.UTF_8);
+    String message = filter.wants(bytes, start, end)
+        ? new String(bytes, start, end - start, StandardCharsets.UTF_8) : null;
     return new KmsgRecord((int) (fields[0] >> 3), fields[1], fields[2], message);
   }
 }

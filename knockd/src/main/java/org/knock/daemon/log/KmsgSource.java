@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Kernel messages read from /dev/kmsg, one record per read. Only records stamped at or after the
  * start (compared with /proc/uptime read at start) and only the kernel's own records (facility 0;
- * lines written to /dev/kmsg by programs are dropped) are handed on, as their message text.
+ * lines written to /dev/kmsg by programs are dropped) are handed on, as their message text, and
+ * only those the sink's {@link LineFilter} wants (the others are never decoded).
  *
  * <p>When the reader falls behind the kernel's ring buffer the read fails once with EPIPE; the
  * listener then hears {@code overrun} with the number of records lost (from the gap in sequence
@@ -104,7 +105,7 @@ final class KmsgSource implements LineSource {
         TimeUnit.MILLISECONDS.sleep(RETRY_MS);
         continue;
       }
-      KmsgRecord r = KmsgRecord.parse(buf.array(), n);
+      KmsgRecord r = KmsgRecord.parse(buf.array(), n, sink.filter());
       if (r == null || r.seq() <= lastSeq) {
         continue; // not a record, or handed on before a reopen
       }
@@ -117,7 +118,7 @@ final class KmsgSource implements LineSource {
         lost = false;
         listener.recovered(name);
       }
-      if (r.facility() == 0 && r.usec() >= startUsec) {
+      if (r.facility() == 0 && r.usec() >= startUsec && r.message() != null) {
         sink.onLine(r.message());
       }
     }

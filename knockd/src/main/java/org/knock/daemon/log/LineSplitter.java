@@ -8,12 +8,15 @@ import java.util.Arrays;
  * Cuts a byte stream into lines at '\n' (dropping a '\r' before it), decoding each as UTF-8 with
  * replacement of bad bytes. A last line without its '\n' is held until the '\n' arrives. A line
  * longer than the maximum is delivered in pieces of the maximum length, so memory stays bounded.
+ * Only lines (pieces) the sink's {@link LineFilter} wants are decoded and delivered; with a marker,
+ * the bytes between its occurrences are never cut into lines at all.
  */
 final class LineSplitter {
   static final int MAX_LINE = 64 * 1024;
 
   private byte[] partial = new byte[256];
   private int held;
+  private LineFilter filter = LineFilter.ALL;
 
   /**
    * Feeds buf's remaining bytes; whole lines go to the sink. A line that lies wholly in buf is
@@ -34,6 +37,11 @@ final class LineSplitter {
       from = 0;
       to = a.length;
     }
+    filter = sink.filter();
+    if (!filter.all()) {
+      feedFiltered(a, from, to, sink);
+      return;
+    }
     int start = from;
     for (int i = from; i < to; i++) {
       if (a[i] == '\n') {
@@ -48,6 +56,50 @@ final class LineSplitter {
       }
     }
     hold(a, start, to, sink);
+  }
+
+  /** {@link #feed} for a filter with a marker: looks for the marker, then for its line. */
+  private void feedFiltered(byte[] a, int from, int to, LineSink sink) {
+    int start = from;
+    if (held > 0) { // the held line's end comes first
+      int nl = indexOf(a, from, to);
+      if (nl < 0) {
+        hold(a, from, to, sink);
+        return;
+      }
+      hold(a, from, nl, sink);
+      emit(partial, 0, held, sink);
+      held = 0;
+      start = nl + 1;
+    }
+    int end = to; // after the last '\n'
+    while (end > start && a[end - 1] != '\n') {
+      end--;
+    }
+    int p = start;
+    while (p < end) {
+      int m = filter.indexIn(a, p, end);
+      if (m < 0) {
+        break;
+      }
+      int lineStart = m;
+      while (lineStart > p && a[lineStart - 1] != '\n') {
+        lineStart--;
+      }
+      int lineEnd = indexOf(a, m, end); // found: end - 1 holds a '\n'
+      emitPieces(a, lineStart, lineEnd, sink);
+      p = lineEnd + 1;
+    }
+    hold(a, end, to, sink);
+  }
+
+  private static int indexOf(byte[] a, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (a[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Appends a[from, to) to the held bytes, delivering full pieces of MAX_LINE on the way. */
@@ -69,7 +121,7 @@ final class LineSplitter {
   }
 
   /** Delivers a[from, to) as one line, or as pieces of MAX_LINE if it is longer. */
-  private static void emitPieces(byte[] a, int from, int to, LineSink sink) {
+  private void emitPieces(byte[] a, int from, int to, LineSink sink) {
     while (to - from > MAX_LINE) {
       emit(a, from, from + MAX_LINE, sink);
       from += MAX_LINE;
@@ -84,13 +136,17 @@ final class LineSplitter {
 
   /** Delivers the held unfinished line, if any, as a line (used when its file is given up). */
   void flush(LineSink sink) {
+    filter = sink.filter();
     if (held > 0) {
       emit(partial, 0, held, sink);
       held = 0;
     }
   }
 
-  private static void emit(byte[] a, int from, int to, LineSink sink) {
+  private void emit(byte[] a, int from, int to, LineSink sink) {
+    if (!filter.wants(a, from, to)) {
+      return;
+    }
     int len = to > from && a[to - 1] == '\r' ? to - from - 1 : to - from;
     sink.onLine(new String(a, from, len, StandardCharsets.UTF_8));
   }

@@ -82,6 +82,16 @@ class Fail2banFilterTest {
   }
 
   @Test
+  void aClosingSummaryIsNotASecondFailure() {
+    MemoryAudit audit = new MemoryAudit();
+    audit.huntEnded("scan", "192.0.2.45", 502, 1, 0, 0, Duration.ofMillis(4879));
+    audit.huntEnded("knock-hunt", "192.0.2.44", 80, 4, 4, 0, Duration.ofSeconds(44));
+    assertThat(audit.events()).extracting(e -> banned(line(e))).containsOnlyNulls().hasSize(2);
+    assertThat(audit.events().get(0).toText()).isEqualTo("event=scan-end src=192.0.2.45 "
+        + "ports=502 sequences=1 bad-tags=0 replays=0 interval=4879ms");
+  }
+
+  @Test
   void otherEventsAndForgedValuesAreNot() {
     MemoryAudit audit = new MemoryAudit();
     audit.knockAccepted("alice", "10.0.0.2", "10.0.0.2", "open 22/tcp", null, null);

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -27,7 +29,7 @@ import org.knock.core.KnockKey;
  * knock port, a protected port and an ordinary closed port look the same (closed on a host that
  * accepts by default, filtered on one that drops), a valid knock looks like an invalid one until
  * access is granted, and then only to the granted address; knockd opens no socket; a hunt of 500
- * knock-range ports is ONE audit event with its count.
+ * knock-range ports is ONE scan alert, within a second, and one closing summary with its count.
  */
 class ConcealmentIT {
   private static final Pattern STATE = Pattern.compile("(?m)^(\\d+)/tcp\\s+(\\S+)");
@@ -68,12 +70,23 @@ class ConcealmentIT {
       }
       hunted.addAll(hunt);
       long t0 = System.nanoTime();
+      Instant huntStart = Instant.now();
       Map<String, Integer> huntStates = counts(pair.client, pair.serverIp,
           hunt.stream().map(String::valueOf).collect(Collectors.joining(",")), "--max-rate",
           "1000");
+      Instant huntEnd = Instant.now();
       System.out.printf("hunt: nmap of 500 range ports took %d ms: %s%n",
           (System.nanoTime() - t0) / 1_000_000, huntStates);
       assertThat(huntStates).isEqualTo(Map.of("closed", 500));
+      // the alert comes while the scanner is still busy, not after it has gone quiet: its time
+      // (the audit line's own) is at most 1 s past the end of nmap, which crossed the threshold
+      // of 100 ports well before it ended
+      String alert = awaitAudit("event=scan src=" + pair.clientIp + " ", 5_000).get(0);
+      Instant alerted = Instant.parse(alert.substring(0, alert.indexOf(' ')));
+      System.out.printf("hunt: event=scan %d ms after nmap started, %d ms after it ended%n",
+          Duration.between(huntStart, alerted).toMillis(),
+          Duration.between(huntEnd, alerted).toMillis());
+      assertThat(Duration.between(huntEnd, alerted)).isLessThanOrEqualTo(Duration.ofSeconds(1));
 
       // Meanwhile another source: an invalid knock, then a valid one, both look the same.
       String wrong = knockPorts(other, key("mallory.key"), serverIp2);
@@ -94,12 +107,15 @@ class ConcealmentIT {
       assertThat(elsewhere.values()).containsOnly("closed").hasSize(4);
       assertThat(Probes.connects(pair.client, pair.serverIp, PROTECTED, "1")).isFalse();
 
-      awaitAudit("event=scan src=" + pair.clientIp + " ", 20_000);
+      // then the closing summary, once the scanner has been quiet, with the whole count
+      awaitAudit("event=scan-end src=" + pair.clientIp + " ", 20_000);
       Thread.sleep(1000); // a second event would come right after the first
       List<String> scans = auditLines("event=scan src=" + pair.clientIp + " ");
-      System.out.println("audit: " + scans);
+      List<String> ends = auditLines("event=scan-end src=" + pair.clientIp + " ");
+      System.out.println("audit: " + scans + " " + ends);
       assertThat(scans).hasSize(1);
-      assertThat(scans.get(0)).contains(" ports=" + hunted.size() + " ");
+      assertThat(ends).hasSize(1);
+      assertThat(ends.get(0)).contains(" ports=" + hunted.size() + " ");
       assertThat(auditLines("event=scan src=10.208.101.2 ")).isEmpty();
       assertThat(auditLines("event=knock-accepted")).hasSize(1);
       assertThat(auditLines("event=source-overrun")).isEmpty();

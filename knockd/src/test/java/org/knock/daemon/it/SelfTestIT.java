@@ -58,8 +58,8 @@ class SelfTestIT {
       // 100 more knock-range ports from 127.0.0.1 (20001-20100) make a scan (threshold 100):
       // its report says ports=100; had the probe (port 20000) been counted, it would say 101
       ns.exec("hping3", "-q", "-S", "-p", "++20001", "-c", "100", "-i", "u2000", "127.0.0.1");
-      knockd.awaitAudit(1, 20, "event=scan", "src=127.0.0.1");
-      assertThat(knockd.audited("event=scan")).singleElement().asString()
+      knockd.awaitAudit(1, 20, "event=scan ", "src=127.0.0.1");
+      assertThat(knockd.audited("event=scan ")).singleElement().asString()
           .contains("event=scan src=127.0.0.1 ports=100 ");
       assertThat(knockd.auditText()).doesNotContain("event=knock-");
 

@@ -1,0 +1,91 @@
+package org.knock.daemon.log;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Which lines a {@link LineSink} wants, decided on raw bytes before any String is built: every
+ * line ({@link #ALL}), or only lines that contain a marker (the LOG prefix). A line without the
+ * marker can be no packet line of ours, so the sources drop it without decoding it. Searches eight
+ * bytes at a time for the marker's first byte, then compares the rest. Immutable.
+ */
+public final class LineFilter {
+  /** Every line. */
+  public static final LineFilter ALL = new LineFilter(new byte[0]);
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+
+  private final byte[] marker;
+  private final long pattern;
+
+  private LineFilter(byte[] marker) {
+    this.marker = marker;
+    this.pattern = marker.length == 0 ? 0 : (marker[0] & 0xffL) * ONES;
+  }
+
+  /**
+   * Lines containing {@code marker} (trimmed, ASCII); {@link #ALL} if it is blank.
+   */
+  public static LineFilter containing(String marker) {
+    String m = marker.strip();
+    return m.isEmpty() ? ALL : new LineFilter(m.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** True when every line is wanted. */
+  boolean all() {
+    return marker.length == 0;
+  }
+
+  /** True when a[from, to) is wanted. */
+  boolean wants(byte[] a, int from, int to) {
+    return all() || indexIn(a, from, to) >= 0;
+  }
+
+  /** Where the marker first lies wholly inside a[from, to), or -1 (0 offset for {@link #ALL}). */
+  int indexIn(byte[] a, int from, int to) {
+    int n = marker.length;
+    if (n == 0) {
+      return from;
+    }
+    int last = to - n; // the last index the marker may start at
+    int i = from;
+    while (i + 8 <= last + 1) {
+      long x = (long) LONGS.get(a, i) ^ pattern;
+      long hits = (x - ONES) & ~x & HIGHS; // exact for the lowest hit, maybe false above it
+      while (hits != 0) {
+        int at = i + (Long.numberOfTrailingZeros(hits) >>> 3);
+        if (a[at] == marker[0] && rest(a, at)) {
+          return at;
+        }
+        hits &= hits - 1;
+      }
+      i += 8;
+    }
+    for (; i <= last; i++) {
+      if (a[i] == marker[0] && rest(a, i)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private boolean rest(byte[] a, int at) {
+    for (int k = 1; k < marker.length; k++) {
+      if (a[at + k] != marker[k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public String toString() {
+    return all() ? "all lines" : "lines containing '" + new String(marker, StandardCharsets.US_ASCII)
+        + "'";
+  }
+}
