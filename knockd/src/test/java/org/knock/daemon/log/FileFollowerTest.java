@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -133,16 +134,7 @@ class FileFollowerTest {
     Files.createFile(log());
     CountDownLatch paused = new CountDownLatch(1);
     CountDownLatch resume = new CountDownLatch(1);
-    sinkHook = line -> {
-      if (line.equals("pause")) {
-        paused.countDown();
-        try {
-          resume.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    };
+    sinkHook = pauseOn("pause", paused, resume);
     follow();
     LogWriter w = new LogWriter(log());
     w.line("a1");
@@ -158,6 +150,72 @@ class FileFollowerTest {
     await("c1", () -> lines.contains("c1"));
     Thread.sleep(200);
     assertThat(snapshot()).containsExactly("a1", "pause", "a2", "b1", "b2", "c1");
+  }
+
+  /**
+   * A file the follower opened empty and that was rotated away again before it read it: it must
+   * be read before the files rotated after it. The sink blocks on "pause", which a writer that
+   * has not reopened yet appends to the first rotated file once the follower has the new one
+   * open, so that the follower cannot look while two more rotations happen.
+   */
+  @Test
+  void fileOpenedEmptyThenRotatedAwayIsReadBeforeLaterRotations() throws Exception {
+    Files.createFile(log());
+    CountDownLatch paused = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    sinkHook = pauseOn("pause", paused, resume);
+    follow();
+    LogWriter w = new LogWriter(log());
+    w.line("a1");
+    await("a1", () -> lines.contains("a1"));
+    w.rotateByRename();
+    await("the follower has the new file open", () -> openFileCount(log()) >= 2);
+    Files.writeString(log().resolveSibling("kern.log.1"), "pause\n", StandardOpenOption.APPEND);
+    assertThat(paused.await(5, TimeUnit.SECONDS)).isTrue();
+    w.line("b1");
+    Thread.sleep(10); // b1 and c1 a clock tick apart: rotated files are ordered by mtime
+    w.rotateByRename();
+    w.line("c1");
+    w.rotateByRename();
+    w.line("d1");
+    resume.countDown();
+    await("d1", () -> lines.contains("d1"));
+    Thread.sleep(200);
+    assertThat(snapshot()).containsExactly("a1", "pause", "b1", "c1", "d1");
+    assertThat(listener.events()).isEmpty();
+  }
+
+  /** How many of this process's open files are the one now at p (Linux /proc). */
+  private static int openFileCount(Path p) {
+    int n = 0;
+    try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds) {
+        try {
+          if (Files.readSymbolicLink(fd).equals(p)) {
+            n++;
+          }
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return n;
+  }
+
+  /** A sink hook that blocks on the given line until resume (at most 10 s). */
+  private static LineSink pauseOn(String text, CountDownLatch paused, CountDownLatch resume) {
+    return line -> {
+      if (line.equals(text)) {
+        paused.countDown();
+        try {
+          resume.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
   }
 
   @Test
