@@ -131,25 +131,19 @@ class FileFollowerTest {
 
   /** The sink blocks on "pause": the follower cannot look while two rotations happen. */
   private void checkTwoRotationsWhilePaused(Rotation rotation) throws Exception {
-    Files.createFile(log());
-    CountDownLatch paused = new CountDownLatch(1);
-    CountDownLatch resume = new CountDownLatch(1);
-    sinkHook = pauseOn("pause", paused, resume);
-    follow();
+    Pause pause = followNewFilePausingOn("pause");
     LogWriter w = new LogWriter(log());
     w.line("a1");
     w.line("pause");
-    assertThat(paused.await(5, TimeUnit.SECONDS)).isTrue();
+    pause.awaitPaused();
     w.line("a2");
     rotation.rotate(w);
     w.line("b1");
     w.line("b2");
     rotation.rotate(w);
     w.line("c1");
-    resume.countDown();
-    await("c1", () -> lines.contains("c1"));
-    Thread.sleep(200);
-    assertThat(snapshot()).containsExactly("a1", "pause", "a2", "b1", "b2", "c1");
+    pause.resume();
+    awaitThenExpect("c1", "a1", "pause", "a2", "b1", "b2", "c1");
   }
 
   /**
@@ -160,28 +154,22 @@ class FileFollowerTest {
    */
   @Test
   void fileOpenedEmptyThenRotatedAwayIsReadBeforeLaterRotations() throws Exception {
-    Files.createFile(log());
-    CountDownLatch paused = new CountDownLatch(1);
-    CountDownLatch resume = new CountDownLatch(1);
-    sinkHook = pauseOn("pause", paused, resume);
-    follow();
+    Pause pause = followNewFilePausingOn("pause");
     LogWriter w = new LogWriter(log());
     w.line("a1");
     await("a1", () -> lines.contains("a1"));
     w.rotateByRename();
     await("the follower has the new file open", () -> openFileCount(log()) >= 2);
     Files.writeString(log().resolveSibling("kern.log.1"), "pause\n", StandardOpenOption.APPEND);
-    assertThat(paused.await(5, TimeUnit.SECONDS)).isTrue();
+    pause.awaitPaused();
     w.line("b1");
     Thread.sleep(10); // b1 and c1 a clock tick apart: rotated files are ordered by mtime
     w.rotateByRename();
     w.line("c1");
     w.rotateByRename();
     w.line("d1");
-    resume.countDown();
-    await("d1", () -> lines.contains("d1"));
-    Thread.sleep(200);
-    assertThat(snapshot()).containsExactly("a1", "pause", "b1", "c1", "d1");
+    pause.resume();
+    awaitThenExpect("d1", "a1", "pause", "b1", "c1", "d1");
     assertThat(listener.events()).isEmpty();
   }
 
@@ -204,18 +192,40 @@ class FileFollowerTest {
     return n;
   }
 
-  /** A sink hook that blocks on the given line until resume (at most 10 s). */
-  private static LineSink pauseOn(String text, CountDownLatch paused, CountDownLatch resume) {
-    return line -> {
+  /** A follower's sink blocked on a line, until resumed (at most 10 s). */
+  private record Pause(CountDownLatch paused, CountDownLatch resumed) {
+    void awaitPaused() throws InterruptedException {
+      assertThat(paused.await(5, TimeUnit.SECONDS)).as("the follower paused").isTrue();
+    }
+
+    void resume() {
+      resumed.countDown();
+    }
+  }
+
+  /** Creates the log empty and follows it; the sink blocks on the given line until resumed. */
+  private Pause followNewFilePausingOn(String text) throws Exception {
+    Files.createFile(log());
+    Pause pause = new Pause(new CountDownLatch(1), new CountDownLatch(1));
+    sinkHook = line -> {
       if (line.equals(text)) {
-        paused.countDown();
+        pause.paused.countDown();
         try {
-          resume.await(10, TimeUnit.SECONDS);
+          pause.resumed.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       }
     };
+    follow();
+    return pause;
+  }
+
+  /** Waits for the line last, then a little more, and expects exactly these lines. */
+  private void awaitThenExpect(String last, String... expected) throws InterruptedException {
+    await(last, () -> lines.contains(last));
+    Thread.sleep(200);
+    assertThat(snapshot()).containsExactly(expected);
   }
 
   @Test
