@@ -7,6 +7,7 @@ import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
@@ -18,11 +19,13 @@ import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -38,7 +41,11 @@ import java.util.concurrent.TimeUnit;
  *       because writers such as rsyslog write to it until they are told to reopen. Rotated files
  *       that came and went between two looks (two rotations in a row) are read in full, oldest
  *       first: any sibling named {@code FILE.*} or {@code FILE-*} (not compressed) with a file key
- *       never seen before and modified after the last look.
+ *       never seen before and modified after the last look. They are listed until two listings
+ *       agree and opened by file key, as further rotations may rename them meanwhile; and only
+ *       while the new file is still at the path, so that none of them is newer than it. A rotated
+ *       file deleted before the follower looked (logrotate's {@code rotate N} while the follower
+ *       was stalled for N rotations) is lost to any follower.
  *   <li>copytruncate: noticed by the file getting shorter than the read position, or — when it
  *       already grew again — by the bytes just before the position no longer being those read
  *       (checked after every read, before its lines are handed on). The unread end of the old
@@ -57,9 +64,13 @@ final class FileFollower implements LineSource {
   private static final int READ_OK = 0;
   private static final int READ_TRUNCATED = 1;
   private static final int READ_FAILED = 2;
+  private static final int NONE = 0;
+  private static final int FOUND = 1;
+  private static final int MOVED = 2;
   private static final long MTIME_SLACK_MS = 1000;
   private static final int MAX_RETIRED = 8;
   private static final int MAX_SEEN = 256;
+  private static final int MAX_LISTINGS = 8;
   private static final List<String> COMPRESSED =
       List.of(".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip", ".lzma", ".br");
 
@@ -206,7 +217,7 @@ final class FileFollower implements LineSource {
     BasicFileAttributes attrs = stat(path);
     if (attrs == null) {
       if (current != null) {
-        readAvailable(current, sink, true);
+        readAvailable(current, sink, false);
       }
       if (missingSinceNanos < 0) {
         missingSinceNanos = System.nanoTime();
@@ -234,11 +245,23 @@ final class FileFollower implements LineSource {
 
   /** The path now holds another file: finish the old one, pick up rotations in between. */
   private void switchTo(BasicFileAttributes attrs, LineSink sink) {
+    long lookMillis = clock.millis();
     Tracked next = open(attrs);
     if (next == null) { // reported; keep reading the old file meanwhile
       if (current != null) {
-        readAvailable(current, sink, true);
+        readAvailable(current, sink, false);
       }
+      return;
+    }
+    if (current != null) { // rotated away: read it to its end before anything newer
+      readAvailable(current, sink, false);
+      retired.add(current);
+      current = null;
+    }
+    if (readIntermediates(next.key) == MOVED) {
+      // Rotated again while we looked: files listed may be newer than next. Look again.
+      seen.remove(next.key);
+      closeChannel(next.ch);
       return;
     }
     if (next.key.equals(unreadStartKey)) { // unreadable when we started: begin where it ended then
@@ -250,12 +273,6 @@ final class FileFollower implements LineSource {
       }
     }
     unreadStartKey = null;
-    if (current != null) {
-      readAvailable(current, sink, true);
-      retired.add(current);
-      current = null;
-    }
-    readIntermediates(next.key);
     current = next;
     while (retired.size() > MAX_RETIRED) {
       Iterator<Tracked> it = retired.iterator();
@@ -267,15 +284,20 @@ final class FileFollower implements LineSource {
     if (readAvailable(current, sink, true) == READ_OK) {
       recovered();
     }
-    lastLookMillis = clock.millis();
+    lastLookMillis = lookMillis;
   }
 
   /**
    * Rotated files we never saw, modified since our last look: read them fully, oldest first. A
    * file counts as seen only while its size and time are those it had when seen, as a deleted
-   * file's inode number may be reused at once.
+   * file's inode number may be reused at once. Each is opened by its file key, not its name: a
+   * rotation may rename it between the listing and the opening. Only while the file with
+   * currentKey is still at the path after the listing are all files listed older than it; else
+   * nothing is opened and the answer is MOVED.
+   *
+   * @return FOUND when it opened rotated files to read, NONE, or MOVED
    */
-  private boolean readIntermediates(Object currentKey) {
+  private int readIntermediates(Object currentKey) {
     List<Object> open = new ArrayList<>(List.of(currentKey));
     if (current != null) {
       open.add(current.key);
@@ -288,11 +310,14 @@ final class FileFollower implements LineSource {
         unseen.add(s);
       }
     }
+    BasicFileAttributes now = stat(path);
+    if (now == null || !currentKey.equals(now.fileKey())) {
+      return MOVED;
+    }
     unseen.sort(Comparator.comparing(s -> s.state.modified));
     for (Sibling s : unseen) {
       try {
-        FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ);
-        retired.add(new Tracked(ch, s.key));
+        retired.add(new Tracked(openByKey(s), s.key));
         remember(s.key, s.state);
       } catch (IOException e) {
         listener.lost(name(), "cannot read rotated file " + s.path.getFileName() + ": "
@@ -300,7 +325,41 @@ final class FileFollower implements LineSource {
         listener.recovered(name());
       }
     }
-    return !unseen.isEmpty();
+    return unseen.isEmpty() ? NONE : FOUND;
+  }
+
+  /**
+   * Opens the rotated file with s's key, wherever renames have moved it since s was listed: the
+   * file at its name must have that key both before and after the opening.
+   *
+   * @throws IOException when it is gone, keeps moving, or cannot be read
+   */
+  private FileChannel openByKey(Sibling s) throws IOException {
+    Path at = s.path;
+    for (int tries = 0; tries < MAX_LISTINGS; tries++) {
+      if (tries > 0) {
+        at = null;
+        for (Sibling again : siblings()) {
+          if (again.key.equals(s.key)) {
+            at = again.path;
+          }
+        }
+        if (at == null) {
+          throw new NoSuchFileException(s.path.getFileName().toString(), null,
+              "deleted before it could be read");
+        }
+      }
+      BasicFileAttributes before = stat(at);
+      if (before != null && s.key.equals(before.fileKey())) {
+        FileChannel ch = FileChannel.open(at, StandardOpenOption.READ);
+        BasicFileAttributes after = stat(at);
+        if (after != null && s.key.equals(after.fileKey())) {
+          return ch;
+        }
+        closeChannel(ch); // renamed while opening: look for it again
+      }
+    }
+    throw new IOException("renamed again each time it was looked for");
   }
 
   /**
@@ -309,15 +368,15 @@ final class FileFollower implements LineSource {
    */
   private void recoverFromTruncation(LineSink sink) {
     Tracked t = current;
-    Sibling copy = findCopy(t);
+    Copy copy = findCopy(t);
     if (copy == null) {
       t.splitter.flush(sink);
       listener.lost(name(), "truncated, and no rotated copy holds what was not yet read: "
           + "lines written just before the truncation may be lost");
       listener.recovered(name());
     } else {
-      remember(copy.key, copy.state);
-      try (FileChannel ch = FileChannel.open(copy.path, StandardOpenOption.READ)) {
+      remember(copy.sibling.key, copy.sibling.state);
+      try (FileChannel ch = copy.ch) {
         ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         long at = t.pos;
         int n;
@@ -326,8 +385,8 @@ final class FileFollower implements LineSource {
           t.splitter.feed(buf.flip(), sink);
         }
       } catch (IOException e) {
-        listener.lost(name(), "cannot read rotated copy " + copy.path.getFileName() + ": "
-            + e.getMessage());
+        listener.lost(name(), "cannot read rotated copy " + copy.sibling.path.getFileName()
+            + ": " + e.getMessage());
         listener.recovered(name());
       }
     }
@@ -340,25 +399,38 @@ final class FileFollower implements LineSource {
     lastLookMillis = clock.millis();
   }
 
+  /** A rotated copy, open. */
+  private record Copy(Sibling sibling, FileChannel ch) {}
+
   /**
    * The sibling at least as long as t's position whose bytes just before it are t's tail;
-   * among several, a never-seen one, then the newest.
+   * among several, a never-seen one, then the newest. Opened by file key, as rotations rename.
    */
-  private Sibling findCopy(Tracked t) {
+  private Copy findCopy(Tracked t) {
     Comparator<Sibling> preference = Comparator.<Sibling, Boolean>comparing(s -> !isSeen(s))
         .thenComparing(s -> s.state.modified);
-    Sibling best = null;
+    Copy best = null;
     for (Sibling s : siblings()) {
       if (s.state.size < t.pos || s.key.equals(t.key)
-          || (best != null && preference.compare(s, best) <= 0)) {
+          || (best != null && preference.compare(s, best.sibling) <= 0)) {
         continue;
       }
-      try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+      FileChannel ch = null;
+      try {
+        ch = openByKey(s);
         if (t.tail.matches(ch, t.pos)) {
-          best = s;
+          if (best != null) {
+            closeChannel(best.ch);
+          }
+          best = new Copy(s, ch);
+          ch = null;
         }
       } catch (IOException e) {
-        // unreadable candidate: not a copy we can use
+        // gone or unreadable: not a copy we can use
+      } finally {
+        if (ch != null) {
+          closeChannel(ch);
+        }
       }
     }
     return best;
@@ -381,7 +453,7 @@ final class FileFollower implements LineSource {
         if (verify && t.tail.length() > 0 && !t.tail.matches(t.ch, t.pos)) {
           return READ_TRUNCATED;
         }
-        if (verify && t.pos == 0 && readIntermediates(t.key)) {
+        if (verify && t.pos == 0 && readIntermediates(t.key) == FOUND) {
           // First bytes of a file read from its start, and a rotated file appeared meanwhile:
           // with nothing read yet, a truncation cannot be seen in the bytes, so the new copy may
           // hold what this file held before. Read it first, then this file again from its start.
@@ -475,8 +547,28 @@ final class FileFollower implements LineSource {
     }
   }
 
-  /** Files named FILE.* or FILE-* beside FILE, not compressed. */
+  /**
+   * Files named FILE.* or FILE-* beside FILE, not compressed. A rotation that renames files while
+   * they are listed can hide one from the listing (its name is looked at before the rename, its
+   * new name after), so the listing is taken again until two in a row agree; should they keep
+   * changing, every file any of them saw.
+   */
   private List<Sibling> siblings() {
+    Map<Object, Sibling> union = new LinkedHashMap<>();
+    Set<Sibling> previous = null;
+    for (int i = 0; i < MAX_LISTINGS; i++) {
+      List<Sibling> now = listSiblings();
+      if (previous != null && previous.equals(new HashSet<>(now))) {
+        return now;
+      }
+      now.forEach(s -> union.put(s.key, s));
+      previous = new HashSet<>(now);
+    }
+    return new ArrayList<>(union.values());
+  }
+
+  /** One listing of the rotated files: each name, then its file key and state. */
+  private List<Sibling> listSiblings() {
     List<Sibling> found = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, this::isRotatedName)) {
       for (Path p : ds) {
