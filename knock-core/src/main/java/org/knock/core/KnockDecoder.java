@@ -61,14 +61,23 @@ public final class KnockDecoder {
    * list the server's addresses.
    */
   public SequenceAssembler newSequence6(byte[] source16, byte[] destination16) {
+    return newSequence6(source16, destination16, 0);
+  }
+
+  /**
+   * As {@link #newSequence6(byte[], byte[])}; the assembler's {@link SequenceAssembler#destination}
+   * is {@code destinationKey}, the caller's key for {@code destination16}.
+   */
+  public SequenceAssembler newSequence6(byte[] source16, byte[] destination16,
+      int destinationKey) {
     if (source16.length != 16 || (destination16 != null && destination16.length != 16)) {
       throw new IllegalArgumentException("an IPv6 address has 16 bytes");
     }
     byte[] s = source16.clone();
     byte[] d = destination16 == null ? new byte[16] : destination16.clone();
     return settings.mapping() == PortMapping.INDEXED
-        ? new IndexedAssembler(this, 0, 0, s, d)
-        : new ClassicAssembler(this, 0, 0, s, d);
+        ? new IndexedAssembler(this, 0, destinationKey, s, d)
+        : new ClassicAssembler(this, 0, destinationKey, s, d);
   }
 
   /**

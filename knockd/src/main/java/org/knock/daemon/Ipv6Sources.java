@@ -47,7 +47,8 @@ final class Ipv6Sources {
   }
 
   private SequenceAssembler assembler(int sourceId, int destinationId) {
-    return decoder.newSequence6(addresses.get(sourceId), destinations.get(destinationId));
+    return decoder.newSequence6(addresses.get(sourceId), destinations.get(destinationId),
+        destinationId);
   }
 
   /** Offers one packet from an IPv6 source (16 bytes) to a destination (16 bytes, or null). */
