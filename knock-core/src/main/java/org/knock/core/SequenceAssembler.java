@@ -61,7 +61,10 @@ public abstract class SequenceAssembler {
     return source;
   }
 
-  /** The destination address (IPv4 as int; for IPv6, the caller's key) the ports were sent to; 0 if unknown. */
+  /**
+   * The destination address (IPv4 as int; for IPv6 the caller's key for it) the ports were sent
+   * to; 0 if unknown.
+   */
   public int destination() {
     return destination;
   }
