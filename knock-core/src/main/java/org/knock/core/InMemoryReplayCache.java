@@ -1,22 +1,44 @@
 package org.knock.core;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 
-/** A replay cache in memory; {@link #prune} forgets expired keys. Not thread-safe. */
+/**
+ * A replay cache in memory, kept by a {@link ReplayRetention}; {@link #prune} forgets keys whose
+ * timestamp left the widest window. Not thread-safe.
+ */
 public final class InMemoryReplayCache implements ReplayCache {
-  private final Map<ReplayKey, Long> seen = new HashMap<>();
+  private final Map<ReplayKey, Boolean> seen = new HashMap<>();
+  private final ReplayRetention retention;
 
-  @Override
-  public Result record(ReplayKey key, long expiresAt) {
-    return seen.putIfAbsent(key, expiresAt) == null ? Result.RECORDED : Result.ALREADY_SEEN;
+  /** A cache for the default time window ({@link DecoderSettings#DEFAULT_TIME_WINDOW}). */
+  public InMemoryReplayCache() {
+    this(DecoderSettings.DEFAULT_TIME_WINDOW);
   }
 
-  /** Forgets every key that expired before {@code nowEpochSecond}. */
+  public InMemoryReplayCache(Duration window) {
+    this.retention = ReplayRetention.of(window);
+  }
+
+  @Override
+  public Result record(ReplayKey key) {
+    if (retention.mayHaveForgotten(key.timestamp())) {
+      return Result.ALREADY_SEEN;
+    }
+    return seen.putIfAbsent(key, Boolean.TRUE) == null ? Result.RECORDED : Result.ALREADY_SEEN;
+  }
+
+  /** Puts a time window in force at {@code nowEpochSecond}; see {@link ReplayRetention#widen}. */
+  public void widen(Duration window, long nowEpochSecond) {
+    retention.widen(window, nowEpochSecond);
+  }
+
+  /** Forgets every key that {@link ReplayRetention#keeps} no longer at {@code nowEpochSecond}. */
   public void prune(long nowEpochSecond) {
-    for (Iterator<Long> it = seen.values().iterator(); it.hasNext(); ) {
-      if (it.next() < nowEpochSecond) {
+    for (Iterator<ReplayKey> it = seen.keySet().iterator(); it.hasNext(); ) {
+      if (!retention.keeps(it.next().timestamp(), nowEpochSecond)) {
         it.remove();
       }
     }
@@ -24,7 +46,11 @@ public final class InMemoryReplayCache implements ReplayCache {
 
   /** The keys remembered, with their expiry, in no particular order. */
   public Map<ReplayKey, Long> entries() {
-    return Map.copyOf(seen);
+    Map<ReplayKey, Long> m = new HashMap<>();
+    for (ReplayKey k : seen.keySet()) {
+      m.put(k, retention.expiry(k.timestamp()));
+    }
+    return Map.copyOf(m);
   }
 
   public int size() {

@@ -161,7 +161,7 @@ public final class KnockDecoder {
     long ts = ((plain[0] & 0xFFL) << 24) | ((plain[1] & 0xFF) << 16) | ((plain[2] & 0xFF) << 8)
         | (plain[3] & 0xFF);
     int nonce = ((plain[4] & 0xFF) << 16) | ((plain[5] & 0xFF) << 8) | (plain[6] & 0xFF);
-    ReplayCache.Result r = replay.record(new ReplayKey(user.name(), ts, nonce), ts + window + 1);
+    ReplayCache.Result r = replay.record(new ReplayKey(user.name(), ts, nonce));
     if (r == ReplayCache.Result.STORE_FAILED) {
       raise(worst, Rejection.REPLAY_STORE_FAILED);
       return null;

@@ -42,14 +42,14 @@ public final class KnockKey {
     return new KnockKey(s);
   }
 
-  /** Argon2id cost of a passphrase: 10 passes over 64 MiB, one lane (docs/SECURITY.md). */
-  static final int ARGON2_ITERATIONS = 10;
+  /** Argon2id cost of a passphrase: 12 passes over 64 MiB, one lane (docs/SECURITY.md). */
+  static final int ARGON2_ITERATIONS = 12;
   static final int ARGON2_MEMORY_KIB = 64 * 1024;
   /** Shortest passphrase accepted. */
   public static final int MIN_PASSPHRASE = 12;
 
   /**
-   * The key from a passphrase, stretched with Argon2id (10 passes, 64 MiB, 1 lane) under a salt
+   * The key from a passphrase, stretched with Argon2id (12 passes, 64 MiB, 1 lane) under a salt
    * made of the user's name and the server address the key is for: one guess tests one
    * passphrase for one user of one server, and no table serves two deployments. Client and
    * daemon derive the same key from the same three inputs.

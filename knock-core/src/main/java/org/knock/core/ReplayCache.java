@@ -1,25 +1,30 @@
 package org.knock.core;
 
 /**
- * Remembers accepted knocks until their timestamp leaves the time window, so that none is accepted
- * twice. knock-core keeps one in memory ({@link InMemoryReplayCache}); the daemon persists its own.
+ * Remembers accepted knocks until their timestamp leaves the widest time window the cache was
+ * ever told of ({@link ReplayRetention}), so that none is accepted twice, whatever the window is
+ * changed to later. knock-core keeps one in memory ({@link InMemoryReplayCache}); the daemon
+ * persists its own, widest window included.
  */
 public interface ReplayCache {
   /** What {@link #record} did. */
   enum Result {
-    /** The key was new and is now remembered. */
+    /**
+     * The key was new and is now remembered.
+     */
     RECORDED,
-    /** The key was already remembered: a replay. */
+    /**
+     * The key was already remembered: a replay. Also for a key stamped before what the cache can
+     * vouch for (it may have been recorded and forgotten under a narrower window).
+     */
     ALREADY_SEEN,
     /** The key could not be remembered durably: the knock must not be accepted. */
     STORE_FAILED
   }
 
   /**
-   * Atomically checks and remembers a knock.
-   *
-   * @param key the knock
-   * @param expiresAt Unix second after which the key may be forgotten
+   * Atomically checks and remembers a knock. The cache decides how long to keep it, from {@link
+   * ReplayKey#timestamp()} and its own widest time window.
    */
-  Result record(ReplayKey key, long expiresAt);
+  Result record(ReplayKey key);
 }

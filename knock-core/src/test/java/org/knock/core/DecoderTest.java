@@ -338,7 +338,7 @@ class DecoderTest {
   void aReplayStoreFailureRefusesTheKnock() throws Exception {
     int[] ports = knock("open 22 30m", 0, NOW, 19);
     KnockDecoder d = new KnockDecoder(settings, List.of(alice),
-        (k, exp) -> ReplayCache.Result.STORE_FAILED);
+        k -> ReplayCache.Result.STORE_FAILED);
     assertThat(decode(d, ports).rejection()).isEqualTo(Rejection.REPLAY_STORE_FAILED);
   }
 

@@ -23,20 +23,26 @@ class VectorsTest {
     }
   }
 
+  /** A vector's ports, offered at its time from {@code source} to {@code server}. */
+  private static DecodeResult decode(Map<String, String> v, int source, int server)
+      throws KnockException {
+    DecoderSettings s = new DecoderSettings(CipherSuite.ofWord(v.get("cipher")),
+        PortMapping.ofWord(v.get("mapping")), Integer.parseInt(v.get("base")),
+        DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS);
+    KnockDecoder d = Fixtures.decoder(s,
+        new KnockUser("vector", KnockKey.parse(v.get("key")), true));
+    int[] ports = java.util.Arrays.stream(v.get("ports").split(" "))
+        .mapToInt(Integer::parseInt).toArray();
+    Instant at = Instant.ofEpochSecond(Long.parseLong(v.get("time")));
+    return Fixtures.offerAll(d.newSequence(source, server), ports, at);
+  }
+
   @Test
   void everyVectorDecodesToItsCommand() throws Exception {
     int source = Vectors.parseIp("198.51.100.7");
     for (Map<String, String> v : Vectors.read(Vectors.file())) {
-      DecoderSettings s = new DecoderSettings(CipherSuite.ofWord(v.get("cipher")),
-          PortMapping.ofWord(v.get("mapping")), Integer.parseInt(v.get("base")),
-          DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS);
-      KnockDecoder d = Fixtures.decoder(s,
-          new KnockUser("vector", KnockKey.parse(v.get("key")), true));
-      int[] ports = java.util.Arrays.stream(v.get("ports").split(" "))
-          .mapToInt(Integer::parseInt).toArray();
-      Instant at = Instant.ofEpochSecond(Long.parseLong(v.get("time")));
       int server = v.containsKey("server") ? Vectors.parseIp(v.get("server")) : 0;
-      DecodeResult r = Fixtures.offerAll(d.newSequence(source, server), ports, at);
+      DecodeResult r = decode(v, source, server);
       assertThat(r.isAccepted()).as(v.get("name")).isTrue();
       Command c = Command.parse(v.get("command"));
       Payload p = r.knock().payload();
@@ -54,16 +60,7 @@ class VectorsTest {
       if (!"2".equals(v.get("version"))) {
         continue;
       }
-      DecoderSettings s = new DecoderSettings(CipherSuite.ofWord(v.get("cipher")),
-          PortMapping.ofWord(v.get("mapping")), Integer.parseInt(v.get("base")),
-          DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS);
-      KnockDecoder d = Fixtures.decoder(s,
-          new KnockUser("vector", KnockKey.parse(v.get("key")), true));
-      int[] ports = java.util.Arrays.stream(v.get("ports").split(" "))
-          .mapToInt(Integer::parseInt).toArray();
-      Instant at = Instant.ofEpochSecond(Long.parseLong(v.get("time")));
-      int elsewhere = Vectors.parseIp(v.get("server")) + 1;
-      DecodeResult r = Fixtures.offerAll(d.newSequence(source, elsewhere), ports, at);
+      DecodeResult r = decode(v, source, Vectors.parseIp(v.get("server")) + 1);
       assertThat(r.rejection()).as(v.get("name")).isEqualTo(Rejection.BAD_TAG);
     }
   }

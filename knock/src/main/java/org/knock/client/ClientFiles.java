@@ -35,24 +35,8 @@ final class ClientFiles {
   private ClientFiles() {}
 
   static KnockKey readKey(Path file, PrintStream err) throws ClientException {
-    String text;
-    PosixFileAttributes attrs;
-    try {
-      attrs = Files.readAttributes(file, PosixFileAttributes.class);
-      text = read(file, attrs, MAX_KEY_BYTES);
-    } catch (NoSuchFileException e) {
-      throw new ClientException(ExitCodes.KEY, "no key file " + file
-          + ": create one with 'knock keygen' or name one with -k FILE");
-    } catch (IOException e) {
-      throw new ClientException(ExitCodes.KEY, "cannot read key file " + file + ": "
-          + reason(e));
-    }
-    Set<PosixFilePermission> p = attrs.permissions();
-    if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
-      err.println("knock: warning: key file " + SafeText.of(file.toString()) + " is readable by"
-          + " group or others (knockd refuses such files): chmod 600 "
-          + SafeText.of(file.toString()));
-    }
+    String text = readSecret(file, "key file", err, ": create one with 'knock keygen' or name one"
+        + " with -k FILE", " (knockd refuses such files)");
     try {
       return KnockKey.parse(text);
     } catch (KnockException e) {
@@ -65,28 +49,39 @@ final class ClientFiles {
    * key file: a regular file of sane size; one that group or others can read draws a warning.
    */
   static char[] readPassphrase(Path file, PrintStream err) throws ClientException {
-    String text;
-    PosixFileAttributes attrs;
-    try {
-      attrs = Files.readAttributes(file, PosixFileAttributes.class);
-      text = read(file, attrs, MAX_KEY_BYTES);
-    } catch (NoSuchFileException e) {
-      throw new ClientException(ExitCodes.KEY, "no passphrase file " + file);
-    } catch (IOException e) {
-      throw new ClientException(ExitCodes.KEY, "cannot read passphrase file " + file + ": "
-          + reason(e));
-    }
-    Set<PosixFilePermission> p = attrs.permissions();
-    if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
-      err.println("knock: warning: passphrase file " + SafeText.of(file.toString())
-          + " is readable by group or others: chmod 600 " + SafeText.of(file.toString()));
-    }
+    String text = readSecret(file, "passphrase file", err, "", "");
     int end = text.indexOf('\n');
     String line = end < 0 ? text : text.substring(0, end);
     if (line.endsWith("\r")) {
       line = line.substring(0, line.length() - 1);
     }
     return line.toCharArray();
+  }
+
+  /**
+   * A secret file's text: a regular file of at most {@link #MAX_KEY_BYTES}; problems are key
+   * problems (exit 4); one that group or others can read draws a warning.
+   */
+  private static String readSecret(Path file, String what, PrintStream err, String howToMake,
+      String refusedBy) throws ClientException {
+    String text;
+    PosixFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(file, PosixFileAttributes.class);
+      text = read(file, attrs, MAX_KEY_BYTES);
+    } catch (NoSuchFileException e) {
+      throw new ClientException(ExitCodes.KEY, "no " + what + " " + file + howToMake);
+    } catch (IOException e) {
+      throw new ClientException(ExitCodes.KEY, "cannot read " + what + " " + file + ": "
+          + reason(e));
+    }
+    Set<PosixFilePermission> p = attrs.permissions();
+    if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
+      err.println("knock: warning: " + what + " " + SafeText.of(file.toString())
+          + " is readable by group or others" + refusedBy + ": chmod 600 "
+          + SafeText.of(file.toString()));
+    }
+    return text;
   }
 
   /**

@@ -86,9 +86,10 @@ final class Keygen {
     String target = "/etc/knockd/" + user + ".key";
     String shown = SafeText.of(file.toString());
     return "# Key written to " + shown + " (mode 0600). Copy it to the server as " + target + ",\n"
-        + "# owned by root with mode 0600 (knockd refuses a key others can read), e.g. there:\n"
-        + "#   install -m 0600 -o root -g root " + SafeText.of(file.getFileName().toString())
-        + " " + target + "\n"
+        + "# mode 0600, owned by the user knockd runs as (knockd refuses a key others can read,\n"
+        + "# or owned by anyone but that user or root), e.g. there, for etc/knockd.service:\n"
+        + "#   install -m 0600 -o knockd -g knockd "
+        + SafeText.of(file.getFileName().toString()) + " " + target + "\n"
         + "# then add this stanza to knockd.conf:\n"
         + "[user " + user + "]\n"
         + "Key = " + target + "\n"

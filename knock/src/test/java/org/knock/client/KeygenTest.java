@@ -25,7 +25,7 @@ class KeygenTest {
     assertThat(parsed.toBase64()).hasSize(44);
     assertThat(c.out).contains("[user alice]\nKey = /etc/knockd/alice.key\nAllow = open 22/tcp\n")
         .contains("# Key written to " + key + " (mode 0600)")
-        .contains("install -m 0600 -o root -g root key /etc/knockd/alice.key");
+        .contains("install -m 0600 -o knockd -g knockd key /etc/knockd/alice.key");
     assertThat(c.err).isEmpty();
   }
 

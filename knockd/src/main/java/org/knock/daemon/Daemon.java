@@ -20,12 +20,14 @@ import org.knock.daemon.config.Config;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.FirewallLog;
 import org.knock.daemon.config.FirewallType;
+import org.knock.daemon.config.OnExit;
 import org.knock.daemon.config.OneTimeSequences;
 import org.knock.daemon.config.Options;
 import org.knock.daemon.exec.CommandRunner;
 import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.firewall.FirewallSettings;
 import org.knock.daemon.log.LineSource;
 import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.NetfilterLogParser;
@@ -34,13 +36,14 @@ import org.knock.daemon.log.SourceListener;
 import org.knock.daemon.state.FileReplayCache;
 
 /**
- * A running knockd: owns the firewall (installed at start, removed at {@link #close}), the replay
- * cache in StateDir, the log source and its reader thread, the sweeper and the command runners.
- * The reader and the sweeper share one lock, so the pipeline sees one thing at a time.
- * {@link #reload} swaps users, actions and doors without touching the firewall. No input stops
- * it: an exception in the reader, the pipeline, the sweeper or a command is reported
- * ({@link InternalErrors}) and skipped; {@link #awaitEnd} returns a fault only when a thread died
- * or the log source ended when it should not (knockd then exits non-zero).
+ * A running knockd: owns the firewall (installed or adopted at start; at {@link #close} left in
+ * place, fail closed, unless {@code OnExit = remove}), the replay cache in StateDir, the log source
+ * and its reader thread, the sweeper and the command runners. The reader and the sweeper share
+ * one lock, so the pipeline sees one thing at a time. {@link #reload} applies a new config and
+ * its firewall rules together, or nothing. No input stops it: an exception in the reader, the
+ * pipeline, the sweeper or a command is reported ({@link InternalErrors}) and skipped;
+ * {@link #awaitEnd} returns a fault only when a thread died or the log source ended when it
+ * should not (knockd then exits non-zero).
  */
 final class Daemon implements AutoCloseable {
   private static final Logger LOG = LogManager.getLogger(Daemon.class);
@@ -128,15 +131,16 @@ final class Daemon implements AutoCloseable {
     Options o = config.options();
     Firewall firewall;
     try {
-      firewall = Firewalls.create(ownFirewall
-          ? o.firewall().name().toLowerCase(java.util.Locale.ROOT) : "none",
-          Wiring.firewallSettings(config), Wiring.firewallOptions(config, commandPrefix), clock);
+      firewall = ownFirewall ? Wiring.firewall(config, commandPrefix, clock)
+          : Firewalls.create("none", Wiring.firewallSettings(config),
+              Wiring.firewallOptions(config, commandPrefix), clock);
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }
     FileReplayCache replay = null;
     try {
-      replay = FileReplayCache.open(o.stateDir(), clock.instant().getEpochSecond());
+      replay = FileReplayCache.open(o.stateDir(), config.decoderSettings().timeWindow(),
+          clock.instant().getEpochSecond());
       firewall.install();
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit));
@@ -146,19 +150,46 @@ final class Daemon implements AutoCloseable {
       d.startThreads();
       return d;
     } catch (FirewallException e) {
-      firewall.close();
+      stopFirewall(firewall, o, audit);
       closeQuietly(replay);
       throw new StartupException("cannot install the firewall: " + e.getMessage());
     } catch (IOException e) {
-      firewall.close();
+      stopFirewall(firewall, o, audit);
       closeQuietly(replay);
       throw new StartupException("cannot use state directory " + o.stateDir() + ": "
           + e.getMessage());
     } catch (RuntimeException e) {
-      firewall.close();
+      stopFirewall(firewall, o, audit);
       closeQuietly(replay);
       throw new StartupException(e.getMessage() == null ? e.toString() : e.getMessage());
     }
+  }
+
+  /**
+   * Fails closed: leaves the firewall's rules in place (OnExit = keep, the default), or removes
+   * them and audits it (OnExit = remove); then releases the backend. Never throws.
+   */
+  private static void stopFirewall(Firewall firewall, Options o, Audit audit) {
+    stopFirewall(firewall, o, audit, o.onExit() == OnExit.REMOVE);
+  }
+
+  private static void stopFirewall(Firewall firewall, Options o, Audit audit, boolean remove) {
+    boolean rules = o.firewall() == FirewallType.NFTABLES || o.firewall() == FirewallType.IPTABLES;
+    if (remove) {
+      try {
+        String removed = firewall.remove();
+        audit.rulesRemoved(o.firewall().word(), removed, "exit");
+        LOG.info("removed {} (OnExit = remove)", removed);
+      } catch (FirewallException e) {
+        audit.firewallError("remove", e.getMessage(), false);
+        LOG.error(e.getMessage());
+      }
+    } else if (rules) {
+      LOG.info("{} rules stay in place (OnExit = keep): protected ports stay closed, grants end "
+          + "by their own timeouts, a restart adopts them; knockd --remove-rules removes them",
+          o.firewall().word());
+    }
+    firewall.close();
   }
 
   private static void closeQuietly(FileReplayCache c) {
@@ -199,6 +230,12 @@ final class Daemon implements AutoCloseable {
   /** (Re)builds decoder, tracker, doors and pipeline from a config. Caller holds the lock. */
   private void build(Config c) {
     Options o = c.options();
+    try {
+      replay.widen(c.decoderSettings().timeWindow(), clock.instant().getEpochSecond());
+    } catch (IOException e) {
+      LOG.error("cannot record the wider TimeWindow in {}: {} (it is in force anyway)",
+          o.stateDir(), e.getMessage());
+    }
     KnockDecoder decoder = new KnockDecoder(c.decoderSettings(), c.knockUsers(), replay);
     SourceTracker tracker = new SourceTracker(decoder, o.sequenceTimeout(), o.maxSources(),
         MAX_PORTS_PER_SOURCE, new CheckBudget(o.maxTagChecks(), decoder.checksPerMessage()));
@@ -342,14 +379,52 @@ final class Daemon implements AutoCloseable {
     return selfTest.run(o.knockPorts().start(), o.logPrefix().strip(), spec, ownRules);
   }
 
-  /** Swaps in a new config's users, actions and doors; firewall settings need a restart. */
-  void reload(Config c) {
+  /**
+   * Applies a new config as a whole: its firewall rules (knock range, LOG prefix, Protect,
+   * KnockReply, door ports) in one step of the backend, then users, actions and doors; open
+   * grants, denied sources and retries carry over. Under the pipeline's lock, so no packet is
+   * decided between the two.
+   *
+   * @return the {@code [options]} keys that changed
+   * @throws ReloadRefused with one line if it cannot be applied; the running config (and its
+   *     rules) then stays in force
+   */
+  List<String> reload(Config c) throws ReloadRefused {
     synchronized (lock) {
-      if (!Wiring.firewallSettings(c).equals(Wiring.firewallSettings(config))
-          || c.options().firewall() != config.options().firewall()) {
-        LOG.warn("firewall settings changed: they take effect at the next restart");
+      Config old = config;
+      String restart = ReloadPlan.restartNeeded(old.options(), c.options());
+      if (restart != null) {
+        throw new ReloadRefused(restart);
       }
-      build(c);
+      FirewallSettings before = Wiring.firewallSettings(old);
+      FirewallSettings after;
+      try {
+        after = Wiring.firewallSettings(c);
+      } catch (IllegalArgumentException e) {
+        throw new ReloadRefused(e.getMessage());
+      }
+      boolean rewrite = !after.equals(before);
+      if (rewrite) {
+        try {
+          firewall.reconfigure(after);
+        } catch (FirewallException e) {
+          throw new ReloadRefused("cannot apply the new firewall rules: " + e.getMessage());
+        }
+      }
+      try {
+        build(c);
+      } catch (RuntimeException e) {
+        if (rewrite) {
+          try {
+            firewall.reconfigure(before);
+          } catch (FirewallException back) {
+            LOG.error("cannot restore the firewall rules of the running config: {}",
+                back.getMessage());
+          }
+        }
+        throw new ReloadRefused(e.getMessage() == null ? e.toString() : e.getMessage());
+      }
+      return ReloadPlan.changedOptions(old.options(), c.options());
     }
   }
 
@@ -374,9 +449,20 @@ final class Daemon implements AutoCloseable {
     }
   }
 
-  /** Stops reading, removes what knockd installed in the firewall. Idempotent. */
+  /**
+   * Stops reading; leaves the firewall rules in place (fail closed) or, with OnExit = remove,
+   * removes them. Idempotent.
+   */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * Stops; {@code removeRules}: also removes the firewall rules whatever OnExit says (the
+   * on-demand self-test removes the rules it installed to test them).
+   */
+  void close(boolean removeRules) {
     synchronized (this) {
       if (closed) {
         return;
@@ -392,7 +478,8 @@ final class Daemon implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     synchronized (lock) {
-      firewall.close();
+      Options o = config.options();
+      stopFirewall(firewall, o, audit, removeRules || o.onExit() == OnExit.REMOVE);
       replay.close();
     }
   }
@@ -405,6 +492,15 @@ final class Daemon implements AutoCloseable {
       m.put("unparsable", parser.unparsable());
       m.put("denied", pipeline.deniedPackets());
       return m;
+    }
+  }
+
+  /** A reload that cannot be applied, with a one-line reason; nothing was changed. */
+  static final class ReloadRefused extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    ReloadRefused(String reason) {
+      super(reason.replaceAll("[\\r\\n]+", " ").strip());
     }
   }
 

@@ -25,10 +25,11 @@ import org.knock.daemon.config.ConfigLoader;
 import org.knock.daemon.config.ConfigReport;
 
 /**
- * {@code knockd --config FILE [--check]}: runs in the foreground and logs to stderr (systemd
- * supervises it). Exit codes: 0 ok (or standard input ended), 1 bad config or start-up failure,
- * 2 usage, 3 stopped by a fault (a thread died, the log source ended or kept failing) so that
- * systemd's Restart=on-failure restarts it.
+ * {@code knockd --config FILE [--check [--self-test] | --remove-rules]}: runs in the foreground
+ * and logs to stderr (systemd supervises it). Exit codes: 0 ok (or standard input ended), 1 bad
+ * config or start-up failure (or rules that could not be removed), 2 usage, 3 stopped by a fault
+ * (a thread died, the log source ended or kept failing) so that systemd's Restart=on-failure
+ * restarts it.
  */
 public final class Main {
   /** The version printed by {@code --version} and audited at start. */
@@ -64,6 +65,9 @@ public final class Main {
         .desc("with --check: start as the daemon would, send one probe SYN to a knock port, "
             + "report whether its LOG line comes back through FirewallLog, stop; exit 0 or 1")
         .get());
+    o.addOption(Option.builder().longOpt("remove-rules")
+        .desc("remove the firewall rules knockd keeps in place when it stops (its nftables table "
+            + "or iptables chain), audit it, exit 0 or 1; stop knockd first").get());
     o.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
     o.addOption(Option.builder("V").longOpt("version").desc("print the version").get());
     return o;
@@ -81,7 +85,7 @@ public final class Main {
     if (cl.hasOption("help")) {
       try {
         HelpFormatter.builder().setShowSince(false).get().printHelp(
-            "knockd [--config FILE] [--check [--self-test]]",
+            "knockd [--config FILE] [--check [--self-test] | --remove-rules]",
             "Encrypted port knocking daemon: reads the firewall's LOG lines, decodes knocks, "
                 + "opens access.\n\n", options(),
             "\nExit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage, 3 stopped by "
@@ -94,6 +98,10 @@ public final class Main {
     if (cl.hasOption("version")) {
       out.println("knockd " + VERSION);
       return 0;
+    }
+    if (cl.hasOption("check") && cl.hasOption("remove-rules")) {
+      err.println("knockd: --check and --remove-rules exclude each other (see knockd --help)");
+      return 2;
     }
     if (!cl.getArgList().isEmpty()) {
       err.println("knockd: unexpected argument '" + cl.getArgList().get(0)
@@ -115,13 +123,18 @@ public final class Main {
     }
     if (cl.hasOption("check")) {
       config.notices().forEach(n -> err.println("knockd: " + n));
-      List<String> problems = StartupChecks.forThisProcess(config).all();
+      StartupChecks checks = StartupChecks.forThisProcess(config);
+      checks.doorWarnings().forEach(w -> err.println("knockd: warning: " + w));
+      List<String> problems = checks.all();
       if (!problems.isEmpty()) {
         problems.forEach(err::println);
         return 1;
       }
       out.print(ConfigReport.render(config));
       return cl.hasOption("self-test") ? selfTestOnDemand(file, config, err) : 0;
+    }
+    if (cl.hasOption("remove-rules")) {
+      return RuleRemoval.run(config, commandPrefix(), out, err);
     }
     return serve(file, config, err);
   }
@@ -136,7 +149,9 @@ public final class Main {
           + "with CAP_NET_ADMIN (see etc/knockd.service)");
       return false;
     }
-    List<String> programs = StartupChecks.forThisProcess(config).programs();
+    StartupChecks checks = StartupChecks.forThisProcess(config);
+    checks.doorWarnings().forEach(w -> err.println("knockd: warning: " + w));
+    List<String> programs = checks.programs();
     if (!programs.isEmpty()) {
       programs.forEach(err::println);
       return false;
@@ -180,7 +195,7 @@ public final class Main {
       Thread.currentThread().interrupt();
       return 1;
     } finally {
-      daemon.close();
+      daemon.close(!running); // rules it installed only to test them go again
     }
   }
 
@@ -240,7 +255,7 @@ public final class Main {
       signalled.set(true);
       daemon.close();
       audit.daemonStop("signal");
-      log.info("knockd stopped; firewall changes removed");
+      log.info("knockd stopped");
       Logging.shutdown();
       stopped.countDown();
     }, "shutdown"));
@@ -268,18 +283,23 @@ public final class Main {
   private static void reload(Path file, Daemon daemon, Audit audit, Logger log) {
     try {
       Config c = ConfigLoader.load(file);
-      daemon.reload(c);
+      List<String> changed = daemon.reload(c);
       Logging.configure(c.options(), Level.INFO);
-      audit.configReloaded(file.toString());
-      log.info("configuration reloaded from {}", file);
+      audit.configReloaded(file.toString(), changed);
+      log.info("configuration reloaded from {}{}", file,
+          changed.isEmpty() ? "" : " (changed: " + String.join(", ", changed) + ")");
     } catch (ConfigException e) {
-      audit.configReloadFailed(file.toString(), e.getMessage().lines().findFirst().orElse(""));
-      log.error("reload failed, keeping the running configuration: {}", e.getMessage());
+      String reason = e.getMessage().lines().findFirst().orElse("");
+      audit.configReloadRefused(file.toString(), reason);
+      log.error("reload refused, keeping the running configuration: {}", e.getMessage());
+    } catch (Daemon.ReloadRefused e) {
+      audit.configReloadRefused(file.toString(), e.getMessage());
+      log.error("reload refused, keeping the running configuration: {}", e.getMessage());
     } catch (IOException e) {
       log.error("reload: {}", e.getMessage());
     } catch (RuntimeException e) {
       String m = e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-      audit.configReloadFailed(file.toString(), m);
+      audit.configReloadRefused(file.toString(), m);
       log.error("reload failed, keeping the running configuration: {}", m);
     }
   }

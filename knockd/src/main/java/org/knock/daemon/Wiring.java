@@ -1,13 +1,16 @@
 package org.knock.daemon;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.Options;
+import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallOptions;
 import org.knock.daemon.firewall.FirewallSettings;
+import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.PortSpec;
 
 /** How a {@link Config} becomes the settings of the daemon's parts. Pure functions. */
@@ -47,6 +50,16 @@ final class Wiring {
     return new HuntDetector(o.knockPorts().start(), o.knockPorts().end(),
         quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL, quiet, SCAN_PORTS,
         HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES));
+  }
+
+  /**
+   * The backend the config names (nothing installed yet).
+   *
+   * @throws IllegalArgumentException with a one-line message for settings a backend refuses
+   */
+  static Firewall firewall(Config config, List<String> commandPrefix, Clock clock) {
+    return Firewalls.create(config.options().firewall().word(), firewallSettings(config),
+        firewallOptions(config, commandPrefix), clock);
   }
 
   static FirewallOptions firewallOptions(Config config, List<String> commandPrefix) {

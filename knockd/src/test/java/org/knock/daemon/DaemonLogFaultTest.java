@@ -1,20 +1,23 @@
 package org.knock.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.knock.daemon.DaemonFixture.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.knock.core.Command;
+import org.knock.core.DecoderSettings;
+import org.knock.core.KnockEncoder;
 import org.knock.core.KnockKey;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.Config;
-import org.knock.daemon.config.ConfigLoader;
 
 /**
  * A running {@link Daemon} whose log file is missing at start, then deleted: each loss and each
@@ -24,24 +27,13 @@ import org.knock.daemon.config.ConfigLoader;
 class DaemonLogFaultTest {
   @TempDir Path dir;
   private final KnockKey key = KnockKey.generate(new SplittableRandom(5));
-  private KnockLines lines;
+  private int sport = 41000;
+  private long seed = 1;
 
   @Test
   void aMissingOrDeletedLogIsAuditedAsLostThenRecoveredAndKnocksAreServedAgain() throws Exception {
     Path log = dir.resolve("kern.log"); // missing at start, as before rsyslog's first line
-    TestKeys.write(dir.resolve("alice.key"), key);
-    Path conf = dir.resolve("knockd.conf");
-    Files.writeString(conf, String.join("\n",
-        "[options]",
-        "FirewallLog = " + log,
-        "Firewall = none",
-        "StateDir = " + dir.resolve("state"),
-        "AuditLog = -",
-        "[user alice]",
-        "Key = alice.key",
-        "Allow = open 22/tcp",
-        ""));
-    Config config = ConfigLoader.load(conf);
+    Config config = DaemonFixture.aliceConfig(dir, key, log);
     MemoryAudit audit = new MemoryAudit();
     try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of())) {
       await(audit, () -> audit.events("source-lost").size() == 1);
@@ -62,19 +54,12 @@ class DaemonLogFaultTest {
 
   /** Appends the kernel's LOG lines of a knock (creating the file if it is missing). */
   private void append(Path log, Config config, String command) throws Exception {
-    if (lines == null) {
-      lines = new KnockLines(key, config.decoderSettings());
-    }
-    Files.writeString(log, lines.knock(command), StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND);
-  }
-
-  static void await(MemoryAudit audit, BooleanSupplier condition)
-      throws InterruptedException {
-    long end = System.nanoTime() + 10_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited 10 s; audit: %s", audit.events()).isLessThan(end);
-      Thread.sleep(20);
-    }
+    DecoderSettings s = config.decoderSettings();
+    int[] ports = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
+        .encode(Command.parse(command), 0, Instant.now(), new SplittableRandom(seed++));
+    Files.writeString(log, DaemonFixture.logLines("10.99.0.2", sport, ports),
+        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    sport += ports.length;
   }
 }

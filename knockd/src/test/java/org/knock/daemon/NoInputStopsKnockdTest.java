@@ -1,7 +1,7 @@
 package org.knock.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.knock.daemon.DaemonLogFaultTest.await;
+import static org.knock.daemon.DaemonFixture.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -135,11 +135,6 @@ public interface Audit {
     return record(AuditEvent.of("config-reloaded", "config", configFile));
   }
 
-  /** A reload was refused; the old config stays. {@code problem}: the first problem line. */
-  default boolean configReloadFailed(String configFile, String problem) {
-    return record(AuditEvent.of("config-reload-failed", "config", configFile, "problem", problem));
-  }
-
   /**
    * The start-up self-test: {@code result} ok, no-log-line, source-silent, not-delivered or
    * not-sent, for a probe SYN to knock {@code port} read back through {@code log}.
@@ -147,6 +142,31 @@ public interface Audit {
   default void selfTest(String result, String log, int port) {
     record(AuditEvent.of("self-test", "result", result, "log", log, "port",
         String.valueOf(port)));
+  }
+
+  /**
+   * A reload applied, firewall rules included. {@code changed}: the {@code [options]} keys whose
+   * value changed (users, actions and doors are always re-read); left out when none did.
+   */
+  default boolean configReloaded(String configFile, java.util.List<String> changed) {
+    return record(AuditEvent.of("config-reloaded", "config", configFile,
+        "changed", changed.isEmpty() ? null : String.join(",", changed)));
+  }
+
+  /**
+   * A reload was refused as a whole; the running config (and its firewall rules) stays.
+   * {@code reason}: one line, e.g. the first problem of the file.
+   */
+  default boolean configReloadRefused(String configFile, String reason) {
+    return record(AuditEvent.of("config-reload-refused", "config", configFile, "reason", reason));
+  }
+
+  /**
+   * knockd removed its firewall rules ({@code removed}, in words), {@code by} {@code exit}
+   * (OnExit = remove) or {@code remove-rules} (knockd --remove-rules).
+   */
+  default boolean rulesRemoved(String firewall, String removed, String by) {
+    return record(AuditEvent.of("rules-removed", "firewall", firewall, "removed", removed, "by", by));
   }
 
   /** knockd created a key file for a user (CreateKey = yes). The key itself is not logged. */

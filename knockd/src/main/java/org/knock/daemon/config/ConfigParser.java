@@ -29,7 +29,9 @@ final class ConfigParser {
       throws ConfigException {
     Problems problems = new Problems(file.toString());
     Path baseDir = file.toAbsolutePath().normalize().getParent();
-    List<Ini.Section> sections = Ini.read(text, problems);
+    // a UTF-8 byte order mark (Windows editors write one) is no part of the first line
+    List<Ini.Section> sections =
+        Ini.read(text.startsWith("\uFEFF") ? text.substring(1) : text, problems);
 
     Ini.Section options = null;
     List<Ini.Section> users = new ArrayList<>();

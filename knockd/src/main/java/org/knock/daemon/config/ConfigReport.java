@@ -63,6 +63,7 @@ public final class ConfigReport {
     line(b, "CommandTimeout", fmt(o.commandTimeout()));
     line(b, "AllowRoot", yes(o.allowRoot()));
     line(b, "SelfTest", yes(o.selfTest()));
+    line(b, "OnExit", o.onExit().word());
 
     for (UserConfig u : c.users()) {
       b.append("\n[user ").append(u.name()).append("]\n");
@@ -76,6 +77,9 @@ public final class ConfigReport {
       line(b, "MaxDuration", fmt(u.maxDuration()));
       line(b, "AllowOtherAddress", yes(u.allowOtherAddress()));
       line(b, "AcceptVersion1", yes(u.acceptVersion1()));
+      if (u.uncheckedKeyFile()) {
+        line(b, KeyFileCheck.ALLOW_KEY, "yes");
+      }
     }
     for (ActionConfig a : c.actions()) {
       b.append("\n[action ").append(a.name()).append("]\n");

@@ -48,6 +48,8 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param serverAddresses the addresses knocks may be bound to (reached through NAT or a load
  *     balancer); empty: each knock must be bound to the address its packets were sent to
  * @param selfTest whether knockd checks at start that a probe SYN's LOG line reaches it
+ * @param onExit what happens to knockd's firewall rules when it stops: keep (fail closed) or
+ *     remove
  */
 public record Options(
     FirewallLog firewallLog,
@@ -74,7 +76,8 @@ public record Options(
     KnockReply knockReply,
     int maxTagChecks,
     List<java.net.InetAddress> serverAddresses,
-    boolean selfTest) {
+    boolean selfTest,
+    OnExit onExit) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -112,6 +115,7 @@ public record Options(
     if (maxTagChecks < 1) {
       throw new IllegalArgumentException("maxTagChecks must be positive");
     }
+    Objects.requireNonNull(onExit);
     if (knockPorts.size() < mapping.rangeSize()) {
       throw new IllegalArgumentException("knock range too small for " + mapping.word());
     }
@@ -127,7 +131,8 @@ public record Options(
         List.of(), DEFAULT_LOG_PREFIX, DEFAULT_AUDIT_LOG, AuditFormat.TEXT, DEFAULT_STATE_DIR,
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
-        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of(), true);
+        KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of(), true,
+        OnExit.KEEP);
   }
 
   /** True if the audit log goes to standard output. */

@@ -19,7 +19,8 @@ final class OptionsSection {
       "Firewall", "Protect", "LogPrefix", "AuditLog", "AuditFormat", "StateDir", "TimeWindow",
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources",
       "UdpKnocks", "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot",
-      "KnockReply", "ServerAddress", "SelfTest");
+      "KnockReply", "ServerAddress", "SelfTest",
+      "OnExit");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
   private static final int MAX_TAG_CHECKS = 1 << 30;
@@ -76,6 +77,9 @@ final class OptionsSection {
         Values.word(key, v, "reply", List.of("drop", "reset", "auto")).toUpperCase(Locale.ROOT)),
         d.knockReply());
     Boolean selfTest = k.value("SelfTest", Values::yesNo, d.selfTest());
+    OnExit onExit = k.value("OnExit", (key, v) -> OnExit.valueOf(
+        Values.word(key, v, "value", List.of("keep", "remove")).toUpperCase(Locale.ROOT)),
+        d.onExit());
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -122,7 +126,8 @@ final class OptionsSection {
         maxCombinations, maxSources, udpKnocks, nftSet,
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
-        knockReply, maxTagChecks, serverAddresses, selfTest);
+        knockReply, maxTagChecks, serverAddresses, selfTest,
+        onExit);
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {

@@ -29,6 +29,7 @@ import org.knock.daemon.firewall.PortSpec;
  *     the key serves no other server; docs/PROTOCOL.md §10)
  * @param passphraseKeys for a user with a Passphrase: the key derived for each ServerAddress
  *     (empty for a key file)
+ * @param uncheckedKeyFile the admin accepts a key file on a file system without POSIX permissions
  */
 public record UserConfig(
     String name,
@@ -42,7 +43,8 @@ public record UserConfig(
     Duration maxDuration,
     boolean allowOtherAddress,
     boolean acceptVersion1,
-    java.util.Map<org.knock.core.ServerBinding, KnockKey> passphraseKeys) {
+    java.util.Map<org.knock.core.ServerBinding, KnockKey> passphraseKeys,
+    boolean uncheckedKeyFile) {
 
   /** Default for MaxDuration. */
   public static final Duration DEFAULT_MAX_DURATION = Duration.ofDays(1);

@@ -21,13 +21,14 @@ import org.knock.core.Protocol;
 import org.knock.daemon.firewall.PortSpec;
 
 /**
- * Reads {@code [user NAME]} sections and loads their keys. A key file, or a config file holding a
- * Passphrase, must not be readable or writable by group or others, as ssh demands of its keys.
+ * Reads {@code [user NAME]} sections and loads their keys. A key file must pass {@link
+ * KeyFileCheck}; a config file holding a Passphrase must not be readable or writable by group or
+ * others, as ssh demands of its keys.
  */
 final class UserSection {
   static final List<String> KEYS =
       List.of("Key", "Passphrase", "CreateKey", "Allow", "MaxDuration", "AllowOtherAddress",
-          "AcceptVersion1");
+          "AcceptVersion1", KeyFileCheck.ALLOW_KEY);
 
   /** What one Allow line grants. */
   private record Allow(Set<PortSpec> ports, Set<Protocol> anyPort, boolean close,
@@ -54,6 +55,7 @@ final class UserSection {
       Boolean other = k.value("AllowOtherAddress", Values::yesNo, false);
       Boolean version1 = k.value("AcceptVersion1", Values::yesNo, false);
       Boolean create = k.value("CreateKey", Values::yesNo, false);
+      Boolean unchecked = k.value(KeyFileCheck.ALLOW_KEY, Values::yesNo, false);
       String keyName = k.has("Key") ? "Key" : "Passphrase";
       KnockKey key = null;
       String source = null;
@@ -64,11 +66,13 @@ final class UserSection {
         problems.add(s.line(), "user " + name + " has no Key: add Key = FILE");
       } else if (Boolean.TRUE.equals(create) && !k.has("Key")) {
         k.problem("CreateKey", "CreateKey needs Key = FILE");
-      } else if (k.has("Key") && create != null) {
+      } else if (Boolean.TRUE.equals(unchecked) && !k.has("Key")) {
+        k.problem(KeyFileCheck.ALLOW_KEY, KeyFileCheck.ALLOW_KEY + " needs Key = FILE");
+      } else if (k.has("Key") && create != null && unchecked != null) {
         Path path = k.value("Key", (kk, v) -> Values.path(kk, v, baseDir), null);
         if (path != null) {
           try {
-            key = keyFile(path, name, create, files, notices);
+            key = keyFile(path, name, create, unchecked, files, notices);
             source = "key file " + path;
           } catch (BadValue b) {
             k.problem("Key", b.getMessage());
@@ -110,7 +114,7 @@ final class UserSection {
       }
       UserConfig u = new UserConfig(name, key, source, allow.ports(), allow.anyPort(),
           allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other, version1,
-          passphraseKeys);
+          passphraseKeys, Boolean.TRUE.equals(unchecked));
       byKey.put(key.toBase64(), u);
       keyLines.put(name, k.entry(keyName).line());
       out.add(u);
@@ -118,8 +122,8 @@ final class UserSection {
     return out;
   }
 
-  private static KnockKey keyFile(Path path, String user, boolean create, ConfigFiles files,
-      List<String> notices) throws BadValue {
+  private static KnockKey keyFile(Path path, String user, boolean create, boolean unchecked,
+      ConfigFiles files, List<String> notices) throws BadValue {
     ConfigFiles.Content c;
     try {
       c = files.read(path);
@@ -140,9 +144,9 @@ final class UserSection {
     } catch (IOException e) {
       throw new BadValue("cannot read key file " + path + ": " + why(e));
     }
-    if (c.mode() >= 0 && (c.mode() & 077) != 0) {
-      throw new BadValue("key file " + path + " is " + exposure(c.mode()) + " (mode "
-          + octal(c.mode()) + "): chmod 600 " + path);
+    String refused = KeyFileCheck.problem(path, c, files.effectiveUid(), unchecked);
+    if (refused != null) {
+      throw new BadValue(refused);
     }
     try {
       return KnockKey.parse(c.text());

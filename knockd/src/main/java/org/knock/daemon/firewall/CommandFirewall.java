@@ -78,6 +78,10 @@ final class CommandFirewall implements Firewall {
         (access, end) -> commands.require(close.expand(vars(access, Duration.ZERO)), null));
   }
 
+  /**
+   * Ends every open grant with CloseCommand, whatever OnExit says: nothing else would end them
+   * (a restarted knockd does not know them), unless OpenCommand gave them a timeout of their own.
+   */
   @Override
   public synchronized void close() {
     for (Access access : book.all().keySet()) {
@@ -88,6 +92,31 @@ final class CommandFirewall implements Firewall {
       }
     }
     book.clear();
+  }
+
+  /** Nothing is installed; OpenCommand and CloseCommand stay as they were at start. */
+  @Override
+  public void reconfigure(FirewallSettings next) {
+    // the commands do everything; a change of them needs a restart (see Daemon.reload)
+  }
+
+  /** Ends this run's grants with CloseCommand, as {@link #close} does. */
+  @Override
+  public synchronized String remove() throws FirewallException {
+    int n = book.all().size();
+    String failure = null;
+    for (Access access : book.all().keySet()) {
+      try {
+        commands.require(close.expand(vars(access, Duration.ZERO)), null);
+        book.remove(access);
+      } catch (FirewallException e) {
+        failure = failure == null ? e.getMessage() : failure;
+      }
+    }
+    if (failure != null) {
+      throw new FirewallException("cannot close a grant: " + failure);
+    }
+    return n + " grant(s) closed with CloseCommand (the command backend installs no rules)";
   }
 
   /** %SECONDS% is the grant's length (0 when closing), e.g. for {@code ipset ... timeout}. */

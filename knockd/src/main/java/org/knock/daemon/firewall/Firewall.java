@@ -5,8 +5,10 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A firewall backend: what knockd installs at start, the access it grants and revokes, and what
- * it removes at exit. Every backend applies changes without a shell, from validated values only,
+ * A firewall backend: what knockd installs at start, the access it grants and revokes, how new
+ * settings replace the installed rules, and what stays when knockd stops: by default everything
+ * that keeps protected ports closed ({@link #close}); only {@link #remove} takes it out. Every
+ * backend applies changes without a shell, from validated values only,
  * and reports a failing or hanging command as a {@link FirewallException} with a one-line message.
  * Implementations are thread-safe.
  */
@@ -40,7 +42,36 @@ public interface Firewall extends AutoCloseable {
    */
   List<Access> expire(Instant now) throws FirewallException;
 
-  /** Removes everything installed and granted (the SIGTERM path). Never throws. */
+  /**
+   * Replaces the installed rules by rules for {@code next} in one step that never leaves the
+   * protected ports open or the knock range unlogged (nftables: one transaction; iptables: one
+   * iptables-restore commit); current grants stay. On failure nothing changed and the old
+   * settings stay in force. Backends that install nothing just take the new settings. (The
+   * default refuses: a backend must say how it changes its rules.)
+   */
+  default void reconfigure(FirewallSettings next) throws FirewallException {
+    throw new FirewallException(getClass().getSimpleName() + " cannot change its rules while "
+        + "running");
+  }
+
+  /**
+   * Removes what knockd installed (its table or chain; in nft shared-set mode the elements this
+   * run added) and ends the grants of this run (the {@code OnExit = remove} and
+   * {@code knockd --remove-rules} path). Idempotent.
+   *
+   * @return what was removed, in words, e.g. {@code "nftables table inet knockd"}
+   * @throws FirewallException if something could not be removed (the others were tried); the
+   *     default removes nothing and says so
+   */
+  default String remove() throws FirewallException {
+    throw new FirewallException(getClass().getSimpleName() + " cannot remove its rules");
+  }
+
+  /**
+   * Stops the backend and fails closed: the Protect drop, the knock LOG rules and the grants the
+   * kernel ends by itself stay in the kernel for the next run to adopt; grants nothing else would
+   * end (the command backend's) are ended. Never throws.
+   */
   @Override
   void close();
 }

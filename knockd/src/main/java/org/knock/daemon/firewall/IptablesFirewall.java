@@ -12,14 +12,15 @@ import org.knock.daemon.exec.CommandRunner;
 
 /**
  * The iptables (IPv4) backend: its own chain, jumped from INPUT position 1, written atomically by
- * iptables-restore; each grant an ACCEPT rule whose comment holds its end
- * ({@code knockd expires=EPOCH}), removed by {@link #expire}. Crash-safe: {@link #install} reads a
- * killed run's chain, drops its expired grants and keeps (and will expire) the others. Close
- * removes the jump and the chain.
+ * iptables-restore at start and at each reload; each grant an ACCEPT rule that the kernel stops
+ * matching at its end (a {@code time --datestop} match) and whose comment holds that end
+ * ({@code knockd expires=EPOCH}), deleted by {@link #expire}. Fail closed: close leaves the chain,
+ * the jump and the grants in place; {@link #install} reads an earlier run's chain, drops its
+ * expired grants and keeps (and will expire) the others. Only {@link #remove} deletes the chain.
  */
 final class IptablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(IptablesFirewall.class);
-  private final FirewallSettings settings;
+  private FirewallSettings settings;
   private final String chain;
   private final Commands commands;
   private final Clock clock;
@@ -35,13 +36,15 @@ final class IptablesFirewall implements Firewall {
   @Override
   public String describe() {
     return "iptables (IPv4), chain " + chain + " jumped from INPUT position 1, written with '"
-        + String.join(" ", IptablesRules.restore()) + "' at start (unexpired grants of a killed "
-        + "run are kept) and removed on exit:\n"
+        + String.join(" ", IptablesRules.restore()) + "' at start and at each reload (unexpired "
+        + "grants of an earlier run are kept); when knockd stops it stays, so the protected ports "
+        + "stay closed (removed only with OnExit = remove or knockd --remove-rules):\n"
         + IptablesRules.restoreScript(settings.reply() == KnockReply.AUTO
             ? settings.withReply(KnockReply.RESET) : settings, Map.of(), true)
         + (settings.reply() == KnockReply.AUTO ? "(KnockReply = auto: knockd reads 'iptables -S' "
             + "at start; with -P INPUT DROP every REJECT above becomes DROP.)\n" : "")
-        + "A grant inserts a rule at the top of the chain (iptables -w -I " + chain + " 1 ...) and "
+        + "A grant inserts a rule at the top of the chain (iptables -w -I " + chain + " 1 ...) that "
+        + "the kernel stops matching at its end (time --datestop, UTC), knockd running or not; "
         + "knockd deletes it when its time is up; iptables -S lists it as e.g.\n  "
         + IptablesRules.grantLine(chain, Access.EXAMPLE, 1_900_000_000L);
   }
@@ -50,13 +53,6 @@ final class IptablesFirewall implements Firewall {
   public synchronized void install() throws FirewallException {
     String listing = commands.require(IptablesRules.listAll(), null).out();
     IptablesRules.Leftovers left = IptablesRules.parse(listing, chain);
-    FirewallSettings s = settings;
-    if (s.reply() == KnockReply.AUTO) {
-      boolean drops = HostPolicy.iptablesDropsInput(listing);
-      s = s.withReply(KnockReply.AUTO.resolve(drops));
-      LOG.info("KnockReply auto: INPUT policy {}: knock and protected ports {}",
-          drops ? "DROP" : "ACCEPT", drops ? "drop (look filtered)" : "reset (look closed)");
-    }
     long now = clock.instant().getEpochSecond();
     Map<Access, Long> kept = new LinkedHashMap<>();
     left.grants().forEach((access, epoch) -> {
@@ -64,14 +60,39 @@ final class IptablesFirewall implements Firewall {
         kept.put(access, epoch);
       }
     });
-    commands.require(IptablesRules.restore(),
-        IptablesRules.restoreScript(s, kept, left.jumps() == 0));
+    write(settings, listing, left, kept);
     book.clear();
     kept.forEach((access, epoch) -> book.put(access, Instant.ofEpochSecond(epoch)));
     if (!left.grants().isEmpty()) {
       LOG.info("iptables chain {} of a previous run: kept {} unexpired grants, removed {} expired",
           chain, kept.size(), left.grants().size() - kept.size());
     }
+  }
+
+  /**
+   * Rewrites the chain for {@code next} with the current grants in one iptables-restore commit:
+   * the new rules replace the old ones atomically, so no packet sees a chain without its drop.
+   */
+  @Override
+  public synchronized void reconfigure(FirewallSettings next) throws FirewallException {
+    String listing = commands.require(IptablesRules.listAll(), null).out();
+    Map<Access, Long> grants = new LinkedHashMap<>();
+    book.all().forEach((access, end) -> grants.put(access, end.getEpochSecond()));
+    write(next, listing, IptablesRules.parse(listing, chain), grants);
+    settings = next;
+  }
+
+  /** Writes the chain (and the jump if INPUT has none) for {@code s}, resolving auto first. */
+  private void write(FirewallSettings s, String listing, IptablesRules.Leftovers left,
+      Map<Access, Long> grants) throws FirewallException {
+    if (s.reply() == KnockReply.AUTO) {
+      boolean drops = HostPolicy.iptablesDropsInput(listing);
+      s = s.withReply(KnockReply.AUTO.resolve(drops));
+      LOG.info("KnockReply auto: INPUT policy {}: knock and protected ports {}",
+          drops ? "DROP" : "ACCEPT", drops ? "drop (look filtered)" : "reset (look closed)");
+    }
+    commands.require(IptablesRules.restore(),
+        IptablesRules.restoreScript(s, grants, left.jumps() == 0));
   }
 
   @Override
@@ -107,19 +128,36 @@ final class IptablesFirewall implements Firewall {
   }
 
   @Override
-  public synchronized void close() {
+  public synchronized String remove() throws FirewallException {
     CommandRunner.Result listing = commands.attempt(IptablesRules.listAll(), null);
     IptablesRules.Leftovers left = IptablesRules.parse(listing.out(), chain);
+    book.clear();
     if (listing.succeeded() && !left.chainExists() && left.jumps() == 0) {
-      book.clear();
-      return;
+      return "nothing (no iptables chain " + chain + ")";
     }
-    for (List<String> argv : IptablesRules.removal(chain, Math.max(1, left.jumps()))) {
+    // a failed listing: try everything; else only what is there
+    List<List<String>> removal = IptablesRules.removal(chain,
+        listing.succeeded() ? left.jumps() : 1);
+    if (listing.succeeded() && !left.chainExists()) {
+      removal = removal.subList(0, removal.size() - 2);
+    }
+    String failure = null;
+    for (List<String> argv : removal) {
       CommandRunner.Result r = commands.attempt(argv, null);
-      if (!r.succeeded()) {
-        LOG.error("cannot remove knockd's iptables chain: {}", commands.failure(argv, r));
+      if (!r.succeeded() && failure == null) {
+        failure = commands.failure(argv, r);
       }
     }
+    if (failure != null) {
+      throw new FirewallException("cannot remove knockd's iptables chain " + chain + ": "
+          + failure);
+    }
+    return "iptables chain " + chain + " and its jump from INPUT";
+  }
+
+  /** Leaves the chain, its jump and the grants (which end by their time match) in place. */
+  @Override
+  public synchronized void close() {
     book.clear();
   }
 

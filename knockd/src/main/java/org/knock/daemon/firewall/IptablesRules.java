@@ -1,8 +1,12 @@
 package org.knock.daemon.firewall;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -15,6 +19,10 @@ import org.knock.core.Protocol;
  */
 final class IptablesRules {
   static final String COMMENT = "knockd expires=";
+  /** The latest end xt_time accepts (its dates are 32-bit seconds): 2038-01-19T03:14:07 UTC. */
+  static final long MAX_DATESTOP = Integer.MAX_VALUE;
+  private static final DateTimeFormatter DATESTOP =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
 
   /** What {@code iptables -S} shows of a previous run. */
   record Leftovers(boolean chainExists, int jumps, Map<Access, Long> grants) {}
@@ -29,11 +37,22 @@ final class IptablesRules {
     return List.of("iptables-restore", "-w", "--noflush");
   }
 
-  /** A grant rule's match and target, e.g. {@code -s 192.0.2.1/32 -p tcp ... -j ACCEPT}. */
+  /**
+   * A grant rule's match and target, e.g. {@code -s 192.0.2.1/32 -p tcp ... -j ACCEPT}. The
+   * {@code time} match ({@code --datestop}, UTC) makes the kernel stop accepting at the grant's
+   * end even while knockd is not running (ends after 2038-01-19 stop at that date); the comment
+   * lets a restarted knockd find the rule and delete it once it is due.
+   */
   static List<String> grantSpec(Access a, long expiresEpoch) {
     String p = a.protocol().word();
     return List.of("-s", a.ip() + "/32", "-p", p, "-m", p, "--dport", Integer.toString(a.port()),
+        "-m", "time", "--datestop", datestop(expiresEpoch),
         "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j", "ACCEPT");
+  }
+
+  /** E.g. {@code 2026-11-30T19:30:00}: the end in UTC, at most {@link #MAX_DATESTOP}. */
+  static String datestop(long expiresEpoch) {
+    return DATESTOP.format(Instant.ofEpochSecond(Math.min(expiresEpoch, MAX_DATESTOP)));
   }
 
   static List<String> insertGrant(String chain, Access a, long expiresEpoch) {
@@ -127,7 +146,7 @@ final class IptablesRules {
   static Leftovers parse(String listing, String chain) {
     Pattern grant = Pattern.compile("-A " + Pattern.quote(chain)
         + " -s (\\d{1,3}(?:\\.\\d{1,3}){3})/32 -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
-        + " -m comment --comment \"?" + COMMENT + "(\\d{1,12})\"? -j ACCEPT");
+        + "(?: -m time --datestop \\S+)? -m comment --comment \"?" + COMMENT + "(\\d{1,12})\"? -j ACCEPT");
     boolean exists = false;
     int jumps = 0;
     Map<Access, Long> grants = new LinkedHashMap<>();

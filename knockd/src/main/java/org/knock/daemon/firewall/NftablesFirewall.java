@@ -10,13 +10,14 @@ import org.apache.logging.log4j.Logger;
 /**
  * The nftables backend. Managed mode: its own {@code table inet NAME} whose input chain accepts
  * established traffic and the granted set, drops the protected ports and logs-and-drops knocks;
- * installed in one transaction, deleted on close. Shared-set mode: only adds and deletes elements
- * of a set in the admin's own table. Either way a grant is a set element with a timeout, so the
- * kernel ends it even if knockd dies.
+ * installed and reconfigured in one transaction each, left in place on close (fail closed) and
+ * deleted only by {@link #remove}. Shared-set mode: only adds and deletes elements of a set in the
+ * admin's own table. Either way a grant is a set element with a timeout, so the kernel ends it
+ * even if knockd is stopped or dies.
  */
 final class NftablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(NftablesFirewall.class);
-  private final FirewallSettings settings;
+  private FirewallSettings settings;
   private final NftSetRef set;
   private final NftSetRef set6; // null in shared-set mode: IPv6 grants need a managed table
   private final boolean shared;
@@ -44,10 +45,13 @@ final class NftablesFirewall implements Firewall {
           + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
           + "\nYour ruleset must accept that set and log knocks (ports " + settings.knockStart()
           + "-" + settings.knockEnd() + ") with prefix \"" + settings.logPrefix()
-          + "\": see etc/nftables-shared.nft. On exit knockd deletes the elements it added.";
+          + "\": see etc/nftables-shared.nft. When knockd stops, its elements stay until their "
+          + "timeouts end them (with OnExit = remove knockd deletes the elements it added).";
     }
     return "nftables, own table 'inet " + settings.name() + "', written in one transaction at "
-        + "start (grants of a killed run are kept) and deleted on exit:\n"
+        + "start and at each reload (grants of an earlier run are kept); when knockd stops it "
+        + "stays, so the protected ports stay closed (deleted only with OnExit = remove or "
+        + "knockd --remove-rules):\n"
         + NftScripts.install(settings.reply() == KnockReply.AUTO
             ? settings.withReply(KnockReply.RESET) : settings)
         + (settings.reply() == KnockReply.AUTO ? "(KnockReply = auto: knockd reads 'nft list "
@@ -62,6 +66,22 @@ final class NftablesFirewall implements Firewall {
 
   @Override
   public synchronized void install() throws FirewallException {
+    apply(settings, true);
+  }
+
+  @Override
+  public synchronized void reconfigure(FirewallSettings next) throws FirewallException {
+    apply(next, false);
+    settings = next;
+  }
+
+  /**
+   * Checks the shared set, or writes the managed table for {@code s} in one transaction
+   * ({@link NftScripts#install}: the chain is flushed and rewritten, the set and its elements
+   * stay). At start a leftover that cannot be adopted is recreated; at a reload a failure
+   * changes nothing.
+   */
+  private void apply(FirewallSettings next, boolean starting) throws FirewallException {
     if (shared) {
       String listing = nft.list(List.of("set", set.family(), set.table(), set.set()));
       if (!listing.contains("type " + NftScripts.SET_TYPE)
@@ -71,7 +91,7 @@ final class NftablesFirewall implements Firewall {
       }
       return;
     }
-    FirewallSettings s = settings;
+    FirewallSettings s = next;
     if (s.reply() == KnockReply.AUTO) {
       boolean drops = HostPolicy.nftDropsInput(nft.list(List.of("ruleset")));
       s = s.withReply(KnockReply.AUTO.resolve(drops));
@@ -81,8 +101,11 @@ final class NftablesFirewall implements Firewall {
     try {
       nft.apply(NftScripts.install(s));
     } catch (FirewallException adoptFailed) {
+      if (!starting) {
+        throw adoptFailed;
+      }
       LOG.warn("cannot adopt leftover nft table inet {} ({}); recreating it",
-          settings.name(), adoptFailed.getMessage());
+          s.name(), adoptFailed.getMessage());
       nft.apply(NftScripts.reinstall(s));
     }
   }
@@ -119,20 +142,42 @@ final class NftablesFirewall implements Firewall {
   }
 
   @Override
-  public synchronized void close() {
+  public synchronized String remove() throws FirewallException {
     try {
       if (shared) {
         List<Access> live = List.copyOf(book.all().keySet());
         if (!live.isEmpty()) {
           nft.apply(NftScripts.revoke(set, live));
         }
-      } else {
-        nft.apply(NftScripts.uninstall(settings));
+        book.clear();
+        return live.size() + " element(s) knockd added to nftables set " + set
+            + " (knockd installs no rules in shared-set mode: the set and its rules are yours)";
       }
+      boolean existed = exists();
+      nft.apply(NftScripts.uninstall(settings));
+      book.clear();
+      return existed ? "nftables table inet " + settings.name()
+          : "nothing (no nftables table inet " + settings.name() + ")";
     } catch (FirewallException e) {
-      LOG.error("cannot remove knockd's nftables {}: {}",
-          shared ? "elements of set " + set : "table inet " + settings.name(), e.getMessage());
+      throw new FirewallException("cannot remove knockd's nftables "
+          + (shared ? "elements of set " + set : "table inet " + settings.name()) + ": "
+          + e.getMessage());
     }
+  }
+
+  /** Whether the managed table is there (a failed listing counts as no: removal still runs). */
+  private boolean exists() {
+    try {
+      nft.list(List.of("table", "inet", settings.name()));
+      return true;
+    } catch (FirewallException e) {
+      return false;
+    }
+  }
+
+  /** Leaves the table (or the set's elements) in the kernel; ends the nft process. */
+  @Override
+  public synchronized void close() {
     nft.close();
     book.clear();
   }

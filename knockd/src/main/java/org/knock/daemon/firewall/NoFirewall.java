@@ -45,6 +45,17 @@ final class NoFirewall implements Firewall {
   }
 
   @Override
+  public void reconfigure(FirewallSettings next) {
+    // nothing installed
+  }
+
+  @Override
+  public synchronized String remove() {
+    book.clear();
+    return "nothing (Firewall = none installs no rules)";
+  }
+
+  @Override
   public synchronized void close() {
     book.clear();
   }

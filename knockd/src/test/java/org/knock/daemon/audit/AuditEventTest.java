@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.knock.core.Rejection;
 
@@ -52,12 +53,21 @@ class AuditEventTest {
     audit.sourceOverrun("kmsg", 42);
     audit.daemonStart("0.1.0", "/etc/knockd/knockd.conf");
     audit.configReloaded("/etc/knockd/knockd.conf");
-    audit.configReloadFailed("/etc/knockd/knockd.conf", "knockd.conf:3: Cipher: unknown");
+    audit.configReloadRefused("/etc/knockd/knockd.conf", "knockd.conf:3: Cipher: unknown");
     audit.keyCreated("admin", "/etc/knockd/admin.key");
+    audit.configReloaded("/etc/knockd/knockd.conf", List.of("KnockPorts", "Protect"));
+    audit.rulesRemoved("nftables", "nftables table inet knockd", "remove-rules");
     assertThat(audit.events()).extracting(AuditEvent::name).containsExactly("access-granted",
         "access-expired", "access-closed", "door-opened", "action-run", "flood-evictions",
         "source-recovered", "source-overrun", "daemon-start", "config-reloaded",
-        "config-reload-failed", "key-created");
+        "config-reload-refused", "key-created", "config-reloaded", "rules-removed");
+    assertThat(audit.events("config-reloaded").get(1).toText()).isEqualTo("event=config-reloaded "
+        + "config=/etc/knockd/knockd.conf changed=KnockPorts,Protect");
+    assertThat(audit.events("config-reload-refused").get(0).toText()).isEqualTo(
+        "event=config-reload-refused config=/etc/knockd/knockd.conf "
+            + "reason=\"knockd.conf:3: Cipher: unknown\"");
+    assertThat(audit.events("rules-removed").get(0).toText()).isEqualTo("event=rules-removed "
+        + "firewall=nftables removed=\"nftables table inet knockd\" by=remove-rules");
     assertThat(audit.events("action-run").get(0).toText()).isEqualTo("event=action-run "
         + "action=backup user=alice src=10.0.0.2 exit=0 took=1204ms timed-out=no");
     assertThat(audit.events("flood-evictions").get(0).toText())

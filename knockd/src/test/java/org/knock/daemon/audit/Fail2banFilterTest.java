@@ -65,15 +65,18 @@ class Fail2banFilterTest {
   }
 
   @Test
-  void rejectedKnocksAreBannedBySource() {
+  void probesWithoutAKeyMatchBySource() {
     MemoryAudit audit = new MemoryAudit();
     audit.knockRejected("bad-tag", "203.0.113.9", null);
     audit.knockRejected("replay", "198.51.100.7", "alice");
     audit.knockRejected("stale", "2001:db8::1", "alice");
+    audit.knockRejected("too-many-combinations", "203.0.113.10", null);
+    audit.knockRejected("address-not-allowed", "203.0.113.11", null);
     audit.knockHunt("192.0.2.44", 60, 3, 3, 0, Duration.ofSeconds(12));
     audit.scanDetected("192.0.2.45", 500, 1, 1, 0, Duration.ofMillis(2300));
     assertThat(audit.events()).extracting(e -> banned(line(e))).containsExactly("203.0.113.9",
-        "198.51.100.7", "2001:db8::1", "192.0.2.44", "192.0.2.45");
+        "198.51.100.7", "2001:db8::1", "203.0.113.10", "203.0.113.11", "192.0.2.44",
+        "192.0.2.45");
     assertThat(audit.events("scan").get(0).toText()).isEqualTo("event=scan src=192.0.2.45 "
         + "ports=500 sequences=1 bad-tags=1 replays=0 interval=2300ms");
   }
@@ -85,6 +88,11 @@ class Fail2banFilterTest {
     audit.firewallError("add", "event=knock-rejected src=192.0.2.1 reason=x", true);
     audit.doorOpened("openSSH", "10.0.0.3");
     audit.sourceLost("kmsg", "\nevent=knock-rejected src=192.0.2.1");
+    // only a key holder causes these (a wrong clock or config), or the server itself
+    for (String reason : new String[] {"malformed", "future", "not-allowed", "too-long",
+        "unknown-action", "replay-store-failed"}) {
+      audit.knockRejected(reason, "192.0.2.9", "alice");
+    }
     assertThat(audit.events()).allSatisfy(e -> assertThat(banned(line(e))).isNull());
   }
 }

@@ -210,6 +210,12 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void unknownOnExit() {
+    assertOptionsProblem("OnExit = delete",
+        "knockd.conf:2: OnExit: unknown value 'delete': use keep or remove");
+  }
+
+  @Test
   void unknownKnockReply() {
     assertOptionsProblem("KnockReply = reject",
         "knockd.conf:2: KnockReply: unknown reply 'reject': use drop, reset or auto");
@@ -508,5 +514,13 @@ class ConfigMistakesTest {
     assertThat(parse(USER).users().get(0).acceptVersion1()).as("default").isFalse();
     assertThat(ConfigReport.render(c)).contains("ServerAddress      = 203.0.113.5, 2001:db8:0:0:0:0:0:1")
         .contains("AcceptVersion1");
+  }
+
+  @Test
+  void aByteOrderMarkIsSkipped() throws Exception {
+    Config c = parse("\uFEFF[options]\nFirewall = none\n" + USER);
+    assertThat(c.options().firewall()).isEqualTo(FirewallType.NONE);
+    assertProblem("\uFEFF[options]\nColour = red\n" + USER,
+        "knockd.conf:2: unknown key 'Colour' in [options]");
   }
 }

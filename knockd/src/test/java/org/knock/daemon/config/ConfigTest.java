@@ -231,6 +231,19 @@ class ConfigTest {
   }
 
   @Test
+  void onExitDefaultsToKeepAndRoundTripsThroughTheReport() throws Exception {
+    String user = "[user a]\nKey = /etc/knockd/alice.key\nAllow = open 22\n";
+    assertThat(Options.defaults().onExit()).isEqualTo(OnExit.KEEP);
+    assertThat(ConfigParser.parse(FILE, "[options]\n" + user, 0600, files).options().onExit())
+        .isEqualTo(OnExit.KEEP);
+    Config c = ConfigParser.parse(FILE, "[options]\nOnExit = Remove\n" + user, 0600, files);
+    assertThat(c.options().onExit()).isEqualTo(OnExit.REMOVE);
+    String report = ConfigReport.render(c);
+    assertThat(report).contains("OnExit             = remove\n");
+    assertThat(ConfigParser.parse(FILE, report, 0600, files).options()).isEqualTo(c.options());
+  }
+
+  @Test
   void specialValues() throws Exception {
     Config c = ConfigParser.parse(FILE, "[options]\nFirewallLog = kmsg\nAuditLog = -\n"
         + "NftSet = inet filter knock_granted\nProtect = none\n"

@@ -35,6 +35,11 @@ class EtcConfigTest {
     }
 
     @Override
+    public int effectiveUid() {
+      return local.effectiveUid();
+    }
+
+    @Override
     public Content createKey(Path file, String userName) throws IOException {
       created = file;
       return fake.createKey(file, userName);

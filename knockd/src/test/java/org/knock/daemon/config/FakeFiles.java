@@ -16,9 +16,15 @@ final class FakeFiles implements ConfigFiles {
   private final Map<Path, Content> files = new HashMap<>();
   final List<Path> created = new ArrayList<>();
   private final Random random = new Random(42);
+  /** The uid knockd runs as; files are owned by it unless {@link #put} says otherwise. */
+  int euid = 0;
 
   FakeFiles put(String path, String text, int mode) {
-    files.put(Path.of(path), new Content(text, mode));
+    return put(path, text, mode, euid);
+  }
+
+  FakeFiles put(String path, String text, int mode, int owner) {
+    files.put(Path.of(path), new Content(text, mode, owner));
     return this;
   }
 
@@ -38,6 +44,11 @@ final class FakeFiles implements ConfigFiles {
       throw new NoSuchFileException(file.toString());
     }
     return c;
+  }
+
+  @Override
+  public int effectiveUid() {
+    return euid;
   }
 
   @Override

@@ -10,6 +10,10 @@ final class Fixtures {
       List.of(PortSpec.parse("7000/tcp"), PortSpec.parse("8000/udp"), PortSpec.parse("9000")),
       List.of(PortSpec.parse("22/tcp"), PortSpec.parse("443"), PortSpec.parse("53/udp")), null,
       Duration.ofSeconds(3));
+  /** What a reload changes to: another prefix and range, 2222/tcp protected too, no UDP. */
+  static final FirewallSettings RELOADED = new FirewallSettings("NEW: ", 3000, 3255, false,
+      List.of(), List.of(PortSpec.parse("22/tcp"), PortSpec.parse("2222/tcp")), null,
+      Duration.ofSeconds(3));
   static final Access SSH = access("192.0.2.7", 22, Protocol.TCP);
   static final Access DNS = access("198.51.100.9", 53, Protocol.UDP);
 

@@ -108,12 +108,22 @@ class IptablesFirewallTest {
   }
 
   @Test
-  void closeRemovesEveryJumpAndTheChain() throws Exception {
+  void closeLeavesTheChainTheJumpAndTheGrantsInPlace() throws Exception {
+    Firewall fw = firewall();
+    fw.install();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    runner.calls.clear();
+    fw.close();
+    assertThat(runner.calls).isEmpty();
+  }
+
+  @Test
+  void removeDeletesEveryJumpAndTheChain() throws Exception {
     Firewall fw = firewall();
     fw.grant(SSH, Duration.ofSeconds(30));
     listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n-A INPUT -j KNOCKD\n";
     runner.calls.clear();
-    fw.close();
+    assertThat(fw.remove()).isEqualTo("iptables chain KNOCKD and its jump from INPUT");
     List<List<String>> expected = new ArrayList<>();
     expected.add(prefixed(IptablesRules.listAll()));
     IptablesRules.removal("KNOCKD", 2).forEach(a -> expected.add(prefixed(a)));
@@ -122,18 +132,65 @@ class IptablesFirewallTest {
   }
 
   @Test
-  void closeWithNothingInstalledRunsOnlyTheListing() {
-    Firewall fw = firewall();
-    fw.close();
+  void removeWithNothingInstalledRunsOnlyTheListing() throws Exception {
+    assertThat(firewall().remove()).isEqualTo("nothing (no iptables chain KNOCKD)");
     assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()));
   }
 
   @Test
-  void closeNeverThrows() {
+  void removeOfAChainWithoutJumpDeletesOnlyTheChain() throws Exception {
+    listing = "-N KNOCKD\n";
+    firewall().remove();
+    assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()),
+        prefixed(List.of("iptables", "-w", "-F", "KNOCKD")),
+        prefixed(List.of("iptables", "-w", "-X", "KNOCKD")));
+  }
+
+  @Test
+  void removeTriesEverythingThenFailsWithOneLine() {
     runner.answering(c -> RecordingRunner.fail(CommandRunner.CANNOT_START, "cannot run"));
-    Firewall fw = firewall();
-    fw.close();
+    assertThatThrownBy(() -> firewall().remove())
+        .hasMessage("cannot remove knockd's iptables chain KNOCKD: iptables -w -D failed "
+            + "(exit 127): cannot run");
     assertThat(runner.calls).hasSize(4);
+  }
+
+  @Test
+  void reconfigureRewritesTheChainInOneCommitKeepingTheGrants() throws Exception {
+    Firewall fw = firewall();
+    fw.install();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n" + IptablesRules.grantLine("KNOCKD", SSH, T0 + 31)
+        + "\n";
+    runner.calls.clear();
+    FirewallSettings next = Fixtures.RELOADED;
+    fw.reconfigure(next);
+    // one iptables-restore replaces the old rules by the new ones atomically: no deletion, no
+    // flush, no second jump, the grant kept with its end
+    assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()),
+        prefixed(IptablesRules.restore()));
+    assertThat(runner.calls.get(1).stdin())
+        .isEqualTo(IptablesRules.restoreScript(next, Map.of(SSH, T0 + 31), false))
+        .contains("--dport 2222 -j DROP").contains("--dport 3000:3255")
+        .doesNotContain("1000:1255");
+  }
+
+  @Test
+  void aFailedReconfigureKeepsTheOldSettings() throws Exception {
+    Firewall fw = firewall();
+    fw.install();
+    runner.answering(c -> c.argv().contains("iptables-restore")
+        ? RecordingRunner.fail(1, "iptables-restore: line 3 failed") : answer(c));
+    FirewallSettings next = Fixtures.RELOADED;
+    assertThatThrownBy(() -> fw.reconfigure(next)).isInstanceOf(FirewallException.class)
+        .hasMessageContaining("iptables-restore: line 3 failed");
+    runner.answering(this::answer);
+    runner.calls.clear();
+    listing = "-N KNOCKD\n-A INPUT -j KNOCKD\n";
+    fw.reconfigure(SETTINGS);
+    assertThat(runner.calls.get(1).stdin())
+        .isEqualTo(IptablesRules.restoreScript(SETTINGS, Map.of(), false));
+    assertThat(fw.describe()).contains("1000:1255");
   }
 
   @Test
@@ -148,8 +205,9 @@ class IptablesFirewallTest {
   void describeShowsTheRulesAndAGrant() {
     assertThat(firewall().describe())
         .contains(IptablesRules.restoreScript(SETTINGS, Map.of(), true))
-        .contains("-A KNOCKD -s 192.0.2.1/32 -p tcp -m tcp --dport 22 -m comment "
-            + "--comment \"knockd expires=1900000000\" -j ACCEPT");
+        .contains("-A KNOCKD -s 192.0.2.1/32 -p tcp -m tcp --dport 22 -m time --datestop "
+            + "2030-03-17T17:46:40 -m comment --comment \"knockd expires=1900000000\" -j ACCEPT")
+        .contains("when knockd stops it stays");
   }
 
   @Test

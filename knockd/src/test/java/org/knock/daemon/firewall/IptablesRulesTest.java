@@ -13,15 +13,27 @@ import org.knock.core.Protocol;
 
 class IptablesRulesTest {
   @Test
-  void grantArgvCarriesTheExpiryInAComment() {
+  void grantArgvEndsInTheKernelByATimeMatchAndCarriesTheExpiryInAComment() {
     assertThat(IptablesRules.insertGrant("KNOCKD", SSH, 1_700_000_000L)).containsExactly(
         "iptables", "-w", "-I", "KNOCKD", "1", "-s", "192.0.2.7/32", "-p", "tcp", "-m", "tcp",
-        "--dport", "22", "-m", "comment", "--comment", "knockd expires=1700000000", "-j", "ACCEPT");
+        "--dport", "22", "-m", "time", "--datestop", "2023-11-14T22:13:20", "-m", "comment",
+        "--comment", "knockd expires=1700000000", "-j", "ACCEPT");
     assertThat(IptablesRules.deleteGrant("KNOCKD", DNS, 5L)).containsExactly(
         "iptables", "-w", "-D", "KNOCKD", "-s", "198.51.100.9/32", "-p", "udp", "-m", "udp",
-        "--dport", "53", "-m", "comment", "--comment", "knockd expires=5", "-j", "ACCEPT");
+        "--dport", "53", "-m", "time", "--datestop", "1970-01-01T00:00:05", "-m", "comment",
+        "--comment", "knockd expires=5", "-j", "ACCEPT");
     assertThat(IptablesRules.grantLine("KNOCKD", SSH, 9L)).isEqualTo("-A KNOCKD -s 192.0.2.7/32 "
-        + "-p tcp -m tcp --dport 22 -m comment --comment \"knockd expires=9\" -j ACCEPT");
+        + "-p tcp -m tcp --dport 22 -m time --datestop 1970-01-01T00:00:09 -m comment "
+        + "--comment \"knockd expires=9\" -j ACCEPT");
+  }
+
+  @Test
+  void aGrantEndingAfterWhatXtTimeAcceptsStopsMatchingAtItsLimit() {
+    assertThat(IptablesRules.datestop(4_000_000_000L)).isEqualTo("2038-01-19T03:14:07");
+    assertThat(IptablesRules.datestop(IptablesRules.MAX_DATESTOP - 1))
+        .isEqualTo("2038-01-19T03:14:06");
+    assertThat(IptablesRules.grantLine("KNOCKD", SSH, 4_000_000_000L))
+        .contains("--datestop 2038-01-19T03:14:07 ").contains("knockd expires=4000000000");
   }
 
   @Test
@@ -32,8 +44,8 @@ class IptablesRulesTest {
         *filter
         :KNOCKD - [0:0]
         -A KNOCKD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m comment \
-        --comment "knockd expires=1700000000" -j ACCEPT
+        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m time --datestop 2023-11-14T22:13:20 \
+        -m comment --comment "knockd expires=1700000000" -j ACCEPT
         -A KNOCKD -p tcp -m tcp --dport 22 -j DROP
         -A KNOCKD -p tcp -m tcp --dport 443 -j DROP
         -A KNOCKD -p udp -m udp --dport 53 -j DROP
@@ -109,7 +121,7 @@ class IptablesRulesTest {
         -A INPUT -j KNOCKD
         -A INPUT -s 10.0.0.0/8 -j ACCEPT
         -A KNOCKD -s 198.51.100.9/32 -p udp -m udp --dport 53 -m comment --comment "knockd expires=50" -j ACCEPT
-        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=100" -j ACCEPT
+        -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m time --datestop 1970-01-01T00:01:40 -m comment --comment "knockd expires=100" -j ACCEPT
         -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=90" -j ACCEPT
         -A KNOCKD -s 192.0.2.8/32 -p tcp -m tcp --dport 22 -m comment --comment "other" -j ACCEPT
         -A KNOCKD -s 192.0.2.0/24 -p tcp -m tcp --dport 22 -m comment --comment "knockd expires=1" -j ACCEPT

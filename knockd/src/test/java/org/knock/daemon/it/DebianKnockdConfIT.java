@@ -34,14 +34,6 @@ class DebianKnockdConfIT {
   @Test
   void debiansStockConfigPassesCheckAndItsDoorOpens() throws Exception {
     Path conf = Path.of(System.getProperty("knock.testdata"), "knockd-0.8", "debian-knockd.conf");
-    Netns.Result check = Netns.run(List.of(KnockdProcess.script(), "--check", "--config",
-        conf.toString()), 60);
-    assertThat(check.exit()).as(check.err()).isZero();
-    assertThat(check.err()).isEqualTo("knockd: " + conf + ":2: UseSyslog is a knockd 0.8 "
-        + "setting that means nothing here, ignored: knock writes its own audit log: use "
-        + "AuditLog\n");
-    assertThat(check.out()).contains("[openSSH]");
-
     byte[] r = new byte[3];
     RANDOM.nextBytes(r);
     String user = "kndeb" + HexFormat.of().formatHex(r);
@@ -55,6 +47,17 @@ class DebianKnockdConfIT {
     try (NetnsPair pair = new NetnsPair("dk", "10.209.1");
         PrivateMounts mounts = PrivateMounts.over(List.of("/var/lib/knockd", "/var/log/knockd"),
             user)) {
+      // --check runs the checks start-up runs, as the user knockd will run as (as an admin would)
+      Netns.Result check = Netns.run(mounts.inside("setpriv", "--reuid=" + user,
+          "--regid=" + user, "--init-groups", KnockdProcess.script(), "--check", "--config",
+          copy.toString()), 60);
+      assertThat(check.exit()).as(check.err()).isZero();
+      assertThat(check.err()).isEqualTo("knockd: " + copy + ":2: UseSyslog is a knockd 0.8 "
+          + "setting that means nothing here, ignored: knock writes its own audit log: use "
+          + "AuditLog\n"
+          + "knockd: warning: " + copy + ":19: door [openHTTPS] Start_Command: "
+          + "/usr/local/sbin/knock_add: no such program (the door fails when it opens)\n");
+      assertThat(check.out()).contains("[openSSH]");
       String rule = "-A INPUT -s " + pair.clientIp + "/32 -p tcp -m tcp --dport 22 -j ACCEPT";
       assertThat(pair.server.exec("iptables", "-w", "-S", "INPUT").ok().out())
           .doesNotContain(rule);

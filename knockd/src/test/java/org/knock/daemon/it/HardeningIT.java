@@ -75,6 +75,7 @@ class HardeningIT {
         "AuditLog = " + audit,
         "StateDir = " + state,
         "SequenceTimeout = 2s",
+        "OnExit = remove", // the first test checks that an unprivileged knockd can remove it
         "");
   }
 
@@ -87,8 +88,7 @@ class HardeningIT {
     try (NetnsPair pair = new NetnsPair("hp", "10.206.1");
         KnockdProcess knockd = new KnockdProcess(dir, dir.resolve("logs/audit.log"))) {
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      Path key = key("alice");
-      Netns.host("chown", user + ":" + user, key.toString()).ok();
+      Path key = key("alice"); // root's until the root check below is done
       Files.createDirectories(dir.resolve("logs"));
       Files.createDirectories(dir.resolve("state"));
       Netns.host("chown", user + ":" + user, dir.resolve("logs").toString(),
@@ -113,6 +113,8 @@ class HardeningIT {
       assertThat(asRoot.err()).startsWith("knockd: refusing to run as root (AllowRoot = no)");
       assertThat(pair.server.exec("nft", "list", "table", "inet", "knockd").exit()).isNotZero();
 
+      // knockd takes a key owned by root or by its own user (a root knockd would refuse this one)
+      Netns.host("chown", user + ":" + user, key.toString()).ok();
       Process p = knockd.start(List.of("ip", "netns", "exec", pair.server.name(), "setpriv",
           "--reuid=" + user, "--regid=" + user, "--init-groups", "--inh-caps=+net_admin",
           "--ambient-caps=+net_admin", "--bounding-set=-all,+net_admin"), conf);

@@ -21,8 +21,10 @@ import org.knock.daemon.firewall.PortSpec;
 
 /**
  * The iptables backend run inside a server namespace: grants open a protected port to the client
- * namespace until {@code expire}, knocks are logged, close removes the chain, and a restarted
- * backend removes the expired grants of a killed run and keeps the others.
+ * namespace until {@code expire} (or, knockd gone, until their time match ends them in the
+ * kernel), knocks are logged, close leaves the chain (fail closed) and remove deletes it, a
+ * reconfigure rewrites the rules at once keeping grants, and a restarted backend removes the
+ * expired grants of a killed run and keeps the others.
  */
 class IptablesFirewallIT {
   private static final String SUBNET = "10.202.2";
@@ -52,7 +54,8 @@ class IptablesFirewallIT {
   }
 
   @Test
-  void grantsOpenExpireClosesRevokeClosesAndCloseRemovesTheChain() throws Exception {
+  void grantsOpenExpireClosesRevokeClosesCloseKeepsTheChainAndRemoveDeletesIt()
+      throws Exception {
     try (NetnsPair pair = new NetnsPair("fwi", SUBNET)) {
       Probes.listen(pair.server, 22, dir);
       Probes.listen(pair.server, 80, dir);
@@ -93,8 +96,38 @@ class IptablesFirewallIT {
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("revoked").isFalse();
 
       fw.close();
+      assertThat(chain(pair)).contains("-A INPUT -j KNFWTEST");
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("after close: closed")
+          .isFalse();
+      iptables(pair).remove();
       assertThat(chain(pair)).doesNotContain("KNFWTEST");
-      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "2")).as("after close").isTrue();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "2")).as("after remove").isTrue();
+    }
+  }
+
+  @Test
+  void reconfigureRewritesTheRulesAtOnceAndKeepsTheGrants() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwc", SUBNET)) {
+      Probes.listen(pair.server, 22, dir);
+      Probes.listen(pair.server, 2222, dir);
+      Firewall fw = iptables(pair);
+      fw.install();
+      Access ssh = new Access(Access.ipv4(pair.clientIp), 22, Protocol.TCP);
+      fw.grant(ssh, Duration.ofHours(1));
+      assertThat(Probes.connects(pair.client, pair.serverIp, 2222, "1")).isTrue();
+      FirewallSettings next = new FirewallSettings(prefix, 42000, 42063, false, List.of(),
+          List.of(PortSpec.parse("22/tcp"), PortSpec.parse("2222/tcp")), "knfwtest",
+          Duration.ofSeconds(10));
+      fw.reconfigure(next);
+      String rules = chain(pair);
+      assertThat(rules).contains("--dport 42000:42063").doesNotContain("41000:41063")
+          .doesNotContain("47000").contains("--dport 2222 -j DROP");
+      assertThat(rules.lines().filter(l -> l.equals("-A INPUT -j KNFWTEST"))).hasSize(1);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 2222, "1")).as("newly protected")
+          .isFalse();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("grant kept").isTrue();
+      fw.remove();
+      fw.close();
     }
   }
 
@@ -104,6 +137,7 @@ class IptablesFirewallIT {
       Firewall fw = iptables(pair);
       fw.install();
       Probes.assertKnocksLogged(pair, prefix, 41011, 47000, 41021);
+      fw.remove();
       fw.close();
     }
   }
@@ -120,10 +154,11 @@ class IptablesFirewallIT {
       killed.grant(ssh, Duration.ofSeconds(1));
       killed.grant(web, Duration.ofHours(1));
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).isTrue();
-      // "kill": the first backend is dropped without close(); wait until ssh's grant is due
-      Thread.sleep(2100);
-      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("nobody expired it")
-          .isTrue();
+      // "kill": the first backend is dropped without close(); its time match (whole seconds,
+      // matching through its last second) ends ssh's grant in the kernel within 3 s
+      assertThat(Probes.until(false, pair.client, pair.serverIp, 22, 4000))
+          .as("its time match ended it in the kernel").isBetween(500L, 4000L);
+      assertThat(chain(pair)).as("but nobody deleted the rule").contains("--dport 22 -m time");
 
       Firewall restarted = iptables(pair);
       restarted.install();
@@ -139,6 +174,7 @@ class IptablesFirewallIT {
       assertThat(restarted.expire(Instant.now().plus(Duration.ofHours(2))))
           .as("adopted grant expires on time").containsExactly(web);
       assertThat(Probes.connects(pair.client, pair.serverIp, 80, "1")).isFalse();
+      restarted.remove();
       restarted.close();
       assertThat(chain(pair)).doesNotContain("KNFWTEST");
     }

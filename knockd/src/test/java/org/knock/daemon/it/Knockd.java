@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
  * the audit log and StateDir, a LOG prefix {@code KNE2E<random hex>: }, and, when the settings
  * say {@code file}, a {@link KernLogWriter} filling a kern.log that knockd follows.
  * {@link #start} returns once the firewall is installed and the audit log says
- * {@code daemon-start}; {@link #stop} sends SIGTERM to its PID and checks that the firewall
- * changes are gone; {@link #kill9} leaves them behind, as a crash would.
+ * {@code daemon-start}; {@link #stop} sends SIGTERM to its PID and checks what OnExit promises
+ * (the config says {@code OnExit = remove} unless a test sets {@code keep}: the rules are gone,
+ * or still there); {@link #kill9} leaves them behind, as a crash would. {@link #set} changes an
+ * option in the config file, {@link #reload} sends SIGHUP and returns the audited outcome.
  */
 final class Knockd implements AutoCloseable {
   /** How knockd is set up: cipher and mapping, firewall backend, and the log it reads. */
@@ -85,11 +87,19 @@ final class Knockd implements AutoCloseable {
         + "AuditLog        = " + audit.file() + "\n"
         + "StateDir        = " + dir.resolve("state") + "\n"
         + "SequenceTimeout = 2s\n"
+        // the helpers' tests expect a clean namespace after stop (FailClosedIT sets keep)
+        + "OnExit          = remove\n"
         + "\n" + sections, StandardCharsets.UTF_8);
   }
 
   Settings settings() {
     return settings;
+  }
+
+  /** A failed scenario's diagnosis: the audit log of {@code k} (null: none started). */
+  static String diagnosis(Knockd k) {
+    return k == null ? "no knockd"
+        : "audit log of knockd (" + k.settings() + "):" + AuditTrail.describe(k.audit().events());
   }
 
   AuditTrail audit() {
@@ -141,12 +151,63 @@ final class Knockd implements AutoCloseable {
         : server.exec("nft", "list", "table", "inet", "knockd").exit() == 0;
   }
 
-  /** SIGTERM to its PID; waits (≤ 15 s) for the exit; checks that its firewall is gone. */
-  void stop() throws InterruptedException {
-    signal(false);
-    if (firewallPresent()) {
-      throw new AssertionError("knockd left its " + settings.firewall() + " rules behind");
+  Path config() {
+    return config;
+  }
+
+  /** Sets {@code key = value} in the config's {@code [options]} (replacing the key's line). */
+  Knockd set(String key, String value) throws IOException {
+    String text = Files.readString(config, StandardCharsets.UTF_8);
+    String line = key + " = " + value;
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + key + "\\s*=.*$")
+        .matcher(text);
+    text = m.find() ? text.substring(0, m.start()) + line + text.substring(m.end())
+        : text.replaceFirst("\\[options\\]\n", "[options]\n" + line + "\n");
+    Files.writeString(config, text, StandardCharsets.UTF_8);
+    return this;
+  }
+
+  /**
+   * SIGHUP to its PID; waits (≤ 10 s) for {@code config-reloaded} or
+   * {@code config-reload-refused} and returns that event.
+   */
+  AuditTrail.Event reload() throws InterruptedException {
+    int mark = audit.mark();
+    Netns.host("kill", "-HUP", Long.toString(process.pid())).ok();
+    long end = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < end) {
+      for (AuditTrail.Event e : audit.since(mark)) {
+        if (e.name().equals("config-reloaded") || e.name().equals("config-reload-refused")) {
+          return e;
+        }
+      }
+      Thread.sleep(50);
     }
+    throw new AssertionError("no reload audited within 10 s");
+  }
+
+  /** Whether the config says {@code OnExit = keep} (else knockd removes its rules at stop). */
+  boolean keepsRules() throws IOException {
+    return Files.readString(config, StandardCharsets.UTF_8).lines()
+        .noneMatch(l -> l.matches("OnExit\\s*=\\s*remove"));
+  }
+
+  /**
+   * SIGTERM to its PID; waits (≤ 15 s) for the exit; checks that its firewall is gone (OnExit =
+   * remove) or still there (keep).
+   */
+  void stop() throws InterruptedException, IOException {
+    signal(false);
+    boolean keep = keepsRules();
+    if (firewallPresent() != keep) {
+      throw new AssertionError("knockd " + (keep ? "removed" : "left") + " its "
+          + settings.firewall() + " rules" + (keep ? " despite OnExit = keep" : " behind"));
+    }
+  }
+
+  /** Runs {@code bin/knockd --remove-rules --config FILE} in the server namespace. */
+  Netns.Result removeRules() {
+    return server.exec(Lab.script("knockd"), "--remove-rules", "--config", config.toString());
   }
 
   /** SIGKILL to its PID: its firewall changes stay, as after a crash. */

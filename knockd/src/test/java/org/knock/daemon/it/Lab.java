@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -216,6 +217,22 @@ final class Lab implements AutoCloseable {
     if (r.exit() == 0) {
       pair.client.exec("nft", "delete", "table", "ip", "e2enat").ok();
     }
+  }
+
+  /**
+   * Knocks an {@code open} command from the client, checks the service becomes reachable within
+   * {@code withinMs} and that {@code knockd} audited the grant; returns the grant's end.
+   */
+  Instant open(Knockd knockd, Path key, String command, long withinMs, String... options)
+      throws InterruptedException {
+    int mark = knockd.audit().mark();
+    knock(key, command, options);
+    long ms = until(true, withinMs);
+    if (ms < 0) {
+      throw new AssertionError("'" + command + "' did not open within " + withinMs + " ms");
+    }
+    return Instant.parse(knockd.audit().await(mark, 1000, "access-granted", "addr", clientIp())
+        .get("expires"));
   }
 
   /** Whether a TCP connect from the client to the protected service completes within 0.5 s. */

@@ -22,8 +22,8 @@ import org.knock.daemon.firewall.PortSpec;
 
 /**
  * The nftables backend run inside a server namespace: grants open a protected port to the client
- * namespace, the kernel expires them, knocks are logged, close removes the table; and the
- * shared-set mode against etc/nftables-shared.nft.
+ * namespace, the kernel expires them, knocks are logged, close leaves the table (fail closed) and
+ * remove deletes it; and the shared-set mode against etc/nftables-shared.nft.
  */
 class NftablesFirewallIT {
   private static final String SUBNET = "10.202.1";
@@ -50,7 +50,8 @@ class NftablesFirewallIT {
   }
 
   @Test
-  void grantsOpenTheKernelExpiresRevokeClosesAndCloseRemovesTheTable() throws Exception {
+  void grantsOpenTheKernelExpiresRevokeClosesCloseKeepsTheTableRemoveDeletesIt()
+      throws Exception {
     try (NetnsPair pair = new NetnsPair("fwn", SUBNET)) {
       Probes.listen(pair.server, 22, dir);
       Probes.listen(pair.server, 80, dir);
@@ -84,8 +85,12 @@ class NftablesFirewallIT {
       fw.revoke(ssh);
 
       fw.close();
+      assertThat(pair.server.exec("nft", "list", "ruleset").ok().out()).contains("knfwtest");
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("after close: closed")
+          .isFalse();
+      nftables(pair, settings(), null).remove();
       assertThat(pair.server.exec("nft", "list", "ruleset").ok().out()).doesNotContain("knfwtest");
-      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "2")).as("after close").isTrue();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "2")).as("after remove").isTrue();
     }
   }
 
@@ -95,6 +100,7 @@ class NftablesFirewallIT {
       Firewall fw = nftables(pair, settings(), null);
       fw.install();
       Probes.assertKnocksLogged(pair, prefix, 41010, 47000, 41020);
+      fw.remove();
       fw.close();
     }
   }
@@ -115,6 +121,7 @@ class NftablesFirewallIT {
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("adopted").isTrue();
       restarted.revoke(ssh);
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).isFalse();
+      restarted.remove();
       restarted.close();
     }
   }
@@ -143,11 +150,17 @@ class NftablesFirewallIT {
       assertThat(Probes.connects(pair.client, pair.serverIp, 1077, "0.3")).isFalse();
       assertThat(Probes.kernelLogLine(prefix, "SRC=" + pair.clientIp, "DPT=1077 ", " SYN "))
           .as("the example logs knocks").isNotNull();
-      fw.close();
-      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("closed on exit")
+      fw.remove(); // OnExit = remove: the elements this run added go
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("closed on remove")
           .isFalse();
       String after = pair.server.exec("nft", "list", "ruleset").ok().out();
       assertThat(after).contains("set knock_granted").doesNotContain(pair.clientIp);
+      fw.grant(ssh, Duration.ofSeconds(3));
+      fw.close(); // OnExit = keep: the element stays until its timeout
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("kept on close")
+          .isTrue();
+      assertThat(Probes.until(false, pair.client, pair.serverIp, 22, 5000))
+          .as("then the kernel ends it").isNotNegative();
     }
   }
 }

@@ -157,7 +157,7 @@ class PackageIT {
         "SequenceTimeout = 2s",
         "[user alice]",
         "Key = " + serverKey,
-        "Allow = open 22/tcp",
+        "Allow = open 22/tcp, close",
         ""));
     Netns.host("chown", "root:knockd", conf.toString()).ok();
     Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-r-----"));
@@ -183,8 +183,18 @@ class PackageIT {
       assertThat(Probes.until(true, pair.client, pair.serverIp, 22, 5000))
           .as("port 22 opened; audit:%n%s%nout:%n%s", knockd.auditText(), knockd.output())
           .isNotNegative();
+      pair.client.exec("env", "KNOCK_HOME=" + dir.resolve("home"), "/usr/bin/knock", "-k",
+          clientKey.toString(), pair.serverIp, "close 22").ok();
+      assertThat(Probes.until(false, pair.client, pair.serverIp, 22, 5000)).isNotNegative();
       KnockdProcess.signal(p, "TERM");
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      // the packaged config fails closed: the rules outlive knockd, port 22 stays shut
+      assertThat(pair.server.exec("nft", "list", "table", "inet", "knockd").exit()).isZero();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "0.5")).isFalse();
+      // until the admin removes them on purpose
+      pair.server.exec("setpriv", "--reuid=knockd", "--regid=knockd", "--init-groups",
+          "--inh-caps=+net_admin", "--ambient-caps=+net_admin", "--bounding-set=-all,+net_admin",
+          "/usr/sbin/knockd", "--remove-rules", "--config", conf.toString()).ok();
       assertThat(pair.server.exec("nft", "list", "table", "inet", "knockd").exit()).isNotZero();
     }
   }

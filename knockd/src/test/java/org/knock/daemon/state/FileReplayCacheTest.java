@@ -1,39 +1,43 @@
 package org.knock.daemon.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.ReplayCache.Result;
 import org.knock.core.ReplayKey;
 
 class FileReplayCacheTest {
+  private static final Duration W120 = Duration.ofSeconds(120);
+  private static final Duration W600 = Duration.ofSeconds(600);
   @TempDir Path dir;
 
   @Test
   void aRecordedKnockIsAReplayAfterARestart() throws Exception {
     ReplayKey k = new ReplayKey("alice", 1000, 7);
-    try (FileReplayCache c = FileReplayCache.open(dir, 900)) {
-      assertThat(c.record(k, 1121)).isEqualTo(Result.RECORDED);
-      assertThat(c.record(k, 1121)).isEqualTo(Result.ALREADY_SEEN);
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 900)) {
+      assertThat(c.record(k)).isEqualTo(Result.RECORDED);
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
     }
-    try (FileReplayCache c = FileReplayCache.open(dir, 1000)) {
-      assertThat(c.record(k, 1121)).isEqualTo(Result.ALREADY_SEEN);
-      assertThat(c.record(new ReplayKey("alice", 1000, 8), 1121)).isEqualTo(Result.RECORDED);
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1000)) {
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1000, 8))).isEqualTo(Result.RECORDED);
     }
   }
 
   @Test
-  void expiredEntriesAreForgottenAtStartAndByPrune() throws Exception {
-    try (FileReplayCache c = FileReplayCache.open(dir, 0)) {
-      c.record(new ReplayKey("a", 1, 1), 100);
-      c.record(new ReplayKey("a", 2, 1), 200);
-      c.prune(150);
+  void anEntryLastsUntilItsTimestampLeavesTheWindowAtStartAndByPrune() throws Exception {
+    try (FileReplayCache c = FileReplayCache.open(dir, Duration.ofSeconds(99), 0)) {
+      c.record(new ReplayKey("a", 0, 1)); // kept until 0 + 99 + 1
+      c.record(new ReplayKey("a", 100, 1)); // kept until 200
+      c.prune(101);
       assertThat(c.size()).isEqualTo(1);
     }
-    try (FileReplayCache c = FileReplayCache.open(dir, 201)) {
+    try (FileReplayCache c = FileReplayCache.open(dir, Duration.ofSeconds(99), 201)) {
       assertThat(c.size()).isZero();
       assertThat(Files.readString(dir.resolve(FileReplayCache.FILE))).isEmpty();
     }
@@ -41,20 +45,117 @@ class FileReplayCacheTest {
 
   @Test
   void aTornLastLineFromACrashIsSkipped() throws Exception {
-    Files.writeString(dir.resolve(FileReplayCache.FILE), "alice\t1000\t7\t2000\nbob\t10");
-    try (FileReplayCache c = FileReplayCache.open(dir, 1000)) {
+    Files.writeString(dir.resolve(FileReplayCache.FILE), "alice\t1000\t7\nbob\t10");
+    Files.writeString(dir.resolve(FileReplayCache.WINDOW_FILE), "widest-window=120\nfloor=none\n");
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1000)) {
       assertThat(c.size()).isEqualTo(1);
-      assertThat(c.record(new ReplayKey("alice", 1000, 7), 2000)).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1000, 7))).isEqualTo(Result.ALREADY_SEEN);
     }
   }
 
   @Test
   void aFailedWriteRefusesTheKnockButStillBlocksItsReplay() throws Exception {
-    try (FileReplayCache c = FileReplayCache.open(dir, 0)) {
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 0)) {
       c.close(); // the append channel is gone: every write now fails, as on a dead disk
       ReplayKey k = new ReplayKey("alice", 5, 5);
-      assertThat(c.record(k, 100)).isEqualTo(Result.STORE_FAILED);
-      assertThat(c.record(k, 100)).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(k)).isEqualTo(Result.STORE_FAILED);
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
     }
+  }
+
+  /** Issue 13 item 4: the knock recorded at t=1000 under ±120 s, then the window widened. */
+  @Test
+  void aWidenedWindowStillRefusesARecordedKnockAfterARestart() throws Exception {
+    ReplayKey k = new ReplayKey("alice", 1000, 7);
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1000)) {
+      assertThat(c.record(k)).isEqualTo(Result.RECORDED);
+      c.prune(1100);
+    }
+    // restart at t=1400 with ±600 s: the knock (age 400 s) is inside the new window again
+    try (FileReplayCache c = FileReplayCache.open(dir, W600, 1400)) {
+      assertThat(c.widestWindowSeconds()).isEqualTo(600);
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
+    }
+  }
+
+  @Test
+  void aWidenedWindowStillRefusesARecordedKnockAfterAReload() throws Exception {
+    ReplayKey k = new ReplayKey("alice", 1000, 7);
+    ReplayKey forgotten = new ReplayKey("alice", 1010, 8);
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1000)) {
+      c.record(k);
+      c.record(forgotten);
+      c.prune(1300); // both left ±120 s and were forgotten
+      assertThat(c.size()).isZero();
+      c.widen(W600, 1300); // a reload: both are inside ±600 s again
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(forgotten)).isEqualTo(Result.ALREADY_SEEN);
+      // a knock stamped after what ±120 s could have forgotten by the reload is served
+      assertThat(c.record(new ReplayKey("alice", 1179, 9))).isEqualTo(Result.RECORDED);
+      assertThat(c.record(new ReplayKey("alice", 1178, 9))).isEqualTo(Result.ALREADY_SEEN);
+    }
+    // the floor the widening raised is persisted too
+    try (FileReplayCache c = FileReplayCache.open(dir, W600, 1301)) {
+      assertThat(c.record(forgotten)).isEqualTo(Result.ALREADY_SEEN);
+    }
+  }
+
+  @Test
+  void aReloadedWiderWindowKeepsEntriesLongerAndSurvivesARestart() throws Exception {
+    ReplayKey k = new ReplayKey("alice", 1000, 7);
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1000)) {
+      c.widen(W600, 1000);
+      c.record(k);
+      c.prune(1500); // ±120 s would have forgotten it at 1121
+      assertThat(c.size()).isEqualTo(1);
+    }
+    assertThat(Files.readString(dir.resolve(FileReplayCache.WINDOW_FILE)))
+        .startsWith("widest-window=600\n");
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1550)) {
+      assertThat(c.widestWindowSeconds()).isEqualTo(600);
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
+    }
+  }
+
+  @Test
+  void aNarrowedWindowDoesNotShrinkTheWidest() throws Exception {
+    ReplayKey k = new ReplayKey("alice", 1000, 7);
+    try (FileReplayCache c = FileReplayCache.open(dir, W600, 1000)) {
+      c.record(k);
+      c.widen(W120, 1001); // a reload with a narrower window
+      c.prune(1500);
+      assertThat(c.size()).isEqualTo(1);
+      assertThat(c.widestWindowSeconds()).isEqualTo(600);
+    }
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1550)) { // restart, narrower
+      assertThat(c.widestWindowSeconds()).isEqualTo(600);
+      assertThat(c.size()).isEqualTo(1);
+      c.widen(W600, 1560); // and wide again: nothing was forgotten, so nothing is refused
+      assertThat(c.record(new ReplayKey("alice", 1000, 8))).isEqualTo(Result.RECORDED);
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
+    }
+    assertThat(Files.readString(dir.resolve(FileReplayCache.WINDOW_FILE)))
+        .isEqualTo("widest-window=600\nfloor=none\n");
+  }
+
+  @Test
+  void aStateDirWrittenWithoutAWindowRefusesKnocksStampedBeforeTheStart() throws Exception {
+    // the format before the widest window was kept: the 4th field is timestamp + window + 1
+    Files.writeString(dir.resolve(FileReplayCache.FILE), "alice\t1000\t7\t1301\n");
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1200)) {
+      assertThat(c.widestWindowSeconds()).isEqualTo(300);
+      assertThat(c.record(new ReplayKey("alice", 1000, 7))).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1199, 1))).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1200, 1))).isEqualTo(Result.RECORDED);
+    }
+  }
+
+  @Test
+  void aDamagedWindowFileIsAOneLineError() throws Exception {
+    Files.writeString(dir.resolve(FileReplayCache.WINDOW_FILE), "widest-window=lots\n");
+    Throwable t = catchThrowable(() -> FileReplayCache.open(dir, W120, 0));
+    assertThat(t).hasMessage(dir.resolve(FileReplayCache.WINDOW_FILE) + " is damaged: expected "
+        + "widest-window=SECONDS and floor=SECOND (delete it to refuse every knock stamped "
+        + "before the next start)");
   }
 }

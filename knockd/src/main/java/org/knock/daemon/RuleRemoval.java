@@ -1,0 +1,54 @@
+package org.knock.daemon;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.List;
+import org.apache.logging.log4j.Level;
+import org.knock.daemon.audit.Audit;
+import org.knock.daemon.audit.Log4jAudit;
+import org.knock.daemon.audit.Logging;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.firewall.Firewall;
+import org.knock.daemon.firewall.FirewallException;
+
+/**
+ * {@code knockd --remove-rules --config FILE}: deliberately removes what knockd leaves in the
+ * kernel when it stops (its nftables table or iptables chain, with the Protect drop and the knock
+ * LOG rules), and audits it ({@code event=rules-removed by=remove-rules}). Nothing is removed
+ * unless the audit log can be written. One line of output either way.
+ */
+final class RuleRemoval {
+  private RuleRemoval() {}
+
+  /** @return 0 when removed (or nothing was there), 1 otherwise */
+  static int run(Config config, List<String> commandPrefix, PrintStream out, PrintStream err) {
+    try {
+      Logging.configure(config.options(), Level.WARN);
+    } catch (IOException e) {
+      err.println("knockd: " + e.getMessage() + " (nothing removed: removals are audited)");
+      return 1;
+    }
+    Audit audit = new Log4jAudit(Clock.systemUTC());
+    String kind = config.options().firewall().word();
+    Firewall firewall;
+    try {
+      firewall = Wiring.firewall(config, commandPrefix, Clock.systemUTC());
+    } catch (IllegalArgumentException e) {
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    try {
+      String removed = firewall.remove();
+      audit.rulesRemoved(kind, removed, "remove-rules");
+      out.println("knockd: removed " + removed);
+      return 0;
+    } catch (FirewallException e) {
+      audit.firewallError("remove-rules", e.getMessage(), false);
+      err.println("knockd: " + e.getMessage());
+      return 1;
+    } finally {
+      firewall.close();
+    }
+  }
+}
