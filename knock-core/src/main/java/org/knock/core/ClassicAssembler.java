@@ -16,7 +16,12 @@ final class ClassicAssembler extends SequenceAssembler {
   private final int[] picked;
 
   ClassicAssembler(KnockDecoder decoder, int source, int destination) {
-    super(decoder, source, destination);
+    this(decoder, source, destination, null, null);
+  }
+
+  ClassicAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
+      byte[] destination6) {
+    super(decoder, source, destination, source6, destination6);
     picked = new int[length];
   }
 

@@ -15,7 +15,12 @@ final class IndexedAssembler extends SequenceAssembler {
   private int size;
 
   IndexedAssembler(KnockDecoder decoder, int source, int destination) {
-    super(decoder, source, destination);
+    this(decoder, source, destination, null, null);
+  }
+
+  IndexedAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
+      byte[] destination6) {
+    super(decoder, source, destination, source6, destination6);
     values = new int[length][];
     seen = new long[length][];
     counts = new int[length];

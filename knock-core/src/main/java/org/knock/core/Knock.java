@@ -1,11 +1,46 @@
 package org.knock.core;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
 /**
- * An accepted knock: who sent it, what it asks for, and the address to grant.
+ * An accepted knock: who sent it, what it asks for, and the address to grant. An IPv4 knock has
+ * null {@code source6}; an IPv6 knock has its 16-byte source in {@code source6}, and its grant in
+ * {@code grant6} (the source's own address) or, when {@code grant6} is null, in {@code grant}
+ * (an IPv4 address the payload named).
  *
  * @param user the name of the user whose key opened it
  * @param payload the decrypted payload
- * @param source the source address the packets came from (IPv4 as int)
- * @param grant the address to grant: the payload's address, or the source if it asked for that
+ * @param source the source address the packets came from (IPv4 as int; 0 for an IPv6 source)
+ * @param grant the IPv4 address to grant (the payload's address, or the source if it asked for
+ *     that), unless {@code grant6} is set
+ * @param source6 the IPv6 source (16 bytes), or null
+ * @param grant6 the IPv6 address to grant (16 bytes), or null
  */
-public record Knock(String user, Payload payload, int source, int grant) {}
+public record Knock(String user, Payload payload, int source, int grant, byte[] source6,
+    byte[] grant6) {
+  /** An IPv4 knock. */
+  public Knock(String user, Payload payload, int source, int grant) {
+    this(user, payload, source, grant, null, null);
+  }
+
+  /** The source address, IPv4 or IPv6. */
+  public InetAddress sourceAddress() {
+    return address(source6, source);
+  }
+
+  /** The address to grant, IPv4 or IPv6. */
+  public InetAddress grantAddress() {
+    return address(grant6, grant);
+  }
+
+  private static InetAddress address(byte[] v6, int v4) {
+    byte[] b = v6 != null ? v6
+        : new byte[] {(byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4};
+    try {
+      return InetAddress.getByAddress(b);
+    } catch (UnknownHostException e) {
+      throw new AssertionError("4 or 16 bytes are an address", e);
+    }
+  }
+}

@@ -55,6 +55,32 @@ public final class KnockDecoder {
   }
 
   /**
+   * A new, empty sequence of the ports one IPv6 source sent to one IPv6 destination (16 bytes
+   * each; a null destination is unknown): the knock's own source, if it asks for that, is the
+   * IPv6 source, and a version-2 knock must be bound to the IPv6 destination unless the settings
+   * list the server's addresses.
+   */
+  public SequenceAssembler newSequence6(byte[] source16, byte[] destination16) {
+    return newSequence6(source16, destination16, 0);
+  }
+
+  /**
+   * As {@link #newSequence6(byte[], byte[])}; the assembler's {@link SequenceAssembler#destination}
+   * is {@code destinationKey}, the caller's key for {@code destination16}.
+   */
+  public SequenceAssembler newSequence6(byte[] source16, byte[] destination16,
+      int destinationKey) {
+    if (source16.length != 16 || (destination16 != null && destination16.length != 16)) {
+      throw new IllegalArgumentException("an IPv6 address has 16 bytes");
+    }
+    byte[] s = source16.clone();
+    byte[] d = destination16 == null ? new byte[16] : destination16.clone();
+    return settings.mapping() == PortMapping.INDEXED
+        ? new IndexedAssembler(this, 0, destinationKey, s, d)
+        : new ClassicAssembler(this, 0, destinationKey, s, d);
+  }
+
+  /**
    * Tag checks one candidate message costs: one per user and server address, plus one per user
    * whose version-1 knocks are accepted.
    */
@@ -86,9 +112,17 @@ public final class KnockDecoder {
    * this check decides.
    */
   Verdict check(byte[] message, int source, int destination, Instant now) {
+    return check(message, source, destination, null, null, now);
+  }
+
+  /** As {@link #check(byte[], int, int, Instant)}; an IPv6 source and destination if not null. */
+  Verdict check(byte[] message, int source, int destination, byte[] source6, byte[] destination6,
+      Instant now) {
     Rejection refusal = null;
-    List<ServerBinding> servers = settings.serverAddresses().isEmpty()
-        ? List.of(ServerBinding.ipv4(destination)) : settings.serverAddresses();
+    List<ServerBinding> servers = !settings.serverAddresses().isEmpty()
+        ? settings.serverAddresses()
+        : List.of(destination6 != null ? ServerBinding.of(destination6)
+            : ServerBinding.ipv4(destination));
     for (int u = 0; u < tags.size(); u++) {
       int version = 0;
       ServerBinding only = users.get(u).onlyFor();
@@ -109,7 +143,8 @@ public final class KnockDecoder {
         s = sealers[u] = new Sealer(users.get(u).key(), settings.suite());
       }
       Rejection[] worst = {refusal};
-      Knock k = checkPlaintext(users.get(u), version, s.decrypt(message), source, now, worst);
+      Knock k = checkPlaintext(users.get(u), version, s.decrypt(message), source, source6, now,
+          worst);
       if (k != null) {
         return new Verdict(k, null);
       }
@@ -119,7 +154,8 @@ public final class KnockDecoder {
   }
 
   private Knock checkPlaintext(
-      KnockUser user, int version, byte[] plain, int source, Instant now, Rejection[] worst) {
+      KnockUser user, int version, byte[] plain, int source, byte[] source6, Instant now,
+      Rejection[] worst) {
     long window = settings.timeWindow().getSeconds();
     // burned on sight: timestamp and nonce sit at fixed offsets whatever the rest says
     long ts = ((plain[0] & 0xFFL) << 24) | ((plain[1] & 0xFF) << 16) | ((plain[2] & 0xFF) << 8)
@@ -153,6 +189,14 @@ public final class KnockDecoder {
     if (p.timestamp() > t + window) {
       raise(worst, Rejection.FUTURE);
       return null;
+    }
+    if (source6 != null) { // an IPv6 source: its own address, or (mixed) an IPv4 address
+      if (!p.grantsSource() && !user.allowOtherAddress()) {
+        raise(worst, Rejection.ADDRESS_NOT_ALLOWED);
+        return null;
+      }
+      return new Knock(user.name(), p, 0, p.grantsSource() ? 0 : p.address(), source6,
+          p.grantsSource() ? source6 : null);
     }
     int grant = p.grantsSource() ? source : p.address();
     if (grant != source && !user.allowOtherAddress()) {

@@ -27,6 +27,9 @@ public abstract class SequenceAssembler {
   final KnockDecoder decoder;
   final int source;
   final int destination;
+  /** IPv6 source and destination (16 bytes each), or null for an IPv4 sequence. */
+  final byte[] source6;
+  final byte[] destination6;
   final int length;
   /** Combinations tried by the depth search since the sequence was last empty. */
   int tried;
@@ -39,9 +42,16 @@ public abstract class SequenceAssembler {
   private boolean lastNewestValid;
 
   SequenceAssembler(KnockDecoder decoder, int source, int destination) {
+    this(decoder, source, destination, null, null);
+  }
+
+  SequenceAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
+      byte[] destination6) {
     this.decoder = decoder;
     this.source = source;
     this.destination = destination;
+    this.source6 = source6;
+    this.destination6 = destination6;
     this.length = decoder.settings().mapping().length();
     this.lastNewest = new byte[length];
   }
@@ -51,7 +61,10 @@ public abstract class SequenceAssembler {
     return source;
   }
 
-  /** The destination address (IPv4 as int) the ports were sent to; 0 if unknown. */
+  /**
+   * The destination address (IPv4 as int; for IPv6 the caller's key for it) the ports were sent
+   * to; 0 if unknown.
+   */
   public int destination() {
     return destination;
   }
@@ -194,7 +207,7 @@ public abstract class SequenceAssembler {
      */
     boolean check(byte[] m) {
       checked++;
-      KnockDecoder.Verdict v = decoder.check(m, source, destination, now);
+      KnockDecoder.Verdict v = decoder.check(m, source, destination, source6, destination6, now);
       if (!v.verified()) {
         raise(Rejection.BAD_TAG);
         return false;

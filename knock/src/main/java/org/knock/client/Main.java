@@ -61,7 +61,8 @@ public final class Main {
       + "\n"
       + "Options:\n"
       + "  -k, --key FILE        key file (default: key from knockrc, else ~/.knock/key)\n"
-      + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST)\n"
+      + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST;\n"
+      + "                        over IPv6 the knock's own source)\n"
       + "      --source          grant the address the knock comes from (behind NAT)\n"
       + "  -U, --user NAME       your [user NAME] on the server (with a passphrase)\n"
       + "      --passphrase      derive the key from a passphrase asked on the terminal\n"
@@ -75,7 +76,7 @@ public final class Main {
       + ", as its\n"
       + "                        knocks must arrive in order)\n"
       + "  -u, --udp             knock with UDP datagrams instead of TCP SYNs\n"
-      + "  -4, --ipv4 / -6, --ipv6  use IPv4 / IPv6 (encrypted knocks are IPv4 only)\n"
+      + "  -4, --ipv4 / -6, --ipv6  use IPv4 / IPv6 (default: the first address of HOST)\n"
       + "      --print           print the knock's ports, one per line; send nothing\n"
       + "      --wait [SECONDS]  after open: wait until the port accepts TCP connections\n"
       + "                        (default " + ClientOptions.DEFAULT_WAIT_SECONDS + " s in all)\n"
@@ -213,10 +214,6 @@ public final class Main {
 
   private int knockEncrypted(ClientOptions o, String host, KnockSettings s, Command cmd)
       throws ClientException, InterruptedException {
-    if (o.family == 6) {
-      throw ClientException.usage("-6: encrypted knocks are IPv4 only (static sequences work over"
-          + " IPv6)");
-    }
     if (o.waitSeconds != null && (cmd.verb() != Verb.OPEN || cmd.protocol() != Protocol.TCP)) {
       throw ClientException.usage("--wait works with 'open PORT' of a TCP port only");
     }
@@ -251,14 +248,16 @@ public final class Main {
     if (KnockSettings.GRANT_SOURCE.equals(grantText)) {
       grant = 0;
     } else if (KnockSettings.GRANT_AUTO.equals(grantText)) {
-      address = resolve(host, 4);
-      grant = (int) Ipv4.parse(localAddressToward(host, address).getHostAddress());
+      address = resolve(host, o.family);
+      // over IPv6 this machine's address toward HOST is the knock's own source: address mode 0
+      grant = address instanceof Inet4Address
+          ? (int) Ipv4.parse(localAddressToward(host, address).getHostAddress()) : 0;
     } else {
       grant = (int) Ipv4.parse(grantText);
     }
     Instant now = o.timestamp != null ? Instant.ofEpochSecond(o.timestamp) : clock.instant();
     if (address == null && (o.protocol != 1 || !o.print)) {
-      address = resolve(host, 4);
+      address = resolve(host, o.family);
     }
     // version 2 binds the knock to the address it is sent to: no other server accepts it
     ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
@@ -446,7 +445,7 @@ public final class Main {
       }
     }
     throw new ClientException(ExitCodes.NETWORK, "host '" + host + "' has no IPv" + family
-        + " address" + (family == 4 ? " (encrypted knocks are IPv4 only)" : ""));
+        + " address");
   }
 
   /**

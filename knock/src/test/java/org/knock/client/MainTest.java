@@ -45,6 +45,14 @@ class MainTest extends ClientTest {
   }
 
   @Test
+  void anEncryptedKnockGoesToAnIpv6Server() {
+    c.run("--print", "-v", "-6", "::1", "open 22");
+    assertThat(c.exit).isZero();
+    assertThat(c.out.split("\n")).hasSize(20);
+    assertThat(c.err).contains("for the knock's source address").contains("bound to 0:0:0:0:0:0:0:1");
+  }
+
+  @Test
   void unquotedCommandWordsAreJoined() {
     c.run("--print", "--source", "127.0.0.1", "open", "22", "30m");
     assertThat(c.exit).isZero();
@@ -65,8 +73,7 @@ class MainTest extends ClientTest {
         "--wait", "127.0.0.1", "open 53/udp");
     assertFails(2, "--wait and --print exclude each other: --print sends nothing",
         "--wait", "--print", "127.0.0.1", "open 22");
-    assertFails(2, "-6: encrypted knocks are IPv4 only (static sequences work over IPv6)",
-        "-6", "127.0.0.1", "open 22");
+    assertFails(5, "host '127.0.0.1' has no IPv6 address", "-6", "127.0.0.1", "open 22");
     assertFails(2, "-p: 20000-20100 spans 101 ports; the indexed mapping needs 5120, e.g."
         + " 20000-25119", "-p", "20000-20100", "--print", "127.0.0.1", "open 22");
     assertFails(2, "--ports: 20000-25119 spans 5120 ports; the classic mapping needs 256, e.g."

@@ -52,6 +52,7 @@ final class KnockPipeline implements PacketHandler {
   private final Config config;
   private final Clock clock;
   private final SourceTracker tracker;
+  private final Ipv6Sources tracker6;
   private final HuntDetector hunts;
   private final DoorMatcher doors;
   private final Firewall firewall;
@@ -74,6 +75,7 @@ final class KnockPipeline implements PacketHandler {
     this.config = config;
     this.clock = clock;
     this.tracker = tracker;
+    this.tracker6 = new Ipv6Sources(tracker);
     this.hunts = Wiring.huntDetector(config.options());
     this.doors = doors;
     this.firewall = firewall;
@@ -99,7 +101,7 @@ final class KnockPipeline implements PacketHandler {
       return;
     }
     // the address as text only when needed: a flood into the knock range allocates no String
-    String src = doorPort || !denied.isEmpty() ? p.source().getHostAddress() : null;
+    String src = doorPort || !denied.isEmpty() ? Access.text(p.source()) : null;
     if (src != null && isDenied(src, now)) {
       deniedPackets++;
       return;
@@ -118,35 +120,54 @@ final class KnockPipeline implements PacketHandler {
       }
       return;
     }
-    if (!p.isIpv4() || (proto == Protocol.TCP ? !p.isInitialSyn() : !udpKnocks)) {
+    if (proto == Protocol.TCP ? !p.isInitialSyn() : !udpKnocks) {
       return;
     }
     ended.clear();
+    if (!p.isIpv4()) {
+      byte[] source6 = p.source().getAddress();
+      DecodeResult r = tracker6.offer(source6, p.destination().getAddress(), p.sourcePort(),
+          dport, now, ended);
+      reportEnded(ended, true, now);
+      decided(0, source6, r, now);
+      return;
+    }
     hunts.packet(p.sourceV4(), dport, now);
     DecodeResult r =
         tracker.offer(p.sourceV4(), p.destinationV4(), p.sourcePort(), dport, now, ended);
-    reportEnded(ended, now);
-    decided(p.sourceV4(), r, now);
+    reportEnded(ended, false, now);
+    decided(p.sourceV4(), null, r, now);
   }
 
-  /** Acts on an accepted knock; audits at once a refusal after a valid tag. */
-  private void decided(int source, DecodeResult r, Instant now) {
+  /**
+   * Acts on an accepted knock; audits at once a refusal after a valid tag. The source is IPv6 if
+   * {@code source6} is not null (no hunt detection for IPv6 sources yet).
+   */
+  private void decided(int source, byte[] source6, DecodeResult r, Instant now) {
     if (r.isAccepted()) {
-      hunts.completed(source);
+      if (source6 == null) {
+        hunts.completed(source);
+      }
       act(r.knock(), now);
     } else if (r.status() == DecodeResult.Status.REJECTED
         && SourceTracker.definitive(r.rejection())) {
       // the tag was right: someone holds a key. Say so at once, not when the sequence ends.
-      audit.knockRejected(r.rejection(), ip(source), null);
-      hunts.refused(source, r.rejection(), now);
+      audit.knockRejected(r.rejection(), source6 == null ? ip(source) : ip6(source6), null);
+      if (source6 == null) {
+        hunts.refused(source, r.rejection(), now);
+      }
     }
   }
 
-  private void reportEnded(List<SourceTracker.Ended> list, Instant now) {
+  private void reportEnded(List<SourceTracker.Ended> list, boolean six, Instant now) {
     for (SourceTracker.Ended e : list) {
       if (!SourceTracker.definitive(e.strongest())) {
-        audit.knockRejected(e.strongest(), ip(e.source()), null);
-        hunts.refused(e.source(), e.strongest(), now);
+        if (six) {
+          audit.knockRejected(e.strongest(), ip6(tracker6.address(e.source())), null);
+        } else {
+          audit.knockRejected(e.strongest(), ip(e.source()), null);
+          hunts.refused(e.source(), e.strongest(), now);
+        }
       }
     }
   }
@@ -183,8 +204,8 @@ final class KnockPipeline implements PacketHandler {
    * first; if it cannot be, nothing is done (Log4jAudit says reason=audit-unavailable).
    */
   private void act(Knock k, Instant now) {
-    String src = ip(k.source());
-    String grant = ip(k.grant());
+    String src = Access.text(k.sourceAddress());
+    String grant = Access.text(k.grantAddress());
     Payload p = k.payload();
     Optional<UserConfig> user = config.user(k.user());
     if (user.isEmpty()) { // the decoder only knows configured users; a reload may race it
@@ -213,7 +234,7 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(new Access(Access.ipv4(grant), c.port(), c.protocol()), d, k.user(), now,
+        grant(new Access(k.grantAddress(), c.port(), c.protocol()), d, k.user(), now,
             FIREWALL_RETRIES);
         break;
       }
@@ -221,7 +242,7 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
           return;
         }
-        Access a = new Access(Access.ipv4(grant), c.port(), c.protocol());
+        Access a = new Access(k.grantAddress(), c.port(), c.protocol());
         try {
           firewall.revoke(a);
           grants.remove(a);
@@ -242,7 +263,11 @@ final class KnockPipeline implements PacketHandler {
           it.remove();
         }
         denied.put(src, now.plus(d));
-        tracker.forget(k.source());
+        if (k.source6() != null) {
+          tracker6.forget(k.source6());
+        } else {
+          tracker.forget(k.source());
+        }
         break;
       }
       case RUN:
@@ -278,9 +303,13 @@ final class KnockPipeline implements PacketHandler {
   void sweep() {
     Instant now = clock.instant();
     for (SourceTracker.Retried r : tracker.retryPending(now)) {
-      decided(r.source(), r.result(), now);
+      decided(r.source(), null, r.result(), now);
     }
-    reportEnded(tracker.sweep(now), now);
+    for (SourceTracker.Retried r : tracker6.retryPending(now)) {
+      decided(0, tracker6.address(r.source()), r.result(), now);
+    }
+    reportEnded(tracker.sweep(now), false, now);
+    reportEnded(tracker6.sweep(now), true, now);
     reportHunts(now);
     try {
       firewall.expire(now);
@@ -302,7 +331,7 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     denied.values().removeIf(until -> !now.isBefore(until));
-    long ev = tracker.evictions();
+    long ev = tracker.evictions() + tracker6.evictions();
     if (ev > evictionsReported && !now.isBefore(evictionsSince.plus(EVICTION_REPORT))) {
       audit.floodEvictions(ev - evictionsReported, evictionsSince);
       evictionsReported = ev;
@@ -337,6 +366,19 @@ final class KnockPipeline implements PacketHandler {
     } catch (java.net.UnknownHostException e) {
       throw new AssertionError(e);
     }
+  }
+
+  private static String ip6(byte[] v6) {
+    try {
+      return Access.text(InetAddress.getByAddress(v6));
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The IPv6 sources (for tests). */
+  Ipv6Sources tracker6() {
+    return tracker6;
   }
 
   private static String port(Access a) {

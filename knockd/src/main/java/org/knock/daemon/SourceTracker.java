@@ -30,7 +30,13 @@ final class SourceTracker {
   /** What an owed check gave for a source. */
   record Retried(int source, DecodeResult result) {}
 
+  /** Makes the assembler for a source key's ports sent to a destination key. */
+  interface Assemblers {
+    SequenceAssembler newSequence(int source, int destination);
+  }
+
   private final KnockDecoder decoder;
+  private final Assemblers factory;
   private final long timeoutMillis;
   private final int maxSources;
   private final int maxPortsPerSource;
@@ -47,11 +53,39 @@ final class SourceTracker {
 
   SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
       int maxPortsPerSource, CheckBudget budget) {
+    this(decoder, sequenceTimeout, maxSources, maxPortsPerSource, budget, decoder::newSequence);
+  }
+
+  private SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
+      int maxPortsPerSource, CheckBudget budget, Assemblers assemblers) {
     this.decoder = decoder;
+    this.factory = assemblers;
     this.timeoutMillis = sequenceTimeout.toMillis();
     this.maxSources = maxSources;
     this.maxPortsPerSource = maxPortsPerSource;
     this.budget = budget;
+  }
+
+  /**
+   * A tracker with this one's decoder, timeout, bounds and check budget (shared), whose keys
+   * stand for what {@code assemblers} makes of them: e.g. ids of IPv6 sources.
+   */
+  SourceTracker twin(Assemblers assemblers) {
+    return new SourceTracker(decoder, java.time.Duration.ofMillis(timeoutMillis), maxSources,
+        maxPortsPerSource, budget, assemblers);
+  }
+
+  KnockDecoder decoder() {
+    return decoder;
+  }
+
+  int maxSources() {
+    return maxSources;
+  }
+
+  /** Whether the source has a sequence now. */
+  boolean tracks(int source) {
+    return sources.get(source) != null;
   }
 
   /** Most destination addresses one source's ports are kept apart for (the newest win). */
@@ -96,7 +130,7 @@ final class SourceTracker {
       } else if (assemblerCount == assemblers.length) {
         assemblers = java.util.Arrays.copyOf(assemblers, assemblers.length * 2);
       }
-      SequenceAssembler a = decoder.newSequence(key, destination);
+      SequenceAssembler a = factory.newSequence(key, destination);
       assemblers[assemblerCount++] = a;
       return a;
     }

@@ -321,4 +321,51 @@ class KnockPipelineTest {
     assertThat(audit.events("knock-hunt")).isEmpty();
     assertThat(audit.events("scan-end")).isEmpty();
   }
+
+  private static final String CLIENT6 = "fd00:15::2";
+
+  private int[] ports6(String command) throws Exception {
+    DecoderSettings s = config.decoderSettings();
+    return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(InetAddress.getByName("fd00:15::1").getAddress()))
+        .encode(Command.parse(command), 0, clock.instant(), new SplittableRandom(seed++));
+  }
+
+  private void send6(int[] ports) throws Exception {
+    for (int p : ports) {
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName(CLIENT6),
+          InetAddress.getByName("fd00:15::1"), Transport.TCP, sport++, p, true, false));
+    }
+  }
+
+  @Test
+  void anIpv6KnockGrantsItsIpv6SourceAndIsAuditedWithIt() throws Exception {
+    send6(ports6("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("src")).isEqualTo(CLIENT6);
+    assertThat(audit.events().get(0).get("grant")).isEqualTo(CLIENT6);
+    Access a = new Access(InetAddress.getByName(CLIENT6), 22, Protocol.TCP);
+    assertThat(a.ip()).isEqualTo(CLIENT6);
+    assertThat(pipeline.grants()).containsEntry(a, T0.plus(Duration.ofMinutes(30)));
+    send6(ports6("close 22"));
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
+  void anIpv6ReplayIsRefusedAndAnIpv6DenyFurtherHolds() throws Exception {
+    int[] knock = ports6("open 22 30m");
+    send6(knock);
+    audit.clear();
+    send6(knock);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("replay");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT6);
+    send6(ports6("deny-further 1h"));
+    audit.clear();
+    send6(ports6("close 22"));
+    assertThat(audit.events()).isEmpty();
+    assertThat(pipeline.deniedPackets()).isEqualTo(20);
+    send(ports("open 22 30m")); // the IPv4 path is another source
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
 }

@@ -9,14 +9,14 @@ import java.util.regex.Pattern;
 import org.knock.core.Protocol;
 
 /**
- * Access of one IPv4 address to one port: what a grant opens. Guarantees non-null parts and a
- * port in 1-65535.
+ * Access of one IPv4 or IPv6 address to one port: what a grant opens. Guarantees non-null parts
+ * and a port in 1-65535.
  *
  * @param address the source address let in
  * @param port 1-65535
  * @param protocol TCP or UDP
  */
-public record Access(Inet4Address address, int port, Protocol protocol) {
+public record Access(InetAddress address, int port, Protocol protocol) {
   private static final Pattern DOTTED_QUAD =
       Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
   /** 192.0.2.1 22/tcp (a documentation address), for descriptions. */
@@ -30,9 +30,55 @@ public record Access(Inet4Address address, int port, Protocol protocol) {
     }
   }
 
-  /** The address as a dotted quad, e.g. {@code 192.0.2.1}. */
+  /** The address as text, e.g. {@code 192.0.2.1} or {@code fd00:15::2}. */
   public String ip() {
-    return address.getHostAddress();
+    return text(address);
+  }
+
+  /** True for an IPv6 address. */
+  public boolean ipv6() {
+    return !(address instanceof Inet4Address);
+  }
+
+  /**
+   * An address as text: IPv4 dotted, IPv6 in its short form (RFC 5952: lower case, the longest
+   * run of two or more zero groups, the first of equals, as {@code ::}).
+   */
+  public static String text(InetAddress a) {
+    if (a instanceof Inet4Address) {
+      return a.getHostAddress();
+    }
+    byte[] b = a.getAddress();
+    int[] g = new int[8];
+    for (int i = 0; i < 8; i++) {
+      g[i] = (b[2 * i] & 0xFF) << 8 | (b[2 * i + 1] & 0xFF);
+    }
+    int best = -1;
+    int bestLen = 1;
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && g[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLen) {
+        best = i;
+        bestLen = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder t = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == best) {
+        t.append("::");
+        i += bestLen - 1;
+        continue;
+      }
+      if (t.length() > 0 && t.charAt(t.length() - 1) != ':') {
+        t.append(':');
+      }
+      t.append(Integer.toHexString(g[i]));
+    }
+    return t.toString();
   }
 
   /** E.g. {@code 192.0.2.1 22/tcp}. */

@@ -97,6 +97,10 @@ final class IptablesFirewall implements Firewall {
 
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
+    if (access.ipv6()) { // ip6tables: not yet (issue 15, step 2)
+      throw new FirewallException("cannot grant " + access + ": the iptables backend grants "
+          + "IPv4 addresses only; use Firewall = nftables for IPv6");
+    }
     Instant end = wholeSecondAtOrAfter(clock.instant().plus(GrantBook.checked(duration)));
     Instant old = book.end(access);
     if (end.equals(old)) {

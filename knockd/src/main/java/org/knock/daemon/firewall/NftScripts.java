@@ -10,6 +10,9 @@ final class NftScripts {
   /** Element type of the grant set: source address, protocol, destination port. */
   static final String SET_TYPE = "ipv4_addr . inet_proto . inet_service";
   static final String SET_NAME = "granted";
+  /** Element type of the IPv6 grant set, the twin of {@link #SET_TYPE}. */
+  static final String SET_TYPE6 = "ipv6_addr . inet_proto . inet_service";
+  static final String SET_NAME6 = "granted6";
   static final String CHAIN_NAME = "input";
   private static final String SYN_ONLY = "tcp flags & (fin|syn|rst|ack) == syn";
 
@@ -18,6 +21,11 @@ final class NftScripts {
   /** The set a managed table keeps its grants in. */
   static NftSetRef ownSet(FirewallSettings s) {
     return new NftSetRef("inet", s.name(), SET_NAME);
+  }
+
+  /** The set a managed table keeps its IPv6 grants in. */
+  static NftSetRef ownSet6(FirewallSettings s) {
+    return new NftSetRef("inet", s.name(), SET_NAME6);
   }
 
   /**
@@ -35,12 +43,16 @@ final class NftScripts {
     b.append("add table ").append(t).append('\n');
     b.append("add set ").append(t).append(' ').append(SET_NAME).append(" { type ").append(SET_TYPE)
         .append("; flags timeout; }\n");
+    b.append("add set ").append(t).append(' ').append(SET_NAME6).append(" { type ")
+        .append(SET_TYPE6).append("; flags timeout; }\n");
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
     b.append("flush chain ").append(c).append('\n');
     b.append("add rule ").append(c).append(" ct state established,related accept\n");
     b.append("add rule ").append(c).append(" ip saddr . meta l4proto . th dport @")
         .append(SET_NAME).append(" accept\n");
+    b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
+        .append(SET_NAME6).append(" accept\n");
     for (Protocol p : Protocol.values()) {
       List<Integer> ports = FirewallSettings.portsOf(s.protect(), p);
       if (!ports.isEmpty()) {

@@ -19,6 +19,7 @@ final class NftablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(NftablesFirewall.class);
   private FirewallSettings settings;
   private final NftSetRef set;
+  private final NftSetRef set6; // null in shared-set mode: IPv6 grants need a managed table
   private final boolean shared;
   private final Nft nft;
   private final Clock clock;
@@ -31,6 +32,7 @@ final class NftablesFirewall implements Firewall {
     this.settings = settings;
     this.shared = sharedSet != null;
     this.set = shared ? sharedSet : NftScripts.ownSet(settings);
+    this.set6 = shared ? null : NftScripts.ownSet6(settings);
     this.nft = nft;
     this.clock = clock;
   }
@@ -57,7 +59,8 @@ final class NftablesFirewall implements Firewall {
             + "above becomes drop.)\n" : "")
         + "A grant adds a set element the kernel expires, daemon or not, e.g.\n  "
         + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
-        + "\nNote: an accept in this table does not override a drop in another table's input "
+        + "\nand for an IPv6 source an element of set '" + set6 + "' (type " + NftScripts.SET_TYPE6
+        + ").\nNote: an accept in this table does not override a drop in another table's input "
         + "chain; if your ruleset drops by default, use the shared-set mode.";
   }
 
@@ -110,14 +113,26 @@ final class NftablesFirewall implements Firewall {
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
     GrantBook.checked(duration);
-    nft.apply(NftScripts.grant(set, access, duration));
+    nft.apply(NftScripts.grant(setFor(access), access, duration));
     book.put(access, clock.instant().plus(duration));
   }
 
   @Override
   public synchronized void revoke(Access access) throws FirewallException {
-    nft.apply(NftScripts.revoke(set, List.of(access)));
+    nft.apply(NftScripts.revoke(setFor(access), List.of(access)));
     book.remove(access);
+  }
+
+  /** The set an access goes in: by its address family. */
+  private NftSetRef setFor(Access access) throws FirewallException {
+    if (!access.ipv6()) {
+      return set;
+    }
+    if (set6 == null) {
+      throw new FirewallException("cannot grant " + access + ": IPv6 grants need knockd's own "
+          + "table (shared-set mode has an IPv4 set only)");
+    }
+    return set6;
   }
 
   @Override

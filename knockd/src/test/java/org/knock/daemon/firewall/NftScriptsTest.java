@@ -16,10 +16,12 @@ class NftScriptsTest {
     assertThat(NftScripts.install(SETTINGS)).isEqualTo("""
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet knockd input tcp dport { 22, 443 } drop
         add rule inet knockd input udp dport 53 drop
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -38,10 +40,12 @@ class NftScriptsTest {
     assertThat(NftScripts.install(s)).isEqualTo("""
         add table inet kt
         add set inet kt granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet kt granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
         add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet kt input
         add rule inet kt input ct state established,related accept
         add rule inet kt input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
         log prefix "KNFW" drop
         """);
@@ -52,10 +56,12 @@ class NftScriptsTest {
     assertThat(NftScripts.install(SETTINGS.withReply(KnockReply.RESET))).isEqualTo("""
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
         add rule inet knockd input udp dport 53 reject
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -90,6 +96,22 @@ class NftScriptsTest {
             delete element inet knockd granted { 192.0.2.7 . tcp . 22 }
             add element inet knockd granted { 192.0.2.7 . tcp . 22 timeout 30m }
             """);
+  }
+
+  @Test
+  void anIpv6GrantIsAnElementOfTheIpv6Set() throws Exception {
+    Access a = new Access(java.net.InetAddress.getByName("fd00:15:0::0:2"), 22,
+        org.knock.core.Protocol.TCP);
+    assertThat(NftScripts.addWithTimeout(NftScripts.ownSet6(SETTINGS), a, Duration.ofMinutes(30)))
+        .isEqualTo("add element inet knockd granted6 { fd00:15::2 . tcp . 22 timeout 30m }");
+    assertThat(Access.text(java.net.InetAddress.getByName("2001:db8:0:0:1:0:0:1")))
+        .isEqualTo("2001:db8::1:0:0:1");
+    assertThat(Access.text(java.net.InetAddress.getByName("::1"))).isEqualTo("::1");
+    assertThat(Access.text(java.net.InetAddress.getByName("fe80::"))).isEqualTo("fe80::");
+    assertThat(Access.text(java.net.InetAddress.getByName("1:2:3:4:5:6:7:8")))
+        .isEqualTo("1:2:3:4:5:6:7:8");
+    assertThat(Access.text(java.net.InetAddress.getByName("1:0:3:4:5:6:7:8")))
+        .isEqualTo("1:0:3:4:5:6:7:8");
   }
 
   @Test

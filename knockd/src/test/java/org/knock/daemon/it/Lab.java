@@ -123,9 +123,15 @@ final class Lab implements AutoCloseable {
 
   /** The ports {@code bin/knock --print ...} gives in the client namespace, in its order. */
   List<Integer> print(Path key, String command, String... options) {
+    return printFor(pair.serverIp, key, command, options);
+  }
+
+  /** {@link #print} of a knock for another server address. */
+  List<Integer> printFor(String server, Path key, String command, String... options) {
     List<String> o = new ArrayList<>(List.of(options));
     o.add("--print");
-    Netns.Result r = pair.client.exec(knockArgv(key, command, o.toArray(new String[0]))).ok();
+    Netns.Result r =
+        pair.client.exec(knockArgv(server, key, command, o.toArray(new String[0]))).ok();
     List<Integer> ports = new ArrayList<>();
     for (String l : r.out().split("\n")) {
       if (!l.isBlank()) {
@@ -136,10 +142,15 @@ final class Lab implements AutoCloseable {
   }
 
   private String[] knockArgv(Path key, String command, String... options) {
+    return knockArgv(pair.serverIp, key, command, options);
+  }
+
+  /** {@code bin/knock [options] -k KEY SERVER COMMAND} for another server address. */
+  String[] knockArgv(String server, Path key, String command, String... options) {
     List<String> argv = new ArrayList<>(List.of("env", "KNOCK_HOME=" + dir.resolve("home"),
         script("knock")));
     argv.addAll(List.of(options));
-    argv.addAll(List.of("-k", key.toString(), pair.serverIp, command));
+    argv.addAll(List.of("-k", key.toString(), server, command));
     return argv.toArray(new String[0]);
   }
 
@@ -155,6 +166,11 @@ final class Lab implements AutoCloseable {
    * step {@code "junk:PORT"} a SYN from hping3 with the client's address. Returns when all ended.
    */
   void send(List<String> steps) {
+    send(pair.serverIp, pair.clientIp, steps);
+  }
+
+  /** {@link #send} to another server address, junk spoofed from {@code source}. */
+  void send(String server, String source, List<String> steps) {
     String script = String.join("\n",
         "ip=$1; src=$2; shift 2",
         "for s in \"$@\"; do",
@@ -170,8 +186,7 @@ final class Lab implements AutoCloseable {
         "done",
         "wait",
         "true");
-    List<String> argv = new ArrayList<>(List.of("bash", "-c", script, "send", pair.serverIp,
-        pair.clientIp));
+    List<String> argv = new ArrayList<>(List.of("bash", "-c", script, "send", server, source));
     argv.addAll(steps);
     pair.client.exec(argv.toArray(new String[0])).ok();
   }

@@ -102,7 +102,7 @@ class ServerBindingIT {
     assertThat(lab.until(false, 1000)).isBetween(0L, 1000L);
 
     mark = audit.mark(); // a knock made for .9 is not for this server any more
-    staticKnock(other, printFor(other));
+    staticKnock(other, lab.printFor(other, alice, "open 22 30s"));
     audit.await(mark, 4000, "knock-rejected", "src", lab.clientIp(), "reason", "bad-tag");
     assertThat(lab.reachable()).isFalse();
     assertThat(audit.count(mark, "knock-accepted")).isZero();
@@ -132,19 +132,6 @@ class ServerBindingIT {
         "--passphrase-file", pass.toString(), "-U", "carol", lab.serverIp(), "close 22");
     assertThat(lab.until(false, 2000)).isBetween(0L, 2000L);
     k.close();
-  }
-
-  /** {@code bin/knock --print} for a given server address. */
-  private List<Integer> printFor(String server) {
-    Netns.Result r = lab.client().exec("env", "KNOCK_HOME=" + dir.resolve("home"),
-        Lab.script("knock"), "--print", "-k", alice.toString(), server, "open 22 30s").ok();
-    List<Integer> ports = new ArrayList<>();
-    for (String l : r.out().split("\n")) {
-      if (!l.isBlank()) {
-        ports.add(Integer.parseInt(l.strip()));
-      }
-    }
-    return ports;
   }
 
   private void staticKnock(String server, List<Integer> ports) {

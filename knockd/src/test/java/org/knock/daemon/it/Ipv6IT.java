@@ -1,0 +1,173 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Encrypted knocks over IPv6 (issue 15, first landing), through a real kernel: the namespace pair
+ * also has IPv6 addresses (fd10:204:15::1 server, ::2 client); knockd (nftables, kmsg) hears the
+ * IPv6 SYNs' LOG lines, and a knock sent with {@code knock -6} to the server's IPv6 address opens
+ * port 22 for the client's IPv6 address only — over IPv4 it stays shut — until the kernel expires
+ * the element of {@code granted6} or {@code close 22} removes it; shuffled order with junk SYNs
+ * opens; a replay is refused.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(ScenarioTimer.class)
+@Timeout(120)
+class Ipv6IT {
+  private static final String SERVER6 = "fd10:204:15::1";
+  private static final String CLIENT6 = "fd10:204:15::2";
+  private static final long OPEN_WITHIN_MS = 1000;
+  private Lab lab;
+  private Knockd knockd;
+  private AuditTrail audit;
+  private Path alice;
+
+  @BeforeAll
+  void setUp(@TempDir Path dir) throws Exception {
+    lab = Lab.open("v6", "10.204.15", dir);
+    lab.server().exec("ip", "-6", "addr", "add", SERVER6 + "/64", "dev", "vs", "nodad").ok();
+    lab.client().exec("ip", "-6", "addr", "add", CLIENT6 + "/64", "dev", "vc", "nodad").ok();
+    alice = lab.keygen("alice");
+    knockd = lab.knockd("knockd", Knockd.Settings.defaults(),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n");
+    knockd.start();
+    audit = knockd.audit();
+  }
+
+  @AfterAll
+  void tearDown() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  /** An IPv6 address as the kernel's LOG lines print it: eight groups of four hex digits. */
+  private static String kernelText(String v6) throws Exception {
+    byte[] b = java.net.InetAddress.getByName(v6).getAddress();
+    StringBuilder t = new StringBuilder();
+    for (int i = 0; i < 16; i += 2) {
+      t.append(i == 0 ? "" : ":").append(String.format("%02x%02x", b[i], b[i + 1]));
+    }
+    return t.toString();
+  }
+
+  private boolean reachable6() {
+    return Probes.connects(lab.client(), SERVER6, Lab.SERVICE, "0.5");
+  }
+
+  private long until6(boolean reachable, long millis) throws InterruptedException {
+    return Probes.until(reachable, lab.client(), SERVER6, Lab.SERVICE, millis);
+  }
+
+  private void knock6(String command, String... options) {
+    List<String> o = new ArrayList<>(List.of("-6"));
+    o.addAll(List.of(options));
+    Netns.Result r = lab.client().exec(lab.knockArgv(SERVER6, alice, command,
+        o.toArray(new String[0])));
+    assertThat(r.exit()).as("bin/knock -6: %s", r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+  }
+
+  private void close6() throws Exception {
+    int mark = audit.mark();
+    knock6("close 22");
+    assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+    audit.await(mark, 1000, "access-closed", "addr", CLIENT6, "port", "22/tcp", "by", "knock");
+  }
+
+  @Test
+  @Order(1)
+  void openOverIpv6ForTheKnockerOnlyThenKernelExpiryThenClose() throws Exception {
+    assertThat(reachable6()).as("port 22 over IPv6 before any knock").isFalse();
+    assertThat(lab.reachable()).as("port 22 over IPv4 before any knock").isFalse();
+    int mark = audit.mark();
+    knock6("open 22 3s");
+    long sent = System.nanoTime();
+    assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open over IPv6")
+        .isBetween(0L, OPEN_WITHIN_MS);
+    assertThat(lab.reachable()).as("the IPv6 grant does not open IPv4").isFalse();
+    audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", CLIENT6, "grant", CLIENT6,
+        "command", "open 22/tcp 3s");
+    audit.await(mark, 1000, "access-granted", "addr", CLIENT6, "port", "22/tcp");
+    String set = lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6")
+        .ok().out();
+    assertThat(set).contains(CLIENT6 + " . tcp . 22").contains("expires");
+
+    assertThat(until6(false, 5000)).as("ms until shut again").isNotNegative();
+    long shutAfter = (System.nanoTime() - sent) / 1_000_000;
+    assertThat(shutAfter).as("ms from knock to shut (grant of 3 s)").isBetween(2500L, 4500L);
+    audit.await(mark, 1000, "access-expired", "addr", CLIENT6, "port", "22/tcp");
+
+    knock6("open 22 30s");
+    assertThat(until6(true, OPEN_WITHIN_MS)).isBetween(0L, OPEN_WITHIN_MS);
+    close6();
+  }
+
+  @Test
+  @Order(2)
+  void shuffledOrderWithJunkOpensOverIpv6() throws Exception {
+    List<Integer> ports = new ArrayList<>(lab.printFor(SERVER6, alice, "open 22 30s", "-6"));
+    assertThat(ports).hasSize(20);
+    Random random = new Random();
+    Collections.shuffle(ports, random);
+    Set<Integer> real = new HashSet<>(ports);
+    List<String> steps = new ArrayList<>();
+    List<Integer> junk = new ArrayList<>();
+    for (int i = 0; i < ports.size(); i++) {
+      steps.add(String.valueOf(ports.get(i)));
+      if (i % 4 == 1) { // junk SYNs from the knocker's own address (hping3 has no IPv6)
+        int j;
+        do {
+          j = 20000 + 256 * random.nextInt(20) + random.nextInt(256);
+        } while (real.contains(j) || junk.contains(j));
+        junk.add(j);
+        steps.add(String.valueOf(j));
+      }
+    }
+    int mark = audit.mark();
+    lab.send(SERVER6, CLIENT6, steps);
+    assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open, steps %s", steps)
+        .isBetween(0L, OPEN_WITHIN_MS);
+    audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", CLIENT6);
+    for (int j : junk) { // the junk really reached the logged range over IPv6
+      assertThat(Probes.kernelLogLine(knockd.prefix().strip(), "SRC=" + kernelText(CLIENT6) + " ",
+          "DPT=" + j + " ")).as("kernel LOG line of junk SYN to %d", j).isNotNull();
+    }
+    close6();
+  }
+
+  @Test
+  @Order(3)
+  void anIpv6ReplayIsRefused() throws Exception {
+    List<Integer> ports = lab.printFor(SERVER6, alice, "open 22 30s", "-6");
+    List<String> steps = ports.stream().map(String::valueOf).toList();
+    int mark = audit.mark();
+    lab.send(SERVER6, CLIENT6, steps);
+    assertThat(until6(true, OPEN_WITHIN_MS)).isBetween(0L, OPEN_WITHIN_MS);
+    close6();
+    mark = audit.mark();
+    lab.send(SERVER6, CLIENT6, steps);
+    audit.await(mark, 2000, "knock-rejected", "src", CLIENT6, "reason", "replay");
+    assertThat(reachable6()).isFalse();
+    assertThat(audit.count(mark, "knock-accepted")).isZero();
+  }
+}
