@@ -106,23 +106,17 @@ public final class KnockDecoder {
   }
 
   /**
-   * Checks one complete 20-byte message from a source against every user's key. A message whose
-   * tag verifies is burned on sight: its (user, timestamp, nonce) goes into the replay cache
-   * before anything else is checked, so it can never be accepted later, from any source, whatever
-   * this check decides.
+   * Checks one complete 20-byte message from a source (IPv4 as int, or {@code source6} if not
+   * null) sent to {@code sentTo} against every user's key: a version-2 tag bound to
+   * {@code sentTo} (or to one of the settings' server addresses), or a version-1 tag where the
+   * user accepts it. A message whose tag verifies is burned on sight: its (user, timestamp,
+   * nonce) goes into the replay cache before anything else is checked, so it can never be
+   * accepted later, from any source, whatever this check decides.
    */
-  Verdict check(byte[] message, int source, int destination, Instant now) {
-    return check(message, source, destination, null, null, now);
-  }
-
-  /** As {@link #check(byte[], int, int, Instant)}; an IPv6 source and destination if not null. */
-  Verdict check(byte[] message, int source, int destination, byte[] source6, byte[] destination6,
-      Instant now) {
+  Verdict check(byte[] message, int source, byte[] source6, ServerBinding sentTo, Instant now) {
     Rejection refusal = null;
-    List<ServerBinding> servers = !settings.serverAddresses().isEmpty()
-        ? settings.serverAddresses()
-        : List.of(destination6 != null ? ServerBinding.of(destination6)
-            : ServerBinding.ipv4(destination));
+    List<ServerBinding> servers =
+        settings.serverAddresses().isEmpty() ? List.of(sentTo) : settings.serverAddresses();
     for (int u = 0; u < tags.size(); u++) {
       int version = 0;
       ServerBinding only = users.get(u).onlyFor();
@@ -158,10 +152,8 @@ public final class KnockDecoder {
       Rejection[] worst) {
     long window = settings.timeWindow().getSeconds();
     // burned on sight: timestamp and nonce sit at fixed offsets whatever the rest says
-    long ts = ((plain[0] & 0xFFL) << 24) | ((plain[1] & 0xFF) << 16) | ((plain[2] & 0xFF) << 8)
-        | (plain[3] & 0xFF);
-    int nonce = ((plain[4] & 0xFF) << 16) | ((plain[5] & 0xFF) << 8) | (plain[6] & 0xFF);
-    ReplayCache.Result r = replay.record(new ReplayKey(user.name(), ts, nonce));
+    ReplayCache.Result r = replay.record(
+        new ReplayKey(user.name(), Payload.timestampOf(plain), Payload.nonceOf(plain)));
     if (r == ReplayCache.Result.STORE_FAILED) {
       raise(worst, Rejection.REPLAY_STORE_FAILED);
       return null;

@@ -141,14 +141,24 @@ public record Payload(
     if ((header & 1) != 0) { // version 2's address extension (IPv6, §10): not yet understood
       throw new KnockException("address extension not supported");
     }
-    long ts = getInt(b, 0) & 0xFFFFFFFFL;
-    int nonce = ((b[4] & 0xFF) << 16) | ((b[5] & 0xFF) << 8) | (b[6] & 0xFF);
+    long ts = timestampOf(b);
+    int nonce = nonceOf(b);
     Verb verb = Verb.ofCode((header >>> 3) & 3);
     Protocol proto = (header & 4) != 0 ? Protocol.UDP : Protocol.TCP;
     int port = ((b[8] & 0xFF) << 8) | (b[9] & 0xFF);
     Duration d = Durations.decode(((b[10] & 0xFF) << 8) | (b[11] & 0xFF));
     int address = getInt(b, 12);
     return new Payload(verb, proto, port, d, address, ts, nonce, version, (header & 2) != 0);
+  }
+
+  /** The timestamp of a plaintext, read whatever its header says (bytes 0-3). */
+  static long timestampOf(byte[] plain) {
+    return getInt(plain, 0) & 0xFFFFFFFFL;
+  }
+
+  /** The nonce of a plaintext, read whatever its header says (bytes 4-6). */
+  static int nonceOf(byte[] plain) {
+    return ((plain[4] & 0xFF) << 16) | ((plain[5] & 0xFF) << 8) | (plain[6] & 0xFF);
   }
 
   static void putInt(byte[] b, int off, int v) {

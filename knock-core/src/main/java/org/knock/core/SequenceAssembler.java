@@ -27,9 +27,10 @@ public abstract class SequenceAssembler {
   final KnockDecoder decoder;
   final int source;
   final int destination;
-  /** IPv6 source and destination (16 bytes each), or null for an IPv4 sequence. */
+  /** IPv6 source (16 bytes), or null for an IPv4 sequence. */
   final byte[] source6;
-  final byte[] destination6;
+  /** The address a version-2 knock in this sequence must be bound to: where its ports went. */
+  final ServerBinding server;
   final int length;
   /** Combinations tried by the depth search since the sequence was last empty. */
   int tried;
@@ -51,7 +52,8 @@ public abstract class SequenceAssembler {
     this.source = source;
     this.destination = destination;
     this.source6 = source6;
-    this.destination6 = destination6;
+    this.server = destination6 != null ? ServerBinding.of(destination6)
+        : ServerBinding.ipv4(destination);
     this.length = decoder.settings().mapping().length();
     this.lastNewest = new byte[length];
   }
@@ -207,7 +209,7 @@ public abstract class SequenceAssembler {
      */
     boolean check(byte[] m) {
       checked++;
-      KnockDecoder.Verdict v = decoder.check(m, source, destination, source6, destination6, now);
+      KnockDecoder.Verdict v = decoder.check(m, source, source6, server, now);
       if (!v.verified()) {
         raise(Rejection.BAD_TAG);
         return false;
