@@ -246,8 +246,7 @@ final class SourceTracker {
   }
 
   private DecodeResult settle(Sequence s, DecodeResult r) {
-    if (r.isAccepted()
-        || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
+    if (tagVerified(r)) {
       // the knock's own ports are gone from the assembler; what is left may be another knock
       if (s.size() == 0) {
         sources.remove(s.key);
@@ -301,8 +300,7 @@ final class SourceTracker {
       }
       s.sweep = false;
       r = settle(s, r);
-      if (r.isAccepted()
-          || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()))) {
+      if (tagVerified(r)) {
         out.add(new Retried(s.key, r));
       } else if (r.status() == DecodeResult.Status.REJECTED
           && r.rejection() == Rejection.DECODER_BUSY) {
@@ -310,6 +308,12 @@ final class SourceTracker {
       }
     }
     return out;
+  }
+
+  /** Accepted, or refused after a valid tag: the knock's own ports are gone from its sequence. */
+  static boolean tagVerified(DecodeResult r) {
+    return r.isAccepted()
+        || (r.status() == DecodeResult.Status.REJECTED && definitive(r.rejection()));
   }
 
   /** A rejection after a valid tag (the sender held a key): reported at once, not at the end. */
@@ -352,10 +356,5 @@ final class SourceTracker {
 
   long evictions() {
     return evictions;
-  }
-
-  /** Message checks the budget refused so far. */
-  long budgetRefusals() {
-    return budget.refused();
   }
 }
