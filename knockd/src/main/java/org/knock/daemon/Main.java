@@ -232,18 +232,9 @@ public final class Main {
       err.println("knockd: " + e.getMessage());
       return 1;
     }
-    audit.daemonStart(VERSION, file.toString());
-    log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
-        config.options().mapping().word(), config.options().knockPorts(),
-        config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
-        daemon.source());
-    if (config.options().selfTest()) {
-      try {
-        runSelfTest(daemon, audit);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    // signals are handled before anything is announced: a SIGHUP or SIGTERM that arrives during
+    // the self-test reloads or stops the daemon with its audit record (the JVM's default for
+    // SIGHUP is to exit)
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean signalled = new AtomicBoolean();
     AtomicBoolean stopping = new AtomicBoolean();
@@ -260,6 +251,18 @@ public final class Main {
       stopped.countDown();
     }, "shutdown"));
     Signals.onHangup(() -> reload(file, daemon, audit, log));
+    audit.daemonStart(VERSION, file.toString());
+    log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
+        config.options().mapping().word(), config.options().knockPorts(),
+        config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
+        daemon.source());
+    if (config.options().selfTest()) {
+      try {
+        runSelfTest(daemon, audit);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     try {
       // returns when standard input ends, a signal closes the daemon, or a fault ends it
       Daemon.Ending end = daemon.awaitEnd();

@@ -116,6 +116,26 @@ class SelfTestIT {
   }
 
   @Test
+  void aSighupDuringTheSelfTestReloadsInsteadOfKillingTheDaemon() throws Exception {
+    Netns.host("sysctl", "-qw", "net.netfilter.nf_log_all_netns=1").ok();
+    Path kern = dir.resolve("kern.log");
+    Files.writeString(kern, "");
+    try (Netns ns = Netns.create("sh");
+        KnockdProcess knockd = new KnockdProcess(dir, dir.resolve("audit.log"))) {
+      // nothing writes kern.log: the self-test waits its full 2 s for the probe
+      Process p = knockd.start(ns.inside(), config(prefix(), kern.toString(), ""));
+      assertThat(knockd.count("event=self-test")).as("self-test still waiting").isZero();
+      KnockdProcess.signal(p, "HUP");
+      knockd.awaitAudit(1, 10, "event=config-reloaded");
+      knockd.awaitAudit(1, 10, "event=self-test", "result=source-silent");
+      assertThat(p.isAlive()).as("SIGHUP during the self-test: %s", knockd.output()).isTrue();
+      KnockdProcess.signal(p, "TERM");
+      assertThat(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(knockd.count("event=daemon-stop", "reason=signal")).isEqualTo(1);
+    }
+  }
+
+  @Test
   void sharedSetModeWithTheAdminsRulesetPasses() throws Exception {
     Netns.host("sysctl", "-qw", "net.netfilter.nf_log_all_netns=1").ok();
     String prefix = prefix();
