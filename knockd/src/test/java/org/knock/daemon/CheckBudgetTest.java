@@ -80,4 +80,72 @@ class CheckBudgetTest {
     assertThat(b.take(new CheckBudget.Account(), 1, false)).isFalse();
     assertThat(b.refused()).isEqualTo(1);
   }
+
+  /** Takes single messages for {@code a} at {@code t} until refused; how many it got. */
+  private static int drain(CheckBudget b, CheckBudget.Account a, long t) {
+    int n = 0;
+    while (n < 1000 && b.take(a, t, false)) {
+      n++;
+    }
+    return n;
+  }
+
+  @Test
+  void packetsGetExactlyThreeQuartersOfASecondWhenThePacingAllowsIt() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    int taken = 0;
+    for (int i = 0; i < 100; i++) { // 100 sources, one message each, late in the second
+      if (b.take(new CheckBudget.Account(), 7_900, false)) {
+        taken++;
+      }
+    }
+    assertThat(taken).isEqualTo(75);
+    assertThat(b.refused()).isEqualTo(25);
+  }
+
+  @Test
+  void thePacingAllowsExactlyWhatTheClockHasReached() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    int taken = 0;
+    for (int i = 0; i < 100; i++) {
+      if (b.take(new CheckBudget.Account(), 5_200, false)) { // 200 ms in, 100 ms ahead: 30 %
+        taken++;
+      }
+    }
+    assertThat(taken).isEqualTo(30);
+  }
+
+  @Test
+  void theFirstHalfIsFirstComeFirstServedToTheLastMessage() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    assertThat(b.take(new CheckBudget.Account(), 900, false)).isTrue();
+    // 490 spent: one more message reaches exactly half, with no share asked
+    assertThat(drain(b, new CheckBudget.Account(), 900)).isEqualTo(49);
+  }
+
+  @Test
+  void pastHalfTheShareCountsTheSourcesOfThisSecondAndTheLast() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    for (int i = 0; i < 4; i++) { // second 0: four sources
+      b.take(new CheckBudget.Account(), 900, false);
+    }
+    CheckBudget.Account heavy = new CheckBudget.Account();
+    assertThat(drain(b, heavy, 1_900)).isEqualTo(50); // second 1: the first half
+    b.take(new CheckBudget.Account(), 1_900, false);
+    // three sources now, four the second before: a share is 1000 / (2 * 4) = 125 checks
+    assertThat(drain(b, new CheckBudget.Account(), 1_900)).isEqualTo(12);
+  }
+
+  @Test
+  void aSecondWithNothingBeforeItCountsOnlyItsOwnSources() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    for (int i = 0; i < 4; i++) {
+      b.take(new CheckBudget.Account(), 900, false);
+    }
+    CheckBudget.Account heavy = new CheckBudget.Account();
+    assertThat(drain(b, heavy, 2_900)).isEqualTo(50); // second 2: second 1 had no sources
+    b.take(new CheckBudget.Account(), 2_900, false);
+    // three sources: a share is 1000 / (2 * 3) = 166 checks
+    assertThat(drain(b, new CheckBudget.Account(), 2_900)).isEqualTo(16);
+  }
 }

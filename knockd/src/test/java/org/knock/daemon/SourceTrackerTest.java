@@ -226,4 +226,194 @@ class SourceTrackerTest {
     }
     assertThat(budget.spentThisSecond()).isLessThanOrEqualTo(1_000_000);
   }
+
+  /** Offers ports[from..to) from SRC with source ports 40000+i at {@code at}; the last result. */
+  private static DecodeResult send(SourceTracker t, int[] ports, int from, int to, Instant at,
+      List<SourceTracker.Ended> ended) {
+    DecodeResult last = null;
+    for (int i = from; i < to; i++) {
+      last = t.offer(SRC, 40000 + i, ports[i], at, ended);
+    }
+    return last;
+  }
+
+  @Test
+  void portsStayForExactlyTheTimeoutAndNotAMillisecondLonger() throws Exception {
+    int[] ports = knock(20);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    SourceTracker t = tracker(100);
+    send(t, ports, 0, 10, T0, ended);
+    assertThat(send(t, ports, 10, 20, T0.plusSeconds(10), ended).isAccepted()).isTrue();
+
+    ports = knock(23);
+    SourceTracker late = tracker(100);
+    send(late, ports, 0, 10, T0, ended);
+    late.offer(SRC, 1, settings.basePort() + 256 * 19, T0.plusSeconds(6), ended); // keeps it alive
+    DecodeResult r = send(late, ports, 10, 20, T0.plusMillis(10_001), ended);
+    assertThat(r.isAccepted()).as("the first ten ports left the window").isFalse();
+    assertThat(late.tracks(SRC)).isTrue();
+    // their (source port, destination port) pairs went too: sent again, they count again
+    assertThat(send(late, ports, 0, 10, T0.plusMillis(10_002), ended).isAccepted()).isTrue();
+  }
+
+  @Test
+  void aSequenceThatTimesOutIsReportedByTheNextPacket() throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int pos = 0; pos < 20; pos++) {
+      t.offer(SRC, 1000 + pos, settings.basePort() + 256 * pos + 7, T0, ended);
+    }
+    assertThat(ended).isEmpty();
+    t.offer(SRC, 2000, settings.basePort(), T0.plusSeconds(10), ended); // not yet
+    assertThat(ended).isEmpty();
+    t.offer(SRC, 2001, settings.basePort(), T0.plusMillis(20_001), ended);
+    assertThat(ended).containsExactly(new SourceTracker.Ended(SRC, 21, Rejection.BAD_TAG));
+  }
+
+  @Test
+  void theSweepEndsOnlySequencesPastTheTimeout() throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int pos = 0; pos < 20; pos++) {
+      t.offer(SRC, 1000 + pos, settings.basePort() + 256 * pos + 7, T0, ended);
+    }
+    assertThat(t.sweep(T0.plusSeconds(10))).isEmpty();
+    assertThat(t.tracks(SRC)).isTrue();
+    assertThat(t.sweep(T0.plusMillis(10_001)))
+        .containsExactly(new SourceTracker.Ended(SRC, 20, Rejection.BAD_TAG));
+    assertThat(t.tracks(SRC)).isFalse();
+  }
+
+  @Test
+  void theSourceLeastRecentlyHeardFromIsEvictedFirst() {
+    SourceTracker t = tracker(2);
+    assertThat(t.maxSources()).isEqualTo(2);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int a = 0x0B000001;
+    int b = 0x0B000002;
+    int c = 0x0B000003;
+    t.offer(a, 1, settings.basePort(), T0, ended);
+    t.offer(b, 1, settings.basePort(), T0, ended);
+    t.offer(a, 2, settings.basePort() + 1, T0, ended); // a heard from again
+    t.offer(c, 1, settings.basePort(), T0, ended);
+    assertThat(t.tracks(a)).isTrue();
+    assertThat(t.tracks(b)).isFalse();
+    assertThat(t.tracks(c)).isTrue();
+    assertThat(t.evictions()).isEqualTo(1);
+  }
+
+  @Test
+  void thePortCapStartsOnlyPastTheCap() throws Exception {
+    int[] ports = knock(21);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    SourceTracker exact = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 20);
+    assertThat(send(exact, ports, 0, 20, T0, ended).isAccepted()).isTrue();
+
+    ports = knock(24);
+    SourceTracker over = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 24);
+    for (int i = 0; i < 6; i++) {
+      over.offer(SRC, 40000 + i, ports[i], T0.plusMillis(i), ended);
+    }
+    int junk = settings.basePort() + 256 * 19;
+    for (int j = 0, v = 0; j < 19; j++, v++) { // the 25th port: the oldest quarter (6) goes
+      if (v == ((ports[19] - settings.basePort()) & 0xFF)) {
+        v++;
+      }
+      over.offer(SRC, 1000 + j, junk + v, T0.plusMillis(10 + j), ended);
+    }
+    DecodeResult r = null;
+    for (int i = 6; i < 20; i++) {
+      r = over.offer(SRC, 40000 + i, ports[i], T0.plusMillis(100 + i), ended);
+    }
+    assertThat(r.isAccepted()).as("the knock's first six ports went").isFalse();
+    for (int i = 0; i < 6; i++) { // and their pairs with them: the same packets are new again
+      r = over.offer(SRC, 40000 + i, ports[i], T0.plusMillis(200 + i), ended);
+    }
+    assertThat(r.isAccepted()).isTrue();
+  }
+
+  @Test
+  void portsToEachDestinationAddressAreKeptApartForTheFourNewest() throws Exception {
+    int[] ports = knock(22);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int others = 3; others <= 4; others++) {
+      SourceTracker t = tracker(100);
+      int home = 0x0A630001;
+      for (int i = 0; i < 10; i++) {
+        t.offer(SRC, home, 40000 + i, ports[i], T0, ended);
+      }
+      for (int d = 1; d <= others; d++) {
+        t.offer(SRC, home + d, 1, settings.basePort() + 256 * 19, T0, ended);
+      }
+      DecodeResult r = null;
+      for (int i = 10; i < 20; i++) {
+        r = t.offer(SRC, home, 40000 + i, ports[i], T0, ended);
+      }
+      assertThat(r.isAccepted()).as("%d other destinations", others).isEqualTo(others == 3);
+    }
+  }
+
+  @Test
+  void onlyARefusalAfterAValidTagIsDefinitive() {
+    assertThat(SourceTracker.definitive(Rejection.MALFORMED)).isTrue();
+    assertThat(SourceTracker.definitive(Rejection.REPLAY)).isTrue();
+    assertThat(SourceTracker.definitive(Rejection.DECODER_BUSY)).isFalse();
+    assertThat(SourceTracker.definitive(Rejection.BAD_TAG)).isFalse();
+  }
+
+  @Test
+  void knocksTheBudgetRefusedAreRetriedInTurnAsTheBudgetAllows() throws Exception {
+    // one check a second: the first of each second is always allowed, the rest refused
+    CheckBudget budget = new CheckBudget(1, 1);
+    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 512, budget);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int other = SRC + 1;
+    assertThat(t.retryPending(T0)).isEmpty();
+    int[] first = knock(30);
+    int[] second = knock(31);
+    DecodeResult r1 = send(t, first, 0, 20, T0, ended); // takes the second's one check
+    assertThat(r1.isAccepted()).isTrue();
+    DecodeResult r2 = null;
+    DecodeResult r3 = null;
+    for (int i = 0; i < 20; i++) {
+      r2 = t.offer(SRC, 41000 + i, second[i], T0.plusMillis(10), ended);
+      r3 = t.offer(other, 41000 + i, knock(32 + i / 100)[i], T0.plusMillis(10), ended);
+    }
+    assertThat(r2.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(r3.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(t.retryPending(T0.plusMillis(20))).as("still spent").isEmpty();
+
+    List<SourceTracker.Retried> next = t.retryPending(T0.plusSeconds(1));
+    assertThat(next).hasSize(1);
+    assertThat(next.get(0).source()).isEqualTo(SRC); // refused first, served first
+    assertThat(next.get(0).result().isAccepted()).isTrue();
+    List<SourceTracker.Retried> after = t.retryPending(T0.plusSeconds(2));
+    assertThat(after).extracting(SourceTracker.Retried::source).containsExactly(other);
+    assertThat(after.get(0).result().isAccepted()).isTrue();
+    assertThat(t.retryPending(T0.plusSeconds(3))).isEmpty();
+    assertThat(t.size()).isZero();
+  }
+
+  @Test
+  void theSourceThatSpentLeastThisSecondIsRetriedFirst() throws Exception {
+    CheckBudget budget = new CheckBudget(8, 1);
+    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 512, budget);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int other = SRC + 1;
+    send(t, knock(40), 0, 20, T0, ended); // the only check allowed this early in the second
+    int[] mine = knock(41);
+    int[] theirs = knock(42);
+    for (int i = 0; i < 20; i++) {
+      t.offer(SRC, 41000 + i, mine[i], T0.plusMillis(10), ended);
+      t.offer(other, 41000 + i, theirs[i], T0.plusMillis(10), ended);
+    }
+    // the next second SRC spends a check on junk sent to another address
+    for (int pos = 0; pos < 20; pos++) {
+      t.offer(SRC, 0x0A630009, 50000 + pos, settings.basePort() + 256 * pos, T0.plusMillis(1_900),
+          ended);
+    }
+    List<SourceTracker.Retried> next = t.retryPending(T0.plusMillis(1_900));
+    assertThat(next).extracting(SourceTracker.Retried::source).containsExactly(other, SRC);
+    assertThat(next).allMatch(r -> r.result().isAccepted());
+  }
 }
