@@ -94,6 +94,8 @@ class AssemblerStateTest {
     }
     s.offer(indexed(0, 7), at(300)); // 7 again: newest, seen last at 300
     assertThat(s.size()).isEqualTo(21);
+    s.forgetBefore(at(50).toEpochMilli()); // 7 moved up: its old time went with it
+    assertThat(s.size()).isEqualTo(21);
     s.forgetBefore(at(150).toEpochMilli()); // 8 (seen at 100) goes, 7 (seen again) stays
     assertThat(s.size()).isEqualTo(20);
     assertThat(newest(s)[0]).isEqualTo((byte) 7);
@@ -130,6 +132,28 @@ class AssemblerStateTest {
     s.forgetOldest(100); // more than it holds
     assertThat(s.size()).isZero();
     assertThat(s.combinationsTried()).isZero();
+  }
+
+  @Test
+  void aPartialPortCapKeepsTheCombinationCount() {
+    SequenceAssembler s = sequence(PortMapping.INDEXED, nobody);
+    s.offer(indexed(0, 2), at(0));
+    for (int pos = 0; pos < 20; pos++) {
+      s.offer(indexed(pos, 1), at(10));
+    }
+    s.offer(indexed(1, 2), at(20)); // combined with position 0's 2
+    int tried = s.combinationsTried();
+    assertThat(tried).isPositive();
+    s.forgetOldest(1);
+    assertThat(s.combinationsTried()).isEqualTo(tried);
+  }
+
+  @Test
+  void classicIgnoresPortsOutsideItsRange() {
+    SequenceAssembler s = sequence(PortMapping.CLASSIC, nobody);
+    assertThat(s.offer(BASE + 256, at(0))).isSameAs(DecodeResult.INCOMPLETE);
+    assertThat(s.offer(BASE - 1, at(0))).isSameAs(DecodeResult.INCOMPLETE);
+    assertThat(s.size()).isZero();
   }
 
   @Test
@@ -194,6 +218,7 @@ class AssemblerStateTest {
     assertThat(again).isSameAs(DecodeResult.INCOMPLETE);
     assertThat(s.combinationsTried()).isZero();
     // an older candidate becoming newest again changes the message but adds no combination
+    s.offer(indexed(5, 2), at(2));
     s.offer(indexed(4, 2), at(2));
     int tried = s.combinationsTried();
     DecodeResult back = s.offer(indexed(4, 1), at(3));
@@ -241,6 +266,8 @@ class AssemblerStateTest {
     s.forgetOldest(1);
     assertThat(s.size()).isEqualTo(19);
     assertThat(newest(s)).isNull();
+    s.forgetBefore(at(30).toEpochMilli()); // port 3 arrived at 30: the times moved with the ports
+    assertThat(s.size()).isEqualTo(19);
     s.offer(BASE + 200, at(300));
     m = newest(s);
     assertThat(m[0]).isEqualTo((byte) 3);
@@ -312,13 +339,14 @@ class AssemblerStateTest {
     for (int pos = 0; pos < 20; pos++) {
       s.offer(indexed(pos, ((real[pos] - BASE) + 1) & 0xFF), at(0));
     }
+    s.offer(indexed(0, ((real[0] - BASE) + 2) & 0xFF), at(0));
     DecodeResult r = DecodeResult.INCOMPLETE;
     for (int i = 0; i < 20; i++) {
       r = s.offer(real[i], at(1));
     }
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.combinations()).isEqualTo(1);
-    assertThat(s.size()).isEqualTo(20);
+    assertThat(s.size()).isEqualTo(21);
     assertThat(s.hasPending()).isTrue();
   }
 
@@ -331,6 +359,10 @@ class AssemblerStateTest {
       r = s.offer(real[i], at(0), () -> false);
     }
     assertThat(r.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(s.hasPending()).isTrue();
+    r = s.retryPending(at(1), () -> false); // the newest-first check alone, refused again
+    assertThat(r.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(r.combinations()).isZero();
     assertThat(s.hasPending()).isTrue();
     r = s.retryPending(at(1), CheckAllowance.UNLIMITED);
     assertThat(r.isAccepted()).isTrue();

@@ -247,9 +247,10 @@ class BoundariesTest {
         4096, List.of(a, b));
     KnockUser onlyA = new KnockUser("ann", Fixtures.key(1), false, false, a);
     KnockUser any = new KnockUser("bob", Fixtures.key(2), false, true);
-    KnockDecoder d = new KnockDecoder(two, List.of(onlyA, any), new InMemoryReplayCache());
-    assertThat(d.checksPerMessage()).isEqualTo(1 + 2 + 1);
-    assertThat(d.users()).containsExactly(onlyA, any);
+    KnockUser carol = new KnockUser("carol", Fixtures.key(3), false, false);
+    KnockDecoder d = new KnockDecoder(two, List.of(onlyA, any, carol), new InMemoryReplayCache());
+    assertThat(d.checksPerMessage()).isEqualTo(1 + (2 + 1) + 2);
+    assertThat(d.users()).containsExactly(onlyA, any, carol);
     assertThat(new KnockDecoder(two, List.of(), new InMemoryReplayCache()).checksPerMessage())
         .isEqualTo(1);
   }
@@ -284,6 +285,19 @@ class BoundariesTest {
         k -> ReplayCache.Result.STORE_FAILED);
     assertThat(Fixtures.offerAll(d.newSequence(CLIENT), ports, NOW).rejection())
         .isEqualTo(Rejection.REPLAY_STORE_FAILED);
+  }
+
+  @Test
+  void aRightTagOverAnUnknownHeaderIsMalformed() throws Exception {
+    KnockKey key = Fixtures.key(13);
+    byte[] plain = Payload.of(Command.parse("open 22"), 0, NOW.getEpochSecond(), 5).toBytes();
+    plain[7] = (byte) 0xFF; // protocol version 7
+    byte[] m = new Sealer(key, CipherSuite.TWOFISH).seal(plain);
+    KnockDecoder d = Fixtures.decoder(Fixtures.settings(CipherSuite.TWOFISH, PortMapping.INDEXED),
+        new KnockUser("ann", key, false));
+    DecodeResult r = Fixtures.offerAll(d.newSequence(CLIENT), PortMapping.INDEXED.toPorts(m, BASE),
+        NOW);
+    assertThat(r.rejection()).isEqualTo(Rejection.MALFORMED);
   }
 
   @Test

@@ -68,6 +68,14 @@ class KnockPipelineTest {
         "[door]",
         "Sequence = 7000,8000:udp,9000",
         "Start_Command = /bin/true %IP%",
+        "[synonly]",
+        "Sequence = 7100,7200",
+        "TCPFlags = syn,!ack",
+        "Start_Command = /bin/true %IP%",
+        "[ackonly]",
+        "Sequence = 7300,7400",
+        "TCPFlags = ack,!syn",
+        "Start_Command = /bin/true %IP%",
         ""));
     config = ConfigLoader.load(conf);
     firewall = Firewalls.create("none", Wiring.firewallSettings(config), FirewallOptions.DEFAULTS,
@@ -77,9 +85,14 @@ class KnockPipelineTest {
 
   /** A pipeline over the config and firewall, as the daemon builds one at start and reload. */
   private KnockPipeline newPipeline() {
+    return newPipeline(1000, new CheckBudget(Long.MAX_VALUE / 4, 1));
+  }
+
+  private KnockPipeline newPipeline(int maxSources, CheckBudget budget) {
     KnockDecoder decoder =
         new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
-    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512);
+    SourceTracker tracker =
+        new SourceTracker(decoder, Duration.ofSeconds(10), maxSources, 512, budget);
     DoorMatcher doors = new DoorMatcher(Wiring.doors(config), 1000);
     return new KnockPipeline(config, clock, tracker, doors, firewall, audit,
         new KnockPipeline.Commands() {
@@ -367,5 +380,150 @@ class KnockPipelineTest {
     assertThat(pipeline.deniedPackets()).isEqualTo(20);
     send(ports("open 22 30m")); // the IPv4 path is another source
     assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  private void packet(String src, int port, Transport t, boolean syn, boolean ack)
+      throws Exception {
+    pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName(src),
+        InetAddress.getByName("10.99.0.1"), t, sport++, port, syn, ack));
+  }
+
+  @Test
+  void aDoorCountsOnlyPacketsWithItsTcpFlags() throws Exception {
+    packet(CLIENT, 7100, Transport.TCP, true, true);
+    packet(CLIENT, 7200, Transport.TCP, true, true);
+    packet(CLIENT, 7300, Transport.TCP, false, false);
+    packet(CLIENT, 7400, Transport.TCP, false, false);
+    assertThat(ran).isEmpty();
+    packet(CLIENT, 7100, Transport.TCP, true, false);
+    packet(CLIENT, 7200, Transport.TCP, true, false);
+    packet(CLIENT, 7300, Transport.TCP, false, true);
+    packet(CLIENT, 7400, Transport.TCP, false, true);
+    assertThat(ran).containsExactly("door synonly " + CLIENT, "door ackonly " + CLIENT);
+  }
+
+  @Test
+  void theFirstAndLastPortOfTheKnockRangeAreKnockPorts() throws Exception {
+    int base = config.decoderSettings().basePort();
+    syn(base, Transport.TCP); // position 0, byte 0: the range's first port
+    for (int pos = 1; pos < 19; pos++) {
+      syn(base + 256 * pos + 1, Transport.TCP);
+    }
+    syn(base + 256 * 20 - 1, Transport.TCP); // position 19, byte 255: the range's last port
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep();
+    assertThat(names()).as("20 positions held: a message was checked").containsExactly(
+        "knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("bad-tag");
+  }
+
+  @Test
+  void udpIntoTheKnockRangeIsIgnoredUnlessUdpKnocksIsOn() throws Exception {
+    for (int p : ports("open 22 30m")) {
+      syn(p, Transport.UDP);
+    }
+    assertThat(audit.events()).isEmpty();
+  }
+
+  @Test
+  void aSequenceThatTimedOutIsReportedByItsNextPacketOnce() throws Exception {
+    int[] bad = ports("open 22 30m");
+    bad[3] ^= 1;
+    send(bad);
+    clock.advance(Duration.ofSeconds(11));
+    syn(bad[0], Transport.TCP); // starts a new sequence: the old one is reported now
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT);
+    pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName("10.99.0.3"),
+        InetAddress.getByName("10.99.0.1"), Transport.TCP, sport++, bad[0], true, false));
+    assertThat(names()).as("reported once").containsExactly("knock-rejected");
+  }
+
+  @Test
+  void anIpv6SequenceIsReportedWhenItTimesOutOrEnds() throws Exception {
+    int[] bad = ports6("open 22 30m");
+    bad[3] ^= 1;
+    send6(bad);
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT6);
+    audit.clear();
+    send6(bad);
+    clock.advance(Duration.ofSeconds(11));
+    send6(new int[] {bad[0]}); // the next packet ends it
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(pipeline.tracker6().size()).isEqualTo(1);
+  }
+
+  @Test
+  void aDenyEndsOnTimeWithOrWithoutASweep() throws Exception {
+    send(ports("deny-further 1h"));
+    clock.advance(Duration.ofMinutes(30));
+    pipeline.sweep(); // half way: still denied
+    audit.clear();
+    send(ports("open 22 30m"));
+    assertThat(audit.events()).isEmpty();
+    clock.advance(Duration.ofMinutes(30)); // no sweep: the packet itself sees the deny is over
+    send(ports("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aReloadCarriesTheDeniedPacketCount() throws Exception {
+    send(ports("deny-further 1h"));
+    send(ports("open 22 30m"));
+    KnockPipeline reloaded = newPipeline();
+    reloaded.carryOver(pipeline);
+    assertThat(reloaded.deniedPackets()).isEqualTo(20);
+  }
+
+  @Test
+  void closingAndExpiringSayWhichPort() throws Exception {
+    send(ports("open 22 30m"));
+    send(ports("close 22"));
+    assertThat(audit.last().get("port")).isEqualTo("22/tcp");
+    send(ports("open 22 1m"));
+    clock.advance(Duration.ofMinutes(1));
+    pipeline.sweep();
+    assertThat(audit.last().name()).isEqualTo("access-expired");
+    assertThat(audit.last().get("port")).isEqualTo("22/tcp");
+  }
+
+  @Test
+  void addressesAreWrittenMostSignificantByteFirst() {
+    assertThat(KnockPipeline.ip(0x0A630002)).isEqualTo("10.99.0.2");
+    assertThat(KnockPipeline.ip(0xC0A801FE)).isEqualTo("192.168.1.254");
+  }
+
+  @Test
+  void aKnockTheBudgetDeferredIsActedOnByTheSweep() throws Exception {
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    send(ports("open 22 30m")); // the second's check
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    send(ports("close 22"));
+    assertThat(names()).hasSize(2);
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "knock-accepted",
+        "access-closed");
+  }
+
+  @Test
+  void floodEvictionsAreSummedUpOnceAMinute() throws Exception {
+    pipeline = newPipeline(2, new CheckBudget(Long.MAX_VALUE / 4, 1));
+    int base = config.decoderSettings().basePort();
+    for (int i = 1; i <= 3; i++) {
+      packet("10.98.0." + i, base, Transport.TCP, true, false);
+    }
+    clock.advance(KnockPipeline.EVICTION_REPORT.minusSeconds(1));
+    pipeline.sweep();
+    assertThat(audit.events("flood-evictions")).isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(audit.events("flood-evictions")).singleElement()
+        .satisfies(e -> assertThat(e.get("count")).isEqualTo("1"));
+    pipeline.sweep();
+    assertThat(audit.events("flood-evictions")).hasSize(1);
   }
 }
