@@ -85,4 +85,74 @@ class KnockDecoderFuzzTest {
     }
     assertThat(accepted).isLessThanOrEqualTo(1);
   }
+
+  /**
+   * The other way round: a real knock sent whole after any junk from the same source (indexed: in
+   * an order the input picks; classic: in order, as the classic mapping needs), then sent again,
+   * then followed by more junk, is accepted exactly once, with its own command. A decoder that
+   * refuses good knocks fails here. Input: byte 0 as in {@link #offerPorts}, byte 1 how many of
+   * the rest are junk before the knock (the others come after it), byte 2 seeds the order; then
+   * junk ports as pairs of bytes (port = base + value mod the range). Seeds:
+   * {@code KnockDecoderFuzzTestInputs/knockInJunk/}.
+   */
+  @FuzzTest(maxDuration = "5m")
+  void knockInJunk(byte[] input) {
+    if (input.length < 3) {
+      return;
+    }
+    PortMapping mapping = (input[0] & 1) == 0 ? PortMapping.INDEXED : PortMapping.CLASSIC;
+    CipherSuite suite = (input[0] & 2) == 0 ? CipherSuite.TWOFISH : CipherSuite.BLOWFISH;
+    Command command = COMMANDS[(input[0] >> 2) & 3];
+    DecoderSettings s = Fixtures.settings(suite, mapping);
+    KnockEncoder encoder = new KnockEncoder(KEY, suite, mapping, s.basePort());
+    byte[] message = encoder.seal(command, SOURCE, Fixtures.NOW, 0x00123456);
+    Payload sealed = Payload.of(command, SOURCE, Fixtures.NOW.getEpochSecond(), 0x00123456);
+    int[] real = encoder.ports(message);
+    if (mapping == PortMapping.INDEXED) {
+      real = shuffled(real, input[2]);
+    }
+    int pairs = (input.length - 3) / 2;
+    int before = pairs == 0 ? 0 : (input[1] & 0xFF) * pairs / 256;
+    KnockDecoder decoder = new KnockDecoder(s,
+        List.of(new KnockUser("alice", KEY, false), new KnockUser("bob", Fixtures.key(8), true)),
+        new InMemoryReplayCache());
+    SequenceAssembler seq = decoder.newSequence(SOURCE);
+    int accepted = 0;
+    for (int k = 0; k < pairs; k++) {
+      if (k == before) {
+        accepted += sendKnock(seq, real, sealed);
+        assertThat(accepted).as("the knock, after %d junk ports", before).isEqualTo(1);
+        sendKnock(seq, real, sealed); // the same packets again: a replay, refused
+      }
+      int v = (input[3 + 2 * k] & 0xFF) << 8 | (input[4 + 2 * k] & 0xFF);
+      if (seq.offer(s.basePort() + v % mapping.rangeSize(), Fixtures.NOW).isAccepted()) {
+        accepted++;
+      }
+    }
+    if (before == pairs) {
+      accepted += sendKnock(seq, real, sealed);
+      accepted += sendKnock(seq, real, sealed);
+    }
+    assertThat(accepted).isEqualTo(1);
+  }
+
+  /** Offers the ports; how many offers were accepted (each must be the sealed knock). */
+  private static int sendKnock(SequenceAssembler seq, int[] ports, Payload sealed) {
+    int n = 0;
+    for (int p : ports) {
+      DecodeResult r = seq.offer(p, Fixtures.NOW);
+      if (r.isAccepted()) {
+        assertThat(r.knock().user()).isEqualTo("alice");
+        assertThat(r.knock().payload()).isEqualTo(sealed);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static int[] shuffled(int[] ports, long seed) {
+    List<Integer> l = Fixtures.list(ports);
+    java.util.Collections.shuffle(l, new java.util.Random(seed));
+    return Fixtures.array(l);
+  }
 }

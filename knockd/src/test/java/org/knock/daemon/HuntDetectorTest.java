@@ -168,4 +168,36 @@ class HuntDetectorTest {
     assertThatThrownBy(() -> new HuntDetector(1, 2, Duration.ofSeconds(1), Duration.ofMinutes(1),
         1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void theSmallestSettingsAreAllowed() {
+    Duration m = Duration.ofMinutes(1);
+    HuntDetector one = new HuntDetector(20000, 20000, m, m, 1, 1, 1);
+    one.packet(A, 20000, at(0));
+    assertThat(one.size()).isEqualTo(1);
+    assertThat(one.sweep(at(1))).extracting(HuntDetector.Report::ports).containsExactly(1);
+    assertThatThrownBy(() -> new HuntDetector(20000, 19999, m, m, 1, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m, 0, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m, 1, 0, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m, 1, 1, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m.plusMillis(1), 1, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theRangesFirstAndLastPortCountAndItsNeighboursDoNot() {
+    HuntDetector h = new HuntDetector(20000, 20003, Duration.ofMinutes(1), Duration.ofSeconds(12),
+        4, 3, 8);
+    h.packet(A, 19999, at(0));
+    h.packet(A, 20004, at(0));
+    assertThat(h.size()).isZero();
+    for (int p = 20000; p <= 20003; p++) {
+      h.packet(A, p, at(1));
+    }
+    assertThat(h.sweep(at(2))).extracting(HuntDetector.Report::ports).containsExactly(4);
+  }
 }

@@ -11,7 +11,10 @@ import java.util.regex.Pattern;
  * Fuzzes the config parser with arbitrary file text. It either gives a config or fails with a
  * {@link ConfigException} whose every problem is one line, {@code FILE:LINE: message} with a line
  * of the file (or {@code FILE: message}). Nothing else may escape. The files the text may name
- * (a key file, a sequence file) are in memory. Seeds: {@code ConfigParserFuzzTestInputs/parse/}.
+ * (a key file, a sequence file) are in memory. And the other way round: a text that parses gives
+ * a {@code knockd --check} report ({@link ConfigReport}) that parses back to the same settings
+ * and renders to the same report, so a parser that refuses good configs, or a report that drops
+ * or changes a setting, fails here. Seeds: {@code ConfigParserFuzzTestInputs/parse/}.
  */
 class ConfigParserFuzzTest {
   private static final Path FILE = Path.of("/etc/knockd/fuzz.conf");
@@ -29,7 +32,14 @@ class ConfigParserFuzzTest {
     try {
       // mode 0644: a Passphrase is refused before scrypt (0.2 s a try) would slow the fuzzer down
       Config c = ConfigParser.parse(FILE, text, 0644, files);
-      assertThat(c.options()).isNotNull();
+      String report = ConfigReport.render(c);
+      Config again = reparse(report, files);
+      assertThat(again.options()).isEqualTo(c.options());
+      assertThat(again.actions()).isEqualTo(c.actions());
+      assertThat(again.doors()).isEqualTo(c.doors());
+      assertThat(again.users()).usingRecursiveFieldByFieldElementComparatorIgnoringFields("key")
+          .isEqualTo(c.users());
+      assertThat(ConfigReport.render(again)).isEqualTo(report);
     } catch (ConfigException e) {
       assertThat(e.problems()).isNotEmpty();
       for (String p : e.problems()) {
@@ -39,6 +49,15 @@ class ConfigParserFuzzTest {
           assertThat(Long.parseLong(m.group(2))).as(p).isBetween(1L, (long) lines);
         }
       }
+    }
+  }
+
+  private static Config reparse(String report, FakeFiles files) {
+    try {
+      return ConfigParser.parse(FILE, report, 0644, files);
+    } catch (ConfigException e) {
+      throw new AssertionError("the --check report of a valid config does not parse: "
+          + e.problems() + "\n" + report, e);
     }
   }
 }

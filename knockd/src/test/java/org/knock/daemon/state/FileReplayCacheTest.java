@@ -158,4 +158,42 @@ class FileReplayCacheTest {
         + "widest-window=SECONDS and floor=SECOND (delete it to refuse every knock stamped "
         + "before the next start)");
   }
+
+  private long lines() throws Exception {
+    return Files.readAllLines(dir.resolve(FileReplayCache.FILE)).size();
+  }
+
+  @Test
+  void pruneCompactsTheFileOnlyWhenItHoldsMoreThanTwiceWhatIsKeptPlus64Lines() throws Exception {
+    try (FileReplayCache c = FileReplayCache.open(dir, Duration.ofSeconds(99), 0)) {
+      for (int i = 0; i < 80; i++) {
+        c.record(new ReplayKey("a", 0, i)); // kept until 100
+      }
+      for (int i = 0; i < 20; i++) {
+        c.record(new ReplayKey("a", 500, i)); // kept until 600
+      }
+      assertThat(lines()).isEqualTo(100);
+      c.prune(101); // 20 kept: 100 lines are not more than 2 * 20 + 64
+      assertThat(c.size()).isEqualTo(20);
+      assertThat(lines()).isEqualTo(100);
+      c.prune(601); // none kept: 100 > 64
+      assertThat(lines()).isZero();
+      for (int i = 0; i < 64; i++) {
+        c.record(new ReplayKey("a", 700, i));
+      }
+      c.prune(801); // none kept, 64 lines: not more than 64
+      assertThat(lines()).isEqualTo(64);
+      c.record(new ReplayKey("a", 900, 1));
+      assertThat(c.record(new ReplayKey("a", 900, 1))).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(lines()).as("the channel still appends after a rewrite").isEqualTo(65);
+    }
+  }
+
+  @Test
+  void aTimeWindowOfZeroIsAWindow() throws Exception {
+    Files.writeString(dir.resolve(FileReplayCache.WINDOW_FILE), "widest-window=0\nfloor=none\n");
+    try (FileReplayCache c = FileReplayCache.open(dir, Duration.ZERO, 1000)) {
+      assertThat(c.widestWindowSeconds()).isZero();
+    }
+  }
 }
