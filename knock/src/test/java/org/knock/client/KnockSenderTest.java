@@ -1,6 +1,7 @@
 package org.knock.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -91,6 +92,25 @@ class KnockSenderTest {
     ClientRun c = new ClientRun(home).run("127.0.0.1", closed + "", closed + ":tcp");
     assertThat(c.exit).as(c.err).isZero();
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
+  }
+
+  @Test
+  void tcpKnocksReachEachPortOnceInOrder() throws Exception {
+    try (ServerSocket a = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+        ServerSocket b = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      ClientRun c = new ClientRun(home).run("-v", "127.0.0.1", a.getLocalPort() + "",
+          b.getLocalPort() + ":tcp");
+      assertThat(c.exit).as(c.err).isZero();
+      assertThat(c.out).isEqualTo("hitting tcp 127.0.0.1:" + a.getLocalPort() + "\n"
+          + "hitting tcp 127.0.0.1:" + b.getLocalPort() + "\n");
+      for (ServerSocket s : List.of(a, b)) { // the knock's SYN completed a handshake here
+        s.setSoTimeout(2000);
+        s.accept().close();
+        s.setSoTimeout(200);
+        assertThat(catchThrowable(s::accept)).as("one connection, not two")
+            .isInstanceOf(java.net.SocketTimeoutException.class);
+      }
+    }
   }
 
   @Test

@@ -143,4 +143,17 @@ class CommandFirewallTest {
     assertThat(firewall().describe()).contains(
         "/usr/sbin/iptables -I INPUT -s 192.0.2.1 -p tcp --dport 22 -j ACCEPT");
   }
+
+  /** docs/SECURITY.md (Clock): this backend ends grants by the daemon's clock. */
+  @Test
+  void aForwardClockJumpEndsAGrantEarly() throws Exception {
+    Firewall fw = firewall();
+    fw.install();
+    fw.grant(SSH, Duration.ofMinutes(30));
+    int before = runner.calls.size();
+    assertThat(fw.expire(clock.instant())).isEmpty();
+    clock.advance(Duration.ofHours(1)); // the wall clock steps forward; 30 min never passed
+    assertThat(fw.expire(clock.instant())).containsExactly(SSH);
+    assertThat(runner.argvs()).containsExactly(OPEN_SSH, CLOSE_SSH);
+  }
 }

@@ -50,9 +50,27 @@ class StaticKnockIT {
     try (NetnsPair pair = new NetnsPair("cw", "10.203.6")) {
       startKnockd(pair, "7000,8000,9000", "tcpflags = syn");
       knock(pair, pair.serverIp, "8000", "7000", "9000");
-      Thread.sleep(1000);
+      // knockd saw all three SYNs (its -v output lists each packet) and still did not open
+      Path out = dir.resolve("knockd.out");
+      long end = System.nanoTime() + 2_000_000_000L;
+      while (!sawAll(Files.readString(out), pair) && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      assertThat(sawAll(Files.readString(out), pair)).as("knockd log: %s", Files.readString(out))
+          .isTrue();
+      Thread.sleep(500); // the door's command would have run by now
       assertThat(dir.resolve("marker-" + pair.clientIp)).doesNotExist();
     }
+  }
+
+  private static boolean sawAll(String knockdOut, NetnsPair pair) {
+    for (String port : List.of("8000", "7000", "9000")) {
+      if (!knockdOut.matches("(?s).*tcp: " + java.util.regex.Pattern.quote(pair.clientIp)
+          + ":\\d+ -> " + java.util.regex.Pattern.quote(pair.serverIp) + ":" + port + " .*")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void startKnockd(NetnsPair pair, String sequence, String extra) throws Exception {
