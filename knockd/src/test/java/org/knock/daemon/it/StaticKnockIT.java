@@ -50,7 +50,7 @@ class StaticKnockIT {
     try (NetnsPair pair = new NetnsPair("cw", "10.203.6")) {
       startKnockd(pair, "7000,8000,9000", "tcpflags = syn");
       knock(pair, pair.serverIp, "8000", "7000", "9000");
-      // knockd saw all three SYNs (its -v output lists each packet) and still did not open
+      // knockd saw all three SYNs (its -D output lists each packet) and still did not open
       Path out = dir.resolve("knockd.out");
       long end = System.nanoTime() + 2_000_000_000L;
       while (!sawAll(Files.readString(out), pair) && System.nanoTime() < end) {
@@ -83,7 +83,8 @@ class StaticKnockIT {
         + "    " + extra + "\n"
         + "    command     = /usr/bin/touch " + dir.resolve("marker-") + "%IP%\n");
     Path out = dir.resolve("knockd.out");
-    pair.server.start(List.of("/usr/sbin/knockd", "-i", "vs", "-c", conf.toString(), "-v"), out,
+    pair.server.start(List.of("/usr/sbin/knockd", "-i", "vs", "-c", conf.toString(), "-v", "-D"),
+        out,
         dir.resolve("knockd.err"));
     long end = System.nanoTime() + 5_000_000_000L;
     while (!Files.readString(out).contains("listening on vs")) {
