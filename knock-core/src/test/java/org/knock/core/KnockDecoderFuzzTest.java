@@ -30,22 +30,36 @@ class KnockDecoderFuzzTest {
     Command.run("backup"),
   };
 
+  /** What byte 0 picks (mapping, cipher, command), and the knock sealed with that nonce. */
+  private record Case(DecoderSettings settings, PortMapping mapping, Payload sealed, int[] real) {
+    static Case of(byte b, int nonce) {
+      PortMapping mapping = (b & 1) == 0 ? PortMapping.INDEXED : PortMapping.CLASSIC;
+      CipherSuite suite = (b & 2) == 0 ? CipherSuite.TWOFISH : CipherSuite.BLOWFISH;
+      Command command = COMMANDS[(b >> 2) & 3];
+      DecoderSettings s = Fixtures.settings(suite, mapping);
+      KnockEncoder encoder = new KnockEncoder(KEY, suite, mapping, s.basePort());
+      return new Case(s, mapping,
+          Payload.of(command, SOURCE, Fixtures.NOW.getEpochSecond(), nonce),
+          encoder.ports(encoder.seal(command, SOURCE, Fixtures.NOW, nonce)));
+    }
+
+    KnockDecoder decoder() {
+      return new KnockDecoder(settings, List.of(new KnockUser("alice", KEY, false),
+          new KnockUser("bob", Fixtures.key(8), true)), new InMemoryReplayCache());
+    }
+  }
+
   @FuzzTest(maxDuration = "5m")
   void offerPorts(byte[] input) {
     if (input.length == 0) {
       return;
     }
-    PortMapping mapping = (input[0] & 1) == 0 ? PortMapping.INDEXED : PortMapping.CLASSIC;
-    CipherSuite suite = (input[0] & 2) == 0 ? CipherSuite.TWOFISH : CipherSuite.BLOWFISH;
-    Command command = COMMANDS[(input[0] >> 2) & 3];
-    DecoderSettings s = Fixtures.settings(suite, mapping);
-    KnockEncoder encoder = new KnockEncoder(KEY, suite, mapping, s.basePort());
-    byte[] message = encoder.seal(command, SOURCE, Fixtures.NOW, 0x00abcdef);
-    Payload sealed = Payload.of(command, SOURCE, Fixtures.NOW.getEpochSecond(), 0x00abcdef);
-    int[] real = encoder.ports(message);
-    KnockDecoder decoder = new KnockDecoder(s,
-        List.of(new KnockUser("alice", KEY, false), new KnockUser("bob", Fixtures.key(8), true)),
-        new InMemoryReplayCache());
+    Case c = Case.of(input[0], 0x00abcdef);
+    PortMapping mapping = c.mapping();
+    DecoderSettings s = c.settings();
+    Payload sealed = c.sealed();
+    int[] real = c.real();
+    KnockDecoder decoder = c.decoder();
     SequenceAssembler seq = decoder.newSequence(SOURCE);
     Instant now = Fixtures.NOW;
     int accepted = 0;
@@ -100,23 +114,17 @@ class KnockDecoderFuzzTest {
     if (input.length < 3) {
       return;
     }
-    PortMapping mapping = (input[0] & 1) == 0 ? PortMapping.INDEXED : PortMapping.CLASSIC;
-    CipherSuite suite = (input[0] & 2) == 0 ? CipherSuite.TWOFISH : CipherSuite.BLOWFISH;
-    Command command = COMMANDS[(input[0] >> 2) & 3];
-    DecoderSettings s = Fixtures.settings(suite, mapping);
-    KnockEncoder encoder = new KnockEncoder(KEY, suite, mapping, s.basePort());
-    byte[] message = encoder.seal(command, SOURCE, Fixtures.NOW, 0x00123456);
-    Payload sealed = Payload.of(command, SOURCE, Fixtures.NOW.getEpochSecond(), 0x00123456);
-    int[] real = encoder.ports(message);
+    Case c = Case.of(input[0], 0x00123456);
+    PortMapping mapping = c.mapping();
+    DecoderSettings s = c.settings();
+    Payload sealed = c.sealed();
+    int[] real = c.real();
     if (mapping == PortMapping.INDEXED) {
       real = shuffled(real, input[2]);
     }
     int pairs = (input.length - 3) / 2;
     int before = pairs == 0 ? 0 : (input[1] & 0xFF) * pairs / 256;
-    KnockDecoder decoder = new KnockDecoder(s,
-        List.of(new KnockUser("alice", KEY, false), new KnockUser("bob", Fixtures.key(8), true)),
-        new InMemoryReplayCache());
-    SequenceAssembler seq = decoder.newSequence(SOURCE);
+    SequenceAssembler seq = c.decoder().newSequence(SOURCE);
     int accepted = 0;
     for (int k = 0; k < pairs; k++) {
       if (k == before) {

@@ -84,11 +84,7 @@ class ConfigParserFuzzTest {
       Config c = ConfigParser.parse(FILE, text, 0644, files);
       String report = ConfigReport.render(c);
       Config again = reparse(report, files);
-      assertThat(again.options()).isEqualTo(c.options());
-      assertThat(again.actions()).isEqualTo(c.actions());
-      assertThat(again.doors()).isEqualTo(c.doors());
-      assertThat(again.users()).usingRecursiveFieldByFieldElementComparatorIgnoringFields("key")
-          .isEqualTo(c.users());
+      assertSameSettings(again, c);
       assertThat(ConfigReport.render(again)).isEqualTo(report);
     } catch (ConfigException e) {
       assertThat(e.problems()).isNotEmpty();
@@ -143,10 +139,15 @@ class ConfigParserFuzzTest {
     } catch (ConfigException e) {
       throw new AssertionError("a valid config was refused: " + e.problems() + "\n" + b, e);
     }
-    assertThat(c.options()).isEqualTo(base.options());
-    assertThat(c.actions()).isEqualTo(base.actions());
-    assertThat(c.doors()).isEqualTo(base.doors());
-    assertThat(c.users()).usingRecursiveFieldByFieldElementComparatorIgnoringFields("key")
-        .isEqualTo(base.users());
+    assertSameSettings(c, base);
+  }
+
+  /** The same options, actions, doors and users (keys compared by the key file they come from). */
+  static void assertSameSettings(Config actual, Config expected) {
+    assertThat(actual.options()).isEqualTo(expected.options());
+    assertThat(actual.actions()).isEqualTo(expected.actions());
+    assertThat(actual.doors()).isEqualTo(expected.doors());
+    assertThat(actual.users()).usingRecursiveFieldByFieldElementComparatorIgnoringFields("key")
+        .isEqualTo(expected.users());
   }
 }

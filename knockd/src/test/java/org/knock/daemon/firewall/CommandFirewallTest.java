@@ -147,13 +147,7 @@ class CommandFirewallTest {
   /** docs/SECURITY.md (Clock): this backend ends grants by the daemon's clock. */
   @Test
   void aForwardClockJumpEndsAGrantEarly() throws Exception {
-    Firewall fw = firewall();
-    fw.install();
-    fw.grant(SSH, Duration.ofMinutes(30));
-    int before = runner.calls.size();
-    assertThat(fw.expire(clock.instant())).isEmpty();
-    clock.advance(Duration.ofHours(1)); // the wall clock steps forward; 30 min never passed
-    assertThat(fw.expire(clock.instant())).containsExactly(SSH);
+    Fixtures.forwardJumpEndsAGrantEarly(firewall(), clock, runner);
     assertThat(runner.argvs()).containsExactly(OPEN_SSH, CLOSE_SSH);
   }
 }

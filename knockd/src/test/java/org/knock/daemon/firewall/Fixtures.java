@@ -22,4 +22,20 @@ final class Fixtures {
   static Access access(String ip, int port, Protocol p) {
     return new Access(Access.ipv4(ip), port, p);
   }
+
+  /**
+   * docs/SECURITY.md (Clock): a backend that ends grants by the daemon's clock ends a 30 min
+   * grant at the first expiry after the clock steps forward by an hour. Returns the runner's call
+   * count just after the grant.
+   */
+  static int forwardJumpEndsAGrantEarly(Firewall fw, org.knock.daemon.MutableClock clock,
+      RecordingRunner runner) throws FirewallException {
+    fw.install();
+    fw.grant(SSH, Duration.ofMinutes(30));
+    int before = runner.calls.size();
+    org.assertj.core.api.Assertions.assertThat(fw.expire(clock.instant())).isEmpty();
+    clock.advance(Duration.ofHours(1)); // the wall clock steps forward; 30 min never passed
+    org.assertj.core.api.Assertions.assertThat(fw.expire(clock.instant())).containsExactly(SSH);
+    return before;
+  }
 }
