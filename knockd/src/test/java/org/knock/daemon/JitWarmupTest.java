@@ -53,14 +53,5 @@ class JitWarmupTest {
     int n = JitWarmup.run(c, Clock.systemUTC(), Integer.MAX_VALUE, Duration.ofMillis(300));
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
     assertThat(n).isPositive();
-    System.out.println("warm-up: " + n + " knocks in 300 ms");
-  }
-
-  @Test
-  void costOfTheDefault() throws Exception {
-    Config c = config("open 22/tcp");
-    long t0 = System.nanoTime();
-    int n = JitWarmup.run(c, Clock.systemUTC(), JitWarmup.KNOCKS, JitWarmup.MAX_TIME);
-    System.out.println("warm-up: " + n + " knocks in " + (System.nanoTime() - t0) / 1000000 + " ms");
   }
 }

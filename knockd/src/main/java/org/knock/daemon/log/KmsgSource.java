@@ -54,7 +54,7 @@ final class KmsgSource implements LineSource {
    */
   static final long HOT_NANOS = 50_000_000;
   /** The pause between two polls that found nothing. */
-  static final long POLL_NANOS = 100_000;
+  static final long POLL_NANOS = 200_000;
 
   private final String name;
   private final Opener opener;
