@@ -18,6 +18,7 @@ import org.knock.core.ServerBinding;
 import org.knock.core.Verb;
 import org.knock.daemon.audit.Audit;
 import org.knock.daemon.audit.AuditEvent;
+import org.knock.daemon.audit.Logging;
 import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.UserConfig;
@@ -32,13 +33,16 @@ import org.knock.daemon.log.NetfilterLogParser;
  * compiled. Runs knocks of a throwaway random key, as kernel LOG lines, through a private copy of
  * the pipeline — its own parser, tracker, decoder (in-memory replay cache), doors, firewall
  * {@code none}, an audit that formats its lines and drops them, no commands — so it changes no
- * firewall, writes no audit line or state, and shares nothing with the running pipeline. Bounded
- * in knocks and time.
+ * firewall, writes no audit line or state, and shares nothing with the running pipeline; then
+ * audit lines through Log4j into a temporary file ({@link Logging#warmUp}). Bounded in knocks,
+ * lines and time.
  */
 final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
   static final int KNOCKS = 1500;
-  /** At most this long, whatever the machine. */
+  /** Audit lines written through Log4j's path into a deleted temporary file. */
+  static final int AUDIT_LINES = 3000;
+  /** At most this long, whatever the machine (the audit lines come after). */
   static final Duration MAX_TIME = Duration.ofSeconds(5);
 
   private static final String IN = " IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=";
@@ -92,6 +96,7 @@ final class JitWarmup {
         parser.parse(l, pipeline);
       }
     }
+    Logging.warmUp(config.options().auditFormat(), AUDIT_LINES, clock);
     return granted[0];
   }
 
