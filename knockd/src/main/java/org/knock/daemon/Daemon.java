@@ -145,7 +145,7 @@ final class Daemon implements AutoCloseable {
     try {
       replay = FileReplayCache.open(o.stateDir(), config.decoderSettings().timeWindow(),
           clock.instant().getEpochSecond());
-      firewall.install();
+      installRaised(firewall);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, in, ownFirewall);
@@ -166,6 +166,21 @@ final class Daemon implements AutoCloseable {
       stopFirewall(firewall, o, audit);
       closeQuietly(replay);
       throw new StartupException(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
+  /**
+   * Installs at the log reader's priority: what the backend starts now (the {@code nft -i}
+   * session and its reader thread) inherits it, so that a grant waits less on a busy machine.
+   */
+  private static void installRaised(Firewall firewall) throws FirewallException {
+    Thread me = Thread.currentThread();
+    int priority = me.getPriority();
+    me.setPriority(Thread.MAX_PRIORITY);
+    try {
+      firewall.install();
+    } finally {
+      me.setPriority(priority);
     }
   }
 
@@ -337,6 +352,8 @@ final class Daemon implements AutoCloseable {
       }
     }, "log-reader");
     reader.setDaemon(true);
+    // nice -5 when the JVM may (bin/knockd as root: -XX:ThreadPriorityPolicy=1); else no effect
+    reader.setPriority(Thread.MAX_PRIORITY);
     reader.start();
     try {
       if (!source.awaitStarted(5, TimeUnit.SECONDS)) {
@@ -347,6 +364,12 @@ final class Daemon implements AutoCloseable {
     }
     sweeper.scheduleWithFixedDelay(guarded("sweeper", this::sweep), SWEEP.toMillis(),
         SWEEP.toMillis(), TimeUnit.MILLISECONDS);
+    // compiles a knock's path now, on private objects, not when the first real knock arrives
+    Config c = config;
+    Thread warm = daemonThread(guarded("jit-warmup",
+        () -> JitWarmup.run(c, clock, JitWarmup.KNOCKS, JitWarmup.MAX_TIME)), "jit-warmup");
+    warm.setPriority(Thread.MIN_PRIORITY);
+    warm.start();
   }
 
   private void sweep() {

@@ -45,7 +45,7 @@ final class KnockPipeline implements PacketHandler {
 
   /** How many failed firewall changes are retried, once a sweep each. */
   static final int FIREWALL_RETRIES = 5;
-  /** How often flood evictions are summarised in the audit log. */
+  /** How often flood evictions and budget refusals are summarised in the audit log. */
   static final Duration EVICTION_REPORT = Duration.ofMinutes(1);
   private static final int MAX_DENIED = 65536;
 
@@ -67,6 +67,8 @@ final class KnockPipeline implements PacketHandler {
   private long deniedPackets;
   private long evictionsReported;
   private Instant evictionsSince;
+  private long refusalsReported;
+  private Instant refusalsSince;
 
   private record Retry(Access access, Duration duration, String user, int attemptsLeft) {}
 
@@ -84,6 +86,7 @@ final class KnockPipeline implements PacketHandler {
     this.range = config.options().knockPorts();
     this.udpKnocks = config.options().udpKnocks();
     this.evictionsSince = clock.instant();
+    this.refusalsSince = evictionsSince;
   }
 
   @Override
@@ -298,7 +301,8 @@ final class KnockPipeline implements PacketHandler {
   /**
    * Runs the knock checks the budget owed, ends old sequences, reports scans and knock hunts
    * (an alert at the first sweep after the threshold is crossed, then a closing summary),
-   * expires grants, retries failed grants, summarises flood evictions.
+   * expires grants, retries failed grants, summarises flood evictions and budget refusals
+   * (each at most one line per {@link #EVICTION_REPORT}).
    */
   void sweep() {
     Instant now = clock.instant();
@@ -336,6 +340,12 @@ final class KnockPipeline implements PacketHandler {
       audit.floodEvictions(ev - evictionsReported, evictionsSince);
       evictionsReported = ev;
       evictionsSince = now;
+    }
+    long refused = tracker.budgetRefusals(); // the IPv6 twin shares the budget
+    if (refused > refusalsReported && !now.isBefore(refusalsSince.plus(EVICTION_REPORT))) {
+      audit.budgetRefusals(refused - refusalsReported, refusalsSince);
+      refusalsReported = refused;
+      refusalsSince = now;
     }
   }
 

@@ -357,4 +357,9 @@ final class SourceTracker {
   long evictions() {
     return evictions;
   }
+
+  /** Messages the check budget refused so far (the budget is shared with a {@link #twin}). */
+  long budgetRefusals() {
+    return budget.refused();
+  }
 }

@@ -143,6 +143,38 @@ class KnockPipelineTest {
   }
 
   @Test
+  void budgetRefusalsAreSummarisedAtMostOncePerMinute() throws Exception {
+    KnockDecoder decoder =
+        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
+    // two checks a second: junk holding every position soon asks for more than that
+    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512,
+        new CheckBudget(2, decoder.checksPerMessage()));
+    pipeline = new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 1000),
+        firewall, audit, null);
+    KnockKey other = KnockKey.generate(new SplittableRandom(99));
+    DecoderSettings s = config.decoderSettings();
+    for (int i = 0; i < 3; i++) {
+      send(new KnockEncoder(other, s.suite(), s.mapping(), s.basePort(),
+          org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
+          .encode(Command.parse("open 22"), 0, clock.instant(), new SplittableRandom(i)));
+    }
+    long refused = tracker.budgetRefusals();
+    assertThat(refused).isPositive();
+    pipeline.sweep();
+    assertThat(audit.events("budget-refusals")).isEmpty(); // not a minute yet
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    assertThat(audit.events("budget-refusals")).hasSize(1);
+    AuditEvent e = audit.events("budget-refusals").get(0);
+    assertThat(Long.parseLong(e.get("count"))).isGreaterThanOrEqualTo(refused)
+        .isEqualTo(tracker.budgetRefusals());
+    assertThat(e.get("since")).isEqualTo(T0.toString());
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep(); // nothing refused since: no line
+    assertThat(audit.events("budget-refusals")).hasSize(1);
+  }
+
+  @Test
   void accessExpiresOnTimeAndIsAudited() throws Exception {
     send(ports("open 22 30s"));
     clock.advance(Duration.ofSeconds(29));

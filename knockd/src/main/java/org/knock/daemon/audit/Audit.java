@@ -121,6 +121,16 @@ public interface Audit {
         "since", instant(since)));
   }
 
+  /**
+   * The tag-check budget (MaxTagChecks) refused {@code count} candidate messages since
+   * {@code since}: their checks were put off (served later by the sweep, or never if the
+   * sequence ended first, then audited as {@code knock-rejected reason=decoder-busy}).
+   */
+  default boolean budgetRefusals(long count, Instant since) {
+    return record(AuditEvent.of("budget-refusals", "count", String.valueOf(count),
+        "since", instant(since)));
+  }
+
   /** The firewall log ({@code log}: e.g. kmsg, journal, a path) stopped delivering. */
   default boolean sourceLost(String log, String reason) {
     return record(AuditEvent.of("source-lost", "log", log, "reason", reason));

@@ -72,5 +72,8 @@ class AuditEventTest {
         + "action=backup user=alice src=10.0.0.2 exit=0 took=1204ms timed-out=no");
     assertThat(audit.events("flood-evictions").get(0).toText())
         .isEqualTo("event=flood-evictions count=17 since=2026-11-22T07:00:00Z");
+    audit.budgetRefusals(4096, Instant.parse("2026-11-22T07:00:00Z"));
+    assertThat(audit.events("budget-refusals").get(0).toText())
+        .isEqualTo("event=budget-refusals count=4096 since=2026-11-22T07:00:00Z");
   }
 }

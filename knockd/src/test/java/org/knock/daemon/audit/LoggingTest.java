@@ -59,6 +59,21 @@ class LoggingTest {
   }
 
   @Test
+  void theWarmUpWritesOnlyToItsOwnTemporaryFileAndDeletesIt() throws IOException {
+    Path log = dir.resolve("audit.log");
+    Logging.configure(Level.INFO, log, AuditFormat.TEXT, Logging.ROLL_SIZE, Logging.ROLL_KEEP);
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    for (AuditFormat f : AuditFormat.values()) {
+      assertThat(Logging.warmUp(f, 200, CLOCK, tmp)).as(f.toString()).isGreaterThan(200 * 40);
+    }
+    writeSome(new Log4jAudit(CLOCK)); // the real audit logger still writes to its file
+    assertThat(Files.readAllLines(log)).hasSize(3).noneMatch(l -> l.contains("warm-up"));
+    try (var left = Files.list(tmp)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
   @SuppressWarnings("unchecked")
   void jsonLinesAreEcsWithTheEventFields() throws IOException {
     Path log = dir.resolve("audit.json");

@@ -129,6 +129,90 @@ class KmsgSourceTest {
         "recovered");
   }
 
+  /**
+   * Like /dev/kmsg with O_NONBLOCK switchable: "EMPTY" is a moment with no record (0 when
+   * non-blocking; a blocking read would wait, which the script must never ask for); "IDLE" is one
+   * that lasts until the hot window has passed; the log holds what the source switched.
+   */
+  private static final class SwitchableDevice implements KmsgSource.Device {
+    private final Deque<String> records;
+    private final List<String> log = new ArrayList<>();
+    private boolean nonBlocking;
+    private KmsgSource source;
+
+    SwitchableDevice(String... records) {
+      this.records = new ArrayDeque<>(List.of(records));
+    }
+
+    @Override
+    public boolean nonBlocking(boolean on) {
+      nonBlocking = on;
+      log.add(on ? "poll" : "block");
+      return true;
+    }
+
+    @Override
+    public int read(ByteBuffer buf) throws IOException {
+      String r = records.poll();
+      if (r == null) {
+        source.close();
+        throw new IOException("closed");
+      }
+      if (r.equals("EMPTY") || r.equals("IDLE")) {
+        assertThat(nonBlocking).as("a blocking read with nothing there would wait").isTrue();
+        log.add("empty");
+        if (r.equals("IDLE")) {
+          try {
+            Thread.sleep(KmsgSource.HOT_NANOS / 1_000_000 + 20);
+          } catch (InterruptedException e) {
+            throw new IOException(e);
+          }
+        }
+        return 0;
+      }
+      byte[] b = r.getBytes(StandardCharsets.UTF_8);
+      buf.put(b);
+      return b.length;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void pollsWhileAKnockArrivesAndWaitsAgainWhenItIsQuiet() throws Exception {
+    SwitchableDevice device = new SwitchableDevice(
+        "6,1,1,-;KNLOG: first\n", "EMPTY", "EMPTY", "6,2,2,-;KNLOG: second\n", "IDLE",
+        "6,3,3,-;KNLOG: third\n");
+    KmsgSource source = new KmsgSource("kmsg", () -> device, 0, listener);
+    device.source = source;
+    List<String> lines = new ArrayList<>();
+    source.run(lines::add);
+    assertThat(lines).containsExactly("KNLOG: first", "KNLOG: second", "KNLOG: third");
+    // blocking until the first record, then polling (nothing there is no end of input), then
+    // blocking again once the window has passed
+    assertThat(device.log).containsExactly("poll", "empty", "empty", "empty", "block", "poll");
+    assertThat(listener.events()).isEmpty();
+  }
+
+  @Test
+  void unwantedRecordsDoNotStartPolling() throws Exception {
+    SwitchableDevice device = new SwitchableDevice("6,1,1,-;noise\n", "6,2,2,-;KNLOG: x\n");
+    KmsgSource source = new KmsgSource("kmsg", () -> device, 0, listener);
+    device.source = source;
+    List<String> lines = new ArrayList<>();
+    source.run(LineSink.filtered(() -> LineFilter.containing("KNLOG:"), lines::add));
+    assertThat(lines).containsExactly("KNLOG: x");
+    assertThat(device.log).containsExactly("poll");
+  }
+
+  @Test
+  void aDeviceThatCannotSwitchStaysBlockingAndItsEndIsReported() throws Exception {
+    // FakeDevice keeps the default nonBlocking(): false
+    List<String> lines = run(0, "6,1,1,-;KNLOG: a\n", "6,2,2,-;KNLOG: b\n");
+    assertThat(lines).containsExactly("KNLOG: a", "KNLOG: b");
+  }
+
   @Test
   void uptimeIsReadInMicroseconds(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("uptime");

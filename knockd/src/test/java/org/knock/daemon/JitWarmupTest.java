@@ -1,0 +1,57 @@
+package org.knock.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.knock.core.KnockKey;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.ConfigLoader;
+
+/** The warm-up runs real knocks through a private pipeline, and nothing leaves it. */
+class JitWarmupTest {
+  @TempDir Path dir;
+
+  private Config config(String allow) throws Exception {
+    TestKeys.write(dir.resolve("alice.key"), KnockKey.generate(new SplittableRandom(3)));
+    Path conf = dir.resolve("knockd.conf");
+    Files.writeString(conf, String.join("\n",
+        "[options]",
+        "Firewall = none",
+        "Protect = 22/tcp",
+        "StateDir = " + dir.resolve("state"),
+        "AuditLog = -",
+        "[user alice]",
+        "Key = alice.key",
+        "Allow = " + allow,
+        ""));
+    return ConfigLoader.load(conf);
+  }
+
+  @Test
+  void everyWarmUpKnockIsDecodedAndGrantedPrivately() throws Exception {
+    Config c = config("open 22/tcp");
+    assertThat(JitWarmup.run(c, Clock.systemUTC(), 40, Duration.ofSeconds(30))).isEqualTo(40);
+    assertThat(dir.resolve("state")).doesNotExist(); // no replay cache, no state written
+  }
+
+  @Test
+  void aUserWhoMayOpenNothingStillWarmsTheDecoderButGrantsNothing() throws Exception {
+    Config c = config("close");
+    assertThat(JitWarmup.run(c, Clock.systemUTC(), 5, Duration.ofSeconds(30))).isZero();
+  }
+
+  @Test
+  void stopsAtItsTimeLimit() throws Exception {
+    Config c = config("open 22/tcp");
+    long t0 = System.nanoTime();
+    int n = JitWarmup.run(c, Clock.systemUTC(), Integer.MAX_VALUE, Duration.ofMillis(300));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+    assertThat(n).isPositive();
+  }
+}
