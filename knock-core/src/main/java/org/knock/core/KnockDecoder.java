@@ -182,6 +182,13 @@ public final class KnockDecoder {
       raise(worst, Rejection.FUTURE);
       return null;
     }
+    if (p.grantsSource64()) { // the source's /64: an IPv6 source only
+      if (source6 == null) {
+        raise(worst, Rejection.ADDRESS_NOT_ALLOWED);
+        return null;
+      }
+      return new Knock(user.name(), p, 0, 0, source6, Knock.prefix64(source6));
+    }
     if (source6 != null) { // an IPv6 source: its own address, or (mixed) an IPv4 address
       if (!p.grantsSource() && !user.allowOtherAddress()) {
         raise(worst, Rejection.ADDRESS_NOT_ALLOWED);

@@ -37,13 +37,32 @@ public final class KnockEncoder {
    * @param random source of the 24-bit nonce
    */
   public int[] encode(Command command, int grant, Instant now, RandomGenerator random) {
-    return mapping.toPorts(seal(command, grant, now, random.nextInt(1 << 24)), basePort);
+    return encode(command, grant, Payload.ADDRESS_IPV4, now, random);
+  }
+
+  /**
+   * The ports for a command with an address mode (version 2): {@link Payload#ADDRESS_SOURCE_64}
+   * grants the knock's source /64 ({@code grant} must be 0), {@link Payload#ADDRESS_IPV4} is
+   * {@link #encode(Command, int, Instant, RandomGenerator)}.
+   */
+  public int[] encode(Command command, int grant, int addressMode, Instant now,
+      RandomGenerator random) {
+    return mapping.toPorts(seal(command, grant, addressMode, now, random.nextInt(1 << 24)),
+        basePort);
   }
 
   /** The 20-byte sealed message for a command with a given nonce (for test vectors). */
   public byte[] seal(Command command, int grant, Instant now, int nonce) {
+    return seal(command, grant, Payload.ADDRESS_IPV4, now, nonce);
+  }
+
+  /** As {@link #seal(Command, int, Instant, int)} with an address mode (version 2 only). */
+  public byte[] seal(Command command, int grant, int addressMode, Instant now, int nonce) {
+    if (addressMode != Payload.ADDRESS_IPV4 && version == Payload.VERSION) {
+      throw new IllegalArgumentException("an address mode needs protocol version 2");
+    }
     return sealer.seal(Payload.of(command, grant, now.getEpochSecond(), nonce)
-        .withVersion(version).toBytes());
+        .withVersion(version).withAddressMode(addressMode).toBytes());
   }
 
   public int[] ports(byte[] message) {

@@ -11,10 +11,11 @@ import java.util.Objects;
  *  0..3   timestamp  u32, Unix seconds
  *  4..6   nonce      u24, random
  *  7      header     version(3) | verb(2) | udp(1) | v1: reserved(2) = 0;
- *                    v2: random port(1) | address extension(1) = 0 (IPv6, not yet)
+ *                    v2: random port(1) | address extension(1)
  *  8..9   port       u16; for run: the action id
  * 10..11  duration   u16, unit(2) | count(14); 0 = server default
- * 12..15  address    IPv4 to grant; 0.0.0.0 = the knock's own source
+ * 12..15  address    IPv4 to grant; 0.0.0.0 = the knock's own source;
+ *                    with the extension bit: byte 12 = address mode, bytes 13..15 = 0
  * </pre>
  *
  * @param verb the command
@@ -26,6 +27,8 @@ import java.util.Objects;
  * @param nonce 24 random bits
  * @param version 1 or 2 (docs/PROTOCOL.md: version 2 is bound to its server, §10)
  * @param randomPort version 2: open a random service port derived from the knock (§10)
+ * @param addressMode version 2: {@link #ADDRESS_IPV4} (the address field is an IPv4 address, no
+ *     extension bit) or {@link #ADDRESS_SOURCE_64} (the knock's source /64; {@code address} is 0)
  */
 public record Payload(
     Verb verb,
@@ -36,7 +39,8 @@ public record Payload(
     long timestamp,
     int nonce,
     int version,
-    boolean randomPort) {
+    boolean randomPort,
+    int addressMode) {
 
   /** Size of the plaintext in bytes. */
   public static final int SIZE = 16;
@@ -44,11 +48,22 @@ public record Payload(
   public static final int VERSION = 1;
   /** The current protocol version: bound to the server's address (docs/PROTOCOL.md §10). */
   public static final int VERSION_2 = 2;
+  /** Address mode 0: the address field holds an IPv4 address (0 = the knock's own source). */
+  public static final int ADDRESS_IPV4 = 0;
+  /** Address mode 1 (version 2, extension bit): grant the knock's source /64 (§10). */
+  public static final int ADDRESS_SOURCE_64 = 1;
+
+  /** A payload without an address extension. */
+  public Payload(Verb verb, Protocol protocol, int port, Duration duration, int address,
+      long timestamp, int nonce, int version, boolean randomPort) {
+    this(verb, protocol, port, duration, address, timestamp, nonce, version, randomPort,
+        ADDRESS_IPV4);
+  }
 
   /** A version-1 payload. */
   public Payload(Verb verb, Protocol protocol, int port, Duration duration, int address,
       long timestamp, int nonce) {
-    this(verb, protocol, port, duration, address, timestamp, nonce, VERSION, false);
+    this(verb, protocol, port, duration, address, timestamp, nonce, VERSION, false, ADDRESS_IPV4);
   }
 
   public Payload {
@@ -71,11 +86,24 @@ public record Payload(
     if (randomPort && version == VERSION) {
       throw new IllegalArgumentException("a random port needs protocol version 2");
     }
+    if (addressMode != ADDRESS_IPV4 && addressMode != ADDRESS_SOURCE_64) {
+      throw new IllegalArgumentException("no address mode " + addressMode);
+    }
+    if (addressMode != ADDRESS_IPV4 && (version == VERSION || address != 0)) {
+      throw new IllegalArgumentException("an address mode needs version 2 and address 0");
+    }
   }
 
   /** This payload in another protocol version. */
   public Payload withVersion(int v) {
-    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, v, randomPort);
+    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, v, randomPort,
+        addressMode);
+  }
+
+  /** This payload with another address mode (version 2; address 0). */
+  public Payload withAddressMode(int mode) {
+    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, version,
+        randomPort, mode);
   }
 
   /** The payload for a command. */
@@ -100,7 +128,12 @@ public record Payload(
 
   /** True if the payload asks to grant the knock's own source address. */
   public boolean grantsSource() {
-    return address == 0;
+    return address == 0 && addressMode == ADDRESS_IPV4;
+  }
+
+  /** True if the payload asks to grant the knock's source /64 (an IPv6 source only). */
+  public boolean grantsSource64() {
+    return addressMode == ADDRESS_SOURCE_64;
   }
 
   /** The 16-byte plaintext. */
@@ -111,13 +144,13 @@ public record Payload(
     b[5] = (byte) (nonce >>> 8);
     b[6] = (byte) nonce;
     b[7] = (byte) ((version << 5) | (verb.code() << 3) | (protocol == Protocol.UDP ? 4 : 0)
-        | (randomPort ? 2 : 0));
+        | (randomPort ? 2 : 0) | (addressMode != ADDRESS_IPV4 ? 1 : 0));
     b[8] = (byte) (port >>> 8);
     b[9] = (byte) port;
     int d = Durations.encode(duration);
     b[10] = (byte) (d >>> 8);
     b[11] = (byte) d;
-    putInt(b, 12, address);
+    putInt(b, 12, addressMode != ADDRESS_IPV4 ? addressMode << 24 : address);
     return b;
   }
 
@@ -138,8 +171,15 @@ public record Payload(
     if (version == VERSION && (header & 3) != 0) {
       throw new KnockException("reserved header bits set");
     }
-    if ((header & 1) != 0) { // version 2's address extension (IPv6, §10): not yet understood
-      throw new KnockException("address extension not supported");
+    int mode = ADDRESS_IPV4;
+    if ((header & 1) != 0) { // version 2's address extension (§10): byte 12 says the mode
+      mode = b[12] & 0xFF;
+      if ((b[13] | b[14] | b[15]) != 0) {
+        throw new KnockException("address extension with bytes 13-15 not zero");
+      }
+      if (mode != ADDRESS_SOURCE_64) { // 2, an explicit IPv6 address: not yet understood
+        throw new KnockException("address mode " + mode + " not supported");
+      }
     }
     long ts = timestampOf(b);
     int nonce = nonceOf(b);
@@ -147,8 +187,9 @@ public record Payload(
     Protocol proto = (header & 4) != 0 ? Protocol.UDP : Protocol.TCP;
     int port = ((b[8] & 0xFF) << 8) | (b[9] & 0xFF);
     Duration d = Durations.decode(((b[10] & 0xFF) << 8) | (b[11] & 0xFF));
-    int address = getInt(b, 12);
-    return new Payload(verb, proto, port, d, address, ts, nonce, version, (header & 2) != 0);
+    int address = mode == ADDRESS_IPV4 ? getInt(b, 12) : 0;
+    return new Payload(verb, proto, port, d, address, ts, nonce, version, (header & 2) != 0,
+        mode);
   }
 
   /** The timestamp of a plaintext, read whatever its header says (bytes 0-3). */
