@@ -205,7 +205,7 @@ final class KnockPipeline implements PacketHandler {
    */
   private void act(Knock k, Instant now) {
     String src = Access.text(k.sourceAddress());
-    String grant = Access.text(k.grantAddress());
+    String grant = Access.text(k.grantAddress(), k.grantPrefix());
     Payload p = k.payload();
     Optional<UserConfig> user = config.user(k.user());
     if (user.isEmpty()) { // the decoder only knows configured users; a reload may race it
@@ -234,15 +234,15 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(new Access(k.grantAddress(), c.port(), c.protocol()), d, k.user(), now,
-            FIREWALL_RETRIES);
+        grant(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()), d, k.user(),
+            now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
           return;
         }
-        Access a = new Access(k.grantAddress(), c.port(), c.protocol());
+        Access a = new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix());
         try {
           firewall.revoke(a);
           grants.remove(a);

@@ -325,10 +325,15 @@ class KnockPipelineTest {
   private static final String CLIENT6 = "fd00:15::2";
 
   private int[] ports6(String command) throws Exception {
+    return ports6(command, org.knock.core.Payload.ADDRESS_IPV4);
+  }
+
+  private int[] ports6(String command, int addressMode) throws Exception {
     DecoderSettings s = config.decoderSettings();
     return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
         org.knock.core.ServerBinding.of(InetAddress.getByName("fd00:15::1").getAddress()))
-        .encode(Command.parse(command), 0, clock.instant(), new SplittableRandom(seed++));
+        .encode(Command.parse(command), 0, addressMode, clock.instant(),
+            new SplittableRandom(seed++));
   }
 
   private void send6(int[] ports) throws Exception {
@@ -367,5 +372,18 @@ class KnockPipelineTest {
     assertThat(pipeline.deniedPackets()).isEqualTo(20);
     send(ports("open 22 30m")); // the IPv4 path is another source
     assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aSource64KnockGrantsTheSourcesSlash64AndAuditsIt() throws Exception {
+    send6(ports6("open 22 30m", org.knock.core.Payload.ADDRESS_SOURCE_64));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("src")).isEqualTo(CLIENT6);
+    assertThat(audit.events().get(0).get("grant")).isEqualTo("fd00:15::/64");
+    assertThat(audit.events().get(1).get("addr")).isEqualTo("fd00:15::/64");
+    Access net = new Access(InetAddress.getByName("fd00:15::"), 22, Protocol.TCP, 64);
+    assertThat(pipeline.grants()).containsOnlyKeys(net);
+    send6(ports6("close 22", org.knock.core.Payload.ADDRESS_SOURCE_64));
+    assertThat(pipeline.grants()).isEmpty();
   }
 }
