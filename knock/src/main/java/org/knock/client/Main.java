@@ -24,6 +24,7 @@ import org.knock.core.KnockEncoder;
 import org.knock.core.ServerBinding;
 import org.knock.core.KnockException;
 import org.knock.core.KnockKey;
+import org.knock.core.Payload;
 import org.knock.core.PortMapping;
 import org.knock.core.Protocol;
 import org.knock.core.Verb;
@@ -64,6 +65,8 @@ public final class Main {
       + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST;\n"
       + "                        over IPv6 the knock's own source)\n"
       + "      --source          grant the address the knock comes from (behind NAT)\n"
+      + "      --allow-prefix 64 over IPv6: grant the /64 the knock comes from (privacy\n"
+      + "                        addresses change inside it)\n"
       + "  -U, --user NAME       your [user NAME] on the server (with a passphrase)\n"
       + "      --passphrase      derive the key from a passphrase asked on the terminal\n"
       + "      --passphrase-file FILE  the same, read from FILE (mode 600; for cron)\n"
@@ -96,8 +99,9 @@ public final class Main {
       + "  -V, --version         the version\n"
       + "\n"
       + "Settings also come from ~/.knock/knockrc ($KNOCK_HOME/knockrc), in [default] and\n"
-      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, cipher, mapping, allow, source,\n"
-      + "delay. The command line wins over [HOSTNAME], which wins over [default].\n"
+      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, cipher, mapping, allow,\n"
+      + "allow-prefix, source, delay. The command line wins over [HOSTNAME], which wins over\n"
+      + "[default].\n"
       + "\n"
       + EXIT_CODES_HELP;
 
@@ -245,8 +249,20 @@ public final class Main {
     InetAddress address = null;
     String grantText = s.grant != null ? s.grant : KnockSettings.GRANT_AUTO;
     int grant;
+    int addressMode = Payload.ADDRESS_IPV4;
     if (KnockSettings.GRANT_SOURCE.equals(grantText)) {
       grant = 0;
+    } else if (KnockSettings.GRANT_PREFIX_64.equals(grantText)) {
+      if (o.protocol == 1) {
+        throw ClientException.usage("--allow-prefix 64 needs protocol 2: drop --protocol 1");
+      }
+      address = resolve(host, o.family);
+      if (address instanceof Inet4Address) {
+        throw ClientException.usage("--allow-prefix 64 works over IPv6 only, and " + host
+            + " is " + address.getHostAddress() + ": knock with -6 to its IPv6 address");
+      }
+      grant = 0;
+      addressMode = Payload.ADDRESS_SOURCE_64;
     } else if (KnockSettings.GRANT_AUTO.equals(grantText)) {
       address = resolve(host, o.family);
       // over IPv6 this machine's address toward HOST is the knock's own source: address mode 0
@@ -266,9 +282,10 @@ public final class Main {
     }
     KnockEncoder encoder = new KnockEncoder(key, cipher, mapping, base, server);
     SecureRandom random = new SecureRandom();
-    int[] ports = encoder.encode(cmd, grant, now, random);
+    int[] ports = encoder.encode(cmd, grant, addressMode, now, random);
     if (o.verbose) {
-      String line = "knock: " + cmd + " for " + (grant == 0 ? "the knock's source address"
+      String line = "knock: " + cmd + " for " + (addressMode == Payload.ADDRESS_SOURCE_64
+          ? "the knock's source /64" : grant == 0 ? "the knock's source address"
           : Ipv4.format(grant)) + ", " + cipher.word() + "/" + mapping.word() + " in "
           + base + "-" + (base + mapping.rangeSize() - 1) + ", stamped " + now.getEpochSecond()
           + ", protocol " + o.protocol + (server == null ? "" : " bound to "
@@ -296,6 +313,7 @@ public final class Main {
       InetSocketAddress target = new InetSocketAddress(address, cmd.port());
       InetAddress to = address;
       int granted = grant;
+      int mode = addressMode;
       // no lambda: an invokedynamic call site would load the method-handle machinery at start
       DoorWaiter.Door door = new DoorWaiter.Door() {
         @Override
@@ -312,7 +330,8 @@ public final class Main {
           }
           // a fresh knock: a new nonce and with it new ports, stamped now (unless --timestamp)
           Instant at = o.timestamp != null ? now : clock.instant();
-          send(host, to, encoder.encode(cmd, granted, at, random), udp, delay, o.verbose);
+          send(host, to, encoder.encode(cmd, granted, mode, at, random), udp, delay,
+              o.verbose);
         }
       };
       return awaitOpen(o, what, door, retries);

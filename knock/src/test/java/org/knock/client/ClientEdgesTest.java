@@ -143,8 +143,27 @@ class ClientEdgesTest extends ClientTest {
 
   @Test
   void allowAndSourceTogetherAreAUsageError() {
-    assertFails(2, "-a and --source exclude each other: grant either a given address or the"
-        + " knock's source", "-a", "192.0.2.7", "--source", "--print", "127.0.0.1", "open 22");
+    assertFails(2, "-a and --source exclude each other: grant either a given address, the"
+        + " knock's source or its source /64", "-a", "192.0.2.7", "--source", "--print",
+        "127.0.0.1", "open 22");
+  }
+
+  @Test
+  void allowPrefixIs64OverIpv6Only() {
+    c.run("--print", "-v", "--allow-prefix", "64", "-6", "::1", "open 22");
+    assertThat(c.exit).as(c.err).isZero();
+    assertThat(c.out.split("\n")).hasSize(20);
+    assertThat(c.err).contains("for the knock's source /64");
+    assertFails(2, "--allow-prefix 64 works over IPv6 only, and 127.0.0.1 is 127.0.0.1: knock"
+        + " with -6 to its IPv6 address", "--print", "--allow-prefix", "64", "127.0.0.1",
+        "open 22");
+    assertFails(2, "--allow-prefix: '48': use 64 (grant the knock's IPv6 source /64)",
+        "--print", "--allow-prefix", "48", "::1", "open 22");
+    assertFails(2, "--source and --allow-prefix exclude each other: grant either a given "
+        + "address, the knock's source or its source /64", "--source", "--allow-prefix=64",
+        "--print", "::1", "open 22");
+    assertFails(2, "--allow-prefix 64 needs protocol 2: drop --protocol 1", "--protocol", "1",
+        "--allow-prefix", "64", "--print", "::1", "open 22");
   }
 
   @Test

@@ -93,9 +93,9 @@ class ClientOptionsTest {
     assertUsage(new String[] {"--retries"}, "--retries needs a value");
     assertUsage(new String[] {"-4", "-6"}, "-4 and -6 exclude each other");
     assertUsage(new String[] {"--allow", "192.0.2.7", "--source"}, "--allow and --source exclude"
-        + " each other: grant either a given address or the knock's source");
+        + " each other: grant either a given address, the knock's source or its source /64");
     assertUsage(new String[] {"--source", "-a", "192.0.2.7"}, "--source and -a exclude each"
-        + " other: grant either a given address or the knock's source");
+        + " other: grant either a given address, the knock's source or its source /64");
   }
 
   private static void assertUsage(String[] args, String message) {

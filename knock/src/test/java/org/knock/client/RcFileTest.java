@@ -62,7 +62,7 @@ class RcFileTest {
   @Test
   void errorsNameFileAndLine() {
     assertError("[default]\nbogus = 1\n",
-        "rc:2: unknown setting 'bogus': use key, user, passphrase-file, ports, cipher, mapping, allow, source or delay");
+        "rc:2: unknown setting 'bogus': use key, user, passphrase-file, ports, cipher, mapping, allow, allow-prefix, source or delay");
     assertError("cipher = twofish\n",
         "rc:1: setting outside a section: start with [default] or [HOSTNAME]");
     assertError("[default\n", "rc:1: bad section header '[default': use [default] or [HOSTNAME]");
