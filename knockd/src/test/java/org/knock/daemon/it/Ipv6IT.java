@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * IPv6 SYNs' LOG lines, and a knock sent with {@code knock -6} to the server's IPv6 address opens
  * port 22 for the client's IPv6 address only — over IPv4 it stays shut — until the kernel expires
  * the element of {@code granted6} or {@code close 22} removes it; shuffled order with junk SYNs
- * opens; a replay is refused.
+ * opens; a replay is refused; {@code knock --allow-prefix 64} opens port 22 for every address of
+ * the knocker's /64 (an element of {@code granted6net}) and for no other /64.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -169,5 +170,65 @@ class Ipv6IT {
     audit.await(mark, 2000, "knock-rejected", "src", CLIENT6, "reason", "replay");
     assertThat(reachable6()).isFalse();
     assertThat(audit.count(mark, "knock-accepted")).isZero();
+  }
+
+  /** Makes the client's connections to the server's IPv6 address come from {@code source}. */
+  private void from(String source) {
+    lab.client().exec("ip", "-6", "route", "replace", SERVER6 + "/128", "dev", "vc", "src",
+        source).ok();
+  }
+
+  private void knock64(String command) {
+    knock6(command, "--allow-prefix", "64");
+  }
+
+  @Test
+  @Order(4)
+  void allowPrefix64OpensForTheKnockersSlash64AndNoOther() throws Exception {
+    String sibling = "fd10:204:15::3"; // another address of the client's /64 (a privacy address)
+    String stranger = "fd10:204:16::2"; // the client's address in another /64
+    lab.client().exec("ip", "-6", "addr", "add", sibling + "/64", "dev", "vc", "nodad").ok();
+    lab.client().exec("ip", "-6", "addr", "add", stranger + "/64", "dev", "vc", "nodad").ok();
+    lab.server().exec("ip", "-6", "route", "add", "fd10:204:16::/64", "dev", "vs").ok();
+    try {
+      from(CLIENT6);
+      int mark = audit.mark();
+      knock64("open 22 30s");
+      assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open for the knocker")
+          .isBetween(0L, OPEN_WITHIN_MS);
+      audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", CLIENT6,
+          "grant", "fd10:204:15::/64", "command", "open 22/tcp 30s");
+      audit.await(mark, 1000, "access-granted", "addr", "fd10:204:15::/64", "port", "22/tcp");
+      assertThat(lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6net").ok()
+          .out()).contains("fd10:204:15::/64 . tcp . 22").contains("expires");
+
+      from(sibling);
+      assertThat(reachable6()).as("port 22 from %s, same /64", sibling).isTrue();
+      from(stranger);
+      assertThat(reachable6()).as("port 22 from %s, another /64", stranger).isFalse();
+      // the stranger's route works: its own /64 knock opens for it (so the refusal above was
+      // the firewall's)
+      int mark2 = audit.mark();
+      knock64("open 22 30s");
+      assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open for %s's /64", stranger)
+          .isBetween(0L, OPEN_WITHIN_MS);
+      audit.await(mark2, 1000, "access-granted", "addr", "fd10:204:16::/64", "port", "22/tcp");
+      knock64("close 22");
+      assertThat(until6(false, 1000)).as("ms until shut for %s", stranger).isBetween(0L, 1000L);
+
+      from(CLIENT6);
+      mark = audit.mark();
+      knock64("close 22");
+      assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+      audit.await(mark, 1000, "access-closed", "addr", "fd10:204:15::/64", "port", "22/tcp",
+          "by", "knock");
+      from(sibling);
+      assertThat(reachable6()).as("port 22 from %s after close", sibling).isFalse();
+      assertThat(lab.reachable()).as("port 22 over IPv4 throughout").isFalse();
+    } finally {
+      lab.client().exec("ip", "-6", "route", "del", SERVER6 + "/128", "dev", "vc");
+      lab.client().exec("ip", "-6", "addr", "del", sibling + "/64", "dev", "vc");
+      lab.client().exec("ip", "-6", "addr", "del", stranger + "/64", "dev", "vc");
+    }
   }
 }
