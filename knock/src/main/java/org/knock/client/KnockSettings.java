@@ -27,7 +27,7 @@ final class KnockSettings {
   String portsOrigin;
   CipherSuite cipher;
   PortMapping mapping;
-  /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, {@link #GRANT_PREFIX_64}, or a dotted IPv4. */
+  /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, {@link #GRANT_PREFIX_64}, an IPv4 or IPv6. */
   String grant;
   Integer delay;
 
@@ -107,12 +107,15 @@ final class KnockSettings {
     return d;
   }
 
-  /** Checks a dotted IPv4 address to grant and returns it unchanged. */
+  /** Checks a dotted IPv4 or an IPv6 address to grant and returns it unchanged. */
   static String parseAllow(String s) throws ClientException {
+    if (s.indexOf(':') >= 0 && Ipv4.parse6(s) != null) {
+      return s;
+    }
     long a = Ipv4.parse(s);
     if (a < 0) {
-      throw ClientException.usage("allow: bad address '" + s + "': use an IPv4 address such as "
-          + "192.0.2.7, or --source");
+      throw ClientException.usage("allow: bad address '" + SafeText.of(s) + "': use an IPv4 "
+          + "address such as 192.0.2.7, an IPv6 address such as 2001:db8::7, or --source");
     }
     if (a == 0) {
       throw ClientException.usage("allow: 0.0.0.0 cannot be granted: use --source to grant the "

@@ -149,6 +149,33 @@ class ClientEdgesTest extends ClientTest {
   }
 
   @Test
+  void allowAnIpv6AddressSends36PortsInARangeOf9216() {
+    c.run("--print", "-v", "--allow", "2001:db8::7", "-p", "20000-29215", "127.0.0.1", "open 22");
+    assertThat(c.exit).as(c.err).isZero();
+    String[] ports = c.out.split("\n");
+    assertThat(ports).hasSize(36);
+    assertThat(Integer.parseInt(ports[35])).isBetween(20000 + 35 * 256, 29215);
+    assertThat(c.err).contains("for 2001:db8::7, twofish/indexed in 20000-29215");
+    assertFails(2, "an IPv6 address to grant takes 36 ports: the indexed mapping needs a range "
+        + "of 9216 ports, and the default range 20000-25119 has 5120: give --ports 20000-29215 "
+        + "(the server's KnockPorts must hold them too)", "--print", "--allow", "2001:db8::7",
+        "127.0.0.1", "open 22");
+    assertFails(2, "-p: 20000-25119 spans 5120 ports; the indexed mapping needs 9216, e.g. "
+        + "20000-29215", "--print", "--allow", "2001:db8::7", "-p", "20000-25119", "127.0.0.1",
+        "open 22");
+    assertFails(2, "an IPv6 address to grant needs protocol 2 and the indexed mapping: drop "
+        + "--protocol 1", "--print", "--protocol", "1", "--allow", "2001:db8::7", "127.0.0.1",
+        "open 22");
+    assertFails(2, "--allow: bad address '::': use an IPv4 address such as 192.0.2.7, an IPv6 "
+        + "address such as 2001:db8::7, or --source", "--print", "--allow", "::", "::1",
+        "open 22");
+    // a range of 9216 serves 20-byte knocks too (a server that decodes both)
+    c.run("--print", "-p", "20000-29215", "127.0.0.1", "open 22");
+    assertThat(c.exit).as(c.err).isZero();
+    assertThat(c.out.split("\n")).hasSize(20);
+  }
+
+  @Test
   void allowPrefixIs64OverIpv6Only() {
     c.run("--print", "-v", "--allow-prefix", "64", "-6", "::1", "open 22");
     assertThat(c.exit).as(c.err).isZero();

@@ -72,7 +72,7 @@ class RcFileTest {
     assertError("[a]\nsource = maybe\n", "rc:2: source: 'maybe' is not yes or no");
     assertError("[a]\nkey =\n", "rc:2: key: missing value");
     assertError("[a]\nallow = host.example\n", "rc:2: allow: bad address 'host.example': use an"
-        + " IPv4 address such as 192.0.2.7, or --source");
+        + " IPv4 address such as 192.0.2.7, an IPv6 address such as 2001:db8::7, or --source");
     assertError("[a]\ndelay = -1\n", "rc:2: delay: bad delay '-1': use milliseconds 0-60000");
   }
 
