@@ -386,4 +386,42 @@ class KnockPipelineTest {
     send6(ports6("close 22", org.knock.core.Payload.ADDRESS_SOURCE_64));
     assertThat(pipeline.grants()).isEmpty();
   }
+
+  @Test
+  void anIpv4KnockNamingAnIpv6AddressGrantsItWhenTheRangeAndTheUserAllow() throws Exception {
+    Path conf = dir.resolve("long.conf");
+    Files.writeString(conf, String.join("\n",
+        "[options]",
+        "Firewall = none",
+        "KnockPorts = 20000-29215",
+        "StateDir = " + dir.resolve("state2"),
+        "AuditLog = -",
+        "[user alice]",
+        "Key = alice.key",
+        "Allow = open 22/tcp, close",
+        "AllowOtherAddress = yes",
+        ""));
+    config = ConfigLoader.load(conf);
+    assertThat(config.decoderSettings().longMessages()).isTrue();
+    pipeline = newPipeline();
+    DecoderSettings s = config.decoderSettings();
+    KnockEncoder e = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}));
+    byte[] v6 = InetAddress.getByName(CLIENT6).getAddress();
+    int[] knock = e.encode6(Command.parse("open 22 30m"), v6, clock.instant(),
+        new SplittableRandom(seed++));
+    assertThat(knock).hasSize(36);
+    send(knock);
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("src")).isEqualTo(CLIENT);
+    assertThat(audit.events().get(0).get("grant")).isEqualTo(CLIENT6);
+    assertThat(pipeline.grants()).containsOnlyKeys(
+        new Access(InetAddress.getByName(CLIENT6), 22, Protocol.TCP));
+    send(ports("open 22 30m")); // 20-port knocks still open with the long range
+    assertThat(pipeline.grants()).containsKey(
+        new Access(InetAddress.getByName(CLIENT), 22, Protocol.TCP));
+    send(e.encode6(Command.parse("close 22"), v6, clock.instant(), new SplittableRandom(seed++)));
+    assertThat(pipeline.grants()).containsOnlyKeys(
+        new Access(InetAddress.getByName(CLIENT), 22, Protocol.TCP));
+  }
 }

@@ -28,6 +28,8 @@ public final class ConfigReport {
       b.append("# automatic: the daemon picks a source it can read\n");
     }
     line(b, "FirewallLog", o.firewallLog() == null ? "auto" : o.firewallLog().toString());
+    b.append("# 36-port knocks (knock --allow ADDR6): ").append(o.longKnocks() ? "decoded\n"
+        : "not decoded (need Mapping = indexed, KnockPorts of 9216 ports)\n");
     line(b, "KnockPorts", o.knockPorts().toString());
     line(b, "Cipher", o.cipher().word());
     line(b, "Mapping", o.mapping().word());
