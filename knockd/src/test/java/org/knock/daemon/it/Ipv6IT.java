@@ -27,7 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * port 22 for the client's IPv6 address only — over IPv4 it stays shut — until the kernel expires
  * the element of {@code granted6} or {@code close 22} removes it; shuffled order with junk SYNs
  * opens; a replay is refused; {@code knock --allow-prefix 64} opens port 22 for every address of
- * the knocker's /64 (an element of {@code granted6net}) and for no other /64.
+ * the knocker's /64 (an element of {@code granted6net}) and for no other /64; the mixed case: a
+ * 36-port knock over IPv4 naming the client's IPv6 address ({@code knock -4 --allow ADDR6}, a
+ * KnockPorts range of 9216 ports, a user with AllowOtherAddress) opens port 22 over IPv6 only.
+ * knockd's range holds 9216 ports, so every 20-port knock here also goes through the decoder
+ * of both lengths.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -41,6 +45,8 @@ class Ipv6IT {
   private Knockd knockd;
   private AuditTrail audit;
   private Path alice;
+  private Path bob;
+  private static final String LONG_RANGE = "20000-29215";
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
@@ -48,8 +54,15 @@ class Ipv6IT {
     lab.server().exec("ip", "-6", "addr", "add", SERVER6 + "/64", "dev", "vs", "nodad").ok();
     lab.client().exec("ip", "-6", "addr", "add", CLIENT6 + "/64", "dev", "vc", "nodad").ok();
     alice = lab.keygen("alice");
+    bob = lab.keygen("bob");
     knockd = lab.knockd("knockd", Knockd.Settings.defaults(),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n");
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n"
+        + "[user bob]\nKey = " + bob + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n"
+        + "AllowOtherAddress = yes\n");
+    String conf = java.nio.file.Files.readString(knockd.config());
+    assertThat(conf).contains("KnockPorts      = 20000-25119\n");
+    java.nio.file.Files.writeString(knockd.config(), conf.replace(
+        "KnockPorts      = 20000-25119\n", "KnockPorts      = " + LONG_RANGE + "\n"));
     knockd.start();
     audit = knockd.audit();
   }
@@ -230,5 +243,41 @@ class Ipv6IT {
       lab.client().exec("ip", "-6", "addr", "del", sibling + "/64", "dev", "vc");
       lab.client().exec("ip", "-6", "addr", "del", stranger + "/64", "dev", "vc");
     }
+  }
+
+  /** {@code knock -4 --allow CLIENT6 --ports LONG_RANGE} to the server's IPv4 address. */
+  private Netns.Result knockOverIpv4For6(Path key, String command) {
+    return lab.client().exec(lab.knockArgv(lab.serverIp(), key, command, "-4", "--allow", CLIENT6,
+        "--ports", LONG_RANGE));
+  }
+
+  @Test
+  @Order(5)
+  void anIpv4KnockNamingTheClientsIpv6AddressOpensOverIpv6Only() throws Exception {
+    assertThat(reachable6()).isFalse();
+    int mark = audit.mark();
+    Netns.Result strict = knockOverIpv4For6(alice, "open 22 30s"); // no AllowOtherAddress
+    assertThat(strict.exit()).as(strict.err()).isZero();
+    audit.await(mark, 2000, "knock-rejected", "src", lab.clientIp(), "reason",
+        "address-not-allowed");
+    assertThat(reachable6()).as("alice may not name another address").isFalse();
+
+    mark = audit.mark();
+    Netns.Result r = knockOverIpv4For6(bob, "open 22 30s");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open over IPv6")
+        .isBetween(0L, OPEN_WITHIN_MS);
+    audit.await(mark, 1000, "knock-accepted", "user", "bob", "src", lab.clientIp(),
+        "grant", CLIENT6, "command", "open 22/tcp 30s");
+    assertThat(lab.reachable()).as("port 22 over IPv4: the knock named the IPv6 address")
+        .isFalse();
+    assertThat(lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6").ok().out())
+        .contains(CLIENT6 + " . tcp . 22");
+
+    mark = audit.mark();
+    r = knockOverIpv4For6(bob, "close 22");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+    audit.await(mark, 1000, "access-closed", "addr", CLIENT6, "port", "22/tcp", "by", "knock");
   }
 }
