@@ -23,6 +23,8 @@ public record Access(InetAddress address, int port, Protocol protocol, int prefi
       Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
   /** 192.0.2.1 22/tcp (a documentation address), for descriptions. */
   static final Access EXAMPLE = new Access(ipv4("192.0.2.1"), 22, Protocol.TCP);
+  /** 2001:db8::1 22/tcp (a documentation address), for descriptions. */
+  static final Access EXAMPLE6 = new Access(ipv6("2001:db8::1"), 22, Protocol.TCP);
 
   public Access {
     Objects.requireNonNull(address, "address");
@@ -117,6 +119,15 @@ public record Access(InetAddress address, int port, Protocol protocol, int prefi
   @Override
   public String toString() {
     return ip() + " " + port + "/" + protocol.word();
+  }
+
+  /** A documentation IPv6 literal (hex digits and ':' only: parsed, never looked up). */
+  private static InetAddress ipv6(String literal) {
+    try {
+      return InetAddress.getByName(literal);
+    } catch (UnknownHostException e) {
+      throw new AssertionError(literal, e);
+    }
   }
 
   /**
