@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 36-port knock over IPv4 naming the client's IPv6 address ({@code knock -4 --allow ADDR6}, a
  * KnockPorts range of 9216 ports, a user with AllowOtherAddress) opens port 22 over IPv6 only.
  * knockd's range holds 9216 ports, so every 20-port knock here also goes through the decoder
- * of both lengths.
+ * of both lengths. Last, the same knock with {@code Firewall = iptables}: an ip6tables grant.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -59,12 +59,17 @@ class Ipv6IT {
         "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n"
         + "[user bob]\nKey = " + bob + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n"
         + "AllowOtherAddress = yes\n");
-    String conf = java.nio.file.Files.readString(knockd.config());
-    assertThat(conf).contains("KnockPorts      = 20000-25119\n");
-    java.nio.file.Files.writeString(knockd.config(), conf.replace(
-        "KnockPorts      = 20000-25119\n", "KnockPorts      = " + LONG_RANGE + "\n"));
+    longRange(knockd);
     knockd.start();
     audit = knockd.audit();
+  }
+
+  /** Sets KnockPorts to {@link #LONG_RANGE} in a knockd's config before it starts. */
+  private static void longRange(Knockd k) throws java.io.IOException {
+    String conf = java.nio.file.Files.readString(k.config());
+    assertThat(conf).contains("KnockPorts      = 20000-25119\n");
+    java.nio.file.Files.writeString(k.config(), conf.replace(
+        "KnockPorts      = 20000-25119\n", "KnockPorts      = " + LONG_RANGE + "\n"));
   }
 
   @AfterAll
@@ -279,5 +284,28 @@ class Ipv6IT {
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
     audit.await(mark, 1000, "access-closed", "addr", CLIENT6, "port", "22/tcp", "by", "knock");
+  }
+
+  @Test
+  @Order(6)
+  void withIptablesAnIpv6KnockIsAnIp6tablesGrant() throws Exception {
+    knockd.close(); // OnExit = remove: its nftables table goes
+    Knockd ipt = lab.knockd("knockd-ipt",
+        new Knockd.Settings("twofish", "indexed", "iptables", "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n");
+    longRange(ipt);
+    ipt.start();
+    knockd = ipt;
+    audit = ipt.audit();
+    assertThat(reachable6()).as("protected over IPv6 by ip6tables").isFalse();
+    int mark = audit.mark();
+    knock6("open 22 30s");
+    assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open over IPv6")
+        .isBetween(0L, OPEN_WITHIN_MS);
+    assertThat(lab.reachable()).as("port 22 over IPv4").isFalse();
+    audit.await(mark, 1000, "access-granted", "addr", CLIENT6, "port", "22/tcp");
+    assertThat(lab.server().exec("ip6tables", "-w", "-S").ok().out())
+        .contains("-s " + CLIENT6 + "/128 -p tcp -m tcp --dport 22 -m time --datestop");
+    close6();
   }
 }
