@@ -424,4 +424,38 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).containsOnlyKeys(
         new Access(InetAddress.getByName(CLIENT), 22, Protocol.TCP));
   }
+
+  @Test
+  void repeatedBadIpv6KnocksAreAKnockHuntOfThatIpv6Source() throws Exception {
+    for (int k = 0; k < 4; k++) {
+      int[] bad = ports6("open 22 30m");
+      bad[5] ^= 1;
+      send6(bad);
+      clock.advance(Duration.ofSeconds(11)); // each its own sequence
+      pipeline.sweep();
+    }
+    for (int k = 0; k < 30; k++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(audit.events("knock-rejected")).hasSize(4);
+    assertThat(audit.events("knock-hunt")).singleElement().extracting(AuditEvent::toText)
+        .asString().startsWith("event=knock-hunt src=" + CLIENT6 + " ports=60 sequences=3 "
+            + "bad-tags=3 replays=0 interval=");
+    assertThat(audit.events("knock-hunt-end")).singleElement().extracting(AuditEvent::toText)
+        .asString().startsWith("event=knock-hunt-end src=" + CLIENT6 + " ports=80 sequences=4");
+  }
+
+  @Test
+  void anIpv6ScanIsReported() throws Exception {
+    for (int p = 0; p < 150; p++) {
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName("fd00:15::66"),
+          InetAddress.getByName("fd00:15::1"), Transport.TCP, sport++, 20000 + 13 * p, true,
+          false));
+    }
+    clock.advance(Duration.ofMillis(250));
+    pipeline.sweep();
+    assertThat(audit.events("scan")).singleElement().extracting(AuditEvent::toText).asString()
+        .startsWith("event=scan src=fd00:15::66 ports=150 ");
+  }
 }
