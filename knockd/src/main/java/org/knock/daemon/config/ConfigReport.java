@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.knock.core.Durations;
 import org.knock.core.Protocol;
+import org.knock.daemon.firewall.FirewallSettings;
 import org.knock.daemon.firewall.PortSpec;
 
 /**
@@ -36,6 +37,8 @@ public final class ConfigReport {
     line(b, "Firewall", o.firewall().word());
     line(b, "Protect", o.protect().isEmpty() ? "none"
         : o.protect().stream().map(PortSpec::toString).collect(Collectors.joining(", ")));
+    b.append("# over IPv4: ").append(family(o, false)).append('\n');
+    b.append("# over IPv6: ").append(family(o, true)).append('\n');
     line(b, "LogPrefix", "\"" + o.logPrefix() + "\"");
     line(b, "AuditLog", o.auditToStdout() ? "-" : o.auditLog().toString());
     line(b, "AuditFormat", o.auditFormat().word());
@@ -109,6 +112,34 @@ public final class ConfigReport {
       line(b, "Cmd_Timeout", fmt(d.cmdTimeout()));
     }
     return b.toString();
+  }
+
+  /** What the firewall backend protects and how it grants, over IPv4 or IPv6: one line. */
+  static String family(Options o, boolean six) {
+    String protect = o.protect().isEmpty() ? "no port protected"
+        : o.protect().stream().map(PortSpec::toString).collect(Collectors.joining(", "))
+            + " closed";
+    String what = protect + ", knocks logged";
+    String table = FirewallSettings.DEFAULT_NAME;
+    switch (o.firewall()) {
+      case NFTABLES:
+        if (o.nftSet() != null) {
+          return six ? "as your ruleset says (NftSet); IPv6 grants fail: a shared set holds IPv4 "
+              + "grants only (IPv6 needs knockd's own table)"
+              : "as your ruleset says (NftSet); grants: elements of set " + o.nftSet();
+        }
+        return what + " by nftables table inet " + table + "; grants: "
+            + (six ? "elements of sets granted6 and granted6net (/64)" : "elements of set granted")
+            + " (kernel timeouts)";
+      case IPTABLES:
+        return what + " by " + (six ? "ip6tables" : "iptables") + " chain "
+            + table.toUpperCase(java.util.Locale.ROOT) + "; grants: its rules with a time match";
+      case COMMAND:
+        return "as OpenCommand and CloseCommand do, for %IP% of " + (six ? "IPv6" : "IPv4")
+            + " addresses too (knockd installs nothing)";
+      default:
+        return "nothing (Firewall = none)";
+    }
   }
 
   private static List<String> may(UserConfig u, Options o) {
