@@ -7,8 +7,9 @@ import java.net.UnknownHostException;
  * An accepted knock: who sent it, what it asks for, and the address to grant. An IPv4 knock has
  * null {@code source6}; an IPv6 knock has its 16-byte source in {@code source6}. The grant is in
  * {@code grant6} when it is IPv6 (the source's own address, or one the payload named, from either
- * family), else in {@code grant} (an IPv4 address). A knock in address mode "source /64" grants the /64 of
- * its IPv6 source: {@code grant6} is that prefix (the last 8 bytes zero), {@link #grantPrefix} 64.
+ * family), else in {@code grant} (an IPv4 address). A knock in address mode "source /64" grants
+ * the /64 of its IPv6 source: {@code grant6} is that prefix (the last 8 bytes zero), {@link
+ * #grantPrefix} 64.
  *
  * @param user the name of the user whose key opened it
  * @param payload the decrypted payload

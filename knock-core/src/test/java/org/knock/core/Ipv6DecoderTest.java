@@ -12,21 +12,13 @@ import org.junit.jupiter.api.Test;
 
 /** Knocks from IPv6 sources to IPv6 server addresses (issue 15, first landing). */
 class Ipv6DecoderTest {
-  private static final byte[] CLIENT6 = v6("fd00:15::2");
-  private static final byte[] SERVER6 = v6("fd00:15::1");
-  private static final byte[] OTHER_SERVER6 = v6("fd00:15::9");
+  private static final byte[] CLIENT6 = Fixtures.v6("fd00:15::2");
+  private static final byte[] SERVER6 = Fixtures.v6("fd00:15::1");
+  private static final byte[] OTHER_SERVER6 = Fixtures.v6("fd00:15::9");
   private final KnockKey key = Fixtures.key(42);
   private final DecoderSettings settings =
       Fixtures.settings(CipherSuite.TWOFISH, PortMapping.INDEXED);
   private final KnockUser alice = new KnockUser("alice", key, false);
-
-  private static byte[] v6(String s) {
-    try {
-      return InetAddress.getByName(s).getAddress();
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   private int[] knock(byte[] server, int grant, long seed) throws KnockException {
     return new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED, settings.basePort(),
@@ -101,7 +93,8 @@ class Ipv6DecoderTest {
   @Test
   void aSource64KnockGrantsTheSourcesSlash64WithoutAllowOtherAddress() throws Exception {
     DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, alice)
-        .newSequence6(v6("fd00:15::1234:5678:9abc:def0"), SERVER6), knock64(SERVER6, 8), NOW);
+        .newSequence6(Fixtures.v6("fd00:15::1234:5678:9abc:def0"), SERVER6), knock64(SERVER6, 8),
+        NOW);
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.knock().payload().grantsSource64()).isTrue();
     assertThat(r.knock().grantPrefix()).isEqualTo(64);

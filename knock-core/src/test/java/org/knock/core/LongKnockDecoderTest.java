@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
  * order with junk, both lengths from one source, and forgery.
  */
 class LongKnockDecoderTest {
-  private static final byte[] CLIENT6 = v6("fd00:15::2");
-  private static final byte[] OTHER6 = v6("fd00:15::99");
-  private static final byte[] SERVER6 = v6("fd00:15::1");
+  private static final byte[] CLIENT6 = Fixtures.v6("fd00:15::2");
+  private static final byte[] OTHER6 = Fixtures.v6("fd00:15::99");
+  private static final byte[] SERVER6 = Fixtures.v6("fd00:15::1");
   private static final int SERVER4 = Fixtures.ip(203, 0, 113, 5);
   private final KnockKey key = Fixtures.key(42);
   private final DecoderSettings settings = new DecoderSettings(CipherSuite.TWOFISH,
@@ -26,14 +26,6 @@ class LongKnockDecoderTest {
       DecoderSettings.DEFAULT_MAX_COMBINATIONS, List.of(), true);
   private final KnockUser strict = new KnockUser("alice", key, false);
   private final KnockUser lenient = new KnockUser("alice", key, true);
-
-  private static byte[] v6(String s) {
-    try {
-      return InetAddress.getByName(s).getAddress();
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   private KnockEncoder encoder(ServerBinding server) {
     return new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED, 20000, server);

@@ -122,13 +122,13 @@ final class Vectors {
     StringBuilder b = new StringBuilder();
     b.append("# knock protocol test vectors, versions 1 and 2. Inputs: version, cipher, mapping, base,\n")
         .append("# key (base64 of the 32-byte secret), time (Unix seconds), nonce (24-bit hex), grant\n")
-        .append("# (IPv4; 0.0.0.0 = the knock's source; version 2 also source/64 = address mode 1,\n")
-        .append("# an IPv6 address = address mode 2, a 36-byte message), server (version 2: the\n")
-        .append("# address the knock is bound to, IPv4 or IPv6), command. Outputs: enc_key and\n")
-        .append("# mac_key (HKDF-SHA256), plaintext, message (ciphertext | tag), ports in sending\n")
-        .append("# order. The tags of every vector were recomputed independently with Python's\n")
-        .append("# hmac: HMAC-SHA256(mac_key, \"kn\" | version | suite | [server as 16 bytes |]\n")
-        .append("# ciphertext)[0..4).\n")
+        .append("# (IPv4; 0.0.0.0 = the knock's source; version 2 also source/64 = address\n")
+        .append("# mode 1, an IPv6 address = address mode 2, a 36-byte message), server (version\n")
+        .append("# 2: the address the knock is bound to, IPv4 or IPv6), command. Outputs: enc_key\n")
+        .append("# and mac_key (HKDF-SHA256), plaintext, message (ciphertext | tag), ports in\n")
+        .append("# sending order. The tags of every vector were recomputed independently with\n")
+        .append("# Python's hmac: HMAC-SHA256(mac_key, \"kn\" | version | suite | [server as 16\n")
+        .append("# bytes |] ciphertext)[0..4).\n")
         .append("# See docs/PROTOCOL.md. Checked by knock-core's VectorsTest.\n");
     int n = 0;
     for (int version = 1; version <= 2; version++) {

@@ -38,7 +38,8 @@ final class Ipv4 {
       }
     }
     try {
-      java.net.InetAddress a = java.net.InetAddress.getByName(s); // a literal: parsed, not looked up
+      // hex digits, ':' and '.' with a ':': parsed as a literal, never looked up
+      java.net.InetAddress a = java.net.InetAddress.getByName(s);
       byte[] b = a.getAddress();
       return b.length == 16 && !a.isAnyLocalAddress() ? b : null;
     } catch (java.net.UnknownHostException e) {

@@ -108,7 +108,8 @@ final class HuntDetector<K> {
   HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
       int huntRejections, int maxSources, Function<K, Object> group, int maxPerGroup) {
     if (maxPerGroup < 1 || rangeEnd < rangeStart || scanPorts < 1 || huntRejections < 1
-        || maxSources < 1 || quiet.compareTo(interval) > 0 || quiet.isNegative() || quiet.isZero()) {
+        || maxSources < 1 || quiet.compareTo(interval) > 0 || quiet.isNegative()
+        || quiet.isZero()) {
       throw new IllegalArgumentException("bad hunt detector settings");
     }
     this.rangeStart = rangeStart;

@@ -46,10 +46,7 @@ final class Wiring {
    * plus 2 s (so its last sequence's refusal is counted) or after {@link #HUNT_INTERVAL}.
    */
   static HuntDetector<Integer> huntDetector(Options o) {
-    Duration quiet = o.sequenceTimeout().plusSeconds(2);
-    return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(),
-        quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL, quiet, SCAN_PORTS,
-        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES));
+    return huntDetector(o, null, Integer.MAX_VALUE);
   }
 
   /**
@@ -57,11 +54,15 @@ final class Wiring {
    * windows per /64 as {@link Ipv6Sources} tracks sources of one /64.
    */
   static HuntDetector<Ipv6Address> huntDetector6(Options o) {
+    return huntDetector(o, a -> a.hi(), Ipv6Sources.MAX_PER_PREFIX);
+  }
+
+  private static <K> HuntDetector<K> huntDetector(Options o,
+      java.util.function.Function<K, Object> group, int maxPerGroup) {
     Duration quiet = o.sequenceTimeout().plusSeconds(2);
     return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(),
         quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL, quiet, SCAN_PORTS,
-        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES), a -> a.hi(),
-        Ipv6Sources.MAX_PER_PREFIX);
+        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES), group, maxPerGroup);
   }
 
   /**

@@ -291,19 +291,31 @@ class KnockPipelineTest {
     assertThat(audit.events("knock-hunt")).isEmpty();
   }
 
-  @Test
-  void repeatedBadKnocksAreOneKnockHuntAndAGoodKnockIsNoScan() throws Exception {
-    for (int k = 0; k < 4; k++) {
-      int[] bad = ports("open 22 30m");
-      bad[5] ^= 1;
-      send(bad);
+  /** A knock with a bad tag, built and sent by one source (IPv4 or IPv6). */
+  private interface BadKnock {
+    void send() throws Exception;
+  }
+
+  /** Four bad knocks, each its own sequence, then half a minute of sweeps. */
+  private void fourBadKnocksThenQuiet(BadKnock k) throws Exception {
+    for (int i = 0; i < 4; i++) {
+      k.send();
       clock.advance(Duration.ofSeconds(11)); // each its own sequence
       pipeline.sweep();
     }
-    for (int k = 0; k < 30; k++) {
+    for (int i = 0; i < 30; i++) {
       clock.advance(Duration.ofSeconds(1));
       pipeline.sweep();
     }
+  }
+
+  @Test
+  void repeatedBadKnocksAreOneKnockHuntAndAGoodKnockIsNoScan() throws Exception {
+    fourBadKnocksThenQuiet(() -> {
+      int[] bad = ports("open 22 30m");
+      bad[5] ^= 1;
+      send(bad);
+    });
     assertThat(audit.events("knock-rejected")).hasSize(4);
     assertThat(audit.events("knock-hunt")).hasSize(1);
     assertThat(audit.events("knock-hunt").get(0).toText()).startsWith("event=knock-hunt src="
@@ -427,17 +439,11 @@ class KnockPipelineTest {
 
   @Test
   void repeatedBadIpv6KnocksAreAKnockHuntOfThatIpv6Source() throws Exception {
-    for (int k = 0; k < 4; k++) {
+    fourBadKnocksThenQuiet(() -> {
       int[] bad = ports6("open 22 30m");
       bad[5] ^= 1;
       send6(bad);
-      clock.advance(Duration.ofSeconds(11)); // each its own sequence
-      pipeline.sweep();
-    }
-    for (int k = 0; k < 30; k++) {
-      clock.advance(Duration.ofSeconds(1));
-      pipeline.sweep();
-    }
+    });
     assertThat(audit.events("knock-rejected")).hasSize(4);
     assertThat(audit.events("knock-hunt")).singleElement().extracting(AuditEvent::toText)
         .asString().startsWith("event=knock-hunt src=" + CLIENT6 + " ports=60 sequences=3 "

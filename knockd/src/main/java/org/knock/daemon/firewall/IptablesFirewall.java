@@ -12,12 +12,13 @@ import org.knock.daemon.exec.CommandRunner;
 
 /**
  * One family of the iptables backend ({@link IptablesFamily}: iptables for IPv4, ip6tables for
- * IPv6; {@link DualStackFirewall} joins the two): its own chain, jumped from INPUT position 1, written atomically by
- * iptables-restore at start and at each reload; each grant an ACCEPT rule that the kernel stops
- * matching at its end (a {@code time --datestop} match) and whose comment holds that end
- * ({@code knockd expires=EPOCH}), deleted by {@link #expire}. Fail closed: close leaves the chain,
- * the jump and the grants in place; {@link #install} reads an earlier run's chain, drops its
- * expired grants and keeps (and will expire) the others. Only {@link #remove} deletes the chain.
+ * IPv6; {@link DualStackFirewall} joins the two): its own chain, jumped from INPUT position 1,
+ * written atomically by iptables-restore at start and at each reload; each grant an ACCEPT rule
+ * that the kernel stops matching at its end (a {@code time --datestop} match) and whose comment
+ * holds that end ({@code knockd expires=EPOCH}), deleted by {@link #expire}. Fail closed: close
+ * leaves the chain, the jump and the grants in place; {@link #install} reads an earlier run's
+ * chain, drops its expired grants and keeps (and will expire) the others. Only {@link #remove}
+ * deletes the chain.
  */
 final class IptablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(IptablesFirewall.class);

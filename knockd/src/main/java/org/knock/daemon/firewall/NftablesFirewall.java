@@ -62,8 +62,9 @@ final class NftablesFirewall implements Firewall {
         + "A grant adds a set element the kernel expires, daemon or not, e.g.\n  "
         + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
         + "\nand for an IPv6 source an element of set '" + set6 + "' (type " + NftScripts.SET_TYPE6
-        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nNote: an accept in this table does not override a drop in another table's input "
-        + "chain; if your ruleset drops by default, use the shared-set mode.";
+        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nNote: an accept in "
+        + "this table does not override a drop in another table's input chain; if your ruleset "
+        + "drops by default, use the shared-set mode.";
   }
 
   @Override

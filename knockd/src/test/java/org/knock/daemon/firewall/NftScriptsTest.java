@@ -17,7 +17,8 @@ class NftScriptsTest {
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; flags interval, timeout; }
+        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
@@ -43,7 +44,8 @@ class NftScriptsTest {
         add table inet kt
         add set inet kt granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet kt granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-        add set inet kt granted6net { type ipv6_addr . inet_proto . inet_service; flags interval, timeout; }
+        add set inet kt granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
         add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet kt input
         add rule inet kt input ct state established,related accept
@@ -61,7 +63,8 @@ class NftScriptsTest {
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; flags interval, timeout; }
+        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
