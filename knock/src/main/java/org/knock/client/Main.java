@@ -283,6 +283,13 @@ public final class Main {
     if (address == null && (o.protocol != 1 || !o.print)) {
       address = resolve(host, o.family);
     }
+    if (o.waitSeconds != null && (grant6 != null || grant != 0)
+        && (grant6 != null) == address instanceof Inet4Address) {
+      // the mixed case: the grant opens the other family, which --wait cannot watch from here
+      throw ClientException.usage("--wait watches the door over the family the knock is sent "
+          + "over, and " + grantText + " is granted over IPv" + (grant6 != null ? "6" : "4")
+          + " only: knock without --wait");
+    }
     // version 2 binds the knock to the address it is sent to: no other server accepts it
     ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
     if (passphrase) {

@@ -169,6 +169,12 @@ class ClientEdgesTest extends ClientTest {
     assertFails(2, "--allow: bad address '::': use an IPv4 address such as 192.0.2.7, an IPv6 "
         + "address such as 2001:db8::7, or --source", "--print", "--allow", "::", "::1",
         "open 22");
+    assertFails(2, "--wait watches the door over the family the knock is sent over, and "
+        + "2001:db8::7 is granted over IPv6 only: knock without --wait", "--wait", "--allow",
+        "2001:db8::7", "-p", "20000-29215", "127.0.0.1", "open 22");
+    assertFails(2, "--wait watches the door over the family the knock is sent over, and "
+        + "192.0.2.7 is granted over IPv4 only: knock without --wait", "--wait", "--allow",
+        "192.0.2.7", "-6", "::1", "open 22");
     // a range of 9216 serves 20-byte knocks too (a server that decodes both)
     c.run("--print", "-p", "20000-29215", "127.0.0.1", "open 22");
     assertThat(c.exit).as(c.err).isZero();
