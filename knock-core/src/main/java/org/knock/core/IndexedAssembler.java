@@ -13,6 +13,10 @@ final class IndexedAssembler extends SequenceAssembler {
   private final long[][] seen;
   private final int[] counts;
   private int size;
+  /** The other length's assembler of the same ports ({@link TwoLengthAssembler}), or null. */
+  IndexedAssembler twin;
+  /** Messages whose tag verified here (their ports removed), for {@link TwoLengthAssembler}. */
+  int verified;
 
   IndexedAssembler(KnockDecoder decoder, int source, int destination) {
     this(decoder, source, destination, null, null);
@@ -20,7 +24,13 @@ final class IndexedAssembler extends SequenceAssembler {
 
   IndexedAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
       byte[] destination6) {
-    super(decoder, source, destination, source6, destination6);
+    this(decoder, source, destination, source6, destination6, Sealer.MESSAGE_SIZE);
+  }
+
+  /** An assembler of {@code length}-byte messages (20, or 36: address mode 2). */
+  IndexedAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
+      byte[] destination6, int length) {
+    super(decoder, source, destination, source6, destination6, length);
     values = new int[length][];
     seen = new long[length][];
     counts = new int[length];
@@ -135,12 +145,19 @@ final class IndexedAssembler extends SequenceAssembler {
     for (int i = 0; i < length; i++) {
       remove(i, msg[i] & 0xFF);
     }
+    verified++;
+    if (twin != null) { // the verified message's ports leave the other length's sequence too
+      for (int i = 0; i < Math.min(length, twin.length); i++) {
+        twin.remove(i, msg[i] & 0xFF);
+      }
+      twin.resetNewest();
+    }
   }
 
   @Override
   public DecodeResult offer(int port, Instant now, CheckAllowance allowance) {
     DecoderSettings s = decoder.settings();
-    int pos = s.mapping().position(port, s.basePort());
+    int pos = s.mapping().position(port, s.basePort(), length);
     if (pos < 0) {
       return DecodeResult.INCOMPLETE;
     }

@@ -5,9 +5,11 @@ import java.net.UnknownHostException;
 
 /**
  * An accepted knock: who sent it, what it asks for, and the address to grant. An IPv4 knock has
- * null {@code source6}; an IPv6 knock has its 16-byte source in {@code source6}, and its grant in
- * {@code grant6} (the source's own address) or, when {@code grant6} is null, in {@code grant}
- * (an IPv4 address the payload named).
+ * null {@code source6}; an IPv6 knock has its 16-byte source in {@code source6}. The grant is in
+ * {@code grant6} when it is IPv6 (the source's own address, or one the payload named, from either
+ * family), else in {@code grant} (an IPv4 address). A knock in address mode "source /64" grants
+ * the /64 of its IPv6 source: {@code grant6} is that prefix (the last 8 bytes zero), {@link
+ * #grantPrefix} 64.
  *
  * @param user the name of the user whose key opened it
  * @param payload the decrypted payload
@@ -15,13 +17,26 @@ import java.net.UnknownHostException;
  * @param grant the IPv4 address to grant (the payload's address, or the source if it asked for
  *     that), unless {@code grant6} is set
  * @param source6 the IPv6 source (16 bytes), or null
- * @param grant6 the IPv6 address to grant (16 bytes), or null
+ * @param grant6 the IPv6 address (or, see {@link #grantPrefix}, network) to grant (16 bytes), or
+ *     null
  */
 public record Knock(String user, Payload payload, int source, int grant, byte[] source6,
     byte[] grant6) {
   /** An IPv4 knock. */
   public Knock(String user, Payload payload, int source, int grant) {
     this(user, payload, source, grant, null, null);
+  }
+
+  /** The length of the grant's prefix: 64 for a /64 grant, else 32 (IPv4) or 128 (IPv6). */
+  public int grantPrefix() {
+    return payload.grantsSource64() ? 64 : grant6 != null ? 128 : 32;
+  }
+
+  /** The /64 network of an IPv6 address: its first 8 bytes, then zeros. */
+  static byte[] prefix64(byte[] v6) {
+    byte[] n = new byte[16];
+    System.arraycopy(v6, 0, n, 0, 8);
+    return n;
   }
 
   /** The source address, IPv4 or IPv6. */

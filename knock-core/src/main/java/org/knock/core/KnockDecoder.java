@@ -49,7 +49,8 @@ public final class KnockDecoder {
    * server's addresses.
    */
   public SequenceAssembler newSequence(int source, int destination) {
-    return settings.mapping() == PortMapping.INDEXED
+    return settings.longMessages() ? new TwoLengthAssembler(this, source, destination, null, null)
+        : settings.mapping() == PortMapping.INDEXED
         ? new IndexedAssembler(this, source, destination)
         : new ClassicAssembler(this, source, destination);
   }
@@ -75,7 +76,8 @@ public final class KnockDecoder {
     }
     byte[] s = source16.clone();
     byte[] d = destination16 == null ? new byte[16] : destination16.clone();
-    return settings.mapping() == PortMapping.INDEXED
+    return settings.longMessages() ? new TwoLengthAssembler(this, 0, destinationKey, s, d)
+        : settings.mapping() == PortMapping.INDEXED
         ? new IndexedAssembler(this, 0, destinationKey, s, d)
         : new ClassicAssembler(this, 0, destinationKey, s, d);
   }
@@ -181,6 +183,21 @@ public final class KnockDecoder {
     if (p.timestamp() > t + window) {
       raise(worst, Rejection.FUTURE);
       return null;
+    }
+    if (p.addressMode() == Payload.ADDRESS_IPV6) { // an IPv6 address, from either family
+      byte[] grant6 = p.address6();
+      if (!java.util.Arrays.equals(grant6, source6) && !user.allowOtherAddress()) {
+        raise(worst, Rejection.ADDRESS_NOT_ALLOWED);
+        return null;
+      }
+      return new Knock(user.name(), p, source, 0, source6, grant6);
+    }
+    if (p.grantsSource64()) { // the source's /64: an IPv6 source only
+      if (source6 == null) {
+        raise(worst, Rejection.ADDRESS_NOT_ALLOWED);
+        return null;
+      }
+      return new Knock(user.name(), p, 0, 0, source6, Knock.prefix64(source6));
     }
     if (source6 != null) { // an IPv6 source: its own address, or (mixed) an IPv4 address
       if (!p.grantsSource() && !user.allowOtherAddress()) {

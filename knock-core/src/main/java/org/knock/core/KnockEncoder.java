@@ -37,13 +37,51 @@ public final class KnockEncoder {
    * @param random source of the 24-bit nonce
    */
   public int[] encode(Command command, int grant, Instant now, RandomGenerator random) {
-    return mapping.toPorts(seal(command, grant, now, random.nextInt(1 << 24)), basePort);
+    return encode(command, grant, Payload.ADDRESS_IPV4, now, random);
+  }
+
+  /**
+   * The ports for a command with an address mode (version 2): {@link Payload#ADDRESS_SOURCE_64}
+   * grants the knock's source /64 ({@code grant} must be 0), {@link Payload#ADDRESS_IPV4} is
+   * {@link #encode(Command, int, Instant, RandomGenerator)}.
+   */
+  public int[] encode(Command command, int grant, int addressMode, Instant now,
+      RandomGenerator random) {
+    return mapping.toPorts(seal(command, grant, addressMode, now, random.nextInt(1 << 24)),
+        basePort);
   }
 
   /** The 20-byte sealed message for a command with a given nonce (for test vectors). */
   public byte[] seal(Command command, int grant, Instant now, int nonce) {
+    return seal(command, grant, Payload.ADDRESS_IPV4, now, nonce);
+  }
+
+  /**
+   * The 36 ports of a knock that grants an IPv6 address (address mode 2, version 2; the indexed
+   * mapping needs 9216 ports above the base).
+   *
+   * @param grant6 the IPv6 address to grant, 16 bytes
+   */
+  public int[] encode6(Command command, byte[] grant6, Instant now, RandomGenerator random) {
+    return mapping.toPorts(seal6(command, grant6, now, random.nextInt(1 << 24)), basePort);
+  }
+
+  /** The 36-byte sealed message granting an IPv6 address, with a given nonce (test vectors). */
+  public byte[] seal6(Command command, byte[] grant6, Instant now, int nonce) {
+    if (version == Payload.VERSION) {
+      throw new IllegalArgumentException("an IPv6 address to grant needs protocol version 2");
+    }
+    return sealer.seal(Payload.of(command, 0, now.getEpochSecond(), nonce)
+        .withVersion(version).withAddress6(grant6).toBytes());
+  }
+
+  /** As {@link #seal(Command, int, Instant, int)} with an address mode (version 2 only). */
+  public byte[] seal(Command command, int grant, int addressMode, Instant now, int nonce) {
+    if (addressMode != Payload.ADDRESS_IPV4 && version == Payload.VERSION) {
+      throw new IllegalArgumentException("an address mode needs protocol version 2");
+    }
     return sealer.seal(Payload.of(command, grant, now.getEpochSecond(), nonce)
-        .withVersion(version).toBytes());
+        .withVersion(version).withAddressMode(addressMode).toBytes());
   }
 
   public int[] ports(byte[] message) {

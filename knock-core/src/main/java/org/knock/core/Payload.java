@@ -11,10 +11,12 @@ import java.util.Objects;
  *  0..3   timestamp  u32, Unix seconds
  *  4..6   nonce      u24, random
  *  7      header     version(3) | verb(2) | udp(1) | v1: reserved(2) = 0;
- *                    v2: random port(1) | address extension(1) = 0 (IPv6, not yet)
+ *                    v2: random port(1) | address extension(1)
  *  8..9   port       u16; for run: the action id
  * 10..11  duration   u16, unit(2) | count(14); 0 = server default
- * 12..15  address    IPv4 to grant; 0.0.0.0 = the knock's own source
+ * 12..15  address    IPv4 to grant; 0.0.0.0 = the knock's own source;
+ *                    with the extension bit: byte 12 = address mode, bytes 13..15 = 0
+ * 16..31  address6   address mode 2 only: the IPv6 address to grant (a 32-byte plaintext)
  * </pre>
  *
  * @param verb the command
@@ -26,6 +28,10 @@ import java.util.Objects;
  * @param nonce 24 random bits
  * @param version 1 or 2 (docs/PROTOCOL.md: version 2 is bound to its server, §10)
  * @param randomPort version 2: open a random service port derived from the knock (§10)
+ * @param addressMode version 2: {@link #ADDRESS_IPV4} (the address field is an IPv4 address, no
+ *     extension bit), {@link #ADDRESS_SOURCE_64} (the knock's source /64) or {@link
+ *     #ADDRESS_IPV6} (the IPv6 address {@code address6}); with a mode, {@code address} is 0
+ * @param address6 mode {@link #ADDRESS_IPV6}: the IPv6 address to grant (16 bytes), else null
  */
 public record Payload(
     Verb verb,
@@ -36,19 +42,37 @@ public record Payload(
     long timestamp,
     int nonce,
     int version,
-    boolean randomPort) {
+    boolean randomPort,
+    int addressMode,
+    byte[] address6) {
 
   /** Size of the plaintext in bytes. */
   public static final int SIZE = 16;
+  /** Size of the plaintext that carries an IPv6 address (address mode 2). */
+  public static final int LONG_SIZE = 32;
   /** The first protocol version: unbound. */
   public static final int VERSION = 1;
   /** The current protocol version: bound to the server's address (docs/PROTOCOL.md §10). */
   public static final int VERSION_2 = 2;
+  /** Address mode 0: the address field holds an IPv4 address (0 = the knock's own source). */
+  public static final int ADDRESS_IPV4 = 0;
+  /** Address mode 1 (version 2, extension bit): grant the knock's source /64 (§10). */
+  public static final int ADDRESS_SOURCE_64 = 1;
+  /** Address mode 2 (version 2, extension bit): grant the IPv6 address in bytes 16..31 (§10). */
+  public static final int ADDRESS_IPV6 = 2;
+
+  /** A payload without an address extension. */
+  public Payload(Verb verb, Protocol protocol, int port, Duration duration, int address,
+      long timestamp, int nonce, int version, boolean randomPort) {
+    this(verb, protocol, port, duration, address, timestamp, nonce, version, randomPort,
+        ADDRESS_IPV4, null);
+  }
 
   /** A version-1 payload. */
   public Payload(Verb verb, Protocol protocol, int port, Duration duration, int address,
       long timestamp, int nonce) {
-    this(verb, protocol, port, duration, address, timestamp, nonce, VERSION, false);
+    this(verb, protocol, port, duration, address, timestamp, nonce, VERSION, false, ADDRESS_IPV4,
+        null);
   }
 
   public Payload {
@@ -71,11 +95,63 @@ public record Payload(
     if (randomPort && version == VERSION) {
       throw new IllegalArgumentException("a random port needs protocol version 2");
     }
+    if (addressMode < ADDRESS_IPV4 || addressMode > ADDRESS_IPV6) {
+      throw new IllegalArgumentException("no address mode " + addressMode);
+    }
+    if (addressMode != ADDRESS_IPV4 && (version == VERSION || address != 0)) {
+      throw new IllegalArgumentException("an address mode needs version 2 and address 0");
+    }
+    if ((addressMode == ADDRESS_IPV6) != (address6 != null)
+        || (address6 != null && address6.length != 16)) {
+      throw new IllegalArgumentException("address mode 2 and only it carries 16 bytes of IPv6");
+    }
+    address6 = address6 == null ? null : address6.clone();
+  }
+
+  /** The IPv6 address to grant (mode {@link #ADDRESS_IPV6}; a copy), else null. */
+  @Override
+  public byte[] address6() {
+    return address6 == null ? null : address6.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Payload p && verb == p.verb && protocol == p.protocol && port == p.port
+        && duration.equals(p.duration) && address == p.address && timestamp == p.timestamp
+        && nonce == p.nonce && version == p.version && randomPort == p.randomPort
+        && addressMode == p.addressMode && java.util.Arrays.equals(address6, p.address6);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(verb, protocol, port, duration, address, timestamp, nonce, version,
+        randomPort, addressMode) * 31 + java.util.Arrays.hashCode(address6);
+  }
+
+  @Override
+  public String toString() {
+    return "Payload[" + verb + " " + protocol + " " + port + " " + duration + " address="
+        + address + " mode=" + addressMode + (address6 == null ? "" : " address6="
+        + java.util.HexFormat.of().formatHex(address6)) + " t=" + timestamp + " nonce=" + nonce
+        + " v" + version + (randomPort ? " random" : "") + "]";
   }
 
   /** This payload in another protocol version. */
   public Payload withVersion(int v) {
-    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, v, randomPort);
+    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, v, randomPort,
+        addressMode, address6);
+  }
+
+  /** This payload with address mode 0 or 1 (version 2; address 0). */
+  public Payload withAddressMode(int mode) {
+    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, version,
+        randomPort, mode, null);
+  }
+
+  /** This payload granting an IPv6 address (address mode 2; version 2, address 0). */
+  public Payload withAddress6(byte[] v6) {
+    return new Payload(verb, protocol, port, duration, address, timestamp, nonce, version,
+        randomPort, ADDRESS_IPV6, v6);
   }
 
   /** The payload for a command. */
@@ -100,34 +176,42 @@ public record Payload(
 
   /** True if the payload asks to grant the knock's own source address. */
   public boolean grantsSource() {
-    return address == 0;
+    return address == 0 && addressMode == ADDRESS_IPV4;
   }
 
-  /** The 16-byte plaintext. */
+  /** True if the payload asks to grant the knock's source /64 (an IPv6 source only). */
+  public boolean grantsSource64() {
+    return addressMode == ADDRESS_SOURCE_64;
+  }
+
+  /** The plaintext: 16 bytes, or 32 in address mode 2. */
   public byte[] toBytes() {
-    byte[] b = new byte[SIZE];
+    byte[] b = new byte[address6 == null ? SIZE : LONG_SIZE];
     putInt(b, 0, (int) timestamp);
     b[4] = (byte) (nonce >>> 16);
     b[5] = (byte) (nonce >>> 8);
     b[6] = (byte) nonce;
     b[7] = (byte) ((version << 5) | (verb.code() << 3) | (protocol == Protocol.UDP ? 4 : 0)
-        | (randomPort ? 2 : 0));
+        | (randomPort ? 2 : 0) | (addressMode != ADDRESS_IPV4 ? 1 : 0));
     b[8] = (byte) (port >>> 8);
     b[9] = (byte) port;
     int d = Durations.encode(duration);
     b[10] = (byte) (d >>> 8);
     b[11] = (byte) d;
-    putInt(b, 12, address);
+    putInt(b, 12, addressMode != ADDRESS_IPV4 ? addressMode << 24 : address);
+    if (address6 != null) {
+      System.arraycopy(address6, 0, b, SIZE, 16);
+    }
     return b;
   }
 
   /**
-   * Reads a 16-byte plaintext.
+   * Reads a plaintext: 16 bytes, or 32 in address mode 2 (and only then).
    *
-   * @throws KnockException if the version or reserved bits are wrong
+   * @throws KnockException if the length, version, reserved bits or address mode are wrong
    */
   public static Payload fromBytes(byte[] b) throws KnockException {
-    if (b.length != SIZE) {
+    if (b.length != SIZE && b.length != LONG_SIZE) {
       throw new KnockException("payload must be " + SIZE + " bytes, not " + b.length);
     }
     int header = b[7] & 0xFF;
@@ -138,8 +222,19 @@ public record Payload(
     if (version == VERSION && (header & 3) != 0) {
       throw new KnockException("reserved header bits set");
     }
-    if ((header & 1) != 0) { // version 2's address extension (IPv6, §10): not yet understood
-      throw new KnockException("address extension not supported");
+    int mode = ADDRESS_IPV4;
+    if ((header & 1) != 0) { // version 2's address extension (§10): byte 12 says the mode
+      mode = b[12] & 0xFF;
+      if ((b[13] | b[14] | b[15]) != 0) {
+        throw new KnockException("address extension with bytes 13-15 not zero");
+      }
+      if (mode != ADDRESS_SOURCE_64 && mode != ADDRESS_IPV6) {
+        throw new KnockException("address mode " + mode + " not supported");
+      }
+    }
+    if ((mode == ADDRESS_IPV6) != (b.length == LONG_SIZE)) {
+      throw new KnockException(b.length == LONG_SIZE ? "a 32-byte payload needs address mode 2"
+          : "address mode 2 needs a 32-byte payload");
     }
     long ts = timestampOf(b);
     int nonce = nonceOf(b);
@@ -147,8 +242,9 @@ public record Payload(
     Protocol proto = (header & 4) != 0 ? Protocol.UDP : Protocol.TCP;
     int port = ((b[8] & 0xFF) << 8) | (b[9] & 0xFF);
     Duration d = Durations.decode(((b[10] & 0xFF) << 8) | (b[11] & 0xFF));
-    int address = getInt(b, 12);
-    return new Payload(verb, proto, port, d, address, ts, nonce, version, (header & 2) != 0);
+    int address = mode == ADDRESS_IPV4 ? getInt(b, 12) : 0;
+    return new Payload(verb, proto, port, d, address, ts, nonce, version, (header & 2) != 0,
+        mode, mode == ADDRESS_IPV6 ? java.util.Arrays.copyOfRange(b, SIZE, LONG_SIZE) : null);
   }
 
   /** The timestamp of a plaintext, read whatever its header says (bytes 0-3). */

@@ -11,6 +11,8 @@ import java.util.Locale;
  *   <li>{@link #CLASSIC}: byte i goes to port base + value, as in Krzywinski's 2003 design. The
  *       order of arrival is the order of the bytes, so packets must arrive in order. Range: 256.
  * </ul>
+ * A 36-byte message (address mode 2, an IPv6 address) takes 36 ports: indexed, a range of
+ * 36 × 256 = 9216.
  */
 public enum PortMapping {
   INDEXED,
@@ -23,12 +25,17 @@ public enum PortMapping {
 
   /** Number of ports the knock range must span. */
   public int rangeSize() {
-    return this == INDEXED ? 256 * Sealer.MESSAGE_SIZE : 256;
+    return rangeSize(Sealer.MESSAGE_SIZE);
+  }
+
+  /** Number of ports the knock range must span for messages of {@code messageLength} bytes. */
+  public int rangeSize(int messageLength) {
+    return this == INDEXED ? 256 * messageLength : 256;
   }
 
   /** The destination ports for a message, in sending order. */
   public int[] toPorts(byte[] message, int basePort) {
-    checkBase(basePort);
+    checkBase(basePort, message.length);
     int[] ports = new int[message.length];
     for (int i = 0; i < message.length; i++) {
       int v = message[i] & 0xFF;
@@ -44,7 +51,12 @@ public enum PortMapping {
 
   /** The message position a port fills (always 0 for classic), or -1 if out of range. */
   public int position(int port, int basePort) {
-    if (!inRange(port, basePort)) {
+    return position(port, basePort, Sealer.MESSAGE_SIZE);
+  }
+
+  /** As {@link #position(int, int)} for messages of {@code messageLength} bytes. */
+  public int position(int port, int basePort, int messageLength) {
+    if (port < basePort || port >= basePort + rangeSize(messageLength)) {
       return -1;
     }
     return this == INDEXED ? (port - basePort) >>> 8 : 0;
@@ -57,9 +69,15 @@ public enum PortMapping {
 
   /** Checks that the whole range fits below 65536. */
   public void checkBase(int basePort) {
-    if (basePort < 1 || basePort + rangeSize() - 1 > 65535) {
+    checkBase(basePort, Sealer.MESSAGE_SIZE);
+  }
+
+  /** Checks that the range of messages of {@code messageLength} bytes fits below 65536. */
+  public void checkBase(int basePort, int messageLength) {
+    int size = rangeSize(messageLength);
+    if (basePort < 1 || basePort + size - 1 > 65535) {
       throw new IllegalArgumentException("base port " + basePort + " leaves no room for "
-          + rangeSize() + " ports below 65536");
+          + size + " ports below 65536");
     }
   }
 

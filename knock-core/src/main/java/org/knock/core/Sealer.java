@@ -8,14 +8,14 @@ import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.crypto.params.ParametersWithIV;
 
 /**
- * Seals a 16-byte plaintext into a 20-byte knock message and opens it again, for one key and one
- * cipher suite: encrypt-then-MAC.
+ * Seals a 16-byte plaintext into a 20-byte knock message (a 32-byte one, address mode 2, into 36
+ * bytes) and opens it again, for one key and one cipher suite: encrypt-then-MAC.
  *
  * <pre>
  * C   = CBC-Encrypt(encKey, IV = 0, P)            16 bytes (1 Twofish or 2 Blowfish blocks)
  * tag = HMAC-SHA256(macKey, "kn" | 1 | suite | C)[0..4)             version 1
  * tag = HMAC-SHA256(macKey, "kn" | 2 | suite | server | C)[0..4)    version 2, bound to a server
- * message = C | tag                               20 bytes
+ * message = C | tag                               20 bytes (36 with a 32-byte plaintext)
  * </pre>
  *
  * The zero IV is safe because the first 8 plaintext bytes (timestamp and random nonce) never
@@ -26,6 +26,8 @@ public final class Sealer {
   public static final int TAG_SIZE = 4;
   /** Length of a sealed message in bytes. */
   public static final int MESSAGE_SIZE = Payload.SIZE + TAG_SIZE;
+  /** Length of a sealed message that carries an IPv6 address (address mode 2). */
+  public static final int LONG_MESSAGE_SIZE = Payload.LONG_SIZE + TAG_SIZE;
 
   private final CipherSuite suite;
   private final BlockCipher encrypt;
@@ -71,39 +73,43 @@ public final class Sealer {
     return suite;
   }
 
-  /** Encrypts and tags a 16-byte plaintext. */
+  /** Encrypts and tags a 16-byte (or 32-byte) plaintext. */
   public byte[] seal(byte[] plaintext) {
-    if (plaintext.length != Payload.SIZE) {
-      throw new IllegalArgumentException("plaintext must be " + Payload.SIZE + " bytes");
+    int n = plaintext.length;
+    if (n != Payload.SIZE && n != Payload.LONG_SIZE) {
+      throw new IllegalArgumentException("plaintext must be " + Payload.SIZE + " or "
+          + Payload.LONG_SIZE + " bytes");
     }
-    byte[] m = new byte[MESSAGE_SIZE];
+    byte[] m = new byte[n + TAG_SIZE];
     encrypt.reset();
-    for (int off = 0; off < Payload.SIZE; off += encrypt.getBlockSize()) {
+    for (int off = 0; off < n; off += encrypt.getBlockSize()) {
       encrypt.processBlock(plaintext, off, m, off);
     }
     tag(m, macOut);
-    System.arraycopy(macOut, 0, m, Payload.SIZE, TAG_SIZE);
+    System.arraycopy(macOut, 0, m, n, TAG_SIZE);
     return m;
   }
 
   /** True if the message's tag is right for this key (constant time in the tag). */
   public boolean verify(byte[] message) {
-    if (message.length != MESSAGE_SIZE) {
+    if (message.length != MESSAGE_SIZE && message.length != LONG_MESSAGE_SIZE) {
       return false;
     }
     tag(message, macOut);
+    int n = message.length - TAG_SIZE;
     int diff = 0;
     for (int i = 0; i < TAG_SIZE; i++) {
-      diff |= macOut[i] ^ message[Payload.SIZE + i];
+      diff |= macOut[i] ^ message[n + i];
     }
     return diff == 0;
   }
 
-  /** Decrypts a message whose tag has been verified; returns the 16-byte plaintext. */
+  /** Decrypts a message whose tag has been verified; returns the 16-byte (32-byte) plaintext. */
   public byte[] decrypt(byte[] message) {
-    byte[] p = new byte[Payload.SIZE];
+    int n = message.length - TAG_SIZE;
+    byte[] p = new byte[n];
     decrypt.reset();
-    for (int off = 0; off < Payload.SIZE; off += decrypt.getBlockSize()) {
+    for (int off = 0; off < n; off += decrypt.getBlockSize()) {
       decrypt.processBlock(message, off, p, off);
     }
     return p;
@@ -117,7 +123,7 @@ public final class Sealer {
   private void tag(byte[] message, byte[] out) {
     mac.reset();
     mac.update(prefix, 0, prefix.length);
-    mac.update(message, 0, Payload.SIZE);
+    mac.update(message, 0, message.length - TAG_SIZE);
     mac.doFinal(out, 0);
   }
 }

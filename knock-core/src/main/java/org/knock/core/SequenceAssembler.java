@@ -48,13 +48,20 @@ public abstract class SequenceAssembler {
 
   SequenceAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
       byte[] destination6) {
+    this(decoder, source, destination, source6, destination6,
+        decoder.settings().mapping().length());
+  }
+
+  /** A sequence of messages of {@code length} bytes (20, or 36 for address mode 2). */
+  SequenceAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
+      byte[] destination6, int length) {
     this.decoder = decoder;
     this.source = source;
     this.destination = destination;
     this.source6 = source6;
     this.server = destination6 != null ? ServerBinding.of(destination6)
         : ServerBinding.ipv4(destination);
-    this.length = decoder.settings().mapping().length();
+    this.length = length;
     this.lastNewest = new byte[length];
   }
 
@@ -111,7 +118,7 @@ public abstract class SequenceAssembler {
   public abstract DecodeResult offer(int port, Instant now, CheckAllowance allowance);
 
   /** Runs an owed newest-first check; INCOMPLETE if none is owed or nothing is complete. */
-  public final DecodeResult retryPending(Instant now, CheckAllowance allowance) {
+  public DecodeResult retryPending(Instant now, CheckAllowance allowance) {
     if (!pending) {
       return DecodeResult.INCOMPLETE;
     }

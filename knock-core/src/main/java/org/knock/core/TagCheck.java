@@ -46,12 +46,14 @@ final class TagCheck {
     }
   }
 
-  /** True if the message (20 bytes) carries this key's version-1 tag. */
+  /** True if the message (20 or 36 bytes) carries this key's version-1 tag. */
   boolean verify(byte[] message) {
     return verify(message, prefix);
   }
 
-  /** True if the message (20 bytes) carries this key's version-2 tag bound to {@code server}. */
+  /**
+   * True if the message (20 or 36 bytes) carries this key's version-2 tag bound to {@code server}.
+   */
   boolean verify(byte[] message, ServerBinding server) {
     if (server != lastServer) {
       lastPrefix = Sealer.tagPrefix(suite, server);
@@ -61,13 +63,14 @@ final class TagCheck {
   }
 
   private boolean verify(byte[] message, byte[] prefix) {
-    if (message.length != Sealer.MESSAGE_SIZE) {
+    if (message.length != Sealer.MESSAGE_SIZE && message.length != Sealer.LONG_MESSAGE_SIZE) {
       return false;
     }
+    int n = message.length - Sealer.TAG_SIZE;
     try {
       MessageDigest in = (MessageDigest) inner.clone();
       in.update(prefix);
-      in.update(message, 0, Payload.SIZE);
+      in.update(message, 0, n);
       in.digest(hash, 0, hash.length);
       MessageDigest out = (MessageDigest) outer.clone();
       out.update(hash);
@@ -77,7 +80,7 @@ final class TagCheck {
     }
     int diff = 0;
     for (int i = 0; i < Sealer.TAG_SIZE; i++) {
-      diff |= hash[i] ^ message[Payload.SIZE + i];
+      diff |= hash[i] ^ message[n + i];
     }
     return diff == 0;
   }

@@ -464,7 +464,7 @@ class DecoderTest {
         NOW.getEpochSecond(), 9, 2, true);
     assertThat(Payload.fromBytes(p.toBytes())).isEqualTo(p);
     byte[] b = p.toBytes();
-    b[7] |= 1; // the address extension (IPv6) is not understood yet
+    b[7] |= 1; // the address extension with byte 12 = 0: no such address mode
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Payload.fromBytes(b))
         .isInstanceOf(KnockException.class);
   }

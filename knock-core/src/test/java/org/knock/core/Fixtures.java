@@ -17,6 +17,15 @@ final class Fixtures {
     return (a << 24) | (b << 16) | (c << 8) | d;
   }
 
+  /** The 16 bytes of an IPv6 literal (parsed, never looked up). */
+  static byte[] v6(String literal) {
+    try {
+      return java.net.InetAddress.getByName(literal).getAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   static KnockKey key(long seed) {
     return KnockKey.generate(new SplittableRandom(seed));
   }

@@ -12,21 +12,13 @@ import org.junit.jupiter.api.Test;
 
 /** Knocks from IPv6 sources to IPv6 server addresses (issue 15, first landing). */
 class Ipv6DecoderTest {
-  private static final byte[] CLIENT6 = v6("fd00:15::2");
-  private static final byte[] SERVER6 = v6("fd00:15::1");
-  private static final byte[] OTHER_SERVER6 = v6("fd00:15::9");
+  private static final byte[] CLIENT6 = Fixtures.v6("fd00:15::2");
+  private static final byte[] SERVER6 = Fixtures.v6("fd00:15::1");
+  private static final byte[] OTHER_SERVER6 = Fixtures.v6("fd00:15::9");
   private final KnockKey key = Fixtures.key(42);
   private final DecoderSettings settings =
       Fixtures.settings(CipherSuite.TWOFISH, PortMapping.INDEXED);
   private final KnockUser alice = new KnockUser("alice", key, false);
-
-  private static byte[] v6(String s) {
-    try {
-      return InetAddress.getByName(s).getAddress();
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   private int[] knock(byte[] server, int grant, long seed) throws KnockException {
     return new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED, settings.basePort(),
@@ -90,5 +82,43 @@ class Ipv6DecoderTest {
         .isTrue();
     assertThat(Fixtures.offerAll(d.newSequence6(CLIENT6, SERVER6), ports, NOW).rejection())
         .isEqualTo(Rejection.REPLAY);
+  }
+
+  private int[] knock64(byte[] server, long seed) throws KnockException {
+    return new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED, settings.basePort(),
+        ServerBinding.of(server)).encode(Command.parse("open 22 30m"), 0,
+        Payload.ADDRESS_SOURCE_64, NOW, new SplittableRandom(seed));
+  }
+
+  @Test
+  void aSource64KnockGrantsTheSourcesSlash64WithoutAllowOtherAddress() throws Exception {
+    DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, alice)
+        .newSequence6(Fixtures.v6("fd00:15::1234:5678:9abc:def0"), SERVER6), knock64(SERVER6, 8),
+        NOW);
+    assertThat(r.isAccepted()).isTrue();
+    assertThat(r.knock().payload().grantsSource64()).isTrue();
+    assertThat(r.knock().grantPrefix()).isEqualTo(64);
+    assertThat(r.knock().grantAddress()).isEqualTo(InetAddress.getByName("fd00:15::"));
+    assertThat(r.knock().sourceAddress())
+        .isEqualTo(InetAddress.getByName("fd00:15::1234:5678:9abc:def0"));
+  }
+
+  @Test
+  void aSource64KnockOverIpv4IsRefusedAsAddressNotAllowed() throws Exception {
+    int server4 = Fixtures.ip(203, 0, 113, 5);
+    int[] ports = new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED,
+        settings.basePort(), ServerBinding.ipv4(server4)).encode(Command.parse("open 22"), 0,
+        Payload.ADDRESS_SOURCE_64, NOW, new SplittableRandom(9));
+    KnockUser lenient = new KnockUser("alice", key, true); // not even AllowOtherAddress helps
+    DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, lenient)
+        .newSequence(Fixtures.CLIENT, server4), ports, NOW);
+    assertThat(r.rejection()).isEqualTo(Rejection.ADDRESS_NOT_ALLOWED);
+  }
+
+  @Test
+  void anIpv6SourceGrantIsAFullAddress() throws Exception {
+    DecodeResult r = Fixtures.offerAll(Fixtures.decoder(settings, alice)
+        .newSequence6(CLIENT6, SERVER6), knock(SERVER6, 0, 10), NOW);
+    assertThat(r.knock().grantPrefix()).isEqualTo(128);
   }
 }

@@ -48,4 +48,59 @@ class PayloadTest {
     assertThat(Payload.actionId("backup")).isEqualTo(Payload.actionId("backup"));
     assertThat(Payload.actionId("backup")).isNotEqualTo(Payload.actionId("restore"));
   }
+
+  private final Payload p64 = new Payload(Verb.OPEN, Protocol.TCP, 22, Duration.ofMinutes(5), 0,
+      0x6A_FE_D0_C0L, 0xA1B2C3, Payload.VERSION_2, false, Payload.ADDRESS_SOURCE_64, null);
+
+  @Test
+  void theSource64ModeSetsTheExtensionBitAndByte12() throws Exception {
+    assertThat(Vectors.HEX.formatHex(p64.toBytes()))
+        // timestamp  nonce  hdr (v2, open, tcp, ext)  port  dur  mode 1
+        .isEqualTo("6afed0c0" + "a1b2c3" + "41" + "0016" + "012c" + "01000000");
+    assertThat(Payload.fromBytes(p64.toBytes())).isEqualTo(p64);
+    assertThat(p64.grantsSource64()).isTrue();
+    assertThat(p64.grantsSource()).isFalse();
+  }
+
+  @Test
+  void unknownAddressModesAndNonZeroPaddingAreRefused() {
+    for (int mode : new int[] {0, 3, 255}) {
+      byte[] b = p64.toBytes();
+      b[12] = (byte) mode;
+      assertThatThrownBy(() -> Payload.fromBytes(b)).as("mode %d", mode)
+          .hasMessage("address mode " + mode + " not supported");
+    }
+    for (int i = 13; i < 16; i++) {
+      byte[] b = p64.toBytes();
+      b[i] = 1;
+      assertThatThrownBy(() -> Payload.fromBytes(b))
+          .hasMessage("address extension with bytes 13-15 not zero");
+    }
+  }
+
+  @Test
+  void anAddressModeNeedsVersion2AndAddressZero() {
+    assertThatThrownBy(() -> p.withAddressMode(Payload.ADDRESS_SOURCE_64))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> p64.withVersion(Payload.VERSION))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void addressMode2CarriesTheIpv6AddressInASecondBlock() throws Exception {
+    byte[] v6 = java.net.InetAddress.getByName("fd10:204:15::2").getAddress();
+    Payload p6 = p64.withAddressMode(Payload.ADDRESS_IPV4).withAddress6(v6);
+    byte[] b = p6.toBytes();
+    assertThat(Vectors.HEX.formatHex(b))
+        .isEqualTo("6afed0c0" + "a1b2c3" + "41" + "0016" + "012c" + "02000000"
+            + "fd100204001500000000000000000002");
+    assertThat(Payload.fromBytes(b)).isEqualTo(p6);
+    assertThat(Payload.fromBytes(b).address6()).isEqualTo(v6);
+    byte[] shortOne = java.util.Arrays.copyOf(b, 16);
+    assertThatThrownBy(() -> Payload.fromBytes(shortOne))
+        .hasMessage("address mode 2 needs a 32-byte payload");
+    byte[] longOne = java.util.Arrays.copyOf(p64.toBytes(), 32);
+    assertThatThrownBy(() -> Payload.fromBytes(longOne))
+        .hasMessage("a 32-byte payload needs address mode 2");
+  }
 }

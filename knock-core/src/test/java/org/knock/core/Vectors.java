@@ -55,17 +55,24 @@ final class Vectors {
     int base = Integer.parseInt(in.get("base"));
     KnockKey key = KnockKey.parse(in.get("key"));
     Command cmd = Command.parse(in.get("command"));
-    int grant = parseIp(in.get("grant"));
+    String grantText = in.get("grant");
+    int mode = SOURCE_64.equals(grantText) ? Payload.ADDRESS_SOURCE_64
+        : grantText.contains(":") ? Payload.ADDRESS_IPV6 : Payload.ADDRESS_IPV4;
+    int grant = mode == Payload.ADDRESS_IPV4 ? parseIp(grantText) : 0;
     long time = Long.parseLong(in.get("time"));
     int nonce = Integer.parseInt(in.get("nonce"), 16);
     out.put("enc_key", HEX.formatHex(key.encKey()));
     out.put("mac_key", HEX.formatHex(key.macKey()));
     int version = Integer.parseInt(in.getOrDefault("version", "1"));
-    ServerBinding server = version == 1 ? null : ServerBinding.ipv4(parseIp(in.get("server")));
-    byte[] plain = Payload.of(cmd, grant, time, nonce).withVersion(version).toBytes();
-    out.put("plaintext", HEX.formatHex(plain));
-    byte[] msg = new KnockEncoder(key, suite, mapping, base, server)
-        .seal(cmd, grant, Instant.ofEpochSecond(time), nonce);
+    ServerBinding server = version == 1 ? null : ServerBinding.of(address(in.get("server")));
+    Payload payload = Payload.of(cmd, grant, time, nonce).withVersion(version);
+    payload = mode == Payload.ADDRESS_IPV6 ? payload.withAddress6(address(grantText))
+        : payload.withAddressMode(mode);
+    out.put("plaintext", HEX.formatHex(payload.toBytes()));
+    KnockEncoder encoder = new KnockEncoder(key, suite, mapping, base, server);
+    Instant at = Instant.ofEpochSecond(time);
+    byte[] msg = mode == Payload.ADDRESS_IPV6 ? encoder.seal6(cmd, address(grantText), at, nonce)
+        : encoder.seal(cmd, grant, mode, at, nonce);
     out.put("message", HEX.formatHex(msg));
     StringBuilder ports = new StringBuilder();
     for (int p : mapping.toPorts(msg, base)) {
@@ -73,6 +80,22 @@ final class Vectors {
     }
     out.put("ports", ports.toString());
     return out;
+  }
+
+  /** The grant of address mode 1: the knock's source /64. */
+  static final String SOURCE_64 = "source/64";
+
+  /** An address literal (IPv4 dotted or IPv6), never looked up: 4 or 16 bytes. */
+  static byte[] address(String literal) {
+    if (!literal.contains(":")) {
+      int v4 = parseIp(literal);
+      return new byte[] {(byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4};
+    }
+    try {
+      return java.net.InetAddress.getByName(literal).getAddress(); // a literal: no lookup
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException(literal, e);
+    }
   }
 
   static int parseIp(String s) {
@@ -99,9 +122,13 @@ final class Vectors {
     StringBuilder b = new StringBuilder();
     b.append("# knock protocol test vectors, versions 1 and 2. Inputs: version, cipher, mapping, base,\n")
         .append("# key (base64 of the 32-byte secret), time (Unix seconds), nonce (24-bit hex), grant\n")
-        .append("# (IPv4; 0.0.0.0 = the knock's source), server (version 2: the address the knock is\n")
-        .append("# bound to), command. Outputs: enc_key and mac_key (HKDF-SHA256),\n")
-        .append("# plaintext, message (ciphertext | tag), ports in sending order.\n")
+        .append("# (IPv4; 0.0.0.0 = the knock's source; version 2 also source/64 = address\n")
+        .append("# mode 1, an IPv6 address = address mode 2, a 36-byte message), server (version\n")
+        .append("# 2: the address the knock is bound to, IPv4 or IPv6), command. Outputs: enc_key\n")
+        .append("# and mac_key (HKDF-SHA256), plaintext, message (ciphertext | tag), ports in\n")
+        .append("# sending order. The tags of every vector were recomputed independently with\n")
+        .append("# Python's hmac: HMAC-SHA256(mac_key, \"kn\" | version | suite | [server as 16\n")
+        .append("# bytes |] ciphertext)[0..4).\n")
         .append("# See docs/PROTOCOL.md. Checked by knock-core's VectorsTest.\n");
     int n = 0;
     for (int version = 1; version <= 2; version++) {
@@ -135,6 +162,32 @@ final class Vectors {
         }
       }
     }
+    }
+    String[][] extensions = { // version 2 address modes 1 and 2 (issue 15)
+        {"twofish", "2001:db8::5", "source/64", "source64"},
+        {"twofish", "2001:db8::5", "2001:db8:1::7", "ipv6"},
+        {"blowfish", "203.0.113.5", "2001:db8:1::7", "ipv6-over-ipv4"},
+    };
+    for (String[] x : extensions) {
+      Map<String, String> in = new LinkedHashMap<>();
+      in.put("version", "2");
+      in.put("cipher", x[0]);
+      in.put("mapping", "indexed");
+      in.put("base", "20000");
+      in.put("key", key);
+      in.put("time", "1795000000");
+      in.put("nonce", String.format("%06x", 0x00a1b2 + n));
+      in.put("grant", x[2]);
+      in.put("server", x[1]);
+      in.put("command", "open 22/tcp 30m");
+      b.append("\n[v2-").append(x[0]).append("-indexed-open-22-tcp-").append(x[3]).append("]\n");
+      for (Map.Entry<String, String> e : in.entrySet()) {
+        b.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+      }
+      for (Map.Entry<String, String> e : compute(in).entrySet()) {
+        b.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+      }
+      n++;
     }
     Path f = args.length > 0 ? Path.of(args[0]) : file();
     Files.createDirectories(f.getParent());

@@ -13,7 +13,7 @@ class VectorsTest {
   @Test
   void everyVectorReproduces() throws Exception {
     List<Map<String, String>> vectors = Vectors.read(Vectors.file());
-    assertThat(vectors).hasSize(40);
+    assertThat(vectors).hasSize(43);
     for (Map<String, String> v : vectors) {
       Map<String, String> computed = Vectors.compute(v);
       for (Map.Entry<String, String> e : computed.entrySet()) {
@@ -23,33 +23,56 @@ class VectorsTest {
     }
   }
 
-  /** A vector's ports, offered at its time from {@code source} to {@code server}. */
-  private static DecodeResult decode(Map<String, String> v, int source, int server)
+  private static final byte[] SOURCE6 = Vectors.address("2001:db8:1::9");
+
+  /**
+   * A vector's ports, offered at its time from {@code source} (from {@link #SOURCE6} when the
+   * server is IPv6) to {@code server} (4 or 16 bytes), by a decoder of 36-byte knocks too.
+   */
+  private static DecodeResult decode(Map<String, String> v, int source, byte[] server)
       throws KnockException {
-    DecoderSettings s = new DecoderSettings(CipherSuite.ofWord(v.get("cipher")),
-        PortMapping.ofWord(v.get("mapping")), Integer.parseInt(v.get("base")),
-        DecoderSettings.DEFAULT_TIME_WINDOW, DecoderSettings.DEFAULT_MAX_COMBINATIONS);
+    PortMapping mapping = PortMapping.ofWord(v.get("mapping"));
+    DecoderSettings s = new DecoderSettings(CipherSuite.ofWord(v.get("cipher")), mapping,
+        Integer.parseInt(v.get("base")), DecoderSettings.DEFAULT_TIME_WINDOW,
+        DecoderSettings.DEFAULT_MAX_COMBINATIONS, List.of(), mapping == PortMapping.INDEXED);
     KnockDecoder d = Fixtures.decoder(s,
         new KnockUser("vector", KnockKey.parse(v.get("key")), true));
     int[] ports = java.util.Arrays.stream(v.get("ports").split(" "))
         .mapToInt(Integer::parseInt).toArray();
     Instant at = Instant.ofEpochSecond(Long.parseLong(v.get("time")));
-    return Fixtures.offerAll(d.newSequence(source, server), ports, at);
+    SequenceAssembler a = server.length == 16 ? d.newSequence6(SOURCE6, server)
+        : d.newSequence(source, Vectors.parseIp(
+            (server[0] & 0xFF) + "." + (server[1] & 0xFF) + "." + (server[2] & 0xFF) + "."
+                + (server[3] & 0xFF)));
+    return Fixtures.offerAll(a, ports, at);
+  }
+
+  private static byte[] server(Map<String, String> v) {
+    return Vectors.address(v.getOrDefault("server", "0.0.0.0"));
   }
 
   @Test
   void everyVectorDecodesToItsCommand() throws Exception {
     int source = Vectors.parseIp("198.51.100.7");
     for (Map<String, String> v : Vectors.read(Vectors.file())) {
-      int server = v.containsKey("server") ? Vectors.parseIp(v.get("server")) : 0;
-      DecodeResult r = decode(v, source, server);
+      DecodeResult r = decode(v, source, server(v));
       assertThat(r.isAccepted()).as(v.get("name")).isTrue();
       Command c = Command.parse(v.get("command"));
       Payload p = r.knock().payload();
-      assertThat(Payload.of(c, p.address(), p.timestamp(), p.nonce())
-          .withVersion(Integer.parseInt(v.get("version")))).isEqualTo(p);
-      int grant = Vectors.parseIp(v.get("grant"));
-      assertThat(r.knock().grant()).isEqualTo(grant == 0 ? source : grant);
+      Payload expected = Payload.of(c, p.address(), p.timestamp(), p.nonce())
+          .withVersion(Integer.parseInt(v.get("version")));
+      String grant = v.get("grant");
+      if (Vectors.SOURCE_64.equals(grant)) {
+        assertThat(p).isEqualTo(expected.withAddressMode(Payload.ADDRESS_SOURCE_64));
+        assertThat(r.knock().grantAddress().getHostAddress()).isEqualTo("2001:db8:1:0:0:0:0:0");
+      } else if (grant.contains(":")) {
+        assertThat(p).isEqualTo(expected.withAddress6(Vectors.address(grant)));
+        assertThat(r.knock().grantAddress().getAddress()).isEqualTo(Vectors.address(grant));
+      } else {
+        assertThat(p).isEqualTo(expected);
+        int g = Vectors.parseIp(grant);
+        assertThat(r.knock().grant()).isEqualTo(g == 0 ? source : g);
+      }
     }
   }
 
@@ -60,7 +83,9 @@ class VectorsTest {
       if (!"2".equals(v.get("version"))) {
         continue;
       }
-      DecodeResult r = decode(v, source, Vectors.parseIp(v.get("server")) + 1);
+      byte[] other = server(v);
+      other[other.length - 1]++;
+      DecodeResult r = decode(v, source, other);
       assertThat(r.rejection()).as(v.get("name")).isEqualTo(Rejection.BAD_TAG);
     }
   }

@@ -157,6 +157,7 @@ final class ClientOptions {
       case "user":
       case "passphrase-file":
       case "allow":
+      case "allow-prefix":
       case "ports":
       case "cipher":
       case "mapping":
@@ -188,7 +189,7 @@ final class ClientOptions {
   }
 
   private void apply(String name, String shown, String value) throws ClientException {
-    if ("allow".equals(name)) {
+    if ("allow".equals(name) || "allow-prefix".equals(name)) {
       grantGivenBy(shown);
     }
     try {
@@ -210,6 +211,9 @@ final class ClientOptions {
           break;
         case "allow":
           settings.grant = KnockSettings.parseAllow(value);
+          break;
+        case "allow-prefix":
+          settings.grant = KnockSettings.parseAllowPrefix(value);
           break;
         case "ports":
           settings.ports = KnockSettings.parsePorts(value);
@@ -285,13 +289,20 @@ final class ClientOptions {
     }
   }
 
-  /** --allow and --source name the address to grant in two ways: only one may be given. */
+  /**
+   * --allow, --source and --allow-prefix name the address to grant in three ways: only one may be
+   * given.
+   */
   private void grantGivenBy(String shown) throws ClientException {
-    if (grantOption != null && ("--source".equals(grantOption) != "--source".equals(shown))) {
+    if (grantOption != null && !grantKind(grantOption).equals(grantKind(shown))) {
       throw ClientException.usage(grantOption + " and " + shown + " exclude each other: grant "
-          + "either a given address or the knock's source");
+          + "either a given address, the knock's source or its source /64");
     }
     grantOption = shown;
+  }
+
+  private static String grantKind(String shown) {
+    return "--source".equals(shown) || "--allow-prefix".equals(shown) ? shown : "--allow";
   }
 
   private static ClientException unknown(String shown) {

@@ -23,6 +23,30 @@ final class Ipv4 {
     return parts == 4 ? value : -1;
   }
 
+  /**
+   * The 16 bytes of an IPv6 literal (no name is ever looked up), or null if {@code s} is not one:
+   * hex digits, ':' and '.' only, no zone; an IPv4-mapped or unspecified address is not one.
+   */
+  static byte[] parse6(String s) {
+    if (s.indexOf(':') < 0) {
+      return null;
+    }
+    for (int i = 0; i < s.length(); i++) { // no lambda: the client loads little at start
+      char c = s.charAt(i);
+      if (Character.digit(c, 16) < 0 && c != ':' && c != '.') {
+        return null;
+      }
+    }
+    try {
+      // hex digits, ':' and '.' with a ':': parsed as a literal, never looked up
+      java.net.InetAddress a = java.net.InetAddress.getByName(s);
+      byte[] b = a.getAddress();
+      return b.length == 16 && !a.isAnyLocalAddress() ? b : null;
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
+  }
+
   static String format(int a) {
     return (a >>> 24) + "." + ((a >>> 16) & 0xFF) + "." + ((a >>> 8) & 0xFF) + "." + (a & 0xFF);
   }

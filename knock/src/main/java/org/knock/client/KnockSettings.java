@@ -14,6 +14,8 @@ final class KnockSettings {
   static final String GRANT_SOURCE = "source";
   /** Grant this machine's outgoing address toward the host. */
   static final String GRANT_AUTO = "auto";
+  /** Grant the knock's source /64 (IPv6 only; address mode 1). */
+  static final String GRANT_PREFIX_64 = "prefix 64";
 
   String key;
   /** The user name a passphrase is salted with: the server's {@code [user NAME]}. */
@@ -25,7 +27,7 @@ final class KnockSettings {
   String portsOrigin;
   CipherSuite cipher;
   PortMapping mapping;
-  /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, or a dotted IPv4 address. */
+  /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, {@link #GRANT_PREFIX_64}, an IPv4 or IPv6. */
   String grant;
   Integer delay;
 
@@ -105,18 +107,30 @@ final class KnockSettings {
     return d;
   }
 
-  /** Checks a dotted IPv4 address to grant and returns it unchanged. */
+  /** Checks a dotted IPv4 or an IPv6 address to grant and returns it unchanged. */
   static String parseAllow(String s) throws ClientException {
+    if (s.indexOf(':') >= 0 && Ipv4.parse6(s) != null) {
+      return s;
+    }
     long a = Ipv4.parse(s);
     if (a < 0) {
-      throw ClientException.usage("allow: bad address '" + s + "': use an IPv4 address such as "
-          + "192.0.2.7, or --source");
+      throw ClientException.usage("allow: bad address '" + SafeText.of(s) + "': use an IPv4 "
+          + "address such as 192.0.2.7, an IPv6 address such as 2001:db8::7, or --source");
     }
     if (a == 0) {
       throw ClientException.usage("allow: 0.0.0.0 cannot be granted: use --source to grant the "
           + "knock's own source address");
     }
     return s;
+  }
+
+  /** Checks an {@code --allow-prefix} length: 64 (the knock's source /64) is the one there is. */
+  static String parseAllowPrefix(String s) throws ClientException {
+    if (!"64".equals(s)) {
+      throw ClientException.usage("allow-prefix: '" + SafeText.of(s) + "': use 64 (grant the "
+          + "knock's IPv6 source /64)");
+    }
+    return GRANT_PREFIX_64;
   }
 
   /** Parses yes/no, true/false, on/off, 1/0. */

@@ -24,6 +24,7 @@ import org.knock.core.KnockEncoder;
 import org.knock.core.ServerBinding;
 import org.knock.core.KnockException;
 import org.knock.core.KnockKey;
+import org.knock.core.Payload;
 import org.knock.core.PortMapping;
 import org.knock.core.Protocol;
 import org.knock.core.Verb;
@@ -62,8 +63,11 @@ public final class Main {
       + "Options:\n"
       + "  -k, --key FILE        key file (default: key from knockrc, else ~/.knock/key)\n"
       + "  -a, --allow ADDRESS   IPv4 address to grant (default: this machine's address toward HOST;\n"
-      + "                        over IPv6 the knock's own source)\n"
+      + "                        over IPv6 the knock's own source), or an IPv6 address: then\n"
+      + "                        36 ports, which need --ports START-END of 9216 ports\n"
       + "      --source          grant the address the knock comes from (behind NAT)\n"
+      + "      --allow-prefix 64 over IPv6: grant the /64 the knock comes from (privacy\n"
+      + "                        addresses change inside it)\n"
       + "  -U, --user NAME       your [user NAME] on the server (with a passphrase)\n"
       + "      --passphrase      derive the key from a passphrase asked on the terminal\n"
       + "      --passphrase-file FILE  the same, read from FILE (mode 600; for cron)\n"
@@ -96,8 +100,9 @@ public final class Main {
       + "  -V, --version         the version\n"
       + "\n"
       + "Settings also come from ~/.knock/knockrc ($KNOCK_HOME/knockrc), in [default] and\n"
-      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, cipher, mapping, allow, source,\n"
-      + "delay. The command line wins over [HOSTNAME], which wins over [default].\n"
+      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, cipher, mapping, allow,\n"
+      + "allow-prefix, source, delay. The command line wins over [HOSTNAME], which wins over\n"
+      + "[default].\n"
       + "\n"
       + EXIT_CODES_HELP;
 
@@ -226,7 +231,13 @@ public final class Main {
     }
     PortMapping mapping = s.mapping != null ? s.mapping : PortMapping.INDEXED;
     CipherSuite cipher = s.cipher != null ? s.cipher : CipherSuite.TWOFISH;
-    int base = basePort(s.ports, s.portsOrigin, mapping);
+    String grantText = s.grant != null ? s.grant : KnockSettings.GRANT_AUTO;
+    byte[] grant6 = grantText.indexOf(':') >= 0 ? Ipv4.parse6(grantText) : null;
+    if (grant6 != null && (o.protocol == 1 || mapping != PortMapping.INDEXED)) {
+      throw ClientException.usage("an IPv6 address to grant needs protocol 2 and the indexed "
+          + "mapping" + (o.protocol == 1 ? ": drop --protocol 1" : ""));
+    }
+    int base = basePort(s.ports, s.portsOrigin, mapping, grant6 != null);
     int delay = s.delay != null ? s.delay : mapping == PortMapping.CLASSIC ? CLASSIC_DELAY_MS : 0;
     boolean passphrase = o.passphrase || s.passphraseFile != null;
     if (passphrase && o.protocol == 1) {
@@ -243,21 +254,41 @@ public final class Main {
         : ClientFiles.readKey(s.key != null ? path(s.key) : knockHome().resolve("key"), err);
 
     InetAddress address = null;
-    String grantText = s.grant != null ? s.grant : KnockSettings.GRANT_AUTO;
     int grant;
+    int addressMode = Payload.ADDRESS_IPV4;
     if (KnockSettings.GRANT_SOURCE.equals(grantText)) {
       grant = 0;
+    } else if (KnockSettings.GRANT_PREFIX_64.equals(grantText)) {
+      if (o.protocol == 1) {
+        throw ClientException.usage("--allow-prefix 64 needs protocol 2: drop --protocol 1");
+      }
+      address = resolve(host, o.family);
+      if (address instanceof Inet4Address) {
+        throw ClientException.usage("--allow-prefix 64 works over IPv6 only, and " + host
+            + " is " + address.getHostAddress() + ": knock with -6 to its IPv6 address");
+      }
+      grant = 0;
+      addressMode = Payload.ADDRESS_SOURCE_64;
     } else if (KnockSettings.GRANT_AUTO.equals(grantText)) {
       address = resolve(host, o.family);
       // over IPv6 this machine's address toward HOST is the knock's own source: address mode 0
       grant = address instanceof Inet4Address
           ? (int) Ipv4.parse(localAddressToward(host, address).getHostAddress()) : 0;
+    } else if (grant6 != null) {
+      grant = 0; // address mode 2: the IPv6 address travels in a second block, 36 ports
     } else {
       grant = (int) Ipv4.parse(grantText);
     }
     Instant now = o.timestamp != null ? Instant.ofEpochSecond(o.timestamp) : clock.instant();
     if (address == null && (o.protocol != 1 || !o.print)) {
       address = resolve(host, o.family);
+    }
+    if (o.waitSeconds != null && (grant6 != null || grant != 0)
+        && (grant6 != null) == address instanceof Inet4Address) {
+      // the mixed case: the grant opens the other family, which --wait cannot watch from here
+      throw ClientException.usage("--wait watches the door over the family the knock is sent "
+          + "over, and " + grantText + " is granted over IPv" + (grant6 != null ? "6" : "4")
+          + " only: knock without --wait");
     }
     // version 2 binds the knock to the address it is sent to: no other server accepts it
     ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
@@ -266,11 +297,14 @@ public final class Main {
     }
     KnockEncoder encoder = new KnockEncoder(key, cipher, mapping, base, server);
     SecureRandom random = new SecureRandom();
-    int[] ports = encoder.encode(cmd, grant, now, random);
+    int[] ports = grant6 != null ? encoder.encode6(cmd, grant6, now, random)
+        : encoder.encode(cmd, grant, addressMode, now, random);
     if (o.verbose) {
-      String line = "knock: " + cmd + " for " + (grant == 0 ? "the knock's source address"
-          : Ipv4.format(grant)) + ", " + cipher.word() + "/" + mapping.word() + " in "
-          + base + "-" + (base + mapping.rangeSize() - 1) + ", stamped " + now.getEpochSecond()
+      String line = "knock: " + cmd + " for " + (grant6 != null ? grantText
+          : addressMode == Payload.ADDRESS_SOURCE_64 ? "the knock's source /64"
+          : grant == 0 ? "the knock's source address" : Ipv4.format(grant)) + ", "
+          + cipher.word() + "/" + mapping.word() + " in " + base + "-"
+          + (base + mapping.rangeSize(ports.length) - 1) + ", stamped " + now.getEpochSecond()
           + ", protocol " + o.protocol + (server == null ? "" : " bound to "
           + address.getHostAddress());
       if (o.print) {
@@ -296,6 +330,7 @@ public final class Main {
       InetSocketAddress target = new InetSocketAddress(address, cmd.port());
       InetAddress to = address;
       int granted = grant;
+      int mode = addressMode;
       // no lambda: an invokedynamic call site would load the method-handle machinery at start
       DoorWaiter.Door door = new DoorWaiter.Door() {
         @Override
@@ -312,7 +347,8 @@ public final class Main {
           }
           // a fresh knock: a new nonce and with it new ports, stamped now (unless --timestamp)
           Instant at = o.timestamp != null ? now : clock.instant();
-          send(host, to, encoder.encode(cmd, granted, at, random), udp, delay, o.verbose);
+          send(host, to, grant6 != null ? encoder.encode6(cmd, grant6, at, random)
+              : encoder.encode(cmd, granted, mode, at, random), udp, delay, o.verbose);
         }
       };
       return awaitOpen(o, what, door, retries);
@@ -449,17 +485,27 @@ public final class Main {
   }
 
   /**
-   * The first port of the knock range, checked against the mapping's size; an error names where
-   * the range was given ({@code -p}, or the knockrc's file and line).
+   * The first port of the knock range, checked against the mapping's size: indexed 5120 ports, or
+   * 9216 (a server that also decodes 36-byte knocks), which a knock granting an IPv6 address
+   * ({@code long36}: 36 ports) needs; an error names where the range was given ({@code -p}, or
+   * the knockrc's file and line).
    */
-  private static int basePort(int[] range, String origin, PortMapping mapping)
+  private static int basePort(int[] range, String origin, PortMapping mapping, boolean long36)
       throws ClientException {
+    int longSize = mapping.rangeSize(org.knock.core.Sealer.LONG_MESSAGE_SIZE);
     if (range == null) {
+      if (long36) {
+        int d = org.knock.core.DecoderSettings.DEFAULT_BASE_PORT;
+        throw ClientException.usage("an IPv6 address to grant takes 36 ports: the indexed mapping "
+            + "needs a range of " + longSize + " ports, and the default range " + d + "-"
+            + (d + mapping.rangeSize() - 1) + " has " + mapping.rangeSize() + ": give --ports "
+            + d + "-" + (d + longSize - 1) + " (the server's KnockPorts must hold them too)");
+      }
       return org.knock.core.DecoderSettings.DEFAULT_BASE_PORT;
     }
     int size = range[1] - range[0] + 1;
-    int need = mapping.rangeSize();
-    if (size != need) {
+    int need = long36 ? longSize : mapping.rangeSize();
+    if (size != need && !(mapping == PortMapping.INDEXED && size == longSize)) {
       int start = Math.min(range[0], 65536 - need);
       throw ClientException.usage((origin != null ? origin : "ports") + ": " + range[0] + "-"
           + range[1] + " spans " + size + " port" + (size == 1 ? "" : "s") + "; the "

@@ -6,11 +6,11 @@ import java.util.Map;
 
 /**
  * A parsed {@code ~/.knock/knockrc}: a {@code [default]} stanza and one stanza per host, like
- * fwknop's ~/.fwknoprc. Each line is {@code NAME = VALUE} or {@code NAME VALUE} (names: key,
- * ports, cipher, mapping, allow, source, delay; any case); '#' starts a comment line. A relative
- * key path is taken relative to {@code baseDir}, {@code ~/} to the home directory. A leading
- * byte order mark is skipped. Errors are reported as {@code FILE:LINE: ...}, and a knock range
- * that only later proves wrong for the mapping keeps its {@code FILE:LINE} in {@link
+ * fwknop's ~/.fwknoprc. Each line is {@code NAME = VALUE} or {@code NAME VALUE} (names: key, ports,
+ * cipher, mapping, allow, allow-prefix, source, delay; any case); '#' starts a comment line. A
+ * relative key path is taken relative to {@code baseDir}, {@code ~/} to the home directory. A
+ * leading byte order mark is skipped. Errors are reported as {@code FILE:LINE: ...}, and a knock
+ * range that only later proves wrong for the mapping keeps its {@code FILE:LINE} in {@link
  * KnockSettings#portsOrigin}. Parsing does no I/O: the caller passes the text.
  */
 final class RcFile {
@@ -118,6 +118,9 @@ final class RcFile {
         s.grant = "auto".equalsIgnoreCase(value) ? KnockSettings.GRANT_AUTO
             : KnockSettings.parseAllow(value);
         break;
+      case "allow-prefix":
+        s.grant = KnockSettings.parseAllowPrefix(value);
+        break;
       case "source":
         s.grant = value.isEmpty() || KnockSettings.parseBoolean("source", value)
             ? KnockSettings.GRANT_SOURCE : KnockSettings.GRANT_AUTO;
@@ -127,8 +130,8 @@ final class RcFile {
         break;
       default:
         throw ClientException.usage("unknown setting '" + key
-            + "': use key, user, passphrase-file, ports, cipher, mapping, allow, source or "
-            + "delay");
+            + "': use key, user, passphrase-file, ports, cipher, mapping, allow, allow-prefix, "
+            + "source or delay");
     }
   }
 

@@ -143,8 +143,60 @@ class ClientEdgesTest extends ClientTest {
 
   @Test
   void allowAndSourceTogetherAreAUsageError() {
-    assertFails(2, "-a and --source exclude each other: grant either a given address or the"
-        + " knock's source", "-a", "192.0.2.7", "--source", "--print", "127.0.0.1", "open 22");
+    assertFails(2, "-a and --source exclude each other: grant either a given address, the"
+        + " knock's source or its source /64", "-a", "192.0.2.7", "--source", "--print",
+        "127.0.0.1", "open 22");
+  }
+
+  @Test
+  void allowAnIpv6AddressSends36PortsInARangeOf9216() {
+    c.run("--print", "-v", "--allow", "2001:db8::7", "-p", "20000-29215", "127.0.0.1", "open 22");
+    assertThat(c.exit).as(c.err).isZero();
+    String[] ports = c.out.split("\n");
+    assertThat(ports).hasSize(36);
+    assertThat(Integer.parseInt(ports[35])).isBetween(20000 + 35 * 256, 29215);
+    assertThat(c.err).contains("for 2001:db8::7, twofish/indexed in 20000-29215");
+    assertFails(2, "an IPv6 address to grant takes 36 ports: the indexed mapping needs a range "
+        + "of 9216 ports, and the default range 20000-25119 has 5120: give --ports 20000-29215 "
+        + "(the server's KnockPorts must hold them too)", "--print", "--allow", "2001:db8::7",
+        "127.0.0.1", "open 22");
+    assertFails(2, "-p: 20000-25119 spans 5120 ports; the indexed mapping needs 9216, e.g. "
+        + "20000-29215", "--print", "--allow", "2001:db8::7", "-p", "20000-25119", "127.0.0.1",
+        "open 22");
+    assertFails(2, "an IPv6 address to grant needs protocol 2 and the indexed mapping: drop "
+        + "--protocol 1", "--print", "--protocol", "1", "--allow", "2001:db8::7", "127.0.0.1",
+        "open 22");
+    assertFails(2, "--allow: bad address '::': use an IPv4 address such as 192.0.2.7, an IPv6 "
+        + "address such as 2001:db8::7, or --source", "--print", "--allow", "::", "::1",
+        "open 22");
+    assertFails(2, "--wait watches the door over the family the knock is sent over, and "
+        + "2001:db8::7 is granted over IPv6 only: knock without --wait", "--wait", "--allow",
+        "2001:db8::7", "-p", "20000-29215", "127.0.0.1", "open 22");
+    assertFails(2, "--wait watches the door over the family the knock is sent over, and "
+        + "192.0.2.7 is granted over IPv4 only: knock without --wait", "--wait", "--allow",
+        "192.0.2.7", "-6", "::1", "open 22");
+    // a range of 9216 serves 20-byte knocks too (a server that decodes both)
+    c.run("--print", "-p", "20000-29215", "127.0.0.1", "open 22");
+    assertThat(c.exit).as(c.err).isZero();
+    assertThat(c.out.split("\n")).hasSize(20);
+  }
+
+  @Test
+  void allowPrefixIs64OverIpv6Only() {
+    c.run("--print", "-v", "--allow-prefix", "64", "-6", "::1", "open 22");
+    assertThat(c.exit).as(c.err).isZero();
+    assertThat(c.out.split("\n")).hasSize(20);
+    assertThat(c.err).contains("for the knock's source /64");
+    assertFails(2, "--allow-prefix 64 works over IPv6 only, and 127.0.0.1 is 127.0.0.1: knock"
+        + " with -6 to its IPv6 address", "--print", "--allow-prefix", "64", "127.0.0.1",
+        "open 22");
+    assertFails(2, "--allow-prefix: '48': use 64 (grant the knock's IPv6 source /64)",
+        "--print", "--allow-prefix", "48", "::1", "open 22");
+    assertFails(2, "--source and --allow-prefix exclude each other: grant either a given "
+        + "address, the knock's source or its source /64", "--source", "--allow-prefix=64",
+        "--print", "::1", "open 22");
+    assertFails(2, "--allow-prefix 64 needs protocol 2: drop --protocol 1", "--protocol", "1",
+        "--allow-prefix", "64", "--print", "::1", "open 22");
   }
 
   @Test

@@ -76,7 +76,8 @@ class ClientOptionsTest {
         "--mapping: unknown mapping 'sorted': use indexed or classic");
     assertUsage(new String[] {"-d", "fast"}, "-d: bad delay 'fast': use milliseconds 0-60000");
     assertUsage(new String[] {"-a", "10.0.0.256"},
-        "-a: bad address '10.0.0.256': use an IPv4 address such as 192.0.2.7, or --source");
+        "-a: bad address '10.0.0.256': use an IPv4 address such as 192.0.2.7, an IPv6 address "
+            + "such as 2001:db8::7, or --source");
     assertUsage(new String[] {"-a", "0.0.0.0"}, "-a: 0.0.0.0 cannot be granted: use --source to"
         + " grant the knock's own source address");
     assertUsage(new String[] {"--timestamp", "yesterday"},
@@ -93,9 +94,9 @@ class ClientOptionsTest {
     assertUsage(new String[] {"--retries"}, "--retries needs a value");
     assertUsage(new String[] {"-4", "-6"}, "-4 and -6 exclude each other");
     assertUsage(new String[] {"--allow", "192.0.2.7", "--source"}, "--allow and --source exclude"
-        + " each other: grant either a given address or the knock's source");
+        + " each other: grant either a given address, the knock's source or its source /64");
     assertUsage(new String[] {"--source", "-a", "192.0.2.7"}, "--source and -a exclude each"
-        + " other: grant either a given address or the knock's source");
+        + " other: grant either a given address, the knock's source or its source /64");
   }
 
   private static void assertUsage(String[] args, String message) {

@@ -62,7 +62,7 @@ class RcFileTest {
   @Test
   void errorsNameFileAndLine() {
     assertError("[default]\nbogus = 1\n",
-        "rc:2: unknown setting 'bogus': use key, user, passphrase-file, ports, cipher, mapping, allow, source or delay");
+        "rc:2: unknown setting 'bogus': use key, user, passphrase-file, ports, cipher, mapping, allow, allow-prefix, source or delay");
     assertError("cipher = twofish\n",
         "rc:1: setting outside a section: start with [default] or [HOSTNAME]");
     assertError("[default\n", "rc:1: bad section header '[default': use [default] or [HOSTNAME]");
@@ -72,7 +72,7 @@ class RcFileTest {
     assertError("[a]\nsource = maybe\n", "rc:2: source: 'maybe' is not yes or no");
     assertError("[a]\nkey =\n", "rc:2: key: missing value");
     assertError("[a]\nallow = host.example\n", "rc:2: allow: bad address 'host.example': use an"
-        + " IPv4 address such as 192.0.2.7, or --source");
+        + " IPv4 address such as 192.0.2.7, an IPv6 address such as 2001:db8::7, or --source");
     assertError("[a]\ndelay = -1\n", "rc:2: delay: bad delay '-1': use milliseconds 0-60000");
   }
 

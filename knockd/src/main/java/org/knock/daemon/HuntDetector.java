@@ -2,12 +2,15 @@ package org.knock.daemon;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.knock.core.Rejection;
 
 /**
@@ -21,10 +24,14 @@ import org.knock.core.Rejection;
  * {@link Kind#SCAN} for {@code scanPorts} or more distinct ports from a source that had not
  * completed a knock in the window when the sweep looked. Memory is bounded: at most
  * {@code maxSources} windows of (range size / 8) bytes each; beyond that the least recently seen
- * window is closed early (and still reported if it crossed a threshold). No clock of its own:
- * times are passed in. Not thread-safe.
+ * window is closed early (and still reported if it crossed a threshold); with a grouping (IPv6
+ * sources: their /64) at most {@code maxPerGroup} windows of one group are held, a new one closing
+ * that group's oldest early, so a flood from one /64 cannot close everybody else's windows. No
+ * clock of its own: times are passed in. Not thread-safe.
+ *
+ * @param <K> a source: an IPv4 address as an Integer, or an {@link Ipv6Address}
  */
-final class HuntDetector {
+final class HuntDetector<K> {
   /** What a closed window is reported as. */
   enum Kind {
     SCAN, KNOCK_HUNT
@@ -36,15 +43,15 @@ final class HuntDetector {
    * @param kind what it is reported as (a closing summary may say more than its alert: a scan
    *     that went on to send bad tags ends as a knock hunt)
    * @param end false for the alert, true for the closing summary
-   * @param source the IPv4 source
+   * @param source the source
    * @param ports distinct knock-range ports it sent
    * @param sequences its sequences refused (ended without a knock)
    * @param badTags refusals for a bad tag (no key fits)
    * @param replays refusals as a replay or stale (a recorded knock sent again)
    * @param interval from its first to its last packet or refusal so far
    */
-  record Report(Kind kind, boolean end, int source, int ports, int sequences, int badTags, int replays,
-      Duration interval) {}
+  record Report<K>(Kind kind, boolean end, K source, int ports, int sequences, int badTags,
+      int replays, Duration interval) {}
 
   private final int rangeStart;
   private final int rangeSize;
@@ -53,8 +60,13 @@ final class HuntDetector {
   private final int scanPorts;
   private final int huntRejections;
   private final int maxSources;
-  private final Map<Integer, Window> windows;
-  private final List<Report> closedEarly = new ArrayList<>();
+  private final Map<K, Window> windows;
+  private final List<Report<K>> closedEarly = new ArrayList<>();
+  /** A source's group (its /64), or null: no bound per group. */
+  private final Function<K, Object> group;
+  private final int maxPerGroup;
+  /** Per group, its sources with a window, oldest first. */
+  private final Map<Object, ArrayDeque<K>> groups = new HashMap<>();
 
   private static final class Window {
     final long start;
@@ -85,8 +97,19 @@ final class HuntDetector {
    */
   HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
       int huntRejections, int maxSources) {
-    if (rangeEnd < rangeStart || scanPorts < 1 || huntRejections < 1 || maxSources < 1
-        || quiet.compareTo(interval) > 0 || quiet.isNegative() || quiet.isZero()) {
+    this(rangeStart, rangeEnd, interval, quiet, scanPorts, huntRejections, maxSources, null,
+        Integer.MAX_VALUE);
+  }
+
+  /**
+   * As above, with at most {@code maxPerGroup} windows of sources that {@code group} maps to one
+   * value (e.g. the /64 of IPv6 sources).
+   */
+  HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
+      int huntRejections, int maxSources, Function<K, Object> group, int maxPerGroup) {
+    if (maxPerGroup < 1 || rangeEnd < rangeStart || scanPorts < 1 || huntRejections < 1
+        || maxSources < 1 || quiet.compareTo(interval) > 0 || quiet.isNegative()
+        || quiet.isZero()) {
       throw new IllegalArgumentException("bad hunt detector settings");
     }
     this.rangeStart = rangeStart;
@@ -97,10 +120,12 @@ final class HuntDetector {
     this.huntRejections = huntRejections;
     this.maxSources = maxSources;
     this.windows = new LinkedHashMap<>(256, 0.75f, true);
+    this.group = group;
+    this.maxPerGroup = maxPerGroup;
   }
 
   /** A packet into the knock range. Ports outside the range are ignored. */
-  void packet(int source, int port, Instant now) {
+  void packet(K source, int port, Instant now) {
     int i = port - rangeStart;
     if (i < 0 || i >= rangeSize) {
       return;
@@ -113,7 +138,7 @@ final class HuntDetector {
   }
 
   /** One of the source's sequences was refused (each sequence reported once). */
-  void refused(int source, Rejection reason, Instant now) {
+  void refused(K source, Rejection reason, Instant now) {
     Window w = window(source, now.toEpochMilli());
     w.sequences++;
     if (reason == Rejection.BAD_TAG) {
@@ -124,7 +149,7 @@ final class HuntDetector {
   }
 
   /** A knock from the source was accepted: its ports so far are no scan. */
-  void completed(int source) {
+  void completed(K source) {
     Window w = windows.get(source);
     if (w != null) {
       w.completed = true;
@@ -135,15 +160,15 @@ final class HuntDetector {
    * Alerts for the windows that crossed a threshold since the last sweep, then closes the windows
    * that are quiet or old at {@code now}; returns the reports in the order they happened.
    */
-  List<Report> sweep(Instant now) {
+  List<Report<K>> sweep(Instant now) {
     long t = now.toEpochMilli();
-    List<Report> out = new ArrayList<>(closedEarly);
+    List<Report<K>> out = new ArrayList<>(closedEarly);
     closedEarly.clear();
-    for (Iterator<Map.Entry<Integer, Window>> it = windows.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<Integer, Window> e = it.next();
+    for (Iterator<Map.Entry<K, Window>> it = windows.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<K, Window> e = it.next();
       if (due(e.getValue(), t)) {
         it.remove();
+        ungroup(e.getKey());
         addReport(out, e.getKey(), e.getValue());
       } else {
         alert(out, e.getKey(), e.getValue());
@@ -160,29 +185,59 @@ final class HuntDetector {
     return t - w.last >= quietMillis || t - w.start >= intervalMillis;
   }
 
-  private Window window(int source, long t) {
+  private Window window(K source, long t) {
     Window w = windows.get(source);
     if (w != null && due(w, t)) {
       windows.remove(source);
+      ungroup(source);
       addReport(closedEarly, source, w);
       w = null;
     }
     if (w == null) {
-      if (windows.size() >= maxSources) {
-        Iterator<Map.Entry<Integer, Window>> it = windows.entrySet().iterator();
-        Map.Entry<Integer, Window> eldest = it.next();
+      ArrayDeque<K> g = group == null ? null
+          : groups.computeIfAbsent(group.apply(source), k -> new ArrayDeque<>());
+      if (g != null && g.size() >= maxPerGroup) { // the group's oldest window closes early
+        K oldest = g.removeFirst();
+        addReport(closedEarly, oldest, windows.remove(oldest));
+      } else if (windows.size() >= maxSources) {
+        Iterator<Map.Entry<K, Window>> it = windows.entrySet().iterator();
+        Map.Entry<K, Window> eldest = it.next();
         it.remove();
+        ungroup(eldest.getKey());
         addReport(closedEarly, eldest.getKey(), eldest.getValue());
       }
       w = new Window(t);
       windows.put(source, w);
+      if (g != null) {
+        g.addLast(source);
+      }
     }
     w.last = Math.max(w.last, t);
     return w;
   }
 
+  /** Takes a source whose window closed out of its group. */
+  private void ungroup(K source) {
+    if (group == null) {
+      return;
+    }
+    Object key = group.apply(source);
+    ArrayDeque<K> g = groups.get(key);
+    if (g != null) {
+      g.remove(source);
+      if (g.isEmpty()) {
+        groups.remove(key);
+      }
+    }
+  }
+
+  /** Groups held (for tests): at most one per source with a window. */
+  int groups() {
+    return groups.size();
+  }
+
   /** A closing window: its alert if it crossed a threshold unseen, then its closing summary. */
-  private void addReport(List<Report> out, int source, Window w) {
+  private void addReport(List<Report<K>> out, K source, Window w) {
     alert(out, source, w);
     if (w.alerted) {
       out.add(report(w.badTags + w.replays >= huntRejections ? Kind.KNOCK_HUNT : Kind.SCAN, true,
@@ -191,7 +246,7 @@ final class HuntDetector {
   }
 
   /** The window's alert, once, if it crossed a threshold. */
-  private void alert(List<Report> out, int source, Window w) {
+  private void alert(List<Report<K>> out, K source, Window w) {
     if (w.alerted) {
       return;
     }
@@ -203,8 +258,8 @@ final class HuntDetector {
     }
   }
 
-  private static Report report(Kind kind, boolean end, int source, Window w) {
-    return new Report(kind, end, source, w.portCount, w.sequences, w.badTags, w.replays,
+  private static <K> Report<K> report(Kind kind, boolean end, K source, Window w) {
+    return new Report<>(kind, end, source, w.portCount, w.sequences, w.badTags, w.replays,
         Duration.ofMillis(w.last - w.start));
   }
 }

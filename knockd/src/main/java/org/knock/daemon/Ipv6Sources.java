@@ -25,15 +25,13 @@ final class Ipv6Sources {
   /** Most distinct destination addresses told apart (the server's own; beyond: unknown). */
   static final int MAX_DESTINATIONS = 256;
 
-  private record Address(long hi, long lo) {}
-
   private final KnockDecoder decoder;
   private final SourceTracker tracker;
   private final int maxIds;
-  private final Map<Address, Integer> ids = new HashMap<>();
+  private final Map<Ipv6Address, Integer> ids = new HashMap<>();
   private final Map<Integer, byte[]> addresses = new HashMap<>();
   private final Map<Long, ArrayDeque<Integer>> prefixes = new HashMap<>();
-  private final Map<Address, Integer> destinationIds = new HashMap<>();
+  private final Map<Ipv6Address, Integer> destinationIds = new HashMap<>();
   private final List<byte[]> destinations = new ArrayList<>();
   private int nextId = 1;
   private long prefixEvictions;
@@ -54,7 +52,7 @@ final class Ipv6Sources {
   /** Offers one packet from an IPv6 source (16 bytes) to a destination (16 bytes, or null). */
   DecodeResult offer(byte[] source, byte[] destination, int sourcePort, int destPort, Instant now,
       List<SourceTracker.Ended> ended) {
-    Address a = address(source);
+    Ipv6Address a = Ipv6Address.of(source);
     Integer id = ids.get(a);
     if (id == null) {
       if (ids.size() >= maxIds) {
@@ -83,8 +81,9 @@ final class Ipv6Sources {
 
   /** Forgets the ids (and empty /64s) of sources no longer tracked. */
   private void purge() {
-    for (Iterator<Map.Entry<Address, Integer>> it = ids.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<Address, Integer> e = it.next();
+    for (Iterator<Map.Entry<Ipv6Address, Integer>> it = ids.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<Ipv6Address, Integer> e = it.next();
       if (!tracker.tracks(e.getValue())) {
         addresses.remove(e.getValue());
         it.remove();
@@ -100,7 +99,7 @@ final class Ipv6Sources {
     if (destination == null || destination.length != 16) {
       return 0;
     }
-    Address a = address(destination);
+    Ipv6Address a = Ipv6Address.of(destination);
     Integer id = destinationIds.get(a);
     if (id == null) {
       if (destinations.size() > MAX_DESTINATIONS) {
@@ -111,10 +110,6 @@ final class Ipv6Sources {
       destinationIds.put(a, id);
     }
     return id;
-  }
-
-  private static Address address(byte[] b) {
-    return new Address(java.nio.ByteBuffer.wrap(b).getLong(0), java.nio.ByteBuffer.wrap(b).getLong(8));
   }
 
   /** The 16-byte address of a source id the tracker reported (valid until the next offer). */
@@ -132,7 +127,7 @@ final class Ipv6Sources {
 
   /** Forgets a source (e.g. once it is denied). */
   void forget(byte[] source) {
-    Integer id = ids.get(address(source));
+    Integer id = ids.get(Ipv6Address.of(source));
     if (id != null) {
       tracker.forget(id);
     }

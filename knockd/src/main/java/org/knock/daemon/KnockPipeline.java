@@ -53,7 +53,8 @@ final class KnockPipeline implements PacketHandler {
   private final Clock clock;
   private final SourceTracker tracker;
   private final Ipv6Sources tracker6;
-  private final HuntDetector hunts;
+  private final HuntDetector<Integer> hunts;
+  private final HuntDetector<Ipv6Address> hunts6;
   private final DoorMatcher doors;
   private final Firewall firewall;
   private final Audit audit;
@@ -79,6 +80,7 @@ final class KnockPipeline implements PacketHandler {
     this.tracker = tracker;
     this.tracker6 = new Ipv6Sources(tracker);
     this.hunts = Wiring.huntDetector(config.options());
+    this.hunts6 = Wiring.huntDetector6(config.options());
     this.doors = doors;
     this.firewall = firewall;
     this.audit = audit;
@@ -129,6 +131,7 @@ final class KnockPipeline implements PacketHandler {
     ended.clear();
     if (!p.isIpv4()) {
       byte[] source6 = p.source().getAddress();
+      hunts6.packet(Ipv6Address.of(source6), dport, now);
       DecodeResult r = tracker6.offer(source6, p.destination().getAddress(), p.sourcePort(),
           dport, now, ended);
       reportEnded(ended, true, now);
@@ -144,12 +147,14 @@ final class KnockPipeline implements PacketHandler {
 
   /**
    * Acts on an accepted knock; audits at once a refusal after a valid tag. The source is IPv6 if
-   * {@code source6} is not null (no hunt detection for IPv6 sources yet).
+   * {@code source6} is not null.
    */
   private void decided(int source, byte[] source6, DecodeResult r, Instant now) {
     if (r.isAccepted()) {
       if (source6 == null) {
         hunts.completed(source);
+      } else {
+        hunts6.completed(Ipv6Address.of(source6));
       }
       act(r.knock(), now);
     } else if (r.status() == DecodeResult.Status.REJECTED
@@ -158,6 +163,8 @@ final class KnockPipeline implements PacketHandler {
       audit.knockRejected(r.rejection(), source6 == null ? ip(source) : ip6(source6), null);
       if (source6 == null) {
         hunts.refused(source, r.rejection(), now);
+      } else {
+        hunts6.refused(Ipv6Address.of(source6), r.rejection(), now);
       }
     }
   }
@@ -166,7 +173,9 @@ final class KnockPipeline implements PacketHandler {
     for (SourceTracker.Ended e : list) {
       if (!SourceTracker.definitive(e.strongest())) {
         if (six) {
-          audit.knockRejected(e.strongest(), ip6(tracker6.address(e.source())), null);
+          byte[] a = tracker6.address(e.source());
+          audit.knockRejected(e.strongest(), ip6(a), null);
+          hunts6.refused(Ipv6Address.of(a), e.strongest(), now);
         } else {
           audit.knockRejected(e.strongest(), ip(e.source()), null);
           hunts.refused(e.source(), e.strongest(), now);
@@ -176,17 +185,22 @@ final class KnockPipeline implements PacketHandler {
   }
 
   private void reportHunts(Instant now) {
-    for (HuntDetector.Report h : hunts.sweep(now)) {
-      if (h.end()) {
-        audit.huntEnded(h.kind() == HuntDetector.Kind.SCAN ? "scan" : "knock-hunt",
-            ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(), h.interval());
-      } else if (h.kind() == HuntDetector.Kind.SCAN) {
-        audit.scanDetected(ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(),
-            h.interval());
-      } else {
-        audit.knockHunt(ip(h.source()), h.ports(), h.sequences(), h.badTags(), h.replays(),
-            h.interval());
-      }
+    for (HuntDetector.Report<Integer> h : hunts.sweep(now)) {
+      reportHunt(h, ip(h.source()));
+    }
+    for (HuntDetector.Report<Ipv6Address> h : hunts6.sweep(now)) {
+      reportHunt(h, ip6(h.source().bytes()));
+    }
+  }
+
+  private void reportHunt(HuntDetector.Report<?> h, String src) {
+    if (h.end()) {
+      audit.huntEnded(h.kind() == HuntDetector.Kind.SCAN ? "scan" : "knock-hunt", src, h.ports(),
+          h.sequences(), h.badTags(), h.replays(), h.interval());
+    } else if (h.kind() == HuntDetector.Kind.SCAN) {
+      audit.scanDetected(src, h.ports(), h.sequences(), h.badTags(), h.replays(), h.interval());
+    } else {
+      audit.knockHunt(src, h.ports(), h.sequences(), h.badTags(), h.replays(), h.interval());
     }
   }
 
@@ -208,7 +222,7 @@ final class KnockPipeline implements PacketHandler {
    */
   private void act(Knock k, Instant now) {
     String src = Access.text(k.sourceAddress());
-    String grant = Access.text(k.grantAddress());
+    String grant = Access.text(k.grantAddress(), k.grantPrefix());
     Payload p = k.payload();
     Optional<UserConfig> user = config.user(k.user());
     if (user.isEmpty()) { // the decoder only knows configured users; a reload may race it
@@ -237,15 +251,15 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(new Access(k.grantAddress(), c.port(), c.protocol()), d, k.user(), now,
-            FIREWALL_RETRIES);
+        grant(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()), d, k.user(),
+            now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
           return;
         }
-        Access a = new Access(k.grantAddress(), c.port(), c.protocol());
+        Access a = new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix());
         try {
           firewall.revoke(a);
           grants.remove(a);

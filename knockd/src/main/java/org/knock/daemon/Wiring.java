@@ -45,11 +45,24 @@ final class Wiring {
    * The hunt detector: a source's window closes once it has been quiet for the sequence timeout
    * plus 2 s (so its last sequence's refusal is counted) or after {@link #HUNT_INTERVAL}.
    */
-  static HuntDetector huntDetector(Options o) {
+  static HuntDetector<Integer> huntDetector(Options o) {
+    return huntDetector(o, null, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The hunt detector of IPv6 sources: the same thresholds and bound, and at most as many
+   * windows per /64 as {@link Ipv6Sources} tracks sources of one /64.
+   */
+  static HuntDetector<Ipv6Address> huntDetector6(Options o) {
+    return huntDetector(o, a -> a.hi(), Ipv6Sources.MAX_PER_PREFIX);
+  }
+
+  private static <K> HuntDetector<K> huntDetector(Options o,
+      java.util.function.Function<K, Object> group, int maxPerGroup) {
     Duration quiet = o.sequenceTimeout().plusSeconds(2);
-    return new HuntDetector(o.knockPorts().start(), o.knockPorts().end(),
+    return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(),
         quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL, quiet, SCAN_PORTS,
-        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES));
+        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES), group, maxPerGroup);
   }
 
   /**

@@ -15,8 +15,8 @@ class HuntDetectorTest {
   private static final int A = 0x0A000002;
   private static final int B = 0x0A000003;
 
-  private final HuntDetector d = new HuntDetector(20000, 25119, Duration.ofMinutes(1),
-      Duration.ofSeconds(12), 100, 3, 8);
+  private final HuntDetector<Integer> d = new HuntDetector<>(20000, 25119,
+      Duration.ofMinutes(1), Duration.ofSeconds(12), 100, 3, 8);
 
   private static Instant at(long millis) {
     return T0.plusMillis(millis);
@@ -24,7 +24,7 @@ class HuntDetectorTest {
 
   @Test
   void aScanIsAlertedAtTheFirstSweepPastTheThresholdAndSummedUpWhenTheSourceGoesQuiet() {
-    List<HuntDetector.Report> alerts = new ArrayList<>();
+    List<HuntDetector.Report<Integer>> alerts = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
       d.packet(A, 20000 + i * 7, at(i * 4));
       d.packet(A, 20000 + i * 7, at(i * 4 + 1)); // a retransmit counts once
@@ -64,7 +64,7 @@ class HuntDetectorTest {
 
   @Test
   void aLongScanIsAlertedOncePerInterval() {
-    List<HuntDetector.Report> reports = new ArrayList<>();
+    List<HuntDetector.Report<Integer>> reports = new ArrayList<>();
     for (int i = 0; i < 1500; i++) { // one port every 100 ms for 150 s
       d.packet(A, 20000 + i, at(i * 100L));
       reports.addAll(d.sweep(at(i * 100L)));
@@ -172,25 +172,25 @@ class HuntDetectorTest {
   @Test
   void theSmallestSettingsAreAllowed() {
     Duration m = Duration.ofMinutes(1);
-    HuntDetector one = new HuntDetector(20000, 20000, m, m, 1, 1, 1);
+    HuntDetector<Integer> one = new HuntDetector<>(20000, 20000, m, m, 1, 1, 1);
     one.packet(A, 20000, at(0));
     assertThat(one.size()).isEqualTo(1);
     assertThat(one.sweep(at(1))).extracting(HuntDetector.Report::ports).containsExactly(1);
-    assertThatThrownBy(() -> new HuntDetector(20000, 19999, m, m, 1, 1, 1))
+    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 19999, m, m, 1, 1, 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m, 0, 1, 1))
+    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m, 0, 1, 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m, 1, 0, 1))
+    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m, 1, 0, 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m, 1, 1, 0))
+    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m, 1, 1, 0))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector(20000, 20000, m, m.plusMillis(1), 1, 1, 1))
+    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m.plusMillis(1), 1, 1, 1))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void theRangesFirstAndLastPortCountAndItsNeighboursDoNot() {
-    HuntDetector h = new HuntDetector(20000, 20003, Duration.ofMinutes(1), Duration.ofSeconds(12),
+    HuntDetector<Integer> h = new HuntDetector<>(20000, 20003, Duration.ofMinutes(1), Duration.ofSeconds(12),
         4, 3, 8);
     h.packet(A, 19999, at(0));
     h.packet(A, 20004, at(0));
@@ -199,5 +199,36 @@ class HuntDetectorTest {
       h.packet(A, p, at(1));
     }
     assertThat(h.sweep(at(2))).extracting(HuntDetector.Report::ports).containsExactly(4);
+  }
+
+  @Test
+  void ipv6SourcesAreKeyedByAddressAndOneSlash64CannotCloseEverybodyElsesWindows() {
+    HuntDetector<Ipv6Address> six = new HuntDetector<>(20000, 25119, Duration.ofMinutes(1),
+        Duration.ofSeconds(12), 100, 3, 8, a -> a.hi(), 3);
+    Ipv6Address other = new Ipv6Address(0x20010db800020000L, 7);
+    for (int p = 0; p < 100; p++) { // a scan from another /64
+      six.packet(other, 20000 + p, at(p));
+    }
+    List<HuntDetector.Report<Ipv6Address>> reports = new ArrayList<>();
+    for (int s = 1; s <= 50; s++) { // 50 scanners of one /64, 100 ports each
+      Ipv6Address a = new Ipv6Address(0x20010db800010000L, s);
+      for (int p = 0; p < 100; p++) {
+        six.packet(a, 20000 + p, at(1000 + s * 100 + p));
+      }
+      assertThat(six.size()).as("windows after scanner %d", s).isLessThanOrEqualTo(4);
+    }
+    reports.addAll(six.sweep(at(7000)));
+    assertThat(six.size()).isEqualTo(4); // the other /64's window and the flood's newest 3
+    assertThat(six.groups()).isEqualTo(2);
+    // the flood's windows closed early are reported, each an alert and a summary
+    assertThat(reports).filteredOn(r -> r.source().hi() == 0x20010db800010000L)
+        .hasSize(2 * 47 + 3);
+    assertThat(reports).filteredOn(r -> r.source().equals(other)).singleElement()
+        .extracting(HuntDetector.Report::kind, HuntDetector.Report::end)
+        .containsExactly(HuntDetector.Kind.SCAN, false);
+    reports = six.sweep(at(7000 + 12_000)); // all quiet: closing summaries, groups emptied
+    assertThat(reports).extracting(HuntDetector.Report::end).containsOnly(true).hasSize(4);
+    assertThat(six.size()).isZero();
+    assertThat(six.groups()).isZero();
   }
 }

@@ -336,19 +336,31 @@ class KnockPipelineTest {
     assertThat(audit.events("knock-hunt")).isEmpty();
   }
 
-  @Test
-  void repeatedBadKnocksAreOneKnockHuntAndAGoodKnockIsNoScan() throws Exception {
-    for (int k = 0; k < 4; k++) {
-      int[] bad = ports("open 22 30m");
-      bad[5] ^= 1;
-      send(bad);
+  /** A knock with a bad tag, built and sent by one source (IPv4 or IPv6). */
+  private interface BadKnock {
+    void send() throws Exception;
+  }
+
+  /** Four bad knocks, each its own sequence, then half a minute of sweeps. */
+  private void fourBadKnocksThenQuiet(BadKnock k) throws Exception {
+    for (int i = 0; i < 4; i++) {
+      k.send();
       clock.advance(Duration.ofSeconds(11)); // each its own sequence
       pipeline.sweep();
     }
-    for (int k = 0; k < 30; k++) {
+    for (int i = 0; i < 30; i++) {
       clock.advance(Duration.ofSeconds(1));
       pipeline.sweep();
     }
+  }
+
+  @Test
+  void repeatedBadKnocksAreOneKnockHuntAndAGoodKnockIsNoScan() throws Exception {
+    fourBadKnocksThenQuiet(() -> {
+      int[] bad = ports("open 22 30m");
+      bad[5] ^= 1;
+      send(bad);
+    });
     assertThat(audit.events("knock-rejected")).hasSize(4);
     assertThat(audit.events("knock-hunt")).hasSize(1);
     assertThat(audit.events("knock-hunt").get(0).toText()).startsWith("event=knock-hunt src="
@@ -370,10 +382,15 @@ class KnockPipelineTest {
   private static final String CLIENT6 = "fd00:15::2";
 
   private int[] ports6(String command) throws Exception {
+    return ports6(command, org.knock.core.Payload.ADDRESS_IPV4);
+  }
+
+  private int[] ports6(String command, int addressMode) throws Exception {
     DecoderSettings s = config.decoderSettings();
     return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
         org.knock.core.ServerBinding.of(InetAddress.getByName("fd00:15::1").getAddress()))
-        .encode(Command.parse(command), 0, clock.instant(), new SplittableRandom(seed++));
+        .encode(Command.parse(command), 0, addressMode, clock.instant(),
+            new SplittableRandom(seed++));
   }
 
   private void send6(int[] ports) throws Exception {
@@ -557,5 +574,84 @@ class KnockPipelineTest {
         .satisfies(e -> assertThat(e.get("count")).isEqualTo("1"));
     pipeline.sweep();
     assertThat(audit.events("flood-evictions")).hasSize(1);
+  }
+
+  @Test
+  void aSource64KnockGrantsTheSourcesSlash64AndAuditsIt() throws Exception {
+    send6(ports6("open 22 30m", org.knock.core.Payload.ADDRESS_SOURCE_64));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("src")).isEqualTo(CLIENT6);
+    assertThat(audit.events().get(0).get("grant")).isEqualTo("fd00:15::/64");
+    assertThat(audit.events().get(1).get("addr")).isEqualTo("fd00:15::/64");
+    Access net = new Access(InetAddress.getByName("fd00:15::"), 22, Protocol.TCP, 64);
+    assertThat(pipeline.grants()).containsOnlyKeys(net);
+    send6(ports6("close 22", org.knock.core.Payload.ADDRESS_SOURCE_64));
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
+  void anIpv4KnockNamingAnIpv6AddressGrantsItWhenTheRangeAndTheUserAllow() throws Exception {
+    Path conf = dir.resolve("long.conf");
+    Files.writeString(conf, String.join("\n",
+        "[options]",
+        "Firewall = none",
+        "KnockPorts = 20000-29215",
+        "StateDir = " + dir.resolve("state2"),
+        "AuditLog = -",
+        "[user alice]",
+        "Key = alice.key",
+        "Allow = open 22/tcp, close",
+        "AllowOtherAddress = yes",
+        ""));
+    config = ConfigLoader.load(conf);
+    assertThat(config.decoderSettings().longMessages()).isTrue();
+    pipeline = newPipeline();
+    DecoderSettings s = config.decoderSettings();
+    KnockEncoder e = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}));
+    byte[] v6 = InetAddress.getByName(CLIENT6).getAddress();
+    int[] knock = e.encode6(Command.parse("open 22 30m"), v6, clock.instant(),
+        new SplittableRandom(seed++));
+    assertThat(knock).hasSize(36);
+    send(knock);
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("src")).isEqualTo(CLIENT);
+    assertThat(audit.events().get(0).get("grant")).isEqualTo(CLIENT6);
+    assertThat(pipeline.grants()).containsOnlyKeys(
+        new Access(InetAddress.getByName(CLIENT6), 22, Protocol.TCP));
+    send(ports("open 22 30m")); // 20-port knocks still open with the long range
+    assertThat(pipeline.grants()).containsKey(
+        new Access(InetAddress.getByName(CLIENT), 22, Protocol.TCP));
+    send(e.encode6(Command.parse("close 22"), v6, clock.instant(), new SplittableRandom(seed++)));
+    assertThat(pipeline.grants()).containsOnlyKeys(
+        new Access(InetAddress.getByName(CLIENT), 22, Protocol.TCP));
+  }
+
+  @Test
+  void repeatedBadIpv6KnocksAreAKnockHuntOfThatIpv6Source() throws Exception {
+    fourBadKnocksThenQuiet(() -> {
+      int[] bad = ports6("open 22 30m");
+      bad[5] ^= 1;
+      send6(bad);
+    });
+    assertThat(audit.events("knock-rejected")).hasSize(4);
+    assertThat(audit.events("knock-hunt")).singleElement().extracting(AuditEvent::toText)
+        .asString().startsWith("event=knock-hunt src=" + CLIENT6 + " ports=60 sequences=3 "
+            + "bad-tags=3 replays=0 interval=");
+    assertThat(audit.events("knock-hunt-end")).singleElement().extracting(AuditEvent::toText)
+        .asString().startsWith("event=knock-hunt-end src=" + CLIENT6 + " ports=80 sequences=4");
+  }
+
+  @Test
+  void anIpv6ScanIsReported() throws Exception {
+    for (int p = 0; p < 150; p++) {
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName("fd00:15::66"),
+          InetAddress.getByName("fd00:15::1"), Transport.TCP, sport++, 20000 + 13 * p, true,
+          false));
+    }
+    clock.advance(Duration.ofMillis(250));
+    pipeline.sweep();
+    assertThat(audit.events("scan")).singleElement().extracting(AuditEvent::toText).asString()
+        .startsWith("event=scan src=fd00:15::66 ports=150 ");
   }
 }

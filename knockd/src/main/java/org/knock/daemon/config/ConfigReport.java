@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.knock.core.Durations;
 import org.knock.core.Protocol;
+import org.knock.daemon.firewall.FirewallSettings;
 import org.knock.daemon.firewall.PortSpec;
 
 /**
@@ -28,12 +29,16 @@ public final class ConfigReport {
       b.append("# automatic: the daemon picks a source it can read\n");
     }
     line(b, "FirewallLog", o.firewallLog() == null ? "auto" : o.firewallLog().toString());
+    b.append("# 36-port knocks (knock --allow ADDR6): ").append(o.longKnocks() ? "decoded\n"
+        : "not decoded (need Mapping = indexed, KnockPorts of 9216 ports)\n");
     line(b, "KnockPorts", o.knockPorts().toString());
     line(b, "Cipher", o.cipher().word());
     line(b, "Mapping", o.mapping().word());
     line(b, "Firewall", o.firewall().word());
     line(b, "Protect", o.protect().isEmpty() ? "none"
         : o.protect().stream().map(PortSpec::toString).collect(Collectors.joining(", ")));
+    b.append("# over IPv4: ").append(family(o, false)).append('\n');
+    b.append("# over IPv6: ").append(family(o, true)).append('\n');
     line(b, "LogPrefix", "\"" + o.logPrefix() + "\"");
     line(b, "AuditLog", o.auditToStdout() ? "-" : o.auditLog().toString());
     line(b, "AuditFormat", o.auditFormat().word());
@@ -107,6 +112,34 @@ public final class ConfigReport {
       line(b, "Cmd_Timeout", fmt(d.cmdTimeout()));
     }
     return b.toString();
+  }
+
+  /** What the firewall backend protects and how it grants, over IPv4 or IPv6: one line. */
+  static String family(Options o, boolean six) {
+    String protect = o.protect().isEmpty() ? "no port protected"
+        : o.protect().stream().map(PortSpec::toString).collect(Collectors.joining(", "))
+            + " closed";
+    String what = protect + ", knocks logged";
+    String table = FirewallSettings.DEFAULT_NAME;
+    switch (o.firewall()) {
+      case NFTABLES:
+        if (o.nftSet() != null) {
+          return six ? "as your ruleset says (NftSet); IPv6 grants fail: a shared set holds IPv4 "
+              + "grants only (IPv6 needs knockd's own table)"
+              : "as your ruleset says (NftSet); grants: elements of set " + o.nftSet();
+        }
+        return what + " by nftables table inet " + table + "; grants: "
+            + (six ? "elements of sets granted6 and granted6net (/64)" : "elements of set granted")
+            + " (kernel timeouts)";
+      case IPTABLES:
+        return what + " by " + (six ? "ip6tables" : "iptables") + " chain "
+            + table.toUpperCase(java.util.Locale.ROOT) + "; grants: its rules with a time match";
+      case COMMAND:
+        return "as OpenCommand and CloseCommand do, for %IP% of " + (six ? "IPv6" : "IPv4")
+            + " addresses too (knockd installs nothing)";
+      default:
+        return "nothing (Firewall = none)";
+    }
   }
 
   private static List<String> may(UserConfig u, Options o) {

@@ -140,10 +140,22 @@ public record Options(
     return auditLog == null;
   }
 
-  /** The decoder's settings: cipher, mapping, base port = start of the knock range, window, bound. */
+  /**
+   * The decoder's settings: cipher, mapping, base port = start of the knock range, window, bound,
+   * server addresses, and 36-port knocks where the range holds them.
+   */
   public DecoderSettings decoderSettings() {
     return new DecoderSettings(cipher, mapping, knockPorts.start(), timeWindow, maxCombinations,
         serverAddresses.stream().map(a -> org.knock.core.ServerBinding.of(a.getAddress()))
-            .toList());
+            .toList(), longKnocks());
+  }
+
+  /**
+   * Whether 36-port knocks (an IPv6 address to grant, {@code knock --allow ADDR6}) are decoded:
+   * with the indexed mapping and a KnockPorts range of at least 9216 ports.
+   */
+  public boolean longKnocks() {
+    return mapping == org.knock.core.PortMapping.INDEXED && knockPorts.size()
+        >= mapping.rangeSize(org.knock.core.Sealer.LONG_MESSAGE_SIZE);
   }
 }

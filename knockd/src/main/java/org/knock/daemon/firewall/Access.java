@@ -9,18 +9,22 @@ import java.util.regex.Pattern;
 import org.knock.core.Protocol;
 
 /**
- * Access of one IPv4 or IPv6 address to one port: what a grant opens. Guarantees non-null parts
- * and a port in 1-65535.
+ * Access of one IPv4 or IPv6 address (or an IPv6 /64) to one port: what a grant opens.
+ * Guarantees non-null parts, a port in 1-65535, and a prefix that is the address's full length
+ * or, for IPv6, 64 with the address's last 8 bytes zero.
  *
- * @param address the source address let in
+ * @param address the source address let in (for a /64: the network's first address)
  * @param port 1-65535
  * @param protocol TCP or UDP
+ * @param prefix 32 (IPv4), 128 (IPv6) or 64 (an IPv6 /64)
  */
-public record Access(InetAddress address, int port, Protocol protocol) {
+public record Access(InetAddress address, int port, Protocol protocol, int prefix) {
   private static final Pattern DOTTED_QUAD =
       Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
   /** 192.0.2.1 22/tcp (a documentation address), for descriptions. */
   static final Access EXAMPLE = new Access(ipv4("192.0.2.1"), 22, Protocol.TCP);
+  /** 2001:db8::1 22/tcp (a documentation address), for descriptions. */
+  static final Access EXAMPLE6 = new Access(ipv6("2001:db8::1"), 22, Protocol.TCP);
 
   public Access {
     Objects.requireNonNull(address, "address");
@@ -28,11 +32,41 @@ public record Access(InetAddress address, int port, Protocol protocol) {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("bad port " + port + ": use 1-65535");
     }
+    int full = address.getAddress().length * 8;
+    if (prefix != full && !(full == 128 && prefix == 64 && hostBitsZero(address))) {
+      throw new IllegalArgumentException("bad prefix /" + prefix + " for " + text(address));
+    }
   }
 
-  /** The address as text, e.g. {@code 192.0.2.1} or {@code fd00:15::2}. */
+  /** Access of one address (its full length). */
+  public Access(InetAddress address, int port, Protocol protocol) {
+    this(address, port, protocol,
+        Objects.requireNonNull(address, "address").getAddress().length * 8);
+  }
+
+  private static boolean hostBitsZero(InetAddress a) {
+    byte[] b = a.getAddress();
+    for (int i = 8; i < 16; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True for a network (an IPv6 /64) rather than one address. */
+  public boolean network() {
+    return prefix != address.getAddress().length * 8;
+  }
+
+  /** The address as text, e.g. {@code 192.0.2.1}, {@code fd00:15::2} or {@code fd00:15::/64}. */
   public String ip() {
-    return text(address);
+    return text(address, prefix);
+  }
+
+  /** An address as {@link #text(InetAddress)}, with {@code /prefix} if shorter than full. */
+  public static String text(InetAddress a, int prefix) {
+    return prefix == a.getAddress().length * 8 ? text(a) : text(a) + "/" + prefix;
   }
 
   /** True for an IPv6 address. */
@@ -85,6 +119,15 @@ public record Access(InetAddress address, int port, Protocol protocol) {
   @Override
   public String toString() {
     return ip() + " " + port + "/" + protocol.word();
+  }
+
+  /** A documentation IPv6 literal (hex digits and ':' only: parsed, never looked up). */
+  private static InetAddress ipv6(String literal) {
+    try {
+      return InetAddress.getByName(literal);
+    } catch (UnknownHostException e) {
+      throw new AssertionError(literal, e);
+    }
   }
 
   /**

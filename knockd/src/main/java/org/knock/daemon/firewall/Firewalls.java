@@ -43,7 +43,8 @@ public final class Firewalls {
         }
         return new NftablesFirewall(s, shared, nft, clock);
       case "iptables":
-        return new IptablesFirewall(s, commands, clock);
+        return new DualStackFirewall(new IptablesFirewall(s, commands, clock, IptablesFamily.V4),
+            new IptablesFirewall(s, commands, clock, IptablesFamily.V6), s);
       case "command":
         if (options.openCommand() == null || options.closeCommand() == null) {
           throw new IllegalArgumentException(

@@ -11,12 +11,14 @@ import org.apache.logging.log4j.Logger;
 import org.knock.daemon.exec.CommandRunner;
 
 /**
- * The iptables (IPv4) backend: its own chain, jumped from INPUT position 1, written atomically by
- * iptables-restore at start and at each reload; each grant an ACCEPT rule that the kernel stops
- * matching at its end (a {@code time --datestop} match) and whose comment holds that end
- * ({@code knockd expires=EPOCH}), deleted by {@link #expire}. Fail closed: close leaves the chain,
- * the jump and the grants in place; {@link #install} reads an earlier run's chain, drops its
- * expired grants and keeps (and will expire) the others. Only {@link #remove} deletes the chain.
+ * One family of the iptables backend ({@link IptablesFamily}: iptables for IPv4, ip6tables for
+ * IPv6; {@link DualStackFirewall} joins the two): its own chain, jumped from INPUT position 1,
+ * written atomically by iptables-restore at start and at each reload; each grant an ACCEPT rule
+ * that the kernel stops matching at its end (a {@code time --datestop} match) and whose comment
+ * holds that end ({@code knockd expires=EPOCH}), deleted by {@link #expire}. Fail closed: close
+ * leaves the chain, the jump and the grants in place; {@link #install} reads an earlier run's
+ * chain, drops its expired grants and keeps (and will expire) the others. Only {@link #remove}
+ * deletes the chain.
  */
 final class IptablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(IptablesFirewall.class);
@@ -24,35 +26,47 @@ final class IptablesFirewall implements Firewall {
   private final String chain;
   private final Commands commands;
   private final Clock clock;
+  private final IptablesFamily family;
   private final GrantBook book = new GrantBook();
 
+  /** The IPv4 half (iptables). */
   IptablesFirewall(FirewallSettings settings, Commands commands, Clock clock) {
+    this(settings, commands, clock, IptablesFamily.V4);
+  }
+
+  IptablesFirewall(FirewallSettings settings, Commands commands, Clock clock,
+      IptablesFamily family) {
     this.settings = settings;
     this.chain = settings.chain();
     this.commands = commands;
     this.clock = clock;
+    this.family = family;
   }
 
   @Override
   public String describe() {
-    return "iptables (IPv4), chain " + chain + " jumped from INPUT position 1, written with '"
-        + String.join(" ", IptablesRules.restore()) + "' at start and at each reload (unexpired "
+    return family.program() + " (" + family.ip() + "), chain " + chain + " jumped from INPUT "
+        + "position 1, written with '" + String.join(" ", IptablesRules.restore(family))
+        + "' at start and at each reload (unexpired "
         + "grants of an earlier run are kept); when knockd stops it stays, so the protected ports "
         + "stay closed (removed only with OnExit = remove or knockd --remove-rules):\n"
         + IptablesRules.restoreScript(settings.reply() == KnockReply.AUTO
-            ? settings.withReply(KnockReply.RESET) : settings, Map.of(), true)
-        + (settings.reply() == KnockReply.AUTO ? "(KnockReply = auto: knockd reads 'iptables -S' "
-            + "at start; with -P INPUT DROP every REJECT above becomes DROP.)\n" : "")
-        + "A grant inserts a rule at the top of the chain (iptables -w -I " + chain + " 1 ...) that "
-        + "the kernel stops matching at its end (time --datestop, UTC), knockd running or not; "
-        + "knockd deletes it when its time is up; iptables -S lists it as e.g.\n  "
-        + IptablesRules.grantLine(chain, Access.EXAMPLE, 1_900_000_000L);
+            ? settings.withReply(KnockReply.RESET) : settings, Map.of(), true, family)
+        + (settings.reply() == KnockReply.AUTO ? "(KnockReply = auto: knockd reads '"
+            + family.program() + " -S' at start; with -P INPUT DROP every REJECT above becomes "
+            + "DROP.)\n" : "")
+        + "A grant inserts a rule at the top of the chain (" + family.program() + " -w -I " + chain
+        + " 1 ...) that the kernel stops matching at its end (time --datestop, UTC), knockd "
+        + "running or not; knockd deletes it when its time is up; " + family.program()
+        + " -S lists it as e.g.\n  "
+        + IptablesRules.grantLine(chain, family == IptablesFamily.V4 ? Access.EXAMPLE
+            : Access.EXAMPLE6, 1_900_000_000L);
   }
 
   @Override
   public synchronized void install() throws FirewallException {
-    String listing = commands.require(IptablesRules.listAll(), null).out();
-    IptablesRules.Leftovers left = IptablesRules.parse(listing, chain);
+    String listing = commands.require(IptablesRules.listAll(family), null).out();
+    IptablesRules.Leftovers left = IptablesRules.parse(listing, chain, family);
     long now = clock.instant().getEpochSecond();
     Map<Access, Long> kept = new LinkedHashMap<>();
     left.grants().forEach((access, epoch) -> {
@@ -64,8 +78,8 @@ final class IptablesFirewall implements Firewall {
     book.clear();
     kept.forEach((access, epoch) -> book.put(access, Instant.ofEpochSecond(epoch)));
     if (!left.grants().isEmpty()) {
-      LOG.info("iptables chain {} of a previous run: kept {} unexpired grants, removed {} expired",
-          chain, kept.size(), left.grants().size() - kept.size());
+      LOG.info("{} chain {} of a previous run: kept {} unexpired grants, removed {} expired",
+          family.program(), chain, kept.size(), left.grants().size() - kept.size());
     }
   }
 
@@ -75,10 +89,10 @@ final class IptablesFirewall implements Firewall {
    */
   @Override
   public synchronized void reconfigure(FirewallSettings next) throws FirewallException {
-    String listing = commands.require(IptablesRules.listAll(), null).out();
+    String listing = commands.require(IptablesRules.listAll(family), null).out();
     Map<Access, Long> grants = new LinkedHashMap<>();
     book.all().forEach((access, end) -> grants.put(access, end.getEpochSecond()));
-    write(next, listing, IptablesRules.parse(listing, chain), grants);
+    write(next, listing, IptablesRules.parse(listing, chain, family), grants);
     settings = next;
   }
 
@@ -88,18 +102,18 @@ final class IptablesFirewall implements Firewall {
     if (s.reply() == KnockReply.AUTO) {
       boolean drops = HostPolicy.iptablesDropsInput(listing);
       s = s.withReply(KnockReply.AUTO.resolve(drops));
-      LOG.info("KnockReply auto: INPUT policy {}: knock and protected ports {}",
-          drops ? "DROP" : "ACCEPT", drops ? "drop (look filtered)" : "reset (look closed)");
+      LOG.info("KnockReply auto: {} INPUT policy {}: knock and protected ports {}",
+          family.program(), drops ? "DROP" : "ACCEPT",
+          drops ? "drop (look filtered)" : "reset (look closed)");
     }
-    commands.require(IptablesRules.restore(),
-        IptablesRules.restoreScript(s, grants, left.jumps() == 0));
+    commands.require(IptablesRules.restore(family),
+        IptablesRules.restoreScript(s, grants, left.jumps() == 0, family));
   }
 
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
-    if (access.ipv6()) { // ip6tables: not yet (issue 15, step 2)
-      throw new FirewallException("cannot grant " + access + ": the iptables backend grants "
-          + "IPv4 addresses only; use Firewall = nftables for IPv6");
+    if (IptablesFamily.of(access) != family) {
+      throw new FirewallException("cannot grant " + access + " with " + family.program());
     }
     Instant end = wholeSecondAtOrAfter(clock.instant().plus(GrantBook.checked(duration)));
     Instant old = book.end(access);
@@ -129,15 +143,15 @@ final class IptablesFirewall implements Firewall {
 
   @Override
   public synchronized String remove() throws FirewallException {
-    CommandRunner.Result listing = commands.attempt(IptablesRules.listAll(), null);
-    IptablesRules.Leftovers left = IptablesRules.parse(listing.out(), chain);
+    CommandRunner.Result listing = commands.attempt(IptablesRules.listAll(family), null);
+    IptablesRules.Leftovers left = IptablesRules.parse(listing.out(), chain, family);
     book.clear();
     if (listing.succeeded() && !left.chainExists() && left.jumps() == 0) {
-      return "nothing (no iptables chain " + chain + ")";
+      return "nothing (no " + family.program() + " chain " + chain + ")";
     }
     // a failed listing: try everything; else only what is there
     List<List<String>> removal = IptablesRules.removal(chain,
-        listing.succeeded() ? left.jumps() : 1);
+        listing.succeeded() ? left.jumps() : 1, family);
     if (listing.succeeded() && !left.chainExists()) {
       removal = removal.subList(0, removal.size() - 2);
     }
@@ -149,10 +163,10 @@ final class IptablesFirewall implements Firewall {
       }
     }
     if (failure != null) {
-      throw new FirewallException("cannot remove knockd's iptables chain " + chain + ": "
-          + failure);
+      throw new FirewallException("cannot remove knockd's " + family.program() + " chain "
+          + chain + ": " + failure);
     }
-    return "iptables chain " + chain + " and its jump from INPUT";
+    return family.program() + " chain " + chain + " and its jump from INPUT";
   }
 
   /** Leaves the chain, its jump and the grants (which end by their time match) in place. */
@@ -169,7 +183,7 @@ final class IptablesFirewall implements Firewall {
     if (r.succeeded()) {
       return;
     }
-    CommandRunner.Result listing = commands.attempt(IptablesRules.listAll(), null);
+    CommandRunner.Result listing = commands.attempt(IptablesRules.listAll(family), null);
     if (listing.succeeded()
         && !listing.out().lines().anyMatch(IptablesRules.grantLine(chain, access, epoch)::equals)) {
       return;

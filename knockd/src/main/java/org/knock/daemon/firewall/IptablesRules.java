@@ -14,8 +14,10 @@ import org.knock.core.Protocol;
 
 /**
  * The iptables argv and iptables-restore input of the iptables backend, and the parser of
- * {@code iptables -S} that finds a killed run's leftovers: pure functions of validated values.
- * Rules are written exactly as {@code iptables -S} prints them, so a rule can be found in a listing.
+ * {@code iptables -S} that finds a killed run's leftovers: pure functions of validated values, for
+ * either {@link IptablesFamily} (the methods without one are IPv4's; a grant's family is its
+ * address's). Rules are written exactly as {@code iptables -S} / {@code ip6tables -S} print them,
+ * so a rule can be found in a listing.
  */
 final class IptablesRules {
   static final String COMMENT = "knockd expires=";
@@ -30,11 +32,19 @@ final class IptablesRules {
   private IptablesRules() {}
 
   static List<String> listAll() {
-    return List.of("iptables", "-w", "-S");
+    return listAll(IptablesFamily.V4);
+  }
+
+  static List<String> listAll(IptablesFamily f) {
+    return List.of(f.program(), "-w", "-S");
   }
 
   static List<String> restore() {
-    return List.of("iptables-restore", "-w", "--noflush");
+    return restore(IptablesFamily.V4);
+  }
+
+  static List<String> restore(IptablesFamily f) {
+    return List.of(f.restoreProgram(), "-w", "--noflush");
   }
 
   /**
@@ -45,7 +55,8 @@ final class IptablesRules {
    */
   static List<String> grantSpec(Access a, long expiresEpoch) {
     String p = a.protocol().word();
-    return List.of("-s", a.ip() + "/32", "-p", p, "-m", p, "--dport", Integer.toString(a.port()),
+    String source = a.network() ? a.ip() : a.ip() + "/" + IptablesFamily.of(a).hostPrefix();
+    return List.of("-s", source, "-p", p, "-m", p, "--dport", Integer.toString(a.port()),
         "-m", "time", "--datestop", datestop(expiresEpoch),
         "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j", "ACCEPT");
   }
@@ -56,25 +67,31 @@ final class IptablesRules {
   }
 
   static List<String> insertGrant(String chain, Access a, long expiresEpoch) {
-    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-I", chain, "1"));
+    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-I", chain,
+        "1"));
     argv.addAll(grantSpec(a, expiresEpoch));
     return argv;
   }
 
   static List<String> deleteGrant(String chain, Access a, long expiresEpoch) {
-    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-D", chain));
+    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-D",
+        chain));
     argv.addAll(grantSpec(a, expiresEpoch));
     return argv;
   }
 
   /** The commands that remove the chain: one jump deletion per jump, then flush and delete. */
   static List<List<String>> removal(String chain, int jumps) {
+    return removal(chain, jumps, IptablesFamily.V4);
+  }
+
+  static List<List<String>> removal(String chain, int jumps, IptablesFamily f) {
     List<List<String>> cmds = new ArrayList<>();
     for (int i = 0; i < jumps; i++) {
-      cmds.add(List.of("iptables", "-w", "-D", "INPUT", "-j", chain));
+      cmds.add(List.of(f.program(), "-w", "-D", "INPUT", "-j", chain));
     }
-    cmds.add(List.of("iptables", "-w", "-F", chain));
-    cmds.add(List.of("iptables", "-w", "-X", chain));
+    cmds.add(List.of(f.program(), "-w", "-F", chain));
+    cmds.add(List.of(f.program(), "-w", "-X", chain));
     return cmds;
   }
 
@@ -88,6 +105,11 @@ final class IptablesRules {
    * {@link FirewallSettings#iptablesTarget}: the settings' reply must be resolved (not auto).
    */
   static List<String> rules(FirewallSettings s, Map<Access, Long> grants) {
+    return rules(s, grants, IptablesFamily.V4);
+  }
+
+  /** {@link #rules(FirewallSettings, Map)} of one family; {@code grants} are of that family. */
+  static List<String> rules(FirewallSettings s, Map<Access, Long> grants, IptablesFamily f) {
     String c = s.chain();
     List<String> lines = new ArrayList<>();
     lines.add(line(c, List.of("-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j",
@@ -96,22 +118,23 @@ final class IptablesRules {
     for (PortSpec p : s.protect()) {
       List<String> args = new ArrayList<>(List.of("-p", p.protocol().word(), "-m",
           p.protocol().word(), "--dport", Integer.toString(p.port())));
-      args.addAll(s.iptablesTarget(p.protocol()));
+      args.addAll(f.target(s.iptablesTarget(p.protocol())));
       lines.add(line(c, args));
     }
     String range = s.knockStart() == s.knockEnd()
         ? Integer.toString(s.knockStart()) : s.knockStart() + ":" + s.knockEnd();
-    logAndRefuse(lines, s, Protocol.TCP, range);
+    logAndRefuse(lines, s, Protocol.TCP, range, f);
     if (s.udpKnocks()) {
-      logAndRefuse(lines, s, Protocol.UDP, range);
+      logAndRefuse(lines, s, Protocol.UDP, range, f);
     }
     for (PortSpec p : s.extraLogged()) {
-      logAndRefuse(lines, s, p.protocol(), Integer.toString(p.port()));
+      logAndRefuse(lines, s, p.protocol(), Integer.toString(p.port()), f);
     }
     return lines;
   }
 
-  private static void logAndRefuse(List<String> lines, FirewallSettings s, Protocol p, String ports) {
+  private static void logAndRefuse(List<String> lines, FirewallSettings s, Protocol p,
+      String ports, IptablesFamily f) {
     List<String> match = new ArrayList<>(List.of("-p", p.word(), "-m", p.word(), "--dport", ports));
     if (p == Protocol.TCP) {
       match.addAll(List.of("--tcp-flags", "FIN,SYN,RST,ACK", "SYN"));
@@ -119,7 +142,7 @@ final class IptablesRules {
     List<String> log = new ArrayList<>(match);
     log.addAll(List.of("-j", "LOG", "--log-prefix", s.logPrefix()));
     List<String> refuse = new ArrayList<>(match);
-    refuse.addAll(s.iptablesTarget(p));
+    refuse.addAll(f.target(s.iptablesTarget(p)));
     lines.add(line(s.chain(), log));
     lines.add(line(s.chain(), refuse));
   }
@@ -129,8 +152,14 @@ final class IptablesRules {
    * it, even with {@code --noflush}.
    */
   static String restoreScript(FirewallSettings s, Map<Access, Long> grants, boolean addJump) {
+    return restoreScript(s, grants, addJump, IptablesFamily.V4);
+  }
+
+  /** {@link #restoreScript(FirewallSettings, Map, boolean)} for one family's restore program. */
+  static String restoreScript(FirewallSettings s, Map<Access, Long> grants, boolean addJump,
+      IptablesFamily f) {
     StringBuilder b = new StringBuilder("*filter\n:").append(s.chain()).append(" - [0:0]\n");
-    for (String rule : rules(s, grants)) {
+    for (String rule : rules(s, grants, f)) {
       b.append(rule).append('\n');
     }
     if (addJump) {
@@ -144,8 +173,15 @@ final class IptablesRules {
    * grant rules (for one access listed twice, the later expiry).
    */
   static Leftovers parse(String listing, String chain) {
+    return parse(listing, chain, IptablesFamily.V4);
+  }
+
+  /** {@link #parse(String, String)} of {@code ip6tables -S} (V6: /128 and /64 grants). */
+  static Leftovers parse(String listing, String chain, IptablesFamily f) {
+    String address = f == IptablesFamily.V4 ? "(\\d{1,3}(?:\\.\\d{1,3}){3})/(32)"
+        : "([0-9a-f]{0,4}:[0-9a-f:]{1,38})/(128|64)"; // with a ':': a literal, never a name
     Pattern grant = Pattern.compile("-A " + Pattern.quote(chain)
-        + " -s (\\d{1,3}(?:\\.\\d{1,3}){3})/32 -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
+        + " -s " + address + " -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
         + "(?: -m time --datestop \\S+)? -m comment --comment \"?" + COMMENT + "(\\d{1,12})\"? -j ACCEPT");
     boolean exists = false;
     int jumps = 0;
@@ -159,9 +195,10 @@ final class IptablesRules {
       } else {
         Matcher m = grant.matcher(l);
         if (m.matches()) {
-          Access a = parseAccess(m.group(1), m.group(3), m.group(2));
+          Access a = parseAccess(m.group(1), Integer.parseInt(m.group(2)), m.group(4),
+              m.group(3), f);
           if (a != null) {
-            grants.merge(a, Long.parseLong(m.group(4)), Math::max);
+            grants.merge(a, Long.parseLong(m.group(5)), Math::max);
           }
         }
       }
@@ -169,10 +206,16 @@ final class IptablesRules {
     return new Leftovers(exists, jumps, grants);
   }
 
-  private static Access parseAccess(String ip, String port, String protocol) {
+  private static Access parseAccess(String ip, int prefix, String port, String protocol,
+      IptablesFamily f) {
     try {
-      return new Access(Access.ipv4(ip), Integer.parseInt(port), Protocol.ofWord(protocol));
-    } catch (IllegalArgumentException e) {
+      java.net.InetAddress a = f == IptablesFamily.V4 ? Access.ipv4(ip)
+          : java.net.InetAddress.getByName(ip); // hex digits and ':' only: parsed, not looked up
+      if (f == IptablesFamily.V6 && !(a instanceof java.net.Inet6Address)) {
+        return null;
+      }
+      return new Access(a, Integer.parseInt(port), Protocol.ofWord(protocol), prefix);
+    } catch (IllegalArgumentException | java.net.UnknownHostException e) {
       return null;
     }
   }

@@ -13,6 +13,8 @@ final class NftScripts {
   /** Element type of the IPv6 grant set, the twin of {@link #SET_TYPE}. */
   static final String SET_TYPE6 = "ipv6_addr . inet_proto . inet_service";
   static final String SET_NAME6 = "granted6";
+  /** The set of IPv6 /64 grants: same type, with prefixes ({@code flags interval}). */
+  static final String SET_NAME6NET = "granted6net";
   static final String CHAIN_NAME = "input";
   private static final String SYN_ONLY = "tcp flags & (fin|syn|rst|ack) == syn";
 
@@ -26,6 +28,11 @@ final class NftScripts {
   /** The set a managed table keeps its IPv6 grants in. */
   static NftSetRef ownSet6(FirewallSettings s) {
     return new NftSetRef("inet", s.name(), SET_NAME6);
+  }
+
+  /** The set a managed table keeps its IPv6 /64 grants in. */
+  static NftSetRef ownSet6Net(FirewallSettings s) {
+    return new NftSetRef("inet", s.name(), SET_NAME6NET);
   }
 
   /**
@@ -45,6 +52,8 @@ final class NftScripts {
         .append("; flags timeout; }\n");
     b.append("add set ").append(t).append(' ').append(SET_NAME6).append(" { type ")
         .append(SET_TYPE6).append("; flags timeout; }\n");
+    b.append("add set ").append(t).append(' ').append(SET_NAME6NET).append(" { type ")
+        .append(SET_TYPE6).append("; flags interval, timeout; }\n");
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
     b.append("flush chain ").append(c).append('\n');
@@ -53,6 +62,8 @@ final class NftScripts {
         .append(SET_NAME).append(" accept\n");
     b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
         .append(SET_NAME6).append(" accept\n");
+    b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
+        .append(SET_NAME6NET).append(" accept\n");
     for (Protocol p : Protocol.values()) {
       List<Integer> ports = FirewallSettings.portsOf(s.protect(), p);
       if (!ports.isEmpty()) {

@@ -20,6 +20,7 @@ final class NftablesFirewall implements Firewall {
   private FirewallSettings settings;
   private final NftSetRef set;
   private final NftSetRef set6; // null in shared-set mode: IPv6 grants need a managed table
+  private final NftSetRef set6net; // IPv6 /64 grants; null in shared-set mode
   private final boolean shared;
   private final Nft nft;
   private final Clock clock;
@@ -33,6 +34,7 @@ final class NftablesFirewall implements Firewall {
     this.shared = sharedSet != null;
     this.set = shared ? sharedSet : NftScripts.ownSet(settings);
     this.set6 = shared ? null : NftScripts.ownSet6(settings);
+    this.set6net = shared ? null : NftScripts.ownSet6Net(settings);
     this.nft = nft;
     this.clock = clock;
   }
@@ -60,8 +62,9 @@ final class NftablesFirewall implements Firewall {
         + "A grant adds a set element the kernel expires, daemon or not, e.g.\n  "
         + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
         + "\nand for an IPv6 source an element of set '" + set6 + "' (type " + NftScripts.SET_TYPE6
-        + ").\nNote: an accept in this table does not override a drop in another table's input "
-        + "chain; if your ruleset drops by default, use the shared-set mode.";
+        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nNote: an accept in "
+        + "this table does not override a drop in another table's input chain; if your ruleset "
+        + "drops by default, use the shared-set mode.";
   }
 
   @Override
@@ -132,7 +135,7 @@ final class NftablesFirewall implements Firewall {
       throw new FirewallException("cannot grant " + access + ": IPv6 grants need knockd's own "
           + "table (shared-set mode has an IPv4 set only)");
     }
-    return set6;
+    return access.network() ? set6net : set6;
   }
 
   @Override

@@ -174,6 +174,31 @@ class ConfigTest {
   }
 
   @Test
+  void reportSaysWhatIsProtectedOnWhichFamilyAndWhetherLongKnocksDecode() throws Exception {
+    String base = "[user carol]\nPassphrase = correct horse battery staple\nAllow = open 22\n";
+    String nft = ConfigReport.render(ConfigParser.parse(FILE, "[options]\nServerAddress = "
+        + "203.0.113.5\nProtect = 22/tcp, 873/tcp\n" + base, 0600, files));
+    assertThat(nft).contains("# over IPv4: 22/tcp, 873/tcp closed, knocks logged by nftables "
+        + "table inet knockd; grants: elements of set granted (kernel timeouts)\n")
+        .contains("# over IPv6: 22/tcp, 873/tcp closed, knocks logged by nftables table inet "
+        + "knockd; grants: elements of sets granted6 and granted6net (/64) (kernel timeouts)\n")
+        .contains("# 36-port knocks (knock --allow ADDR6): not decoded (need Mapping = indexed, "
+        + "KnockPorts of 9216 ports)\n");
+    String ipt = ConfigReport.render(ConfigParser.parse(FILE, "[options]\nServerAddress = "
+        + "203.0.113.5\nFirewall = iptables\nKnockPorts = 20000-29215\nProtect = 22/tcp\n" + base,
+        0600, files));
+    assertThat(ipt).contains("# over IPv4: 22/tcp closed, knocks logged by iptables chain KNOCKD;"
+        + " grants: its rules with a time match\n")
+        .contains("# over IPv6: 22/tcp closed, knocks logged by ip6tables chain KNOCKD; grants:"
+        + " its rules with a time match\n")
+        .contains("# 36-port knocks (knock --allow ADDR6): decoded\n");
+    String shared = ConfigReport.render(ConfigParser.parse(FILE, "[options]\nServerAddress = "
+        + "203.0.113.5\nNftSet = inet filter knock_granted\n" + base, 0600, files));
+    assertThat(shared).contains("# over IPv6: as your ruleset says (NftSet); IPv6 grants fail: a "
+        + "shared set holds IPv4 grants only (IPv6 needs knockd's own table)\n");
+  }
+
+  @Test
   void passphraseIsNeverReported() throws Exception {
     Config c = ConfigParser.parse(FILE, "[options]\nServerAddress = 203.0.113.5, 198.51.100.9\n"
         + "[user carol]\nPassphrase = correct horse battery staple\nAllow = open 22\n", 0600, files);

@@ -26,10 +26,10 @@ class IptablesFirewallTest {
         : RecordingRunner.ok("");
   }
 
+  /** The IPv4 half (the tests below); {@link #dualStackRoutesByFamily} covers both. */
   private Firewall firewall() {
-    return Firewalls.create("iptables", SETTINGS,
-        FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
-        runner);
+    return new IptablesFirewall(SETTINGS, new Commands(List.of("ip", "netns", "exec", "ns1"),
+        SETTINGS.commandTimeout(), runner), clock, IptablesFamily.V4);
   }
 
   private static List<String> prefixed(List<String> argv) {
@@ -230,5 +230,56 @@ class IptablesFirewallTest {
   void aForwardClockJumpEndsAGrantEarly() throws Exception {
     int before = Fixtures.forwardJumpEndsAGrantEarly(firewall(), clock, runner);
     assertThat(runner.calls).as("the grant's rule removed").hasSizeGreaterThan(before);
+  }
+
+  @Test
+  void dualStackRoutesByFamily() throws Exception {
+    Access six = new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
+        org.knock.core.Protocol.TCP);
+    Access net = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
+        org.knock.core.Protocol.TCP, 64);
+    Firewall fw = Firewalls.create("iptables", SETTINGS,
+        FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
+        runner);
+    fw.install();
+    assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()),
+        prefixed(IptablesRules.restore()), prefixed(IptablesRules.listAll(IptablesFamily.V6)),
+        prefixed(IptablesRules.restore(IptablesFamily.V6)));
+    assertThat(runner.calls.get(3).stdin())
+        .isEqualTo(IptablesRules.restoreScript(SETTINGS, Map.of(), true, IptablesFamily.V6));
+    runner.calls.clear();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    fw.grant(six, Duration.ofSeconds(30));
+    fw.grant(net, Duration.ofSeconds(60));
+    assertThat(runner.argvs()).containsExactly(
+        prefixed(IptablesRules.insertGrant("KNOCKD", SSH, T0 + 31)),
+        prefixed(IptablesRules.insertGrant("KNOCKD", six, T0 + 31)),
+        prefixed(IptablesRules.insertGrant("KNOCKD", net, T0 + 61)));
+    assertThat(runner.argvs().get(1)).startsWith("ip", "netns", "exec", "ns1", "ip6tables");
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 31))).containsExactlyInAnyOrder(SSH, six);
+    assertThat(fw.describe()).contains("iptables (IPv4), chain KNOCKD")
+        .contains("ip6tables (IPv6), chain KNOCKD").contains("-s 2001:db8::1/128");
+    listing = "";
+    assertThat(fw.remove()).isEqualTo("nothing (no iptables chain KNOCKD, no ip6tables chain "
+        + "KNOCKD)");
+  }
+
+  @Test
+  void aFailedIpv6ReconfigurePutsTheIpv4HalfBack() throws Exception {
+    Firewall fw = Firewalls.create("iptables", SETTINGS,
+        FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
+        runner);
+    fw.install();
+    runner.calls.clear();
+    runner.answering(c -> c.argv().contains("ip6tables-restore")
+        ? RecordingRunner.fail(1, "ip6tables-restore: line 3 failed") : answer(c));
+    assertThatThrownBy(() -> fw.reconfigure(Fixtures.RELOADED))
+        .hasMessageContaining("ip6tables-restore: line 3 failed");
+    List<String> restores = runner.calls.stream()
+        .filter(c -> c.argv().contains("iptables-restore")).map(RecordingRunner.Call::stdin)
+        .toList();
+    assertThat(restores).hasSize(2);
+    assertThat(restores.get(0)).contains("--dport 3000:3255");
+    assertThat(restores.get(1)).contains("--dport 1000:1255").doesNotContain("3000:3255");
   }
 }

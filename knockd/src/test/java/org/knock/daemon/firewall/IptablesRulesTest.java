@@ -148,4 +148,54 @@ class IptablesRulesTest {
     String listing = "-N KNOCKD\n" + IptablesRules.grantLine("KNOCKD", a, 123L) + "\n";
     assertThat(IptablesRules.parse(listing, "KNOCKD").grants()).containsExactly(Map.entry(a, 123L));
   }
+
+  private static Access v6(String ip, int prefix) throws Exception {
+    return new Access(java.net.InetAddress.getByName(ip), 22, Protocol.TCP, prefix);
+  }
+
+  @Test
+  void ip6tablesGrantsAnAddressOrASlash64WithTheSameTimeMatch() throws Exception {
+    assertThat(IptablesRules.insertGrant("KNOCKD", v6("fd10:204:15::2", 128), 9L))
+        .startsWith("ip6tables", "-w", "-I", "KNOCKD", "1", "-s", "fd10:204:15::2/128")
+        .contains("--datestop", "1970-01-01T00:00:09", "knockd expires=9");
+    assertThat(IptablesRules.grantLine("KNOCKD", v6("fd10:204:15::", 64), 9L))
+        .isEqualTo("-A KNOCKD -s fd10:204:15::/64 -p tcp -m tcp --dport 22 -m time --datestop "
+            + "1970-01-01T00:00:09 -m comment --comment \"knockd expires=9\" -j ACCEPT");
+    assertThat(IptablesRules.deleteGrant("KNOCKD", v6("fd10:204:15::2", 128), 9L))
+        .startsWith("ip6tables", "-w", "-D", "KNOCKD");
+  }
+
+  @Test
+  void theIp6tablesHalfListsRestoresRejectsAndRemovesWithItsOwnPrograms() throws Exception {
+    IptablesFamily six = IptablesFamily.V6;
+    assertThat(IptablesRules.listAll(six)).containsExactly("ip6tables", "-w", "-S");
+    assertThat(IptablesRules.restore(six)).containsExactly("ip6tables-restore", "-w", "--noflush");
+    assertThat(IptablesRules.removal("KNOCKD", 1, six)).containsExactly(
+        List.of("ip6tables", "-w", "-D", "INPUT", "-j", "KNOCKD"),
+        List.of("ip6tables", "-w", "-F", "KNOCKD"), List.of("ip6tables", "-w", "-X", "KNOCKD"));
+    String script = IptablesRules.restoreScript(SETTINGS.withReply(KnockReply.RESET),
+        Map.of(v6("fd10:204:15::2", 128), 9L), true, six);
+    assertThat(script).contains("-A KNOCKD -s fd10:204:15::2/128 -p tcp")
+        .contains("-A KNOCKD -p udp -m udp --dport 53 -j REJECT --reject-with "
+            + "icmp6-port-unreachable")
+        .contains("--dport 22 -j REJECT --reject-with tcp-reset")
+        .doesNotContain("icmp-port-unreachable").endsWith("-I INPUT 1 -j KNOCKD\nCOMMIT\n");
+  }
+
+  @Test
+  void ip6tablesLeftoversAreParsedAddressesAndSlash64s() throws Exception {
+    Access one = v6("fd10:204:15::2", 128);
+    Access net = v6("fd10:204:16::", 64);
+    String listing = "-P INPUT ACCEPT\n-N KNOCKD\n-A INPUT -j KNOCKD\n"
+        + IptablesRules.grantLine("KNOCKD", one, 100L) + "\n"
+        + IptablesRules.grantLine("KNOCKD", net, 200L) + "\n"
+        + IptablesRules.grantLine("KNOCKD", SSH, 300L) + "\n" // an IPv4 line: not this family's
+        + "-A KNOCKD -s host.example/128 -p tcp -m tcp --dport 22 -m comment --comment "
+        + "\"knockd expires=5\" -j ACCEPT\n"; // never looked up: not a grant
+    IptablesRules.Leftovers left = IptablesRules.parse(listing, "KNOCKD", IptablesFamily.V6);
+    assertThat(left.chainExists()).isTrue();
+    assertThat(left.jumps()).isEqualTo(1);
+    assertThat(left.grants()).containsExactly(Map.entry(one, 100L), Map.entry(net, 200L));
+    assertThat(IptablesRules.parse(listing, "KNOCKD").grants()).containsOnlyKeys(SSH);
+  }
 }

@@ -17,11 +17,14 @@ class NftScriptsTest {
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
+        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
         add rule inet knockd input tcp dport { 22, 443 } drop
         add rule inet knockd input udp dport 53 drop
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -41,11 +44,14 @@ class NftScriptsTest {
         add table inet kt
         add set inet kt granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet kt granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+        add set inet kt granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
         add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet kt input
         add rule inet kt input ct state established,related accept
         add rule inet kt input ip saddr . meta l4proto . th dport @granted accept
         add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6 accept
+        add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6net accept
         add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
         log prefix "KNFW" drop
         """);
@@ -57,11 +63,14 @@ class NftScriptsTest {
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
+        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
         add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
         add rule inet knockd input udp dport 53 reject
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -112,6 +121,24 @@ class NftScriptsTest {
         .isEqualTo("1:2:3:4:5:6:7:8");
     assertThat(Access.text(java.net.InetAddress.getByName("1:0:3:4:5:6:7:8")))
         .isEqualTo("1:0:3:4:5:6:7:8");
+  }
+
+  @Test
+  void anIpv6Slash64GrantIsAPrefixElementOfItsOwnSet() throws Exception {
+    Access a = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
+        org.knock.core.Protocol.TCP, 64);
+    assertThat(a.network()).isTrue();
+    assertThat(a.ip()).isEqualTo("fd10:204:15::/64");
+    assertThat(NftScripts.addWithTimeout(NftScripts.ownSet6Net(SETTINGS), a,
+        Duration.ofMinutes(30))).isEqualTo(
+            "add element inet knockd granted6net { fd10:204:15::/64 . tcp . 22 timeout 30m }");
+    // only a /64 with its host bits zero, only for IPv6; a full-length prefix is one address
+    assertThatThrownBy(() -> new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
+        org.knock.core.Protocol.TCP, 64)).hasMessage("bad prefix /64 for fd10:204:15::2");
+    assertThatThrownBy(() -> new Access(java.net.InetAddress.getByName("192.0.2.0"), 22,
+        org.knock.core.Protocol.TCP, 24)).hasMessage("bad prefix /24 for 192.0.2.0");
+    assertThat(new Access(java.net.InetAddress.getByName("fd10::2"), 22,
+        org.knock.core.Protocol.TCP, 128).network()).isFalse();
   }
 
   @Test

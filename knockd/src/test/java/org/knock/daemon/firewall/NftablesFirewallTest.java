@@ -53,6 +53,26 @@ class NftablesFirewallTest {
   }
 
   @Test
+  void ipv6AddressesAndSlash64sGoToTheirOwnSets() throws Exception {
+    Access one = new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
+        org.knock.core.Protocol.TCP);
+    Access net = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
+        org.knock.core.Protocol.TCP, 64);
+    Firewall fw = own();
+    fw.grant(one, Duration.ofSeconds(90));
+    fw.grant(net, Duration.ofSeconds(90));
+    fw.revoke(net);
+    assertThat(scripts()).containsExactly(
+        NftScripts.grant(NftScripts.ownSet6(SETTINGS), one, Duration.ofSeconds(90)),
+        NftScripts.grant(NftScripts.ownSet6Net(SETTINGS), net, Duration.ofSeconds(90)),
+        NftScripts.revoke(NftScripts.ownSet6Net(SETTINGS), List.of(net)));
+    assertThat(scripts().get(1)).contains("granted6net { fd10:204:15::/64 . tcp . 22 timeout");
+    Firewall sharedFw = shared();
+    assertThatThrownBy(() -> sharedFw.grant(net, Duration.ofSeconds(90)))
+        .hasMessageContaining("IPv6 grants need knockd's own table");
+  }
+
+  @Test
   void removeDeletesTheTable() throws Exception {
     Firewall fw = own();
     assertThat(fw.remove()).isEqualTo("nftables table inet knockd");

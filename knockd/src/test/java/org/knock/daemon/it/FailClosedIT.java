@@ -102,7 +102,8 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
     assertThat(r.exit()).as("--remove-rules: %s", r.err()).isZero();
     assertThat(r.out().strip()).isEqualTo(firewall.equals("nftables")
         ? "knockd: removed nftables table inet knockd"
-        : "knockd: removed iptables chain KNOCKD and its jump from INPUT");
+        : "knockd: removed iptables chain KNOCKD and its jump from INPUT; ip6tables chain KNOCKD "
+            + "and its jump from INPUT");
     assertThat(current.firewallPresent()).as("after --remove-rules").isFalse();
     assertThat(lab.reachable()).as("port 22 after --remove-rules").isTrue();
     current.audit().await(mark, 1000, "rules-removed", "firewall", firewall, "by", "remove-rules");
@@ -110,7 +111,7 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
     assertThat(r.exit()).as("a second --remove-rules: %s", r.err()).isZero();
     assertThat(r.out().strip()).isEqualTo(firewall.equals("nftables")
         ? "knockd: removed nothing (no nftables table inet knockd)"
-        : "knockd: removed nothing (no iptables chain KNOCKD)");
+        : "knockd: removed nothing (no iptables chain KNOCKD, no ip6tables chain KNOCKD)");
   }
 
   @Test

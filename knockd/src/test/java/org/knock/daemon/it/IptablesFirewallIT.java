@@ -24,7 +24,8 @@ import org.knock.daemon.firewall.PortSpec;
  * namespace until {@code expire} (or, knockd gone, until their time match ends them in the
  * kernel), knocks are logged, close leaves the chain (fail closed) and remove deletes it, a
  * reconfigure rewrites the rules at once keeping grants, and a restarted backend removes the
- * expired grants of a killed run and keeps the others.
+ * expired grants of a killed run and keeps the others; the same over IPv6 with ip6tables (an
+ * address and a /64), whose time match ends a grant of a killed run in the kernel too.
  */
 class IptablesFirewallIT {
   private static final String SUBNET = "10.202.2";
@@ -177,6 +178,60 @@ class IptablesFirewallIT {
       restarted.remove();
       restarted.close();
       assertThat(chain(pair)).doesNotContain("KNFWTEST");
+    }
+  }
+
+  @Test
+  void ip6tablesProtectsAndGrantsAnAddressAndASlash64AndTheKernelEndsThemWithoutKnockd()
+      throws Exception {
+    String server6 = "fd10:202:6::1";
+    String client6 = "fd10:202:6::2";
+    String sibling = "fd10:202:6::3";
+    try (NetnsPair pair = new NetnsPair("fw6", SUBNET)) {
+      pair.server.exec("ip", "-6", "addr", "add", server6 + "/64", "dev", "vs", "nodad").ok();
+      pair.client.exec("ip", "-6", "addr", "add", client6 + "/64", "dev", "vc", "nodad").ok();
+      pair.client.exec("ip", "-6", "addr", "add", sibling + "/64", "dev", "vc", "nodad").ok();
+      pair.client.exec("ip", "-6", "route", "replace", server6 + "/128", "dev", "vc", "src",
+          client6).ok();
+      Probes.listen(pair.server, 22, dir);
+      assertThat(Probes.connects(pair.client, server6, 22, "2")).as("before install").isTrue();
+      Firewall killed = iptables(pair);
+      killed.install();
+      String rules6 = pair.server.exec("ip6tables", "-w", "-S").ok().out();
+      assertThat(rules6).contains("-A INPUT -j KNFWTEST").contains("-N KNFWTEST");
+      assertThat(Probes.connects(pair.client, server6, 22, "1")).as("protected over IPv6")
+          .isFalse();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("and over IPv4")
+          .isFalse();
+
+      Access one = new Access(java.net.InetAddress.getByName(client6), 22, Protocol.TCP);
+      killed.grant(one, Duration.ofSeconds(1));
+      assertThat(Probes.connects(pair.client, server6, 22, "1")).as("granted").isTrue();
+      assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("not over IPv4")
+          .isFalse();
+      // "kill": dropped without close(); the time match ends the grant in the kernel
+      assertThat(Probes.until(false, pair.client, server6, 22, 4000))
+          .as("its time match ended it in the kernel").isBetween(500L, 4000L);
+      assertThat(pair.server.exec("ip6tables", "-w", "-S").ok().out())
+          .as("but nobody deleted the rule").contains("-s " + client6 + "/128");
+
+      Firewall restarted = iptables(pair);
+      restarted.install();
+      assertThat(pair.server.exec("ip6tables", "-w", "-S").ok().out())
+          .as("the restart removed the expired grant").doesNotContain("knockd expires=");
+      Access net = new Access(java.net.InetAddress.getByName("fd10:202:6::"), 22, Protocol.TCP,
+          64);
+      restarted.grant(net, Duration.ofHours(1));
+      pair.client.exec("ip", "-6", "route", "replace", server6 + "/128", "dev", "vc", "src",
+          sibling).ok();
+      assertThat(Probes.connects(pair.client, server6, 22, "1")).as("the /64 from %s", sibling)
+          .isTrue();
+      restarted.revoke(net);
+      assertThat(Probes.connects(pair.client, server6, 22, "1")).as("revoked").isFalse();
+      restarted.remove();
+      restarted.close();
+      assertThat(pair.server.exec("ip6tables", "-w", "-S").ok().out()).doesNotContain("KNFWTEST");
+      assertThat(Probes.connects(pair.client, server6, 22, "2")).as("after remove").isTrue();
     }
   }
 }

@@ -26,7 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
  * IPv6 SYNs' LOG lines, and a knock sent with {@code knock -6} to the server's IPv6 address opens
  * port 22 for the client's IPv6 address only — over IPv4 it stays shut — until the kernel expires
  * the element of {@code granted6} or {@code close 22} removes it; shuffled order with junk SYNs
- * opens; a replay is refused.
+ * opens; a replay is refused; {@code knock --allow-prefix 64} opens port 22 for every address of
+ * the knocker's /64 (an element of {@code granted6net}) and for no other /64; the mixed case: a
+ * 36-port knock over IPv4 naming the client's IPv6 address ({@code knock -4 --allow ADDR6}, a
+ * KnockPorts range of 9216 ports, a user with AllowOtherAddress) opens port 22 over IPv6 only.
+ * knockd's range holds 9216 ports, so every 20-port knock here also goes through the decoder
+ * of both lengths. Last, the same knock with {@code Firewall = iptables}: an ip6tables grant.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -40,6 +45,8 @@ class Ipv6IT {
   private Knockd knockd;
   private AuditTrail audit;
   private Path alice;
+  private Path bob;
+  private static final String LONG_RANGE = "20000-29215";
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
@@ -47,10 +54,22 @@ class Ipv6IT {
     lab.server().exec("ip", "-6", "addr", "add", SERVER6 + "/64", "dev", "vs", "nodad").ok();
     lab.client().exec("ip", "-6", "addr", "add", CLIENT6 + "/64", "dev", "vc", "nodad").ok();
     alice = lab.keygen("alice");
+    bob = lab.keygen("bob");
     knockd = lab.knockd("knockd", Knockd.Settings.defaults(),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n");
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n"
+        + "[user bob]\nKey = " + bob + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n"
+        + "AllowOtherAddress = yes\n");
+    longRange(knockd);
     knockd.start();
     audit = knockd.audit();
+  }
+
+  /** Sets KnockPorts to {@link #LONG_RANGE} in a knockd's config before it starts. */
+  private static void longRange(Knockd k) throws java.io.IOException {
+    String conf = java.nio.file.Files.readString(k.config());
+    assertThat(conf).contains("KnockPorts      = 20000-25119\n");
+    java.nio.file.Files.writeString(k.config(), conf.replace(
+        "KnockPorts      = 20000-25119\n", "KnockPorts      = " + LONG_RANGE + "\n"));
   }
 
   @AfterAll
@@ -169,5 +188,124 @@ class Ipv6IT {
     audit.await(mark, 2000, "knock-rejected", "src", CLIENT6, "reason", "replay");
     assertThat(reachable6()).isFalse();
     assertThat(audit.count(mark, "knock-accepted")).isZero();
+  }
+
+  /** Makes the client's connections to the server's IPv6 address come from {@code source}. */
+  private void from(String source) {
+    lab.client().exec("ip", "-6", "route", "replace", SERVER6 + "/128", "dev", "vc", "src",
+        source).ok();
+  }
+
+  private void knock64(String command) {
+    knock6(command, "--allow-prefix", "64");
+  }
+
+  @Test
+  @Order(4)
+  void allowPrefix64OpensForTheKnockersSlash64AndNoOther() throws Exception {
+    String sibling = "fd10:204:15::3"; // another address of the client's /64 (a privacy address)
+    String stranger = "fd10:204:16::2"; // the client's address in another /64
+    lab.client().exec("ip", "-6", "addr", "add", sibling + "/64", "dev", "vc", "nodad").ok();
+    lab.client().exec("ip", "-6", "addr", "add", stranger + "/64", "dev", "vc", "nodad").ok();
+    lab.server().exec("ip", "-6", "route", "add", "fd10:204:16::/64", "dev", "vs").ok();
+    try {
+      from(CLIENT6);
+      int mark = audit.mark();
+      knock64("open 22 30s");
+      assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open for the knocker")
+          .isBetween(0L, OPEN_WITHIN_MS);
+      audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", CLIENT6,
+          "grant", "fd10:204:15::/64", "command", "open 22/tcp 30s");
+      audit.await(mark, 1000, "access-granted", "addr", "fd10:204:15::/64", "port", "22/tcp");
+      assertThat(lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6net").ok()
+          .out()).contains("fd10:204:15::/64 . tcp . 22").contains("expires");
+
+      from(sibling);
+      assertThat(reachable6()).as("port 22 from %s, same /64", sibling).isTrue();
+      from(stranger);
+      assertThat(reachable6()).as("port 22 from %s, another /64", stranger).isFalse();
+      // the stranger's route works: its own /64 knock opens for it (so the refusal above was
+      // the firewall's)
+      int mark2 = audit.mark();
+      knock64("open 22 30s");
+      assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open for %s's /64", stranger)
+          .isBetween(0L, OPEN_WITHIN_MS);
+      audit.await(mark2, 1000, "access-granted", "addr", "fd10:204:16::/64", "port", "22/tcp");
+      knock64("close 22");
+      assertThat(until6(false, 1000)).as("ms until shut for %s", stranger).isBetween(0L, 1000L);
+
+      from(CLIENT6);
+      mark = audit.mark();
+      knock64("close 22");
+      assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+      audit.await(mark, 1000, "access-closed", "addr", "fd10:204:15::/64", "port", "22/tcp",
+          "by", "knock");
+      from(sibling);
+      assertThat(reachable6()).as("port 22 from %s after close", sibling).isFalse();
+      assertThat(lab.reachable()).as("port 22 over IPv4 throughout").isFalse();
+    } finally {
+      lab.client().exec("ip", "-6", "route", "del", SERVER6 + "/128", "dev", "vc");
+      lab.client().exec("ip", "-6", "addr", "del", sibling + "/64", "dev", "vc");
+      lab.client().exec("ip", "-6", "addr", "del", stranger + "/64", "dev", "vc");
+    }
+  }
+
+  /** {@code knock -4 --allow CLIENT6 --ports LONG_RANGE} to the server's IPv4 address. */
+  private Netns.Result knockOverIpv4For6(Path key, String command) {
+    return lab.client().exec(lab.knockArgv(lab.serverIp(), key, command, "-4", "--allow", CLIENT6,
+        "--ports", LONG_RANGE));
+  }
+
+  @Test
+  @Order(5)
+  void anIpv4KnockNamingTheClientsIpv6AddressOpensOverIpv6Only() throws Exception {
+    assertThat(reachable6()).isFalse();
+    int mark = audit.mark();
+    Netns.Result strict = knockOverIpv4For6(alice, "open 22 30s"); // no AllowOtherAddress
+    assertThat(strict.exit()).as(strict.err()).isZero();
+    audit.await(mark, 2000, "knock-rejected", "src", lab.clientIp(), "reason",
+        "address-not-allowed");
+    assertThat(reachable6()).as("alice may not name another address").isFalse();
+
+    mark = audit.mark();
+    Netns.Result r = knockOverIpv4For6(bob, "open 22 30s");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open over IPv6")
+        .isBetween(0L, OPEN_WITHIN_MS);
+    audit.await(mark, 1000, "knock-accepted", "user", "bob", "src", lab.clientIp(),
+        "grant", CLIENT6, "command", "open 22/tcp 30s");
+    assertThat(lab.reachable()).as("port 22 over IPv4: the knock named the IPv6 address")
+        .isFalse();
+    assertThat(lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6").ok().out())
+        .contains(CLIENT6 + " . tcp . 22");
+
+    mark = audit.mark();
+    r = knockOverIpv4For6(bob, "close 22");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+    audit.await(mark, 1000, "access-closed", "addr", CLIENT6, "port", "22/tcp", "by", "knock");
+  }
+
+  @Test
+  @Order(6)
+  void withIptablesAnIpv6KnockIsAnIp6tablesGrant() throws Exception {
+    knockd.close(); // OnExit = remove: its nftables table goes
+    Knockd ipt = lab.knockd("knockd-ipt",
+        new Knockd.Settings("twofish", "indexed", "iptables", "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n");
+    longRange(ipt);
+    ipt.start();
+    knockd = ipt;
+    audit = ipt.audit();
+    assertThat(reachable6()).as("protected over IPv6 by ip6tables").isFalse();
+    int mark = audit.mark();
+    knock6("open 22 30s");
+    assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open over IPv6")
+        .isBetween(0L, OPEN_WITHIN_MS);
+    assertThat(lab.reachable()).as("port 22 over IPv4").isFalse();
+    audit.await(mark, 1000, "access-granted", "addr", CLIENT6, "port", "22/tcp");
+    assertThat(lab.server().exec("ip6tables", "-w", "-S").ok().out())
+        .contains("-s " + CLIENT6 + "/128 -p tcp -m tcp --dport 22 -m time --datestop");
+    close6();
   }
 }
