@@ -29,7 +29,8 @@ import org.knock.core.KnockKey;
  * knock port, a protected port and an ordinary closed port look the same (closed on a host that
  * accepts by default, filtered on one that drops), a valid knock looks like an invalid one until
  * access is granted, and then only to the granted address; knockd opens no socket; a hunt of 500
- * knock-range ports is ONE scan alert, within a second, and one closing summary with its count.
+ * knock-range ports is ONE scan alert, within a second, and one closing summary with its count;
+ * over IPv6 (nmap -6) the same holds with nftables and with ip6tables.
  */
 class ConcealmentIT {
   private static final Pattern STATE = Pattern.compile("(?m)^(\\d+)/tcp\\s+(\\S+)");
@@ -162,6 +163,36 @@ class ConcealmentIT {
     }
   }
 
+  @Test
+  void overIpv6EveryRefusedPortLooksLikeTheHostsOtherClosedPorts() throws Exception {
+    try (NetnsPair pair = new NetnsPair("h6", "10.208.6")) {
+      String server6 = "fd10:208:6::1";
+      pair.server.exec("ip", "-6", "addr", "add", server6 + "/64", "dev", "vs", "nodad").ok();
+      pair.client.exec("ip", "-6", "addr", "add", "fd10:208:6::2/64", "dev", "vc", "nodad").ok();
+      Probes.listen(pair.server, PROTECTED, dir);
+      assertThat(scan(pair.client, server6, LOOK, "-6")).as("before knockd")
+          .containsEntry(PROTECTED, "open").containsEntry(CLOSED, "closed");
+      Process first = startKnockd(pair.server, "nftables", "auto", key("alice.key"));
+      Map<Integer, String> accepting = scan(pair.client, server6, LOOK, "-6");
+      report("IPv6, accepting host, nftables, KnockReply = auto (reset)", accepting);
+      assertThat(accepting.values()).containsOnly("closed").hasSize(4);
+      stop(first);
+      pair.server.exec("nft", "delete", "table", "inet", "knockd").ok();
+      Process second = startKnockd(pair.server, "iptables", "auto", key("alice.key"));
+      Map<Integer, String> ip6tables = scan(pair.client, server6, LOOK, "-6");
+      report("IPv6, accepting host, ip6tables, KnockReply = auto (reset)", ip6tables);
+      assertThat(ip6tables.values()).containsOnly("closed").hasSize(4);
+      stop(second);
+      // a locked-down IPv6 host still lets ICMPv6 in (neighbour discovery needs it)
+      pair.server.exec("ip6tables", "-w", "-A", "INPUT", "-p", "ipv6-icmp", "-j", "ACCEPT").ok();
+      pair.server.exec("ip6tables", "-w", "-P", "INPUT", "DROP").ok();
+      startKnockd(pair.server, "iptables", "auto", key("alice.key"));
+      Map<Integer, String> dropping = scan(pair.client, server6, LOOK, "-6");
+      report("IPv6, dropping host, ip6tables, KnockReply = auto (drop)", dropping);
+      assertThat(dropping.values()).containsOnly("filtered").hasSize(4);
+    }
+  }
+
   /** A second veth from the server to {@code ns} in {@code subnet}.0/24; returns the server's IP. */
   private static String link(Netns server, Netns ns, String subnet) {
     server.exec("ip", "link", "add", "vs2", "type", "veth", "peer", "name", "vo", "netns",
@@ -260,8 +291,9 @@ class ConcealmentIT {
   }
 
   /** nmap SYN scan, one probe per port, no host discovery: port to state (≤ 25 ports). */
-  private static Map<Integer, String> scan(Netns from, String ip, String ports) {
-    String out = nmap(from, ip, ports);
+  private static Map<Integer, String> scan(Netns from, String ip, String ports,
+      String... extra) {
+    String out = nmap(from, ip, ports, extra);
     Map<Integer, String> states = new LinkedHashMap<>();
     Matcher m = STATE.matcher(out);
     while (m.find()) {
