@@ -274,16 +274,11 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-<<<<<<< HEAD
-        grant(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()), d, k.user(),
-            now, FIREWALL_RETRIES);
-=======
         grant(forward != null
-            ? new Access(k.grantAddress(), forward.toPort(), forward.protocol(), external,
-                forward.to(), forward.masquerade())
-            : Access.redirect(k.grantAddress(), c.port(), c.protocol(), external), d, k.user(), now,
-            FIREWALL_RETRIES);
->>>>>>> forward
+            ? new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
+                external, forward.to(), forward.masquerade())
+            : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
+                false), d, k.user(), now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {

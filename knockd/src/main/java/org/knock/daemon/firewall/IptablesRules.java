@@ -55,13 +55,8 @@ final class IptablesRules {
    */
   static List<String> grantSpec(Access a, long expiresEpoch) {
     String p = a.protocol().word();
-<<<<<<< HEAD
     String source = a.network() ? a.ip() : a.ip() + "/" + IptablesFamily.of(a).hostPrefix();
-    return List.of("-s", source, "-p", p, "-m", p, "--dport", Integer.toString(a.port()),
-        "-m", "time", "--datestop", datestop(expiresEpoch),
-        "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j", "ACCEPT");
-=======
-    List<String> spec = new ArrayList<>(List.of("-s", a.ip() + "/32"));
+    List<String> spec = new ArrayList<>(List.of("-s", source));
     if (a.forwarded()) {
       spec.addAll(List.of("-d", a.to().getHostAddress() + "/32"));
     }
@@ -228,7 +223,6 @@ final class IptablesRules {
       }
     }
     return cmds;
->>>>>>> forward
   }
 
   /** E.g. {@code 2026-11-30T19:30:00}: the end in UTC, at most {@link #MAX_DATESTOP}. */
@@ -237,24 +231,15 @@ final class IptablesRules {
   }
 
   static List<String> insertGrant(String chain, Access a, long expiresEpoch) {
-<<<<<<< HEAD
-    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-I", chain,
-        "1"));
-=======
-    List<String> argv =
-        new ArrayList<>(List.of("iptables", "-w", "-I", grantChain(chain, a), "1"));
->>>>>>> forward
+    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-I",
+        grantChain(chain, a), "1"));
     argv.addAll(grantSpec(a, expiresEpoch));
     return argv;
   }
 
   static List<String> deleteGrant(String chain, Access a, long expiresEpoch) {
-<<<<<<< HEAD
     List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-D",
-        chain));
-=======
-    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-D", grantChain(chain, a)));
->>>>>>> forward
+        grantChain(chain, a)));
     argv.addAll(grantSpec(a, expiresEpoch));
     return argv;
   }
@@ -364,12 +349,8 @@ final class IptablesRules {
     String address = f == IptablesFamily.V4 ? "(\\d{1,3}(?:\\.\\d{1,3}){3})/(32)"
         : "([0-9a-f]{0,4}:[0-9a-f:]{1,38})/(128|64)"; // with a ':': a literal, never a name
     Pattern grant = Pattern.compile("-A " + Pattern.quote(chain)
-<<<<<<< HEAD
         + " -s " + address + " -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
-=======
-        + " -s (\\d{1,3}(?:\\.\\d{1,3}){3})/32 -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
         + "(?: -m conntrack --ctstate DNAT --ctorigdstport (\\d{1,5}))?"
->>>>>>> forward
         + "(?: -m time --datestop \\S+)? -m comment --comment \"?" + COMMENT + "(\\d{1,12})\"? -j ACCEPT");
     Pattern forward = Pattern.compile("-A " + Pattern.quote(forwardChain(chain))
         + " -s (\\d{1,3}(?:\\.\\d{1,3}){3})/32 -d (\\d{1,3}(?:\\.\\d{1,3}){3})/32"
@@ -386,12 +367,12 @@ final class IptablesRules {
       } else if (l.equals("-A INPUT -j " + chain)) {
         jumps++;
       } else {
-        Matcher f = forward.matcher(l);
-        if (f.matches()) {
+        Matcher fw = forward.matcher(l);
+        if (fw.matches()) {
           try {
-            grants.merge(new Access(Access.ipv4(f.group(1)), Integer.parseInt(f.group(4)),
-                Protocol.ofWord(f.group(3)), Integer.parseInt(f.group(5)),
-                Access.ipv4(f.group(2)), f.group(7) != null), Long.parseLong(f.group(6)),
+            grants.merge(new Access(Access.ipv4(fw.group(1)), Integer.parseInt(fw.group(4)),
+                Protocol.ofWord(fw.group(3)), Integer.parseInt(fw.group(5)),
+                Access.ipv4(fw.group(2)), fw.group(7) != null), Long.parseLong(fw.group(6)),
                 Math::max);
           } catch (IllegalArgumentException e) {
             // not a rule knockd wrote
@@ -400,14 +381,11 @@ final class IptablesRules {
         }
         Matcher m = grant.matcher(l);
         if (m.matches()) {
-<<<<<<< HEAD
+          // groups: 1 address, 2 prefix, 3 protocol, 4 port, 5 external (optional), 6 expiry
           Access a = parseAccess(m.group(1), Integer.parseInt(m.group(2)), m.group(4),
-              m.group(3), f);
-=======
-          Access a = parseAccess(m.group(1), m.group(3), m.group(2), m.group(4));
->>>>>>> forward
+              m.group(3), m.group(5), f);
           if (a != null) {
-            grants.merge(a, Long.parseLong(m.group(5)), Math::max);
+            grants.merge(a, Long.parseLong(m.group(6)), Math::max);
           }
         }
       }
@@ -415,24 +393,17 @@ final class IptablesRules {
     return new Leftovers(exists, jumps, grants);
   }
 
-<<<<<<< HEAD
   private static Access parseAccess(String ip, int prefix, String port, String protocol,
-      IptablesFamily f) {
+      String external, IptablesFamily f) {
     try {
       java.net.InetAddress a = f == IptablesFamily.V4 ? Access.ipv4(ip)
           : java.net.InetAddress.getByName(ip); // hex digits and ':' only: parsed, not looked up
       if (f == IptablesFamily.V6 && !(a instanceof java.net.Inet6Address)) {
         return null;
       }
-      return new Access(a, Integer.parseInt(port), Protocol.ofWord(protocol), prefix);
+      return new Access(a, Integer.parseInt(port), Protocol.ofWord(protocol), prefix,
+          external == null ? 0 : Integer.parseInt(external), null, false);
     } catch (IllegalArgumentException | java.net.UnknownHostException e) {
-=======
-  private static Access parseAccess(String ip, String port, String protocol, String external) {
-    try {
-      return new Access(Access.ipv4(ip), Integer.parseInt(port), Protocol.ofWord(protocol),
-          external == null ? 0 : Integer.parseInt(external));
-    } catch (IllegalArgumentException e) {
->>>>>>> forward
       return null;
     }
   }

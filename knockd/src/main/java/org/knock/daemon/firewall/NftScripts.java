@@ -68,10 +68,8 @@ final class NftScripts {
         .append("; flags timeout; }\n");
     b.append("add set ").append(t).append(' ').append(SET_NAME6).append(" { type ")
         .append(SET_TYPE6).append("; flags timeout; }\n");
-<<<<<<< HEAD
     b.append("add set ").append(t).append(' ').append(SET_NAME6NET).append(" { type ")
         .append(SET_TYPE6).append("; flags interval, timeout; }\n");
-=======
     b.append("add map ").append(t).append(' ').append(MAP_NAME).append(" { type ")
         .append(MAP_TYPE).append("; flags timeout; }\n");
     b.append("add set ").append(t).append(' ').append(REDIRECTED_NAME).append(" { type ")
@@ -83,7 +81,6 @@ final class NftScripts {
     b.append("add rule ").append(nat).append(" meta l4proto { tcp, udp } redirect to ip saddr")
         .append(" . meta l4proto . th dport map @").append(MAP_NAME).append('\n');
     forwardPart(b, t);
->>>>>>> forward
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
     b.append("flush chain ").append(c).append('\n');
@@ -92,16 +89,13 @@ final class NftScripts {
         .append(SET_NAME).append(" accept\n");
     b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
         .append(SET_NAME6).append(" accept\n");
-<<<<<<< HEAD
     b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
         .append(SET_NAME6NET).append(" accept\n");
-=======
     for (Protocol p : Protocol.values()) { // a redirected flow: to the port its grant redirects to
       b.append("add rule ").append(c).append(" meta l4proto ").append(p.word())
           .append(" ct status dnat ip saddr . meta l4proto . ct original proto-dst . ")
           .append(p.word()).append(" dport @").append(REDIRECTED_NAME).append(" accept\n");
     }
->>>>>>> forward
     for (Protocol p : Protocol.values()) {
       List<Integer> ports = FirewallSettings.portsOf(s.protect(), p);
       if (!ports.isEmpty()) {

@@ -62,17 +62,14 @@ final class NftablesFirewall implements Firewall {
         + "A grant adds a set element the kernel expires, daemon or not, e.g.\n  "
         + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
         + "\nand for an IPv6 source an element of set '" + set6 + "' (type " + NftScripts.SET_TYPE6
-<<<<<<< HEAD
-        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nNote: an accept in "
-        + "this table does not override a drop in another table's input chain; if your ruleset "
-        + "drops by default, use the shared-set mode.";
-=======
-        + ").\nA random-port grant (open 22 random) adds, with the same timeout, an element of "
+        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nA random-port grant "
+        + "(open 22 random) adds, with the same timeout, an element of "
         + "map '" + NftScripts.MAP_NAME + "' that chain " + NftScripts.NAT_CHAIN
         + " redirects, and one of set '" + NftScripts.REDIRECTED_NAME + "' that accepts the "
         + "redirected flow, e.g.\n"
-        + NftScripts.grantRedirect("inet " + settings.name(), new Access(Access.EXAMPLE.address(),
-            22, org.knock.core.Protocol.TCP, 41369), Duration.ofMinutes(30)).lines()
+        + NftScripts.grantRedirect("inet " + settings.name(), Access.redirect(
+            Access.EXAMPLE.address(), 22, org.knock.core.Protocol.TCP, 41369),
+            Duration.ofMinutes(30)).lines()
             .filter(l -> l.contains("timeout")).map(l -> "  " + l + "\n")
             .collect(java.util.stream.Collectors.joining())
         + "A forward ([forward NAME]) adds, with the same timeout, an element of map '"
@@ -81,7 +78,6 @@ final class NftablesFirewall implements Firewall {
         + "set '" + NftScripts.MASQUERADED + "' (masqueraded in chain postrouting).\n"
         + "Note: an accept in this table does not override a drop in another table's input "
         + "chain; if your ruleset drops by default, use the shared-set mode.";
->>>>>>> forward
   }
 
   @Override

@@ -17,10 +17,8 @@ class NftScriptsTest {
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-<<<<<<< HEAD
         add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
         flags interval, timeout; }
-=======
         add map inet knockd redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
         flags timeout; }
         add set inet knockd redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
@@ -47,20 +45,16 @@ class NftScriptsTest {
         original proto-dst @masqueraded masquerade
         add rule inet knockd postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
         original proto-dst @masqueraded masquerade
->>>>>>> forward
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
-<<<<<<< HEAD
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
-=======
         add rule inet knockd input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . tcp dport @redirected accept
         add rule inet knockd input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . udp dport @redirected accept
->>>>>>> forward
         add rule inet knockd input tcp dport { 22, 443 } drop
         add rule inet knockd input udp dport 53 drop
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -80,10 +74,8 @@ class NftScriptsTest {
         add table inet kt
         add set inet kt granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet kt granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-<<<<<<< HEAD
         add set inet kt granted6net { type ipv6_addr . inet_proto . inet_service; \
         flags interval, timeout; }
-=======
         add map inet kt redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
         flags timeout; }
         add set inet kt redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
@@ -110,20 +102,16 @@ class NftScriptsTest {
         original proto-dst @masqueraded masquerade
         add rule inet kt postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
         original proto-dst @masqueraded masquerade
->>>>>>> forward
         add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet kt input
         add rule inet kt input ct state established,related accept
         add rule inet kt input ip saddr . meta l4proto . th dport @granted accept
         add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6 accept
-<<<<<<< HEAD
         add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6net accept
-=======
         add rule inet kt input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . tcp dport @redirected accept
         add rule inet kt input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . udp dport @redirected accept
->>>>>>> forward
         add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
         log prefix "KNFW" drop
         """);
@@ -135,10 +123,8 @@ class NftScriptsTest {
         add table inet knockd
         add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-<<<<<<< HEAD
         add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
         flags interval, timeout; }
-=======
         add map inet knockd redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
         flags timeout; }
         add set inet knockd redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
@@ -165,20 +151,16 @@ class NftScriptsTest {
         original proto-dst @masqueraded masquerade
         add rule inet knockd postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
         original proto-dst @masqueraded masquerade
->>>>>>> forward
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
-<<<<<<< HEAD
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
-=======
         add rule inet knockd input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . tcp dport @redirected accept
         add rule inet knockd input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . udp dport @redirected accept
->>>>>>> forward
         add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
         add rule inet knockd input udp dport 53 reject
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
