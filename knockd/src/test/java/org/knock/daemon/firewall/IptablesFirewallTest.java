@@ -297,6 +297,18 @@ class IptablesFirewallTest {
   }
 
   @Test
+  void anIpv6RandomPortIsRefusedWithoutACommand() throws Exception {
+    Firewall fw = Firewalls.create("iptables", SETTINGS, FirewallOptions.DEFAULTS, clock, runner);
+    fw.install();
+    runner.calls.clear();
+    Access six = Access.redirect(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
+        org.knock.core.Protocol.TCP, 41369);
+    assertThatThrownBy(() -> fw.grant(six, Duration.ofSeconds(30)))
+        .isInstanceOf(FirewallException.class).hasMessageContaining("IPv4 only");
+    assertThat(runner.calls).isEmpty();
+  }
+
+  @Test
   void aFailedIpv6ReconfigurePutsTheIpv4HalfBack() throws Exception {
     Firewall fw = Firewalls.create("iptables", SETTINGS,
         FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
