@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * A knock command as people type it: {@code open 22/tcp 30m}, {@code close 22},
- * {@code deny-further 1h}, {@code run backup}. Immutable; {@link #toString()} gives the canonical
+ * A knock command as people type it: {@code open 22/tcp 30m}, {@code open 22 30m random},
+ * {@code close 22}, {@code deny-further 1h}, {@code run backup}. Immutable; {@link #toString()} gives the canonical
  * form that {@link #parse} reads back.
  *
  * @param verb what to do
@@ -13,9 +13,13 @@ import java.util.Objects;
  * @param protocol the port's protocol (TCP unless /udp is given)
  * @param duration for open and deny-further: how long; {@link Duration#ZERO} means the server's
  *     default
- * @param action for run: the action's name, else null
+ * @param action for run: the action's name; for open: the name of a {@code [forward NAME]} of the
+ *     server's (then {@code port} is 0), else null
+ * @param random for open: reach the port through an external port derived from the knock
+ *     (docs/PROTOCOL.md §10), not at the port itself
  */
-public record Command(Verb verb, int port, Protocol protocol, Duration duration, String action) {
+public record Command(Verb verb, int port, Protocol protocol, Duration duration, String action,
+    boolean random) {
 
   /** Longest action name. */
   public static final int MAX_ACTION_LENGTH = 64;
@@ -24,6 +28,29 @@ public record Command(Verb verb, int port, Protocol protocol, Duration duration,
     Objects.requireNonNull(verb, "verb");
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(duration, "duration");
+    if (random && verb != Verb.OPEN) {
+      throw new IllegalArgumentException("only open takes 'random'");
+    }
+  }
+
+  /** A command without a random port. */
+  public Command(Verb verb, int port, Protocol protocol, Duration duration, String action) {
+    this(verb, port, protocol, duration, action, false);
+  }
+
+  /** {@code open NAME [DURATION] [random]}: a forward of the server's, by name. */
+  public static Command openForward(String name, Duration duration, boolean random) {
+    return new Command(Verb.OPEN, 0, Protocol.TCP, duration, name, random);
+  }
+
+  /** True for {@code open NAME}: a forward, addressed by {@link Payload#forwardId}. */
+  public boolean forward() {
+    return verb == Verb.OPEN && action != null;
+  }
+
+  /** {@code open PORT DURATION random}: the port is reached through a random external port. */
+  public static Command openRandom(int port, Protocol protocol, Duration duration) {
+    return new Command(Verb.OPEN, port, protocol, duration, null, true);
   }
 
   public static Command open(int port, Protocol protocol, Duration duration) {
@@ -57,7 +84,11 @@ public record Command(Verb verb, int port, Protocol protocol, Duration duration,
     switch (verb) {
       case OPEN:
       case CLOSE:
-        b.append(' ').append(port).append('/').append(protocol.word());
+        if (action != null) {
+          b.append(' ').append(action);
+        } else {
+          b.append(' ').append(port).append('/').append(protocol.word());
+        }
         break;
       case RUN:
         b.append(' ').append(action);
@@ -67,6 +98,9 @@ public record Command(Verb verb, int port, Protocol protocol, Duration duration,
     }
     if (!duration.isZero()) {
       b.append(' ').append(Durations.format(duration));
+    }
+    if (random) {
+      b.append(" random");
     }
     return b.toString();
   }

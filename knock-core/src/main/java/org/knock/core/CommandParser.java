@@ -2,9 +2,13 @@ package org.knock.core;
 
 import java.time.Duration;
 
-/** The grammar: {@code open PORT[/tcp|/udp] [DURATION]}, {@code close PORT[/tcp|/udp]},
+/** The grammar: {@code open PORT[/tcp|/udp] [DURATION] [random]}, {@code open NAME [DURATION]
+ * [random]} (a forward of the server's), {@code close PORT[/tcp|/udp]},
  * {@code deny-further [DURATION]}, {@code run ACTION}. */
 final class CommandParser {
+  /** The word after {@code open}'s port and duration that asks for a random service port. */
+  static final String RANDOM = "random";
+
   private CommandParser() {}
 
   static Command parse(String text) throws KnockException {
@@ -23,10 +27,19 @@ final class CommandParser {
         if (w.length < 2) {
           throw new KnockException("open: missing port, e.g. open 22 30m");
         }
-        expectAtMost(w, 3, "open PORT[/tcp|/udp] [DURATION]");
+        boolean random = w.length > 2 && w[w.length - 1].equalsIgnoreCase(RANDOM);
+        int n = random ? w.length - 1 : w.length;
+        if (n > 3) {
+          throw new KnockException("open: unexpected '" + w[3]
+              + "': use open PORT[/tcp|/udp] [DURATION] [random]");
+        }
+        Duration d = n == 3 ? duration(w[2], "open") : Duration.ZERO;
+        if (isForwardName(w[1])) {
+          return Command.openForward(w[1], d, random);
+        }
         PortSpec p = port(w[1], "open");
-        Duration d = w.length == 3 ? duration(w[2], "open") : Duration.ZERO;
-        return Command.open(p.port, p.protocol, d);
+        return random ? Command.openRandom(p.port, p.protocol, d)
+            : Command.open(p.port, p.protocol, d);
       }
       case CLOSE: {
         if (w.length < 2) {
@@ -76,6 +89,16 @@ final class CommandParser {
       }
     }
     return out.toArray(new String[0]);
+  }
+
+  /**
+   * True for the name of a forward: an action name that starts with a letter and is not
+   * {@code random} (a port starts with a digit).
+   */
+  static boolean isForwardName(String w) {
+    char c = w.isEmpty() ? '0' : w.charAt(0);
+    return (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && isActionName(w)
+        && !w.equalsIgnoreCase(RANDOM);
   }
 
   /** True for a name an action may have: [A-Za-z0-9._-], 1-64 characters. */

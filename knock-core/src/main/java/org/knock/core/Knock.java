@@ -19,9 +19,11 @@ import java.net.UnknownHostException;
  * @param source6 the IPv6 source (16 bytes), or null
  * @param grant6 the IPv6 address (or, see {@link #grantPrefix}, network) to grant (16 bytes), or
  *     null
+ * @param randomDraw for a knock that asks for a random service port: its {@link RandomPort#draw}
+ *     (made with the key that opened it), else -1
  */
 public record Knock(String user, Payload payload, int source, int grant, byte[] source6,
-    byte[] grant6) {
+    byte[] grant6, long randomDraw) {
   /** An IPv4 knock. */
   public Knock(String user, Payload payload, int source, int grant) {
     this(user, payload, source, grant, null, null);
@@ -37,6 +39,25 @@ public record Knock(String user, Payload payload, int source, int grant, byte[] 
     byte[] n = new byte[16];
     System.arraycopy(v6, 0, n, 0, 8);
     return n;
+  }
+
+  /** A knock that asks for no random service port. */
+  public Knock(String user, Payload payload, int source, int grant, byte[] source6,
+      byte[] grant6) {
+    this(user, payload, source, grant, source6, grant6, -1);
+  }
+
+  /** This knock with the random draw of {@code key} (if its payload asks for a random port). */
+  Knock withDrawOf(KnockKey key) {
+    return payload.randomPort()
+        ? new Knock(user, payload, source, grant, source6, grant6,
+            RandomPort.draw(key, payload.timestamp(), payload.nonce()))
+        : this;
+  }
+
+  /** The external port this knock opens in {@code start-end}; -1 if it asks for none. */
+  public int randomPort(int start, int end) {
+    return randomDraw < 0 ? -1 : RandomPort.port(randomDraw, start, end);
   }
 
   /** The source address, IPv4 or IPv6. */

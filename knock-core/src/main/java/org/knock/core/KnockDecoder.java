@@ -142,7 +142,7 @@ public final class KnockDecoder {
       Knock k = checkPlaintext(users.get(u), version, s.decrypt(message), source, source6, now,
           worst);
       if (k != null) {
-        return new Verdict(k, null);
+        return new Verdict(k.withDrawOf(users.get(u).key()), null);
       }
       refusal = worst[0];
     }

@@ -156,8 +156,19 @@ public record Payload(
 
   /** The payload for a command. */
   public static Payload of(Command c, int address, long timestamp, int nonce) {
-    int port = c.verb() == Verb.RUN ? actionId(c.action()) : c.port();
-    return new Payload(c.verb(), c.protocol(), port, c.duration(), address, timestamp, nonce);
+    int port = c.verb() == Verb.RUN ? actionId(c.action())
+        : c.forward() ? forwardId(c.action()) : c.port();
+    return new Payload(c.verb(), c.protocol(), port, c.duration(), address, timestamp, nonce,
+        c.random() ? VERSION_2 : VERSION, c.random());
+  }
+
+  /**
+   * The 16-bit id under which {@code open NAME} (a forward) travels in the port field: the first
+   * two bytes of SHA-256("knock forward " + NAME). knockd refuses a config in which it equals a
+   * port the same user may open, or another forward's id.
+   */
+  public static int forwardId(String name) {
+    return id("knock forward " + name);
   }
 
   /**
@@ -165,9 +176,13 @@ public record Payload(
    * SHA-256("knock action " + NAME). The daemon refuses configs where two actions share an id.
    */
   public static int actionId(String name) {
+    return id("knock action " + name);
+  }
+
+  private static int id(String label) {
     org.bouncycastle.crypto.digests.SHA256Digest d =
         new org.bouncycastle.crypto.digests.SHA256Digest();
-    byte[] in = ("knock action " + name).getBytes(StandardCharsets.UTF_8);
+    byte[] in = label.getBytes(StandardCharsets.UTF_8);
     d.update(in, 0, in.length);
     byte[] out = new byte[32];
     d.doFinal(out, 0);

@@ -18,6 +18,10 @@ class CommandTest {
       "open 873/TCP 2h    | open 873/tcp 2h",
       "open 22 90         | open 22/tcp 90s",
       "open 22 3600s      | open 22/tcp 1h",
+      "open 22 30m random | open 22/tcp 30m random",
+      "open 22 RANDOM     | open 22/tcp random",
+      "open 53/udp 5m random | open 53/udp 5m random",
+      "open db 1h         | open db 1h",
       "close 22           | close 22/tcp",
       "close 53/udp       | close 53/udp",
       "deny-further       | deny-further",
@@ -65,7 +69,24 @@ class CommandTest {
 
   @Test
   void portNotANumber() {
-    rejects("open ssh", "open: bad port 'ssh': use a number 1-65535");
+    rejects("open 2x2", "open: bad port '2x2': use a number 1-65535");
+    rejects("open db;x", "open: bad port 'db;x': use a number 1-65535");
+  }
+
+  @Test
+  void openNameIsAForward() throws Exception {
+    Command c = Command.parse("open db 30m");
+    assertThat(c.forward()).isTrue();
+    assertThat(c.action()).isEqualTo("db");
+    assertThat(c.port()).isZero();
+    assertThat(c.toString()).isEqualTo("open db 30m");
+    assertThat(Command.parse("open db random").toString()).isEqualTo("open db random");
+    assertThat(Command.parse("open 22").forward()).isFalse();
+    assertThat(Command.parse("run db").forward()).isFalse();
+    Payload p = Payload.of(c, 0, 1, 2);
+    assertThat(p.port()).isEqualTo(Payload.forwardId("db"));
+    assertThat(Payload.forwardId("db")).isEqualTo(34242) // sha256(b"knock forward db")[:2], Python
+        .isNotEqualTo(Payload.actionId("db"));
   }
 
   @Test
@@ -117,7 +138,18 @@ class CommandTest {
 
   @Test
   void openTooManyWords() {
-    rejects("open 22 5m now", "open: unexpected 'now': use open PORT[/tcp|/udp] [DURATION]");
+    rejects("open 22 5m now",
+        "open: unexpected 'now': use open PORT[/tcp|/udp] [DURATION] [random]");
+    rejects("open 22 5m now random",
+        "open: unexpected 'now': use open PORT[/tcp|/udp] [DURATION] [random]");
+  }
+
+  @Test
+  void randomIsForOpenOnly() throws Exception {
+    assertThat(Command.parse("open 22 30m random").random()).isTrue();
+    assertThat(Command.parse("open 22 30m").random()).isFalse();
+    rejects("close 22 random", "close: unexpected 'random': use close PORT[/tcp|/udp]");
+    rejects("open random", "open: bad port 'random': use a number 1-65535");
   }
 
   @Test

@@ -159,6 +159,7 @@ final class ClientOptions {
       case "allow":
       case "allow-prefix":
       case "ports":
+      case "random-ports":
       case "cipher":
       case "mapping":
       case "delay":
@@ -218,6 +219,9 @@ final class ClientOptions {
         case "ports":
           settings.ports = KnockSettings.parsePorts(value);
           settings.portsOrigin = shown;
+          break;
+        case "random-ports":
+          settings.randomPorts = KnockSettings.parseRandomPorts(value);
           break;
         case "cipher":
           settings.cipher = KnockSettings.parseCipher(value);

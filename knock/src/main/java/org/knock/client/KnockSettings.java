@@ -25,6 +25,8 @@ final class KnockSettings {
   int[] ports;
   /** Where {@link #ports} was given, for errors: "-p", "--ports" or "FILE:LINE: ports". */
   String portsOrigin;
+  /** The server's RandomPorts, START and END, for {@code open PORT random}. */
+  int[] randomPorts;
   CipherSuite cipher;
   PortMapping mapping;
   /** {@link #GRANT_SOURCE}, {@link #GRANT_AUTO}, {@link #GRANT_PREFIX_64}, an IPv4 or IPv6. */
@@ -45,6 +47,9 @@ final class KnockSettings {
     if (ports == null) {
       ports = weaker.ports;
       portsOrigin = weaker.portsOrigin;
+    }
+    if (randomPorts == null) {
+      randomPorts = weaker.randomPorts;
     }
     if (cipher == null) {
       cipher = weaker.cipher;
@@ -68,6 +73,16 @@ final class KnockSettings {
           + "'.', '_' and '-'");
     }
     return s;
+  }
+
+  /** Parses the server's RandomPorts, {@code START-END}. */
+  static int[] parseRandomPorts(String s) throws ClientException {
+    try {
+      return parsePorts(s);
+    } catch (ClientException e) {
+      throw ClientException.usage("random-ports: bad range '" + SafeText.of(s)
+          + "': use START-END, e.g. 40000-49999 (the server's RandomPorts)");
+    }
   }
 
   static int[] parsePorts(String s) throws ClientException {

@@ -27,6 +27,7 @@ import org.knock.core.KnockKey;
 import org.knock.core.Payload;
 import org.knock.core.PortMapping;
 import org.knock.core.Protocol;
+import org.knock.core.RandomPort;
 import org.knock.core.Verb;
 
 /**
@@ -40,6 +41,8 @@ public final class Main {
   static final int CLASSIC_DELAY_MS = 20;
   /** Default --retries with --wait; without --wait (run ACTION) it is 0. */
   static final int WAIT_RETRIES = 2;
+  /** Default --random-ports: knockd.conf's example RandomPorts. */
+  static final int[] DEFAULT_RANDOM_PORTS = {40000, 49999};
 
   static final String EXIT_CODES_HELP = "Exit codes:\n"
       + "  0  ok (with --wait: the port opened)\n"
@@ -55,6 +58,9 @@ public final class Main {
       + "\n"
       + "Sends HOST an encrypted knock (one SYN to each of 20 ports) asking knockd to run COMMAND:\n"
       + "  open PORT[/tcp|/udp] [DURATION]   e.g. open 22 30m, open 53/udp 5m\n"
+      + "  open PORT [DURATION] random       reach PORT through a random external port, which\n"
+      + "                                    knock prints alone on stdout: ssh -p \"$(knock ...)\"\n"
+      + "  open NAME [DURATION] [random]     open the server's [forward NAME] to an inner host\n"
       + "  close PORT[/tcp|/udp]             e.g. close 22\n"
       + "  deny-further [DURATION]           e.g. deny-further 1h\n"
       + "  run ACTION                        e.g. run backup\n"
@@ -74,6 +80,7 @@ public final class Main {
       + "      --protocol 1|2    2 (default): the knock is bound to the address it is sent to;\n"
       + "                        1: unbound, for servers whose user has AcceptVersion1 = yes\n"
       + "  -p, --ports START-END knock range (default 20000-25119; classic: 20000-20255)\n"
+      + "      --random-ports START-END  the server's RandomPorts (default 40000-49999)\n"
       + "      --cipher NAME     twofish (default) or blowfish\n"
       + "      --mapping NAME    indexed (default: any order, one burst) or classic (in order)\n"
       + "  -d, --delay MS        pause between knocks (default 0; classic: " + CLASSIC_DELAY_MS
@@ -100,9 +107,9 @@ public final class Main {
       + "  -V, --version         the version\n"
       + "\n"
       + "Settings also come from ~/.knock/knockrc ($KNOCK_HOME/knockrc), in [default] and\n"
-      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, cipher, mapping, allow,\n"
-      + "allow-prefix, source, delay. The command line wins over [HOSTNAME], which wins over\n"
-      + "[default].\n"
+      + "[HOSTNAME] stanzas: key, user, passphrase-file, ports, random-ports, cipher, mapping,\n"
+      + "allow, allow-prefix, source, delay. The command line wins over [HOSTNAME], which wins\n"
+      + "over [default].\n"
       + "\n"
       + EXIT_CODES_HELP;
 
@@ -222,6 +229,10 @@ public final class Main {
     if (o.waitSeconds != null && (cmd.verb() != Verb.OPEN || cmd.protocol() != Protocol.TCP)) {
       throw ClientException.usage("--wait works with 'open PORT' of a TCP port only");
     }
+    if (o.waitSeconds != null && cmd.forward() && !cmd.random()) {
+      throw ClientException.usage("--wait with 'open NAME' needs 'random': knock does not know "
+          + "a forward's fixed Port");
+    }
     if (o.print && (o.waitSeconds != null || o.retries != null)) {
       throw ClientException.usage((o.waitSeconds != null ? "--wait" : "--retries")
           + " and --print exclude each other: --print sends nothing");
@@ -240,6 +251,10 @@ public final class Main {
     int base = basePort(s.ports, s.portsOrigin, mapping, grant6 != null);
     int delay = s.delay != null ? s.delay : mapping == PortMapping.CLASSIC ? CLASSIC_DELAY_MS : 0;
     boolean passphrase = o.passphrase || s.passphraseFile != null;
+    if (cmd.random() && o.protocol == 1) {
+      throw ClientException.usage("'random' needs protocol 2: drop --protocol 1");
+    }
+    int[] randomPorts = s.randomPorts != null ? s.randomPorts : DEFAULT_RANDOM_PORTS;
     if (passphrase && o.protocol == 1) {
       throw ClientException.usage("a passphrase works with protocol 2 only: drop --protocol 1");
     }
@@ -297,8 +312,12 @@ public final class Main {
     }
     KnockEncoder encoder = new KnockEncoder(key, cipher, mapping, base, server);
     SecureRandom random = new SecureRandom();
-    int[] ports = grant6 != null ? encoder.encode6(cmd, grant6, now, random)
-        : encoder.encode(cmd, grant, addressMode, now, random);
+    // the nonce drawn here rather than in encode(): a random port is derived from it
+    int nonce = random.nextInt(1 << 24);
+    int[] ports = encoder.ports(grant6 != null ? encoder.seal6(cmd, grant6, now, nonce)
+        : encoder.seal(cmd, grant, addressMode, now, nonce));
+    int[] external = {cmd.random() ? RandomPort.of(key, now.getEpochSecond(), nonce,
+        randomPorts[0], randomPorts[1]) : cmd.port()};
     if (o.verbose) {
       String line = "knock: " + cmd + " for " + (grant6 != null ? grantText
           : addressMode == Payload.ADDRESS_SOURCE_64 ? "the knock's source /64"
@@ -306,7 +325,7 @@ public final class Main {
           + cipher.word() + "/" + mapping.word() + " in " + base + "-"
           + (base + mapping.rangeSize(ports.length) - 1) + ", stamped " + now.getEpochSecond()
           + ", protocol " + o.protocol + (server == null ? "" : " bound to "
-          + address.getHostAddress());
+          + address.getHostAddress()) + (cmd.random() ? ", external port " + external[0] : "");
       if (o.print) {
         err.println(line);
       } else {
@@ -326,16 +345,17 @@ public final class Main {
     send(host, address, ports, udp, delay, o.verbose);
     if (o.waitSeconds != null) {
       int retries = o.retries != null ? o.retries : WAIT_RETRIES;
-      String what = address.getHostAddress() + ":" + cmd.port();
-      InetSocketAddress target = new InetSocketAddress(address, cmd.port());
+      String what = address.getHostAddress() + ":" + external[0];
       InetAddress to = address;
       int granted = grant;
       int mode = addressMode;
+      KnockKey k = key;
       // no lambda: an invokedynamic call site would load the method-handle machinery at start
       DoorWaiter.Door door = new DoorWaiter.Door() {
         @Override
         public DoorWaiter.Outcome attempt(int timeoutMs) {
-          return KnockSender.tryConnect(target, timeoutMs);
+          // a random port: the port of the latest knock (each fresh knock draws another)
+          return KnockSender.tryConnect(new InetSocketAddress(to, external[0]), timeoutMs);
         }
 
         @Override
@@ -347,11 +367,22 @@ public final class Main {
           }
           // a fresh knock: a new nonce and with it new ports, stamped now (unless --timestamp)
           Instant at = o.timestamp != null ? now : clock.instant();
-          send(host, to, grant6 != null ? encoder.encode6(cmd, grant6, at, random)
-              : encoder.encode(cmd, granted, mode, at, random), udp, delay, o.verbose);
+          int n = random.nextInt(1 << 24);
+          send(host, to, encoder.ports(grant6 != null ? encoder.seal6(cmd, grant6, at, n)
+              : encoder.seal(cmd, granted, mode, at, n)), udp, delay, o.verbose);
+          if (cmd.random()) {
+            external[0] = RandomPort.of(k, at.getEpochSecond(), n, randomPorts[0], randomPorts[1]);
+          }
         }
       };
-      return awaitOpen(o, what, door, retries);
+      int exit = awaitOpen(o, what, door, retries);
+      if (exit == ExitCodes.OK && cmd.random()) {
+        print(external[0] + "\n");
+      }
+      return exit;
+    }
+    if (cmd.random()) {
+      print(external[0] + "\n"); // alone on stdout: ssh -p "$(knock HOST 'open 22 random')"
     }
     int retries = o.retries != null ? o.retries : 0;
     for (int r = 1; r <= retries; r++) {

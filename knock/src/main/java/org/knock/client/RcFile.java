@@ -6,11 +6,12 @@ import java.util.Map;
 
 /**
  * A parsed {@code ~/.knock/knockrc}: a {@code [default]} stanza and one stanza per host, like
- * fwknop's ~/.fwknoprc. Each line is {@code NAME = VALUE} or {@code NAME VALUE} (names: key, ports,
- * cipher, mapping, allow, allow-prefix, source, delay; any case); '#' starts a comment line. A
- * relative key path is taken relative to {@code baseDir}, {@code ~/} to the home directory. A
- * leading byte order mark is skipped. Errors are reported as {@code FILE:LINE: ...}, and a knock
- * range that only later proves wrong for the mapping keeps its {@code FILE:LINE} in {@link
+ * fwknop's ~/.fwknoprc. Each line is {@code NAME = VALUE} or {@code NAME VALUE} (names: key,
+ * ports, random-ports, cipher, mapping, allow, allow-prefix, source, delay; any case); '#' starts a
+ * comment line. A relative key path is taken relative to {@code baseDir}, {@code ~/} to the home
+ * directory. A leading byte order mark is skipped. Errors are reported as {@code FILE:LINE: ...},
+ * and a knock range that only later proves wrong for the mapping keeps its {@code FILE:LINE} in
+ * {@link
  * KnockSettings#portsOrigin}. Parsing does no I/O: the caller passes the text.
  */
 final class RcFile {
@@ -108,6 +109,9 @@ final class RcFile {
       case "ports":
         s.ports = KnockSettings.parsePorts(value);
         break;
+      case "random-ports":
+        s.randomPorts = KnockSettings.parseRandomPorts(value);
+        break;
       case "cipher":
         s.cipher = KnockSettings.parseCipher(value);
         break;
@@ -130,7 +134,8 @@ final class RcFile {
         break;
       default:
         throw ClientException.usage("unknown setting '" + key
-            + "': use key, user, passphrase-file, ports, cipher, mapping, allow, allow-prefix, "
+            + "': use key, user, passphrase-file, ports, random-ports, cipher, mapping, allow, "
+            + "allow-prefix, "
             + "source or delay");
     }
   }

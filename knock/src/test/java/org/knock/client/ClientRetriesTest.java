@@ -101,6 +101,41 @@ class ClientRetriesTest extends ClientTest {
     }
   }
 
+  @Test
+  void aRandomKnockPrintsTheExternalPortAloneOnStdout() {
+    c.run("--source", "127.0.0.1", "open 22 30m random");
+    assertThat(c.exit).as(c.err).isZero();
+    assertThat(c.err).isEmpty();
+    assertThat(c.out).matches("4[0-9]{4}\n");
+    c.run("--source", "--random-ports", "41234-41234", "127.0.0.1", "open 22 random");
+    assertThat(c.out).isEqualTo("41234\n");
+  }
+
+  @Test
+  void waitOnARandomKnockWaitsOnItsExternalPortAndPrintsIt() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      int p = s.getLocalPort();
+      c.run("--wait", "5", "--source", "--random-ports", p + "-" + p, "127.0.0.1",
+          "open 22 random");
+      assertThat(c.exit).as(c.err).isZero();
+      assertThat(c.out).isEqualTo(p + "\n");
+    }
+    int closed = closedPort();
+    c.run("--wait", "1", "--retries", "0", "--source", "--random-ports", closed + "-" + closed,
+        "127.0.0.1", "open 22 random");
+    assertThat(c.exit).isEqualTo(3);
+    assertThat(c.out).isEmpty();
+    assertThat(c.err).isEqualTo("knock: 127.0.0.1:" + closed + " did not open within 1 s\n");
+  }
+
+  @Test
+  void randomNeedsProtocol2AndARange() {
+    assertFails(2, "'random' needs protocol 2: drop --protocol 1", "--protocol", "1",
+        "127.0.0.1", "open 22 random");
+    assertFails(2, "--random-ports: bad range '4-': use START-END, e.g. 40000-49999 (the "
+        + "server's RandomPorts)", "--random-ports", "4-", "127.0.0.1", "open 22 random");
+  }
+
   /** A loopback port nothing listens on (it was free a moment ago). */
   private static int closedPort() throws Exception {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -35,7 +35,10 @@ class MainTest extends ClientTest {
     assertFails(2, "missing COMMAND after h, e.g. knock h \"open 22 30m\"", "h");
     assertFails(2, "unknown command 'opn': use open, close, deny-further or run",
         "127.0.0.1", "opn 22");
-    assertFails(2, "open: bad port 'ssh': use a number 1-65535", "127.0.0.1", "open ssh");
+    assertFails(2, "open: bad port '2x2': use a number 1-65535", "127.0.0.1", "open 2x2");
+    // open NAME is a forward of the server's: knock cannot know its fixed port to wait on
+    assertFails(2, "--wait with 'open NAME' needs 'random': knock does not know a forward's "
+        + "fixed Port", "--wait", "127.0.0.1", "open db 30m");
     assertFails(2, "open: port 70000 is out of range 1-65535", "127.0.0.1", "open 70000");
     assertFails(2, "open: bad duration '30x': use a number followed by s, m, h or d",
         "127.0.0.1", "open 22 30x");

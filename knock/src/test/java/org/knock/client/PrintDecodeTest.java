@@ -66,6 +66,20 @@ class PrintDecodeTest {
   }
 
   @Test
+  void aRandomKnockTellsTheExternalPortTheDecoderComputes() throws Exception {
+    c.run("--print", "-v", "--random-ports", "41000-41999", "-a", "192.0.2.7", "--timestamp",
+        "1700000000", "127.0.0.1", "open 22 30m random");
+    int[] ports = printed();
+    String said = c.err.substring(c.err.indexOf("external port ") + "external port ".length())
+        .strip();
+    DecodeResult r = decode(ports, key, CipherSuite.TWOFISH, PortMapping.INDEXED, 20000,
+        Instant.ofEpochSecond(1700000030));
+    assertThat(r.isAccepted()).isTrue();
+    assertThat(r.knock().payload().randomPort()).isTrue();
+    assertThat(r.knock().randomPort(41000, 41999)).isEqualTo(Integer.parseInt(said));
+  }
+
+  @Test
   void defaultKnockDecodesToTheCommandWithTheAllowedAddress() throws Exception {
     c.run("--print", "-a", "192.0.2.7", "--timestamp", "1700000000", "127.0.0.1", "open 22 30m");
     int[] ports = printed();

@@ -60,9 +60,16 @@ class RcFileTest {
   }
 
   @Test
+  void randomPortsIsASetting() throws Exception {
+    assertThat(parse("[h]\nrandom-ports = 41000-41999\n").forHost("h").randomPorts)
+        .containsExactly(41000, 41999);
+  }
+
+  @Test
   void errorsNameFileAndLine() {
     assertError("[default]\nbogus = 1\n",
-        "rc:2: unknown setting 'bogus': use key, user, passphrase-file, ports, cipher, mapping, allow, allow-prefix, source or delay");
+        "rc:2: unknown setting 'bogus': use key, user, passphrase-file, ports, random-ports, "
+            + "cipher, mapping, allow, allow-prefix, source or delay");
     assertError("cipher = twofish\n",
         "rc:1: setting outside a section: start with [default] or [HOSTNAME]");
     assertError("[default\n", "rc:1: bad section header '[default': use [default] or [HOSTNAME]");

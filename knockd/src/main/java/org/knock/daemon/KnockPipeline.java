@@ -18,6 +18,7 @@ import org.knock.core.Protocol;
 import org.knock.daemon.audit.Audit;
 import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
+import org.knock.daemon.config.ForwardConfig;
 import org.knock.daemon.config.KnockRange;
 import org.knock.daemon.config.UserConfig;
 import org.knock.daemon.firewall.Access;
@@ -237,8 +238,30 @@ final class KnockPipeline implements PacketHandler {
         return;
       }
     }
-    Command c = new Command(p.verb(), p.verb() == org.knock.core.Verb.RUN ? 0 : p.port(),
-        p.protocol(), p.duration(), action == null ? null : action.name());
+    ForwardConfig forward = p.verb() == org.knock.core.Verb.OPEN
+        ? config.forwardById(p.port()).filter(f -> user.get().forwards().contains(f.name()))
+            .orElse(null) : null;
+    int external = 0;
+    if (p.randomPort()) {
+      KnockRange randomPorts = config.options().randomPorts();
+      if (p.verb() != org.knock.core.Verb.OPEN || randomPorts == null) {
+        audit.knockRejected(p.verb() != org.knock.core.Verb.OPEN ? "malformed"
+            : "random-ports-off", src, k.user());
+        return;
+      }
+      external = k.randomPort(randomPorts.start(), randomPorts.end());
+    }
+    if (forward != null) {
+      if (forward.random() != p.randomPort()) { // the client must know whether to print a port
+        audit.knockRejected("random-mismatch", src, k.user());
+        return;
+      }
+      external = forward.random() ? external : forward.port();
+    }
+    Command c = forward != null
+        ? Command.openForward(forward.name(), p.duration(), p.randomPort())
+        : new Command(p.verb(), p.verb() == org.knock.core.Verb.RUN ? 0 : p.port(),
+            p.protocol(), p.duration(), action == null ? null : action.name(), p.randomPort());
     Optional<String> refusal = user.get().refusal(c);
     if (refusal.isPresent()) {
       audit.knockRejected(refusal.get(), src, k.user());
@@ -251,8 +274,11 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()), d, k.user(),
-            now, FIREWALL_RETRIES);
+        grant(forward != null
+            ? new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
+                external, forward.to(), forward.masquerade())
+            : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
+                false), d, k.user(), now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
@@ -302,7 +328,7 @@ final class KnockPipeline implements PacketHandler {
     try {
       firewall.grant(a, d);
       grants.put(a, now.plus(d));
-      audit.accessGranted(user, a.ip(), port(a), now.plus(d));
+      audit.accessGranted(user, a.ip(), port(a), external(a), to(a), now.plus(d));
     } catch (FirewallException | RuntimeException e) {
       boolean retry = attemptsLeft > 1;
       audit.firewallError("grant " + a, e.getMessage(), retry);
@@ -338,7 +364,8 @@ final class KnockPipeline implements PacketHandler {
       Map.Entry<Access, Instant> g = it.next();
       if (!g.getValue().isAfter(now)) {
         it.remove();
-        audit.accessExpired(g.getKey().ip(), port(g.getKey()));
+        audit.accessExpired(g.getKey().ip(), port(g.getKey()), external(g.getKey()),
+            to(g.getKey()));
       }
     }
     if (!retries.isEmpty()) {
@@ -407,5 +434,15 @@ final class KnockPipeline implements PacketHandler {
 
   private static String port(Access a) {
     return a.port() + "/" + a.protocol().word();
+  }
+
+  /** The inner host of a forward, or null. */
+  private static String to(Access a) {
+    return a.forwarded() ? a.to().getHostAddress() : null;
+  }
+
+  /** The external port of a redirected access, or null. */
+  private static String external(Access a) {
+    return a.external() != 0 ? Integer.toString(a.external()) : null;
   }
 }

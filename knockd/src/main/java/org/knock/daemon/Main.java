@@ -125,6 +125,7 @@ public final class Main {
       config.notices().forEach(n -> err.println("knockd: " + n));
       StartupChecks checks = StartupChecks.forThisProcess(config);
       checks.doorWarnings().forEach(w -> err.println("knockd: warning: " + w));
+      checks.forwardWarnings().forEach(w -> err.println("knockd: warning: " + w));
       List<String> problems = checks.all();
       if (!problems.isEmpty()) {
         problems.forEach(err::println);
@@ -151,6 +152,7 @@ public final class Main {
     }
     StartupChecks checks = StartupChecks.forThisProcess(config);
     checks.doorWarnings().forEach(w -> err.println("knockd: warning: " + w));
+    checks.forwardWarnings().forEach(w -> err.println("knockd: warning: " + w));
     List<String> programs = checks.programs();
     if (!programs.isEmpty()) {
       programs.forEach(err::println);

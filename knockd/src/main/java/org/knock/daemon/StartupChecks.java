@@ -127,6 +127,34 @@ final class StartupChecks {
     return p.stream().map(w -> w + " (the door fails when it opens)").toList();
   }
 
+  /** Where the kernel says whether it forwards IPv4 (per network namespace). */
+  static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+
+  /**
+   * A warning if the config has forwards but this host does not forward IPv4 (knockd turns on
+   * nothing itself); none if it does or the setting cannot be read.
+   */
+  List<String> forwardWarnings() {
+    String value;
+    try {
+      value = Files.readString(IP_FORWARD).strip();
+    } catch (java.io.IOException | RuntimeException e) {
+      value = null;
+    }
+    return forwardWarnings(value);
+  }
+
+  /** {@link #forwardWarnings()} for the setting's value ({@code "0"}, {@code "1"}, or null). */
+  List<String> forwardWarnings(String ipForward) {
+    if (config.forwards().isEmpty() || !"0".equals(ipForward)) {
+      return List.of();
+    }
+    String name = config.forwards().get(0).name();
+    return List.of(lines.at("forward " + name) + ": [forward " + name + "]: net.ipv4.ip_forward "
+        + "is 0, so forwards reach nothing: turn it on (sysctl -w net.ipv4.ip_forward=1, and in "
+        + "/etc/sysctl.d/ to keep it); knockd does not");
+  }
+
   /** A shell command's first word, if it is a plain program name (no builtin, no syntax). */
   private void shellProgram(List<String> p, String command, String at, String what) {
     String first = command.strip().split("[ \t]+", 2)[0];

@@ -142,6 +142,80 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).containsEntry(a, T0.plus(Duration.ofMinutes(30)));
   }
 
+  /** The config with {@code RandomPorts = 40000-49999}, and a pipeline over it. */
+  private void withRandomPorts() throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-49999\n"));
+  }
+
+  /** Rewrites the config file with {@code change} and makes a pipeline over the new config. */
+  private void edit(java.util.function.UnaryOperator<String> change) throws Exception {
+    Path conf = dir.resolve("knockd.conf");
+    Files.writeString(conf, change.apply(Files.readString(conf)));
+    config = ConfigLoader.load(conf);
+    pipeline = newPipeline();
+  }
+
+  @Test
+  void aRandomKnockGrantsTheExternalPortBothSidesCompute() throws Exception {
+    withRandomPorts();
+    long s = seed;
+    send(ports("open 22 30m random"));
+    int nonce = new SplittableRandom(s).nextInt(1 << 24);
+    int external = org.knock.core.RandomPort.of(key, T0.getEpochSecond(), nonce, 40000, 49999);
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("command")).isEqualTo("open 22/tcp 30m random");
+    AuditEvent granted = audit.last();
+    assertThat(granted.get("port")).isEqualTo("22/tcp");
+    assertThat(granted.get("external")).isEqualTo(Integer.toString(external));
+    Access a = Access.redirect(Access.ipv4(CLIENT), 22, Protocol.TCP, external);
+    assertThat(pipeline.grants()).containsOnlyKeys(a);
+    // a second knock: another external port, a second grant
+    send(ports("open 22 30m random"));
+    assertThat(pipeline.grants()).hasSize(2);
+    clock.advance(Duration.ofMinutes(30));
+    pipeline.sweep();
+    assertThat(audit.events("access-expired")).extracting(e -> e.get("external"))
+        .contains(Integer.toString(external));
+  }
+
+  @Test
+  void anOpenNameKnockGrantsTheForwardToItsInnerHost() throws Exception {
+    edit(t -> t.replace("Allow = open 22/tcp,", "Allow = open db, open 22/tcp,")
+        + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\nMasquerade = yes\n");
+    send(ports("open db 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("command")).isEqualTo("open db 30m");
+    AuditEvent granted = audit.last();
+    assertThat(granted.get("port")).isEqualTo("5432/tcp");
+    assertThat(granted.get("external")).isEqualTo("8443");
+    assertThat(granted.get("to")).isEqualTo("10.1.0.5");
+    assertThat(pipeline.grants()).containsOnlyKeys(new Access(Access.ipv4(CLIENT), 5432,
+        Protocol.TCP, 8443, Access.ipv4("10.1.0.5"), true));
+    // a random knock for a forward with a fixed port is refused: the client would print a port
+    send(ports("open db 30m random"));
+    assertThat(audit.last().get("reason")).isEqualTo("random-ports-off");
+    clock.advance(Duration.ofMinutes(30));
+    pipeline.sweep();
+    assertThat(audit.last().name()).isEqualTo("access-expired");
+    assertThat(audit.last().get("to")).isEqualTo("10.1.0.5");
+  }
+
+  @Test
+  void aRandomKnockIsRefusedWithoutRandomPorts() throws Exception {
+    send(ports("open 22 30m random"));
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("random-ports-off");
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
+  void aRandomKnockForAPortTheUserMayNotOpenIsRefused() throws Exception {
+    withRandomPorts();
+    send(ports("open 23 30m random"));
+    assertThat(audit.last().get("reason")).isEqualTo("not-allowed");
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
   @Test
   void budgetRefusalsAreSummarisedAtMostOncePerMinute() throws Exception {
     KnockDecoder decoder =

@@ -45,6 +45,26 @@ class StartupChecksTest {
   }
 
   @Test
+  void forwardsWithoutIpForwardingDrawOneLineAndCheckListsThem() throws Exception {
+    Path conf = write("AuditLog = -\nFirewall = none\n",
+        "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\nMasquerade = yes\n");
+    Files.writeString(conf, Files.readString(conf).replace("Allow = open 22/tcp",
+        "Allow = open 22/tcp, open db"));
+    StartupChecks c = checks(conf, 1000);
+    assertThat(c.forwardWarnings("0")).containsExactly(conf + ":9: [forward db]: "
+        + "net.ipv4.ip_forward is 0, so forwards reach nothing: turn it on (sysctl -w "
+        + "net.ipv4.ip_forward=1, and in /etc/sysctl.d/ to keep it); knockd does not");
+    assertThat(c.forwardWarnings("1")).isEmpty();
+    assertThat(c.forwardWarnings(null)).isEmpty();
+    String report = org.knock.daemon.config.ConfigReport.render(ConfigLoader.load(conf));
+    assertThat(report).contains("[forward db]\n# db: 8443/tcp -> 10.1.0.5:5432, masquerade; "
+        + "open db travels as port 34242\n", "Allow              = open 22/tcp, open db\n",
+        "To                 = 10.1.0.5:5432/tcp\n", "Port               = 8443\n");
+    assertThat(checks(write("AuditLog = -\nFirewall = none\n", ""), 1000).forwardWarnings("0"))
+        .as("no forwards, no warning").isEmpty();
+  }
+
+  @Test
   void allowRootIsCheckedAgainstTheEffectiveUid() throws Exception {
     Path conf = write("AuditLog = -\nFirewall = none\n", "");
     assertThat(checks(conf, 0).all()).containsExactly(conf + ":1: AllowRoot = no, and knockd "

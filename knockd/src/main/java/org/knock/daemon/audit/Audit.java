@@ -36,7 +36,8 @@ public interface Audit {
 
   /**
    * A knock refused. {@code reason}: a {@link Rejection#word()} or a policy word
-   * ({@code not-allowed}, {@code too-long}, {@code unknown-action}, {@code denied-source},
+   * ({@code not-allowed}, {@code too-long}, {@code unknown-action}, {@code random-ports-off},
+   * {@code denied-source},
    * {@code unknown-sequence}). {@code src} comes first after the event name: fail2ban's filter
    * relies on it.
    */
@@ -50,13 +51,34 @@ public interface Audit {
 
   /** The firewall now lets {@code address} reach {@code port} (e.g. {@code 22/tcp}). */
   default boolean accessGranted(String user, String address, String port, Instant expires) {
+    return accessGranted(user, address, port, null, expires);
+  }
+
+  /**
+   * As {@link #accessGranted(String, String, String, Instant)}, through {@code external}: the
+   * port the address connects to, which the firewall redirects to {@code port} (null: none).
+   */
+  default boolean accessGranted(String user, String address, String port, String external,
+      Instant expires) {
+    return accessGranted(user, address, port, external, null, expires);
+  }
+
+  /** As above, for a forward: {@code to} is the inner host {@code external} leads to. */
+  default boolean accessGranted(String user, String address, String port, String external,
+      String to, Instant expires) {
     return record(AuditEvent.of("access-granted", "user", user, "addr", address, "port", port,
-        "expires", instant(expires)));
+        "external", external, "to", to, "expires", instant(expires)));
   }
 
   /** A grant ran out. */
   default boolean accessExpired(String address, String port) {
-    return record(AuditEvent.of("access-expired", "addr", address, "port", port));
+    return accessExpired(address, port, null, null);
+  }
+
+  /** A grant through an {@code external} port (null: none) to {@code to} (null: here) ran out. */
+  default boolean accessExpired(String address, String port, String external, String to) {
+    return record(AuditEvent.of("access-expired", "addr", address, "port", port, "external",
+        external, "to", to));
   }
 
   /** A grant was withdrawn before its time, {@code by} a user's close knock or the daemon. */

@@ -28,12 +28,7 @@ final class ActionSection {
       }
       Duration timeout = k.value("Timeout", Values::duration, ActionConfig.DEFAULT_TIMEOUT);
       int id = Payload.actionId(name);
-      Ini.Section twin = byId.putIfAbsent(id, s);
-      if (twin != null) {
-        problems.add(s.line(), String.format(
-            "action %s has the same id (0x%04x) as action %s (line %d): rename one of them",
-            name, id, ConfigParser.nameOf(twin), twin.line()));
-      }
+      ConfigParser.uniqueId(byId, id, s, "action", problems);
       if (problems.count() == before) {
         out.add(new ActionConfig(name, id, command, timeout));
       }

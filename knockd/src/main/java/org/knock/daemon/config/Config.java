@@ -18,6 +18,7 @@ import org.knock.core.KnockUser;
  * @param doors the static doors, in file order
  * @param notices things the admin should know that are not errors (e.g. a key file created),
  *     one line each, for the operational log and {@code knockd --check}
+ * @param forwards the {@code [forward NAME]} sections, in file order
  */
 public record Config(
     Path file,
@@ -25,7 +26,8 @@ public record Config(
     List<UserConfig> users,
     List<ActionConfig> actions,
     List<DoorConfig> doors,
-    List<String> notices) {
+    List<String> notices,
+    List<ForwardConfig> forwards) {
 
   public Config {
     Objects.requireNonNull(file);
@@ -34,6 +36,18 @@ public record Config(
     actions = List.copyOf(actions);
     doors = List.copyOf(doors);
     notices = List.copyOf(notices);
+    forwards = List.copyOf(forwards);
+  }
+
+  /** A config without forwards. */
+  public Config(Path file, Options options, List<UserConfig> users, List<ActionConfig> actions,
+      List<DoorConfig> doors, List<String> notices) {
+    this(file, options, users, actions, doors, notices, List.of());
+  }
+
+  /** The forward an {@code open NAME} knock names by its 16-bit id. */
+  public Optional<ForwardConfig> forwardById(int id) {
+    return forwards.stream().filter(f -> f.id() == id).findFirst();
   }
 
   /** The decoder's settings from the options. */

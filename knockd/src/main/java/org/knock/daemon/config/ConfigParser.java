@@ -37,6 +37,8 @@ final class ConfigParser {
     List<Ini.Section> users = new ArrayList<>();
     List<Ini.Section> actions = new ArrayList<>();
     List<Ini.Section> doors = new ArrayList<>();
+    List<Ini.Section> forwards = new ArrayList<>();
+    Map<String, Integer> forwardLines = new HashMap<>();
     Map<String, Integer> userLines = new HashMap<>();
     Map<String, Integer> actionLines = new HashMap<>();
     Map<String, Integer> doorLines = new HashMap<>();
@@ -53,9 +55,12 @@ final class ConfigParser {
         named(s, "user", users, userLines, problems);
       } else if (lower.equals("action") || lower.startsWith("action ")) {
         named(s, "action", actions, actionLines, problems);
+      } else if (lower.equals("forward") || lower.startsWith("forward ")) {
+        named(s, "forward", forwards, forwardLines, problems);
       } else if (!h.matches(NAME)) {
         problems.add(s.line(), "bad section [" + h + "]: use [options], [user NAME], "
-            + "[action NAME] or a door [NAME] of letters, digits, '.', '_' or '-'");
+            + "[action NAME], [forward NAME] or a door [NAME] of letters, digits, '.', '_' or "
+            + "'-'");
       } else if (doorLines.containsKey(h)) {
         problems.add(s.line(), "door [" + h + "] is given twice (first on line "
             + doorLines.get(h) + ")");
@@ -70,9 +75,21 @@ final class ConfigParser {
         : OptionsSection.parse(options, baseDir, notices, problems);
     List<ActionConfig> actionConfigs = ActionSection.parseAll(actions, problems);
     Set<String> actionNames = actionLines.keySet();
+    List<ForwardConfig> forwardConfigs = ForwardSection.parseAll(forwards, opts, problems);
     List<UserConfig> userConfigs =
-        UserSection.parseAll(users, actionNames, baseDir, mode, files, notices, problems,
-            opts == null ? List.of() : opts.serverAddresses());
+        UserSection.parseAll(users, actionNames, forwardLines.keySet(), baseDir, mode, files,
+            notices, problems, opts == null ? List.of() : opts.serverAddresses());
+    for (ForwardConfig f : forwardConfigs) { // open NAME must never read as open PORT
+      for (UserConfig u : userConfigs) {
+        for (org.knock.core.Protocol p : org.knock.core.Protocol.values()) {
+          if (u.forwards().contains(f.name())
+              && u.openPorts().contains(new org.knock.daemon.firewall.PortSpec(f.id(), p))) {
+            problems.add(forwardLines.get(f.name()), "forward " + f.name() + " travels as port "
+                + f.id() + ", which user " + u.name() + " may open as well: rename the forward");
+          }
+        }
+      }
+    }
     List<DoorConfig> doorConfigs = new ArrayList<>();
     for (Ini.Section s : doors) {
       DoorConfig d = DoorSection.parse(s, baseDir, files, notices, problems);
@@ -84,7 +101,8 @@ final class ConfigParser {
       problems.addForFile("no [user NAME] and no door: knockd would have nothing to do");
     }
     problems.throwIfAny();
-    return new Config(file, opts, userConfigs, actionConfigs, doorConfigs, notices);
+    return new Config(file, opts, userConfigs, actionConfigs, doorConfigs, notices,
+        forwardConfigs);
   }
 
   /** Files a {@code [KIND NAME]} section under its name, reporting bad and repeated names. */
@@ -103,6 +121,20 @@ final class ConfigParser {
     } else {
       lines.put(name, s.line());
       into.add(s);
+    }
+  }
+
+  /**
+   * Files a {@code [KIND NAME]} section under the 16-bit id its name travels as; reports a second
+   * section of that kind with the same id (the first keeps it).
+   */
+  static void uniqueId(Map<Integer, Ini.Section> byId, int id, Ini.Section s, String kind,
+      Problems problems) {
+    Ini.Section twin = byId.putIfAbsent(id, s);
+    if (twin != null) {
+      problems.add(s.line(), String.format(
+          "%s %s has the same id (0x%04x) as %s %s (line %d): rename one of them",
+          kind, nameOf(s), id, kind, nameOf(twin), twin.line()));
     }
   }
 

@@ -69,6 +69,9 @@ public final class ConfigReport {
     line(b, "AllowRoot", yes(o.allowRoot()));
     line(b, "SelfTest", yes(o.selfTest()));
     line(b, "OnExit", o.onExit().word());
+    if (o.randomPorts() != null) {
+      line(b, "RandomPorts", o.randomPorts().toString());
+    }
 
     for (UserConfig u : c.users()) {
       b.append("\n[user ").append(u.name()).append("]\n");
@@ -91,6 +94,14 @@ public final class ConfigReport {
       b.append(String.format("# travels as id 0x%04x\n", a.id()));
       line(b, "Command", a.command().toString());
       line(b, "Timeout", fmt(a.timeout()));
+    }
+    for (ForwardConfig f : c.forwards()) {
+      b.append("\n[forward ").append(f.name()).append("]\n");
+      b.append(String.format("# %s; open %s travels as port %d\n", f.describe(), f.name(),
+          f.id()));
+      line(b, "To", f.to().getHostAddress() + ":" + f.toPort() + "/" + f.protocol().word());
+      line(b, "Port", f.random() ? "random" : Integer.toString(f.port()));
+      line(b, "Masquerade", yes(f.masquerade()));
     }
     for (DoorConfig d : c.doors()) {
       b.append("\n[").append(d.name()).append("]\n");
@@ -161,6 +172,10 @@ public final class ConfigReport {
     if (!u.actions().isEmpty()) {
       out.add("run " + String.join(", ", u.actions()));
     }
+    if (!u.forwards().isEmpty()) {
+      out.add("open the forward" + (u.forwards().size() > 1 ? "s " : " ")
+          + String.join(", ", u.forwards()));
+    }
     out.add(u.allowOtherAddress() ? "grant other addresses than its own"
         : "grant only its own address");
     return out;
@@ -196,6 +211,7 @@ public final class ConfigReport {
       items.add("deny-further");
     }
     u.actions().forEach(a -> items.add("run " + a));
+    u.forwards().forEach(f -> items.add("open " + f));
     return String.join(", ", items);
   }
 

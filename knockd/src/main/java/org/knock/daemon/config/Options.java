@@ -50,6 +50,8 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param selfTest whether knockd checks at start that a probe SYN's LOG line reaches it
  * @param onExit what happens to knockd's firewall rules when it stops: keep (fail closed) or
  *     remove
+ * @param randomPorts the external ports {@code open PORT random} picks from (docs/PROTOCOL.md
+ *     §10); null: such knocks are refused
  */
 public record Options(
     FirewallLog firewallLog,
@@ -77,7 +79,8 @@ public record Options(
     int maxTagChecks,
     List<java.net.InetAddress> serverAddresses,
     boolean selfTest,
-    OnExit onExit) {
+    OnExit onExit,
+    KnockRange randomPorts) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -132,7 +135,7 @@ public record Options(
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
         KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of(), true,
-        OnExit.KEEP);
+        OnExit.KEEP, null);
   }
 
   /** True if the audit log goes to standard output. */

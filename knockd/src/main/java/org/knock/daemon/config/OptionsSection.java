@@ -20,7 +20,7 @@ final class OptionsSection {
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources",
       "UdpKnocks", "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot",
       "KnockReply", "ServerAddress", "SelfTest",
-      "OnExit");
+      "OnExit", "RandomPorts");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
   private static final int MAX_TAG_CHECKS = 1 << 30;
@@ -80,6 +80,8 @@ final class OptionsSection {
     OnExit onExit = k.value("OnExit", (key, v) -> OnExit.valueOf(
         Values.word(key, v, "value", List.of("keep", "remove")).toUpperCase(Locale.ROOT)),
         d.onExit());
+    KnockRange randomPorts = k.value("RandomPorts", (key, v) -> v.equalsIgnoreCase("none")
+        ? null : range(key, v), d.randomPorts());
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -96,6 +98,9 @@ final class OptionsSection {
           break;
         }
       }
+    }
+    if (randomPorts != null) {
+      randomPortsOverlap(k, randomPorts, range, protect);
     }
     if (firewall != null) {
       if (firewall == FirewallType.COMMAND) {
@@ -127,7 +132,26 @@ final class OptionsSection {
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
         knockReply, maxTagChecks, serverAddresses, selfTest,
-        onExit);
+        onExit, randomPorts);
+  }
+
+  /** RandomPorts must share no port with KnockPorts or Protect (one problem, at its line). */
+  private static void randomPortsOverlap(SectionKeys k, KnockRange random, KnockRange knock,
+      List<PortSpec> protect) {
+    if (knock != null && random.start() <= knock.end() && knock.start() <= random.end()) {
+      k.problem("RandomPorts", "RandomPorts: " + random + " overlaps KnockPorts " + knock
+          + ": use ports outside the knock range");
+      return;
+    }
+    if (protect != null) {
+      for (PortSpec p : protect) {
+        if (p.port() >= random.start() && p.port() <= random.end()) {
+          k.problem("RandomPorts", "RandomPorts: " + random + " holds the protected port " + p
+              + ": use ports outside Protect");
+          return;
+        }
+      }
+    }
   }
 
   private static FirewallLog firewallLog(String key, String v, Path baseDir) throws BadValue {

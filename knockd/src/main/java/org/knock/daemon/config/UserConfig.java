@@ -30,6 +30,7 @@ import org.knock.daemon.firewall.PortSpec;
  * @param passphraseKeys for a user with a Passphrase: the key derived for each ServerAddress
  *     (empty for a key file)
  * @param uncheckedKeyFile the admin accepts a key file on a file system without POSIX permissions
+ * @param forwards the {@code [forward NAME]}s the user may open ({@code Allow = open NAME})
  */
 public record UserConfig(
     String name,
@@ -44,7 +45,8 @@ public record UserConfig(
     boolean allowOtherAddress,
     boolean acceptVersion1,
     java.util.Map<org.knock.core.ServerBinding, KnockKey> passphraseKeys,
-    boolean uncheckedKeyFile) {
+    boolean uncheckedKeyFile,
+    List<String> forwards) {
 
   /** Default for MaxDuration. */
   public static final Duration DEFAULT_MAX_DURATION = Duration.ofDays(1);
@@ -59,6 +61,7 @@ public record UserConfig(
     Objects.requireNonNull(maxDuration);
     passphraseKeys = java.util.Collections.unmodifiableMap(
         new java.util.LinkedHashMap<>(passphraseKeys));
+    forwards = List.copyOf(forwards);
   }
 
   /**
@@ -89,7 +92,7 @@ public record UserConfig(
     boolean allowed;
     switch (c.verb()) {
       case OPEN:
-        allowed = mayOpen(c.port(), c.protocol());
+        allowed = c.forward() ? forwards.contains(c.action()) : mayOpen(c.port(), c.protocol());
         break;
       case CLOSE:
         allowed = mayClose && mayOpen(c.port(), c.protocol());

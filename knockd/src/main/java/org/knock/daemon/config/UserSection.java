@@ -32,12 +32,12 @@ final class UserSection {
 
   /** What one Allow line grants. */
   private record Allow(Set<PortSpec> ports, Set<Protocol> anyPort, boolean close,
-      boolean denyFurther, List<String> actions) {}
+      boolean denyFurther, List<String> actions, List<String> forwards) {}
 
   private UserSection() {}
 
   static List<UserConfig> parseAll(List<Ini.Section> sections, Set<String> actionNames,
-      Path baseDir, int configMode, ConfigFiles files, List<String> notices, Problems problems,
+      Set<String> forwardNames, Path baseDir, int configMode, ConfigFiles files, List<String> notices, Problems problems,
       List<java.net.InetAddress> serverAddresses) {
     List<UserConfig> out = new ArrayList<>();
     Map<String, UserConfig> byKey = new HashMap<>();
@@ -46,7 +46,7 @@ final class UserSection {
       String name = ConfigParser.nameOf(s);
       int before = problems.count();
       SectionKeys k = new SectionKeys(s, "[user " + name + "]", KEYS, Map.of(), problems);
-      Allow allow = k.value("Allow", (key, v) -> allow(key, v, actionNames), null);
+      Allow allow = k.value("Allow", (key, v) -> allow(key, v, actionNames, forwardNames), null);
       if (!k.has("Allow")) {
         problems.add(s.line(), "user " + name + " may do nothing: add e.g. Allow = open 22/tcp");
       }
@@ -114,7 +114,7 @@ final class UserSection {
       }
       UserConfig u = new UserConfig(name, key, source, allow.ports(), allow.anyPort(),
           allow.close(), allow.denyFurther(), allow.actions(), maxDuration, other, version1,
-          passphraseKeys, Boolean.TRUE.equals(unchecked));
+          passphraseKeys, Boolean.TRUE.equals(unchecked), allow.forwards());
       byKey.put(key.toBase64(), u);
       keyLines.put(name, k.entry(keyName).line());
       out.add(u);
@@ -184,8 +184,9 @@ final class UserSection {
     return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
-  private static Allow allow(String key, String value, Set<String> actionNames)
-      throws BadValue {
+  private static Allow allow(String key, String value, Set<String> actionNames,
+      Set<String> forwardNames) throws BadValue {
+    List<String> forwards = new ArrayList<>();
     Set<PortSpec> ports = new LinkedHashSet<>();
     Set<Protocol> any = EnumSet.noneOf(Protocol.class);
     boolean close = false;
@@ -206,6 +207,14 @@ final class UserSection {
             throw new BadValue(key + ": bad protocol in '" + p + "': use /tcp or /udp");
           }
           any.add(proto);
+        } else if (Character.isLetter(p.charAt(0))) {
+          if (!forwardNames.contains(p)) {
+            throw new BadValue(key + ": open " + p + ": there is no [forward " + p
+                + "] section");
+          }
+          if (!forwards.contains(p)) {
+            forwards.add(p);
+          }
         } else {
           ports.add(Values.port(key, p, '/'));
         }
@@ -223,9 +232,9 @@ final class UserSection {
         }
       } else {
         throw new BadValue(key + ": cannot use '" + item.strip()
-            + "': use open PORT[/PROTO], open *, close, deny-further or run ACTION");
+            + "': use open PORT[/PROTO], open *, open FORWARD, close, deny-further or run ACTION");
       }
     }
-    return new Allow(ports, any, close, deny, actions);
+    return new Allow(ports, any, close, deny, actions, forwards);
   }
 }

@@ -9,16 +9,24 @@ import java.util.regex.Pattern;
 import org.knock.core.Protocol;
 
 /**
- * Access of one IPv4 or IPv6 address (or an IPv6 /64) to one port: what a grant opens.
- * Guarantees non-null parts, a port in 1-65535, and a prefix that is the address's full length
- * or, for IPv6, 64 with the address's last 8 bytes zero.
+ * Access of one IPv4 or IPv6 address (or an IPv6 /64) to one port: what a grant opens, either at
+ * the port itself or, for {@code open PORT random} and forwards, only through an external port the
+ * firewall redirects to it. Guarantees non-null parts, a port in 1-65535, an external port that is
+ * 0 or 1-65535, and a prefix that is the address's full length or, for IPv6, 64 with the address's
+ * last 8 bytes zero.
  *
  * @param address the source address let in (for a /64: the network's first address)
  * @param port 1-65535
  * @param protocol TCP or UDP
  * @param prefix 32 (IPv4), 128 (IPv6) or 64 (an IPv6 /64)
+ * @param external the port the address connects to, redirected to {@code port}; 0: none (the
+ *     address reaches {@code port} itself)
+ * @param to for a forward: the inner host (IPv4) whose {@code port} {@code external} leads to;
+ *     null: this host
+ * @param masquerade for a forward: the flow leaves with this host's address
  */
-public record Access(InetAddress address, int port, Protocol protocol, int prefix) {
+public record Access(InetAddress address, int port, Protocol protocol, int prefix, int external,
+    Inet4Address to, boolean masquerade) {
   private static final Pattern DOTTED_QUAD =
       Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
   /** 192.0.2.1 22/tcp (a documentation address), for descriptions. */
@@ -36,12 +44,50 @@ public record Access(InetAddress address, int port, Protocol protocol, int prefi
     if (prefix != full && !(full == 128 && prefix == 64 && hostBitsZero(address))) {
       throw new IllegalArgumentException("bad prefix /" + prefix + " for " + text(address));
     }
+    if (external < 0 || external > 65535) {
+      throw new IllegalArgumentException("bad external port " + external + ": use 1-65535");
+    }
+    if (to != null && external == 0) {
+      throw new IllegalArgumentException("a forward needs an external port");
+    }
+    if (masquerade && to == null) {
+      throw new IllegalArgumentException("only a forward is masqueraded");
+    }
   }
 
-  /** Access of one address (its full length). */
+  /** Access of one address or network at the port itself. */
+  public Access(InetAddress address, int port, Protocol protocol, int prefix) {
+    this(address, port, protocol, prefix, 0, null, false);
+  }
+
+  /** Access of one address to {@code port} through {@code external}, or a forward (to non-null). */
+  public Access(InetAddress address, int port, Protocol protocol, int external,
+      Inet4Address to, boolean masquerade) {
+    this(address, port, protocol, full(address), external, to, masquerade);
+  }
+
+  /** Access of one address to this host's {@code port} through {@code external} (0: itself). */
+  public static Access redirect(InetAddress address, int port, Protocol protocol, int external) {
+    return new Access(address, port, protocol, full(address), external, null, false);
+  }
+
+  private static int full(InetAddress address) {
+    return Objects.requireNonNull(address, "address").getAddress().length * 8;
+  }
+
+  /** True for a forward: {@code external} leads to {@link #to}'s {@code port}. */
+  public boolean forwarded() {
+    return to != null;
+  }
+
+  /** True if the address reaches this host's port only through {@link #external}. */
+  public boolean redirected() {
+    return external != 0 && to == null;
+  }
+
+  /** Access of one address (its full length) at the port itself. */
   public Access(InetAddress address, int port, Protocol protocol) {
-    this(address, port, protocol,
-        Objects.requireNonNull(address, "address").getAddress().length * 8);
+    this(address, port, protocol, full(address), 0, null, false);
   }
 
   private static boolean hostBitsZero(InetAddress a) {
@@ -115,10 +161,12 @@ public record Access(InetAddress address, int port, Protocol protocol, int prefi
     return t.toString();
   }
 
-  /** E.g. {@code 192.0.2.1 22/tcp}. */
+  /** E.g. {@code 192.0.2.1 22/tcp}, or {@code 192.0.2.1 22/tcp external 41369}. */
   @Override
   public String toString() {
-    return ip() + " " + port + "/" + protocol.word();
+    return ip() + " " + port + "/" + protocol.word()
+        + (external == 0 ? "" : " external " + external)
+        + (to == null ? "" : " to " + to.getHostAddress() + (masquerade ? " masquerade" : ""));
   }
 
   /** A documentation IPv6 literal (hex digits and ':' only: parsed, never looked up). */

@@ -57,6 +57,10 @@ final class CommandFirewall implements Firewall {
 
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
+    if (access.external() != 0) {
+      throw new FirewallException("cannot grant " + access + ": OpenCommand has no external "
+          + "port; random ports and forwards need Firewall = nftables or iptables");
+    }
     Instant end = clock.instant().plus(GrantBook.checked(duration));
     if (book.end(access) == null || open.variables().contains("SECONDS")) {
       commands.require(open.expand(vars(access, duration)), null);

@@ -22,12 +22,16 @@ import org.knock.daemon.exec.CommandRunner;
  */
 final class IptablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(IptablesFirewall.class);
+  private static final Access EXAMPLE_REDIRECT =
+      Access.redirect(Access.EXAMPLE.address(), 22, Access.EXAMPLE.protocol(), 41369);
   private FirewallSettings settings;
   private final String chain;
   private final Commands commands;
   private final Clock clock;
   private final IptablesFamily family;
   private final GrantBook book = new GrantBook();
+  /** Whether this run has written its nat chain (at its first random-port grant). */
+  private boolean natWritten;
 
   /** The IPv4 half (iptables). */
   IptablesFirewall(FirewallSettings settings, Commands commands, Clock clock) {
@@ -60,7 +64,17 @@ final class IptablesFirewall implements Firewall {
         + "running or not; knockd deletes it when its time is up; " + family.program()
         + " -S lists it as e.g.\n  "
         + IptablesRules.grantLine(chain, family == IptablesFamily.V4 ? Access.EXAMPLE
-            : Access.EXAMPLE6, 1_900_000_000L);
+            : Access.EXAMPLE6, 1_900_000_000L)
+        + (family != IptablesFamily.V4 ? "" : "\nA random-port grant (open 22 random) adds, with "
+        + "the same end, a nat rule in chain "
+        + chain + " of table nat (jumped from PREROUTING position 1, written at the first such "
+        + "grant) that redirects the external port, and an accept for the redirected flow only:"
+        + "\n  " + IptablesRules.grantLine(chain, EXAMPLE_REDIRECT, 1_900_000_000L)
+        + "\n  -t nat " + IptablesRules.natLine(chain, EXAMPLE_REDIRECT, 1_900_000_000L)
+        + "\nA forward ([forward NAME]) adds a DNAT rule there, an accept of the DNATed flow in "
+        + "filter chain " + IptablesRules.forwardChain(chain) + " (jumped from FORWARD) and with "
+        + "Masquerade = yes a MASQUERADE in nat chain " + IptablesRules.forwardChain(chain)
+        + " (jumped from POSTROUTING), each with the grant's end.");
   }
 
   @Override
@@ -76,6 +90,7 @@ final class IptablesFirewall implements Firewall {
     });
     write(settings, listing, left, kept);
     book.clear();
+    natWritten = false;
     kept.forEach((access, epoch) -> book.put(access, Instant.ofEpochSecond(epoch)));
     if (!left.grants().isEmpty()) {
       LOG.info("{} chain {} of a previous run: kept {} unexpired grants, removed {} expired",
@@ -115,12 +130,26 @@ final class IptablesFirewall implements Firewall {
     if (IptablesFamily.of(access) != family) {
       throw new FirewallException("cannot grant " + access + " with " + family.program());
     }
+    if (access.external() != 0 && family != IptablesFamily.V4) {
+      throw new FirewallException("cannot grant " + access + ": random ports and forwards are "
+          + "IPv4 only (not yet: IPv6)");
+    }
     Instant end = wholeSecondAtOrAfter(clock.instant().plus(GrantBook.checked(duration)));
     Instant old = book.end(access);
     if (end.equals(old)) {
       return;
     }
-    commands.require(IptablesRules.insertGrant(chain, access, end.getEpochSecond()), null);
+    long epoch = end.getEpochSecond();
+    if (access.external() != 0) {
+      natReady();
+    }
+    commands.require(IptablesRules.insertGrant(chain, access, epoch), null);
+    if (access.masquerade()) {
+      commands.require(IptablesRules.insertMasquerade(chain, access, epoch), null);
+    }
+    if (access.external() != 0) { // last: the redirect never leads to a drop
+      commands.require(IptablesRules.insertNat(chain, access, epoch), null);
+    }
     book.put(access, end);
     if (old != null) {
       delete(access, old);
@@ -146,7 +175,13 @@ final class IptablesFirewall implements Firewall {
     CommandRunner.Result listing = commands.attempt(IptablesRules.listAll(family), null);
     IptablesRules.Leftovers left = IptablesRules.parse(listing.out(), chain, family);
     book.clear();
+    natWritten = false;
+    String natFailure = removeNat();
     if (listing.succeeded() && !left.chainExists() && left.jumps() == 0) {
+      if (natFailure != null) {
+        throw new FirewallException("cannot remove knockd's iptables nat chain " + chain + ": "
+            + natFailure);
+      }
       return "nothing (no " + family.program() + " chain " + chain + ")";
     }
     // a failed listing: try everything; else only what is there
@@ -155,7 +190,7 @@ final class IptablesFirewall implements Firewall {
     if (listing.succeeded() && !left.chainExists()) {
       removal = removal.subList(0, removal.size() - 2);
     }
-    String failure = null;
+    String failure = natFailure;
     for (List<String> argv : removal) {
       CommandRunner.Result r = commands.attempt(argv, null);
       if (!r.succeeded() && failure == null) {
@@ -169,15 +204,62 @@ final class IptablesFirewall implements Firewall {
     return family.program() + " chain " + chain + " and its jump from INPUT";
   }
 
+  /**
+   * Removes knockd's nat chains, its forward chain and their jumps, as far as they are there;
+   * the first failure, or null.
+   */
+  private String removeNat() {
+    if (family != IptablesFamily.V4) {
+      return null; // random ports and forwards are IPv4 only
+    }
+    CommandRunner.Result nat = commands.attempt(IptablesRules.listNat(), null);
+    if (!nat.succeeded()) {
+      return null; // no nat table to list (no iptable_nat): no redirect or forward was made
+    }
+    CommandRunner.Result filter = commands.attempt(IptablesRules.listAll(), null);
+    String failure = null;
+    for (List<String> argv : IptablesRules.forwardRemoval(filter.out(), nat.out(), chain)) {
+      CommandRunner.Result r = commands.attempt(argv, null);
+      if (!r.succeeded() && failure == null) {
+        failure = commands.failure(argv, r);
+      }
+    }
+    return failure;
+  }
+
   /** Leaves the chain, its jump and the grants (which end by their time match) in place. */
   @Override
   public synchronized void close() {
     book.clear();
   }
 
+  /**
+   * Writes knockd's nat chain (table nat, jumped from PREROUTING position 1) once per run, with
+   * the nat rules of the redirected grants it knows (adopted ones included), in one
+   * iptables-restore commit: a killed run's rules of expired grants go with it.
+   */
+  private void natReady() throws FirewallException {
+    if (natWritten) {
+      return;
+    }
+    String nat = commands.require(IptablesRules.listNat(), null).out();
+    String filter = commands.require(IptablesRules.listAll(), null).out();
+    Map<Access, Long> grants = new LinkedHashMap<>();
+    book.all().forEach((access, end) -> grants.put(access, end.getEpochSecond()));
+    commands.require(IptablesRules.restore(), IptablesRules.natScript(chain, grants,
+        IptablesRules.Jumps.of(filter, nat, chain)));
+    natWritten = true;
+  }
+
   /** Deletes a grant rule; a rule that is already gone counts as deleted. */
   private void delete(Access access, Instant end) throws FirewallException {
     long epoch = end.getEpochSecond();
+    if (access.external() != 0) { // the redirect first; without the accept it leads nowhere
+      commands.attempt(IptablesRules.deleteNat(chain, access, epoch), null);
+    }
+    if (access.masquerade()) {
+      commands.attempt(IptablesRules.deleteMasquerade(chain, access, epoch), null);
+    }
     List<String> argv = IptablesRules.deleteGrant(chain, access, epoch);
     CommandRunner.Result r = commands.attempt(argv, null);
     if (r.succeeded()) {

@@ -56,9 +56,173 @@ final class IptablesRules {
   static List<String> grantSpec(Access a, long expiresEpoch) {
     String p = a.protocol().word();
     String source = a.network() ? a.ip() : a.ip() + "/" + IptablesFamily.of(a).hostPrefix();
-    return List.of("-s", source, "-p", p, "-m", p, "--dport", Integer.toString(a.port()),
-        "-m", "time", "--datestop", datestop(expiresEpoch),
-        "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j", "ACCEPT");
+    List<String> spec = new ArrayList<>(List.of("-s", source));
+    if (a.forwarded()) {
+      spec.addAll(List.of("-d", a.to().getHostAddress() + "/32"));
+    }
+    spec.addAll(List.of("-p", p, "-m", p, "--dport", Integer.toString(a.port())));
+    if (a.external() != 0) { // only the flow the nat chain redirected from the external port
+      spec.addAll(List.of("-m", "conntrack", "--ctstate", "DNAT", "--ctorigdstport",
+          Integer.toString(a.external())));
+    }
+    spec.addAll(List.of("-m", "time", "--datestop", datestop(expiresEpoch),
+        "-m", "comment", "--comment", comment(a, expiresEpoch), "-j", "ACCEPT"));
+    return spec;
+  }
+
+  /** {@code knockd expires=EPOCH}, and for a masqueraded forward {@code  masquerade}. */
+  private static String comment(Access a, long expiresEpoch) {
+    return COMMENT + expiresEpoch + (a.masquerade() ? " " + MASQUERADE : "");
+  }
+
+  static final String MASQUERADE = "masquerade";
+
+  /** The chain (in table filter, jumped from FORWARD; in table nat, from POSTROUTING) of forwards. */
+  static String forwardChain(String chain) {
+    return chain + "-FWD";
+  }
+
+  /** The filter chain a grant's accept goes in: knockd's, or its forward chain for a forward. */
+  static String grantChain(String chain, Access a) {
+    return a.forwarded() ? forwardChain(chain) : chain;
+  }
+
+  /** The masquerade rule of a masqueraded forward (table nat, the forward chain). */
+  static List<String> masqueradeSpec(Access a, long expiresEpoch) {
+    List<String> spec = new ArrayList<>(grantSpec(a, expiresEpoch));
+    spec.set(spec.size() - 1, "MASQUERADE");
+    return spec;
+  }
+
+  /**
+   * The nat rule of a redirected grant (table nat, knockd's chain, jumped from PREROUTING):
+   * {@code -s ADDR/32 -p tcp -m tcp --dport EXTERNAL} with the grant's time match and comment,
+   * {@code -j REDIRECT --to-ports PORT}.
+   */
+  static List<String> natSpec(Access a, long expiresEpoch) {
+    String p = a.protocol().word();
+    List<String> spec = new ArrayList<>(List.of("-s", a.ip() + "/32", "-p", p, "-m", p,
+        "--dport", Integer.toString(a.external()), "-m", "time", "--datestop",
+        datestop(expiresEpoch), "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j"));
+    spec.addAll(a.forwarded()
+        ? List.of("DNAT", "--to-destination", a.to().getHostAddress() + ":" + a.port())
+        : List.of("REDIRECT", "--to-ports", Integer.toString(a.port())));
+    return spec;
+  }
+
+  static List<String> insertMasquerade(String chain, Access a, long expiresEpoch) {
+    List<String> argv = new ArrayList<>(
+        List.of("iptables", "-w", "-t", "nat", "-I", forwardChain(chain), "1"));
+    argv.addAll(masqueradeSpec(a, expiresEpoch));
+    return argv;
+  }
+
+  static List<String> deleteMasquerade(String chain, Access a, long expiresEpoch) {
+    List<String> argv = new ArrayList<>(
+        List.of("iptables", "-w", "-t", "nat", "-D", forwardChain(chain)));
+    argv.addAll(masqueradeSpec(a, expiresEpoch));
+    return argv;
+  }
+
+  /** A masquerade rule as {@code iptables -t nat -S} prints it. */
+  static String masqueradeLine(String chain, Access a, long expiresEpoch) {
+    return line(forwardChain(chain), masqueradeSpec(a, expiresEpoch));
+  }
+
+  /** A nat rule as {@code iptables -t nat -S} prints it. */
+  static String natLine(String chain, Access a, long expiresEpoch) {
+    return line(chain, natSpec(a, expiresEpoch));
+  }
+
+  static List<String> insertNat(String chain, Access a, long expiresEpoch) {
+    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-t", "nat", "-I", chain, "1"));
+    argv.addAll(natSpec(a, expiresEpoch));
+    return argv;
+  }
+
+  static List<String> deleteNat(String chain, Access a, long expiresEpoch) {
+    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-t", "nat", "-D", chain));
+    argv.addAll(natSpec(a, expiresEpoch));
+    return argv;
+  }
+
+  static List<String> listNat() {
+    return List.of("iptables", "-w", "-t", "nat", "-S");
+  }
+
+  /**
+   * The iptables-restore input that (re)writes knockd's nat chain (redirects and DNATs), its
+   * forward chains (filter: the accepts of forwarded flows; nat: their masquerades) with the rules
+   * of the redirected and forwarded grants among {@code grants}, and adds the jumps (from
+   * PREROUTING, FORWARD, POSTROUTING) that {@code jumps} says are missing.
+   */
+  static String natScript(String chain, Map<Access, Long> grants, Jumps jumps) {
+    String fwd = forwardChain(chain);
+    StringBuilder b = new StringBuilder("*filter\n:").append(fwd).append(" - [0:0]\n");
+    grants.forEach((a, epoch) -> {
+      if (a.forwarded()) {
+        b.append(line(fwd, grantSpec(a, epoch))).append('\n');
+      }
+    });
+    if (!jumps.forward()) {
+      b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
+    }
+    b.append("COMMIT\n*nat\n:").append(chain).append(" - [0:0]\n:").append(fwd)
+        .append(" - [0:0]\n");
+    grants.forEach((a, epoch) -> {
+      if (a.external() != 0) {
+        b.append(line(chain, natSpec(a, epoch))).append('\n');
+      }
+      if (a.masquerade()) {
+        b.append(masqueradeLine(chain, a, epoch)).append('\n');
+      }
+    });
+    if (!jumps.prerouting()) {
+      b.append("-I PREROUTING 1 -j ").append(chain).append('\n');
+    }
+    if (!jumps.postrouting()) {
+      b.append("-I POSTROUTING 1 -j ").append(fwd).append('\n');
+    }
+    return b.append("COMMIT\n").toString();
+  }
+
+  /** Which jumps to knockd's nat and forward chains exist. */
+  record Jumps(boolean prerouting, boolean forward, boolean postrouting) {
+    /** From {@code iptables -S} and {@code iptables -t nat -S}. */
+    static Jumps of(String filter, String nat, String chain) {
+      String fwd = forwardChain(chain);
+      return new Jumps(nat.lines().anyMatch(("-A PREROUTING -j " + chain)::equals),
+          filter.lines().anyMatch(("-A FORWARD -j " + fwd)::equals),
+          nat.lines().anyMatch(("-A POSTROUTING -j " + fwd)::equals));
+    }
+  }
+
+  /**
+   * The commands that remove what knockd adds for redirects and forwards, as the listings show
+   * it: every jump from PREROUTING, POSTROUTING and FORWARD, then its nat chains and its filter
+   * forward chain (flushed, then deleted).
+   */
+  static List<List<String>> forwardRemoval(String filter, String nat, String chain) {
+    String fwd = forwardChain(chain);
+    List<List<String>> cmds = new ArrayList<>();
+    String[][] jumps = {{"nat", "PREROUTING", chain}, {"nat", "POSTROUTING", fwd},
+        {"filter", "FORWARD", fwd}};
+    for (String[] j : jumps) {
+      String listing = j[0].equals("nat") ? nat : filter;
+      long n = listing.lines().filter(("-A " + j[1] + " -j " + j[2])::equals).count();
+      for (long i = 0; i < n; i++) {
+        cmds.add(List.of("iptables", "-w", "-t", j[0], "-D", j[1], "-j", j[2]));
+      }
+    }
+    String[][] chains = {{"nat", chain}, {"nat", fwd}, {"filter", fwd}};
+    for (String[] c : chains) {
+      String listing = c[0].equals("nat") ? nat : filter;
+      if (listing.lines().anyMatch(("-N " + c[1])::equals)) {
+        cmds.add(List.of("iptables", "-w", "-t", c[0], "-F", c[1]));
+        cmds.add(List.of("iptables", "-w", "-t", c[0], "-X", c[1]));
+      }
+    }
+    return cmds;
   }
 
   /** E.g. {@code 2026-11-30T19:30:00}: the end in UTC, at most {@link #MAX_DATESTOP}. */
@@ -67,15 +231,15 @@ final class IptablesRules {
   }
 
   static List<String> insertGrant(String chain, Access a, long expiresEpoch) {
-    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-I", chain,
-        "1"));
+    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-I",
+        grantChain(chain, a), "1"));
     argv.addAll(grantSpec(a, expiresEpoch));
     return argv;
   }
 
   static List<String> deleteGrant(String chain, Access a, long expiresEpoch) {
     List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-D",
-        chain));
+        grantChain(chain, a)));
     argv.addAll(grantSpec(a, expiresEpoch));
     return argv;
   }
@@ -95,9 +259,9 @@ final class IptablesRules {
     return cmds;
   }
 
-  /** A grant rule as {@code iptables -S} prints it. */
+  /** A grant rule as {@code iptables -S} prints it (in the forward chain for a forward). */
   static String grantLine(String chain, Access a, long expiresEpoch) {
-    return line(chain, grantSpec(a, expiresEpoch));
+    return line(grantChain(chain, a), grantSpec(a, expiresEpoch));
   }
 
   /**
@@ -114,7 +278,11 @@ final class IptablesRules {
     List<String> lines = new ArrayList<>();
     lines.add(line(c, List.of("-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j",
         "ACCEPT")));
-    grants.forEach((a, epoch) -> lines.add(grantLine(c, a, epoch)));
+    grants.forEach((a, epoch) -> {
+      if (!a.forwarded()) { // a forward's accept lives in the forward chain
+        lines.add(grantLine(c, a, epoch));
+      }
+    });
     for (PortSpec p : s.protect()) {
       List<String> args = new ArrayList<>(List.of("-p", p.protocol().word(), "-m",
           p.protocol().word(), "--dport", Integer.toString(p.port())));
@@ -182,7 +350,13 @@ final class IptablesRules {
         : "([0-9a-f]{0,4}:[0-9a-f:]{1,38})/(128|64)"; // with a ':': a literal, never a name
     Pattern grant = Pattern.compile("-A " + Pattern.quote(chain)
         + " -s " + address + " -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5})"
+        + "(?: -m conntrack --ctstate DNAT --ctorigdstport (\\d{1,5}))?"
         + "(?: -m time --datestop \\S+)? -m comment --comment \"?" + COMMENT + "(\\d{1,12})\"? -j ACCEPT");
+    Pattern forward = Pattern.compile("-A " + Pattern.quote(forwardChain(chain))
+        + " -s (\\d{1,3}(?:\\.\\d{1,3}){3})/32 -d (\\d{1,3}(?:\\.\\d{1,3}){3})/32"
+        + " -p (tcp|udp) -m (?:tcp|udp) --dport (\\d{1,5}) -m conntrack --ctstate DNAT"
+        + " --ctorigdstport (\\d{1,5}) -m time --datestop \\S+ -m comment --comment \"?"
+        + COMMENT + "(\\d{1,12})( " + MASQUERADE + ")?\"? -j ACCEPT");
     boolean exists = false;
     int jumps = 0;
     Map<Access, Long> grants = new LinkedHashMap<>();
@@ -193,12 +367,25 @@ final class IptablesRules {
       } else if (l.equals("-A INPUT -j " + chain)) {
         jumps++;
       } else {
+        Matcher fw = forward.matcher(l);
+        if (fw.matches()) {
+          try {
+            grants.merge(new Access(Access.ipv4(fw.group(1)), Integer.parseInt(fw.group(4)),
+                Protocol.ofWord(fw.group(3)), Integer.parseInt(fw.group(5)),
+                Access.ipv4(fw.group(2)), fw.group(7) != null), Long.parseLong(fw.group(6)),
+                Math::max);
+          } catch (IllegalArgumentException e) {
+            // not a rule knockd wrote
+          }
+          continue;
+        }
         Matcher m = grant.matcher(l);
         if (m.matches()) {
+          // groups: 1 address, 2 prefix, 3 protocol, 4 port, 5 external (optional), 6 expiry
           Access a = parseAccess(m.group(1), Integer.parseInt(m.group(2)), m.group(4),
-              m.group(3), f);
+              m.group(3), m.group(5), f);
           if (a != null) {
-            grants.merge(a, Long.parseLong(m.group(5)), Math::max);
+            grants.merge(a, Long.parseLong(m.group(6)), Math::max);
           }
         }
       }
@@ -207,14 +394,15 @@ final class IptablesRules {
   }
 
   private static Access parseAccess(String ip, int prefix, String port, String protocol,
-      IptablesFamily f) {
+      String external, IptablesFamily f) {
     try {
       java.net.InetAddress a = f == IptablesFamily.V4 ? Access.ipv4(ip)
           : java.net.InetAddress.getByName(ip); // hex digits and ':' only: parsed, not looked up
       if (f == IptablesFamily.V6 && !(a instanceof java.net.Inet6Address)) {
         return null;
       }
-      return new Access(a, Integer.parseInt(port), Protocol.ofWord(protocol), prefix);
+      return new Access(a, Integer.parseInt(port), Protocol.ofWord(protocol), prefix,
+          external == null ? 0 : Integer.parseInt(external), null, false);
     } catch (IllegalArgumentException | java.net.UnknownHostException e) {
       return null;
     }

@@ -16,6 +16,22 @@ final class NftScripts {
   /** The set of IPv6 /64 grants: same type, with prefixes ({@code flags interval}). */
   static final String SET_NAME6NET = "granted6net";
   static final String CHAIN_NAME = "input";
+  /**
+   * Map of random-port grants (IPv4): source address, protocol, external port → the local port
+   * the nat chain redirects to.
+   */
+  static final String MAP_NAME = "redirects";
+  static final String MAP_TYPE = SET_TYPE + " : inet_service";
+  /** The filter side of each redirect: source, protocol, external port, local port. */
+  static final String REDIRECTED_NAME = "redirected";
+  static final String REDIRECTED_TYPE = SET_TYPE + " . inet_service";
+  static final String NAT_CHAIN = "prerouting";
+  /** Map of forwards: source, protocol, external port → inner address . port (DNAT). */
+  static final String FORWARDS = "forwards";
+  static final String FORWARDS_TYPE = SET_TYPE + " : ipv4_addr . inet_service";
+  /** Forwarded flows the forward chain accepts, and those masqueraded: source . proto . external. */
+  static final String FORWARDED = "forwarded";
+  static final String MASQUERADED = "masqueraded";
   private static final String SYN_ONLY = "tcp flags & (fin|syn|rst|ack) == syn";
 
   private NftScripts() {}
@@ -54,6 +70,17 @@ final class NftScripts {
         .append(SET_TYPE6).append("; flags timeout; }\n");
     b.append("add set ").append(t).append(' ').append(SET_NAME6NET).append(" { type ")
         .append(SET_TYPE6).append("; flags interval, timeout; }\n");
+    b.append("add map ").append(t).append(' ').append(MAP_NAME).append(" { type ")
+        .append(MAP_TYPE).append("; flags timeout; }\n");
+    b.append("add set ").append(t).append(' ').append(REDIRECTED_NAME).append(" { type ")
+        .append(REDIRECTED_TYPE).append("; flags timeout; }\n");
+    String nat = t + " " + NAT_CHAIN;
+    b.append("add chain ").append(nat)
+        .append(" { type nat hook prerouting priority dstnat; policy accept; }\n");
+    b.append("flush chain ").append(nat).append('\n');
+    b.append("add rule ").append(nat).append(" meta l4proto { tcp, udp } redirect to ip saddr")
+        .append(" . meta l4proto . th dport map @").append(MAP_NAME).append('\n');
+    forwardPart(b, t);
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
     b.append("flush chain ").append(c).append('\n');
@@ -64,6 +91,11 @@ final class NftScripts {
         .append(SET_NAME6).append(" accept\n");
     b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
         .append(SET_NAME6NET).append(" accept\n");
+    for (Protocol p : Protocol.values()) { // a redirected flow: to the port its grant redirects to
+      b.append("add rule ").append(c).append(" meta l4proto ").append(p.word())
+          .append(" ct status dnat ip saddr . meta l4proto . ct original proto-dst . ")
+          .append(p.word()).append(" dport @").append(REDIRECTED_NAME).append(" accept\n");
+    }
     for (Protocol p : Protocol.values()) {
       List<Integer> ports = FirewallSettings.portsOf(s.protect(), p);
       if (!ports.isEmpty()) {
@@ -117,6 +149,104 @@ final class NftScripts {
   /** E.g. {@code add element inet knockd granted { 192.0.2.1 . tcp . 22 timeout 30m }}. */
   static String addWithTimeout(NftSetRef set, Access a, Duration d) {
     return "add element " + set + " { " + element(a) + " timeout " + timeout(d) + " }";
+  }
+
+  /**
+   * The forwards' part of the table: the DNAT map (looked up in the prerouting chain written
+   * just before), the sets of accepted and of masqueraded flows, and the forward and postrouting
+   * chains that use them ({@code ct original proto-dst}: the external port before DNAT).
+   */
+  private static void forwardPart(StringBuilder b, String t) {
+    b.append("add map ").append(t).append(' ').append(FORWARDS).append(" { type ")
+        .append(FORWARDS_TYPE).append("; flags timeout; }\n");
+    for (String set : List.of(FORWARDED, MASQUERADED)) {
+      b.append("add set ").append(t).append(' ').append(set).append(" { type ").append(SET_TYPE)
+          .append("; flags timeout; }\n");
+    }
+    b.append("add rule ").append(t).append(' ').append(NAT_CHAIN).append(" meta l4proto { tcp, ")
+        .append("udp } dnat ip addr . port to ip saddr . meta l4proto . th dport map @")
+        .append(FORWARDS).append('\n');
+    String[][] chains = {{"forward", "type filter hook forward priority filter - 1", FORWARDED,
+        "accept"}, {"postrouting", "type nat hook postrouting priority srcnat", MASQUERADED,
+        "masquerade"}};
+    for (String[] c : chains) {
+      String chain = t + " " + c[0];
+      b.append("add chain ").append(chain).append(" { ").append(c[1])
+          .append("; policy accept; }\n");
+      b.append("flush chain ").append(chain).append('\n');
+      for (Protocol p : Protocol.values()) {
+        b.append("add rule ").append(chain).append(" meta l4proto ").append(p.word())
+            .append(" ct status dnat ip saddr . meta l4proto . ct original proto-dst @")
+            .append(c[2]).append(' ').append(c[3]).append('\n');
+      }
+    }
+  }
+
+  /**
+   * Grants (or re-grants) a forward: the DNAT map's element (source . protocol . external port →
+   * inner address . port), the forward chain's, and with {@code masquerade} the postrouting
+   * chain's, all with the kernel timeout, in one transaction, add-delete-add.
+   */
+  static String grantForward(String table, Access a, Duration d, boolean masquerade) {
+    String key = redirectKey(a);
+    String value = a.to().getHostAddress() + " . " + a.port();
+    String t = " timeout " + timeout(d);
+    StringBuilder b = new StringBuilder();
+    b.append(replace(table + " " + FORWARDS, key + " : " + value, key,
+        key + t + " : " + value));
+    b.append(replace(table + " " + FORWARDED, key, key, key + t));
+    if (masquerade) {
+      b.append(replace(table + " " + MASQUERADED, key, key, key + t));
+    }
+    return b.toString();
+  }
+
+  /** Removes a forward's elements whether they exist or not. */
+  static String revokeForward(String table, Access a) {
+    String key = redirectKey(a);
+    String value = a.to().getHostAddress() + " . " + a.port();
+    return "add element " + table + " " + FORWARDS + " { " + key + " : " + value + " }\n"
+        + "delete element " + table + " " + FORWARDS + " { " + key + " }\n"
+        + addDelete(table + " " + FORWARDED, key) + addDelete(table + " " + MASQUERADED, key);
+  }
+
+  /** add then delete: the element is gone whether it was there or not. */
+  private static String addDelete(String set, String element) {
+    return "add element " + set + " { " + element + " }\n"
+        + "delete element " + set + " { " + element + " }\n";
+  }
+
+  /** add (any), delete, add (with its timeout): one element replaced atomically. */
+  private static String replace(String set, String plain, String key, String timed) {
+    return "add element " + set + " { " + plain + " }\n"
+        + "delete element " + set + " { " + key + " }\n"
+        + "add element " + set + " { " + timed + " }\n";
+  }
+
+  /**
+   * Grants (or re-grants) a redirected access: the nat map's element (source . protocol .
+   * external port → port) and the filter set's element, both with the kernel timeout, in one
+   * transaction, add-delete-add as {@link #grant}.
+   */
+  static String grantRedirect(String table, Access a, Duration d) {
+    String key = redirectKey(a);
+    String t = " timeout " + timeout(d);
+    String flow = key + " . " + a.port();
+    return replace(table + " " + MAP_NAME, key + " : " + a.port(), key, key + t + " : " + a.port())
+        + replace(table + " " + REDIRECTED_NAME, flow, flow, flow + t);
+  }
+
+  /** Removes a redirected access's two elements whether they exist or not. */
+  static String revokeRedirect(String table, Access a) {
+    String key = redirectKey(a);
+    return "add element " + table + " " + MAP_NAME + " { " + key + " : " + a.port() + " }\n"
+        + "delete element " + table + " " + MAP_NAME + " { " + key + " }\n"
+        + addDelete(table + " " + REDIRECTED_NAME, key + " . " + a.port());
+  }
+
+  /** E.g. {@code 192.0.2.1 . tcp . 41369}: what the nat map looks up. */
+  private static String redirectKey(Access a) {
+    return a.ip() + " . " + a.protocol().word() + " . " + a.external();
   }
 
   /** Removes the elements whether they exist or not (add then delete, in one transaction). */

@@ -62,9 +62,22 @@ final class NftablesFirewall implements Firewall {
         + "A grant adds a set element the kernel expires, daemon or not, e.g.\n  "
         + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
         + "\nand for an IPv6 source an element of set '" + set6 + "' (type " + NftScripts.SET_TYPE6
-        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nNote: an accept in "
-        + "this table does not override a drop in another table's input chain; if your ruleset "
-        + "drops by default, use the shared-set mode.";
+        + "; an IPv6 /64 goes in set '" + set6net + "', flags interval).\nA random-port grant "
+        + "(open 22 random) adds, with the same timeout, an element of "
+        + "map '" + NftScripts.MAP_NAME + "' that chain " + NftScripts.NAT_CHAIN
+        + " redirects, and one of set '" + NftScripts.REDIRECTED_NAME + "' that accepts the "
+        + "redirected flow, e.g.\n"
+        + NftScripts.grantRedirect("inet " + settings.name(), Access.redirect(
+            Access.EXAMPLE.address(), 22, org.knock.core.Protocol.TCP, 41369),
+            Duration.ofMinutes(30)).lines()
+            .filter(l -> l.contains("timeout")).map(l -> "  " + l + "\n")
+            .collect(java.util.stream.Collectors.joining())
+        + "A forward ([forward NAME]) adds, with the same timeout, an element of map '"
+        + NftScripts.FORWARDS + "' (DNAT in chain " + NftScripts.NAT_CHAIN + "), one of set '"
+        + NftScripts.FORWARDED + "' (accepted in chain forward) and with Masquerade = yes one of "
+        + "set '" + NftScripts.MASQUERADED + "' (masqueraded in chain postrouting).\n"
+        + "Note: an accept in this table does not override a drop in another table's input "
+        + "chain; if your ruleset drops by default, use the shared-set mode.";
   }
 
   @Override
@@ -116,14 +129,28 @@ final class NftablesFirewall implements Firewall {
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
     GrantBook.checked(duration);
-    nft.apply(NftScripts.grant(setFor(access), access, duration));
+    nft.apply(access.forwarded() ? NftScripts.grantForward(redirectTable(access), access,
+        duration, access.masquerade())
+        : access.redirected() ? NftScripts.grantRedirect(redirectTable(access), access, duration)
+        : NftScripts.grant(setFor(access), access, duration));
     book.put(access, clock.instant().plus(duration));
   }
 
   @Override
   public synchronized void revoke(Access access) throws FirewallException {
-    nft.apply(NftScripts.revoke(setFor(access), List.of(access)));
+    nft.apply(access.forwarded() ? NftScripts.revokeForward(redirectTable(access), access)
+        : access.redirected() ? NftScripts.revokeRedirect(redirectTable(access), access)
+        : NftScripts.revoke(setFor(access), List.of(access)));
     book.remove(access);
+  }
+
+  /** The table whose nat maps redirect and forward an access: knockd's own, IPv4 only (so far). */
+  private String redirectTable(Access access) throws FirewallException {
+    if (shared || access.ipv6()) {
+      throw new FirewallException("cannot grant " + access + ": a random port needs knockd's own "
+          + "table and an IPv4 source (not yet: shared-set mode, IPv6)");
+    }
+    return "inet " + settings.name();
   }
 
   /** The set an access goes in: by its address family. */

@@ -81,6 +81,40 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void randomPortsOverlappingKnockPortsOrProtect() {
+    assertOptionsProblem("RandomPorts = 25000-30000",
+        "knockd.conf:2: RandomPorts: 25000-30000 overlaps KnockPorts 20000-25119: use ports "
+            + "outside the knock range");
+    assertOptionsProblem("RandomPorts = 40000-49999\nProtect = 22, 44444/udp",
+        "knockd.conf:2: RandomPorts: 40000-49999 holds the protected port 44444/udp: use ports "
+            + "outside Protect");
+    assertOptionsProblem("RandomPorts = 40000",
+        "knockd.conf:2: RandomPorts: use START-END, e.g. 20000-25119, not '40000'");
+  }
+
+  @Test
+  void forwardMistakesAreOneLineEach() {
+    String user = "[user alice]\nKey = /k/alice.key\nAllow = open db\n";
+    assertProblem(user + "[forward db]\nTo = 10.0.0.5\nPort = 8443\n",
+        "knockd.conf:5: To: use ADDR:PORT[/tcp|/udp], e.g. 10.0.0.5:5432, not '10.0.0.5'");
+    assertProblem(user + "[forward db]\nTo = 10.0.0.5:5432\n",
+        "knockd.conf:4: forward db has no Port: add Port = EXTERNAL or random");
+    assertProblem(user + "[forward db]\nTo = 10.0.0.5:5432\nPort = 21000\n",
+        "knockd.conf:6: Port: 21000 lies inside KnockPorts 20000-25119: use another port");
+    assertProblem(user + "[forward db]\nTo = 10.0.0.5:5432\nPort = random\n",
+        "knockd.conf:6: Port = random needs [options] RandomPorts");
+    assertProblem(user + "[forward db]\nTo = 10.0.0.5:5432\nPort = 8443\n"
+            + "[forward web]\nTo = 10.0.0.6:80\nPort = 8443\n",
+        "knockd.conf:9: Port: 8443/tcp is forward db's too (line 4)");
+    assertProblem("[user alice]\nKey = /k/alice.key\nAllow = open web\n",
+        "knockd.conf:3: Allow: open web: there is no [forward web] section");
+    assertProblem("[user alice]\nKey = /k/alice.key\nAllow = open db, open 34242\n"
+            + "[forward db]\nTo = 10.0.0.5:5432\nPort = 8443\n",
+        "knockd.conf:4: forward db travels as port 34242, which user alice may open as well: "
+            + "rename the forward");
+  }
+
+  @Test
   void badDuration() {
     assertOptionsProblem("TimeWindow = 2x",
         "knockd.conf:2: TimeWindow: bad duration '2x': use a number followed by s, m, h or d");
@@ -285,14 +319,15 @@ class ConfigMistakesTest {
   @Test
   void allowUnknownItem() {
     assertProblem("[user alice]\nKey = /k/alice.key\nAllow = opne 22\n", "knockd.conf:3: Allow: "
-        + "cannot use 'opne 22': use open PORT[/PROTO], open *, close, deny-further or run ACTION");
+        + "cannot use 'opne 22': use open PORT[/PROTO], open *, open FORWARD, close, "
+        + "deny-further or run ACTION");
   }
 
   @Test
   void closeTakesNoPort() {
     assertProblem("[user alice]\nKey = /k/alice.key\nAllow = open 22, close 22\n",
-        "knockd.conf:3: Allow: cannot use 'close 22': use open PORT[/PROTO], open *, close, "
-            + "deny-further or run ACTION");
+        "knockd.conf:3: Allow: cannot use 'close 22': use open PORT[/PROTO], open *, "
+            + "open FORWARD, close, deny-further or run ACTION");
   }
 
   @Test

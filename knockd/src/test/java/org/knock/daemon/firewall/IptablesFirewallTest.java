@@ -126,6 +126,8 @@ class IptablesFirewallTest {
     assertThat(fw.remove()).isEqualTo("iptables chain KNOCKD and its jump from INPUT");
     List<List<String>> expected = new ArrayList<>();
     expected.add(prefixed(IptablesRules.listAll()));
+    expected.add(prefixed(IptablesRules.listNat())); // no nat chain there: nothing more
+    expected.add(prefixed(IptablesRules.listAll()));
     IptablesRules.removal("KNOCKD", 2).forEach(a -> expected.add(prefixed(a)));
     assertThat(runner.argvs()).isEqualTo(expected);
     assertThat(fw.expire(Instant.ofEpochSecond(T0 + 3600))).isEmpty();
@@ -134,7 +136,8 @@ class IptablesFirewallTest {
   @Test
   void removeWithNothingInstalledRunsOnlyTheListing() throws Exception {
     assertThat(firewall().remove()).isEqualTo("nothing (no iptables chain KNOCKD)");
-    assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()));
+    assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()),
+        prefixed(IptablesRules.listNat()), prefixed(IptablesRules.listAll()));
   }
 
   @Test
@@ -142,6 +145,7 @@ class IptablesFirewallTest {
     listing = "-N KNOCKD\n";
     firewall().remove();
     assertThat(runner.argvs()).containsExactly(prefixed(IptablesRules.listAll()),
+        prefixed(IptablesRules.listNat()), prefixed(IptablesRules.listAll()),
         prefixed(List.of("iptables", "-w", "-F", "KNOCKD")),
         prefixed(List.of("iptables", "-w", "-X", "KNOCKD")));
   }
@@ -152,7 +156,35 @@ class IptablesFirewallTest {
     assertThatThrownBy(() -> firewall().remove())
         .hasMessage("cannot remove knockd's iptables chain KNOCKD: iptables -w -D failed "
             + "(exit 127): cannot run");
-    assertThat(runner.calls).hasSize(4);
+    assertThat(runner.calls).hasSize(5); // the nat listing failed too: no nat table, no nat chain
+  }
+
+  @Test
+  void aRandomPortGrantWritesTheNatChainOnceThenAnAcceptAndARedirect() throws Exception {
+    Access r1 = Access.redirect(SSH.address(), 22, SSH.protocol(), 41369);
+    Access r2 = Access.redirect(SSH.address(), 22, SSH.protocol(), 45000);
+    Firewall fw = firewall();
+    fw.grant(SSH, Duration.ofSeconds(30));
+    fw.grant(r1, Duration.ofSeconds(30));
+    fw.grant(r2, Duration.ofSeconds(60));
+    assertThat(runner.argvs()).containsExactly(
+        prefixed(IptablesRules.insertGrant("KNOCKD", SSH, T0 + 31)),
+        prefixed(IptablesRules.listNat()),
+        prefixed(IptablesRules.listAll()),
+        prefixed(IptablesRules.restore()),
+        prefixed(IptablesRules.insertGrant("KNOCKD", r1, T0 + 31)),
+        prefixed(IptablesRules.insertNat("KNOCKD", r1, T0 + 31)),
+        prefixed(IptablesRules.insertGrant("KNOCKD", r2, T0 + 61)),
+        prefixed(IptablesRules.insertNat("KNOCKD", r2, T0 + 61)));
+    assertThat(runner.calls.get(3).stdin()).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n"
+        + "-I FORWARD 1 -j KNOCKD-FWD\nCOMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
+        + "-I PREROUTING 1 -j KNOCKD\n-I POSTROUTING 1 -j KNOCKD-FWD\nCOMMIT\n");
+    runner.calls.clear();
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 31))).containsExactly(SSH, r1);
+    assertThat(runner.argvs()).containsExactly(
+        prefixed(IptablesRules.deleteGrant("KNOCKD", SSH, T0 + 31)),
+        prefixed(IptablesRules.deleteNat("KNOCKD", r1, T0 + 31)),
+        prefixed(IptablesRules.deleteGrant("KNOCKD", r1, T0 + 31)));
   }
 
   @Test
@@ -262,6 +294,18 @@ class IptablesFirewallTest {
     listing = "";
     assertThat(fw.remove()).isEqualTo("nothing (no iptables chain KNOCKD, no ip6tables chain "
         + "KNOCKD)");
+  }
+
+  @Test
+  void anIpv6RandomPortIsRefusedWithoutACommand() throws Exception {
+    Firewall fw = Firewalls.create("iptables", SETTINGS, FirewallOptions.DEFAULTS, clock, runner);
+    fw.install();
+    runner.calls.clear();
+    Access six = Access.redirect(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
+        org.knock.core.Protocol.TCP, 41369);
+    assertThatThrownBy(() -> fw.grant(six, Duration.ofSeconds(30)))
+        .isInstanceOf(FirewallException.class).hasMessageContaining("IPv4 only");
+    assertThat(runner.calls).isEmpty();
   }
 
   @Test

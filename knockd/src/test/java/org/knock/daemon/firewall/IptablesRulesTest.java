@@ -28,6 +28,64 @@ class IptablesRulesTest {
   }
 
   @Test
+  void aRandomPortGrantAcceptsOnlyTheRedirectedFlowAndParsesBack() {
+    Access r = Access.redirect(SSH.address(), 22, Protocol.TCP, 41369);
+    String line = IptablesRules.grantLine("KNOCKD", r, 9L);
+    // as iptables 1.8.9 -S prints it (checked in a namespace)
+    assertThat(line).isEqualTo("-A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m conntrack "
+        + "--ctstate DNAT --ctorigdstport 41369 -m time --datestop 1970-01-01T00:00:09 -m comment "
+        + "--comment \"knockd expires=9\" -j ACCEPT");
+    assertThat(IptablesRules.natLine("KNOCKD", r, 9L)).isEqualTo("-A KNOCKD -s 192.0.2.7/32 "
+        + "-p tcp -m tcp --dport 41369 -m time --datestop 1970-01-01T00:00:09 -m comment "
+        + "--comment \"knockd expires=9\" -j REDIRECT --to-ports 22");
+    assertThat(IptablesRules.parse("-N KNOCKD\n" + line + "\n", "KNOCKD").grants())
+        .containsExactly(Map.entry(r, 9L));
+    assertThat(IptablesRules.natScript("KNOCKD", Map.of(SSH, 9L, r, 9L),
+        new IptablesRules.Jumps(true, true, true))).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n"
+        + "COMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
+        + IptablesRules.natLine("KNOCKD", r, 9L) + "\nCOMMIT\n");
+    assertThat(IptablesRules.Jumps.of("-A FORWARD -j KNOCKD-FWD\n",
+        "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD"))
+        .isEqualTo(new IptablesRules.Jumps(true, true, false));
+  }
+
+  @Test
+  void aForwardIsADnatAForwardAcceptAndAMasqueradeThatParseBack() {
+    Access f = new Access(SSH.address(), 5432, Protocol.TCP, 8443, Access.ipv4("10.1.0.5"),
+        true);
+    String accept = IptablesRules.grantLine("KNOCKD", f, 9L);
+    assertThat(accept).isEqualTo("-A KNOCKD-FWD -s 192.0.2.7/32 -d 10.1.0.5/32 -p tcp -m tcp "
+        + "--dport 5432 -m conntrack --ctstate DNAT --ctorigdstport 8443 -m time --datestop "
+        + "1970-01-01T00:00:09 -m comment --comment \"knockd expires=9 masquerade\" -j ACCEPT");
+    assertThat(IptablesRules.natLine("KNOCKD", f, 9L)).isEqualTo("-A KNOCKD -s 192.0.2.7/32 "
+        + "-p tcp -m tcp --dport 8443 -m time --datestop 1970-01-01T00:00:09 -m comment "
+        + "--comment \"knockd expires=9\" -j DNAT --to-destination 10.1.0.5:5432");
+    assertThat(IptablesRules.masqueradeLine("KNOCKD", f, 9L)).isEqualTo("-A KNOCKD-FWD "
+        + "-s 192.0.2.7/32 -d 10.1.0.5/32 -p tcp -m tcp --dport 5432 -m conntrack --ctstate DNAT "
+        + "--ctorigdstport 8443 -m time --datestop 1970-01-01T00:00:09 -m comment --comment "
+        + "\"knockd expires=9 masquerade\" -j MASQUERADE");
+    assertThat(IptablesRules.parse("-N KNOCKD\n-N KNOCKD-FWD\n" + accept + "\n", "KNOCKD")
+        .grants()).containsExactly(Map.entry(f, 9L));
+    assertThat(IptablesRules.rules(SETTINGS.withReply(KnockReply.DROP), Map.of(f, 9L)))
+        .noneMatch(l -> l.contains("10.1.0.5")); // not in knockd's input chain
+    String script = IptablesRules.natScript("KNOCKD", Map.of(f, 9L),
+        new IptablesRules.Jumps(false, false, false));
+    assertThat(script).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n" + accept + "\n"
+        + "-I FORWARD 1 -j KNOCKD-FWD\nCOMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
+        + IptablesRules.natLine("KNOCKD", f, 9L) + "\n"
+        + IptablesRules.masqueradeLine("KNOCKD", f, 9L) + "\n"
+        + "-I PREROUTING 1 -j KNOCKD\n-I POSTROUTING 1 -j KNOCKD-FWD\nCOMMIT\n");
+    assertThat(IptablesRules.forwardRemoval("-N KNOCKD-FWD\n-A FORWARD -j KNOCKD-FWD\n",
+        "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD")).containsExactly(
+        List.of("iptables", "-w", "-t", "nat", "-D", "PREROUTING", "-j", "KNOCKD"),
+        List.of("iptables", "-w", "-t", "filter", "-D", "FORWARD", "-j", "KNOCKD-FWD"),
+        List.of("iptables", "-w", "-t", "nat", "-F", "KNOCKD"),
+        List.of("iptables", "-w", "-t", "nat", "-X", "KNOCKD"),
+        List.of("iptables", "-w", "-t", "filter", "-F", "KNOCKD-FWD"),
+        List.of("iptables", "-w", "-t", "filter", "-X", "KNOCKD-FWD"));
+  }
+
+  @Test
   void aGrantEndingAfterWhatXtTimeAcceptsStopsMatchingAtItsLimit() {
     assertThat(IptablesRules.datestop(4_000_000_000L)).isEqualTo("2038-01-19T03:14:07");
     assertThat(IptablesRules.datestop(IptablesRules.MAX_DATESTOP - 1))

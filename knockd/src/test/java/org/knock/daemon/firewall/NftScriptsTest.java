@@ -19,12 +19,42 @@ class NftScriptsTest {
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
         flags interval, timeout; }
+        add map inet knockd redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
+        flags timeout; }
+        add set inet knockd redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
+        flags timeout; }
+        add chain inet knockd prerouting { type nat hook prerouting priority dstnat; policy accept; }
+        flush chain inet knockd prerouting
+        add rule inet knockd prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
+        . th dport map @redirects
+        add map inet knockd forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
+        . inet_service; flags timeout; }
+        add set inet knockd forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet knockd masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add rule inet knockd prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
+        . meta l4proto . th dport map @forwards
+        add chain inet knockd forward { type filter hook forward priority filter - 1; policy accept; }
+        flush chain inet knockd forward
+        add rule inet knockd forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add rule inet knockd forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add chain inet knockd postrouting { type nat hook postrouting priority srcnat; policy accept; }
+        flush chain inet knockd postrouting
+        add rule inet knockd postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
+        add rule inet knockd postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
+        add rule inet knockd input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . tcp dport @redirected accept
+        add rule inet knockd input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . udp dport @redirected accept
         add rule inet knockd input tcp dport { 22, 443 } drop
         add rule inet knockd input udp dport 53 drop
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -46,12 +76,42 @@ class NftScriptsTest {
         add set inet kt granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
         add set inet kt granted6net { type ipv6_addr . inet_proto . inet_service; \
         flags interval, timeout; }
+        add map inet kt redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
+        flags timeout; }
+        add set inet kt redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
+        flags timeout; }
+        add chain inet kt prerouting { type nat hook prerouting priority dstnat; policy accept; }
+        flush chain inet kt prerouting
+        add rule inet kt prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
+        . th dport map @redirects
+        add map inet kt forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
+        . inet_service; flags timeout; }
+        add set inet kt forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet kt masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add rule inet kt prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
+        . meta l4proto . th dport map @forwards
+        add chain inet kt forward { type filter hook forward priority filter - 1; policy accept; }
+        flush chain inet kt forward
+        add rule inet kt forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add rule inet kt forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add chain inet kt postrouting { type nat hook postrouting priority srcnat; policy accept; }
+        flush chain inet kt postrouting
+        add rule inet kt postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
+        add rule inet kt postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
         add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet kt input
         add rule inet kt input ct state established,related accept
         add rule inet kt input ip saddr . meta l4proto . th dport @granted accept
         add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6net accept
+        add rule inet kt input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . tcp dport @redirected accept
+        add rule inet kt input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . udp dport @redirected accept
         add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
         log prefix "KNFW" drop
         """);
@@ -65,12 +125,42 @@ class NftScriptsTest {
         add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
         add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
         flags interval, timeout; }
+        add map inet knockd redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
+        flags timeout; }
+        add set inet knockd redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
+        flags timeout; }
+        add chain inet knockd prerouting { type nat hook prerouting priority dstnat; policy accept; }
+        flush chain inet knockd prerouting
+        add rule inet knockd prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
+        . th dport map @redirects
+        add map inet knockd forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
+        . inet_service; flags timeout; }
+        add set inet knockd forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet knockd masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add rule inet knockd prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
+        . meta l4proto . th dport map @forwards
+        add chain inet knockd forward { type filter hook forward priority filter - 1; policy accept; }
+        flush chain inet knockd forward
+        add rule inet knockd forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add rule inet knockd forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add chain inet knockd postrouting { type nat hook postrouting priority srcnat; policy accept; }
+        flush chain inet knockd postrouting
+        add rule inet knockd postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
+        add rule inet knockd postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
         add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet knockd input
         add rule inet knockd input ct state established,related accept
         add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
+        add rule inet knockd input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . tcp dport @redirected accept
+        add rule inet knockd input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . udp dport @redirected accept
         add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
         add rule inet knockd input udp dport 53 reject
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -105,6 +195,67 @@ class NftScriptsTest {
             delete element inet knockd granted { 192.0.2.7 . tcp . 22 }
             add element inet knockd granted { 192.0.2.7 . tcp . 22 timeout 30m }
             """);
+  }
+
+  @Test
+  void aRandomPortGrantIsANatMapElementAndAFilterElementWithOneTimeout() {
+    Access a = Access.redirect(SSH.address(), 22, org.knock.core.Protocol.TCP, 41369);
+    assertThat(NftScripts.grantRedirect("inet knockd", a, Duration.ofMinutes(30))).isEqualTo("""
+        add element inet knockd redirects { 192.0.2.7 . tcp . 41369 : 22 }
+        delete element inet knockd redirects { 192.0.2.7 . tcp . 41369 }
+        add element inet knockd redirects { 192.0.2.7 . tcp . 41369 timeout 30m : 22 }
+        add element inet knockd redirected { 192.0.2.7 . tcp . 41369 . 22 }
+        delete element inet knockd redirected { 192.0.2.7 . tcp . 41369 . 22 }
+        add element inet knockd redirected { 192.0.2.7 . tcp . 41369 . 22 timeout 30m }
+        """);
+    assertThat(NftScripts.revokeRedirect("inet knockd", a)).isEqualTo("""
+        add element inet knockd redirects { 192.0.2.7 . tcp . 41369 : 22 }
+        delete element inet knockd redirects { 192.0.2.7 . tcp . 41369 }
+        add element inet knockd redirected { 192.0.2.7 . tcp . 41369 . 22 }
+        delete element inet knockd redirected { 192.0.2.7 . tcp . 41369 . 22 }
+        """);
+    assertThat(a.toString()).isEqualTo("192.0.2.7 22/tcp external 41369");
+  }
+
+  @Test
+  void aForwardIsADnatElementAndAForwardAcceptAndMaybeAMasquerade() {
+    Access f = new Access(SSH.address(), 5432, org.knock.core.Protocol.TCP, 8443,
+        Access.ipv4("10.1.0.5"), true);
+    assertThat(NftScripts.grantForward("inet knockd", f, Duration.ofMinutes(30), true))
+        .isEqualTo("""
+        add element inet knockd forwards { 192.0.2.7 . tcp . 8443 : 10.1.0.5 . 5432 }
+        delete element inet knockd forwards { 192.0.2.7 . tcp . 8443 }
+        add element inet knockd forwards { 192.0.2.7 . tcp . 8443 timeout 30m : 10.1.0.5 . 5432 }
+        add element inet knockd forwarded { 192.0.2.7 . tcp . 8443 }
+        delete element inet knockd forwarded { 192.0.2.7 . tcp . 8443 }
+        add element inet knockd forwarded { 192.0.2.7 . tcp . 8443 timeout 30m }
+        add element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 }
+        delete element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 }
+        add element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 timeout 30m }
+        """);
+    assertThat(NftScripts.grantForward("inet knockd", f, Duration.ofMinutes(30), false))
+        .doesNotContain("masqueraded");
+    assertThat(NftScripts.revokeForward("inet knockd", f)).isEqualTo("""
+        add element inet knockd forwards { 192.0.2.7 . tcp . 8443 : 10.1.0.5 . 5432 }
+        delete element inet knockd forwards { 192.0.2.7 . tcp . 8443 }
+        add element inet knockd forwarded { 192.0.2.7 . tcp . 8443 }
+        delete element inet knockd forwarded { 192.0.2.7 . tcp . 8443 }
+        add element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 }
+        delete element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 }
+        """);
+  }
+
+  @Test
+  void aRandomPortGrantNeedsTheOwnTable() throws Exception {
+    Access a = Access.redirect(SSH.address(), 22, org.knock.core.Protocol.TCP, 41369);
+    Firewall own = Firewalls.create("nftables", SETTINGS, FirewallOptions.DEFAULTS,
+        java.time.Clock.systemUTC(), new RecordingRunner());
+    own.grant(a, Duration.ofMinutes(30)); // the recording runner accepts it
+    Firewall shared = Firewalls.create("nftables", SETTINGS,
+        FirewallOptions.DEFAULTS.withNftSet("inet filter knock_granted"),
+        java.time.Clock.systemUTC(), new RecordingRunner());
+    assertThatThrownBy(() -> shared.grant(a, Duration.ofMinutes(30)))
+        .isInstanceOf(FirewallException.class).hasMessageContaining("random port");
   }
 
   @Test

@@ -1,0 +1,135 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@code [forward NAME]} (issue 16) through a real kernel, with three namespaces: the client, the
+ * gateway running knockd, and an inner host behind the gateway with a service on 5432 and no
+ * route back to the client (so the forwards masquerade). knockd says at start that forwarding is
+ * off; with it on, {@code open db} reaches the inner service through the gateway's port 8443 from
+ * the knocker only, and not after expiry; {@code open dbr random} does the same through the port
+ * bin/knock prints.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(ScenarioTimer.class)
+@Timeout(90)
+class ForwardIT implements ScenarioTimer.Diagnosis {
+  private static final String INNER_NET = "10.204.116";
+  private static final String INNER = INNER_NET + ".2";
+  private static final int SERVICE = 5432;
+  private static final int EXTERNAL = 8443;
+  private Path dir;
+  private Lab lab;
+  private Netns inner;
+  private Path alice;
+  private Knockd current;
+
+  @BeforeAll
+  void setUp(@TempDir Path dir) throws Exception {
+    this.dir = dir;
+    lab = Lab.open("fw", "10.204.16", dir);
+    inner = Netns.create("fwi");
+    Netns gateway = lab.server();
+    gateway.exec("ip", "link", "add", "vg", "type", "veth", "peer", "name", "vi", "netns",
+        inner.name()).ok();
+    gateway.exec("ip", "addr", "add", INNER_NET + ".1/24", "dev", "vg").ok();
+    inner.exec("ip", "addr", "add", INNER + "/24", "dev", "vi").ok();
+    gateway.exec("ip", "link", "set", "vg", "up").ok();
+    inner.exec("ip", "link", "set", "vi", "up").ok();
+    // the client reaches the gateway only: no route to the inner network
+    Probes.listen(inner, SERVICE, Files.createDirectories(dir.resolve("inner")));
+    alice = lab.keygen("alice");
+  }
+
+  @AfterAll
+  void tearDown() {
+    try {
+      if (lab != null) {
+        lab.close();
+      }
+    } finally {
+      if (inner != null) {
+        inner.close();
+      }
+    }
+  }
+
+  @Override
+  public String diagnosis() {
+    return Knockd.diagnosis(current);
+  }
+
+  static Stream<String> backends() {
+    return Stream.of("nftables", "iptables");
+  }
+
+  @ParameterizedTest(name = "{0}: open db reaches the inner host for the knocker only, until "
+      + "expiry")
+  @MethodSource("backends")
+  void aForwardReachesTheInnerHostForTheKnockerOnly(String firewall) throws Exception {
+    Netns gateway = lab.server();
+    Netns client = lab.client();
+    String gw = lab.serverIp();
+    gateway.exec("sysctl", "-qw", "net.ipv4.ip_forward=0").ok();
+    current = lab.knockd("forward-" + firewall,
+        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, open db, open dbr\n"
+            + "[forward db]\nTo = " + INNER + ":" + SERVICE + "\nPort = " + EXTERNAL
+            + "\nMasquerade = yes\n"
+            + "[forward dbr]\nTo = " + INNER + ":" + SERVICE + "/tcp\nPort = random\n"
+            + "Masquerade = yes\n");
+    current.set("RandomPorts", "40000-49999").start();
+    assertThat(Files.readString(dir.resolve("forward-" + firewall).resolve("knockd-1.err")))
+        .as("start-up says forwarding is off").contains("net.ipv4.ip_forward is 0");
+    gateway.exec("sysctl", "-qw", "net.ipv4.ip_forward=1").ok();
+
+    assertThat(Probes.connects(client, gw, EXTERNAL, "0.5")).as("before the knock").isFalse();
+    int mark = current.audit().mark();
+    lab.knock(alice, "open db 4s");
+    current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(),
+        "port", SERVICE + "/tcp", "external", Integer.toString(EXTERNAL), "to", INNER);
+    assertThat(Probes.until(true, client, gw, EXTERNAL, 1000)).as("ms until db opens")
+        .isBetween(0L, 1000L);
+
+    lab.natFrom(lab.clientAlias(3)); // a second client address
+    try {
+      assertThat(Probes.connects(client, gw, EXTERNAL, "0.5")).as("from a second address")
+          .isFalse();
+    } finally {
+      lab.noNat();
+    }
+
+    Netns.Result r = lab.tryKnock(alice, "open dbr 4s random");
+    assertThat(r.exit()).as(r.err()).isZero();
+    int port = Integer.parseInt(r.out().strip());
+    assertThat(port).isBetween(40000, 49999);
+    assertThat(Probes.until(true, client, gw, port, 1000)).as("ms until dbr opens")
+        .isBetween(0L, 1000L);
+
+    assertThat(Probes.until(false, client, gw, EXTERNAL, 6000)).as("ms until db shuts")
+        .isNotNegative();
+    assertThat(Probes.until(false, client, gw, port, 3000)).as("ms until dbr shuts")
+        .isNotNegative();
+    current.audit().await(mark, 3000, "access-expired", "addr", lab.clientIp(), "to", INNER);
+    current.stop();
+    if (firewall.equals("iptables")) { // OnExit = remove: the forward and nat chains go too
+      for (String[] c : new String[][] {{"filter", "KNOCKD-FWD"}, {"nat", "KNOCKD-FWD"},
+          {"nat", "KNOCKD"}}) {
+        assertThat(gateway.exec("iptables", "-w", "-t", c[0], "-S", c[1]).exit())
+            .as(c[0] + " " + c[1] + " after stop").isNotZero();
+      }
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@code open 22 random} (issue 16) through a real kernel, per firewall backend: with nothing
+ * granted nmap sees RandomPorts as closed ports; the port {@code bin/knock} prints reaches the
+ * server's port 22 from the client, while port 22 itself stays shut, the printed port stays shut
+ * for a second client address, and both shut when the grant ends; a second knock gives another
+ * port; {@code --wait} waits on the printed port. The audit log names the external port.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(ScenarioTimer.class)
+@Timeout(90)
+class RandomPortIT implements ScenarioTimer.Diagnosis {
+  private static final String RANDOM_PORTS = "40000-49999";
+  private static final Pattern STATE = Pattern.compile("(?m)^(\\d+)/tcp\\s+(\\S+)");
+  private Lab lab;
+  private Path alice;
+  private Knockd current;
+
+  @BeforeAll
+  void setUp(@TempDir Path dir) throws Exception {
+    lab = Lab.open("rp", "10.204.16", dir);
+    alice = lab.keygen("alice");
+  }
+
+  @AfterAll
+  void tearDown() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  @Override
+  public String diagnosis() {
+    return Knockd.diagnosis(current);
+  }
+
+  static Stream<String> backends() {
+    return Stream.of("nftables", "iptables");
+  }
+
+  @ParameterizedTest(name = "{0}: the printed port reaches 22 for the knocker only, until expiry")
+  @MethodSource("backends")
+  void aRandomPortReachesTheServiceForTheKnockerOnly(String firewall) throws Exception {
+    current = lab.knockd("random-" + firewall,
+        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
+    current.set("RandomPorts", RANDOM_PORTS).start();
+    Netns client = lab.client();
+    String server = lab.serverIp();
+
+    // nothing granted: RandomPorts answer as the closed ports they are
+    assertThat(scan(client, server, "40000,41234,45000,49999").values())
+        .as("nmap of RandomPorts before any knock").containsOnly("closed");
+
+    int mark = current.audit().mark();
+    int port = knockRandom("open 22 4s random");
+    AuditTrail.Event granted = current.audit().await(mark, 2000, "access-granted",
+        "addr", lab.clientIp(), "port", "22/tcp", "external", Integer.toString(port));
+    assertThat(granted.get("expires")).isNotNull();
+    assertThat(Probes.until(true, client, server, port, 1000)).as("ms until the port opens")
+        .isBetween(0L, 1000L);
+    assertThat(lab.reachable()).as("port 22 itself").isFalse();
+
+    // a second client address (source NAT to the alias .3): the printed port stays shut for it
+    lab.natFrom(lab.clientAlias(3));
+    try {
+      assertThat(Probes.connects(client, server, port, "0.5")).as("from a second address")
+          .isFalse();
+    } finally {
+      lab.noNat();
+    }
+    assertThat(Probes.connects(client, server, port, "0.5")).as("again from the knocker")
+        .isTrue();
+
+    // a second knock: another port, open as well
+    int second = knockRandom("open 22 4s random");
+    assertThat(second).isNotEqualTo(port);
+    assertThat(Probes.until(true, client, server, second, 1000)).isBetween(0L, 1000L);
+
+    // the kernel ends both grants: new connections to either port fail
+    assertThat(Probes.until(false, client, server, port, 6000)).as("ms until shut").isNotNegative();
+    assertThat(Probes.until(false, client, server, second, 3000)).isNotNegative();
+    current.audit().await(mark, 3000, "access-expired", "addr", lab.clientIp(), "external",
+        Integer.toString(port));
+
+    // --wait waits on the printed port and prints it once open
+    Netns.Result r = lab.tryKnock(alice, "open 22 3s random", "--wait", "5");
+    assertThat(r.exit()).as(r.err()).isZero();
+    int waited = Integer.parseInt(r.out().strip());
+    assertThat(Probes.connects(client, server, waited, "0.5")).isTrue();
+    current.stop();
+    if (firewall.equals("iptables")) {
+      assertThat(lab.server().exec("iptables", "-w", "-t", "nat", "-S", "KNOCKD").exit())
+          .as("the nat chain is removed with the filter chain").isNotZero();
+    }
+  }
+
+  @Test
+  void iptablesRandomGrantsEndInTheKernelWhenKnockdIsKilled() throws Exception {
+    current = lab.knockd("random-iptables-crash",
+        new Knockd.Settings("twofish", "indexed", "iptables", "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
+    current.set("RandomPorts", RANDOM_PORTS).set("OnExit", "keep").start();
+    Netns client = lab.client();
+    int mark = current.audit().mark();
+    int port = knockRandom("open 22 3s random");
+    Instant expires = Instant.parse(current.audit().await(mark, 2000, "access-granted",
+        "external", Integer.toString(port)).get("expires"));
+    assertThat(Probes.until(true, client, lab.serverIp(), port, 1000)).isBetween(0L, 1000L);
+    current.kill9();
+    assertThat(Probes.connects(client, lab.serverIp(), port, "0.5")).as("right after the kill")
+        .isTrue();
+    // the time matches of the accept and of the redirect end it, knockd or not
+    long left = Duration.between(Instant.now(), expires).toMillis();
+    assertThat(Probes.until(false, client, lab.serverIp(), port, left + 3500))
+        .as("ms until shut with knockd dead").isNotNegative();
+    assertThat(Instant.now()).as("not shut before its end").isAfterOrEqualTo(expires);
+    current.start(); // adopts the chain, drops the expired accept
+    assertThat(lab.server().exec("iptables", "-w", "-S", "KNOCKD").ok().out())
+        .doesNotContain("ctorigdstport");
+    assertThat(Probes.connects(client, lab.serverIp(), port, "0.5")).isFalse();
+    current.kill9();
+    Netns.Result removed = current.removeRules();
+    assertThat(removed.exit()).as(removed.err()).isZero();
+    assertThat(lab.server().exec("iptables", "-w", "-t", "nat", "-S", "KNOCKD").exit())
+        .as("--remove-rules removes the nat chain").isNotZero();
+  }
+
+  /** Knocks {@code command}; returns the port bin/knock printed, alone on stdout. */
+  private int knockRandom(String command) {
+    Netns.Result r = lab.tryKnock(alice, command);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out()).matches("\\d+\n");
+    int port = Integer.parseInt(r.out().strip());
+    assertThat(port).isBetween(40000, 49999);
+    return port;
+  }
+
+  /** nmap SYN scan, one probe per port, no host discovery: each port's state. */
+  private static java.util.Map<Integer, String> scan(Netns from, String ip, String ports) {
+    List<String> cmd = new ArrayList<>(List.of("timeout", "30", "nmap", "-n", "-Pn", "-sS",
+        "--max-retries", "0", "--host-timeout", "20s", "--initial-rtt-timeout", "300ms",
+        "--max-rtt-timeout", "500ms", "-p", ports, ip));
+    String out = from.exec(cmd.toArray(new String[0])).ok().out();
+    java.util.Map<Integer, String> states = new java.util.LinkedHashMap<>();
+    Matcher m = STATE.matcher(out);
+    while (m.find()) {
+      states.put(Integer.parseInt(m.group(1)), m.group(2));
+    }
+    assertThat(states).as(out).hasSize(ports.split(",").length);
+    return states;
+  }
+}
