@@ -2,6 +2,7 @@ package org.knock.daemon.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,6 +146,43 @@ class RandomPortIT implements ScenarioTimer.Diagnosis {
     assertThat(removed.exit()).as(removed.err()).isZero();
     assertThat(lab.server().exec("iptables", "-w", "-t", "nat", "-S", "KNOCKD").exit())
         .as("--remove-rules removes the nat chain").isNotZero();
+  }
+
+  @ParameterizedTest(name = "{0}: a connection made through a random port lives on after expiry")
+  @MethodSource("backends")
+  void anEstablishedConnectionOutlivesTheGrant(String firewall, @TempDir Path dir)
+      throws Exception {
+    current = lab.knockd("random-held-" + firewall,
+        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 2222/tcp\n");
+    current.set("RandomPorts", RANDOM_PORTS).set("Protect", "22/tcp, 2222/tcp").start();
+    Netns client = lab.client();
+    String jvm = ProcessHandle.current().info().command().orElse("java");
+    String classes = Path.of(TcpEcho.class.getProtectionDomain().getCodeSource().getLocation()
+        .toURI()).toString();
+    Process echo = lab.server().start(List.of(jvm, "-cp", classes, TcpEcho.class.getName(),
+        "serve", "2222", "30"), dir.resolve("echo.out"), dir.resolve("echo.err"));
+    try {
+      int mark = current.audit().mark();
+      int port = knockRandom("open 2222 2s random");
+      current.audit().await(mark, 2000, "access-granted", "external", Integer.toString(port));
+      assertThat(Probes.until(true, client, lab.serverIp(), port, 3000)).isBetween(0L, 3000L);
+      // connected within the grant, the second byte 6 s later: 4 s after the grant ended
+      Process held = client.start(List.of(jvm, "-cp", classes, TcpEcho.class.getName(), "hold",
+          lab.serverIp(), Integer.toString(port), "6"), dir.resolve("hold.out"),
+          dir.resolve("hold.err"));
+      current.audit().await(mark, 5000, "access-expired", "external", Integer.toString(port));
+      // (iptables: the redirect's time match ends it ≤ 3 s after the audited end)
+      assertThat(Probes.until(false, client, lab.serverIp(), port, 3500))
+          .as("ms until a new connection is refused after expiry").isNotNegative();
+      assertThat(held.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(held.exitValue()).as("the held connection: %s %s",
+          Files.readString(dir.resolve("hold.out")), Files.readString(dir.resolve("hold.err")))
+          .isZero();
+      current.stop();
+    } finally {
+      echo.destroyForcibly();
+    }
   }
 
   /** Knocks {@code command}; returns the port bin/knock printed, alone on stdout. */

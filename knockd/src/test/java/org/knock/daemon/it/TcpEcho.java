@@ -1,0 +1,81 @@
+package org.knock.daemon.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+
+/**
+ * A long-lived TCP connection for tests, started inside a namespace ({@code java -cp
+ * TEST_CLASSES TcpEcho ...}): {@code serve PORT SECONDS} echoes every byte on each connection
+ * (exits after SECONDS); {@code hold HOST PORT SECONDS} connects, exchanges one byte, waits
+ * SECONDS, exchanges another on the same connection, and exits 0 only if both came back.
+ */
+public final class TcpEcho {
+  private TcpEcho() {}
+
+  public static void main(String[] args) throws IOException, InterruptedException {
+    if (args[0].equals("serve")) {
+      serve(Integer.parseInt(args[1]), Long.parseLong(args[2]));
+    } else {
+      System.exit(hold(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3])) ? 0 : 1);
+    }
+  }
+
+  private static void serve(int port, long seconds) throws IOException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    try (ServerSocket server = new ServerSocket()) {
+      server.setReuseAddress(true);
+      server.bind(new InetSocketAddress(port), 50);
+      server.setSoTimeout(500);
+      while (System.nanoTime() < deadline) {
+        try {
+          Socket s = server.accept();
+          Thread t = new Thread(() -> echo(s));
+          t.setDaemon(true);
+          t.start();
+        } catch (SocketTimeoutException e) {
+          // check the deadline
+        }
+      }
+    }
+  }
+
+  private static void echo(Socket s) {
+    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+      for (int b = in.read(); b >= 0; b = in.read()) {
+        out.write(b);
+        out.flush();
+      }
+    } catch (IOException e) {
+      // the peer went away
+    }
+  }
+
+  private static boolean hold(String host, int port, long seconds)
+      throws IOException, InterruptedException {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), 2000);
+      s.setSoTimeout(3000);
+      if (!exchange(s, 'a')) {
+        return false;
+      }
+      Thread.sleep(seconds * 1000);
+      boolean ok = exchange(s, 'b');
+      System.out.println(ok ? "held" : "lost");
+      return ok;
+    } catch (IOException e) {
+      System.out.println("lost: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private static boolean exchange(Socket s, char c) throws IOException {
+    s.getOutputStream().write(c);
+    s.getOutputStream().flush();
+    return s.getInputStream().read() == c;
+  }
+}
