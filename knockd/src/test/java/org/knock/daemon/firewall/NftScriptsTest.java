@@ -11,50 +11,56 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class NftScriptsTest {
+  /** The part of every install script before its drop and log rules, for table inet {@code t}. */
+  private static String head(String t) {
+    return """
+        add table inet %T%
+        add set inet %T% granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet %T% granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+        add set inet %T% granted6net { type ipv6_addr . inet_proto . inet_service; \
+        flags interval, timeout; }
+        add map inet %T% redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
+        flags timeout; }
+        add set inet %T% redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
+        flags timeout; }
+        add chain inet %T% prerouting { type nat hook prerouting priority dstnat; policy accept; }
+        flush chain inet %T% prerouting
+        add rule inet %T% prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
+        . th dport map @redirects
+        add map inet %T% forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
+        . inet_service; flags timeout; }
+        add set inet %T% forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet %T% masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add rule inet %T% prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
+        . meta l4proto . th dport map @forwards
+        add chain inet %T% forward { type filter hook forward priority filter - 1; policy accept; }
+        flush chain inet %T% forward
+        add rule inet %T% forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add rule inet %T% forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @forwarded accept
+        add chain inet %T% postrouting { type nat hook postrouting priority srcnat; policy accept; }
+        flush chain inet %T% postrouting
+        add rule inet %T% postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
+        add rule inet %T% postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
+        original proto-dst @masqueraded masquerade
+        add chain inet %T% input { type filter hook input priority filter - 1; policy accept; }
+        flush chain inet %T% input
+        add rule inet %T% input ct state established,related accept
+        add rule inet %T% input ip saddr . meta l4proto . th dport @granted accept
+        add rule inet %T% input ip6 saddr . meta l4proto . th dport @granted6 accept
+        add rule inet %T% input ip6 saddr . meta l4proto . th dport @granted6net accept
+        add rule inet %T% input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . tcp dport @redirected accept
+        add rule inet %T% input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
+        proto-dst . udp dport @redirected accept
+        """.replace("%T%", t);
+  }
+
   @Test
   void installWritesTheWholeTableInOneScript() {
-    assertThat(NftScripts.install(SETTINGS)).isEqualTo("""
-        add table inet knockd
-        add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
-        flags interval, timeout; }
-        add map inet knockd redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
-        flags timeout; }
-        add set inet knockd redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
-        flags timeout; }
-        add chain inet knockd prerouting { type nat hook prerouting priority dstnat; policy accept; }
-        flush chain inet knockd prerouting
-        add rule inet knockd prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
-        . th dport map @redirects
-        add map inet knockd forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
-        . inet_service; flags timeout; }
-        add set inet knockd forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add rule inet knockd prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
-        . meta l4proto . th dport map @forwards
-        add chain inet knockd forward { type filter hook forward priority filter - 1; policy accept; }
-        flush chain inet knockd forward
-        add rule inet knockd forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @forwarded accept
-        add rule inet knockd forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @forwarded accept
-        add chain inet knockd postrouting { type nat hook postrouting priority srcnat; policy accept; }
-        flush chain inet knockd postrouting
-        add rule inet knockd postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @masqueraded masquerade
-        add rule inet knockd postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @masqueraded masquerade
-        add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
-        flush chain inet knockd input
-        add rule inet knockd input ct state established,related accept
-        add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
-        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
-        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
-        add rule inet knockd input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
-        proto-dst . tcp dport @redirected accept
-        add rule inet knockd input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
-        proto-dst . udp dport @redirected accept
+    assertThat(NftScripts.install(SETTINGS)).isEqualTo(head("knockd") + """
         add rule inet knockd input tcp dport { 22, 443 } drop
         add rule inet knockd input udp dport 53 drop
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
@@ -70,48 +76,7 @@ class NftScriptsTest {
   void installLeavesOutWhatIsNotConfigured() {
     FirewallSettings s = new FirewallSettings("KNFW", 5000, 5000, false, List.of(), List.of(),
         "kt", null);
-    assertThat(NftScripts.install(s)).isEqualTo("""
-        add table inet kt
-        add set inet kt granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add set inet kt granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-        add set inet kt granted6net { type ipv6_addr . inet_proto . inet_service; \
-        flags interval, timeout; }
-        add map inet kt redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
-        flags timeout; }
-        add set inet kt redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
-        flags timeout; }
-        add chain inet kt prerouting { type nat hook prerouting priority dstnat; policy accept; }
-        flush chain inet kt prerouting
-        add rule inet kt prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
-        . th dport map @redirects
-        add map inet kt forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
-        . inet_service; flags timeout; }
-        add set inet kt forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add set inet kt masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add rule inet kt prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
-        . meta l4proto . th dport map @forwards
-        add chain inet kt forward { type filter hook forward priority filter - 1; policy accept; }
-        flush chain inet kt forward
-        add rule inet kt forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @forwarded accept
-        add rule inet kt forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @forwarded accept
-        add chain inet kt postrouting { type nat hook postrouting priority srcnat; policy accept; }
-        flush chain inet kt postrouting
-        add rule inet kt postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @masqueraded masquerade
-        add rule inet kt postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @masqueraded masquerade
-        add chain inet kt input { type filter hook input priority filter - 1; policy accept; }
-        flush chain inet kt input
-        add rule inet kt input ct state established,related accept
-        add rule inet kt input ip saddr . meta l4proto . th dport @granted accept
-        add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6 accept
-        add rule inet kt input ip6 saddr . meta l4proto . th dport @granted6net accept
-        add rule inet kt input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
-        proto-dst . tcp dport @redirected accept
-        add rule inet kt input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
-        proto-dst . udp dport @redirected accept
+    assertThat(NftScripts.install(s)).isEqualTo(head("kt") + """
         add rule inet kt input tcp dport 5000 tcp flags & (fin|syn|rst|ack) == syn \
         log prefix "KNFW" drop
         """);
@@ -119,48 +84,8 @@ class NftScriptsTest {
 
   @Test
   void resetAnswersLikeAClosedPort() {
-    assertThat(NftScripts.install(SETTINGS.withReply(KnockReply.RESET))).isEqualTo("""
-        add table inet knockd
-        add set inet knockd granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd granted6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd granted6net { type ipv6_addr . inet_proto . inet_service; \
-        flags interval, timeout; }
-        add map inet knockd redirects { type ipv4_addr . inet_proto . inet_service : inet_service; \
-        flags timeout; }
-        add set inet knockd redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
-        flags timeout; }
-        add chain inet knockd prerouting { type nat hook prerouting priority dstnat; policy accept; }
-        flush chain inet knockd prerouting
-        add rule inet knockd prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
-        . th dport map @redirects
-        add map inet knockd forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
-        . inet_service; flags timeout; }
-        add set inet knockd forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add set inet knockd masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
-        add rule inet knockd prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
-        . meta l4proto . th dport map @forwards
-        add chain inet knockd forward { type filter hook forward priority filter - 1; policy accept; }
-        flush chain inet knockd forward
-        add rule inet knockd forward meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @forwarded accept
-        add rule inet knockd forward meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @forwarded accept
-        add chain inet knockd postrouting { type nat hook postrouting priority srcnat; policy accept; }
-        flush chain inet knockd postrouting
-        add rule inet knockd postrouting meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @masqueraded masquerade
-        add rule inet knockd postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
-        original proto-dst @masqueraded masquerade
-        add chain inet knockd input { type filter hook input priority filter - 1; policy accept; }
-        flush chain inet knockd input
-        add rule inet knockd input ct state established,related accept
-        add rule inet knockd input ip saddr . meta l4proto . th dport @granted accept
-        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6 accept
-        add rule inet knockd input ip6 saddr . meta l4proto . th dport @granted6net accept
-        add rule inet knockd input meta l4proto tcp ct status dnat ip saddr . meta l4proto . ct original \
-        proto-dst . tcp dport @redirected accept
-        add rule inet knockd input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
-        proto-dst . udp dport @redirected accept
+    assertThat(NftScripts.install(SETTINGS.withReply(KnockReply.RESET)))
+        .isEqualTo(head("knockd") + """
         add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
         add rule inet knockd input udp dport 53 reject
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
