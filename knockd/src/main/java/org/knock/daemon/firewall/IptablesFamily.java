@@ -4,20 +4,18 @@ import java.util.List;
 
 /**
  * The two halves of the iptables backend: iptables for IPv4, ip6tables for IPv6. Each names its
- * programs, the prefix length of one address, and the ICMP reply its REJECT rules use for UDP.
+ * programs and the ICMP reply its REJECT rules use for UDP.
  */
 enum IptablesFamily {
-  V4("iptables", 32, "icmp-port-unreachable", "IPv4"),
-  V6("ip6tables", 128, "icmp6-port-unreachable", "IPv6");
+  V4("iptables", "icmp-port-unreachable", "IPv4"),
+  V6("ip6tables", "icmp6-port-unreachable", "IPv6");
 
   private final String program;
-  private final int hostPrefix;
   private final String portUnreachable;
   private final String ip;
 
-  IptablesFamily(String program, int hostPrefix, String portUnreachable, String ip) {
+  IptablesFamily(String program, String portUnreachable, String ip) {
     this.program = program;
-    this.hostPrefix = hostPrefix;
     this.portUnreachable = portUnreachable;
     this.ip = ip;
   }
@@ -30,11 +28,6 @@ enum IptablesFamily {
   /** {@code iptables-restore} or {@code ip6tables-restore}. */
   String restoreProgram() {
     return program + "-restore";
-  }
-
-  /** The prefix length of one address: 32 or 128. */
-  int hostPrefix() {
-    return hostPrefix;
   }
 
   /** "IPv4" or "IPv6". */

@@ -55,7 +55,7 @@ final class IptablesRules {
    */
   static List<String> grantSpec(Access a, long expiresEpoch) {
     String p = a.protocol().word();
-    String source = a.network() ? a.ip() : a.ip() + "/" + IptablesFamily.of(a).hostPrefix();
+    String source = Access.text(a.address()) + "/" + a.prefix(); // /32, /128, or a /64
     List<String> spec = new ArrayList<>(List.of("-s", source));
     if (a.forwarded()) {
       spec.addAll(List.of("-d", a.to().getHostAddress() + "/32"));
