@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 
 /**
  * A long-lived TCP connection for tests, started inside a namespace ({@code java -cp
@@ -26,22 +24,11 @@ public final class TcpEcho {
   }
 
   private static void serve(int port, long seconds) throws IOException {
-    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    try (ServerSocket server = new ServerSocket()) {
-      server.setReuseAddress(true);
-      server.bind(new InetSocketAddress(port), 50);
-      server.setSoTimeout(500);
-      while (System.nanoTime() < deadline) {
-        try {
-          Socket s = server.accept();
-          Thread t = new Thread(() -> echo(s));
-          t.setDaemon(true);
-          t.start();
-        } catch (SocketTimeoutException e) {
-          // check the deadline
-        }
-      }
-    }
+    TcpSink.serve(port, seconds, s -> {
+      Thread t = new Thread(() -> echo(s));
+      t.setDaemon(true);
+      t.start();
+    });
   }
 
   private static void echo(Socket s) {

@@ -14,15 +14,28 @@ public final class TcpSink {
   private TcpSink() {}
 
   public static void main(String[] args) throws IOException {
-    int port = Integer.parseInt(args[0]);
-    long deadline = System.nanoTime() + Long.parseLong(args[1]) * 1_000_000_000L;
+    serve(Integer.parseInt(args[0]), Long.parseLong(args[1]), s -> {
+      try (s) {
+        s.setSoLinger(true, 0);
+      }
+    });
+  }
+
+  /** What to do with one accepted connection (it owns the socket). */
+  interface Handler {
+    void handle(Socket s) throws IOException;
+  }
+
+  /** Accepts connections on {@code port} for {@code seconds}, each handed to {@code handler}. */
+  static void serve(int port, long seconds, Handler handler) throws IOException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
     try (ServerSocket server = new ServerSocket()) {
       server.setReuseAddress(true);
       server.bind(new InetSocketAddress(port), 50);
       server.setSoTimeout(500);
       while (System.nanoTime() < deadline) {
-        try (Socket s = server.accept()) {
-          s.setSoLinger(true, 0);
+        try {
+          handler.handle(server.accept());
         } catch (SocketTimeoutException e) {
           // check the deadline
         }
