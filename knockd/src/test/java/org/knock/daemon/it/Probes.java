@@ -12,18 +12,25 @@ import java.util.List;
 final class Probes {
   private Probes() {}
 
-  /** Starts a {@link TcpSink} on {@code port} in {@code ns} and waits (≤ 15 s) until it listens. */
-  static void listen(Netns ns, int port, Path dir) throws IOException, InterruptedException {
+  /** The command line that runs {@code main} (a class of the test classes) with {@code args}. */
+  static List<String> javaMain(Class<?> main, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     String classes;
     try {
-      classes = Path.of(TcpSink.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+      classes = Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI())
           .toString();
     } catch (URISyntaxException e) {
       throw new IOException(e);
     }
-    ns.start(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes,
-        TcpSink.class.getName(), Integer.toString(port), "300"),
+    List<String> argv = new java.util.ArrayList<>(List.of(java, "-Xshare:auto",
+        "-XX:TieredStopAtLevel=1", "-cp", classes, main.getName()));
+    argv.addAll(List.of(args));
+    return argv;
+  }
+
+  /** Starts a {@link TcpSink} on {@code port} in {@code ns} and waits (≤ 15 s) until it listens. */
+  static void listen(Netns ns, int port, Path dir) throws IOException, InterruptedException {
+    ns.start(javaMain(TcpSink.class, Integer.toString(port), "300"),
         dir.resolve("sink" + port + ".out"), dir.resolve("sink" + port + ".err"));
     for (int i = 0; i < 150; i++) {
       String out = ns.exec("ss", "-Hltn", "sport = :" + port).out();
