@@ -70,7 +70,7 @@ class Ipv6SourcesTest {
     long flood = 0x2001_0db8_0bad_0001L;
     for (int i = 0; i < 20_000; i++) {
       offer(s, v6(flood, r.nextLong()), settings.basePort() + r.nextInt(5120));
-      assertThat(s.ids()).isLessThanOrEqualTo(2 * 1000 + Ipv6Sources.MAX_PER_PREFIX);
+      assertThat(s.ids()).isLessThanOrEqualTo(Ipv6Sources.maxIds(1000));
     }
     assertThat(s.size()).isEqualTo(1 + Ipv6Sources.MAX_PER_PREFIX);
     assertThat(s.evictions()).isEqualTo(20_000 - Ipv6Sources.MAX_PER_PREFIX);
@@ -89,6 +89,32 @@ class Ipv6SourcesTest {
       offer(s, v6(r.nextLong(), r.nextLong()), settings.basePort() + r.nextInt(5120));
     }
     assertThat(s.size()).isEqualTo(500);
-    assertThat(s.ids()).isLessThanOrEqualTo(2 * 500 + Ipv6Sources.MAX_PER_PREFIX);
+    assertThat(s.ids()).isLessThanOrEqualTo(Ipv6Sources.maxIds(500));
+  }
+
+  @Test
+  void idsAreReusedAcrossPurgesAndKnocksStillDecodeFromTheRightAddress() throws Exception {
+    Ipv6Sources s = sources(300);
+    SplittableRandom r = new SplittableRandom(5);
+    long[] nets = new long[200];
+    for (int i = 0; i < nets.length; i++) {
+      nets[i] = 0x2001_0db8_0000_0000L | r.nextInt() & 0xFFFF_FFFFL;
+    }
+    for (int round = 0; round < 6; round++) {
+      byte[] knocker = v6(nets[round], 0x1000 + round);
+      int[] ports = knock(10 + round);
+      DecodeResult last = null;
+      for (int i = 0; i < 20; i++) {
+        last = offer(s, knocker, ports[i]);
+        for (int j = 0; j < 40; j++) { // 800 junk sources per knock: several purges in each
+          offer(s, v6(nets[r.nextInt(nets.length)], r.nextLong()),
+              settings.basePort() + r.nextInt(5120));
+          assertThat(s.ids()).isLessThanOrEqualTo(Ipv6Sources.maxIds(300));
+          assertThat(s.size()).isLessThanOrEqualTo(300);
+        }
+      }
+      assertThat(last.isAccepted()).as("round %d's knock: %s", round, last).isTrue();
+      assertThat(last.knock().grant6()).isEqualTo(knocker);
+    }
   }
 }
