@@ -19,6 +19,7 @@ closed ; write a calibration mark to /dev/kmsg ; start CLIENT ; connect to SERVE
 All kernel records are read from /dev/kmsg by a thread, from the harness's start on, so the small
 ring buffer cannot lose them.
 """
+import ipaddress
 import os
 import re
 import socket
@@ -63,7 +64,7 @@ def find(pred, timeout=2.0):
 
 
 def connects(timeout):
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET)
     s.settimeout(timeout)
     try:
         s.connect((server, port))
@@ -87,7 +88,9 @@ def audit_times(path):
     return out  # usec, wall clock
 
 
-knock_re = re.compile(r"SRC=\S+ DST=%s .*DPT=\d+" % re.escape(server))
+# the kernel's LOG lines write an IPv6 address in full: eight groups of four hex digits
+dst = ipaddress.ip_address(server).exploded
+knock_re = re.compile(r"SRC=\S+ DST=%s .*DPT=\d+" % re.escape(dst))
 whole, daemon, fails = [], [], 0
 for i in range(n):
     subprocess.run(reset, shell=True, check=False)

@@ -3,32 +3,36 @@
 # Debian's knockd (static sequence, pcap) and fwknop (SPA), each opening port 22 of a server
 # namespace for a client namespace (10.207.1.0/24), N trials each (default 50), by
 # bench/latency.py. Usage (root): bench/latency.sh [N] [SYSTEM...]
-#   SYSTEM: knock-kmsg knock-file knock-journal knockd fwknop (default: all)
+#   SYSTEM: knock-kmsg knock-file knock-journal knockd fwknop (default: all), and over IPv6
+#   (fd10:207:1::/64; not in the default): knock-kmsg6 (bin/knock -6, a granted6 element),
+#   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
 n=${1:-50}; shift || true
 systems=${*:-knock-kmsg knock-file knock-journal knockd fwknop}
-id=$$; S=knprf-s$id; C=knprf-c$id; SIP=10.207.1.1; CIP=10.207.1.2
+id=$$; S=knprf-s$id; C=knprf-c$id; SIP=10.207.1.1; CIP=10.207.1.2; SIP6=fd10:207:1::1; CIP6=fd10:207:1::2
 work=$(mktemp -d /tmp/knprf-latency.XXXXXX)
 pids=()
 trap ns_cleanup EXIT
 stop() { kill "$1" 2>/dev/null || true; for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 
 ns_pair
+ip -n "$S" -6 addr add $SIP6/64 dev vs nodad; ip -n "$C" -6 addr add $CIP6/64 dev vc nodad
 ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 7200 \
   >/dev/null 2>&1 & pids+=($!)
 sleep 1
 
 harness() { # NAME RESET GRANT -- CLIENT...
   ip netns exec "$C" env KNOCK_HOME="$work/client" HOME="$work" python3 -u \
-    "$here/bench/latency.py" "$1" "$n" $SIP 22 "$2" "$3" "${@:4}" | tee -a "$work/results" \
+    "$here/bench/latency.py" "$1" "$n" "${host:-$SIP}" 22 "$2" "$3" "${@:4}" | tee -a "$work/results" \
     | grep -E '^RESULT|^trial' || true
 }
 
-knock_system() { # kmsg | file | journal
-  local src=$1 log=$1 conf="$work/knockd-$1.conf" pid
+knock_system() { # kmsg | file | journal, [6: over IPv6]
+  local src=$1 log=$1 conf="$work/knockd-$1${2:-}.conf" pid v6=${2:-} host=$SIP
+  [ -z "$v6" ] || host=$SIP6
   [ -f "$work/bench.key" ] || KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
   [ "$src" = file ] && log="$work/kern.log"
   cat > "$conf" <<CONF
@@ -38,8 +42,8 @@ FirewallLog = $log
 Firewall    = nftables
 Protect     = 22/tcp
 LogPrefix   = "KNPRF1: "
-AuditLog    = $work/audit-$src.log
-StateDir    = $work/state-$src
+AuditLog    = $work/audit-$src$v6.log
+StateDir    = $work/state-$src$v6
 [user bench]
 Key   = $work/bench.key
 Allow = open 22/tcp
@@ -64,23 +68,27 @@ RS
       ip netns exec "$0" "$1" --config "$2" & k=$!
       trap "kill $k $j 2>/dev/null; wait" TERM; wait $k; kill $j' "$S" "$here/bin/knockd" "$conf")
   fi
-  "${run[@]}" 2>"$work/knockd-$src.err" & pid=$!; pids+=($pid)
+  "${run[@]}" 2>"$work/knockd-$src$v6.err" & pid=$!; pids+=($pid)
   for _ in $(seq 100); do ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1; done
   sleep 2
-  harness "knock-$src" "ip netns exec $S nft flush set inet knockd granted" "audit:$work/audit-$src.log" \
-    -- "$here/bin/knock" -k "$work/bench.key" $SIP "open 22 30m"
+  harness "knock-$src$v6" "ip netns exec $S nft flush set inet knockd granted$v6" \
+    "audit:$work/audit-$src$v6.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
   stop $pid
   [ "$src" != file ] || stop "$rs"
   sleep 0.5
 }
 
-knockd_system() {
+knockd_system() { # [6: over IPv6]
+  local v6=${1:-} host=$SIP
+  [ -z "$v6" ] || host=$SIP6
   ip netns exec "$S" nft -f - <<NFT
 table inet knprf {
   set allowed { type ipv4_addr; flags timeout; }
+  set allowed6 { type ipv6_addr; flags timeout; }
   chain input { type filter hook input priority 0; policy accept;
     ct state established,related accept
     ip saddr @allowed tcp dport 22 accept
+    ip6 saddr @allowed6 tcp dport 22 accept
     tcp dport 22 drop
     tcp dport { 7000, 8000, 9000 } log prefix "KNPRF2: " drop
   }
@@ -93,12 +101,12 @@ NFT
   sequence      = 7000,8000,9000
   seq_timeout   = 5
   tcpflags      = syn
-  start_command = nft add element inet knprf allowed { %IP% timeout 30m } && echo "KNPRF2: knockd opened %IP%" > /dev/kmsg
+  start_command = nft add element inet knprf allowed$v6 { %IP% timeout 30m } && echo "KNPRF2: knockd opened %IP%" > /dev/kmsg
 CONF
   ip netns exec "$S" knockd -c "$work/knockd-debian.conf" -i vs 2>"$work/knockd-debian.err" & local pid=$!; pids+=($pid)
   sleep 1
-  harness knockd "ip netns exec $S nft flush set inet knprf allowed" "kmsg:knockd opened" \
-    -- knock $SIP 7000 8000 9000
+  harness knockd$v6 "ip netns exec $S nft flush set inet knprf allowed$v6" "kmsg:knockd opened" \
+    -- knock ${v6:+-6} $host 7000 8000 9000
   stop $pid
   ip netns exec "$S" nft delete table inet knprf
 }
@@ -135,7 +143,9 @@ for s in $systems; do
     knock-kmsg) knock_system kmsg ;;
     knock-file) knock_system file ;;
     knock-journal) knock_system journal ;;
+    knock-kmsg6) knock_system kmsg 6 ;;
     knockd) knockd_system ;;
+    knockd6) knockd_system 6 ;;
     fwknop) fwknop_system ;;
     *) echo "unknown system $s" >&2; exit 2 ;;
   esac
