@@ -135,9 +135,10 @@ public final class ConfigReport {
     switch (o.firewall()) {
       case NFTABLES:
         if (o.nftSet() != null) {
-          return six ? "as your ruleset says (NftSet); IPv6 grants fail: a shared set holds IPv4 "
-              + "grants only (IPv6 needs knockd's own table)"
-              : "as your ruleset says (NftSet); grants: elements of set " + o.nftSet();
+          return "as your ruleset says (NftSet); grants: elements of set " + o.nftSet()
+              + (six ? org.knock.daemon.firewall.FirewallOptions.SET6_SUFFIX + " and (/64) "
+                  + o.nftSet() + org.knock.daemon.firewall.FirewallOptions.SET6NET_SUFFIX
+                  + " if your ruleset has them, else IPv6 grants are refused" : "");
         }
         return what + " by nftables table inet " + table + "; grants: "
             + (six ? "elements of sets granted6 and granted6net (/64)" : "elements of set granted")

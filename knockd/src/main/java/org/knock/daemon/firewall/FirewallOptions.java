@@ -10,12 +10,19 @@ import org.knock.daemon.exec.CommandTemplate;
  * @param commandPrefix put before every program a backend runs, e.g.
  *     {@code [ip, netns, exec, NAME]}; empty for none
  * @param nftSet nftables shared-set mode: the admin's set {@code "FAMILY TABLE SET"}, e.g.
- *     {@code "inet filter knock_granted"}; null for knockd's own table
+ *     {@code "inet filter knock_granted"}; null for knockd's own table. IPv6 grants go in the
+ *     same table's set named SET + {@link #SET6_SUFFIX} and /64 grants in SET +
+ *     {@link #SET6NET_SUFFIX}, when the admin's ruleset has them
  * @param openCommand the command backend's OpenCommand; null for other backends
  * @param closeCommand the command backend's CloseCommand; null for other backends
  */
 public record FirewallOptions(List<String> commandPrefix, String nftSet,
     CommandTemplate openCommand, CommandTemplate closeCommand) {
+
+  /** Shared-set mode: the admin's IPv6 set is the IPv4 set's name with this suffix. */
+  public static final String SET6_SUFFIX = "6";
+  /** Shared-set mode: the admin's set of IPv6 /64 grants (flags interval, timeout). */
+  public static final String SET6NET_SUFFIX = "6net";
 
   /** No prefix, nftables' own table, no commands. */
   public static final FirewallOptions DEFAULTS = new FirewallOptions(List.of(), null, null, null);

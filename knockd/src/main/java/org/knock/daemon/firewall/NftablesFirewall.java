@@ -12,15 +12,16 @@ import org.apache.logging.log4j.Logger;
  * established traffic and the granted set, drops the protected ports and logs-and-drops knocks;
  * installed and reconfigured in one transaction each, left in place on close (fail closed) and
  * deleted only by {@link #remove}. Shared-set mode: only adds and deletes elements of a set in the
- * admin's own table. Either way a grant is a set element with a timeout, so the kernel ends it
+ * admin's own table, and IPv6 grants in the same table's sets SET6 and SET6net when it has them
+ * (checked at start and at each reload; without them IPv6 grants are refused). Either way a grant is a set element with a timeout, so the kernel ends it
  * even if knockd is stopped or dies.
  */
 final class NftablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(NftablesFirewall.class);
   private FirewallSettings settings;
   private final NftSetRef set;
-  private final NftSetRef set6; // null in shared-set mode: IPv6 grants need a managed table
-  private final NftSetRef set6net; // IPv6 /64 grants; null in shared-set mode
+  private NftSetRef set6; // IPv6 grants; shared-set mode: the admin's SET6 if it has one, else null
+  private NftSetRef set6net; // IPv6 /64 grants; shared-set mode: the admin's SET6net, or null
   private final boolean shared;
   private final Nft nft;
   private final Clock clock;
@@ -45,7 +46,11 @@ final class NftablesFirewall implements Firewall {
       return "nftables, shared set: knockd installs nothing; it adds and deletes elements of set '"
           + set + "' (type " + NftScripts.SET_TYPE + "; flags timeout), e.g.\n  "
           + NftScripts.addWithTimeout(set, Access.EXAMPLE, Duration.ofMinutes(30))
-          + "\nYour ruleset must accept that set and log knocks (ports " + settings.knockStart()
+          + "\nand, if your ruleset has them, IPv6 grants in set '" + shared6(set,
+              FirewallOptions.SET6_SUFFIX) + "' (type " + NftScripts.SET_TYPE6 + "; flags timeout)"
+          + " and /64 grants (knock --allow-prefix 64) in set '" + shared6(set,
+              FirewallOptions.SET6NET_SUFFIX) + "' (flags interval, timeout); without them "
+          + "IPv6 grants are refused.\nYour ruleset must accept that set and log knocks (ports " + settings.knockStart()
           + "-" + settings.knockEnd() + ") with prefix \"" + settings.logPrefix()
           + "\": see etc/nftables-shared.nft. When knockd stops, its elements stay until their "
           + "timeouts end them (with OnExit = remove knockd deletes the elements it added).";
@@ -99,12 +104,18 @@ final class NftablesFirewall implements Firewall {
    */
   private void apply(FirewallSettings next, boolean starting) throws FirewallException {
     if (shared) {
-      String listing = nft.list(List.of("set", set.family(), set.table(), set.set()));
-      if (!listing.contains("type " + NftScripts.SET_TYPE)
-          || !listing.matches("(?s).*flags [a-z,]*timeout.*")) {
-        throw new FirewallException("nft set '" + set + "' must have type " + NftScripts.SET_TYPE
-            + " and flags timeout");
-      }
+      checkShared(set, NftScripts.SET_TYPE, "timeout", nft.list(List.of("set", set.family(),
+          set.table(), set.set())));
+      NftSetRef six = sharedIfThere(shared6(set, FirewallOptions.SET6_SUFFIX), "timeout");
+      NftSetRef sixNet = sharedIfThere(shared6(set, FirewallOptions.SET6NET_SUFFIX),
+          "interval, timeout");
+      set6 = six;
+      set6net = sixNet;
+      LOG.info("nftables shared set: IPv6 grants {}; IPv6 /64 grants {}",
+          six == null ? "refused (no set " + shared6(set, FirewallOptions.SET6_SUFFIX) + ")"
+              : "in set " + six,
+          sixNet == null ? "refused (no set " + shared6(set, FirewallOptions.SET6NET_SUFFIX) + ")"
+              : "in set " + sixNet);
       return;
     }
     FirewallSettings s = next;
@@ -124,6 +135,42 @@ final class NftablesFirewall implements Firewall {
           s.name(), adoptFailed.getMessage());
       nft.apply(NftScripts.reinstall(s));
     }
+  }
+
+  /** The admin's IPv6 set next to its IPv4 set {@code set}: the same name with a suffix. */
+  private static NftSetRef shared6(NftSetRef set, String suffix) {
+    return new NftSetRef(set.family(), set.table(), set.set() + suffix);
+  }
+
+  /** Checks a set's listing: its type and flags (e.g. "interval, timeout"), one line if wrong. */
+  private static void checkShared(NftSetRef s, String type, String flags, String listing)
+      throws FirewallException {
+    boolean ok = listing.contains("type " + type);
+    for (String f : flags.split(", ")) {
+      ok &= listing.matches("(?s).*flags [a-z,]*\\b" + f + "\\b.*");
+    }
+    if (!ok) {
+      throw new FirewallException("nft set '" + s + "' must have type " + type + " and flags "
+          + flags);
+    }
+  }
+
+  /**
+   * An IPv6 set of the admin's table for shared-set mode: null if the table has no such set (or
+   * is not of family inet); checked like the IPv4 set if it is there.
+   */
+  private NftSetRef sharedIfThere(NftSetRef s, String flags) throws FirewallException {
+    if (!s.family().equals("inet")) {
+      return null;
+    }
+    String listing;
+    try {
+      listing = nft.list(List.of("set", s.family(), s.table(), s.set()));
+    } catch (FirewallException absent) {
+      return null;
+    }
+    checkShared(s, NftScripts.SET_TYPE6, flags, listing);
+    return s;
   }
 
   @Override
@@ -158,11 +205,16 @@ final class NftablesFirewall implements Firewall {
     if (!access.ipv6()) {
       return set;
     }
-    if (set6 == null) {
-      throw new FirewallException("cannot grant " + access + ": IPv6 grants need knockd's own "
-          + "table (shared-set mode has an IPv4 set only)");
+    NftSetRef s = access.network() ? set6net : set6;
+    if (s == null) { // shared-set mode without the admin's IPv6 set
+      String suffix = access.network() ? FirewallOptions.SET6NET_SUFFIX
+          : FirewallOptions.SET6_SUFFIX;
+      throw new FirewallException("cannot grant " + access + ": shared-set mode puts IPv6 "
+          + (access.network() ? "/64 " : "") + "grants in set '" + shared6(set, suffix)
+          + "' (type " + NftScripts.SET_TYPE6 + "; flags " + (access.network() ? "interval, "
+          : "") + "timeout), which your ruleset does not have: see etc/nftables-shared.nft");
     }
-    return access.network() ? set6net : set6;
+    return s;
   }
 
   @Override
@@ -176,8 +228,14 @@ final class NftablesFirewall implements Firewall {
     try {
       if (shared) {
         List<Access> live = List.copyOf(book.all().keySet());
+        java.util.Map<NftSetRef, List<Access>> bySet = new java.util.LinkedHashMap<>();
+        for (Access a : live) {
+          bySet.computeIfAbsent(setFor(a), k -> new java.util.ArrayList<>()).add(a);
+        }
         if (!live.isEmpty()) {
-          nft.apply(NftScripts.revoke(set, live));
+          StringBuilder script = new StringBuilder();
+          bySet.forEach((s, as) -> script.append(NftScripts.revoke(s, as)));
+          nft.apply(script.toString());
         }
         book.clear();
         return live.size() + " element(s) knockd added to nftables set " + set

@@ -194,8 +194,9 @@ class ConfigTest {
         .contains("# 36-port knocks (knock --allow ADDR6): decoded\n");
     String shared = ConfigReport.render(ConfigParser.parse(FILE, "[options]\nServerAddress = "
         + "203.0.113.5\nNftSet = inet filter knock_granted\n" + base, 0600, files));
-    assertThat(shared).contains("# over IPv6: as your ruleset says (NftSet); IPv6 grants fail: a "
-        + "shared set holds IPv4 grants only (IPv6 needs knockd's own table)\n");
+    assertThat(shared).contains("# over IPv6: as your ruleset says (NftSet); grants: elements of "
+        + "set inet filter knock_granted6 and (/64) inet filter knock_granted6net if your ruleset "
+        + "has them, else IPv6 grants are refused\n");
   }
 
   @Test

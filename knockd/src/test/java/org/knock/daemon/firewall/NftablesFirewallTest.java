@@ -67,9 +67,77 @@ class NftablesFirewallTest {
         NftScripts.grant(NftScripts.ownSet6Net(SETTINGS), net, Duration.ofSeconds(90)),
         NftScripts.revoke(NftScripts.ownSet6Net(SETTINGS), List.of(net)));
     assertThat(scripts().get(1)).contains("granted6net { fd10:204:15::/64 . tcp . 22 timeout");
-    Firewall sharedFw = shared();
-    assertThatThrownBy(() -> sharedFw.grant(net, Duration.ofSeconds(90)))
-        .hasMessageContaining("IPv6 grants need knockd's own table");
+  }
+
+  /** Answers {@code nft list set} for the sets in {@code listings} (by name), fails for others. */
+  private void sharedSets(java.util.Map<String, String> listings) {
+    runner.answering(c -> {
+      if (c.stdin() != null) {
+        return RecordingRunner.ok("");
+      }
+      String l = listings.get(c.argv().get(c.argv().size() - 1));
+      return l != null ? RecordingRunner.ok(l)
+          : RecordingRunner.fail(1, "Error: No such file or directory");
+    });
+  }
+
+  private static String listing(String name, String type, String flags) {
+    return "table inet filter {\n\tset " + name + " {\n\t\ttype " + type + "\n\t\tflags "
+        + flags + "\n\t}\n}\n";
+  }
+
+  @Test
+  void sharedModeGrantsIpv6InTheAdminsSet6AndSet6netWhenTheRulesetHasThem() throws Exception {
+    Access one = new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
+        org.knock.core.Protocol.TCP);
+    Access net = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
+        org.knock.core.Protocol.TCP, 64);
+    sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING));
+    Firewall ipv4Only = shared();
+    ipv4Only.install();
+    assertThatThrownBy(() -> ipv4Only.grant(one, Duration.ofSeconds(90)))
+        .hasMessage("cannot grant " + one + ": shared-set mode puts IPv6 grants in set 'inet "
+            + "filter knock_granted6' (type ipv6_addr . inet_proto . inet_service; flags timeout),"
+            + " which your ruleset does not have: see etc/nftables-shared.nft");
+    assertThatThrownBy(() -> ipv4Only.grant(net, Duration.ofSeconds(90)))
+        .hasMessageContaining("/64 grants in set 'inet filter knock_granted6net'");
+
+    sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING,
+        "knock_granted6", listing("knock_granted6", NftScripts.SET_TYPE6, "timeout"),
+        "knock_granted6net", listing("knock_granted6net", NftScripts.SET_TYPE6,
+            "interval,timeout")));
+    runner.calls.clear();
+    Firewall fw = shared();
+    fw.install();
+    fw.grant(one, Duration.ofSeconds(90));
+    fw.grant(net, Duration.ofSeconds(90));
+    fw.grant(SSH, Duration.ofSeconds(90));
+    NftSetRef set6 = NftSetRef.parse("inet filter knock_granted6");
+    NftSetRef set6net = NftSetRef.parse("inet filter knock_granted6net");
+    NftSetRef set = NftSetRef.parse("inet filter knock_granted");
+    assertThat(scripts()).containsExactly(null, null, null,
+        NftScripts.grant(set6, one, Duration.ofSeconds(90)),
+        NftScripts.grant(set6net, net, Duration.ofSeconds(90)),
+        NftScripts.grant(set, SSH, Duration.ofSeconds(90)));
+    runner.calls.clear();
+    fw.remove();
+    assertThat(scripts()).hasSize(1); // one transaction, each element from its own set
+    assertThat(scripts().get(0).lines()).containsExactlyInAnyOrderElementsOf(
+        (NftScripts.revoke(set6, List.of(one)) + NftScripts.revoke(set6net, List.of(net))
+            + NftScripts.revoke(set, List.of(SSH))).lines().toList());
+  }
+
+  @Test
+  void sharedModeRefusesAnIpv6SetOfAnotherTypeOrWithoutIntervals() {
+    sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING,
+        "knock_granted6", listing("knock_granted6", NftScripts.SET_TYPE, "timeout")));
+    assertThatThrownBy(() -> shared().install()).hasMessage("nft set 'inet filter knock_granted6'"
+        + " must have type ipv6_addr . inet_proto . inet_service and flags timeout");
+    sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING,
+        "knock_granted6net", listing("knock_granted6net", NftScripts.SET_TYPE6, "timeout")));
+    assertThatThrownBy(() -> shared().install()).hasMessage("nft set 'inet filter "
+        + "knock_granted6net' must have type ipv6_addr . inet_proto . inet_service and flags "
+        + "interval, timeout");
   }
 
   @Test
@@ -139,7 +207,7 @@ class NftablesFirewallTest {
 
   @Test
   void sharedModeChecksTheSetAndTouchesOnlyItsElements() throws Exception {
-    runner.answering(c -> RecordingRunner.ok(c.stdin() == null ? SHARED_LISTING : ""));
+    sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING));
     Firewall fw = shared();
     fw.install();
     fw.grant(SSH, Duration.ofMinutes(30));
@@ -149,13 +217,14 @@ class NftablesFirewallTest {
     NftSetRef set = NftSetRef.parse("inet filter knock_granted");
     assertThat(runner.argvs().get(0))
         .containsExactly("nft", "list", "set", "inet", "filter", "knock_granted");
-    assertThat(scripts()).containsExactly(null, NftScripts.grant(set, SSH, Duration.ofMinutes(30)),
+    assertThat(scripts()).containsExactly(null, null, null,
+        NftScripts.grant(set, SSH, Duration.ofMinutes(30)),
         NftScripts.grant(set, DNS, Duration.ofMinutes(1)));
   }
 
   @Test
   void sharedModeRemoveDeletesOnlyTheElementsOfThisRun() throws Exception {
-    runner.answering(c -> RecordingRunner.ok(c.stdin() == null ? SHARED_LISTING : ""));
+    sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING));
     Firewall fw = shared();
     fw.install();
     fw.grant(SSH, Duration.ofMinutes(30));

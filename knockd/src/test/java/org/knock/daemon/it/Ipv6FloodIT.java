@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A flood of random IPv6 sources stays within the IPv4 bound and a real knock opens (issue 15):
- * the same knockd config (nftables, kmsg, {@code MaxSources = 1000}) floods twice, a fresh knockd
+ * the same knockd config (nftables, kmsg, {@code MaxSources = 1000}, {@code SequenceTimeout =
+ * 30s}) floods twice, a fresh knockd
  * each time, with {@value #FLOOD} SYNs from distinct sources ({@link SynFlood}: real
  * {@code connect()}s from bound foreign addresses) — first IPv4 sources, then IPv6 /128s across
  * ~{@value #FLOOD}/4 /64s plus a quarter from one /64 — 6× more sources than MaxSources, so the
@@ -92,6 +93,7 @@ class Ipv6FloodIT {
     Knockd k = lab.knockd("knockd" + family, Knockd.Settings.defaults(),
         "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\nMaxDuration = 1h\n");
     k.set("MaxSources", String.valueOf(MAX_SOURCES));
+    k.set("SequenceTimeout", "30s"); // every flood sequence still held when memory is measured
     k.start();
     try {
       Thread.sleep(1500); // JitWarmup's throwaway pipeline runs ~1 s of CPU after start

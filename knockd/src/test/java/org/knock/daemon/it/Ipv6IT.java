@@ -2,6 +2,7 @@ package org.knock.daemon.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,7 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * 36-port knock over IPv4 naming the client's IPv6 address ({@code knock -4 --allow ADDR6}, a
  * KnockPorts range of 9216 ports, a user with AllowOtherAddress) opens port 22 over IPv6 only.
  * knockd's range holds 9216 ports, so every 20-port knock here also goes through the decoder
- * of both lengths. Last, the same knock with {@code Firewall = iptables}: an ip6tables grant.
+ * of both lengths. Then the same knock with {@code Firewall = iptables}: an ip6tables grant.
+ * Last, shared-set mode: the admin's ruleset etc/nftables-shared.nft (policy drop) loaded in the
+ * server, knockd with {@code NftSet = inet filter knock_granted} puts an IPv6 grant in the
+ * admin's {@code knock_granted6} and a /64 grant in {@code knock_granted6net}, and on exit
+ * (OnExit = remove) deletes them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -42,6 +47,7 @@ class Ipv6IT {
   private static final String CLIENT6 = "fd10:204:15::2";
   private static final long OPEN_WITHIN_MS = 1000;
   private Lab lab;
+  private Path dir;
   private Knockd knockd;
   private AuditTrail audit;
   private Path alice;
@@ -50,6 +56,7 @@ class Ipv6IT {
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
+    this.dir = dir;
     lab = Lab.open("v6", "10.204.15", dir);
     lab.server().exec("ip", "-6", "addr", "add", SERVER6 + "/64", "dev", "vs", "nodad").ok();
     lab.client().exec("ip", "-6", "addr", "add", CLIENT6 + "/64", "dev", "vc", "nodad").ok();
@@ -307,5 +314,56 @@ class Ipv6IT {
     assertThat(lab.server().exec("ip6tables", "-w", "-S").ok().out())
         .contains("-s " + CLIENT6 + "/128 -p tcp -m tcp --dport 22 -m time --datestop");
     close6();
+  }
+
+  @Test
+  @Order(7)
+  void sharedSetModeGrantsIpv6InTheAdminsSets() throws Exception {
+    knockd.close(); // OnExit = remove: its ip6tables chain goes
+    String prefix = "KN6S" + ProcessHandle.current().pid() + ": ";
+    Path ruleset = dir.resolve("shared.nft");
+    Files.writeString(ruleset, Files.readString(Path.of(System.getProperty("knock.root"),
+        "etc", "nftables-shared.nft"))
+        .replace("define knock_ports = 1000-1255", "define knock_ports = " + LONG_RANGE)
+        .replace("\"KNOCK: \"", "\"" + prefix + "\""));
+    lab.server().exec("nft", "-f", ruleset.toString()).ok();
+    Path auditLog = dir.resolve("shared-audit.log");
+    Path conf = dir.resolve("shared.conf");
+    Files.writeString(conf, String.join("\n", "[options]", "AllowRoot = yes",
+        "FirewallLog = kmsg", "NftSet = inet filter knock_granted", "KnockPorts = " + LONG_RANGE,
+        "LogPrefix = \"" + prefix + "\"", "AuditLog = " + auditLog,
+        "StateDir = " + dir.resolve("shared-state"), "SequenceTimeout = 2s", "OnExit = remove",
+        "[user alice]", "Key = " + alice, "Allow = open 22/tcp, close", "MaxDuration = 1h", ""));
+    try (KnockdProcess kp = new KnockdProcess(dir, auditLog)) {
+      Process p = kp.start(lab.server().inside(), conf);
+      assertThat(reachable6()).as("port 22 over IPv6 under the admin's policy drop").isFalse();
+      knock6("open 22 30s");
+      assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open over IPv6, shared set")
+          .isBetween(0L, OPEN_WITHIN_MS);
+      kp.awaitAudit(1, 2, "event=access-granted", "addr=" + CLIENT6 + " ");
+      assertThat(lab.server().exec("nft", "list", "set", "inet", "filter", "knock_granted6").ok()
+          .out()).contains(CLIENT6 + " . tcp . 22").contains("expires");
+      knock6("close 22");
+      assertThat(until6(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
+
+      knock64("open 22 30s");
+      assertThat(until6(true, OPEN_WITHIN_MS)).as("ms until open for the /64, shared set")
+          .isBetween(0L, OPEN_WITHIN_MS);
+      assertThat(lab.server().exec("nft", "list", "set", "inet", "filter", "knock_granted6net")
+          .ok().out()).contains("fd10:204:15::/64 . tcp . 22").contains("expires");
+      assertThat(lab.reachable()).as("port 22 over IPv4 throughout").isFalse();
+
+      KnockdProcess.signal(p, "TERM"); // OnExit = remove: the elements this run added go
+      assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("knockd exited")
+          .isTrue();
+      assertThat(reachable6()).as("port 22 over IPv6 after knockd removed its elements")
+          .isFalse();
+      assertThat(lab.server().exec("nft", "list", "set", "inet", "filter", "knock_granted6net")
+          .ok().out()).doesNotContain("fd10:204:15::");
+      assertThat(lab.server().exec("nft", "list", "set", "inet", "filter", "knock_granted")
+          .ok().out()).as("the admin's sets stay").contains("flags timeout");
+    } finally {
+      lab.server().exec("nft", "delete", "table", "inet", "filter");
+    }
   }
 }
