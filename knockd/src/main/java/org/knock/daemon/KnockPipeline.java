@@ -330,7 +330,7 @@ final class KnockPipeline implements PacketHandler {
       grants.put(a, now.plus(d));
       audit.accessGranted(user, a.ip(), port(a), external(a), to(a), now.plus(d));
     } catch (FirewallException | RuntimeException e) {
-      boolean retry = attemptsLeft > 1;
+      boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
       audit.firewallError("grant " + a, e.getMessage(), retry);
       if (retry) {
         retries.add(new Retry(a, d, user, attemptsLeft - 1));

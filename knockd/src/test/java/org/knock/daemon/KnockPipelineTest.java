@@ -475,6 +475,33 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aGrantTheFirewallRefusesIsOneAuditLineAndNotRetried() throws Exception {
+    withRandomPorts();
+    Firewall none = firewall; // a backend that refuses every grant, e.g. a random port over IPv6
+    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
+        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
+          if (m.getName().equals("grant")) {
+            throw org.knock.daemon.firewall.FirewallException.refused("cannot grant: refused");
+          }
+          try {
+            return m.invoke(none, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    pipeline = newPipeline();
+    send6(ports6("open 22 30m random"));
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error");
+    assertThat(audit.last().get("message")).isEqualTo("cannot grant: refused");
+    assertThat(audit.last().get("retry")).isEqualTo("no");
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
   void anIpv6KnockGrantsItsIpv6SourceAndIsAuditedWithIt() throws Exception {
     send6(ports6("open 22 30m"));
     assertThat(names()).containsExactly("knock-accepted", "access-granted");

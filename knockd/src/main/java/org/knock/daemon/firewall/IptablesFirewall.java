@@ -131,8 +131,8 @@ final class IptablesFirewall implements Firewall {
       throw new FirewallException("cannot grant " + access + " with " + family.program());
     }
     if (access.external() != 0 && family != IptablesFamily.V4) {
-      throw new FirewallException("cannot grant " + access + ": random ports and forwards are "
-          + "IPv4 only (not yet: IPv6)");
+      throw FirewallException.refused("cannot grant " + access + ": random ports and forwards "
+          + "are IPv4 only (not for IPv6)");
     }
     Instant end = wholeSecondAtOrAfter(clock.instant().plus(GrantBook.checked(duration)));
     Instant old = book.end(access);

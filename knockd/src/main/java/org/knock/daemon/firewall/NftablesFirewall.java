@@ -194,8 +194,8 @@ final class NftablesFirewall implements Firewall {
   /** The table whose nat maps redirect and forward an access: knockd's own, IPv4 only (so far). */
   private String redirectTable(Access access) throws FirewallException {
     if (shared || access.ipv6()) {
-      throw new FirewallException("cannot grant " + access + ": a random port needs knockd's own "
-          + "table and an IPv4 source (not yet: shared-set mode, IPv6)");
+      throw FirewallException.refused("cannot grant " + access + ": random ports and forwards "
+          + "need knockd's own table and an IPv4 source (not in shared-set mode, not for IPv6)");
     }
     return "inet " + settings.name();
   }
@@ -209,7 +209,7 @@ final class NftablesFirewall implements Firewall {
     if (s == null) { // shared-set mode without the admin's IPv6 set
       String suffix = access.network() ? FirewallOptions.SET6NET_SUFFIX
           : FirewallOptions.SET6_SUFFIX;
-      throw new FirewallException("cannot grant " + access + ": shared-set mode puts IPv6 "
+      throw FirewallException.refused("cannot grant " + access + ": shared-set mode puts IPv6 "
           + (access.network() ? "/64 " : "") + "grants in set '" + shared6(set, suffix)
           + "' (type " + NftScripts.SET_TYPE6 + "; flags " + (access.network() ? "interval, "
           : "") + "timeout), which your ruleset does not have: see etc/nftables-shared.nft");

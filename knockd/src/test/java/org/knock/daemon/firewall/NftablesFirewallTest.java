@@ -69,6 +69,22 @@ class NftablesFirewallTest {
     assertThat(scripts().get(1)).contains("granted6net { fd10:204:15::/64 . tcp . 22 timeout");
   }
 
+  @Test
+  void aRandomPortOrAForwardForAnIpv6SourceIsRefusedInOneLine() throws Exception {
+    java.net.InetAddress v6 = java.net.InetAddress.getByName("fd10:204:15::2");
+    Access random = Access.redirect(v6, 22, org.knock.core.Protocol.TCP, 41369);
+    Access forward = new Access(v6, 5432, org.knock.core.Protocol.TCP, 41370,
+        Access.ipv4("10.0.0.5"), false);
+    Firewall fw = own();
+    for (Access a : List.of(random, forward)) {
+      assertThatThrownBy(() -> fw.grant(a, Duration.ofMinutes(30)))
+          .isInstanceOfSatisfying(FirewallException.class, e -> assertThat(e.refusal()).isTrue())
+          .hasMessage("cannot grant " + a + ": random ports and forwards need knockd's own table "
+              + "and an IPv4 source (not in shared-set mode, not for IPv6)");
+    }
+    assertThat(runner.calls).isEmpty();
+  }
+
   /** Answers {@code nft list set} for the sets in {@code listings} (by name), fails for others. */
   private void sharedSets(java.util.Map<String, String> listings) {
     runner.answering(c -> {
