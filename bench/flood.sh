@@ -13,21 +13,7 @@ work=$(mktemp -d /tmp/knprf-flood.XXXXXX)
 pids=()
 trap ns_cleanup EXIT
 KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
-conf() { # SOURCE FIREWALL
-  cat <<CONF
-[options]
-AllowRoot = yes
-FirewallLog = $1
-Firewall    = $2
-Protect     = 22/tcp
-LogPrefix   = "KNPRF4: "
-AuditLog    = $work/audit.log
-StateDir    = $work/state
-[user bench]
-Key   = $work/bench.key
-Allow = open 22/tcp
-CONF
-}
+conf() { knockd_conf "$1" "$2" "KNPRF4: " "$work/audit.log" "$work/state"; } # SOURCE FIREWALL
 machine
 
 echo "== (1) $lines spoofed sources as log lines on stdin (Firewall = none, pinned to core 1)"

@@ -20,21 +20,7 @@ work=$(mktemp -d /tmp/knprf-flood6.XXXXXX)
 pids=()
 trap ns_cleanup EXIT
 KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
-conf() { # SOURCE FIREWALL FAMILY
-  cat <<CONF
-[options]
-AllowRoot = yes
-FirewallLog = $1
-Firewall    = $2
-Protect     = 22/tcp
-LogPrefix   = "KNPRF$3: "
-AuditLog    = $work/audit$3.log
-StateDir    = $work/state$3
-[user bench]
-Key   = $work/bench.key
-Allow = open 22/tcp
-CONF
-}
+conf() { knockd_conf "$1" "$2" "KNPRF$3: " "$work/audit$3.log" "$work/state$3"; } # SOURCE FIREWALL FAMILY
 # the heap left after each full GC in a -Xlog:gc file ("Pause Full ... 80M->12M(128M)"): the
 # largest, in MB, and how many full GCs ran
 heap_after() { grep 'Pause Full' "$1" | grep -o -- '->[0-9]*M' | tr -d '>M-' | sort -n |

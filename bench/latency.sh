@@ -35,19 +35,7 @@ knock_system() { # kmsg | file | journal, [6: over IPv6]
   [ -z "$v6" ] || host=$SIP6
   [ -f "$work/bench.key" ] || KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
   [ "$src" = file ] && log="$work/kern.log"
-  cat > "$conf" <<CONF
-[options]
-AllowRoot = yes
-FirewallLog = $log
-Firewall    = nftables
-Protect     = 22/tcp
-LogPrefix   = "KNPRF1: "
-AuditLog    = $work/audit-$src$v6.log
-StateDir    = $work/state-$src$v6
-[user bench]
-Key   = $work/bench.key
-Allow = open 22/tcp
-CONF
+  knockd_conf "$log" nftables "KNPRF1: " "$work/audit-$src$v6.log" "$work/state-$src$v6" > "$conf"
   local run=(ip netns exec "$S" "$here/bin/knockd" --config "$conf")
   if [ "$src" = file ]; then
     # rsyslog (Debian 12 package) writing kern.log from /dev/kmsg (imkmsg, non-destructive)

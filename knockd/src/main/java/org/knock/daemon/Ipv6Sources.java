@@ -116,10 +116,10 @@ final class Ipv6Sources {
   }
 
   private int newId(long h, long l) {
-    if (freeIdCount == 0 && usedIds + 1 >= hi.length) {
-      if (hi.length - 1 >= maxIds) {
+    if (freeIdCount == 0) {
+      if (usedIds >= maxIds) {
         purge();
-      } else {
+      } else if (usedIds + 1 >= hi.length) {
         growIds(Math.min(2 * (hi.length - 1), maxIds));
       }
     }
@@ -127,11 +127,23 @@ final class Ipv6Sources {
     hi[id] = h;
     lo[id] = l;
     prefixOf[id] = 0;
-    int b = hash(h, l, buckets.length);
-    chain[id] = buckets[b];
-    buckets[b] = id;
+    link(id);
     ids++;
     return id;
+  }
+
+  /** Puts an id at the head of its address's hash chain. */
+  private void link(int id) {
+    int b = hash(hi[id], lo[id], buckets.length);
+    chain[id] = buckets[b];
+    buckets[b] = id;
+  }
+
+  /** Puts a /64 slot at the head of its hash chain. */
+  private void linkPrefix(int p) {
+    int b = hash(prefix[p], 0, prefixBuckets.length);
+    prefixChain[p] = prefixBuckets[b];
+    prefixBuckets[b] = p;
   }
 
   /** Grows the id arrays (only when no id is free: every id 1..usedIds is in use). */
@@ -145,9 +157,7 @@ final class Ipv6Sources {
     freeIds = Arrays.copyOf(freeIds, capacity);
     buckets = new int[Integer.highestOneBit(capacity) * 4];
     for (int id = 1; id <= usedIds; id++) {
-      int b = hash(hi[id], lo[id], buckets.length);
-      chain[id] = buckets[b];
-      buckets[b] = id;
+      link(id);
     }
   }
 
@@ -218,15 +228,13 @@ final class Ipv6Sources {
     }
     if (freePrefixCount == 0 && usedPrefixes + 1 >= prefix.length) {
       growPrefixes(2 * (prefix.length - 1));
-      b = hash(h, 0, prefixBuckets.length);
     }
     int p = freePrefixCount > 0 ? freePrefixes[--freePrefixCount] : ++usedPrefixes;
     prefix[p] = h;
     first[p] = 0;
     last[p] = 0;
     count[p] = 0;
-    prefixChain[p] = prefixBuckets[b];
-    prefixBuckets[b] = p;
+    linkPrefix(p);
     return p;
   }
 
@@ -250,9 +258,7 @@ final class Ipv6Sources {
     }
     for (int p = 1; p <= usedPrefixes; p++) {
       if (!free[p]) {
-        int b = hash(prefix[p], 0, size);
-        prefixChain[p] = prefixBuckets[b];
-        prefixBuckets[b] = p;
+        linkPrefix(p);
       }
     }
   }
@@ -282,9 +288,7 @@ final class Ipv6Sources {
     Arrays.fill(buckets, 0);
     for (int id = 1; id <= usedIds; id++) {
       if (chain[id] != FREE) {
-        int b = hash(hi[id], lo[id], buckets.length);
-        chain[id] = buckets[b];
-        buckets[b] = id;
+        link(id);
       }
     }
     freePrefixCount = 0;

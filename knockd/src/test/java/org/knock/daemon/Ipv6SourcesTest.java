@@ -82,6 +82,17 @@ class Ipv6SourcesTest {
   }
 
   @Test
+  void fewMaxSourcesBoundTheIdsBelowTheFirstTableSize() throws Exception {
+    Ipv6Sources s = sources(20);
+    SplittableRandom r = new SplittableRandom(6);
+    for (int i = 0; i < 2_000; i++) {
+      offer(s, v6(r.nextLong(), r.nextLong()), settings.basePort() + r.nextInt(5120));
+      assertThat(s.ids()).isLessThanOrEqualTo(Ipv6Sources.maxIds(20));
+    }
+    assertThat(s.size()).isEqualTo(20);
+  }
+
+  @Test
   void manySlash64sAreBoundedByMaxSources() throws Exception {
     Ipv6Sources s = sources(500);
     SplittableRandom r = new SplittableRandom(4);

@@ -16,8 +16,19 @@ final class Fixtures {
       Duration.ofSeconds(3));
   static final Access SSH = access("192.0.2.7", 22, Protocol.TCP);
   static final Access DNS = access("198.51.100.9", 53, Protocol.UDP);
+  /** An IPv6 address's access to 22/tcp, and its /64's. */
+  static final Access SSH6 = new Access(v6("fd10:204:15::2"), 22, Protocol.TCP);
+  static final Access SSH6NET = new Access(v6("fd10:204:15::"), 22, Protocol.TCP, 64);
 
   private Fixtures() {}
+
+  private static java.net.InetAddress v6(String literal) {
+    try {
+      return java.net.InetAddress.getByName(literal);
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
 
   static Access access(String ip, int port, Protocol p) {
     return new Access(Access.ipv4(ip), port, p);

@@ -266,10 +266,8 @@ class IptablesFirewallTest {
 
   @Test
   void dualStackRoutesByFamily() throws Exception {
-    Access six = new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
-        org.knock.core.Protocol.TCP);
-    Access net = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
-        org.knock.core.Protocol.TCP, 64);
+    Access six = Fixtures.SSH6;
+    Access net = Fixtures.SSH6NET;
     Firewall fw = Firewalls.create("iptables", SETTINGS,
         FirewallOptions.DEFAULTS.withCommandPrefix(List.of("ip", "netns", "exec", "ns1")), clock,
         runner);

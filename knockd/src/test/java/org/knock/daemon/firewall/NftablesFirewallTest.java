@@ -54,10 +54,8 @@ class NftablesFirewallTest {
 
   @Test
   void ipv6AddressesAndSlash64sGoToTheirOwnSets() throws Exception {
-    Access one = new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
-        org.knock.core.Protocol.TCP);
-    Access net = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
-        org.knock.core.Protocol.TCP, 64);
+    Access one = Fixtures.SSH6;
+    Access net = Fixtures.SSH6NET;
     Firewall fw = own();
     fw.grant(one, Duration.ofSeconds(90));
     fw.grant(net, Duration.ofSeconds(90));
@@ -71,9 +69,9 @@ class NftablesFirewallTest {
 
   @Test
   void aRandomPortOrAForwardForAnIpv6SourceIsRefusedInOneLine() throws Exception {
-    java.net.InetAddress v6 = java.net.InetAddress.getByName("fd10:204:15::2");
-    Access random = Access.redirect(v6, 22, org.knock.core.Protocol.TCP, 41369);
-    Access forward = new Access(v6, 5432, org.knock.core.Protocol.TCP, 41370,
+    Access random = Access.redirect(Fixtures.SSH6.address(), 22, org.knock.core.Protocol.TCP,
+        41369);
+    Access forward = new Access(Fixtures.SSH6.address(), 5432, org.knock.core.Protocol.TCP, 41370,
         Access.ipv4("10.0.0.5"), false);
     Firewall fw = own();
     for (Access a : List.of(random, forward)) {
@@ -104,10 +102,8 @@ class NftablesFirewallTest {
 
   @Test
   void sharedModeGrantsIpv6InTheAdminsSet6AndSet6netWhenTheRulesetHasThem() throws Exception {
-    Access one = new Access(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
-        org.knock.core.Protocol.TCP);
-    Access net = new Access(java.net.InetAddress.getByName("fd10:204:15::"), 22,
-        org.knock.core.Protocol.TCP, 64);
+    Access one = Fixtures.SSH6;
+    Access net = Fixtures.SSH6NET;
     sharedSets(java.util.Map.of("knock_granted", SHARED_LISTING));
     Firewall ipv4Only = shared();
     ipv4Only.install();
