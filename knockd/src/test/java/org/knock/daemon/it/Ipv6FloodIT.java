@@ -35,7 +35,7 @@ class Ipv6FloodIT {
   private static final String SERVER6 = "fd10:204:17::1";
   private static final String CLIENT6 = "fd10:204:17::2";
   private static final int FLOOD = 6000;
-  private static final int PPS = 3000;
+  private static final int PPS = 2000;
   private static final int MAX_SOURCES = 1000;
   private Lab lab;
   private Path dir;
