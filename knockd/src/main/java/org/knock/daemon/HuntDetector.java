@@ -143,7 +143,8 @@ final class HuntDetector<K> {
     w.sequences++;
     if (reason == Rejection.BAD_TAG) {
       w.badTags++;
-    } else if (reason == Rejection.REPLAY || reason == Rejection.STALE) {
+    } else if (reason == Rejection.REPLAY || reason == Rejection.STALE
+        || reason == Rejection.BEFORE_BOOT) {
       w.replays++;
     }
   }
