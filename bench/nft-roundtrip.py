@@ -17,6 +17,7 @@ VARIANTS = {
     "add-delete-add (knockd)": lambda i: "add element %s { %s }; delete element %s { %s }; "
     "add element %s { %s timeout 30m }\n" % (SET, el(i), SET, el(i), SET, el(i)) + MARK,
     "single add": lambda i: "add element %s { %s timeout 30m }\n" % (SET, el(i)) + MARK,
+    "200-byte comment, marker": lambda i: "#" + "x" * 199 + "\n" + MARK,
 }
 
 
