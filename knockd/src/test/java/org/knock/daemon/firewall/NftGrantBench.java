@@ -13,7 +13,7 @@ import org.knock.daemon.exec.CommandRunner;
  * persistent {@code nft -i} session (after). Run by {@code bench/nft-grant.sh}:
  * {@code NftGrantBench NAMESPACE [GRANTS [GAP_MS]]}; with a gap, each grant follows a pause (nft
  * and knockd's threads asleep, as for a real knock). {@code NftGrantBench --install NAMESPACE}
- * only installs knockd's table (for bench/nft-roundtrip.sh).
+ * only installs knockd's table (for bench/nft-grant.sh roundtrip).
  */
 public final class NftGrantBench {
   private NftGrantBench() {}
