@@ -255,7 +255,8 @@ final class Daemon implements AutoCloseable {
       @Override
       public void failed(String message) {
         audit.replaySyncError(file, message);
-        LOG.error("cannot sync {}: {} (knocks are refused until a sync succeeds)", file, message);
+        LOG.error("cannot sync {}: {} (until a sync succeeds, each knock waits for its own and is "
+            + "refused if it fails)", file, message);
       }
 
       @Override
