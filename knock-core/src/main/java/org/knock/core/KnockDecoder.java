@@ -184,6 +184,10 @@ public final class KnockDecoder {
       raise(worst, Rejection.FUTURE);
       return null;
     }
+    if (r == ReplayCache.Result.BEFORE_BOOT) { // said only of a knock still inside the window
+      raise(worst, Rejection.BEFORE_BOOT);
+      return null;
+    }
     if (p.addressMode() == Payload.ADDRESS_IPV6) { // an IPv6 address, from either family
       byte[] grant6 = p.address6();
       if (!java.util.Arrays.equals(grant6, source6) && !user.allowOtherAddress()) {

@@ -22,6 +22,11 @@ public enum Rejection {
   FUTURE("future"),
   /** The knock asks to grant another address and the user may not. */
   ADDRESS_NOT_ALLOWED("address-not-allowed"),
+  /**
+   * The knock was sealed before the server's running kernel booted: its replay record may have
+   * been lost with the page cache in a power loss, so it is refused as a possible replay.
+   */
+  BEFORE_BOOT("before-boot"),
   /** This knock was accepted before. */
   REPLAY("replay"),
   /** The replay cache could not record the knock, so it is refused. */

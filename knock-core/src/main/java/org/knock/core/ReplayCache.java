@@ -18,6 +18,11 @@ public interface ReplayCache {
      * vouch for (it may have been recorded and forgotten under a narrower window).
      */
     ALREADY_SEEN,
+    /**
+     * The key is stamped before the host's running kernel booted: a record made just before a
+     * power loss may be lost, so a persistent cache cannot vouch for it and refuses it.
+     */
+    BEFORE_BOOT,
     /** The key could not be remembered durably: the knock must not be accepted. */
     STORE_FAILED
   }

@@ -35,6 +35,7 @@ import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.NetfilterLogParser;
 import org.knock.daemon.log.PacketHandler;
 import org.knock.daemon.log.SourceListener;
+import org.knock.daemon.state.BootTime;
 import org.knock.daemon.state.FileReplayCache;
 
 /**
@@ -130,8 +131,28 @@ final class Daemon implements AutoCloseable {
     return start(config, clock, audit, commandPrefix, source, true);
   }
 
+  /**
+   * As above, with the kernel's boot time given (tests whose clock is not the wall clock)
+   * instead of read from /proc/stat.
+   */
+  static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
+      LineSource source, long bootSecond) throws StartupException {
+    return start(config, clock, audit, commandPrefix, source, true, bootSecond);
+  }
+
   private static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
       LineSource source, boolean ownFirewall) throws StartupException {
+    long boot;
+    try {
+      boot = BootTime.read(BootTime.PROC_STAT);
+    } catch (IOException e) {
+      throw new StartupException("cannot read the kernel's boot time: " + e.getMessage());
+    }
+    return start(config, clock, audit, commandPrefix, source, ownFirewall, boot);
+  }
+
+  private static Daemon start(Config config, Clock clock, Audit audit, List<String> commandPrefix,
+      LineSource source, boolean ownFirewall, long bootSecond) throws StartupException {
     Options o = config.options();
     Firewall firewall;
     try {
@@ -144,7 +165,8 @@ final class Daemon implements AutoCloseable {
     FileReplayCache replay = null;
     try {
       replay = FileReplayCache.open(o.stateDir(), config.decoderSettings().timeWindow(),
-          clock.instant().getEpochSecond());
+          clock.instant().getEpochSecond(), bootSecond, FileReplayCache.Syncer.thread(),
+          syncListener(audit, o.stateDir().resolve("replay.log").toString()));
       installRaised(firewall);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit));
@@ -225,6 +247,23 @@ final class Daemon implements AutoCloseable {
   /** The log source: as configured, else the automatic choice ({@link LineSources#defaultSpec}). */
   static String sourceSpec(FirewallLog log) {
     return log == null ? LineSources.defaultSpec() : log.toString();
+  }
+
+  /** Audits the replay cache's background sync failing and recovering (any thread). */
+  private static FileReplayCache.SyncListener syncListener(Audit audit, String file) {
+    return new FileReplayCache.SyncListener() {
+      @Override
+      public void failed(String message) {
+        audit.replaySyncError(file, message);
+        LOG.error("cannot sync {}: {} (until a sync succeeds, each knock waits for its own and is "
+            + "refused if it fails)", file, message);
+      }
+
+      @Override
+      public void recovered() {
+        audit.replaySyncRecovered(file);
+      }
+    };
   }
 
   private static SourceListener listener(Audit audit) {

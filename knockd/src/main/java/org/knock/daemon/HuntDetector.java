@@ -47,7 +47,7 @@ final class HuntDetector<K> {
    * @param ports distinct knock-range ports it sent
    * @param sequences its sequences refused (ended without a knock)
    * @param badTags refusals for a bad tag (no key fits)
-   * @param replays refusals as a replay or stale (a recorded knock sent again)
+   * @param replays refusals as a replay, stale or before-boot (a recorded knock sent again)
    * @param interval from its first to its last packet or refusal so far
    */
   record Report<K>(Kind kind, boolean end, K source, int ports, int sequences, int badTags,
@@ -143,7 +143,8 @@ final class HuntDetector<K> {
     w.sequences++;
     if (reason == Rejection.BAD_TAG) {
       w.badTags++;
-    } else if (reason == Rejection.REPLAY || reason == Rejection.STALE) {
+    } else if (reason == Rejection.REPLAY || reason == Rejection.STALE
+        || reason == Rejection.BEFORE_BOOT) {
       w.replays++;
     }
   }

@@ -31,8 +31,10 @@ import org.knock.daemon.log.NetfilterLogParser;
  * this the first ones after a start (or for hours) run in the interpreter: the 20th packet's
  * decode, the payload checks and the audit line took ~5 ms there, against tens of microseconds
  * compiled. Runs knocks of a throwaway random key, as kernel LOG lines, through a private copy of
- * the pipeline — its own parser, tracker, decoder (in-memory replay cache), doors, firewall
- * {@code none}, an audit that formats its lines and drops them, no commands — so it changes no
+ * the pipeline — its own parser, tracker, decoder (in-memory replay cache), doors, a firewall that
+ * builds the configured backend's grant (nftables: the script and the bytes for {@code nft -i})
+ * and sends nothing ({@link Firewalls#dryRun}), an audit that formats its lines and drops them,
+ * no commands — so it changes no
  * firewall, writes no audit line or state, and shares nothing with the running pipeline; then
  * audit lines through Log4j into a temporary file ({@link Logging#warmUp}). Bounded in knocks,
  * lines and time.
@@ -73,8 +75,9 @@ final class JitWarmup {
       return e.toText().length() > 0;
     };
     KnockPipeline pipeline = new KnockPipeline(config, clock, tracker,
-        new DoorMatcher(List.of(), 16), Firewalls.create("none", Wiring.firewallSettings(config),
-            Wiring.firewallOptions(config, List.of()), clock), audit, NO_COMMANDS);
+        new DoorMatcher(List.of(), 16), Firewalls.dryRun(config.options().firewall().word(),
+            Wiring.firewallSettings(config), Wiring.firewallOptions(config, List.of()), clock),
+        audit, NO_COMMANDS);
     NetfilterLogParser parser = new NetfilterLogParser(config.options().logPrefix().strip());
     String prefix = config.options().logPrefix().strip() + IN;
     Command command = command(u);

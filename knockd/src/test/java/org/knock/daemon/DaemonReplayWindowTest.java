@@ -26,6 +26,8 @@ import org.knock.daemon.config.Config;
  */
 class DaemonReplayWindowTest {
   private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
+  /** The kernel booted an hour before T0 (the real btime may be later than this test's clock). */
+  private static final long BOOT = T0.getEpochSecond() - 3600;
   @TempDir Path dir;
   private final KnockKey key = KnockKey.generate(new SplittableRandom(13));
   private int sport = 42000;
@@ -42,7 +44,7 @@ class DaemonReplayWindowTest {
         org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
         .encode(Command.parse("open 22 5m"), 0, T0, new SplittableRandom(1));
     MemoryAudit audit = new MemoryAudit();
-    try (Daemon d = Daemon.start(narrow, clock, audit, List.of())) {
+    try (Daemon d = Daemon.start(narrow, clock, audit, List.of(), null, BOOT)) {
       append(log, knock);
       await(audit, () -> audit.events("knock-accepted").size() == 1);
       clock.advance(Duration.ofSeconds(300)); // the knock left ±120 s: the next sweep forgets it
@@ -61,7 +63,7 @@ class DaemonReplayWindowTest {
     Path log2 = dir.resolve("kern2.log");
     Files.writeString(log2, "");
     MemoryAudit after = new MemoryAudit();
-    try (Daemon d = Daemon.start(config(log2, "900s"), clock, after, List.of())) {
+    try (Daemon d = Daemon.start(config(log2, "900s"), clock, after, List.of(), null, BOOT)) {
       append(log2, knock);
       await(after, () -> after.events("knock-rejected").size() == 1);
     }

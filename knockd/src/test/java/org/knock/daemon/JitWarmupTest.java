@@ -18,11 +18,15 @@ class JitWarmupTest {
   @TempDir Path dir;
 
   private Config config(String allow) throws Exception {
+    return config("none", allow);
+  }
+
+  private Config config(String firewall, String allow) throws Exception {
     TestKeys.write(dir.resolve("alice.key"), KnockKey.generate(new SplittableRandom(3)));
     Path conf = dir.resolve("knockd.conf");
     Files.writeString(conf, String.join("\n",
         "[options]",
-        "Firewall = none",
+        "Firewall = " + firewall,
         "Protect = 22/tcp",
         "StateDir = " + dir.resolve("state"),
         "AuditLog = -",
@@ -38,6 +42,14 @@ class JitWarmupTest {
     Config c = config("open 22/tcp");
     assertThat(JitWarmup.run(c, Clock.systemUTC(), 40, Duration.ofSeconds(30))).isEqualTo(40);
     assertThat(dir.resolve("state")).doesNotExist(); // no replay cache, no state written
+  }
+
+  @Test
+  void withNftablesTheGrantsScriptsAreBuiltButNothingIsSent() throws Exception {
+    // no table is installed: a grant that reached nft would fail and not be counted
+    Config c = config("nftables", "open 22/tcp");
+    assertThat(JitWarmup.run(c, Clock.systemUTC(), 40, Duration.ofSeconds(30))).isEqualTo(40);
+    assertThat(dir.resolve("state")).doesNotExist();
   }
 
   @Test

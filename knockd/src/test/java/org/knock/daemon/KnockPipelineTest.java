@@ -20,6 +20,8 @@ import org.knock.core.KnockDecoder;
 import org.knock.core.KnockEncoder;
 import org.knock.core.KnockKey;
 import org.knock.core.Protocol;
+import org.knock.core.ReplayCache;
+import org.knock.daemon.audit.Audit;
 import org.knock.daemon.audit.AuditEvent;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.ActionConfig;
@@ -31,6 +33,7 @@ import org.knock.daemon.firewall.FirewallOptions;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.log.LoggedPacket;
 import org.knock.daemon.log.Transport;
+import org.knock.daemon.state.FileReplayCache;
 
 /** The pipeline with a real config, the "none" firewall and an in-memory audit log. */
 class KnockPipelineTest {
@@ -89,8 +92,12 @@ class KnockPipelineTest {
   }
 
   private KnockPipeline newPipeline(int maxSources, CheckBudget budget) {
-    KnockDecoder decoder =
-        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
+    return newPipeline(maxSources, budget, new InMemoryReplayCache(), audit);
+  }
+
+  private KnockPipeline newPipeline(int maxSources, CheckBudget budget, ReplayCache replay,
+      Audit audit) {
+    KnockDecoder decoder = new KnockDecoder(config.decoderSettings(), config.knockUsers(), replay);
     SourceTracker tracker =
         new SourceTracker(decoder, Duration.ofSeconds(10), maxSources, 512, budget);
     DoorMatcher doors = new DoorMatcher(Wiring.doors(config), 1000);
@@ -754,5 +761,69 @@ class KnockPipelineTest {
     pipeline.sweep();
     assertThat(audit.events("scan")).singleElement().extracting(AuditEvent::toText).asString()
         .startsWith("event=scan src=fd00:15::66 ports=150 ");
+  }
+
+  /** The replay cache of knockd: StateDir, a syncer the test runs by hand, boot at {@code boot}. */
+  private FileReplayCache fileReplay(List<Runnable> syncs, long boot) throws Exception {
+    return FileReplayCache.open(dir.resolve("state"), Duration.ofSeconds(120),
+        clock.instant().getEpochSecond(), boot, syncs::add, new FileReplayCache.SyncListener() {
+          @Override
+          public void failed(String message) {
+            throw new AssertionError(message);
+          }
+
+          @Override
+          public void recovered() {
+            throw new AssertionError();
+          }
+        });
+  }
+
+  @Test
+  void theReplayRecordIsWrittenBeforeTheKnockIsAuditedAndTheGrantDoesNotWaitForItsSync()
+      throws Exception {
+    List<Runnable> syncs = new ArrayList<>();
+    List<String> replayFileAtAccept = new ArrayList<>();
+    Path replayFile = dir.resolve("state/replay.log");
+    Audit watching = e -> {
+      if (e.name().equals("knock-accepted")) {
+        try {
+          replayFileAtAccept.add(Files.readString(replayFile));
+        } catch (java.io.IOException x) {
+          throw new java.io.UncheckedIOException(x);
+        }
+      }
+      return audit.record(e);
+    };
+    try (FileReplayCache replay = fileReplay(syncs, T0.getEpochSecond() - 3600)) {
+      pipeline = newPipeline(1000, new CheckBudget(Long.MAX_VALUE / 4, 1), replay, watching);
+      send(ports("open 22 30m"));
+      assertThat(names()).containsExactly("knock-accepted", "access-granted");
+      assertThat(pipeline.grants()).as("granted").hasSize(1);
+      assertThat(syncs).as("while its record's sync has not run").hasSize(1);
+      assertThat(replayFileAtAccept).singleElement().asString()
+          .as("written before knock-accepted").startsWith("alice\t" + T0.getEpochSecond() + "\t");
+      syncs.forEach(Runnable::run);
+    }
+  }
+
+  @Test
+  void aKnockSealedBeforeTheKernelBootedIsRefused() throws Exception {
+    try (FileReplayCache replay = fileReplay(new ArrayList<>(), T0.getEpochSecond() + 1)) {
+      pipeline = newPipeline(1000, new CheckBudget(Long.MAX_VALUE / 4, 1), replay, audit);
+      int[] sealedBeforeBoot = ports("open 22 30m");
+      int[] alsoBeforeBoot = ports("open 22 30m");
+      clock.advance(Duration.ofSeconds(5)); // booted at T0 + 1, running since
+      send(sealedBeforeBoot);
+      assertThat(audit.events("knock-rejected")).extracting(e -> e.get("reason"))
+          .containsExactly("before-boot");
+      assertThat(pipeline.grants()).isEmpty();
+      clock.advance(Duration.ofSeconds(200));
+      send(alsoBeforeBoot);
+      assertThat(audit.events("knock-rejected")).extracting(e -> e.get("reason"))
+          .as("outside the window it is simply stale").containsExactly("before-boot", "stale");
+      send(ports("open 22 30m"));
+      assertThat(pipeline.grants()).as("a knock sealed now opens").hasSize(1);
+    }
   }
 }

@@ -106,6 +106,21 @@ public interface Audit {
   }
 
   /**
+   * The replay cache's background fdatasync failed: a knock granted just before may not survive
+   * a power loss, and until a sync succeeds again every knock waits for its own sync and is
+   * refused ({@code replay-store-failed}) if it fails.
+   */
+  default boolean replaySyncError(String file, String message) {
+    return record(AuditEvent.of("replay-sync-error", "file", file, "message", message,
+        "accepting", "no"));
+  }
+
+  /** The replay cache synced a record again after {@link #replaySyncError}. */
+  default boolean replaySyncRecovered(String file) {
+    return record(AuditEvent.of("replay-sync-recovered", "file", file, "accepting", "yes"));
+  }
+
+  /**
    * A source sent {@code ports} distinct knock-range ports within {@code interval} without
    * completing a knock: a port scan. Written within a second of the threshold being crossed, at
    * most once per source and interval; {@link #huntEnded} follows when the source's window

@@ -22,6 +22,32 @@ public final class Firewalls {
     return create(kind, s, options, clock, runner::run, true);
   }
 
+  /**
+   * A backend that builds every change as {@code kind} would — for nftables the script and the
+   * bytes its {@code nft -i} session would write — and sends nothing: for compiling the grant's
+   * path before the first knock (JitWarmup). Other kinds: {@code none}.
+   */
+  public static Firewall dryRun(String kind, FirewallSettings s, FirewallOptions options,
+      Clock clock) {
+    if (!kind.equals("nftables")) {
+      return new NoFirewall(clock);
+    }
+    NftSetRef shared = options.nftSet() == null ? null : NftSetRef.parse(options.nftSet());
+    return new NftablesFirewall(s, shared, new Nft() {
+      @Override
+      public void apply(String script) throws FirewallException {
+        if (NftSession.request(NftSession.oneLine(script)).length == 0) {
+          throw new FirewallException("empty"); // keeps the bytes from being optimised away
+        }
+      }
+
+      @Override
+      public String list(List<String> args) {
+        return "";
+      }
+    }, clock);
+  }
+
   /** With a fake runner for tests: nftables then runs one {@code nft -f -} per change. */
   static Firewall create(String kind, FirewallSettings s, FirewallOptions options, Clock clock,
       Runner runner) {

@@ -85,9 +85,14 @@ final class NftSession implements Nft {
     return String.join("; ", parts);
   }
 
+  /** What is written to nft for one script line: the line, then the end marker. */
+  static byte[] request(String line) {
+    return (line + "\n" + SYNC + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
   private void run(String line) throws IOException, FirewallException {
     drainErrors();
-    in.write((line + "\n" + SYNC + "\n").getBytes(StandardCharsets.UTF_8));
+    in.write(request(line));
     in.flush();
     awaitMark();
     String errors = drainErrors();

@@ -20,11 +20,21 @@ import org.knock.core.ReplayRetention;
 
 /**
  * The replay cache, persisted in {@code StateDir/replay.log} so that a restart does not reopen the
- * replay window. Each accepted knock is appended and forced to disk before it is reported as
- * recorded; if that fails (disk full, read-only) the result is {@code STORE_FAILED} and the knock
- * is refused. A write that failed half-way (a full disk takes what fits) is cut off again, or,
- * if even that fails, ended by the next record's leading newline, so that the torn line never
- * swallows a later record when the file is read back.
+ * replay window. Each accepted knock's record is appended ({@code write()}, into the kernel's page
+ * cache: it survives any death of knockd, kill -9 included) before it is reported as recorded; if
+ * that fails (disk full, read-only) the result is {@code STORE_FAILED} and the knock is refused. A
+ * write that failed half-way (a full disk takes what fits) is cut off again, or, if even that
+ * fails, ended by the next record's leading newline, so that the torn line never swallows a later
+ * record when the file is read back.
+ *
+ * <p>The fdatasync that makes a record survive a power loss runs either before {@link #record}
+ * returns (a cache opened without a {@link Syncer}) or on the syncer's thread, concurrently with
+ * whatever the caller does next (knockd: the grant). A failed background sync is reported to the
+ * {@link SyncListener}, and from then on every record is synced before it is reported: a failing
+ * sync refuses the knock ({@code STORE_FAILED}), the first one that succeeds ends the failure
+ * (reported too). A power loss can therefore lose the records of the last ~millisecond; a cache
+ * opened with the kernel's boot time refuses every key stamped before it ({@code BEFORE_BOOT}), so
+ * that no knock sealed before the power loss can be replayed after it.
  *
  * <p>An entry keeps the knock's timestamp and is forgotten only when that timestamp has left the
  * WIDEST TimeWindow ever in force ({@link ReplayRetention}), which is persisted in {@code
@@ -35,18 +45,88 @@ import org.knock.core.ReplayRetention;
 public final class FileReplayCache implements ReplayCache, AutoCloseable {
   static final String FILE = "replay.log";
   static final String WINDOW_FILE = "replay-window";
+  /** No boot time: no key is refused for its age alone. */
+  public static final long NO_BOOT_TIME = Long.MIN_VALUE;
+
+  /** Where the fdatasync of the replay file runs (knockd: {@link #thread}; tests: by hand). */
+  public interface Syncer extends AutoCloseable {
+    /** Runs {@code sync} now or later, on any thread; returns without waiting for it. */
+    void submit(Runnable sync);
+
+    /** Runs what was submitted, then stops. */
+    @Override
+    default void close() {}
+
+    /** A thread of its own, named {@code replay-sync}. */
+    static Syncer thread() {
+      java.util.concurrent.ExecutorService e =
+          java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "replay-sync");
+            t.setDaemon(true);
+            t.setPriority(Thread.MAX_PRIORITY); // mostly blocked in the kernel: no CPU taken
+            return t;
+          });
+      return new Syncer() {
+        @Override
+        public void submit(Runnable sync) {
+          e.execute(sync);
+        }
+
+        @Override
+        public void close() {
+          e.shutdown();
+          try {
+            e.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      };
+    }
+  }
+
+  /** Hears of background syncs that failed, and of the first sync that succeeded after. */
+  public interface SyncListener {
+    /** From now on no knock counts before its record is synced. */
+    void failed(String message);
+
+    /** A record was synced again: the cache is back to syncing in the background. */
+    void recovered();
+  }
+
+  /** The fdatasync itself (tests inject a failing one). */
+  @FunctionalInterface
+  interface Fsync {
+    void sync(FileChannel c) throws IOException;
+  }
+
   private final Path file;
   private final Path windowFile;
+  private final long bootSecond;
+  private final Syncer syncer;
+  private final SyncListener listener;
+  private final Fsync fsync;
   private final Set<ReplayKey> seen = new HashSet<>();
   private ReplayRetention retention;
   private FileChannel out;
   private int linesInFile;
   /** The file may end in a fragment of a failed write: start the next record on a new line. */
   private boolean torn;
+  /** Records written, and of those, records known to be synced (background mode). */
+  private long written;
+  private long synced;
+  /** The last background sync failed: sync each record before it counts. */
+  private boolean syncFailed;
+  private boolean closed;
 
-  private FileReplayCache(Path stateDir) {
+  private FileReplayCache(Path stateDir, long bootSecond, Syncer syncer, SyncListener listener,
+      Fsync fsync) {
     this.file = stateDir.resolve(FILE);
     this.windowFile = stateDir.resolve(WINDOW_FILE);
+    this.bootSecond = bootSecond;
+    this.syncer = syncer;
+    this.listener = listener;
+    this.fsync = fsync;
   }
 
   /**
@@ -58,8 +138,24 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
    */
   public static FileReplayCache open(Path stateDir, Duration window, long nowEpochSecond)
       throws IOException {
+    return open(stateDir, window, nowEpochSecond, NO_BOOT_TIME, null, null, c -> c.force(false));
+  }
+
+  /**
+   * As {@link #open(Path, Duration, long)}, syncing on {@code syncer} (which the cache closes)
+   * and refusing keys stamped before {@code bootSecond} (the kernel's boot time, a Unix second;
+   * {@link #NO_BOOT_TIME}: none).
+   */
+  public static FileReplayCache open(Path stateDir, Duration window, long nowEpochSecond,
+      long bootSecond, Syncer syncer, SyncListener listener) throws IOException {
+    return open(stateDir, window, nowEpochSecond, bootSecond, java.util.Objects.requireNonNull(
+        syncer), java.util.Objects.requireNonNull(listener), c -> c.force(false));
+  }
+
+  static FileReplayCache open(Path stateDir, Duration window, long nowEpochSecond,
+      long bootSecond, Syncer syncer, SyncListener listener, Fsync fsync) throws IOException {
     Files.createDirectories(stateDir);
-    FileReplayCache c = new FileReplayCache(stateDir);
+    FileReplayCache c = new FileReplayCache(stateDir, bootSecond, syncer, listener, fsync);
     long olderWindow = -1; // the widest window the pre-"replay-window" format reveals
     List<String> lines =
         Files.exists(c.file) ? Files.readAllLines(c.file, StandardCharsets.UTF_8) : List.of();
@@ -97,6 +193,9 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
 
   @Override
   public synchronized Result record(ReplayKey key) {
+    if (key.timestamp() < bootSecond) {
+      return Result.BEFORE_BOOT;
+    }
     if (retention.mayHaveForgotten(key.timestamp()) || !seen.add(key)) {
       return Result.ALREADY_SEEN;
     }
@@ -109,15 +208,59 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
       while (b.hasRemaining()) {
         out.write(b);
       }
-      out.force(false);
-      linesInFile++;
-      torn = false;
-      return Result.RECORDED;
+      if (syncer == null || syncFailed) {
+        fsync.sync(out);
+        synced = written;
+      }
     } catch (IOException | RuntimeException e) {
       if (!cutBackTo(start)) {
         torn = true;
       }
       return Result.STORE_FAILED;
+    }
+    linesInFile++;
+    torn = false;
+    if (syncer == null) {
+      return Result.RECORDED;
+    }
+    if (syncFailed) {
+      syncFailed = false;
+      listener.recovered();
+      return Result.RECORDED;
+    }
+    written++;
+    syncer.submit(this::syncWritten);
+    return Result.RECORDED;
+  }
+
+  /**
+   * The background sync: forces what was written so far, unless an earlier run already did.
+   * Runs without the lock, so that the next record need not wait for the disk.
+   */
+  private void syncWritten() {
+    FileChannel c;
+    long upTo;
+    synchronized (this) {
+      if (closed || syncFailed || synced >= written) {
+        return;
+      }
+      c = out;
+      upTo = written;
+    }
+    try {
+      fsync.sync(c);
+      synchronized (this) {
+        synced = Math.max(synced, upTo);
+      }
+    } catch (IOException | RuntimeException e) {
+      synchronized (this) {
+        // a rewrite replaced (and forced) the file meanwhile, or the cache was closed: no failure
+        if (closed || c != out || syncFailed) {
+          return;
+        }
+        syncFailed = true;
+      }
+      listener.failed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
   }
 
@@ -185,6 +328,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
     out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     linesInFile = seen.size();
     torn = false;
+    synced = written; // the new file was forced whole
   }
 
   /** {@code widest-window=SECONDS} and {@code floor=UNIX-SECOND} lines; null if no file. */
@@ -240,14 +384,27 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
     }
   }
 
+  /** Runs the pending sync, forces the file once more and closes it. */
   @Override
-  public synchronized void close() {
-    try {
-      if (out != null) {
-        out.close();
+  public void close() {
+    if (syncer != null) {
+      syncer.close(); // without the lock: the pending sync takes it
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
       }
-    } catch (IOException e) {
-      // nothing left to do: every record was forced when it was made
+      closed = true;
+      try {
+        if (out != null) {
+          if (syncer != null && synced < written) {
+            fsync.sync(out);
+          }
+          out.close();
+        }
+      } catch (IOException e) {
+        // nothing left to do: the records are in the page cache
+      }
     }
   }
 }

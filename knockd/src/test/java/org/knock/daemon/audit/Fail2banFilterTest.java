@@ -72,10 +72,11 @@ class Fail2banFilterTest {
     audit.knockRejected("stale", "2001:db8::1", "alice");
     audit.knockRejected("too-many-combinations", "203.0.113.10", null);
     audit.knockRejected("address-not-allowed", "203.0.113.11", null);
+    audit.knockRejected("before-boot", "203.0.113.12", "alice");
     audit.knockHunt("192.0.2.44", 60, 3, 3, 0, Duration.ofSeconds(12));
     audit.scanDetected("192.0.2.45", 500, 1, 1, 0, Duration.ofMillis(2300));
     assertThat(audit.events()).extracting(e -> banned(line(e))).containsExactly("203.0.113.9",
-        "198.51.100.7", "2001:db8::1", "203.0.113.10", "203.0.113.11", "192.0.2.44",
+        "198.51.100.7", "2001:db8::1", "203.0.113.10", "203.0.113.11", "203.0.113.12", "192.0.2.44",
         "192.0.2.45");
     assertThat(audit.events("scan").get(0).toText()).isEqualTo("event=scan src=192.0.2.45 "
         + "ports=500 sequences=1 bad-tags=1 replays=0 interval=2300ms");

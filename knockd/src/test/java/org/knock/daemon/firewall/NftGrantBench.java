@@ -11,18 +11,26 @@ import org.knock.daemon.exec.CommandRunner;
  * Benchmark, not a test (root, nft): the time of one grant (the add-delete-add transaction) in a
  * network namespace, with one {@code nft -f -} process per grant (before) and through the
  * persistent {@code nft -i} session (after). Run by {@code bench/nft-grant.sh}:
- * {@code NftGrantBench NAMESPACE [GRANTS]}.
+ * {@code NftGrantBench NAMESPACE [GRANTS [GAP_MS]]}; with a gap, each grant follows a pause (nft
+ * and knockd's threads asleep, as for a real knock). {@code NftGrantBench --install NAMESPACE}
+ * only installs knockd's table (for bench/nft-grant.sh roundtrip).
  */
 public final class NftGrantBench {
   private NftGrantBench() {}
 
   public static void main(String[] args) throws Exception {
-    List<String> prefix = List.of("ip", "netns", "exec", args[0]);
-    int grants = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+    boolean installOnly = args[0].equals("--install");
+    List<String> prefix = List.of("ip", "netns", "exec", args[installOnly ? 1 : 0]);
+    int grants = args.length > 1 && !installOnly ? Integer.parseInt(args[1]) : 200;
+    int gapMs = args.length > 2 ? Integer.parseInt(args[2]) : 0;
     FirewallSettings s = Fixtures.SETTINGS;
     CommandRunner runner = new CommandRunner();
     Commands commands = new Commands(prefix, Duration.ofSeconds(5), runner::run);
     Nft process = new NftProcess(commands);
+    if (installOnly) {
+      new NftablesFirewall(s, null, process, Clock.systemUTC()).install();
+      return;
+    }
     List<String> argv = new ArrayList<>(prefix);
     argv.addAll(List.of("nft", "-i"));
     Nft session = new NftSession(argv, Duration.ofSeconds(5), process);
@@ -32,6 +40,9 @@ public final class NftGrantBench {
       double[] ms = new double[grants];
       for (int i = -grants / 4; i < grants; i++) { // the first quarter warms up
         Access a = Fixtures.access("10.207.4." + (1 + (i & 127)), 22, org.knock.core.Protocol.TCP);
+        if (gapMs > 0) {
+          Thread.sleep(gapMs);
+        }
         long t0 = System.nanoTime();
         fw.grant(a, Duration.ofMinutes(30));
         if (i >= 0) {
@@ -40,8 +51,9 @@ public final class NftGrantBench {
       }
       fw.close();
       Arrays.sort(ms);
-      System.out.printf("RESULT %-12s grant: median %.2f ms, p95 %.2f ms (n=%d)%n",
-          nft == process ? "nft -f -" : "nft -i", ms[grants / 2],
+      System.out.printf("RESULT %-12s grant%s: median %.2f ms, p95 %.2f ms (n=%d)%n",
+          nft == process ? "nft -f -" : "nft -i", gapMs > 0 ? " after " + gapMs + " ms idle" : "",
+          ms[grants / 2],
           ms[(int) Math.ceil(grants * 0.95) - 1], grants);
     }
   }

@@ -20,7 +20,8 @@ import org.knock.core.KnockKey;
  * CAP_NET_ADMIN alone and opens the port; it refuses root unless AllowRoot says yes; a user
  * removed from the config is revoked by SIGHUP while another user still works, and no key ever
  * reaches the audit log or the output; a knock whose replay state cannot be stored (full disk) is
- * refused, and the replay state survives kill -9 with access left open.
+ * refused, and the replay state survives kill -9 with access left open; a knock's record, written
+ * before its grant and synced alongside it, survives a kill -9 right after the grant on a disk.
  */
 class HardeningIT {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -262,6 +263,34 @@ class HardeningIT {
         holder.destroyForcibly();
         holder.waitFor(10, TimeUnit.SECONDS);
       }
+    }
+  }
+
+  @Test
+  void aKnockReplayedAfterKill9RightAfterItsGrantIsRefused() throws Exception {
+    String prefix = "KNHRD" + hex() + ":";
+    Path state = dir.resolve("state"); // on the disk (not a tmpfs): the sync is real
+    try (NetnsPair pair = new NetnsPair("hk", "10.206.4");
+        KnockdProcess knockd = new KnockdProcess(dir, dir.resolve("audit.log"))) {
+      Path alice = key("alice");
+      Path conf = dir.resolve("knockd.conf");
+      Files.writeString(conf, options(prefix, "kmsg", dir.resolve("audit.log"), state)
+          + "AllowRoot = yes\n[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
+      List<String> start = List.of("ip", "netns", "exec", pair.server.name());
+      Process first = knockd.start(start, conf);
+      Probes.listen(pair.server, 22, dir);
+      List<String> a = printKnock(pair, alice, "open 22 2m");
+      send(pair, a);
+      knockd.awaitAudit(1, 10, "event=access-granted");
+      KnockdProcess.signal(first, "KILL");
+      assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readAllLines(state.resolve("replay.log")))
+          .as("the record was written before the grant").hasSize(1);
+
+      knockd.start(start, conf);
+      send(pair, a);
+      knockd.awaitAudit(1, 10, "event=knock-rejected", "reason=replay(\\s|$)");
+      assertThat(knockd.count("event=knock-accepted")).as(knockd.auditText()).isEqualTo(1);
     }
   }
 

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.ReplayCache.Result;
@@ -195,5 +197,117 @@ class FileReplayCacheTest {
     try (FileReplayCache c = FileReplayCache.open(dir, Duration.ZERO, 1000)) {
       assertThat(c.widestWindowSeconds()).isZero();
     }
+  }
+
+  /** A syncer that keeps what it is given until the test runs it. */
+  private final List<Runnable> pending = new ArrayList<>();
+  private final List<String> heard = new ArrayList<>();
+  private int fsyncs;
+  private boolean fsyncFails;
+
+  private FileReplayCache background(long bootSecond) throws Exception {
+    return FileReplayCache.open(dir, W120, 1000, bootSecond, pending::add,
+        new FileReplayCache.SyncListener() {
+          @Override
+          public void failed(String message) {
+            heard.add("failed " + message);
+          }
+
+          @Override
+          public void recovered() {
+            heard.add("recovered");
+          }
+        }, c -> {
+          if (fsyncFails) {
+            throw new java.io.IOException("Input/output error");
+          }
+          fsyncs++;
+          c.force(false);
+        });
+  }
+
+  private void runPending() {
+    List<Runnable> now = new ArrayList<>(pending);
+    pending.clear();
+    now.forEach(Runnable::run);
+  }
+
+  @Test
+  void aRecordIsWrittenAtOnceAndSyncedLaterOnTheSyncersThread() throws Exception {
+    try (FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME)) {
+      assertThat(c.record(new ReplayKey("alice", 1000, 1))).isEqualTo(Result.RECORDED);
+      assertThat(lines()).as("written before record returns").isEqualTo(1);
+      assertThat(fsyncs).as("but not synced").isZero();
+      assertThat(pending).hasSize(1);
+      c.record(new ReplayKey("alice", 1000, 2));
+      runPending();
+      assertThat(fsyncs).as("one sync covers both records").isEqualTo(1);
+      assertThat(heard).isEmpty();
+    }
+  }
+
+  @Test
+  void aRecordNotYetSyncedIsReadBackAfterKnockdDied() throws Exception {
+    ReplayKey k = new ReplayKey("alice", 1000, 1);
+    FileReplayCache dead = background(FileReplayCache.NO_BOOT_TIME);
+    assertThat(dead.record(k)).isEqualTo(Result.RECORDED); // then kill -9: never synced, closed
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1001)) {
+      assertThat(c.record(k)).isEqualTo(Result.ALREADY_SEEN);
+    }
+    assertThat(fsyncs).isZero();
+  }
+
+  @Test
+  void aFailedSyncStopsAcceptingUntilASyncSucceedsAgain() throws Exception {
+    try (FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME)) {
+      assertThat(c.record(new ReplayKey("alice", 1000, 1))).isEqualTo(Result.RECORDED);
+      fsyncFails = true;
+      runPending();
+      assertThat(heard).containsExactly("failed Input/output error");
+      ReplayKey b = new ReplayKey("alice", 1000, 2);
+      assertThat(c.record(b)).as("synced before it counts, and that failed")
+          .isEqualTo(Result.STORE_FAILED);
+      assertThat(c.record(b)).as("still burned").isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1000, 3))).isEqualTo(Result.STORE_FAILED);
+      assertThat(pending).isEmpty();
+      assertThat(heard).hasSize(1);
+      fsyncFails = false;
+      assertThat(c.record(new ReplayKey("alice", 1000, 4))).isEqualTo(Result.RECORDED);
+      assertThat(fsyncs).as("synced before record returned").isEqualTo(1);
+      assertThat(heard).containsExactly("failed Input/output error", "recovered");
+      assertThat(pending).isEmpty();
+      assertThat(c.record(new ReplayKey("alice", 1000, 5))).isEqualTo(Result.RECORDED);
+      assertThat(pending).as("back to syncing in the background").hasSize(1);
+    }
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 1001)) {
+      assertThat(c.size()).as("the refused records were cut off again; 1, 4, 5 kept")
+          .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aFailedWriteStillRefusesTheKnockWithABackgroundSyncer() throws Exception {
+    FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME);
+    c.close();
+    assertThat(c.record(new ReplayKey("alice", 1000, 1))).isEqualTo(Result.STORE_FAILED);
+    assertThat(pending).isEmpty();
+  }
+
+  @Test
+  void aKeyStampedBeforeTheKernelBootedIsRefused() throws Exception {
+    try (FileReplayCache c = background(1000)) {
+      assertThat(c.record(new ReplayKey("alice", 999, 1))).isEqualTo(Result.BEFORE_BOOT);
+      assertThat(c.record(new ReplayKey("alice", 1000, 1))).isEqualTo(Result.RECORDED);
+    }
+  }
+
+  @Test
+  void theBootTimeIsProcStatsBtime() throws Exception {
+    assertThat(BootTime.parse("cpu  1 2 3\nintr 5\nbtime 1796059527\nprocesses 9\n",
+        Path.of("/proc/stat"))).isEqualTo(1796059527L);
+    assertThat(catchThrowable(() -> BootTime.parse("cpu 1\n", Path.of("/proc/stat"))))
+        .hasMessage("/proc/stat holds no btime line");
+    assertThat(BootTime.read(BootTime.PROC_STAT)).isPositive()
+        .isLessThanOrEqualTo(System.currentTimeMillis() / 1000);
   }
 }
