@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Door latency, side by side: knock (knockd reading kmsg, a file written by rsyslog, the journal),
+# Door latency, side by side: knock (knockd reading kmsg, a file written by rsyslog, the journal,
+# NFLOG group 7 through ulogd: knock-nflog, where a LOG rule of a table of its own only timestamps
+# the knock packets in the kernel log, since latency.py takes the packet's time from there),
 # Debian's knockd (static sequence, pcap) and fwknop (SPA), each opening port 22 of a server
 # namespace for a client namespace (10.207.1.0/24), N trials each (default 50), by
 # bench/latency.py. Usage (root): bench/latency.sh [N] [SYSTEM...]
-#   SYSTEM: knock-kmsg knock-file knock-journal knockd fwknop (default: all)
+#   SYSTEM: knock-kmsg knock-file knock-journal knock-nflog knockd fwknop (default: all but
+#   knock-nflog)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -27,10 +30,20 @@ harness() { # NAME RESET GRANT -- CLIENT...
     | grep -E '^RESULT|^trial' || true
 }
 
-knock_system() { # kmsg | file | journal
+knock_system() { # kmsg | file | journal | nflog
   local src=$1 log=$1 conf="$work/knockd-$1.conf" pid
   [ -f "$work/bench.key" ] || KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
   [ "$src" = file ] && log="$work/kern.log"
+  if [ "$src" = nflog ]; then
+    log=nflog:7
+    ip netns exec "$S" nft -f - <<NFT
+table inet knprfts {
+  chain input { type filter hook input priority filter - 2; policy accept;
+    tcp dport 20000-25119 tcp flags & (fin|syn|rst|ack) == syn log prefix "KNPRFTS: "
+  }
+}
+NFT
+  fi
   cat > "$conf" <<CONF
 [options]
 AllowRoot = yes
@@ -71,6 +84,7 @@ RS
     -- "$here/bin/knock" -k "$work/bench.key" $SIP "open 22 30m"
   stop $pid
   [ "$src" != file ] || stop "$rs"
+  [ "$src" != nflog ] || ip netns exec "$S" nft delete table inet knprfts
   sleep 0.5
 }
 
@@ -135,6 +149,7 @@ for s in $systems; do
     knock-kmsg) knock_system kmsg ;;
     knock-file) knock_system file ;;
     knock-journal) knock_system journal ;;
+    knock-nflog) knock_system nflog ;;
     knockd) knockd_system ;;
     fwknop) fwknop_system ;;
     *) echo "unknown system $s" >&2; exit 2 ;;

@@ -9,8 +9,9 @@ import java.util.Optional;
  * The ulogd2 configuration knockd generates for {@code FirewallLog = nflog:GROUP}: the stack
  * NFLOG → BASE → IFINDEX → IP2STR → PRINTPKT → LOGEMU, reading only that group through a netlink
  * socket of {@link #BUFFER} bytes (grown by ulogd up to {@link #MAX_BUFFER} when the kernel drops
- * records for want of room), and writing one LOGEMU line per packet to standard output, flushed
- * at once; its own messages go to standard error. Plugins are ulogd's own (it loads its plugin
+ * records for want of room), with a queue threshold of 1 (the kernel sends each packet at once,
+ * not in batches of 100 or after 1 s, its defaults), and writing one LOGEMU line per packet to
+ * standard output, flushed at once; its own messages go to standard error. Plugins are ulogd's own (it loads its plugin
  * directory when the config names none). Pure text, nothing is read from the host, except
  * {@link #locate} which finds the program.
  */
@@ -38,6 +39,7 @@ final class UlogdConfig {
         + "group=" + group + "\n"
         + "netlink_socket_buffer_size=" + BUFFER + "\n"
         + "netlink_socket_buffer_maxsize=" + MAX_BUFFER + "\n"
+        + "netlink_qthreshold=1\n"
         + "\n[emu1]\n"
         + "file=\"/dev/stdout\"\n"
         + "sync=1\n";

@@ -39,6 +39,7 @@ class NflogSourceTest {
         group=5
         netlink_socket_buffer_size=16777216
         netlink_socket_buffer_maxsize=67108864
+        netlink_qthreshold=1
 
         [emu1]
         file="/dev/stdout"
