@@ -18,7 +18,7 @@ import java.util.Optional;
 final class UlogdConfig {
   /** Where Debian's ulogd2 installs the program. */
   static final Path ULOGD = Path.of("/usr/sbin/ulogd");
-  /** The netlink receive buffer ulogd asks for at start: 16 MiB, ~60,000 logged SYNs. */
+  /** The netlink receive buffer ulogd asks for at start: 16 MiB (the kernel ring: ~600 lines). */
   static final int BUFFER = 16 << 20;
   /** The most ulogd grows it to when records are dropped: 64 MiB. */
   static final int MAX_BUFFER = 64 << 20;
