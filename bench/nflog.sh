@@ -64,7 +64,7 @@ CONF
     ip netns exec "$S" nft list set inet knockd granted >/dev/null 2>&1 && break; sleep 0.1
   done
   sleep 2
-  local ul tck c0 u0 t0 i
+  local ul tck c0 u0 t0
   ul=$(pgrep -P "$kd" -x ulogd || true)
   tck=$(getconf CLK_TCK)
   c0=$(cpu_ticks "$kd"); u0=$([ -n "$ul" ] && cpu_ticks "$ul" || echo 0); t0=$(date +%s%N)
@@ -82,18 +82,7 @@ CONF
   fi
   local fl=$!; pids+=($fl)
   sleep 1.5
-  for i in $(seq "$knocks"); do
-    (( ($(date +%s%N) - t0) / 1000000 < (secs - 1) * 1000 )) || break
-    ip netns exec "$S" nft flush set inet knockd granted
-    if ! ip netns exec "$C" python3 "$here/bench/junk.py" closed $SIP 22; then
-      echo "knock $i: port 22 still open after the grant was removed" >&2; exit 1
-    fi
-    printf 'knock %d at +%.1f s: ' "$i" "$(awk -v d=$(( $(date +%s%N) - t0 )) 'BEGIN {print d / 1e9}')"
-    ip netns exec "$C" python3 "$here/bench/junk.py" knock $SIP 22 "$dir/audit.log" -- \
-      env KNOCK_HOME="$work/client" "$here/bin/knock" -k "$work/bench.key" $SIP "open 22 30m" \
-      --wait 5 | tee -a "$dir/knocks"
-    sleep 0.3
-  done
+  knocks_during "$dir" "$knocks" "$secs" "$t0" "$work/bench.key"
   wait "$fl" || true
   local took=$(( ($(date +%s%N) - t0) / 1000000 ))
   sleep 1

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -114,19 +113,8 @@ class NflogSourceTest {
     RecordingListener listener = new RecordingListener();
     NflogSource source = new NflogSource(7, fake, bound, listener);
     assertThat(source.name()).isEqualTo("nflog:7");
-    List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    Thread t = new Thread(() -> {
-      try {
-        source.run(lines::add);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    t.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (lines.size() < 2 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    RunningSource running = new RunningSource(source).awaitLines(2);
+    List<String> lines = running.lines;
     assertThat(source.awaitStarted(5, TimeUnit.SECONDS)).isTrue();
     assertThat(lines).containsExactly("line one", "line two");
     assertThat(listener.events()).containsExactly("overrun -1",
@@ -142,9 +130,7 @@ class NflogSourceTest {
         .isEqualTo("rwx------");
     long child = Long.parseLong(Files.readString(pid).trim());
     assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive)).contains(true);
-    source.close();
-    t.join(5000);
-    assertThat(t.isAlive()).isFalse();
+    assertThat(running.stop()).isTrue();
     assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     assertThat(conf.getParent()).doesNotExist();
   }
@@ -157,23 +143,12 @@ class NflogSourceTest {
     Files.writeString(fake, "#!/bin/bash\nexec sleep 60\n");
     fake.toFile().setExecutable(true);
     NflogSource source = new NflogSource(7, fake, bound, new RecordingListener());
-    Thread t = new Thread(() -> {
-      try {
-        source.run(line -> {});
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    t.start();
-    try {
+    try (RunningSource running = new RunningSource(source)) {
       assertThat(source.awaitStarted(300, TimeUnit.MILLISECONDS)).isFalse(); // 17, not 7
       Files.writeString(bound, "   17   4242     0 2 65531    100  1\n"
           + "    7   4243     0 2 65531    100  1\n");
       assertThat(source.awaitStarted(5, TimeUnit.SECONDS)).isTrue();
-    } finally {
-      source.close();
-      t.join(5000);
+      assertThat(running.stop()).isTrue();
     }
-    assertThat(t.isAlive()).isFalse();
   }
 }
