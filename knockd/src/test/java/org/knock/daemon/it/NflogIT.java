@@ -89,6 +89,8 @@ class NflogIT implements ScenarioTimer.Diagnosis {
     assertThat(ProcessHandle.of(again).map(ProcessHandle::isAlive).orElse(false))
         .as("knockd ends its ulogd").isFalse();
     assertThat(groupBound()).isFalse();
+    // ulogd logs to its stderr, not to a file it would create in knockd's working directory
+    assertThat(Path.of("stderr")).doesNotExist();
   }
 
   @Test
