@@ -50,3 +50,21 @@ Key   = $work/bench.key
 Allow = open 22/tcp
 CONF
 }
+# During a flood started at T0 (date +%s%N), until SECS - 1 s: up to N real knocks from $C, one
+# after the other, each after the grant was removed and port 22 checked closed; one line each
+# (bench/junk.py knock) to stdout and DIR/knocks. Usage: knocks_during DIR N SECS T0 KEY
+knocks_during() {
+  local dir=$1 n=$2 secs=$3 t0=$4 key=$5 i
+  for i in $(seq "$n"); do
+    (( ($(date +%s%N) - t0) / 1000000 < (secs - 1) * 1000 )) || break
+    ip netns exec "$S" nft flush set inet knockd granted
+    if ! ip netns exec "$C" python3 "$here/bench/junk.py" closed "$SIP" 22; then
+      echo "knock $i: port 22 still open after the grant was removed" >&2; exit 1
+    fi
+    printf 'knock %d at +%.1f s: ' "$i" "$(awk -v d=$(( $(date +%s%N) - t0 )) 'BEGIN {print d / 1e9}')"
+    ip netns exec "$C" python3 "$here/bench/junk.py" knock "$SIP" 22 "$dir/audit.log" -- \
+      env KNOCK_HOME="$work/client" "$here/bin/knock" -k "$key" "$SIP" "open 22 30m" --wait 5 \
+      | tee -a "$dir/knocks"
+    sleep 0.3
+  done
+}

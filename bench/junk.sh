@@ -85,18 +85,7 @@ CONF
     echo "$(cpu_ticks "$kd") $(reader_sched "$kd") $(( ($(date +%s%N) - t0) / 1000000 ))" > "$dir/after"
   ) & local sampler=$!; pids+=($sampler)
   sleep 1.5
-  for i in $(seq "$knocks"); do
-    (( ($(date +%s%N) - t0) / 1000000 < (secs - 1) * 1000 )) || break
-    ip netns exec "$S" nft flush set inet knockd granted
-    if ! ip netns exec "$C" python3 "$here/bench/junk.py" closed $SIP 22; then
-      echo "knock $i: port 22 still open after the grant was removed" >&2; exit 1
-    fi
-    printf 'knock %d at +%.1f s: ' "$i" "$(awk -v d=$(( $(date +%s%N) - t0 )) 'BEGIN {print d / 1e9}')"
-    ip netns exec "$C" python3 "$here/bench/junk.py" knock $SIP 22 "$dir/audit.log" -- \
-      env KNOCK_HOME="$work/client" "$here/bin/knock" -k "$key" $SIP "open 22 30m" --wait 5 \
-      | tee -a "$dir/knocks"
-    sleep 0.3
-  done
+  knocks_during "$dir" "$knocks" "$secs" "$t0" "$key"
   wait "$fl" || true
   wait "$sampler"
   local took wall

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Door latency, side by side: knock (knockd reading kmsg, a file written by rsyslog, the journal),
+# Door latency, side by side: knock (knockd reading kmsg, a file written by rsyslog, the journal,
+# NFLOG group 7 through ulogd: knock-nflog, where a LOG rule of a table of its own only timestamps
+# the knock packets in the kernel log, since latency.py takes the packet's time from there),
 # Debian's knockd (static sequence, pcap) and fwknop (SPA), each opening port 22 of a server
 # namespace for a client namespace (10.207.1.0/24), N trials each (default 50), by
 # bench/latency.py. Usage (root): bench/latency.sh [N] [SYSTEM...]
-#   SYSTEM: knock-kmsg knock-file knock-journal knockd fwknop (default: all), and over IPv6
+#   SYSTEM: knock-kmsg knock-file knock-journal knock-nflog knockd fwknop (default: all but
+#   knock-nflog), and over IPv6
 #   (fd10:207:1::/64; not in the default): knock-kmsg6 (bin/knock -6, a granted6 element),
 #   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set)
 set -euo pipefail
@@ -30,11 +33,21 @@ harness() { # NAME RESET GRANT -- CLIENT...
     | grep -E '^RESULT|^trial' || true
 }
 
-knock_system() { # kmsg | file | journal, [6: over IPv6]
+knock_system() { # kmsg | file | journal | nflog, [6: over IPv6]
   local src=$1 log=$1 conf="$work/knockd-$1${2:-}.conf" pid v6=${2:-} host=$SIP
   [ -z "$v6" ] || host=$SIP6
   [ -f "$work/bench.key" ] || KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
   [ "$src" = file ] && log="$work/kern.log"
+  if [ "$src" = nflog ]; then
+    log=nflog:7
+    ip netns exec "$S" nft -f - <<NFT
+table inet knprfts {
+  chain input { type filter hook input priority filter - 2; policy accept;
+    tcp dport 20000-25119 tcp flags & (fin|syn|rst|ack) == syn log prefix "KNPRFTS: "
+  }
+}
+NFT
+  fi
   knockd_conf "$log" nftables "KNPRF1: " "$work/audit-$src$v6.log" "$work/state-$src$v6" > "$conf"
   local run=(ip netns exec "$S" "$here/bin/knockd" --config "$conf")
   if [ "$src" = file ]; then
@@ -63,6 +76,7 @@ RS
     "audit:$work/audit-$src$v6.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
   stop $pid
   [ "$src" != file ] || stop "$rs"
+  [ "$src" != nflog ] || ip netns exec "$S" nft delete table inet knprfts
   sleep 0.5
 }
 
@@ -132,6 +146,7 @@ for s in $systems; do
     knock-file) knock_system file ;;
     knock-journal) knock_system journal ;;
     knock-kmsg6) knock_system kmsg 6 ;;
+    knock-nflog) knock_system nflog ;;
     knockd) knockd_system ;;
     knockd6) knockd_system 6 ;;
     fwknop) fwknop_system ;;

@@ -147,6 +147,14 @@ final class SelfTest {
         ? "; knockd runs in a network namespace other than the host's (a container): there "
             + "the kernel logs only if the host sets net.netfilter.nf_log_all_netns = 1"
         : "";
+    if (source.startsWith("nflog:")) { // NFLOG records never reach the kernel's ring
+      return new Outcome(Result.NOT_DELIVERED, port, "self-test failed: " + probe
+          + " did not come back through " + source + " within " + WAIT_MS + " ms: "
+          + (ownRules ? "knockd's own NFLOG rule did not log it" : "your ruleset must log TCP "
+          + "SYNs to the knock ports with 'log group " + source.substring(6) + " prefix \""
+          + prefix + "\"', from loopback too") + ", or ulogd does not read the group (see "
+          + "the audit log's source-lost)");
+    }
     String text;
     try {
       text = ring.read();

@@ -15,6 +15,7 @@ import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigLines;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.Options;
+import org.knock.daemon.log.LineSources;
 
 /**
  * What must hold for a valid config to start, checked without changing anything — by
@@ -92,10 +93,19 @@ final class StartupChecks {
     return p;
   }
 
-  /** OpenCommand, CloseCommand and actions name programs that can be run. */
+  /**
+   * OpenCommand, CloseCommand and actions name programs that can be run, and so does the log
+   * source (ulogd for FirewallLog = nflog:GROUP).
+   */
   List<String> programs() {
     List<String> p = new ArrayList<>();
     Options o = config.options();
+    if (o.firewallLog() != null) {
+      String why = LineSources.problem(o.firewallLog().toString(), path);
+      if (why != null) {
+        p.add(lines.at("options", "FirewallLog") + ": " + why);
+      }
+    }
     if (o.openCommand() != null) {
       program(p, o.openCommand().program(), lines.at("options", "OpenCommand"), "OpenCommand");
     }

@@ -165,12 +165,23 @@ final class OptionsSection {
       case "-":
         return new FirewallLog(FirewallLog.Kind.STDIN, null);
       default:
+        if (v.regionMatches(true, 0, "nflog:", 0, 6)) {
+          return nflog(key, v.substring(6).strip());
+        }
         if (!v.contains("/")) {
-          throw new BadValue(key + ": unknown source '" + v
-              + "': use a file path (with a '/'), kmsg, journal, - (standard input) or auto");
+          throw new BadValue(key + ": unknown source '" + v + "': use a file path (with a '/'), "
+              + "kmsg, journal, nflog:GROUP, - (standard input) or auto");
         }
         return new FirewallLog(FirewallLog.Kind.FILE, Values.path(key, v, baseDir));
     }
+  }
+
+  private static FirewallLog nflog(String key, String group) throws BadValue {
+    if (!group.matches("[0-9]{1,5}") || Integer.parseInt(group) > FirewallLog.MAX_GROUP) {
+      throw new BadValue(key + ": nflog:GROUP needs a group 0-" + FirewallLog.MAX_GROUP
+          + ", not '" + group + "'");
+    }
+    return FirewallLog.nflog(Integer.parseInt(group));
   }
 
   private static KnockRange range(String key, String v) throws BadValue {

@@ -25,10 +25,12 @@ import org.knock.core.Protocol;
  * @param commandTimeout how long one firewall command may take
  * @param reply how knock ports and protected ports answer: as closed ports (reset), as filtered
  *     ones (drop), or like the host's other ports (auto, resolved by the backend at install)
+ * @param nflogGroup -1: knock packets are logged to the kernel log (LOG, {@code log prefix});
+ *     0-65535: to that NFLOG group (NFLOG, {@code log group N prefix}), with the same prefix
  */
 public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, boolean udpKnocks,
     List<PortSpec> extraLogged, List<PortSpec> protect, String name, Duration commandTimeout,
-    KnockReply reply) {
+    KnockReply reply, int nflogGroup) {
 
   public static final String DEFAULT_NAME = "knockd";
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(5);
@@ -55,6 +57,9 @@ public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, b
       throw new IllegalArgumentException("bad command timeout " + commandTimeout);
     }
     reply = reply == null ? KnockReply.AUTO : reply;
+    if (nflogGroup < -1 || nflogGroup > 65535) {
+      throw new IllegalArgumentException("bad NFLOG group " + nflogGroup + ": use 0-65535");
+    }
     for (PortSpec p : protect) {
       boolean inRange = p.port() >= knockStart && p.port() <= knockEnd
           && (p.protocol() == Protocol.TCP || udpKnocks);
@@ -63,6 +68,20 @@ public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, b
             + (inRange ? " (knock range " + knockStart + "-" + knockEnd + ")" : ""));
       }
     }
+  }
+
+  /** Settings that log to the kernel log (LOG). */
+  public FirewallSettings(String logPrefix, int knockStart, int knockEnd, boolean udpKnocks,
+      List<PortSpec> extraLogged, List<PortSpec> protect, String name, Duration commandTimeout,
+      KnockReply reply) {
+    this(logPrefix, knockStart, knockEnd, udpKnocks, extraLogged, protect, name, commandTimeout,
+        reply, -1);
+  }
+
+  /** The same settings, logging to NFLOG group {@code group} (-1: the kernel log). */
+  public FirewallSettings withNflogGroup(int group) {
+    return new FirewallSettings(logPrefix, knockStart, knockEnd, udpKnocks, extraLogged, protect,
+        name, commandTimeout, reply, group);
   }
 
   /** Settings that drop silently, as knockd did before {@link KnockReply} existed. */
@@ -75,13 +94,26 @@ public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, b
   /** The same settings with another reply (a backend's resolution of {@link KnockReply#AUTO}). */
   FirewallSettings withReply(KnockReply r) {
     return new FirewallSettings(logPrefix, knockStart, knockEnd, udpKnocks, extraLogged, protect,
-        name, commandTimeout, r);
+        name, commandTimeout, r, nflogGroup);
   }
 
   /** The nft verdict for a refused packet: drop, or a reject that mimics a closed port. */
   String nftVerdict(Protocol p) {
     return resolved() == KnockReply.DROP ? "drop"
         : p == Protocol.TCP ? "reject with tcp reset" : "reject";
+  }
+
+  /** The nft statement that logs a knock packet, between spaces. */
+  String nftLog() {
+    return nflogGroup < 0 ? " log prefix \"" + logPrefix + "\" "
+        : " log group " + nflogGroup + " prefix \"" + logPrefix + "\" ";
+  }
+
+  /** The iptables target (with options) that logs a knock packet. */
+  List<String> iptablesLog() {
+    return nflogGroup < 0 ? List.of("-j", "LOG", "--log-prefix", logPrefix)
+        : List.of("-j", "NFLOG", "--nflog-group", Integer.toString(nflogGroup),
+            "--nflog-prefix", logPrefix);
   }
 
   /** The iptables target (with options) for a refused packet. */

@@ -308,7 +308,7 @@ final class IptablesRules {
       match.addAll(List.of("--tcp-flags", "FIN,SYN,RST,ACK", "SYN"));
     }
     List<String> log = new ArrayList<>(match);
-    log.addAll(List.of("-j", "LOG", "--log-prefix", s.logPrefix()));
+    log.addAll(s.iptablesLog());
     List<String> refuse = new ArrayList<>(match);
     refuse.addAll(f.target(s.iptablesTarget(p)));
     lines.add(line(s.chain(), log));

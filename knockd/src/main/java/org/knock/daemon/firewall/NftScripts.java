@@ -59,7 +59,7 @@ final class NftScripts {
   static String install(FirewallSettings s) {
     String t = "inet " + s.name();
     String c = t + " " + CHAIN_NAME;
-    String log = " log prefix \"" + s.logPrefix() + "\" ";
+    String log = s.nftLog();
     String tcpLog = log + s.nftVerdict(Protocol.TCP);
     String udpLog = log + s.nftVerdict(Protocol.UDP);
     StringBuilder b = new StringBuilder();

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", or "-" (stdin), and
+ * Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", "nflog:GROUP" (through
+ * ulogd), or "-" (stdin), and
  * picks one for {@code FirewallLog = auto}: a syslog file only while something writes it, the
  * journal only while journald runs, else kmsg.
  */
@@ -17,7 +18,7 @@ public final class LineSources {
   private LineSources() {}
 
   /**
-   * @param spec a file path | "kmsg" | "journal" | "-" (stdin)
+   * @param spec a file path | "kmsg" | "journal" | "nflog:GROUP" | "-" (stdin)
    * @throws IllegalArgumentException with a one-line message if the spec names nothing usable
    */
   public static LineSource open(String spec, SourceListener listener) {
@@ -42,6 +43,9 @@ public final class LineSources {
       case "-":
         return new StdinSource(listener);
       default:
+        if (spec.startsWith(NFLOG)) {
+          return nflog(spec, listener, System.getenv("PATH"));
+        }
         try {
           Path p = Path.of(spec);
           if (spec.isBlank() || p.toAbsolutePath().getParent() == null) {
@@ -52,6 +56,41 @@ public final class LineSources {
           throw new IllegalArgumentException("not a log file path: '" + spec + "'");
         }
     }
+  }
+
+  /** The spec of an NFLOG group, before its number. */
+  static final String NFLOG = "nflog:";
+
+  static LineSource nflog(String spec, SourceListener listener, String path) {
+    int group;
+    try {
+      group = Integer.parseInt(spec.substring(NFLOG.length()));
+    } catch (NumberFormatException e) {
+      group = -1;
+    }
+    if (group < 0 || group > 65535) {
+      throw new IllegalArgumentException("not an NFLOG group: '" + spec + "' (use nflog:0-65535)");
+    }
+    Path ulogd = UlogdConfig.locate(path).orElse(null);
+    if (ulogd == null) {
+      throw new IllegalArgumentException(UlogdConfig.missing(group));
+    }
+    return new NflogSource(group, ulogd, listener);
+  }
+
+  /**
+   * Null if the source {@code spec} names can be started as far as the host shows, else why
+   * not, one line: an NFLOG source needs the ulogd program.
+   */
+  public static String problem(String spec, String path) {
+    if (spec.startsWith(NFLOG)) {
+      try {
+        nflog(spec, null, path);
+      } catch (IllegalArgumentException e) {
+        return e.getMessage();
+      }
+    }
+    return null;
   }
 
   /**

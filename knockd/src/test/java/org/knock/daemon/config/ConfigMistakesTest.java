@@ -167,7 +167,18 @@ class ConfigMistakesTest {
   @Test
   void unknownFirewallLog() {
     assertOptionsProblem("FirewallLog = syslog", "knockd.conf:2: FirewallLog: unknown source "
-        + "'syslog': use a file path (with a '/'), kmsg, journal, - (standard input) or auto");
+        + "'syslog': use a file path (with a '/'), kmsg, journal, nflog:GROUP, - (standard input) "
+        + "or auto");
+  }
+
+  @Test
+  void badNflogGroup() {
+    assertOptionsProblem("FirewallLog = nflog:65536", "knockd.conf:2: FirewallLog: nflog:GROUP "
+        + "needs a group 0-65535, not '65536'");
+    assertOptionsProblem("FirewallLog = nflog:", "knockd.conf:2: FirewallLog: nflog:GROUP "
+        + "needs a group 0-65535, not ''");
+    assertOptionsProblem("FirewallLog = nflog:x5", "knockd.conf:2: FirewallLog: nflog:GROUP "
+        + "needs a group 0-65535, not 'x5'");
   }
 
   @Test

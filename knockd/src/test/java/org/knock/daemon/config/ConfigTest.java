@@ -278,6 +278,17 @@ class ConfigTest {
   }
 
   @Test
+  void nflogGroupIsReadAndReportedBack() throws Exception {
+    Config c = ConfigParser.parse(FILE, "[options]\nFirewallLog = NFLOG: 5\nAuditLog = -\n"
+        + "[user a]\nKey = /etc/knockd/alice.key\nAllow = open *\n", 0600, files);
+    assertThat(c.options().firewallLog()).isEqualTo(FirewallLog.nflog(5));
+    assertThat(c.options().firewallLog()).hasToString("nflog:5");
+    String report = ConfigReport.render(c);
+    assertThat(report).contains("FirewallLog        = nflog:5\n");
+    assertThat(ConfigParser.parse(FILE, report, 0600, files).options()).isEqualTo(c.options());
+  }
+
+  @Test
   void createKeyMakesAMissingKeyOnceAndSaysSo() throws Exception {
     String text = "[user admin]\nKey = admin.key\nCreateKey = yes\nAllow = open 22/tcp\n";
     Config first = ConfigParser.parse(FILE, text, 0644, files);

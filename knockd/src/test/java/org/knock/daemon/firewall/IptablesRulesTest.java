@@ -1,6 +1,7 @@
 package org.knock.daemon.firewall;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.knock.daemon.firewall.Fixtures.DNS;
 import static org.knock.daemon.firewall.Fixtures.SETTINGS;
 import static org.knock.daemon.firewall.Fixtures.SSH;
@@ -123,6 +124,26 @@ class IptablesRulesTest {
         -I INPUT 1 -j KNOCKD
         COMMIT
         """);
+  }
+
+  @Test
+  void nflogLogsKnocksToTheGroupInsteadOfTheKernelLog() {
+    FirewallSettings s = new FirewallSettings("KNFW: ", 5000, 5000, true, List.of(),
+        List.of(PortSpec.parse("22/tcp")), "knfw_t", null, KnockReply.DROP).withNflogGroup(65535);
+    assertThat(IptablesRules.restoreScript(s, Map.of(), false)).isEqualTo("""
+        *filter
+        :KNFW_T - [0:0]
+        -A KNFW_T -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T -p tcp -m tcp --dport 22 -j DROP
+        -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN \
+        -j NFLOG --nflog-group 65535 --nflog-prefix "KNFW: "
+        -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
+        -A KNFW_T -p udp -m udp --dport 5000 -j NFLOG --nflog-group 65535 --nflog-prefix "KNFW: "
+        -A KNFW_T -p udp -m udp --dport 5000 -j DROP
+        COMMIT
+        """);
+    assertThatThrownBy(() -> s.withNflogGroup(65536)).hasMessage(
+        "bad NFLOG group 65536: use 0-65535");
   }
 
   @Test

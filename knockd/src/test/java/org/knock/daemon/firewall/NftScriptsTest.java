@@ -83,6 +83,17 @@ class NftScriptsTest {
   }
 
   @Test
+  void nflogLogsKnocksToTheGroupInsteadOfTheKernelLog() {
+    FirewallSettings s = new FirewallSettings("KNFW: ", 5000, 5001, true, List.of(), List.of(),
+        "kt", null).withNflogGroup(5);
+    assertThat(NftScripts.install(s)).isEqualTo(head("kt") + """
+        add rule inet kt input tcp dport 5000-5001 tcp flags & (fin|syn|rst|ack) == syn \
+        log group 5 prefix "KNFW: " drop
+        add rule inet kt input udp dport 5000-5001 log group 5 prefix "KNFW: " drop
+        """);
+  }
+
+  @Test
   void resetAnswersLikeAClosedPort() {
     assertThat(NftScripts.install(SETTINGS.withReply(KnockReply.RESET)))
         .isEqualTo(head("knockd") + """

@@ -63,7 +63,7 @@ final class Knockd implements AutoCloseable {
     RANDOM.nextBytes(r);
     this.prefix = "KNE2E" + HexFormat.of().formatHex(r) + ": ";
     this.audit = new AuditTrail(dir.resolve("audit.log"));
-    String log = "kmsg";
+    String log = settings.log(); // kmsg, nflog:GROUP, or file (below)
     if (settings.log().equals("file")) {
       Path kern = dir.resolve("kern.log");
       this.kernLog = new KernLogWriter(prefix.strip(), kern);

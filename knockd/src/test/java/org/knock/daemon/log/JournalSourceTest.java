@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,19 +41,8 @@ class JournalSourceTest {
     RecordingListener listener = new RecordingListener();
     JournalSource source = new JournalSource(List.of("bash", fake.toString(), "-k", "-f"),
         listener);
-    List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    Thread t = new Thread(() -> {
-      try {
-        source.run(lines::add);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    t.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (lines.size() < 5 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    RunningSource running = new RunningSource(source).awaitLines(5);
+    List<String> lines = running.lines;
     List<String> expected = new ArrayList<>();
     for (String j : json.subList(0, 5)) {
       expected.add(JournalJson.field(j, "MESSAGE"));
@@ -71,9 +58,7 @@ class JournalSourceTest {
         + JournalJson.field(json.get(2), "__CURSOR"));
     long child = Long.parseLong(Files.readString(pid).trim());
     assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive)).contains(true);
-    source.close();
-    t.join(5000);
-    assertThat(t.isAlive()).isFalse();
+    assertThat(running.stop()).isTrue();
     assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).isFalse();
   }
 
@@ -82,18 +67,9 @@ class JournalSourceTest {
     RecordingListener listener = new RecordingListener();
     JournalSource source = new JournalSource(List.of(dir.resolve("no-such-journalctl")
         .toString()), listener);
-    Thread t = new Thread(() -> {
-      try {
-        source.run(line -> {});
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    t.start();
+    RunningSource running = new RunningSource(source);
     Thread.sleep(1200); // several attempts with backoff
-    source.close();
-    t.join(5000);
-    assertThat(t.isAlive()).isFalse();
+    assertThat(running.stop()).isTrue();
     assertThat(listener.events()).hasSize(1);
     assertThat(listener.events().get(0)).startsWith("lost cannot start journalctl");
   }

@@ -1,0 +1,129 @@
+package org.knock.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code FirewallLog = nflog:5} (issue 17): the real knockd in the server namespace logs knock
+ * SYNs to NFLOG group 5 and reads them through the ulogd2 it starts there (its own config, its
+ * own group, in its own namespace: no system ulogd is involved). A real knock opens port 22, a
+ * knock with a key knockd does not know does not; ulogd killed by its PID is audited as
+ * source-lost, started again (source-recovered), and a knock opens again; at stop knockd ends
+ * its ulogd. The kernel log sees none of it: nothing is logged with LOG.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(ScenarioTimer.class)
+@Timeout(90)
+class NflogIT implements ScenarioTimer.Diagnosis {
+  private static final long OPEN_WITHIN_MS = 1000;
+  private static final String GROUP = "5";
+  private Lab lab;
+  private Path alice;
+  private Path mallory;
+  private Knockd current;
+
+  @BeforeAll
+  void setUp(@TempDir Path dir) throws Exception {
+    lab = Lab.open("nfl", "10.204.17", dir);
+    alice = lab.keygen("alice");
+    mallory = lab.keygen("mallory");
+  }
+
+  @AfterAll
+  void tearDown() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  @Override
+  public String diagnosis() {
+    return Knockd.diagnosis(current);
+  }
+
+  @Test
+  void knocksOpenThroughUlogdWhichIsRestartedWhenKilled() throws Exception {
+    current = lab.knockd("nflog-nft", new Knockd.Settings("twofish", "indexed", "nftables",
+        "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n");
+    current.start();
+    assertThat(lab.server().exec("nft", "list", "chain", "inet", "knockd", "input").ok().out())
+        .contains("log prefix \"" + current.prefix() + "\" group " + GROUP);
+    long ulogd = ulogd();
+    assertThat(groupBound()).as("ulogd bound group " + GROUP).isTrue();
+
+    // a knock with an unknown key opens nothing; alice's opens within a second
+    int mark = current.audit().mark();
+    lab.tryKnock(mallory, "open 22 30s");
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until an unknown key opens").isNegative();
+    assertThat(current.audit().count(mark, "access-granted")).isZero();
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+    lab.knock(alice, "close 22");
+    assertThat(lab.until(false, OPEN_WITHIN_MS)).as("ms until shut").isNotNegative();
+
+    // ulogd dies: audited, started again, and knocks open again
+    mark = current.audit().mark();
+    Netns.host("kill", "-9", Long.toString(ulogd)).ok();
+    current.audit().await(mark, 3000, "source-lost", "log", "nflog:" + GROUP);
+    current.audit().await(mark, 3000, "source-recovered", "log", "nflog:" + GROUP);
+    long again = ulogd();
+    assertThat(again).as("a new ulogd").isNotEqualTo(ulogd);
+    long end = System.nanoTime() + 3_000_000_000L;
+    while (!groupBound() && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertThat(groupBound()).as("the new ulogd bound group " + GROUP).isTrue();
+    assertThat(lab.reachable()).as("still protected while ulogd was away").isFalse();
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+    assertThat(current.alive()).isTrue();
+
+    current.stop();
+    assertThat(ProcessHandle.of(again).map(ProcessHandle::isAlive).orElse(false))
+        .as("knockd ends its ulogd").isFalse();
+    assertThat(groupBound()).isFalse();
+    // ulogd logs to its stderr, not to a file it would create in knockd's working directory
+    assertThat(Path.of("stderr")).doesNotExist();
+  }
+
+  @Test
+  void iptablesLogsToTheGroupToo() throws Exception {
+    current = lab.knockd("nflog-ipt", new Knockd.Settings("twofish", "indexed", "iptables",
+        "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
+    current.start();
+    assertThat(lab.server().exec("iptables", "-w", "-S", "KNOCKD").ok().out())
+        .contains("-j NFLOG --nflog-prefix \"" + current.prefix() + "\" --nflog-group " + GROUP);
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+    current.stop();
+  }
+
+  /** The PID of the one ulogd knockd runs (a descendant of its process). */
+  private long ulogd() throws InterruptedException {
+    long end = System.nanoTime() + 3_000_000_000L;
+    while (true) {
+      List<ProcessHandle> u = ProcessHandle.of(current.pid()).orElseThrow().descendants()
+          .filter(p -> p.info().command().map(c -> c.endsWith("/ulogd")).orElse(false))
+          .toList();
+      if (u.size() == 1) {
+        return u.get(0).pid();
+      }
+      if (System.nanoTime() > end) {
+        throw new AssertionError("knockd runs " + u.size() + " ulogd processes, not 1");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Whether the kernel lists NFLOG group {@link #GROUP} as bound in the server namespace. */
+  private boolean groupBound() {
+    return lab.server().exec("cat", "/proc/net/netfilter/nfnetlink_log").ok().out().lines()
+        .anyMatch(l -> l.strip().split("\\s+")[0].equals(GROUP));
+  }
+}
