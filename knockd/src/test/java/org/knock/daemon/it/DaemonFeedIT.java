@@ -28,7 +28,7 @@ import org.knock.core.KnockKey;
  */
 class DaemonFeedIT {
   private static final DateTimeFormatter SYSLOG =
-      DateTimeFormatter.ofPattern("MMM d HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("MMM ppd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
 
   @TempDir Path dir;
 
