@@ -5,6 +5,11 @@
 # installed (KNOCK_JDK25, default /usr/lib/jvm/temurin-25-jdk-amd64), and Debian's C `knock`
 # when installed. Medians, minimums and CPU are printed from hyperfine's JSON.
 # Usage: bench/client.sh [RUNS]   (hyperfine and python3 needed; no root)
+# KNOCK_BENCH_BASE=DIR adds DIR/bin/knock (another built checkout, e.g. of main) for before/after.
+# On a shared, busy machine KNOCK_BENCH_RT=1 (root) runs hyperfine and so every command under
+# the real-time scheduler (chrt -f 10) for the few seconds it takes: the other processes' load
+# then barely shows, as on a quiet machine (a start-up that overlaps work on the second core
+# gains nothing while other processes hold both cores). Say so next to figures measured that way.
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -27,11 +32,18 @@ if [ -x "$jdk25" ]; then
   cmds+=("$jdk25 $flags -cp $work Empty" "env KNOCK_JAVA=$jdk25 $k --print 127.0.0.1 'open 22 30m'"
          "env KNOCK_JAVA=$jdk25 $k 127.0.0.1 'open 22 30m'")
 fi
+if [ -n "${KNOCK_BENCH_BASE:-}" ]; then # another built checkout, e.g. main, for before/after
+  b="$KNOCK_BENCH_BASE/bin/knock"
+  "$b" -V >/dev/null # records its archive
+  cmds+=("$b --print 127.0.0.1 'open 22 30m'" "$b 127.0.0.1 'open 22 30m'")
+fi
 command -v knock >/dev/null && [ "$(readlink -f "$(command -v knock)")" != "$k" ] \
   && cmds+=("knock 127.0.0.1 7000 8000 9000")
 "$k" -V >/dev/null # records the CDS archive
 machine
-hyperfine -N -w 5 -r "$runs" --export-json "$work/r.json" "${cmds[@]}" >/dev/null
+rt=()
+if [ -n "${KNOCK_BENCH_RT:-}" ]; then rt=(chrt -f 10); echo "real-time priority: chrt -f 10"; fi
+"${rt[@]}" hyperfine -N -w 5 -r "$runs" --export-json "$work/r.json" "${cmds[@]}" >/dev/null
 python3 - "$work/r.json" <<'PY'
 import json, sys
 print("%8s %8s %8s %8s  %s" % ("median", "min", "user", "sys", "command (ms)"))

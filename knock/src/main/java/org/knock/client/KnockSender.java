@@ -25,30 +25,12 @@ final class KnockSender {
   private KnockSender() {}
 
   /**
-   * Unless the command line asks for {@code --print}, {@code keygen}, help or the version, looks
-   * up the JDK's selector provider on a daemon thread while the main thread reads the key and
-   * seals the knock: the first NIO channel otherwise spends ~10 ms of the client's start-up in
-   * that lookup (a service-loader scan of every module), on the main thread, before the first
-   * SYN. Sockets opened later use the provider found; nothing else is shared.
+   * Looks up the JDK's selector provider, which the first NIO channel otherwise does before the
+   * first SYN (~8 ms: a service-loader scan of every module). {@link Main} calls it while Bouncy
+   * Castle is being set up on another thread, before it needs the key.
    */
-  static void warmUp(String[] args) {
-    for (String a : args) {
-      if (a.equals("--print") || a.equals("keygen") || a.startsWith("-h") || a.equals("--help")
-          || a.startsWith("-V") || a.equals("--version")) {
-        return;
-      }
-    }
-    Thread t = new Thread(new ProviderLookup(), "knock-warm-up");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  /** A class, not a lambda: no invokedynamic at start-up. */
-  private static final class ProviderLookup implements Runnable {
-    @Override
-    public void run() {
-      java.nio.channels.spi.SelectorProvider.provider();
-    }
+  static void findProvider() {
+    java.nio.channels.spi.SelectorProvider.provider();
   }
 
   /**

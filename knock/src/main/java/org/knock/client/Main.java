@@ -12,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -131,7 +130,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    KnockSender.warmUp(args);
+    CryptoWarmUp.start(args);
     // unbuffered and unwrapped, so that a failed write surfaces as an IOException with its reason
     Main m = new Main(new FileOutputStream(FileDescriptor.out), System.err, System.getenv(),
         Clock.systemUTC(), System.console() != null);
@@ -265,9 +264,6 @@ public final class Main {
     if (o.passphrase && s.passphraseFile != null) {
       throw ClientException.usage("--passphrase and a passphrase file exclude each other");
     }
-    KnockKey key = passphrase ? null
-        : ClientFiles.readKey(s.key != null ? path(s.key) : knockHome().resolve("key"), err);
-
     InetAddress address = null;
     int grant;
     int addressMode = Payload.ADDRESS_IPV4;
@@ -307,11 +303,15 @@ public final class Main {
     }
     // version 2 binds the knock to the address it is sent to: no other server accepts it
     ServerBinding server = o.protocol == 1 ? null : ServerBinding.of(address.getAddress());
-    if (passphrase) {
-      key = passphraseKey(o.passphrase, s, host, server);
+    if (!o.print) {
+      KnockSender.findProvider(); // while Bouncy Castle is set up on the CryptoWarmUp thread
     }
+    // the key (its HKDF, the first use of Bouncy Castle) only now, after the address lookup: the
+    // main thread then waits least for Bouncy Castle's set-up on the CryptoWarmUp thread
+    KnockKey key = passphrase ? passphraseKey(o.passphrase, s, host, server)
+        : ClientFiles.readKey(s.key != null ? path(s.key) : knockHome().resolve("key"), err);
     KnockEncoder encoder = new KnockEncoder(key, cipher, mapping, base, server);
-    SecureRandom random = new SecureRandom();
+    NonceSource random = new NonceSource();
     // the nonce drawn here rather than in encode(): a random port is derived from it
     int nonce = random.nextInt(1 << 24);
     int[] ports = encoder.ports(grant6 != null ? encoder.seal6(cmd, grant6, now, nonce)
