@@ -417,19 +417,34 @@ class SourceTrackerTest {
     assertThat(next).allMatch(r -> r.result().isAccepted());
   }
 
+  /** The classic mapping: a retransmit counted twice would be a port in the knock's way. */
+  private final DecoderSettings classic = new DecoderSettings(settings.suite(),
+      PortMapping.CLASSIC, settings.basePort(), settings.timeWindow(), settings.maxCombinations());
+
+  private SourceTracker classicTracker(int maxPortsPerSource) {
+    return new SourceTracker(new KnockDecoder(classic, List.of(new KnockUser("alice", key, false)),
+        new InMemoryReplayCache()), Duration.ofSeconds(10), 100, maxPortsPerSource);
+  }
+
+  private int[] classicKnock(long seed) throws Exception {
+    return new KnockEncoder(key, classic.suite(), classic.mapping(), classic.basePort())
+        .encode(Command.parse("open 22 30m"), 0, T0, new SplittableRandom(seed));
+  }
+
   @Test
   void aPortExactlyAsOldAsTheWindowKeepsItsRetransmitCheck() throws Exception {
     // a stray port, then the knock's first port 1 ms later: at 10,001 ms the stray leaves the
-    // window and the knock's first port is exactly on its edge; its retransmit is still one
-    SourceTracker t = tracker(100);
-    int[] ports = knock(50);
+    // window (16 ports held then, a full array) and the knock's first port is exactly on its
+    // edge; the retransmits of the ports sent so far still count once
+    SourceTracker t = classicTracker(512);
+    int[] ports = classicKnock(50);
     List<SourceTracker.Ended> ended = new ArrayList<>();
-    t.offer(SRC, 1, settings.basePort() + 256 * 19, T0, ended);
+    t.offer(SRC, 1, classic.basePort() + 7, T0, ended);
     t.offer(SRC, 40000, ports[0], T0.plusMillis(1), ended);
-    send(t, ports, 1, 10, T0.plusSeconds(5), ended);
-    send(t, ports, 10, 11, T0.plusMillis(10_001), ended); // the stray goes
-    send(t, ports, 0, 10, T0.plusMillis(10_001), ended); // retransmits of ports 0..9
-    DecodeResult r = send(t, ports, 11, 20, T0.plusMillis(10_001), ended);
+    send(t, ports, 1, 15, T0.plusSeconds(5), ended);
+    send(t, ports, 15, 16, T0.plusMillis(10_001), ended); // the stray goes
+    send(t, ports, 0, 15, T0.plusMillis(10_001), ended); // retransmits
+    DecodeResult r = send(t, ports, 16, 20, T0.plusMillis(10_001), ended);
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.combinations()).as("the retransmits counted once").isEqualTo(1);
   }
@@ -438,11 +453,11 @@ class SourceTrackerTest {
   void afterThePortCapTheKeptPortsKeepTheirOwnTimes() throws Exception {
     // cap 24: the 25th port drops the six oldest (junk); the knock's ports, sent 5 s later,
     // must stay in the window until 5 s + 10 s, their retransmits still recognised
-    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 24);
-    int[] ports = knock(51);
+    SourceTracker t = classicTracker(24);
+    int[] ports = classicKnock(51);
     List<SourceTracker.Ended> ended = new ArrayList<>();
     for (int j = 0; j < 6; j++) {
-      t.offer(SRC, 1000 + j, settings.basePort() + 256 * j + 1, T0, ended);
+      t.offer(SRC, 1000 + j, classic.basePort() + j + 1, T0, ended);
     }
     send(t, ports, 0, 19, T0.plusSeconds(5), ended);
     send(t, ports, 0, 19, T0.plusMillis(10_001), ended); // retransmits, every one
