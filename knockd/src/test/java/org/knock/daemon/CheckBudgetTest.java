@@ -148,4 +148,27 @@ class CheckBudgetTest {
     // three sources: a share is 1000 / (2 * 3) = 166 checks
     assertThat(drain(b, new CheckBudget.Account(), 2_900)).isEqualTo(16);
   }
+
+  @Test
+  void earlyInASecondTheSweepGetsThePacingPlusItsQuarterAndNoMore() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    int taken = 0;
+    for (int i = 0; i < 100; i++) { // 0 ms in: 100 ms ahead (10 %) plus the sweep's quarter
+      if (b.take(new CheckBudget.Account(), 5_000, true)) {
+        taken++;
+      }
+    }
+    assertThat(taken).isEqualTo(35);
+    assertThat(b.refused()).isEqualTo(65);
+  }
+
+  @Test
+  void everyRefusalOfAShareIsCounted() {
+    CheckBudget b = new CheckBudget(1000, 10);
+    CheckBudget.Account heavy = new CheckBudget.Account();
+    for (int i = 0; i < 60; i++) {
+      b.take(heavy, 900, false);
+    }
+    assertThat(b.refused()).isEqualTo(10); // 50 taken, then 10 refused by its share
+  }
 }

@@ -14,6 +14,7 @@ class HuntDetectorTest {
   private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
   private static final int A = 0x0A000002;
   private static final int B = 0x0A000003;
+  private static final int C = 0x0A000004;
 
   private final HuntDetector<Integer> d = new HuntDetector<>(20000, 25119,
       Duration.ofMinutes(1), Duration.ofSeconds(12), 100, 3, 8);
@@ -230,5 +231,38 @@ class HuntDetectorTest {
     assertThat(reports).extracting(HuntDetector.Report::end).containsOnly(true).hasSize(4);
     assertThat(six.size()).isZero();
     assertThat(six.groups()).isZero();
+  }
+
+  /** A detector whose sources all fall in one group, at most {@code perGroup} windows of it. */
+  private static HuntDetector<Integer> grouped(int maxSources, int perGroup) {
+    return new HuntDetector<>(20000, 25119, Duration.ofMinutes(1), Duration.ofSeconds(12), 100, 3,
+        maxSources, source -> "one group", perGroup);
+  }
+
+  @Test
+  void aGroupOfOneWindowHoldsOneSourceAtATime() {
+    HuntDetector<Integer> g = grouped(8, 1);
+    g.packet(A, 20000, at(0));
+    assertThat(g.size()).isEqualTo(1);
+    g.packet(B, 20000, at(1)); // B's window closes A's
+    assertThat(g.size()).isEqualTo(1);
+  }
+
+  @Test
+  void aWindowThatClosedForQuietLeavesItsGroup() {
+    HuntDetector<Integer> g = grouped(8, 2);
+    g.packet(A, 20000, at(0));
+    g.packet(A, 20001, at(12_000)); // quiet for 12 s: A's window closes, a new one opens
+    g.packet(B, 20000, at(12_001)); // the group holds A once: room for B
+    assertThat(g.size()).isEqualTo(2);
+  }
+
+  @Test
+  void aWindowClosedForRoomLeavesItsGroup() {
+    HuntDetector<Integer> g = grouped(1, 2);
+    g.packet(A, 20000, at(0));
+    g.packet(B, 20000, at(1)); // one window at most: A's closes
+    g.packet(C, 20000, at(2)); // and B's
+    assertThat(g.size()).isEqualTo(1);
   }
 }

@@ -232,13 +232,7 @@ class KnockPipelineTest {
         new CheckBudget(2, decoder.checksPerMessage()));
     pipeline = new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 1000),
         firewall, audit, null);
-    KnockKey other = KnockKey.generate(new SplittableRandom(99));
-    DecoderSettings s = config.decoderSettings();
-    for (int i = 0; i < 3; i++) {
-      send(new KnockEncoder(other, s.suite(), s.mapping(), s.basePort(),
-          org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-          .encode(Command.parse("open 22"), 0, clock.instant(), new SplittableRandom(i)));
-    }
+    wrongKnocks(3);
     long refused = tracker.budgetRefusals();
     assertThat(refused).isPositive();
     pipeline.sweep();
@@ -824,6 +818,176 @@ class KnockPipelineTest {
           .as("outside the window it is simply stale").containsExactly("before-boot", "stale");
       send(ports("open 22 30m"));
       assertThat(pipeline.grants()).as("a knock sealed now opens").hasSize(1);
+    }
+  }
+
+  @Test
+  void aOneTimeSequenceOpensItsDoorOnceAndAStaticDoorEveryTime() throws Exception {
+    Files.writeString(dir.resolve("sequences"), "7500,7600\n7700,7800\n");
+    edit(t -> t + "[once]\nOne_Time_Sequences = " + dir.resolve("sequences")
+        + "\nStart_Command = /bin/true %IP%\n");
+    for (int round = 0; round < 2; round++) {
+      syn(7500, Transport.TCP);
+      syn(7600, Transport.TCP);
+      syn(7000, Transport.TCP);
+      syn(8000, Transport.UDP);
+      syn(9000, Transport.TCP);
+    }
+    syn(7700, Transport.TCP);
+    syn(7800, Transport.TCP);
+    assertThat(ran).containsExactly("door once " + CLIENT, "door door " + CLIENT,
+        "door door " + CLIENT, "door once " + CLIENT);
+  }
+
+  @Test
+  void aPortThatIsAForwardsIdOpensAsAPortForAUserNotAllowedTheForward() throws Exception {
+    int id = org.knock.core.Payload.forwardId("db");
+    edit(t -> t.replace("Allow = open 22/tcp,", "Allow = open 22/tcp, open " + id + "/tcp,")
+        + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\n");
+    send(ports("open " + id + " 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.last().get("port")).isEqualTo(id + "/tcp");
+    assertThat(audit.last().get("to")).isNull();
+  }
+
+  /** The pipeline's table of denied sources (to fill it without 65,536 knocks). */
+  @SuppressWarnings("unchecked")
+  private java.util.Map<String, Instant> deniedTable() throws Exception {
+    java.lang.reflect.Field f = KnockPipeline.class.getDeclaredField("denied");
+    f.setAccessible(true);
+    return (java.util.Map<String, Instant>) f.get(pipeline);
+  }
+
+  @Test
+  void theDenyTableHolds65536SourcesAndDropsTheOldestForANewOne() throws Exception {
+    send(ports("deny-further 1h")); // CLIENT is the oldest entry
+    java.util.Map<String, Instant> denied = deniedTable();
+    for (int i = 1; denied.size() < 65_536; i++) {
+      denied.put("10.50." + (i >> 8) + "." + (i & 0xFF), T0.plus(Duration.ofHours(1)));
+    }
+    audit.clear();
+    send(ports("close 22"));
+    assertThat(audit.events()).as("still denied").isEmpty();
+    String other = "10.99.0.3";
+    int[] deny = new KnockEncoder(key, config.decoderSettings().suite(),
+        config.decoderSettings().mapping(), config.decoderSettings().basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
+        .encode(Command.parse("deny-further 1h"), 0, clock.instant(), new SplittableRandom(77));
+    for (int p : deny) {
+      packet(other, p, Transport.TCP, true, false);
+    }
+    assertThat(denied).hasSize(65_536).containsKey(other).doesNotContainKey(CLIENT);
+    send(ports("open 22 30m"));
+    assertThat(names()).contains("access-granted");
+  }
+
+  @Test
+  void aKnockBegunBeforeADenyFurtherIsNotCompletedAfterIt() throws Exception {
+    int[] begun = ports("open 22 30m");
+    int[] begun6 = ports6("open 22 30m");
+    send(java.util.Arrays.copyOf(begun, 10));
+    send6(java.util.Arrays.copyOf(begun6, 10));
+    send(ports("deny-further 2s"));
+    send6(ports6("deny-further 2s"));
+    clock.advance(Duration.ofSeconds(3)); // the deny is over, the first ten ports still young
+    audit.clear();
+    send(java.util.Arrays.copyOfRange(begun, 10, 20));
+    send6(java.util.Arrays.copyOfRange(begun6, 10, 20));
+    assertThat(audit.events("knock-accepted")).isEmpty();
+  }
+
+  @Test
+  void replayedKnocksAreAKnockHuntOfReplays() throws Exception {
+    int[] knock = ports("open 22 30m");
+    int[] knock6 = ports6("open 22 30m");
+    send(knock);
+    send6(knock6);
+    fourBadKnocksThenQuiet(() -> {
+      send(knock);
+      send6(knock6);
+    });
+    assertThat(audit.events("knock-hunt-end")).hasSize(2).allSatisfy(e -> {
+      assertThat(e.get("replays")).isEqualTo("4");
+      assertThat(e.get("bad-tags")).isEqualTo("0");
+    });
+    assertThat(audit.events("knock-hunt-end")).extracting(e -> e.get("src"))
+        .containsExactlyInAnyOrder(CLIENT, CLIENT6);
+  }
+
+  @Test
+  void goodIpv6KnocksAreNoScan() throws Exception {
+    for (int k = 0; k < 8; k++) { // 160 ports of good knocks
+      send6(ports6("open 22 30m"));
+    }
+    clock.advance(Duration.ofMinutes(2));
+    pipeline.sweep();
+    assertThat(audit.events("knock-accepted")).hasSize(8);
+    assertThat(audit.events("scan")).isEmpty();
+    assertThat(audit.events("scan-end")).isEmpty();
+  }
+
+  @Test
+  void anIpv6KnockTheBudgetDeferredIsActedOnByTheSweep() throws Exception {
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    send6(ports6("open 22 30m")); // the second's check
+    send6(ports6("close 22"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "knock-accepted",
+        "access-closed");
+    assertThat(audit.events("knock-accepted").get(1).get("src")).isEqualTo(CLIENT6);
+  }
+
+  @Test
+  void eachEvictionSummaryCountsIpv4AndIpv6EvictionsSinceTheLastOne() throws Exception {
+    pipeline = newPipeline(2, new CheckBudget(Long.MAX_VALUE / 4, 1));
+    int base = config.decoderSettings().basePort();
+    for (int i = 1; i <= 3; i++) {
+      packet("10.98.0." + i, base, Transport.TCP, true, false);
+      packet("fd00:98::" + i, base, Transport.TCP, true, false);
+    }
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    for (int i = 4; i <= 6; i++) {
+      packet("10.98.0." + i, base, Transport.TCP, true, false);
+    }
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    assertThat(audit.events("flood-evictions")).extracting(e -> e.get("count"))
+        .containsExactly("2", "1"); // the first three had timed out: only .4 was evicted
+  }
+
+  @Test
+  void eachBudgetSummaryCountsTheRefusalsSinceTheLastOne() throws Exception {
+    KnockDecoder decoder =
+        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
+    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512,
+        new CheckBudget(2, decoder.checksPerMessage()));
+    pipeline = new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 1000),
+        firewall, audit, null);
+    wrongKnocks(3);
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    long first = tracker.budgetRefusals();
+    wrongKnocks(3);
+    long second = tracker.budgetRefusals() - first;
+    assertThat(first).isPositive();
+    assertThat(second).isPositive();
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    assertThat(audit.events("budget-refusals")).extracting(e -> Long.parseLong(e.get("count")))
+        .containsExactly(first, tracker.budgetRefusals() - first);
+  }
+
+  /** Sends {@code n} knocks sealed with a key knockd does not know. */
+  private void wrongKnocks(int n) throws Exception {
+    KnockKey other = KnockKey.generate(new SplittableRandom(99));
+    DecoderSettings s = config.decoderSettings();
+    for (int i = 0; i < n; i++) {
+      send(new KnockEncoder(other, s.suite(), s.mapping(), s.basePort(),
+          org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
+          .encode(Command.parse("open 22"), 0, clock.instant(), new SplittableRandom(seed++)));
     }
   }
 }

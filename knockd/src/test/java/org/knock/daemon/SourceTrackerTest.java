@@ -334,16 +334,16 @@ class SourceTrackerTest {
 
   @Test
   void portsToEachDestinationAddressAreKeptApartForTheFourNewest() throws Exception {
-    int[] ports = knock(22);
     List<SourceTracker.Ended> ended = new ArrayList<>();
     for (int others = 3; others <= 4; others++) {
+      int[] ports = knock(220 + others); // a knock of its own: the decoder remembers the first
       SourceTracker t = tracker(100);
       int home = 0x0A630001;
       for (int i = 0; i < 10; i++) {
         t.offer(SRC, home, 40000 + i, ports[i], T0, ended);
       }
-      for (int d = 1; d <= others; d++) {
-        t.offer(SRC, home + d, 1, settings.basePort() + 256 * 19, T0, ended);
+      for (int d = 1; d <= others; d++) { // another source port each: not a retransmit
+        t.offer(SRC, home + d, d, settings.basePort() + 256 * 19, T0, ended);
       }
       DecodeResult r = null;
       for (int i = 10; i < 20; i++) {
@@ -415,5 +415,107 @@ class SourceTrackerTest {
     List<SourceTracker.Retried> next = t.retryPending(T0.plusMillis(1_900));
     assertThat(next).extracting(SourceTracker.Retried::source).containsExactly(other, SRC);
     assertThat(next).allMatch(r -> r.result().isAccepted());
+  }
+
+  /** The classic mapping: a retransmit counted twice would be a port in the knock's way. */
+  private final DecoderSettings classic = new DecoderSettings(settings.suite(),
+      PortMapping.CLASSIC, settings.basePort(), settings.timeWindow(), settings.maxCombinations());
+
+  private SourceTracker classicTracker(int maxPortsPerSource) {
+    return new SourceTracker(new KnockDecoder(classic, List.of(new KnockUser("alice", key, false)),
+        new InMemoryReplayCache()), Duration.ofSeconds(10), 100, maxPortsPerSource);
+  }
+
+  private int[] classicKnock(long seed) throws Exception {
+    return new KnockEncoder(key, classic.suite(), classic.mapping(), classic.basePort())
+        .encode(Command.parse("open 22 30m"), 0, T0, new SplittableRandom(seed));
+  }
+
+  @Test
+  void aPortExactlyAsOldAsTheWindowKeepsItsRetransmitCheck() throws Exception {
+    // a stray port, then the knock's first port 1 ms later: at 10,001 ms the stray leaves the
+    // window (16 ports held then, a full array) and the knock's first port is exactly on its
+    // edge; the retransmits of the ports sent so far still count once
+    SourceTracker t = classicTracker(512);
+    int[] ports = classicKnock(50);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    t.offer(SRC, 1, classic.basePort() + 7, T0, ended);
+    t.offer(SRC, 40000, ports[0], T0.plusMillis(1), ended);
+    send(t, ports, 1, 15, T0.plusSeconds(5), ended);
+    send(t, ports, 15, 16, T0.plusMillis(10_001), ended); // the stray goes
+    send(t, ports, 0, 15, T0.plusMillis(10_001), ended); // retransmits
+    DecodeResult r = send(t, ports, 16, 20, T0.plusMillis(10_001), ended);
+    assertThat(r.isAccepted()).isTrue();
+    assertThat(r.combinations()).as("the retransmits counted once").isEqualTo(1);
+  }
+
+  @Test
+  void afterThePortCapTheKeptPortsKeepTheirOwnTimes() throws Exception {
+    // cap 24: the 25th port drops the six oldest (junk); the knock's ports, sent 5 s later,
+    // must stay in the window until 5 s + 10 s, their retransmits still recognised
+    SourceTracker t = classicTracker(24);
+    int[] ports = classicKnock(51);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int j = 0; j < 6; j++) {
+      t.offer(SRC, 1000 + j, classic.basePort() + j + 1, T0, ended);
+    }
+    send(t, ports, 0, 19, T0.plusSeconds(5), ended);
+    send(t, ports, 0, 19, T0.plusMillis(10_001), ended); // retransmits, every one
+    DecodeResult r = send(t, ports, 19, 20, T0.plusMillis(10_001), ended);
+    assertThat(r.isAccepted()).isTrue();
+    assertThat(r.combinations()).as("the retransmits counted once").isEqualTo(1);
+  }
+
+  @Test
+  void aSequenceEndsWithItsStrongestRejection() throws Exception {
+    // one check a second: a wrong knock is refused for the budget first, then for its tag
+    CheckBudget budget = new CheckBudget(1, 1);
+    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 512, budget);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    send(t, knock(52), 0, 20, T0, ended); // spends the second's one check
+    int[] wrong = knock(53);
+    wrong[3] ^= 1;
+    DecodeResult r = send(t, wrong, 0, 20, T0.plusMillis(10), ended);
+    assertThat(r.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(t.retryPending(T0.plusSeconds(1))).isEmpty(); // checked now: a bad tag
+    assertThat(t.sweep(T0.plusSeconds(12)))
+        .containsExactly(new SourceTracker.Ended(SRC, 20, Rejection.DECODER_BUSY));
+
+    SourceTracker u = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 512,
+        new CheckBudget(1, 1));
+    send(u, wrong, 0, 19, T0, ended);
+    send(u, wrong, 19, 20, T0, ended); // the first check of the second: a bad tag
+    send(u, new int[] {settings.basePort() + 256 * 19 + 1}, 0, 1, T0.plusMillis(10), ended);
+    assertThat(u.sweep(T0.plusSeconds(12)))
+        .containsExactly(new SourceTracker.Ended(SRC, 21, Rejection.DECODER_BUSY));
+  }
+
+  @Test
+  void aSpentSweepTriesOneOwedSourceAndKeepsTheOthersInTheirPlace() throws Exception {
+    CheckBudget budget = new CheckBudget(1, 1);
+    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 512, budget);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    send(t, knock(60), 0, 20, T0, ended); // spends the second's one check
+    for (int s = 1; s <= 3; s++) {
+      int[] k = knock(60 + s);
+      for (int i = 0; i < 20; i++) {
+        t.offer(SRC + s, 41000 + i, k[i], T0.plusMillis(10), ended);
+      }
+    }
+    long refused = budget.refused();
+    assertThat(t.retryPending(T0.plusMillis(20))).isEmpty();
+    assertThat(budget.refused() - refused).as("one try, refused; the rest wait").isEqualTo(1);
+    // the owed queue does not grow: a hundred spent sweeps in a row stay cheap
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+      for (int i = 0; i < 100; i++) {
+        assertThat(t.retryPending(T0.plusMillis(21 + i))).isEmpty();
+      }
+    });
+    List<SourceTracker.Retried> served = new ArrayList<>();
+    for (int sec = 1; sec <= 3; sec++) {
+      served.addAll(t.retryPending(T0.plusSeconds(sec)));
+    }
+    assertThat(served).extracting(SourceTracker.Retried::source)
+        .containsExactly(SRC + 1, SRC + 2, SRC + 3);
   }
 }

@@ -115,4 +115,15 @@ class ParserEdgesTest {
     assertThat(seen.get(0).sourcePort()).isEqualTo(-1);
     assertThat(seen.get(0).syn()).isFalse();
   }
+
+  @Test
+  void anIpchainsLineIsSkippedUnlessItsChainAndTargetAreThePrefix() {
+    NetfilterLogParser p = new NetfilterLogParser("input KNOCK");
+    assertThat(p.parse(CHAINS, seen::add)).isEqualTo(NetfilterLogParser.Result.SKIPPED);
+    assertThat(p.skipped()).isEqualTo(1);
+    assertThat(seen).isEmpty();
+    assertThat(p.parse(CHAINS.replace(" DENY ", " KNOCK "), seen::add))
+        .isEqualTo(NetfilterLogParser.Result.PACKET);
+    assertThat(seen).singleElement().satisfies(x -> assertThat(x.destinationPort()).isEqualTo(747));
+  }
 }

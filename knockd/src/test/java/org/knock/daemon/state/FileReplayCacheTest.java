@@ -310,4 +310,54 @@ class FileReplayCacheTest {
     assertThat(BootTime.read(BootTime.PROC_STAT)).isPositive()
         .isLessThanOrEqualTo(System.currentTimeMillis() / 1000);
   }
+
+  private String log() throws Exception {
+    return Files.readString(dir.resolve(FileReplayCache.FILE));
+  }
+
+  @Test
+  void aWriteTheFullDiskTookHalfOfIsCutOffAndTheNextRecordFollowsOnItsOwnLine() throws Exception {
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 0)) {
+      FailingDisk disk = FailingDisk.install(c);
+      disk.room = 5; // "alice" fits, the rest does not
+      assertThat(c.record(new ReplayKey("alice", 5, 1))).isEqualTo(Result.STORE_FAILED);
+      assertThat(log()).as("cut back to the empty file").isEmpty();
+      disk.room = -1;
+      assertThat(c.record(new ReplayKey("alice", 5, 2))).isEqualTo(Result.RECORDED);
+      disk.room = 3;
+      assertThat(c.record(new ReplayKey("bob", 6, 3))).isEqualTo(Result.STORE_FAILED);
+      disk.room = -1;
+      assertThat(c.record(new ReplayKey("bob", 6, 4))).isEqualTo(Result.RECORDED);
+      assertThat(log()).isEqualTo("alice\t5\t2\nbob\t6\t4\n");
+    }
+  }
+
+  @Test
+  void aTornWriteThatCannotBeCutOffIsEndedByTheNextRecordsNewline() throws Exception {
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 0)) {
+      FailingDisk disk = FailingDisk.install(c);
+      disk.room = 5;
+      disk.truncateFails = true;
+      assertThat(c.record(new ReplayKey("alice", 5, 1))).isEqualTo(Result.STORE_FAILED);
+      disk.room = -1;
+      assertThat(c.record(new ReplayKey("alice", 5, 2))).isEqualTo(Result.RECORDED);
+      assertThat(log()).isEqualTo("alice\nalice\t5\t2\n");
+    }
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 10)) {
+      assertThat(c.record(new ReplayKey("alice", 5, 2))).isEqualTo(Result.ALREADY_SEEN);
+    }
+  }
+
+  @Test
+  void whenTheFilesSizeCannotBeReadTheNextRecordStillStartsOnANewLine() throws Exception {
+    try (FileReplayCache c = FileReplayCache.open(dir, W120, 0)) {
+      assertThat(c.record(new ReplayKey("alice", 5, 1))).isEqualTo(Result.RECORDED);
+      FailingDisk disk = FailingDisk.install(c);
+      disk.sizeFails = true; // what the failed write left is unknown
+      assertThat(c.record(new ReplayKey("alice", 5, 2))).isEqualTo(Result.STORE_FAILED);
+      disk.sizeFails = false;
+      assertThat(c.record(new ReplayKey("alice", 5, 3))).isEqualTo(Result.RECORDED);
+      assertThat(log()).isEqualTo("alice\t5\t1\n\nalice\t5\t3\n");
+    }
+  }
 }
