@@ -6,16 +6,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,34 +24,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * with iptables, whose grants the kernel ends by their time match and a restart deletes. One
  * knockd per setting, in one lab.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@ExtendWith(ScenarioTimer.class)
-@Timeout(90)
-class BackendMatrixIT implements ScenarioTimer.Diagnosis {
+class BackendMatrixIT extends LabScenarios {
   private static final long OPEN_WITHIN_MS = 1000;
-  private Lab lab;
   private Path alice;
   private String users;
-  private Knockd current;
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
     lab = Lab.open("em", "10.204.2", dir);
     alice = lab.keygen("alice");
     users = "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n";
-  }
-
-  @AfterAll
-  void tearDown() {
-    if (lab != null) {
-      lab.close();
-    }
-  }
-
-  @Override
-  public String diagnosis() {
-    return Knockd.diagnosis(current);
   }
 
   static Stream<Knockd.Settings> settings() {

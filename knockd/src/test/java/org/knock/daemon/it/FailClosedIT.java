@@ -6,16 +6,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,18 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  * firewall in the same reload, and a reload that cannot be applied is refused while the running
  * config keeps working. Lab 10.204.3.0/24.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@ExtendWith(ScenarioTimer.class)
 @Timeout(120)
-class FailClosedIT implements ScenarioTimer.Diagnosis {
+class FailClosedIT extends LabScenarios {
   private static final long OPEN_WITHIN_MS = 1000;
   private static final String NEW_RANGE = "30000-35119";
   private Path dir;
-  private Lab lab;
   private Path alice;
   private String users;
-  private Knockd current;
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
@@ -46,18 +39,6 @@ class FailClosedIT implements ScenarioTimer.Diagnosis {
     lab = Lab.open("fc", "10.204.3", dir);
     alice = lab.keygen("alice");
     users = "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n";
-  }
-
-  @AfterAll
-  void tearDown() {
-    if (lab != null) {
-      lab.close();
-    }
-  }
-
-  @Override
-  public String diagnosis() {
-    return Knockd.diagnosis(current);
   }
 
   private void openThenClose(String... options) throws Exception {

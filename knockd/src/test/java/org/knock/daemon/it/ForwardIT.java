@@ -7,9 +7,6 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,19 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the knocker only, and not after expiry; {@code open dbr random} does the same through the port
  * bin/knock prints.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(ScenarioTimer.class)
-@Timeout(90)
-class ForwardIT implements ScenarioTimer.Diagnosis {
+class ForwardIT extends LabScenarios {
   private static final String INNER_NET = "10.204.116";
   private static final String INNER = INNER_NET + ".2";
   private static final int SERVICE = 5432;
   private static final int EXTERNAL = 8443;
   private Path dir;
-  private Lab lab;
   private Netns inner;
   private Path alice;
-  private Knockd current;
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
@@ -54,21 +46,10 @@ class ForwardIT implements ScenarioTimer.Diagnosis {
   }
 
   @AfterAll
-  void tearDown() {
-    try {
-      if (lab != null) {
-        lab.close();
-      }
-    } finally {
-      if (inner != null) {
-        inner.close();
-      }
+  void closeInner() {
+    if (inner != null) {
+      inner.close();
     }
-  }
-
-  @Override
-  public String diagnosis() {
-    return Knockd.diagnosis(current);
   }
 
   static Stream<String> backends() {

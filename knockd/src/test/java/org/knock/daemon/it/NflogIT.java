@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -20,34 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
  * source-lost, started again (source-recovered), and a knock opens again; at stop knockd ends
  * its ulogd. The kernel log sees none of it: nothing is logged with LOG.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(ScenarioTimer.class)
-@Timeout(90)
-class NflogIT implements ScenarioTimer.Diagnosis {
+class NflogIT extends LabScenarios {
   private static final long OPEN_WITHIN_MS = 1000;
   private static final String GROUP = "5";
-  private Lab lab;
   private Path alice;
   private Path mallory;
-  private Knockd current;
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
     lab = Lab.open("nfl", "10.204.17", dir);
     alice = lab.keygen("alice");
     mallory = lab.keygen("mallory");
-  }
-
-  @AfterAll
-  void tearDown() {
-    if (lab != null) {
-      lab.close();
-    }
-  }
-
-  @Override
-  public String diagnosis() {
-    return Knockd.diagnosis(current);
   }
 
   @Test

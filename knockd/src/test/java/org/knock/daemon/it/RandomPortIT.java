@@ -11,12 +11,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.time.Duration;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,32 +24,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * for a second client address, and both shut when the grant ends; a second knock gives another
  * port; {@code --wait} waits on the printed port. The audit log names the external port.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(ScenarioTimer.class)
-@Timeout(90)
-class RandomPortIT implements ScenarioTimer.Diagnosis {
+class RandomPortIT extends LabScenarios {
   private static final String RANDOM_PORTS = "40000-49999";
   private static final Pattern STATE = Pattern.compile("(?m)^(\\d+)/tcp\\s+(\\S+)");
-  private Lab lab;
   private Path alice;
-  private Knockd current;
 
   @BeforeAll
   void setUp(@TempDir Path dir) throws Exception {
     lab = Lab.open("rp", "10.204.16", dir);
     alice = lab.keygen("alice");
-  }
-
-  @AfterAll
-  void tearDown() {
-    if (lab != null) {
-      lab.close();
-    }
-  }
-
-  @Override
-  public String diagnosis() {
-    return Knockd.diagnosis(current);
   }
 
   static Stream<String> backends() {
