@@ -68,3 +68,14 @@ knocks_during() {
     sleep 0.3
   done
 }
+
+# Starts bin/knockd in $S with config CONF, its stderr to ERR; sets kd to its PID (added to pids),
+# waits (at most 10 s) for its nftables table, then 2 s for its start-up warm-up.
+# Usage: start_knockd CONF ERR (declare `local kd` first inside a function)
+start_knockd() {
+  ip netns exec "$S" "$here/bin/knockd" --config "$1" 2>"$2" & kd=$!; pids+=($kd)
+  for _ in $(seq 100); do
+    ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1
+  done
+  sleep 2
+}

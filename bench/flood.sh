@@ -38,9 +38,7 @@ ip -n "$C" route add default dev vc   # replies to spoofed sources go nowhere
 ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 600 \
   >/dev/null 2>&1 & pids+=($!)
 conf kmsg nftables > "$work/kmsg.conf"
-ip netns exec "$S" "$here/bin/knockd" --config "$work/kmsg.conf" 2>"$work/kmsg.err" & kd=$!; pids+=($kd)
-for _ in $(seq 100); do ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1; done
-sleep 2
+start_knockd "$work/kmsg.conf" "$work/kmsg.err"
 count=$(( pps * secs ))
 ip netns exec "$C" hping3 -q -S --rand-source -p 21000 -i u$(( 1000000 / pps )) -c $count $SIP \
   >/dev/null 2>&1 & hp=$!; pids+=($hp)

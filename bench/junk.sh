@@ -68,12 +68,7 @@ MaxTagChecks = $checks
 CONF
   cat "$work/users.conf" >> "$dir/knockd.conf"
   echo "== $name: MaxTagChecks = $checks; $*"
-  ip netns exec "$S" "$here/bin/knockd" --config "$dir/knockd.conf" 2>"$dir/knockd.err" &
-  local kd=$!; pids+=($kd)
-  for _ in $(seq 100); do
-    ip netns exec "$S" nft list set inet knockd granted >/dev/null 2>&1 && break; sleep 0.1
-  done
-  sleep 2
+  local kd; start_knockd "$dir/knockd.conf" "$dir/knockd.err"
   local tck c0 c1 t0 i r0 r1
   tck=$(getconf CLK_TCK)
   c0=$(cpu_ticks "$kd"); r0=$(reader_sched "$kd"); t0=$(date +%s%N)

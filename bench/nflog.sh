@@ -58,12 +58,7 @@ Key   = $work/bench.key
 Allow = open 22/tcp
 CONF
   echo "== $name: FirewallLog = $log; $flooder SYNs from random sources, $pps/s for $secs s"
-  ip netns exec "$S" "$here/bin/knockd" --config "$dir/knockd.conf" 2>"$dir/knockd.err" &
-  local kd=$!; pids+=($kd)
-  for _ in $(seq 100); do
-    ip netns exec "$S" nft list set inet knockd granted >/dev/null 2>&1 && break; sleep 0.1
-  done
-  sleep 2
+  local kd; start_knockd "$dir/knockd.conf" "$dir/knockd.err"
   local ul tck c0 u0 t0
   ul=$(pgrep -P "$kd" -x ulogd || true)
   tck=$(getconf CLK_TCK)

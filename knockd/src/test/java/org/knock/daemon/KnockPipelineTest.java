@@ -225,13 +225,7 @@ class KnockPipelineTest {
 
   @Test
   void budgetRefusalsAreSummarisedAtMostOncePerMinute() throws Exception {
-    KnockDecoder decoder =
-        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
-    // two checks a second: junk holding every position soon asks for more than that
-    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512,
-        new CheckBudget(2, decoder.checksPerMessage()));
-    pipeline = new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 1000),
-        firewall, audit, null);
+    SourceTracker tracker = budgetOfTwoChecks();
     wrongKnocks(3);
     long refused = tracker.budgetRefusals();
     assertThat(refused).isPositive();
@@ -960,12 +954,7 @@ class KnockPipelineTest {
 
   @Test
   void eachBudgetSummaryCountsTheRefusalsSinceTheLastOne() throws Exception {
-    KnockDecoder decoder =
-        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
-    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512,
-        new CheckBudget(2, decoder.checksPerMessage()));
-    pipeline = new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 1000),
-        firewall, audit, null);
+    SourceTracker tracker = budgetOfTwoChecks();
     wrongKnocks(3);
     clock.advance(KnockPipeline.EVICTION_REPORT);
     pipeline.sweep();
@@ -978,6 +967,20 @@ class KnockPipelineTest {
     pipeline.sweep();
     assertThat(audit.events("budget-refusals")).extracting(e -> Long.parseLong(e.get("count")))
         .containsExactly(first, tracker.budgetRefusals() - first);
+  }
+
+  /**
+   * The pipeline with a tag-check budget of two checks a second (junk holding every position soon
+   * asks for more than that); returns its tracker.
+   */
+  private SourceTracker budgetOfTwoChecks() throws Exception {
+    KnockDecoder decoder =
+        new KnockDecoder(config.decoderSettings(), config.knockUsers(), new InMemoryReplayCache());
+    SourceTracker tracker = new SourceTracker(decoder, Duration.ofSeconds(10), 1000, 512,
+        new CheckBudget(2, decoder.checksPerMessage()));
+    pipeline = new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 1000),
+        firewall, audit, null);
+    return tracker;
   }
 
   /** Sends {@code n} knocks sealed with a key knockd does not know. */
