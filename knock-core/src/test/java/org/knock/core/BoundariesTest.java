@@ -320,4 +320,52 @@ class BoundariesTest {
     assertThat(e.ports(m)).isEqualTo(PortMapping.CLASSIC.toPorts(m, BASE));
     assertThat(e.ports(m)[0]).isEqualTo(BASE + (m[0] & 0xFF));
   }
+
+  @Test
+  void ipv6Limits() throws Exception {
+    // a forward's name starts with a letter: the first and last of each case, not their neighbours
+    for (String name : List.of("a1", "zz", "Ab", "Zulu")) {
+      assertThat(CommandParser.isForwardName(name)).as(name).isTrue();
+    }
+    for (String name : List.of("`a", "{a", "@a", "[a", "9a", "", "random", "RANDOM")) {
+      assertThat(CommandParser.isForwardName(name)).as(name).isFalse();
+    }
+    // a random port range may start at port 1
+    assertThat(RandomPort.port(7, 1, 1)).isEqualTo(1);
+    assertThatThrownBy(() -> RandomPort.port(7, 0, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    // a draw of 0 is a draw (the first port), -1 none
+    Payload p = new Payload(Verb.OPEN, Protocol.TCP, 22, Duration.ZERO, 0, 0, 0, 2, true);
+    assertThat(new Knock("ann", p, CLIENT, CLIENT, null, null, 0).randomPort(40000, 40099))
+        .isEqualTo(40000);
+    assertThat(new Knock("ann", p, CLIENT, CLIENT, null, null, -1).randomPort(40000, 40099))
+        .isEqualTo(-1);
+    // 36-byte knocks need 9216 ports below 65536, 20-byte ones 5120
+    int top = 65536 - 9216;
+    new DecoderSettings(CipherSuite.TWOFISH, PortMapping.INDEXED, top, W, 1, List.of(), true);
+    new DecoderSettings(CipherSuite.TWOFISH, PortMapping.INDEXED, top + 1, W, 1, List.of(), false);
+    assertThatThrownBy(() -> new DecoderSettings(CipherSuite.TWOFISH, PortMapping.INDEXED,
+        top + 1, W, 1, List.of(), true)).isInstanceOf(IllegalArgumentException.class);
+    // a sealer verifies messages of both lengths and no other
+    KnockKey key = Fixtures.key(3);
+    Sealer sealer = new Sealer(key, CipherSuite.TWOFISH);
+    byte[] long36 = sealer.seal(new byte[Payload.LONG_SIZE]);
+    assertThat(long36).hasSize(Sealer.LONG_MESSAGE_SIZE);
+    assertThat(sealer.verify(long36)).isTrue();
+    assertThat(sealer.verify(sealer.seal(new byte[Payload.SIZE]))).isTrue();
+    assertThat(sealer.verify(java.util.Arrays.copyOf(long36, 35))).isFalse();
+    long36[0] ^= 1;
+    assertThat(sealer.verify(long36)).isFalse();
+  }
+
+  @Test
+  void aKnockTheReplayCacheDatesBeforeItsBootIsRefused() throws Exception {
+    KnockKey key = Fixtures.key(4);
+    KnockDecoder d = new KnockDecoder(Fixtures.settings(CipherSuite.TWOFISH, PortMapping.INDEXED),
+        List.of(new KnockUser("ann", key, false)), k -> ReplayCache.Result.BEFORE_BOOT);
+    int[] ports = new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED, BASE)
+        .encode(Command.parse("open 22"), 0, NOW, new SplittableRandom(4));
+    assertThat(Fixtures.offerAll(d.newSequence(CLIENT), ports, NOW).rejection())
+        .isEqualTo(Rejection.BEFORE_BOOT);
+  }
 }

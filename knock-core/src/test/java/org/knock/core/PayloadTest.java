@@ -103,4 +103,33 @@ class PayloadTest {
     assertThatThrownBy(() -> Payload.fromBytes(longOne))
         .hasMessage("a 32-byte payload needs address mode 2");
   }
+
+  @Test
+  void payloadsWithTheSameIpv6AddressAreEqualAndOthersAreNot() throws Exception {
+    byte[] v6 = java.net.InetAddress.getByName("fd10:204:15::2").getAddress();
+    byte[] other6 = v6.clone();
+    other6[15] = 3;
+    Payload p6 = p64.withAddressMode(Payload.ADDRESS_IPV4).withAddress6(v6);
+    Payload same = p64.withAddressMode(Payload.ADDRESS_IPV4).withAddress6(v6.clone());
+    assertThat(p6).isEqualTo(same).hasSameHashCodeAs(same);
+    Payload other = p64.withAddressMode(Payload.ADDRESS_IPV4).withAddress6(other6);
+    assertThat(p6).isNotEqualTo(other);
+    assertThat(p6.hashCode()).isNotEqualTo(other.hashCode());
+    assertThat(p6).isNotEqualTo(p64).isNotEqualTo("not a payload");
+    // modes 0 and 1 differ in one field only
+    Payload mode0 = p64.withAddressMode(Payload.ADDRESS_IPV4);
+    assertThat(mode0).isNotEqualTo(p64);
+    assertThat(mode0.hashCode()).isNotEqualTo(p64.hashCode());
+  }
+
+  @Test
+  void toStringShowsTheIpv6AddressAndTheRandomPort() throws Exception {
+    byte[] v6 = java.net.InetAddress.getByName("fd10:204:15::2").getAddress();
+    Payload p6 = p64.withAddressMode(Payload.ADDRESS_IPV4).withAddress6(v6);
+    assertThat(p6.toString()).isEqualTo("Payload[OPEN TCP 22 PT5M address=0 mode=2"
+        + " address6=fd100204001500000000000000000002 t=1795084480 nonce=10597059 v2]");
+    Payload random = new Payload(Verb.OPEN, Protocol.UDP, 53, Duration.ZERO, 0, 7, 8, 2, true);
+    assertThat(random.toString())
+        .isEqualTo("Payload[OPEN UDP 53 PT0S address=0 mode=0 t=7 nonce=8 v2 random]");
+  }
 }
