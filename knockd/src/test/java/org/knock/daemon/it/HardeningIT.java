@@ -138,6 +138,8 @@ class HardeningIT {
       assertThat(Probes.until(true, pair.client, pair.serverIp, 22, 5000))
           .as("port 22 opened; audit:%n%s%nout:%n%s", knockd.auditText(), knockd.output())
           .isNotNegative();
+      // access-granted is written once the grant is made, so it may follow the open port by a moment
+      knockd.awaitAudit(1, 2, "event=access-granted", "user=alice");
       assertThat(knockd.audited("event=access-granted", "user=alice")).hasSize(1);
 
       KnockdProcess.signal(p, "TERM");
