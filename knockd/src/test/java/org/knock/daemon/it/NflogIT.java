@@ -73,27 +73,6 @@ class NflogIT extends LabScenarios {
   }
 
   @Test
-  void theUlogdOfAKilledKnockdIsEndedByTheNextSoKnocksAreReadAtOnce() throws Exception {
-    current = lab.knockd("nflog-kill9", new Knockd.Settings("twofish", "indexed", "nftables",
-        "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
-    current.start();
-    long orphan = ulogd();
-    current.kill9();
-    Thread.sleep(200);
-    assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false))
-        .as("knockd's ulogd outlives a SIGKILL of knockd").isTrue();
-    assertThat(groupBound()).as("and keeps the group bound").isTrue();
-
-    current.start();
-    assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false))
-        .as("the new knockd ended the orphan").isFalse();
-    assertThat(ulogd()).isNotEqualTo(orphan);
-    assertThat(lab.reachable()).as("protected").isFalse();
-    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
-    current.stop();
-  }
-
-  @Test
   void iptablesLogsToTheGroupToo() throws Exception {
     current = lab.knockd("nflog-ipt", new Knockd.Settings("twofish", "indexed", "iptables",
         "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
