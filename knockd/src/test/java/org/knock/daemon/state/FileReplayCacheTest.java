@@ -206,7 +206,12 @@ class FileReplayCacheTest {
   private boolean fsyncFails;
 
   private FileReplayCache background(long bootSecond) throws Exception {
-    return FileReplayCache.open(dir, W120, 1000, bootSecond, pending::add,
+    return background(bootSecond, pending::add);
+  }
+
+  private FileReplayCache background(long bootSecond, FileReplayCache.Syncer syncer)
+      throws Exception {
+    return FileReplayCache.open(dir, W120, 1000, bootSecond, syncer,
         new FileReplayCache.SyncListener() {
           @Override
           public void failed(String message) {
@@ -230,6 +235,90 @@ class FileReplayCacheTest {
     List<Runnable> now = new ArrayList<>(pending);
     pending.clear();
     now.forEach(Runnable::run);
+  }
+
+  /** The fake syncer, which also notes its close. */
+  private final List<String> syncerCalls = new ArrayList<>();
+
+  private final FileReplayCache.Syncer closingSyncer = new FileReplayCache.Syncer() {
+    @Override
+    public void submit(Runnable sync) {
+      pending.add(sync);
+    }
+
+    @Override
+    public void close() {
+      syncerCalls.add("closed with " + pending.size() + " pending");
+    }
+  };
+
+  @Test
+  void closeClosesTheSyncerAndSyncsTheRecordItLeftUnsynced() throws Exception {
+    FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME, closingSyncer);
+    c.record(new ReplayKey("alice", 1000, 1));
+    c.close();
+    assertThat(syncerCalls).containsExactly("closed with 1 pending");
+    assertThat(fsyncs).as("the record the syncer did not sync is synced by close").isEqualTo(1);
+  }
+
+  @Test
+  void closeDoesNotSyncAgainWhenEveryRecordIsSynced() throws Exception {
+    FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME, closingSyncer);
+    c.record(new ReplayKey("alice", 1000, 1));
+    runPending();
+    assertThat(fsyncs).isEqualTo(1);
+    c.close();
+    assertThat(fsyncs).as("nothing left to sync").isEqualTo(1);
+    assertThat(syncerCalls).hasSize(1);
+  }
+
+  @Test
+  void theSyncThreadIsADaemonNamedReplaySyncAtMaxPriorityAndCloseWaitsForIt() throws Exception {
+    FileReplayCache.Syncer s = FileReplayCache.Syncer.thread();
+    java.util.concurrent.CompletableFuture<Thread> ran = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    boolean[] finished = new boolean[1];
+    s.submit(() -> {
+      ran.complete(Thread.currentThread());
+      try {
+        go.await(5, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      finished[0] = true;
+    });
+    Thread t = ran.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(t.getName()).isEqualTo("replay-sync");
+    assertThat(t.isDaemon()).as("does not keep the JVM alive").isTrue();
+    assertThat(t.getPriority()).isEqualTo(Thread.MAX_PRIORITY);
+    go.countDown();
+    s.close();
+    assertThat(finished[0]).as("close ran the submitted sync to its end").isTrue();
+    assertThat(t.isAlive()).as("and the thread is gone").isFalse();
+  }
+
+  @Test
+  void aSyncerClosedOnAnInterruptedThreadKeepsTheInterrupt() throws Exception {
+    FileReplayCache.Syncer s = FileReplayCache.Syncer.thread();
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    s.submit(() -> {
+      started.countDown();
+      try {
+        go.await(5, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(started.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    try {
+      Thread.currentThread().interrupt();
+      s.close(); // the wait for the running sync is interrupted at once
+      assertThat(Thread.interrupted()).as("the interrupt is kept for the caller").isTrue();
+    } finally {
+      Thread.interrupted();
+      go.countDown();
+    }
   }
 
   @Test
