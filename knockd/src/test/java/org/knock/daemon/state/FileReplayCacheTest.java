@@ -294,6 +294,7 @@ class FileReplayCacheTest {
     go.countDown();
     s.close();
     assertThat(finished[0]).as("close ran the submitted sync to its end").isTrue();
+    t.join(2000); // the executor is terminated a moment before its worker thread has ended
     assertThat(t.isAlive()).as("and the thread is gone").isFalse();
   }
 
