@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A throwaway network namespace for tests (root only). Its name is unique per run, every process
  * started in it is tracked and killed by PID on {@link #close()}, and the namespace is deleted.
+ * Namespaces still open when the test JVM exits (a run stopped by SIGTERM or Ctrl-C before its
+ * {@code @AfterAll}) are closed by a shutdown hook; only a SIGKILL can leave one behind.
  */
 public final class Netns implements AutoCloseable {
   /** The result of a finished command. */
@@ -27,6 +29,19 @@ public final class Netns implements AutoCloseable {
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Namespaces created and not yet closed, closed by the shutdown hook if the JVM exits first. */
+  private static final java.util.Set<Netns> OPEN = new java.util.LinkedHashSet<>();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      List<Netns> left;
+      synchronized (OPEN) {
+        left = new ArrayList<>(OPEN);
+      }
+      left.forEach(Netns::close);
+    }, "netns-cleanup"));
+  }
+
   private final String name;
   private final List<Process> started = new ArrayList<>();
 
@@ -40,6 +55,9 @@ public final class Netns implements AutoCloseable {
     byte[] r = new byte[3];
     RANDOM.nextBytes(r);
     Netns ns = new Netns("kn" + tag + HexFormat.of().formatHex(r));
+    synchronized (OPEN) {
+      OPEN.add(ns);
+    }
     host("ip", "netns", "add", ns.name).ok();
     ns.exec("ip", "link", "set", "lo", "up").ok();
     return ns;
@@ -134,5 +152,8 @@ public final class Netns implements AutoCloseable {
   public void close() {
     killAll(started);
     run(List.of("ip", "netns", "del", name), 30);
+    synchronized (OPEN) {
+      OPEN.remove(this);
+    }
   }
 }
