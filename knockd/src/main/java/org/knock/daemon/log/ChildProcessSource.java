@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * shell). When the child dies the listener hears {@code lost} (with the last line it wrote to
  * stderr), and it is started again after a backoff of 0.25 s doubling up to 8 s (back to 0.25 s
  * after a child that ran 30 s); when it runs again, {@code recovered}. close() kills the child
- * and its descendants. Subclasses say what to start and what a stdout line means.
+ * and its descendants. Every start happens on the thread that calls {@link #run}, which lives as
+ * long as the source: the kernel's parent of the child is that thread (what a parent-death signal
+ * follows). Subclasses say what to start and what a stdout line means.
  */
 abstract class ChildProcessSource implements LineSource {
   private static final long FIRST_BACKOFF_MS = 250;

@@ -75,12 +75,16 @@ public final class LineSources {
     if (ulogd == null) {
       throw new IllegalArgumentException(UlogdConfig.missing(group));
     }
-    return new NflogSource(group, ulogd, listener);
+    Path setpriv = UlogdConfig.locateSetpriv(path).orElse(null);
+    if (setpriv == null) {
+      throw new IllegalArgumentException(UlogdConfig.missingSetpriv(group));
+    }
+    return new NflogSource(group, setpriv, ulogd, listener);
   }
 
   /**
    * Null if the source {@code spec} names can be started as far as the host shows, else why
-   * not, one line: an NFLOG source needs the ulogd program.
+   * not, one line: an NFLOG source needs the ulogd and setpriv programs.
    */
   public static String problem(String spec, String path) {
     if (spec.startsWith(NFLOG)) {

@@ -18,7 +18,10 @@ import java.util.stream.Stream;
  * {@code lost} and ulogd is started again ({@link ChildProcessSource}); packets logged in
  * between are lost (the rules still drop them: fail closed). ulogd's complaints that the
  * netlink socket overflowed are reported as {@code overrun} (count unknown), at most once a
- * second. close() kills ulogd and deletes the directory.
+ * second. close() kills ulogd and deletes the directory. ulogd is started through setpriv with
+ * a parent-death signal ({@link UlogdConfig#command}) from the thread that runs this source, so it
+ * ends with that thread: when knockd dies, even by SIGKILL, ulogd is killed at once and releases
+ * the group for the next knockd.
  */
 final class NflogSource extends ChildProcessSource {
   /** Where the kernel lists the bound NFLOG groups of this network namespace. */
@@ -26,20 +29,22 @@ final class NflogSource extends ChildProcessSource {
   private static final long OVERRUN_EVERY_NS = TimeUnit.SECONDS.toNanos(1);
 
   private final int group;
+  private final Path setpriv;
   private final Path ulogd;
   private final Path boundGroups;
   private Path dir;
   private volatile long lastOverrun;
   private volatile boolean overrunReported;
 
-  NflogSource(int group, Path ulogd, SourceListener listener) {
-    this(group, ulogd, BOUND_GROUPS, listener);
+  NflogSource(int group, Path setpriv, Path ulogd, SourceListener listener) {
+    this(group, setpriv, ulogd, BOUND_GROUPS, listener);
   }
 
   /** @param boundGroups the kernel's list of bound groups (tests: a file of their own) */
-  NflogSource(int group, Path ulogd, Path boundGroups, SourceListener listener) {
+  NflogSource(int group, Path setpriv, Path ulogd, Path boundGroups, SourceListener listener) {
     super("ulogd", listener);
     this.group = group;
+    this.setpriv = setpriv;
     this.ulogd = ulogd;
     this.boundGroups = boundGroups;
   }
@@ -57,7 +62,7 @@ final class NflogSource extends ChildProcessSource {
     }
     Path conf = dir.resolve("ulogd.conf");
     Files.writeString(conf, UlogdConfig.text(group), StandardCharsets.UTF_8);
-    return UlogdConfig.command(ulogd, conf);
+    return UlogdConfig.command(setpriv, ulogd, conf);
   }
 
   @Override

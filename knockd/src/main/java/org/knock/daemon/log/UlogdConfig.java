@@ -13,12 +13,17 @@ import java.util.Optional;
  * not in batches of 100 or after 1 s, its defaults), and writing one LOGEMU line per packet to
  * standard output, flushed at once; its own messages go to standard error (as /dev/stderr: ulogd
  * takes a bare {@code stderr} for a file name in its working directory). Plugins are ulogd's own (it loads its plugin
- * directory when the config names none). Pure text, nothing is read from the host, except
- * {@link #locate} which finds the program.
+ * directory when the config names none). ulogd is started through {@code setpriv --pdeathsig KILL}
+ * (util-linux), so that the kernel kills it when the knockd thread that started it ends, even by
+ * {@code kill -9}: an orphaned ulogd would keep the group bound and a knockd started next could
+ * not read it. Pure text, nothing is read from the host, except {@link #locate} and
+ * {@link #locateSetpriv} which find the programs.
  */
 final class UlogdConfig {
   /** Where Debian's ulogd2 installs the program. */
   static final Path ULOGD = Path.of("/usr/sbin/ulogd");
+  /** Where Debian's util-linux (essential) installs setpriv. */
+  static final Path SETPRIV = Path.of("/usr/bin/setpriv");
   /** The netlink receive buffer ulogd asks for at start: 16 MiB (the kernel ring: ~600 lines). */
   static final int BUFFER = 16 << 20;
   /** The most ulogd grows it to when records are dropped: 64 MiB. */
@@ -46,9 +51,13 @@ final class UlogdConfig {
         + "sync=1\n";
   }
 
-  /** The command line that runs ulogd in the foreground with config file {@code conf}. */
-  static List<String> command(Path ulogd, Path conf) {
-    return List.of(ulogd.toString(), "-c", conf.toString());
+  /**
+   * The command line that runs ulogd in the foreground with config file {@code conf}, through
+   * setpriv, which sets the parent-death signal to SIGKILL and execs ulogd (same process).
+   */
+  static List<String> command(Path setpriv, Path ulogd, Path conf) {
+    return List.of(setpriv.toString(), "--pdeathsig", "KILL", "--", ulogd.toString(), "-c",
+        conf.toString());
   }
 
   /**
@@ -56,14 +65,23 @@ final class UlogdConfig {
    * {@code path} (a PATH value; may be null).
    */
   static Optional<Path> locate(String path) {
-    if (Files.isRegularFile(ULOGD) && Files.isExecutable(ULOGD)) {
-      return Optional.of(ULOGD);
+    return locate(ULOGD, path);
+  }
+
+  /** The setpriv program: {@link #SETPRIV} if it is executable, else the first on {@code path}. */
+  static Optional<Path> locateSetpriv(String path) {
+    return locate(SETPRIV, path);
+  }
+
+  private static Optional<Path> locate(Path usual, String path) {
+    if (Files.isRegularFile(usual) && Files.isExecutable(usual)) {
+      return Optional.of(usual);
     }
     for (String dir : (path == null ? "" : path).split(":")) {
       if (dir.isEmpty()) {
         continue;
       }
-      Path f = Path.of(dir, "ulogd");
+      Path f = Path.of(dir).resolve(usual.getFileName());
       if (Files.isRegularFile(f) && Files.isExecutable(f)) {
         return Optional.of(f);
       }
@@ -75,5 +93,12 @@ final class UlogdConfig {
   static String missing(int group) {
     return "FirewallLog = nflog:" + group + " needs ulogd (Debian package ulogd2), found neither "
         + ULOGD + " nor ulogd in PATH: apt-get install ulogd2, or use FirewallLog = kmsg";
+  }
+
+  /** The one-line error when {@link #locateSetpriv} finds nothing. */
+  static String missingSetpriv(int group) {
+    return "FirewallLog = nflog:" + group + " needs setpriv (Debian package util-linux) to start "
+        + "ulogd so that it ends with knockd, found neither " + SETPRIV
+        + " nor setpriv in PATH: apt-get install util-linux, or use FirewallLog = kmsg";
   }
 }

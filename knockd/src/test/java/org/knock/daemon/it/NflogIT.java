@@ -2,6 +2,8 @@ package org.knock.daemon.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
  * own group, in its own namespace: no system ulogd is involved). A real knock opens port 22, a
  * knock with a key knockd does not know does not; ulogd killed by its PID is audited as
  * source-lost, started again (source-recovered), and a knock opens again; at stop knockd ends
- * its ulogd. The kernel log sees none of it: nothing is logged with LOG.
+ * its ulogd, and when knockd is killed by SIGKILL the kernel kills its ulogd too (parent-death
+ * signal), so a knockd started at once binds the group and reads knocks. The kernel log sees none
+ * of it: nothing is logged with LOG.
  */
 class NflogIT extends LabScenarios {
   private static final long OPEN_WITHIN_MS = 1000;
@@ -73,6 +77,31 @@ class NflogIT extends LabScenarios {
   }
 
   @Test
+  void theUlogdOfAKnockdKilledBySigkillEndsWithItSoTheNextReadsKnocksAtOnce() throws Exception {
+    current = lab.knockd("nflog-kill9", new Knockd.Settings("twofish", "indexed", "nftables",
+        "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
+    current.start();
+    ProcessHandle first = ProcessHandle.of(ulogd()).orElseThrow();
+    assertThat(groupBound()).as("ulogd bound group " + GROUP).isTrue();
+
+    current.kill9();
+    long end = System.nanoTime() + 2_000_000_000L;
+    while (!ended(first) && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertThat(ended(first)).as("the ulogd (PID %d) of a knockd killed by SIGKILL ended with it",
+        first.pid()).isTrue();
+    assertThat(groupBound()).as("and released group " + GROUP).isFalse();
+
+    current.start();
+    assertThat(ulogd()).isNotEqualTo(first.pid());
+    assertThat(groupBound()).as("the new knockd's ulogd bound group " + GROUP).isTrue();
+    assertThat(lab.reachable()).as("protected").isFalse();
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+    current.stop();
+  }
+
+  @Test
   void iptablesLogsToTheGroupToo() throws Exception {
     current = lab.knockd("nflog-ipt", new Knockd.Settings("twofish", "indexed", "iptables",
         "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
@@ -97,6 +126,22 @@ class NflogIT extends LabScenarios {
         throw new AssertionError("knockd runs " + u.size() + " ulogd processes, not 1");
       }
       Thread.sleep(20);
+    }
+  }
+
+  /**
+   * Whether a process has ended: gone, or a zombie not yet reaped by its new parent (which
+   * ProcessHandle still counts as alive); it holds no socket either way.
+   */
+  private static boolean ended(ProcessHandle h) {
+    if (!h.isAlive()) {
+      return true;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+      return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return true;
     }
   }
 

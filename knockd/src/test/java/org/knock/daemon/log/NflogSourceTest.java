@@ -46,8 +46,47 @@ class NflogSourceTest {
         """);
     assertThat(UlogdConfig.text(65535)).contains("\ngroup=65535\n");
     assertThatThrownBy(() -> UlogdConfig.text(65536)).isInstanceOf(IllegalArgumentException.class);
-    assertThat(UlogdConfig.command(Path.of("/usr/sbin/ulogd"), Path.of("/tmp/x/ulogd.conf")))
-        .containsExactly("/usr/sbin/ulogd", "-c", "/tmp/x/ulogd.conf");
+    assertThat(UlogdConfig.command(Path.of("/usr/bin/setpriv"), Path.of("/usr/sbin/ulogd"),
+        Path.of("/tmp/x/ulogd.conf"))).containsExactly("/usr/bin/setpriv", "--pdeathsig", "KILL",
+            "--", "/usr/sbin/ulogd", "-c", "/tmp/x/ulogd.conf");
+  }
+
+  /**
+   * What knockd's SIGKILL does to its ulogd: the kernel sends the parent-death signal when the
+   * thread that started the child ends (a dying process ends all its threads), so a ulogd started
+   * through the command line is killed at once, where one started directly lives on. The same holds
+   * for any thread, hence ChildProcessSource starts ulogd on the thread that runs the source.
+   */
+  @Test
+  void ulogdStartedThroughSetprivDiesWithTheThreadThatStartedIt() throws Exception {
+    Path fake = dir.resolve("ulogd");
+    Files.writeString(fake, "#!/bin/bash\nexec sleep 60\n");
+    fake.toFile().setExecutable(true);
+    Path setpriv = UlogdConfig.locateSetpriv(System.getenv("PATH")).orElseThrow();
+    List<Process> started = new ArrayList<>();
+    Thread starter = new Thread(() -> {
+      try {
+        started.add(new ProcessBuilder(UlogdConfig.command(setpriv, fake, dir.resolve("c")))
+            .start());
+        started.add(new ProcessBuilder(fake.toString()).start());
+        Thread.sleep(300); // setpriv has set the signal and exec'd the fake ulogd
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, "starter");
+    starter.start();
+    starter.join(5000);
+    assertThat(started).hasSize(2);
+    Process guarded = started.get(0);
+    Process plain = started.get(1);
+    try {
+      assertThat(guarded.waitFor(3, TimeUnit.SECONDS)).as("killed when its thread ended").isTrue();
+      assertThat(guarded.exitValue()).as("by SIGKILL").isEqualTo(128 + 9);
+      assertThat(plain.isAlive()).as("started directly it outlives the thread").isTrue();
+    } finally {
+      guarded.destroyForcibly();
+      plain.destroyForcibly();
+    }
   }
 
   @Test
@@ -75,12 +114,24 @@ class NflogSourceTest {
   }
 
   @Test
+  void missingSetprivIsOneLineNamingThePackage() {
+    assertThat(UlogdConfig.missingSetpriv(5)).isEqualTo("FirewallLog = nflog:5 needs setpriv "
+        + "(Debian package util-linux) to start ulogd so that it ends with knockd, found neither "
+        + "/usr/bin/setpriv nor setpriv in PATH: apt-get install util-linux, or use "
+        + "FirewallLog = kmsg");
+  }
+
+  @Test
   void ulogdIsFoundInPath() throws Exception {
     Path bin = Files.createDirectories(dir.resolve("bin"));
     Path fake = Files.writeString(bin.resolve("ulogd"), "#!/bin/sh\n");
     fake.toFile().setExecutable(true);
     Path expected = Files.isExecutable(UlogdConfig.ULOGD) ? UlogdConfig.ULOGD : fake;
     assertThat(UlogdConfig.locate("/nonexistent:" + bin)).contains(expected);
+    Path setpriv = Files.writeString(bin.resolve("setpriv"), "#!/bin/sh\n");
+    setpriv.toFile().setExecutable(true);
+    assertThat(UlogdConfig.locateSetpriv("/nonexistent:" + bin)).contains(
+        Files.isExecutable(UlogdConfig.SETPRIV) ? UlogdConfig.SETPRIV : setpriv);
     assertThat(LineSources.problem("kmsg", "")).isNull();
   }
 
@@ -111,7 +162,7 @@ class NflogSourceTest {
         "exec sleep 60", ""));
     fake.toFile().setExecutable(true);
     RecordingListener listener = new RecordingListener();
-    NflogSource source = new NflogSource(7, fake, bound, listener);
+    NflogSource source = new NflogSource(7, UlogdConfig.SETPRIV, fake, bound, listener);
     assertThat(source.name()).isEqualTo("nflog:7");
     RunningSource running = new RunningSource(source).awaitLines(2);
     List<String> lines = running.lines;
@@ -142,7 +193,7 @@ class NflogSourceTest {
     Path fake = dir.resolve("ulogd");
     Files.writeString(fake, "#!/bin/bash\nexec sleep 60\n");
     fake.toFile().setExecutable(true);
-    NflogSource source = new NflogSource(7, fake, bound, new RecordingListener());
+    NflogSource source = new NflogSource(7, UlogdConfig.SETPRIV, fake, bound, new RecordingListener());
     try (RunningSource running = new RunningSource(source)) {
       assertThat(source.awaitStarted(300, TimeUnit.MILLISECONDS)).isFalse(); // 17, not 7
       Files.writeString(bound, "   17   4242     0 2 65531    100  1\n"
