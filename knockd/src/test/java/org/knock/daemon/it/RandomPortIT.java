@@ -99,7 +99,7 @@ class RandomPortIT extends LabScenarios {
 
   @ParameterizedTest(name = "{0}: close 22 shuts the knocker's random port, not another's")
   @MethodSource("backends")
-  void closeShutsTheKnockersRandomPortAndNoOtherAddresss(String firewall) throws Exception {
+  void closeShutsTheKnockersRandomPortOnly(String firewall) throws Exception {
     current = lab.knockd("random-close-" + firewall,
         new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
         "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n");
