@@ -328,12 +328,13 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /**
-   * What a close knock ends: every current grant of the knock's address (or /64) that reaches
-   * the port (at the port itself or through a random external port) or, for {@code close NAME},
-   * the forward's inner host and port, as this pipeline or the firewall knows them; never another
-   * address's. Without a forward the plain grant is always among them (revoking it is harmless if
-   * there is none, and covers one the firewall adopted without knowing it); for a forward with a
-   * fixed Port (forwards are IPv4 only), its grant with that port likewise.
+   * What a close knock ends: every current grant of the knock's address (or /64), as this
+   * pipeline or the firewall knows them, that reaches the port (at the port itself or through a
+   * random external port) or, for {@code close NAME}, that is a grant of that forward (its inner
+   * host, port and protocol, through its Port or, for {@code Port = random}, a port of
+   * RandomPorts); never another address's. The plain grant (for a forward with a fixed Port, its
+   * grant) is always among them: revoking it is harmless if there is none, and ends one of an
+   * earlier run that the backend does not know (nftables keeps no book across restarts).
    */
   private List<Access> closing(Knock k, Command c, ForwardConfig forward, Instant now) {
     java.util.Set<Access> out = new java.util.LinkedHashSet<>();
@@ -341,21 +342,29 @@ final class KnockPipeline implements PacketHandler {
       out.add(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()));
     } else if (!forward.random() && k.grantAddress() instanceof java.net.Inet4Address) {
       out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
-          forward.port(), forward.to(), forward.masquerade()));
+          forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
     }
     Map<Access, Instant> known = new LinkedHashMap<>(grants);
     known.putAll(firewall.grants());
     known.forEach((a, end) -> {
-      boolean reaches = forward == null
-          ? !a.forwarded() && a.port() == c.port() && a.protocol() == c.protocol()
-          : a.forwarded() && a.to().equals(forward.to()) && a.port() == forward.toPort()
-              && a.protocol() == forward.protocol();
-      if (reaches && end.isAfter(now) && a.address().equals(k.grantAddress())
-          && a.prefix() == k.grantPrefix()) {
+      if (end.isAfter(now) && a.address().equals(k.grantAddress())
+          && a.prefix() == k.grantPrefix() && (forward == null
+              ? !a.forwarded() && a.port() == c.port() && a.protocol() == c.protocol()
+              : isOf(a, forward))) {
         out.add(a);
       }
     });
     return List.copyOf(out);
+  }
+
+  /** Whether {@code a} is a grant of {@code forward} (a fixed Port is never in RandomPorts). */
+  private boolean isOf(Access a, ForwardConfig forward) {
+    KnockRange randomPorts = config.options().randomPorts();
+    return a.forwarded() && a.to().equals(forward.to()) && a.port() == forward.toPort()
+        && a.protocol() == forward.protocol() && (forward.random()
+            ? randomPorts != null && a.external() >= randomPorts.start()
+                && a.external() <= randomPorts.end()
+            : a.external() == forward.port());
   }
 
   private void grant(Access a, Duration d, String user, Instant now, int attemptsLeft) {

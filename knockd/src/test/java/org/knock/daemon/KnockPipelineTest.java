@@ -318,15 +318,17 @@ class KnockPipelineTest {
   @Test
   void closeNameEndsTheKnockersGrantsOfThatForwardOnly() throws Exception {
     edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-49999\n")
-        .replace("Allow = open 22/tcp,", "Allow = open db, open web, open 22/tcp,")
+        .replace("Allow = open 22/tcp,", "Allow = open db, open dbr, open web, open 22/tcp,")
         + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\nMasquerade = yes\n"
+        + "[forward dbr]\nTo = 10.1.0.5:5432\nPort = random\nMasquerade = yes\n"
         + "[forward web]\nTo = 10.1.0.6:80\nPort = random\n");
     send(ports("open db 30m"));
+    send(ports("open dbr 30m random"));
     send(ports("open web 30m random"));
     send(ports("open web 30m random"));
     send(ports("open 22 30m"));
     sendFrom("10.99.0.3", ports("open web 30m random"));
-    assertThat(pipeline.grants()).hasSize(5);
+    assertThat(pipeline.grants()).hasSize(6);
     audit.clear();
 
     send(ports("close web"));
@@ -338,15 +340,19 @@ class KnockPipelineTest {
       assertThat(Integer.parseInt(e.get("external"))).isBetween(40000, 49999);
     });
     assertThat(pipeline.grants().keySet()).extracting(a -> a.ip() + " " + a.port())
-        .containsExactlyInAnyOrder(CLIENT + " 5432", CLIENT + " 22", "10.99.0.3 80");
+        .containsExactlyInAnyOrder(CLIENT + " 5432", CLIENT + " 5432", CLIENT + " 22",
+            "10.99.0.3 80");
 
+    // db and dbr lead to the same inner port: close db ends db's grant, not dbr's
     audit.clear();
     send(ports("close db"));
     assertThat(names()).containsExactly("knock-accepted", "access-closed");
     assertThat(audit.last().get("external")).isEqualTo("8443");
     assertThat(audit.last().get("to")).isEqualTo("10.1.0.5");
     assertThat(pipeline.grants().keySet()).extracting(a -> a.ip() + " " + a.port())
-        .containsExactlyInAnyOrder(CLIENT + " 22", "10.99.0.3 80");
+        .containsExactlyInAnyOrder(CLIENT + " 5432", CLIENT + " 22", "10.99.0.3 80");
+    assertThat(pipeline.grants().keySet()).filteredOn(a -> a.port() == 5432).singleElement()
+        .matches(a -> a.external() >= 40000);
     assertThat(firewall.grants()).isEqualTo(pipeline.grants());
   }
 
