@@ -264,6 +264,27 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).isEmpty();
   }
 
+  /**
+   * Wraps the firewall so that {@code method} (grant or revoke) throws {@code failure} for the
+   * accesses {@code which} selects, and makes a pipeline over it.
+   */
+  private void failing(String method, java.util.function.Predicate<Access> which,
+      org.knock.daemon.firewall.FirewallException failure) {
+    Firewall real = firewall;
+    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
+        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
+          if (m.getName().equals(method) && which.test((Access) args[0])) {
+            throw failure;
+          }
+          try {
+            return m.invoke(real, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    pipeline = newPipeline();
+  }
+
   private void sendFrom(String src, int[] ports) throws Exception {
     for (int p : ports) {
       packet(src, p, Transport.TCP, true, false);
@@ -371,19 +392,9 @@ class KnockPipelineTest {
   @Test
   void aRevokeThatFailsIsOneFirewallErrorLineAndTheOtherGrantsStillClose() throws Exception {
     withRandomPorts();
-    Firewall none = firewall; // a backend whose redirect revokes fail
-    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
-        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
-          if (m.getName().equals("revoke") && ((Access) args[0]).redirected()) {
-            throw new org.knock.daemon.firewall.FirewallException("nft: cannot delete");
-          }
-          try {
-            return m.invoke(none, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    pipeline = newPipeline();
+    // a backend whose redirect revokes fail
+    failing("revoke", Access::redirected,
+        new org.knock.daemon.firewall.FirewallException("nft: cannot delete"));
     send(ports("open 22 30m"));
     send(ports("open 22 30m random"));
     audit.clear();
@@ -602,19 +613,9 @@ class KnockPipelineTest {
   @Test
   void aGrantTheFirewallRefusesIsOneAuditLineAndNotRetried() throws Exception {
     withRandomPorts();
-    Firewall none = firewall; // a backend that refuses every grant, e.g. a random port over IPv6
-    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
-        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
-          if (m.getName().equals("grant")) {
-            throw org.knock.daemon.firewall.FirewallException.refused("cannot grant: refused");
-          }
-          try {
-            return m.invoke(none, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    pipeline = newPipeline();
+    // a backend that refuses every grant, e.g. a random port over IPv6
+    failing("grant", a -> true,
+        org.knock.daemon.firewall.FirewallException.refused("cannot grant: refused"));
     send6(ports6("open 22 30m random"));
     for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
       clock.advance(Duration.ofSeconds(1));

@@ -43,10 +43,8 @@ class RandomPortIT extends LabScenarios {
   @ParameterizedTest(name = "{0}: the printed port reaches 22 for the knocker only, until expiry")
   @MethodSource("backends")
   void aRandomPortReachesTheServiceForTheKnockerOnly(String firewall) throws Exception {
-    current = lab.knockd("random-" + firewall,
-        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
-    current.set("RandomPorts", RANDOM_PORTS).start();
+    current = knockd("random-" + firewall, firewall, "open 22/tcp");
+    current.start();
     Netns client = lab.client();
     String server = lab.serverIp();
 
@@ -100,10 +98,8 @@ class RandomPortIT extends LabScenarios {
   @ParameterizedTest(name = "{0}: close 22 shuts the knocker's random port, not another's")
   @MethodSource("backends")
   void closeShutsTheKnockersRandomPortOnly(String firewall) throws Exception {
-    current = lab.knockd("random-close-" + firewall,
-        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n");
-    current.set("RandomPorts", RANDOM_PORTS).start();
+    current = knockd("random-close-" + firewall, firewall, "open 22/tcp, close");
+    current.start();
     Netns client = lab.client();
     String server = lab.serverIp();
     String other = lab.clientAlias(3);
@@ -144,10 +140,8 @@ class RandomPortIT extends LabScenarios {
 
   @Test
   void iptablesRandomGrantsEndInTheKernelWhenKnockdIsKilled() throws Exception {
-    current = lab.knockd("random-iptables-crash",
-        new Knockd.Settings("twofish", "indexed", "iptables", "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
-    current.set("RandomPorts", RANDOM_PORTS).set("OnExit", "keep").start();
+    current = knockd("random-iptables-crash", "iptables", "open 22/tcp");
+    current.set("OnExit", "keep").start();
     Netns client = lab.client();
     int mark = current.audit().mark();
     int port = knockRandom("open 22 3s random");
@@ -177,10 +171,8 @@ class RandomPortIT extends LabScenarios {
   @MethodSource("backends")
   void anEstablishedConnectionOutlivesTheGrant(String firewall, @TempDir Path dir)
       throws Exception {
-    current = lab.knockd("random-held-" + firewall,
-        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 2222/tcp\n");
-    current.set("RandomPorts", RANDOM_PORTS).set("Protect", "22/tcp, 2222/tcp").start();
+    current = knockd("random-held-" + firewall, firewall, "open 2222/tcp");
+    current.set("Protect", "22/tcp, 2222/tcp").start();
     Netns client = lab.client();
     String jvm = ProcessHandle.current().info().command().orElse("java");
     String classes = Path.of(TcpEcho.class.getProtectionDomain().getCodeSource().getLocation()
@@ -208,6 +200,13 @@ class RandomPortIT extends LabScenarios {
     } finally {
       echo.destroyForcibly();
     }
+  }
+
+  /** A knockd (not started) with RandomPorts and alice allowed {@code allow}. */
+  private Knockd knockd(String name, String firewall, String allow) throws Exception {
+    return lab.knockd(name, new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = " + allow + "\n")
+        .set("RandomPorts", RANDOM_PORTS);
   }
 
   /** Knocks {@code command}; returns the port bin/knock printed, alone on stdout. */
