@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * A knock command as people type it: {@code open 22/tcp 30m}, {@code open 22 30m random},
- * {@code close 22}, {@code deny-further 1h}, {@code run backup}. Immutable; {@link #toString()} gives the canonical
+ * {@code close 22}, {@code close db}, {@code deny-further 1h}, {@code run backup}. Immutable; {@link #toString()} gives the canonical
  * form that {@link #parse} reads back.
  *
  * @param verb what to do
@@ -13,8 +13,8 @@ import java.util.Objects;
  * @param protocol the port's protocol (TCP unless /udp is given)
  * @param duration for open and deny-further: how long; {@link Duration#ZERO} means the server's
  *     default
- * @param action for run: the action's name; for open: the name of a {@code [forward NAME]} of the
- *     server's (then {@code port} is 0), else null
+ * @param action for run: the action's name; for open and close: the name of a
+ *     {@code [forward NAME]} of the server's (then {@code port} is 0), else null
  * @param random for open: reach the port through an external port derived from the knock
  *     (docs/PROTOCOL.md §10), not at the port itself
  */
@@ -43,9 +43,17 @@ public record Command(Verb verb, int port, Protocol protocol, Duration duration,
     return new Command(Verb.OPEN, 0, Protocol.TCP, duration, name, random);
   }
 
-  /** True for {@code open NAME}: a forward, addressed by {@link Payload#forwardId}. */
+  /** {@code close NAME}: ends the knocker's grants of a forward of the server's, by name. */
+  public static Command closeForward(String name) {
+    return new Command(Verb.CLOSE, 0, Protocol.TCP, Duration.ZERO, name);
+  }
+
+  /**
+   * True for {@code open NAME} and {@code close NAME}: a forward, addressed by
+   * {@link Payload#forwardId}.
+   */
   public boolean forward() {
-    return verb == Verb.OPEN && action != null;
+    return (verb == Verb.OPEN || verb == Verb.CLOSE) && action != null;
   }
 
   /** {@code open PORT DURATION random}: the port is reached through a random external port. */

@@ -3,7 +3,7 @@ package org.knock.core;
 import java.time.Duration;
 
 /** The grammar: {@code open PORT[/tcp|/udp] [DURATION] [random]}, {@code open NAME [DURATION]
- * [random]} (a forward of the server's), {@code close PORT[/tcp|/udp]},
+ * [random]} (a forward of the server's), {@code close PORT[/tcp|/udp]}, {@code close NAME},
  * {@code deny-further [DURATION]}, {@code run ACTION}. */
 final class CommandParser {
   /** The word after {@code open}'s port and duration that asks for a random service port. */
@@ -45,7 +45,10 @@ final class CommandParser {
         if (w.length < 2) {
           throw new KnockException("close: missing port, e.g. close 22");
         }
-        expectAtMost(w, 2, "close PORT[/tcp|/udp]");
+        expectAtMost(w, 2, "close PORT[/tcp|/udp] or close NAME");
+        if (isForwardName(w[1])) {
+          return Command.closeForward(w[1]);
+        }
         PortSpec p = port(w[1], "close");
         return Command.close(p.port, p.protocol);
       }

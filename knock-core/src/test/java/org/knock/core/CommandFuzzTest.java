@@ -22,8 +22,8 @@ class CommandFuzzTest {
       return;
     }
     assertThat(Command.parse(c.toString())).isEqualTo(c);
-    if (c.verb() == Verb.OPEN && c.action() != null) {
-      assertThat(c.port()).as("open to a forward").isZero(); // the server's [forward NAME]
+    if ((c.verb() == Verb.OPEN || c.verb() == Verb.CLOSE) && c.action() != null) {
+      assertThat(c.port()).as("open or close of a forward").isZero(); // [forward NAME]
     } else if (c.verb() == Verb.OPEN || c.verb() == Verb.CLOSE) {
       assertThat(c.port()).isBetween(1, 65535);
     }

@@ -24,6 +24,7 @@ class CommandTest {
       "open db 1h         | open db 1h",
       "close 22           | close 22/tcp",
       "close 53/udp       | close 53/udp",
+      "close db           | close db",
       "deny-further       | deny-further",
       "deny-further 1h    | deny-further 1h",
       "deny-further 1d    | deny-further 1d",
@@ -90,6 +91,23 @@ class CommandTest {
   }
 
   @Test
+  void closeNameIsAForwardAndTravelsAsItsId() throws Exception {
+    Command c = Command.parse("close db");
+    assertThat(c.verb()).isEqualTo(Verb.CLOSE);
+    assertThat(c.forward()).isTrue();
+    assertThat(c.action()).isEqualTo("db");
+    assertThat(c.port()).isZero();
+    assertThat(Command.parse("close 22").forward()).isFalse();
+    // the same 16 bytes as 'close 34242/tcp': the wire format has no new field
+    Payload p = Payload.of(c, 0, 1, 2);
+    assertThat(p.port()).isEqualTo(Payload.forwardId("db"));
+    assertThat(p).isEqualTo(Payload.of(Command.close(Payload.forwardId("db"), Protocol.TCP),
+        0, 1, 2));
+    rejects("close db 5m", "close: unexpected '5m': use close PORT[/tcp|/udp] or close NAME");
+    rejects("close random", "close: bad port 'random': use a number 1-65535");
+  }
+
+  @Test
   void negativeDuration() {
     rejects("open 22 -5m", "open: bad duration '-5m': it must not be negative");
   }
@@ -133,7 +151,7 @@ class CommandTest {
 
   @Test
   void closeTakesNoDuration() {
-    rejects("close 22 5m", "close: unexpected '5m': use close PORT[/tcp|/udp]");
+    rejects("close 22 5m", "close: unexpected '5m': use close PORT[/tcp|/udp] or close NAME");
   }
 
   @Test
@@ -148,7 +166,7 @@ class CommandTest {
   void randomIsForOpenOnly() throws Exception {
     assertThat(Command.parse("open 22 30m random").random()).isTrue();
     assertThat(Command.parse("open 22 30m").random()).isFalse();
-    rejects("close 22 random", "close: unexpected 'random': use close PORT[/tcp|/udp]");
+    rejects("close 22 random", "close: unexpected 'random': use close PORT[/tcp|/udp] or close NAME");
     rejects("open random", "open: bad port 'random': use a number 1-65535");
   }
 

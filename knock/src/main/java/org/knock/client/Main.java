@@ -61,6 +61,7 @@ public final class Main {
       + "                                    knock prints alone on stdout: ssh -p \"$(knock ...)\"\n"
       + "  open NAME [DURATION] [random]     open the server's [forward NAME] to an inner host\n"
       + "  close PORT[/tcp|/udp]             e.g. close 22\n"
+      + "  close NAME                        end your grants of the server's [forward NAME]\n"
       + "  deny-further [DURATION]           e.g. deny-further 1h\n"
       + "  run ACTION                        e.g. run backup\n"
       + "DURATION: 30s, 30m, 2h, 1d or seconds; none means the server's default.\n"

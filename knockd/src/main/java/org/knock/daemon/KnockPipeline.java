@@ -239,6 +239,7 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     ForwardConfig forward = p.verb() == org.knock.core.Verb.OPEN
+        || p.verb() == org.knock.core.Verb.CLOSE
         ? config.forwardById(p.port()).filter(f -> user.get().forwards().contains(f.name()))
             .orElse(null) : null;
     int external = 0;
@@ -251,7 +252,7 @@ final class KnockPipeline implements PacketHandler {
       }
       external = k.randomPort(randomPorts.start(), randomPorts.end());
     }
-    if (forward != null) {
+    if (forward != null && p.verb() == org.knock.core.Verb.OPEN) {
       if (forward.random() != p.randomPort()) { // the client must know whether to print a port
         audit.knockRejected("random-mismatch", src, k.user());
         return;
@@ -259,7 +260,8 @@ final class KnockPipeline implements PacketHandler {
       external = forward.random() ? external : forward.port();
     }
     Command c = forward != null
-        ? Command.openForward(forward.name(), p.duration(), p.randomPort())
+        ? p.verb() == org.knock.core.Verb.CLOSE ? Command.closeForward(forward.name())
+            : Command.openForward(forward.name(), p.duration(), p.randomPort())
         : new Command(p.verb(), p.verb() == org.knock.core.Verb.RUN ? 0 : p.port(),
             p.protocol(), p.duration(), action == null ? null : action.name(), p.randomPort());
     Optional<String> refusal = user.get().refusal(c);
@@ -285,13 +287,14 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
           return;
         }
-        Access a = new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix());
-        try {
-          firewall.revoke(a);
-          grants.remove(a);
-          audit.accessClosed(grant, port(a), "knock");
-        } catch (FirewallException e) {
-          audit.firewallError("revoke " + a, e.getMessage(), false);
+        for (Access a : closing(k, c, forward, now)) {
+          try {
+            firewall.revoke(a);
+            grants.remove(a);
+            audit.accessClosed(a.ip(), port(a), external(a), to(a), "knock");
+          } catch (FirewallException | RuntimeException e) {
+            audit.firewallError("revoke " + a, e.getMessage(), false);
+          }
         }
         break;
       }
@@ -322,6 +325,46 @@ final class KnockPipeline implements PacketHandler {
       default:
         throw new AssertionError(c.verb());
     }
+  }
+
+  /**
+   * What a close knock ends: every current grant of the knock's address (or /64), as this
+   * pipeline or the firewall knows them, that reaches the port (at the port itself or through a
+   * random external port) or, for {@code close NAME}, that is a grant of that forward (its inner
+   * host, port and protocol, through its Port or, for {@code Port = random}, a port of
+   * RandomPorts); never another address's. The plain grant (for a forward with a fixed Port, its
+   * grant) is always among them: revoking it is harmless if there is none, and ends one of an
+   * earlier run that the backend does not know (nftables keeps no book across restarts).
+   */
+  private List<Access> closing(Knock k, Command c, ForwardConfig forward, Instant now) {
+    java.util.Set<Access> out = new java.util.LinkedHashSet<>();
+    if (forward == null) {
+      out.add(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()));
+    } else if (!forward.random() && k.grantAddress() instanceof java.net.Inet4Address) {
+      out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
+          forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
+    }
+    Map<Access, Instant> known = new LinkedHashMap<>(grants);
+    known.putAll(firewall.grants());
+    known.forEach((a, end) -> {
+      if (end.isAfter(now) && a.address().equals(k.grantAddress())
+          && a.prefix() == k.grantPrefix() && (forward == null
+              ? !a.forwarded() && a.port() == c.port() && a.protocol() == c.protocol()
+              : isOf(a, forward))) {
+        out.add(a);
+      }
+    });
+    return List.copyOf(out);
+  }
+
+  /** Whether {@code a} is a grant of {@code forward} (a fixed Port is never in RandomPorts). */
+  private boolean isOf(Access a, ForwardConfig forward) {
+    KnockRange randomPorts = config.options().randomPorts();
+    return a.forwarded() && a.to().equals(forward.to()) && a.port() == forward.toPort()
+        && a.protocol() == forward.protocol() && (forward.random()
+            ? randomPorts != null && a.external() >= randomPorts.start()
+                && a.external() <= randomPorts.end()
+            : a.external() == forward.port());
   }
 
   private void grant(Access a, Duration d, String user, Instant now, int attemptsLeft) {

@@ -264,6 +264,147 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).isEmpty();
   }
 
+  /**
+   * Wraps the firewall so that {@code method} (grant or revoke) throws {@code failure} for the
+   * accesses {@code which} selects, and makes a pipeline over it.
+   */
+  private void failing(String method, java.util.function.Predicate<Access> which,
+      org.knock.daemon.firewall.FirewallException failure) {
+    Firewall real = firewall;
+    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
+        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
+          if (m.getName().equals(method) && which.test((Access) args[0])) {
+            throw failure;
+          }
+          try {
+            return m.invoke(real, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    pipeline = newPipeline();
+  }
+
+  private void sendFrom(String src, int[] ports) throws Exception {
+    for (int p : ports) {
+      packet(src, p, Transport.TCP, true, false);
+    }
+  }
+
+  @Test
+  void closeEndsEveryGrantOfTheKnockersAddressToThePortAndNoOtherGrant() throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-49999\n")
+        .replace("Allow = open 22/tcp,", "Allow = open 22/tcp, open 2222/tcp,"));
+    send(ports("open 22 30m"));
+    send(ports("open 22 30m random"));
+    send(ports("open 22 30m random"));
+    send(ports("open 2222 30m random"));
+    sendFrom("10.99.0.3", ports("open 22 30m random"));
+    assertThat(pipeline.grants()).hasSize(5);
+    java.util.Map<Access, Instant> before = pipeline.grants();
+    audit.clear();
+
+    send(ports("close 22"));
+    assertThat(names()).containsExactly("knock-accepted", "access-closed", "access-closed",
+        "access-closed");
+    assertThat(audit.events("access-closed")).allSatisfy(e -> {
+      assertThat(e.get("addr")).isEqualTo(CLIENT);
+      assertThat(e.get("port")).isEqualTo("22/tcp");
+      assertThat(e.get("by")).isEqualTo("knock");
+    });
+    assertThat(audit.events("access-closed")).extracting(e -> e.get("external"))
+        .containsExactlyInAnyOrderElementsOf(before.keySet().stream()
+            .filter(a -> a.ip().equals(CLIENT) && a.port() == 22)
+            .map(a -> a.external() == 0 ? null : Integer.toString(a.external())).toList());
+    // left: the knocker's grant to another port, the other address's grant to 22
+    assertThat(pipeline.grants().keySet()).extracting(a -> a.ip() + " " + a.port())
+        .containsExactlyInAnyOrder(CLIENT + " 2222", "10.99.0.3 22");
+    assertThat(firewall.grants()).isEqualTo(pipeline.grants()); // the backend let them go too
+  }
+
+  @Test
+  void closeEndsAGrantOnlyTheFirewallKnowsAsAfterARestartThatAdoptedIt() throws Exception {
+    withRandomPorts();
+    send(ports("open 22 30m random"));
+    Access redirect = pipeline.grants().keySet().iterator().next();
+    pipeline = newPipeline(); // a new run: the pipeline knows nothing, the backend adopted it
+    assertThat(pipeline.grants()).isEmpty();
+    audit.clear();
+    send(ports("close 22"));
+    assertThat(audit.events("access-closed")).extracting(e -> e.get("external"))
+        .containsExactly(null, Integer.toString(redirect.external()));
+    assertThat(firewall.grants()).isEmpty();
+  }
+
+  @Test
+  void closeNameEndsTheKnockersGrantsOfThatForwardOnly() throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-49999\n")
+        .replace("Allow = open 22/tcp,", "Allow = open db, open dbr, open web, open 22/tcp,")
+        + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\nMasquerade = yes\n"
+        + "[forward dbr]\nTo = 10.1.0.5:5432\nPort = random\nMasquerade = yes\n"
+        + "[forward web]\nTo = 10.1.0.6:80\nPort = random\n");
+    send(ports("open db 30m"));
+    send(ports("open dbr 30m random"));
+    send(ports("open web 30m random"));
+    send(ports("open web 30m random"));
+    send(ports("open 22 30m"));
+    sendFrom("10.99.0.3", ports("open web 30m random"));
+    assertThat(pipeline.grants()).hasSize(6);
+    audit.clear();
+
+    send(ports("close web"));
+    assertThat(audit.events().get(0).get("command")).isEqualTo("close web");
+    assertThat(audit.events("access-closed")).hasSize(2).allSatisfy(e -> {
+      assertThat(e.get("addr")).isEqualTo(CLIENT);
+      assertThat(e.get("port")).isEqualTo("80/tcp");
+      assertThat(e.get("to")).isEqualTo("10.1.0.6");
+      assertThat(Integer.parseInt(e.get("external"))).isBetween(40000, 49999);
+    });
+    assertThat(pipeline.grants().keySet()).extracting(a -> a.ip() + " " + a.port())
+        .containsExactlyInAnyOrder(CLIENT + " 5432", CLIENT + " 5432", CLIENT + " 22",
+            "10.99.0.3 80");
+
+    // db and dbr lead to the same inner port: close db ends db's grant, not dbr's
+    audit.clear();
+    send(ports("close db"));
+    assertThat(names()).containsExactly("knock-accepted", "access-closed");
+    assertThat(audit.last().get("external")).isEqualTo("8443");
+    assertThat(audit.last().get("to")).isEqualTo("10.1.0.5");
+    assertThat(pipeline.grants().keySet()).extracting(a -> a.ip() + " " + a.port())
+        .containsExactlyInAnyOrder(CLIENT + " 5432", CLIENT + " 22", "10.99.0.3 80");
+    assertThat(pipeline.grants().keySet()).filteredOn(a -> a.port() == 5432).singleElement()
+        .matches(a -> a.external() >= 40000);
+    assertThat(firewall.grants()).isEqualTo(pipeline.grants());
+  }
+
+  @Test
+  void closeNameNeedsCloseInAllow() throws Exception {
+    edit(t -> t.replace("Allow = open 22/tcp, close,", "Allow = open db, open 22/tcp,")
+        + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\n");
+    send(ports("open db 30m"));
+    audit.clear();
+    send(ports("close db"));
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("not-allowed");
+    assertThat(pipeline.grants()).hasSize(1);
+  }
+
+  @Test
+  void aRevokeThatFailsIsOneFirewallErrorLineAndTheOtherGrantsStillClose() throws Exception {
+    withRandomPorts();
+    // a backend whose redirect revokes fail
+    failing("revoke", Access::redirected,
+        new org.knock.daemon.firewall.FirewallException("nft: cannot delete"));
+    send(ports("open 22 30m"));
+    send(ports("open 22 30m random"));
+    audit.clear();
+    send(ports("close 22"));
+    assertThat(names()).containsExactly("knock-accepted", "access-closed", "firewall-error");
+    assertThat(audit.last().get("message")).isEqualTo("nft: cannot delete");
+    assertThat(audit.last().get("retry")).isEqualTo("no");
+    assertThat(pipeline.grants().keySet()).singleElement().matches(Access::redirected);
+  }
+
   @Test
   void aReplayIsRefusedAndAudited() throws Exception {
     int[] knock = ports("open 22 30m");
@@ -472,19 +613,9 @@ class KnockPipelineTest {
   @Test
   void aGrantTheFirewallRefusesIsOneAuditLineAndNotRetried() throws Exception {
     withRandomPorts();
-    Firewall none = firewall; // a backend that refuses every grant, e.g. a random port over IPv6
-    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
-        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
-          if (m.getName().equals("grant")) {
-            throw org.knock.daemon.firewall.FirewallException.refused("cannot grant: refused");
-          }
-          try {
-            return m.invoke(none, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    pipeline = newPipeline();
+    // a backend that refuses every grant, e.g. a random port over IPv6
+    failing("grant", a -> true,
+        org.knock.daemon.firewall.FirewallException.refused("cannot grant: refused"));
     send6(ports6("open 22 30m random"));
     for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
       clock.advance(Duration.ofSeconds(1));

@@ -83,7 +83,17 @@ public interface Audit {
 
   /** A grant was withdrawn before its time, {@code by} a user's close knock or the daemon. */
   default boolean accessClosed(String address, String port, String by) {
-    return record(AuditEvent.of("access-closed", "addr", address, "port", port, "by", by));
+    return accessClosed(address, port, null, null, by);
+  }
+
+  /**
+   * As above, for a grant through an {@code external} port (null: none) to {@code to} (null:
+   * this host).
+   */
+  default boolean accessClosed(String address, String port, String external, String to,
+      String by) {
+    return record(AuditEvent.of("access-closed", "addr", address, "port", port, "external",
+        external, "to", to, "by", by));
   }
 
   /** A static door's sequence completed and its command ran. */

@@ -20,7 +20,7 @@ import org.knock.daemon.firewall.PortSpec;
  * @param keySource where the key came from, for reports: "key file PATH" or "passphrase"
  * @param openPorts ports the user may open ({@code open 22/tcp})
  * @param openAnyPort protocols on which the user may open any port ({@code open *})
- * @param mayClose whether the user may close ports it may open
+ * @param mayClose whether the user may close ports (and forwards) it may open
  * @param mayDenyFurther whether the user may ask to ignore its own source for a while
  * @param actions actions the user may run, in the order given
  * @param maxDuration the longest open or deny-further the user may ask for
@@ -95,7 +95,8 @@ public record UserConfig(
         allowed = c.forward() ? forwards.contains(c.action()) : mayOpen(c.port(), c.protocol());
         break;
       case CLOSE:
-        allowed = mayClose && mayOpen(c.port(), c.protocol());
+        allowed = mayClose && (c.forward() ? forwards.contains(c.action())
+            : mayOpen(c.port(), c.protocol()));
         break;
       case DENY_FURTHER:
         allowed = mayDenyFurther;

@@ -77,6 +77,11 @@ final class CommandFirewall implements Firewall {
   }
 
   @Override
+  public synchronized Map<Access, Instant> grants() {
+    return book.all();
+  }
+
+  @Override
   public synchronized List<Access> expire(Instant now) throws FirewallException {
     return book.expire(now,
         (access, end) -> commands.require(close.expand(vars(access, Duration.ZERO)), null));

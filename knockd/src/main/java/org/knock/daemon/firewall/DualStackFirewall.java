@@ -3,7 +3,9 @@ package org.knock.daemon.firewall;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Two backends as one: IPv4 grants go to one, IPv6 grants to the other (the iptables backend's
@@ -62,6 +64,14 @@ final class DualStackFirewall implements Firewall {
   @Override
   public void revoke(Access access) throws FirewallException {
     of(access).revoke(access);
+  }
+
+  /** Both halves' grants. */
+  @Override
+  public Map<Access, Instant> grants() {
+    Map<Access, Instant> all = new LinkedHashMap<>(v4.grants());
+    all.putAll(v6.grants());
+    return all;
   }
 
   /** Both halves' due grants; a failure in one is thrown after the other ran, listing both. */

@@ -3,6 +3,7 @@ package org.knock.daemon.firewall;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A firewall backend: what knockd installs at start, the access it grants and revokes, how new
@@ -32,6 +33,16 @@ public interface Firewall extends AutoCloseable {
 
   /** Ends a grant early; nothing happens for an access not granted. */
   void revoke(Access access) throws FirewallException;
+
+  /**
+   * The grants this backend knows to be current, with their end: those this run made and, where
+   * the backend adopts an earlier run's rules at start (iptables), those. A close knock looks
+   * here for every grant of its address to a port (a plain one, random-port redirects, forwards).
+   * The default knows none.
+   */
+  default Map<Access, Instant> grants() {
+    return Map.of();
+  }
 
   /**
    * Removes the grants whose time is up at {@code now}, for backends the kernel does not expire,

@@ -166,6 +166,11 @@ final class IptablesFirewall implements Firewall {
   }
 
   @Override
+  public synchronized Map<Access, Instant> grants() {
+    return book.all();
+  }
+
+  @Override
   public synchronized List<Access> expire(Instant now) throws FirewallException {
     return book.expire(now, this::delete);
   }

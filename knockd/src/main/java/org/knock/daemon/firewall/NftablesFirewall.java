@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -189,6 +190,11 @@ final class NftablesFirewall implements Firewall {
         : access.redirected() ? NftScripts.revokeRedirect(redirectTable(access), access)
         : NftScripts.revoke(setFor(access), List.of(access)));
     book.remove(access);
+  }
+
+  @Override
+  public synchronized Map<Access, Instant> grants() {
+    return book.all();
   }
 
   /** The table whose nat maps redirect and forward an access: knockd's own, IPv4 only (so far). */

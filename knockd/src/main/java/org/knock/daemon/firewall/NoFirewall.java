@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The "none" backend: knockd decides and audits but changes no firewall. It remembers grants so
@@ -35,6 +36,11 @@ final class NoFirewall implements Firewall {
   @Override
   public synchronized void revoke(Access access) {
     book.remove(access);
+  }
+
+  @Override
+  public synchronized Map<Access, Instant> grants() {
+    return book.all();
   }
 
   @Override

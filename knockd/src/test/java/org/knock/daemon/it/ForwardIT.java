@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * gateway running knockd, and an inner host behind the gateway with a service on 5432 and no
  * route back to the client (so the forwards masquerade). knockd says at start that forwarding is
  * off; with it on, {@code open db} reaches the inner service through the gateway's port 8443 from
- * the knocker only, and not after expiry; {@code open dbr random} does the same through the port
- * bin/knock prints.
+ * the knocker only, until {@code close db}; {@code open dbr random} does the same through the
+ * port bin/knock prints, and not after expiry.
  */
 class ForwardIT extends LabScenarios {
   private static final String INNER_NET = "10.204.116";
@@ -57,7 +57,7 @@ class ForwardIT extends LabScenarios {
   }
 
   @ParameterizedTest(name = "{0}: open db reaches the inner host for the knocker only, until "
-      + "expiry")
+      + "close or expiry")
   @MethodSource("backends")
   void aForwardReachesTheInnerHostForTheKnockerOnly(String firewall) throws Exception {
     Netns gateway = lab.server();
@@ -66,7 +66,7 @@ class ForwardIT extends LabScenarios {
     gateway.exec("sysctl", "-qw", "net.ipv4.ip_forward=0").ok();
     current = lab.knockd("forward-" + firewall,
         new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, open db, open dbr\n"
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, open db, open dbr, close\n"
             + "[forward db]\nTo = " + INNER + ":" + SERVICE + "\nPort = " + EXTERNAL
             + "\nMasquerade = yes\n"
             + "[forward dbr]\nTo = " + INNER + ":" + SERVICE + "/tcp\nPort = random\n"
@@ -92,16 +92,21 @@ class ForwardIT extends LabScenarios {
       lab.noNat();
     }
 
-    Netns.Result r = lab.tryKnock(alice, "open dbr 4s random");
+    Netns.Result r = lab.tryKnock(alice, "open dbr 5s random");
     assertThat(r.exit()).as(r.err()).isZero();
     int port = Integer.parseInt(r.out().strip());
     assertThat(port).isBetween(40000, 49999);
     assertThat(Probes.until(true, client, gw, port, 1000)).as("ms until dbr opens")
         .isBetween(0L, 1000L);
 
-    assertThat(Probes.until(false, client, gw, EXTERNAL, 6000)).as("ms until db shuts")
-        .isNotNegative();
-    assertThat(Probes.until(false, client, gw, port, 3000)).as("ms until dbr shuts")
+    // close db ends db's grant at once; dbr (the same inner port, another forward) stays
+    lab.knock(alice, "close db");
+    current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(),
+        "external", Integer.toString(EXTERNAL), "to", INNER, "by", "knock");
+    assertThat(Probes.until(false, client, gw, EXTERNAL, 1000)).as("ms until close shuts db")
+        .isBetween(0L, 1000L);
+    assertThat(Probes.connects(client, gw, port, "0.5")).as("dbr after close db").isTrue();
+    assertThat(Probes.until(false, client, gw, port, 7000)).as("ms until dbr shuts")
         .isNotNegative();
     current.audit().await(mark, 3000, "access-expired", "addr", lab.clientIp(), "to", INNER);
     current.stop();

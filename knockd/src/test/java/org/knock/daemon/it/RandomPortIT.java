@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * granted nmap sees RandomPorts as closed ports; the port {@code bin/knock} prints reaches the
  * server's port 22 from the client, while port 22 itself stays shut, the printed port stays shut
  * for a second client address, and both shut when the grant ends; a second knock gives another
- * port; {@code --wait} waits on the printed port. The audit log names the external port.
+ * port; {@code --wait} waits on the printed port; {@code close 22} shuts the knocker's printed
+ * port but not another address's. The audit log names the external port.
  */
 class RandomPortIT extends LabScenarios {
   private static final String RANDOM_PORTS = "40000-49999";
@@ -42,10 +43,8 @@ class RandomPortIT extends LabScenarios {
   @ParameterizedTest(name = "{0}: the printed port reaches 22 for the knocker only, until expiry")
   @MethodSource("backends")
   void aRandomPortReachesTheServiceForTheKnockerOnly(String firewall) throws Exception {
-    current = lab.knockd("random-" + firewall,
-        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
-    current.set("RandomPorts", RANDOM_PORTS).start();
+    current = knockd("random-" + firewall, firewall, "open 22/tcp");
+    current.start();
     Netns client = lab.client();
     String server = lab.serverIp();
 
@@ -96,12 +95,53 @@ class RandomPortIT extends LabScenarios {
     }
   }
 
+  @ParameterizedTest(name = "{0}: close 22 shuts the knocker's random port, not another's")
+  @MethodSource("backends")
+  void closeShutsTheKnockersRandomPortOnly(String firewall) throws Exception {
+    current = knockd("random-close-" + firewall, firewall, "open 22/tcp, close");
+    current.start();
+    Netns client = lab.client();
+    String server = lab.serverIp();
+    String other = lab.clientAlias(3);
+
+    // a second address (source NAT to the alias .3) holds a random grant of its own
+    int mark = current.audit().mark();
+    lab.natFrom(other);
+    int its;
+    try {
+      its = knockRandom("open 22 30s random", "--source");
+      current.audit().await(mark, 2000, "access-granted", "addr", other, "external",
+          Integer.toString(its));
+    } finally {
+      lab.noNat();
+    }
+    int port = knockRandom("open 22 30s random");
+    current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(), "external",
+        Integer.toString(port));
+    assertThat(Probes.until(true, client, server, port, 1000)).as("ms until the port opens")
+        .isBetween(0L, 1000L);
+
+    lab.knock(alice, "close 22");
+    current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(), "port", "22/tcp",
+        "external", Integer.toString(port), "by", "knock");
+    assertThat(Probes.until(false, client, server, port, 1000)).as("ms until shut by close")
+        .isBetween(0L, 1000L);
+    assertThat(lab.reachable()).as("port 22 itself").isFalse();
+    assertThat(current.audit().count(mark, "access-closed", "addr", other)).isZero();
+    lab.natFrom(other);
+    try {
+      assertThat(Probes.connects(client, server, its, "0.5")).as("the other address's port")
+          .isTrue();
+    } finally {
+      lab.noNat();
+    }
+    current.stop();
+  }
+
   @Test
   void iptablesRandomGrantsEndInTheKernelWhenKnockdIsKilled() throws Exception {
-    current = lab.knockd("random-iptables-crash",
-        new Knockd.Settings("twofish", "indexed", "iptables", "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
-    current.set("RandomPorts", RANDOM_PORTS).set("OnExit", "keep").start();
+    current = knockd("random-iptables-crash", "iptables", "open 22/tcp");
+    current.set("OnExit", "keep").start();
     Netns client = lab.client();
     int mark = current.audit().mark();
     int port = knockRandom("open 22 3s random");
@@ -131,10 +171,8 @@ class RandomPortIT extends LabScenarios {
   @MethodSource("backends")
   void anEstablishedConnectionOutlivesTheGrant(String firewall, @TempDir Path dir)
       throws Exception {
-    current = lab.knockd("random-held-" + firewall,
-        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 2222/tcp\n");
-    current.set("RandomPorts", RANDOM_PORTS).set("Protect", "22/tcp, 2222/tcp").start();
+    current = knockd("random-held-" + firewall, firewall, "open 2222/tcp");
+    current.set("Protect", "22/tcp, 2222/tcp").start();
     Netns client = lab.client();
     String jvm = ProcessHandle.current().info().command().orElse("java");
     String classes = Path.of(TcpEcho.class.getProtectionDomain().getCodeSource().getLocation()
@@ -164,9 +202,16 @@ class RandomPortIT extends LabScenarios {
     }
   }
 
+  /** A knockd (not started) with RandomPorts and alice allowed {@code allow}. */
+  private Knockd knockd(String name, String firewall, String allow) throws Exception {
+    return lab.knockd(name, new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = " + allow + "\n")
+        .set("RandomPorts", RANDOM_PORTS);
+  }
+
   /** Knocks {@code command}; returns the port bin/knock printed, alone on stdout. */
-  private int knockRandom(String command) {
-    Netns.Result r = lab.tryKnock(alice, command);
+  private int knockRandom(String command, String... options) {
+    Netns.Result r = lab.tryKnock(alice, command, options);
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
     assertThat(r.out()).matches("\\d+\n");
