@@ -10,6 +10,8 @@
 # the real-time scheduler (chrt -f 10) for the few seconds it takes: the other processes' load
 # then barely shows, as on a quiet machine (a start-up that overlaps work on the second core
 # gains nothing while other processes hold both cores). Say so next to figures measured that way.
+# KNOCK_BENCH_CPUS=LIST (e.g. 1) pins hyperfine and so every command to those CPUs (taskset -c):
+# with one CPU, a start-up that has no free core, whatever else the machine runs.
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -43,6 +45,9 @@ command -v knock >/dev/null && [ "$(readlink -f "$(command -v knock)")" != "$k" 
 machine
 rt=()
 if [ -n "${KNOCK_BENCH_RT:-}" ]; then rt=(chrt -f 10); echo "real-time priority: chrt -f 10"; fi
+if [ -n "${KNOCK_BENCH_CPUS:-}" ]; then
+  rt+=(taskset -c "$KNOCK_BENCH_CPUS"); echo "pinned to CPU(s) $KNOCK_BENCH_CPUS: taskset -c"
+fi
 "${rt[@]}" hyperfine -N -w 5 -r "$runs" --export-json "$work/r.json" "${cmds[@]}" >/dev/null
 python3 - "$work/r.json" <<'PY'
 import json, sys

@@ -24,7 +24,9 @@ public final class CdsTraining {
   private CdsTraining() {}
 
   public static void main(String[] args) throws IOException {
-    // what Main.main does before Main.run: the warm-up thread, the environment, the console
+    // what Main.main does before Main.run: the logging configuration, the warm-up thread, the
+    // environment, the console
+    QuietLogging.install();
     CryptoWarmUp.start(args);
     System.getenv();
     System.console();

@@ -2,7 +2,6 @@ package org.knock.client;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.DatagramSocket;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -41,8 +40,7 @@ final class KnockSender {
    */
   static void send(InetAddress host, int[] ports, boolean[] udp, int delayMs)
       throws IOException, InterruptedException {
-    ProtocolFamily family = host instanceof Inet6Address
-        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    ProtocolFamily family = family(host);
     for (int i = 0; i < ports.length; i++) {
       if (i > 0 && delayMs > 0) {
         Thread.sleep(delayMs);
@@ -56,6 +54,10 @@ final class KnockSender {
         syn(family, to);
       }
     }
+  }
+
+  private static ProtocolFamily family(InetAddress host) {
+    return host instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
   }
 
   private static void syn(ProtocolFamily family, InetSocketAddress to) throws IOException {
@@ -74,9 +76,11 @@ final class KnockSender {
    * @throws IOException when there is no route
    */
   static InetAddress localAddressToward(InetAddress host) throws IOException {
-    try (DatagramSocket s = new DatagramSocket()) {
-      s.connect(new InetSocketAddress(host, 9)); // this overload throws a checked exception
-      InetAddress local = s.getLocalAddress();
+    // a channel rather than a DatagramSocket, which wraps one in an adaptor (more classes and
+    // lambdas at start-up); the channel the UDP knocks use too
+    try (DatagramChannel ch = DatagramChannel.open(family(host))) {
+      ch.connect(new InetSocketAddress(host, 9));
+      InetAddress local = ((InetSocketAddress) ch.getLocalAddress()).getAddress();
       if (local == null || local.isAnyLocalAddress()) {
         throw new IOException("no route to " + host.getHostAddress());
       }

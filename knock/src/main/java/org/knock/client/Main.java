@@ -131,6 +131,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    QuietLogging.install();
     CryptoWarmUp.start(args);
     // unbuffered and unwrapped, so that a failed write surfaces as an IOException with its reason
     Main m = new Main(new FileOutputStream(FileDescriptor.out), System.err, System.getenv(),

@@ -70,6 +70,26 @@ class LauncherIT {
     assertThat(Files.readString(remembered)).isEqualTo(javaOnPath + "\n" + real + "\n");
   }
 
+  @Test
+  void aKnockStartsJavaLoggingWithoutReadingAConfiguration() throws Exception {
+    // issue 17: Bouncy Castle's registrar starts java.util.logging; the client names QuietLogging
+    // as its configuration, so no logging.properties is read and walked (Properties$EntrySet is
+    // what that walk loads), unless the user names a configuration
+    Path root = Path.of(System.getProperty("knock.root"));
+    String script = ClientKnockIT.knockScript();
+    run(root, List.of(script, "keygen"), null);
+    List<String> print = List.of(script, "--print", "127.0.0.1", "open 22 30m");
+    String out = run(root, print, null);
+    assertThat(out).contains("org.knock.client.QuietLogging source: shared objects file",
+        "org.bouncycastle.crypto.CryptoServicesRegistrar source: shared objects file",
+        "java.util.logging.LogManager source: ").doesNotContain("java.util.Properties$EntrySet ");
+    assertThat(out.lines().filter(l -> l.matches("2\\d{4}"))).as("the knock's ports").hasSize(20);
+    Path conf = dir.resolve("logging.properties");
+    Files.writeString(conf, "handlers = java.util.logging.ConsoleHandler\n");
+    String named = run(root, print, "-Djava.util.logging.config.file=" + conf);
+    assertThat(named).contains("java.util.Properties$EntrySet ");
+  }
+
   private static Path onPath(String name) {
     for (String d : System.getenv("PATH").split(File.pathSeparator)) {
       Path p = Path.of(d.isEmpty() ? "." : d, name);
@@ -84,10 +104,19 @@ class LauncherIT {
   private String run(Path cwd, String... cmd) throws Exception {
     List<String> c = new ArrayList<>(List.of(cmd));
     c.add("-V");
+    String out = run(cwd, c, null);
+    assertThat(out).as("%s: the version among the class-load log", c)
+        .containsPattern("(?m)^knock \\S+$");
+    return out;
+  }
+
+  /** Runs {@code c} in {@code cwd} with the class-load log (and {@code opts}) on stdout. */
+  private String run(Path cwd, List<String> c, String opts) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(c).directory(cwd.toFile()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("out").toFile());
     pb.environment().put("KNOCK_HOME", dir.resolve("home").toString());
-    pb.environment().put("KNOCK_JAVA_OPTS", "-Xlog:class+load=info:stdout");
+    pb.environment().put("KNOCK_JAVA_OPTS",
+        "-Xlog:class+load=info:stdout" + (opts != null ? " " + opts : ""));
     pb.environment().remove("KNOCK_JAVA");
     pb.environment().remove("KNOCK_CDS");
     Process p = pb.start();
@@ -98,8 +127,6 @@ class LauncherIT {
     }
     String out = Files.readString(dir.resolve("out"), StandardCharsets.UTF_8);
     assertThat(p.exitValue()).as("exit of %s: %s", c, out).isZero();
-    assertThat(out).as("%s: the version among the class-load log", c)
-        .containsPattern("(?m)^knock \\S+$");
     return out;
   }
 }
