@@ -180,9 +180,8 @@ final class IndexedAssembler extends SequenceAssembler {
     for (int i = length - 1; i >= 0; i--) {
       depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : counts[i] - 1);
     }
-    int[] idx = new int[length];
     for (int d = a.checkedNewest ? 1 : 0; d <= maxDepth; d++) {
-      int r = walk(a, pos, 0, d, idx, depthLeft);
+      int r = walk(a, pos, 0, d, depthLeft);
       if (r != 0) {
         break; // settled (verified tag) or budget spent
       }
@@ -191,34 +190,30 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   /**
-   * Tries every combination whose depths from position {@code i} on add up to {@code d}; 0 to
-   * go on, 1 when a tag verified, -1 when the budget or the allowance is spent.
+   * Tries every combination whose depths from position {@code i} on add up to {@code d}, in the
+   * order of the depths chosen at positions 0, 1, …; 0 to go on, 1 when a tag verified, -1 when
+   * the budget or the allowance is spent. Only branches that can still spend {@code d} exactly
+   * are entered, so every leaf reached is a combination to try.
    */
-  private int walk(Attempt a, int pos, int i, int d, int[] idx, int[] depthLeft) {
-    if (i == length) {
-      if (d != 0) {
-        return 0;
-      }
-      for (int j = 0; j < length; j++) {
-        a.msg[j] = (byte) values[j][counts[j] - 1 - idx[j]];
-      }
+  private int walk(Attempt a, int pos, int i, int d, int[] depthLeft) {
+    if (i == length) { // d is 0 here: every branch that could not spend d exactly was cut
       if (!takeCombination(a)) {
         return -1;
       }
       return a.check(a.msg) ? 1 : 0;
     }
-    if (d > depthLeft[i]) {
-      return 0;
-    }
+    // positions i+1.. can take at most depthLeft[i + 1]: fewer than d - that here leads nowhere
+    int least = Math.max(0, d - depthLeft[i + 1]);
     int most = i == pos ? 0 : Math.min(d, counts[i] - 1);
-    for (int k = 0; k <= most; k++) {
-      idx[i] = k;
-      int r = walk(a, pos, i + 1, d - k, idx, depthLeft);
+    int[] v = values[i];
+    int newest = counts[i] - 1;
+    for (int k = least; k <= most; k++) {
+      a.msg[i] = (byte) v[newest - k]; // positions 0..i-1 are set by the callers
+      int r = walk(a, pos, i + 1, d - k, depthLeft);
       if (r != 0) {
         return r;
       }
     }
-    idx[i] = 0;
     return 0;
   }
 }
