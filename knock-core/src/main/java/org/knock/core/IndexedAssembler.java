@@ -167,20 +167,16 @@ final class IndexedAssembler extends SequenceAssembler {
       return a.result(); // a repeated byte adds no combination: only the newest-first check
     }
     // depth search over the other positions, the new byte fixed at pos
-    int maxDepth = 0;
     for (int i = 0; i < length; i++) {
       if (counts[i] == 0) {
         return a.result();
-      }
-      if (i != pos) {
-        maxDepth += counts[i] - 1;
       }
     }
     int[] depthLeft = new int[length + 1]; // most depth positions i.. can still take
     for (int i = length - 1; i >= 0; i--) {
       depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : counts[i] - 1);
     }
-    for (int d = a.checkedNewest ? 1 : 0; d <= maxDepth; d++) {
+    for (int d = a.checkedNewest ? 1 : 0; d <= depthLeft[0]; d++) {
       int r = walk(a, pos, 0, d, depthLeft);
       if (r != 0) {
         break; // settled (verified tag) or budget spent
@@ -192,11 +188,14 @@ final class IndexedAssembler extends SequenceAssembler {
   /**
    * Tries every combination whose depths from position {@code i} on add up to {@code d}, in the
    * order of the depths chosen at positions 0, 1, …; 0 to go on, 1 when a tag verified, -1 when
-   * the budget or the allowance is spent. Only branches that can still spend {@code d} exactly
-   * are entered, so every leaf reached is a combination to try.
+   * the budget or the allowance is spent. Branches that cannot spend {@code d} exactly (the
+   * positions after {@code i} take at most {@code depthLeft[i + 1]}) are not entered.
    */
   private int walk(Attempt a, int pos, int i, int d, int[] depthLeft) {
-    if (i == length) { // d is 0 here: every branch that could not spend d exactly was cut
+    if (i == length) {
+      if (d != 0) { // never with exact bounds: depthLeft only spares the walk dead branches
+        return 0;
+      }
       if (!takeCombination(a)) {
         return -1;
       }
