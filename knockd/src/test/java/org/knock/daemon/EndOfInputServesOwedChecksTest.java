@@ -2,7 +2,6 @@ package org.knock.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.KnockKey;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.Config;
-import org.knock.daemon.config.ConfigLoader;
 
 /**
  * Issue 17: a file read from standard input faster than MaxTagChecks allows spends a second's
@@ -27,20 +25,8 @@ class EndOfInputServesOwedChecksTest {
 
   @Test
   void aKnockWhoseCheckTheBudgetRefusedIsGrantedBeforeTheDaemonStops() throws Exception {
-    TestKeys.write(dir.resolve("alice.key"), key);
-    Path conf = dir.resolve("knockd.conf");
-    Files.writeString(conf, String.join("\n",
-        "[options]",
-        "FirewallLog = -",
-        "Firewall = none",
-        "MaxTagChecks = 1", // one message a second: the junk's newest-first check spends it
-        "StateDir = " + dir.resolve("state"),
-        "AuditLog = -",
-        "[user alice]",
-        "Key = alice.key",
-        "Allow = open 22/tcp",
-        ""));
-    Config config = ConfigLoader.load(conf);
+    // one message a second: the junk's newest-first check spends it
+    Config config = DaemonFixture.aliceConfig(dir, key, Path.of("-"), "MaxTagChecks = 1");
     KnockLines lines = new KnockLines(key, config.decoderSettings());
     String knock = lines.knock("open 22 5m");
     QueueSource stdin = new QueueSource(true);
