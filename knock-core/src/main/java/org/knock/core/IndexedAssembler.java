@@ -167,22 +167,17 @@ final class IndexedAssembler extends SequenceAssembler {
       return a.result(); // a repeated byte adds no combination: only the newest-first check
     }
     // depth search over the other positions, the new byte fixed at pos
-    int maxDepth = 0;
     for (int i = 0; i < length; i++) {
       if (counts[i] == 0) {
         return a.result();
-      }
-      if (i != pos) {
-        maxDepth += counts[i] - 1;
       }
     }
     int[] depthLeft = new int[length + 1]; // most depth positions i.. can still take
     for (int i = length - 1; i >= 0; i--) {
       depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : counts[i] - 1);
     }
-    int[] idx = new int[length];
-    for (int d = a.checkedNewest ? 1 : 0; d <= maxDepth; d++) {
-      int r = walk(a, pos, 0, d, idx, depthLeft);
+    for (int d = a.checkedNewest ? 1 : 0; d <= depthLeft[0]; d++) {
+      int r = walk(a, pos, 0, d, depthLeft);
       if (r != 0) {
         break; // settled (verified tag) or budget spent
       }
@@ -191,34 +186,33 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   /**
-   * Tries every combination whose depths from position {@code i} on add up to {@code d}; 0 to
-   * go on, 1 when a tag verified, -1 when the budget or the allowance is spent.
+   * Tries every combination whose depths from position {@code i} on add up to {@code d}, in the
+   * order of the depths chosen at positions 0, 1, …; 0 to go on, 1 when a tag verified, -1 when
+   * the budget or the allowance is spent. Branches that cannot spend {@code d} exactly (the
+   * positions after {@code i} take at most {@code depthLeft[i + 1]}) are not entered.
    */
-  private int walk(Attempt a, int pos, int i, int d, int[] idx, int[] depthLeft) {
+  private int walk(Attempt a, int pos, int i, int d, int[] depthLeft) {
     if (i == length) {
-      if (d != 0) {
+      if (d != 0) { // never with exact bounds: depthLeft only spares the walk dead branches
         return 0;
-      }
-      for (int j = 0; j < length; j++) {
-        a.msg[j] = (byte) values[j][counts[j] - 1 - idx[j]];
       }
       if (!takeCombination(a)) {
         return -1;
       }
       return a.check(a.msg) ? 1 : 0;
     }
-    if (d > depthLeft[i]) {
-      return 0;
-    }
+    // positions i+1.. can take at most depthLeft[i + 1]: fewer than d - that here leads nowhere
+    int least = Math.max(0, d - depthLeft[i + 1]);
     int most = i == pos ? 0 : Math.min(d, counts[i] - 1);
-    for (int k = 0; k <= most; k++) {
-      idx[i] = k;
-      int r = walk(a, pos, i + 1, d - k, idx, depthLeft);
+    int[] v = values[i];
+    int newest = counts[i] - 1;
+    for (int k = least; k <= most; k++) {
+      a.msg[i] = (byte) v[newest - k]; // positions 0..i-1 are set by the callers
+      int r = walk(a, pos, i + 1, d - k, depthLeft);
       if (r != 0) {
         return r;
       }
     }
-    idx[i] = 0;
     return 0;
   }
 }

@@ -117,14 +117,14 @@ public final class KnockDecoder {
    */
   Verdict check(byte[] message, int source, byte[] source6, ServerBinding sentTo, Instant now) {
     Rejection refusal = null;
-    List<ServerBinding> servers =
-        settings.serverAddresses().isEmpty() ? List.of(sentTo) : settings.serverAddresses();
+    List<ServerBinding> listed = settings.serverAddresses();
+    int bindings = listed.isEmpty() ? 1 : listed.size(); // none listed: where the ports went
     for (int u = 0; u < tags.size(); u++) {
       int version = 0;
       ServerBinding only = users.get(u).onlyFor();
-      for (int b = 0; b < servers.size() && version == 0; b++) {
-        if ((only == null || only.equals(servers.get(b)))
-            && tags.get(u).verify(message, servers.get(b))) {
+      for (int b = 0; b < bindings && version == 0; b++) {
+        ServerBinding server = listed.isEmpty() ? sentTo : listed.get(b);
+        if ((only == null || only.equals(server)) && tags.get(u).verify(message, server)) {
           version = Payload.VERSION_2;
         }
       }

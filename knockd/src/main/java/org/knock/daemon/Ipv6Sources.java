@@ -330,6 +330,11 @@ final class Ipv6Sources {
     return b;
   }
 
+  /** True if some check the budget refused is still owed. */
+  boolean owesChecks() {
+    return tracker.owesChecks();
+  }
+
   List<SourceTracker.Retried> retryPending(Instant now) {
     return tracker.retryPending(now);
   }

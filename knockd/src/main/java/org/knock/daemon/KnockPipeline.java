@@ -381,6 +381,11 @@ final class KnockPipeline implements PacketHandler {
     }
   }
 
+  /** True if knock checks that the budget refused are still owed to the next {@link #sweep}. */
+  boolean owesChecks() {
+    return tracker.owesChecks() || tracker6.owesChecks();
+  }
+
   /**
    * Runs the knock checks the budget owed, ends old sequences, reports scans and knock hunts
    * (an alert at the first sweep after the threshold is crossed, then a closing summary),
@@ -451,6 +456,11 @@ final class KnockPipeline implements PacketHandler {
 
   long deniedPackets() {
     return deniedPackets;
+  }
+
+  /** Messages the check budget refused so far (IPv4 and IPv6 share it). */
+  long budgetRefusals() {
+    return tracker.budgetRefusals();
   }
 
   static String ip(int v4) {

@@ -310,6 +310,11 @@ final class SourceTracker {
     return out;
   }
 
+  /** True if some newest-first check the budget refused is still owed ({@link #retryPending}). */
+  boolean owesChecks() {
+    return !owed.isEmpty();
+  }
+
   /** Accepted, or refused after a valid tag: the knock's own ports are gone from its sequence. */
   static boolean tagVerified(DecodeResult r) {
     return r.isAccepted()

@@ -32,7 +32,11 @@ import org.knock.daemon.log.PacketHandler;
  * through parser + pipeline (tracker, decoder, doors, access check, the "none" firewall, an audit
  * log that only counts), and from the file's bytes through the line splitter (as standard input
  * is read: lines without the LOG prefix dropped on bytes), parser and pipeline; on the calling
- * thread, with the clock fixed at the time the file's knocks were made. Rates are per second of the thread's CPU time, so that other work on a busy
+ * thread, with the clock fixed at the time the file's knocks were made and no budget of tag checks
+ * (every scan source spends its whole MaxCombinations). Last, the bytes path as the daemon runs
+ * it: with its budget of MaxTagChecks per second, a clock that advances with the thread's CPU
+ * time (the daemon alone on its core: reading faster leaves the scan junk fewer checks) and a
+ * sweep every 250 ms of it. Rates are per second of the thread's CPU time, so that other work on a busy
  * machine does not count; the wall-clock rate is printed too. Run by {@code bench/ingest.sh}:
  * {@code IngestBench FILE CONFIG EPOCH_SECONDS [ROUNDS]}.
  */
@@ -54,6 +58,8 @@ public final class IngestBench {
     double[] full = new double[rounds];
     double[] bytes = new double[rounds];
     double[] source = new double[rounds];
+    double[] budgeted = new double[rounds];
+    long epochMillis = clock.millis();
     byte[] data = Files.readAllBytes(file);
     Map<String, Long> events = new TreeMap<>();
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
@@ -86,16 +92,54 @@ public final class IngestBench {
       c0 = cpu.getCurrentThreadCpuTime();
       BenchInput.split(data, filtered(prefix, line -> byteParser.parse(line, bytePipeline)));
       bytes[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
+
+      long[] now = {epochMillis};
+      Clock daemonClock = new Clock() {
+        @Override
+        public java.time.ZoneId getZone() {
+          return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+          return this;
+        }
+
+        @Override
+        public Instant instant() {
+          return Instant.ofEpochMilli(now[0]);
+        }
+      };
+      Map<String, Long> daemonEvents = new TreeMap<>();
+      SourceTracker[] tracker = new SourceTracker[1];
+      KnockPipeline budgetPipeline = pipeline(config, daemonClock, daemonEvents, tracker);
+      NetfilterLogParser budgetParser = new NetfilterLogParser(prefix);
+      long start = cpu.getCurrentThreadCpuTime();
+      long[] nextSweep = {Daemon.SWEEP.toMillis()};
+      BenchInput.split(data, filtered(prefix, line -> budgetParser.parse(line, budgetPipeline)),
+          () -> {
+            long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
+            now[0] = epochMillis + ms;
+            if (ms >= nextSweep[0]) {
+              budgetPipeline.sweep();
+              nextSweep[0] = ms + Daemon.SWEEP.toMillis();
+            }
+          });
+      budgeted[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - start) / 1e9);
       System.out.printf("round %d: parser %.2f M lines/s, parser+pipeline %.2f (wall clock "
-          + "%.2f), bytes+splitter (prefix filter)+parser %.2f, the same +pipeline %.2f; "
-          + "%d packets, %d skipped, %d unparsable%n",
+          + "%.2f), bytes+splitter (prefix filter)+parser %.2f, the same +pipeline %.2f, "
+          + "the same with the daemon's budget and CPU clock %.2f (%d checks refused, %d "
+          + "knocks granted by the end); %d packets, %d skipped, %d unparsable%n",
           r, parse[r] / 1e6, full[r] / 1e6, wall / 1e6, source[r] / 1e6, bytes[r] / 1e6,
-          parser.packets(), parser.skipped(), parser.unparsable());
+          budgeted[r] / 1e6, tracker[0].budgetRefusals(),
+          daemonEvents.getOrDefault("access-granted", 0L), parser.packets(), parser.skipped(),
+          parser.unparsable());
     }
     System.out.println("audit events of the last round: " + events);
     System.out.printf("RESULT parser_Mlps=%.2f pipeline_Mlps=%.2f from_bytes_parser_Mlps=%.2f "
-        + "from_bytes_Mlps=%.2f (CPU time, median of rounds 1..%d)%n", median(parse) / 1e6,
-        median(full) / 1e6, median(source) / 1e6, median(bytes) / 1e6, rounds - 1);
+        + "from_bytes_Mlps=%.2f daemon_budget_Mlps=%.2f (CPU time, median of rounds 1..%d)%n",
+        median(parse) / 1e6, median(full) / 1e6, median(source) / 1e6, median(bytes) / 1e6,
+        median(budgeted) / 1e6, rounds - 1);
     if (sink[0] == 42) {
       System.out.println(); // keeps the handler's work from being optimised away
     }
@@ -123,8 +167,23 @@ public final class IngestBench {
   private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events) {
     KnockDecoder decoder =
         new KnockDecoder(c.decoderSettings(), c.knockUsers(), new InMemoryReplayCache());
-    SourceTracker tracker = new SourceTracker(decoder, c.options().sequenceTimeout(),
-        c.options().maxSources(), Daemon.MAX_PORTS_PER_SOURCE);
+    return pipeline(c, clock, events, new SourceTracker(decoder,
+        c.options().sequenceTimeout(), c.options().maxSources(), Daemon.MAX_PORTS_PER_SOURCE));
+  }
+
+  /** With the daemon's budget of tag checks (MaxTagChecks); the tracker is put in {@code out}. */
+  private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events,
+      SourceTracker[] out) {
+    KnockDecoder decoder =
+        new KnockDecoder(c.decoderSettings(), c.knockUsers(), new InMemoryReplayCache());
+    out[0] = new SourceTracker(decoder, c.options().sequenceTimeout(), c.options().maxSources(),
+        Daemon.MAX_PORTS_PER_SOURCE,
+        new CheckBudget(c.options().maxTagChecks(), decoder.checksPerMessage()));
+    return pipeline(c, clock, events, out[0]);
+  }
+
+  private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events,
+      SourceTracker tracker) {
     DoorMatcher doors = new DoorMatcher(Wiring.doors(c), c.options().maxSources());
     Audit audit = e -> {
       events.merge(e.name(), 1L, Long::sum);

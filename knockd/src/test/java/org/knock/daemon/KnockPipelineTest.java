@@ -228,7 +228,8 @@ class KnockPipelineTest {
     SourceTracker tracker = budgetOfTwoChecks();
     wrongKnocks(3);
     long refused = tracker.budgetRefusals();
-    assertThat(refused).isPositive();
+    assertThat(refused).isPositive().isEqualTo(pipeline.budgetRefusals());
+    assertThat(pipeline.owesChecks()).isTrue(); // refused newest-first checks wait for a sweep
     pipeline.sweep();
     assertThat(audit.events("budget-refusals")).isEmpty(); // not a minute yet
     clock.advance(KnockPipeline.EVICTION_REPORT);
@@ -241,6 +242,7 @@ class KnockPipelineTest {
     clock.advance(KnockPipeline.EVICTION_REPORT);
     pipeline.sweep(); // nothing refused since: no line
     assertThat(audit.events("budget-refusals")).hasSize(1);
+    assertThat(pipeline.owesChecks()).as("served by the sweeps of later seconds").isFalse();
   }
 
   @Test

@@ -369,6 +369,7 @@ class SourceTrackerTest {
     List<SourceTracker.Ended> ended = new ArrayList<>();
     int other = SRC + 1;
     assertThat(t.retryPending(T0)).isEmpty();
+    assertThat(t.owesChecks()).isFalse();
     int[] first = knock(30);
     int[] second = knock(31);
     DecodeResult r1 = send(t, first, 0, 20, T0, ended); // takes the second's one check
@@ -381,7 +382,9 @@ class SourceTrackerTest {
     }
     assertThat(r2.rejection()).isEqualTo(Rejection.DECODER_BUSY);
     assertThat(r3.rejection()).isEqualTo(Rejection.DECODER_BUSY);
+    assertThat(t.owesChecks()).isTrue();
     assertThat(t.retryPending(T0.plusMillis(20))).as("still spent").isEmpty();
+    assertThat(t.owesChecks()).as("the refused ones keep their place").isTrue();
 
     List<SourceTracker.Retried> next = t.retryPending(T0.plusSeconds(1));
     assertThat(next).hasSize(1);
@@ -390,6 +393,7 @@ class SourceTrackerTest {
     List<SourceTracker.Retried> after = t.retryPending(T0.plusSeconds(2));
     assertThat(after).extracting(SourceTracker.Retried::source).containsExactly(other);
     assertThat(after.get(0).result().isAccepted()).isTrue();
+    assertThat(t.owesChecks()).isFalse();
     assertThat(t.retryPending(T0.plusSeconds(3))).isEmpty();
     assertThat(t.size()).isZero();
   }
