@@ -24,7 +24,7 @@ class ReloadPlanTest {
         o.auditLog(), o.auditFormat(), stateDir, o.timeWindow(), o.sequenceTimeout(),
         o.defaultDuration(), o.maxCombinations(), o.maxSources(), o.udpKnocks(), set,
         o.openCommand(), o.closeCommand(), timeout, o.allowRoot(), reply, o.maxTagChecks(),
-        o.serverAddresses(), o.selfTest(), onExit, o.randomPorts());
+        o.serverAddresses(), o.selfTest(), onExit, o.randomPorts(), o.kmsgPoll());
   }
 
   private Options firewallChange() {

@@ -22,10 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  * then sent once more: every script knockd sends is idempotent); a timeout kills it. {@link
  * #list} runs a process of its own.
  *
- * <p>The caller's thread reads nft's answer itself: it spins on the pipe for at most {@code
- * spin} (nft usually answers within 0.3–3 ms, and a thread that slept would add its own wake-up),
- * then polls it with sleeps growing to 1 ms until the timeout. Grants are rare, so the spin's CPU
- * is bounded by {@code spin} per script.
+ * <p>The caller's thread reads nft's answer itself: for at most {@code spin} it polls the pipe,
+ * yielding its core between polls (nft usually answers within 0.3–3 ms; a thread that slept would
+ * add its own wake-up, and a spin that keeps the core would delay nft on a busy machine), then
+ * polls with sleeps growing to 1 ms until the timeout. Grants are rare, so the spin's CPU is
+ * bounded by {@code spin} per script.
  */
 final class NftSession implements Nft {
   static final String SYNC = "describe tcp dport";
@@ -187,7 +188,7 @@ final class NftSession implements Nft {
         throw new FirewallException("nft -i timed out after " + timeout.toMillis() + " ms");
       }
       if (now - spinUntil < 0) {
-        Thread.onSpinWait();
+        Thread.yield(); // a pause-spin here made it slower: nft may need this core
       } else {
         LockSupport.parkNanos(Math.min(nap, deadline - now));
         nap = Math.min(2 * nap, LONGEST_NAP_NANOS);
