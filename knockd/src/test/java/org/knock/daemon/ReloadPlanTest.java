@@ -60,6 +60,20 @@ class ReloadPlanTest {
   }
 
   @Test
+  void kmsgPollNeedsARestart() {
+    Options b = base;
+    Options polled = new Options(b.firewallLog(), b.knockPorts(), b.cipher(), b.mapping(),
+        b.firewall(), b.protect(), b.logPrefix(), b.auditLog(), b.auditFormat(), b.stateDir(),
+        b.timeWindow(), b.sequenceTimeout(), b.defaultDuration(), b.maxCombinations(),
+        b.maxSources(), b.udpKnocks(), b.nftSet(), b.openCommand(), b.closeCommand(),
+        b.commandTimeout(), b.allowRoot(), b.knockReply(), b.maxTagChecks(),
+        b.serverAddresses(), b.selfTest(), b.onExit(), b.randomPorts(), Duration.ofMillis(1));
+    assertThat(ReloadPlan.changedOptions(base, polled)).containsExactly("KmsgPoll");
+    assertThat(ReloadPlan.restartNeeded(base, polled)).startsWith("restart knockd to change "
+        + "KmsgPoll:");
+  }
+
+  @Test
   void commandTimeoutChangesAtAReloadWhenNoFirewallProgramRuns() {
     Options none = with(base, base.knockPorts(), base.protect(), base.logPrefix(),
         base.knockReply(), FirewallType.NONE, null, base.commandTimeout(), base.stateDir(),
