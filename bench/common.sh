@@ -33,7 +33,8 @@ ns_cleanup() {
   ip netns del "$S" 2>/dev/null || true; ip netns del "$C" 2>/dev/null || true
   if [ -n "${KNPRF_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
-# knockd's config for the bench user ($work/bench.key may open 22/tcp), 22/tcp protected:
+# knockd's config for the bench user ($work/bench.key may open 22/tcp), 22/tcp protected, plus
+# the [options] lines in $KNPRF_OPTIONS (e.g. "KmsgPoll = 1ms"):
 # knockd_conf LOG FIREWALL PREFIX AUDITLOG STATEDIR
 knockd_conf() {
   cat <<CONF
@@ -45,6 +46,7 @@ Protect     = 22/tcp
 LogPrefix   = "$3"
 AuditLog    = $4
 StateDir    = $5
+${KNPRF_OPTIONS:-}
 [user bench]
 Key   = $work/bench.key
 Allow = open 22/tcp

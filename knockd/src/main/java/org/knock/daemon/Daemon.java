@@ -169,7 +169,8 @@ final class Daemon implements AutoCloseable {
           syncListener(audit, o.stateDir().resolve("replay.log").toString()));
       installRaised(firewall);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
-      LineSource in = source != null ? source : LineSources.open(spec, listener(audit));
+      LineSource in = source != null ? source : LineSources.open(spec, listener(audit),
+          o.kmsgPoll());
       Daemon d = new Daemon(config, clock, audit, firewall, replay, in, ownFirewall);
       d.spec = spec;
       d.build(config);

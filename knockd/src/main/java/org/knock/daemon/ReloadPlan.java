@@ -18,7 +18,7 @@ import org.knock.daemon.exec.CommandTemplate;
 final class ReloadPlan {
   /** Options a reload cannot change: the running backend, log source and state stay. */
   static final List<String> RESTART_ONLY = List.of("Firewall", "NftSet", "OpenCommand",
-      "CloseCommand", "FirewallLog", "StateDir");
+      "CloseCommand", "FirewallLog", "StateDir", "KmsgPoll");
 
   private ReloadPlan() {}
 

@@ -24,7 +24,7 @@ class ReloadPlanTest {
         o.auditLog(), o.auditFormat(), stateDir, o.timeWindow(), o.sequenceTimeout(),
         o.defaultDuration(), o.maxCombinations(), o.maxSources(), o.udpKnocks(), set,
         o.openCommand(), o.closeCommand(), timeout, o.allowRoot(), reply, o.maxTagChecks(),
-        o.serverAddresses(), o.selfTest(), onExit, o.randomPorts());
+        o.serverAddresses(), o.selfTest(), onExit, o.randomPorts(), o.kmsgPoll());
   }
 
   private Options firewallChange() {
@@ -57,6 +57,20 @@ class ReloadPlanTest {
         Duration.ofSeconds(3), Path.of("/tmp/state"), base.onExit());
     assertThat(ReloadPlan.restartNeeded(base, moved))
         .startsWith("restart knockd to change StateDir, NftSet, CommandTimeout:");
+  }
+
+  @Test
+  void kmsgPollNeedsARestart() {
+    Options b = base;
+    Options polled = new Options(b.firewallLog(), b.knockPorts(), b.cipher(), b.mapping(),
+        b.firewall(), b.protect(), b.logPrefix(), b.auditLog(), b.auditFormat(), b.stateDir(),
+        b.timeWindow(), b.sequenceTimeout(), b.defaultDuration(), b.maxCombinations(),
+        b.maxSources(), b.udpKnocks(), b.nftSet(), b.openCommand(), b.closeCommand(),
+        b.commandTimeout(), b.allowRoot(), b.knockReply(), b.maxTagChecks(),
+        b.serverAddresses(), b.selfTest(), b.onExit(), b.randomPorts(), Duration.ofMillis(1));
+    assertThat(ReloadPlan.changedOptions(base, polled)).containsExactly("KmsgPoll");
+    assertThat(ReloadPlan.restartNeeded(base, polled)).startsWith("restart knockd to change "
+        + "KmsgPoll:");
   }
 
   @Test

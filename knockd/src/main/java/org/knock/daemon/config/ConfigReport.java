@@ -72,6 +72,9 @@ public final class ConfigReport {
     if (o.randomPorts() != null) {
       line(b, "RandomPorts", o.randomPorts().toString());
     }
+    if (o.kmsgPoll() != null) {
+      line(b, "KmsgPoll", Values.ms(o.kmsgPoll()));
+    }
 
     for (UserConfig u : c.users()) {
       b.append("\n[user ").append(u.name()).append("]\n");

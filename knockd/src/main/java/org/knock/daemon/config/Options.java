@@ -52,6 +52,8 @@ import org.knock.daemon.exec.CommandTemplate;
  *     remove
  * @param randomPorts the external ports {@code open PORT random} picks from (docs/PROTOCOL.md
  *     §10); null: such knocks are refused
+ * @param kmsgPoll with {@code FirewallLog = kmsg}: poll /dev/kmsg this often while idle instead of
+ *     waiting for the kernel's wake-up (opt-in: costs CPU); null: off
  */
 public record Options(
     FirewallLog firewallLog,
@@ -80,7 +82,8 @@ public record Options(
     List<java.net.InetAddress> serverAddresses,
     boolean selfTest,
     OnExit onExit,
-    KnockRange randomPorts) {
+    KnockRange randomPorts,
+    Duration kmsgPoll) {
 
   public static final KnockRange DEFAULT_KNOCK_PORTS = new KnockRange(20000, 25119);
   public static final String DEFAULT_LOG_PREFIX = "KNOCK: ";
@@ -91,6 +94,9 @@ public record Options(
   public static final Duration DEFAULT_SEQUENCE_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_DURATION = Duration.ofHours(1);
   public static final int DEFAULT_MAX_SOURCES = 65536;
+  /** The shortest and longest {@code KmsgPoll}. */
+  public static final Duration MIN_KMSG_POLL = Duration.ofNanos(100_000);
+  public static final Duration MAX_KMSG_POLL = Duration.ofMillis(100);
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(10);
   /**
    * Default budget of tag checks per second: about a sixth of one core here (one check of a
@@ -135,7 +141,7 @@ public record Options(
         d.timeWindow(), DEFAULT_SEQUENCE_TIMEOUT, DEFAULT_DURATION, d.maxCombinations(),
         DEFAULT_MAX_SOURCES, false, null, null, null, DEFAULT_COMMAND_TIMEOUT, false,
         KnockReply.AUTO, DEFAULT_MAX_TAG_CHECKS, List.of(), true,
-        OnExit.KEEP, null);
+        OnExit.KEEP, null, null);
   }
 
   /** True if the audit log goes to standard output. */

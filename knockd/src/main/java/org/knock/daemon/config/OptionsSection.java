@@ -20,7 +20,7 @@ final class OptionsSection {
       "SequenceTimeout", "DefaultDuration", "MaxCombinations", "MaxTagChecks", "MaxSources",
       "UdpKnocks", "NftSet", "OpenCommand", "CloseCommand", "CommandTimeout", "AllowRoot",
       "KnockReply", "ServerAddress", "SelfTest",
-      "OnExit", "RandomPorts");
+      "OnExit", "RandomPorts", "KmsgPoll");
   private static final int MAX_COMBINATIONS = 1 << 20;
   private static final int MAX_SOURCES = 1 << 24;
   private static final int MAX_TAG_CHECKS = 1 << 30;
@@ -82,6 +82,8 @@ final class OptionsSection {
         d.onExit());
     KnockRange randomPorts = k.value("RandomPorts", (key, v) -> v.equalsIgnoreCase("none")
         ? null : range(key, v), d.randomPorts());
+    Duration kmsgPoll = k.value("KmsgPoll", (key, v) -> v.equalsIgnoreCase("off") ? null
+        : Values.millis(key, v, Options.MIN_KMSG_POLL, Options.MAX_KMSG_POLL), null);
 
     if (range != null && mapping != null && range.size() < mapping.rangeSize()) {
       int need = mapping.rangeSize();
@@ -98,6 +100,9 @@ final class OptionsSection {
           break;
         }
       }
+    }
+    if (kmsgPoll != null && firewallLog != null && firewallLog.kind() != FirewallLog.Kind.KMSG) {
+      k.problem("KmsgPoll", "KmsgPoll is only used with FirewallLog = kmsg");
     }
     if (randomPorts != null) {
       randomPortsOverlap(k, randomPorts, range, protect);
@@ -132,7 +137,7 @@ final class OptionsSection {
         firewall == FirewallType.COMMAND ? open : null,
         firewall == FirewallType.COMMAND ? close : null, commandTimeout, allowRoot,
         knockReply, maxTagChecks, serverAddresses, selfTest,
-        onExit, randomPorts);
+        onExit, randomPorts, kmsgPoll);
   }
 
   /** RandomPorts must share no port with KnockPorts or Protect (one problem, at its line). */

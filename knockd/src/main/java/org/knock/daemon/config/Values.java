@@ -30,6 +30,28 @@ final class Values {
     }
   }
 
+  /** A time in milliseconds, "1ms" or "0.5ms" (down to µs), from {@code min} to {@code max}. */
+  static Duration millis(String key, String value, Duration min, Duration max) throws BadValue {
+    String v = value.strip().toLowerCase(Locale.ROOT);
+    String use = key + ": use off or a time in ms from " + ms(min) + " to " + ms(max)
+        + ", e.g. 1ms, not '" + value + "'";
+    if (!v.matches("[0-9]{1,6}(\\.[0-9]{1,3})?ms")) {
+      throw new BadValue(use);
+    }
+    Duration d = Duration.ofNanos(new java.math.BigDecimal(v.substring(0, v.length() - 2))
+        .movePointRight(6).longValueExact());
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw new BadValue(use);
+    }
+    return d;
+  }
+
+  /** "0.5ms", "100ms". */
+  static String ms(Duration d) {
+    return java.math.BigDecimal.valueOf(d.toNanos()).movePointLeft(6).stripTrailingZeros()
+        .toPlainString() + "ms";
+  }
+
   static boolean yesNo(String key, String value) throws BadValue {
     switch (value.toLowerCase(Locale.ROOT)) {
       case "yes":

@@ -5,11 +5,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@link Nft} through one long-lived {@code nft -i} process, so that a grant costs a write to a
@@ -20,18 +21,32 @@ import java.util.concurrent.TimeUnit;
  * script's error. The process is started on first use and again after it died (the script is
  * then sent once more: every script knockd sends is idempotent); a timeout kills it. {@link
  * #list} runs a process of its own.
+ *
+ * <p>The caller's thread reads nft's answer itself: for at most {@code spin} it polls the pipe,
+ * yielding its core between polls (nft usually answers within 0.3–3 ms; a thread that slept would
+ * add its own wake-up, and a spin that keeps the core would delay nft on a busy machine), then
+ * polls with sleeps growing to 1 ms until the timeout. Grants are rare, so the spin's CPU is
+ * bounded by {@code spin} per script.
  */
 final class NftSession implements Nft {
   static final String SYNC = "describe tcp dport";
+  /** How long a wait for nft's answer spins before it sleeps between polls. */
+  static final Duration SPIN = Duration.ofMillis(5);
+  private static final long FIRST_NAP_NANOS = 50_000;
+  private static final long LONGEST_NAP_NANOS = 1_000_000;
   private static final String EOF = new String("end of nft's output"); // compared by identity
 
   private final List<String> argv;
   private final Duration timeout;
+  private final long spinNanos;
   private final Nft oneShot;
   private Process process;
   private OutputStream in;
   private InputStream err;
-  private BlockingQueue<String> out;
+  private InputStream stdout;
+  private final Deque<String> lines = new ArrayDeque<>();
+  private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
+  private final byte[] buf = new byte[8192];
   private String mark;
 
   /**
@@ -39,8 +54,14 @@ final class NftSession implements Nft {
    * @param oneShot runs {@link #list}
    */
   NftSession(List<String> argv, Duration timeout, Nft oneShot) {
+    this(argv, timeout, SPIN, oneShot);
+  }
+
+  /** @param spin how long a wait for nft's answer spins before it sleeps between polls */
+  NftSession(List<String> argv, Duration timeout, Duration spin, Nft oneShot) {
     this.argv = List.copyOf(argv);
     this.timeout = timeout;
+    this.spinNanos = spin.toNanos();
     this.oneShot = oneShot;
   }
 
@@ -114,12 +135,9 @@ final class NftSession implements Nft {
     }
     in = process.getOutputStream();
     err = process.getErrorStream();
-    out = new LinkedBlockingQueue<>();
-    BlockingQueue<String> q = out;
-    InputStream stdout = process.getInputStream();
-    Thread reader = new Thread(() -> readLines(stdout, q), "nft-session");
-    reader.setDaemon(true);
-    reader.start();
+    stdout = process.getInputStream();
+    lines.clear();
+    partial.reset();
     try {
       in.write((SYNC + "\n").getBytes(StandardCharsets.UTF_8));
       in.flush();
@@ -151,18 +169,48 @@ final class NftSession implements Nft {
   }
 
   /** The next line of output; EOF at its end; a timeout kills the process. */
-  private String next(long deadline) throws FirewallException {
-    try {
-      String l = out.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (l == null) {
+  private String next(long deadline) throws FirewallException, IOException {
+    long spinUntil = System.nanoTime() + spinNanos;
+    long nap = FIRST_NAP_NANOS;
+    while (lines.isEmpty()) {
+      int n = stdout.available();
+      if (n > 0 || !process.isAlive()) { // a dead process: read() gives its last bytes, then -1
+        int r = stdout.read(buf, 0, Math.max(1, Math.min(n, buf.length)));
+        if (r < 0) {
+          return EOF;
+        }
+        split(r);
+        continue;
+      }
+      long now = System.nanoTime();
+      if (now - deadline >= 0) {
         stop();
         throw new FirewallException("nft -i timed out after " + timeout.toMillis() + " ms");
       }
-      return l;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stop();
-      throw new FirewallException("interrupted while waiting for nft -i");
+      if (now - spinUntil < 0) {
+        Thread.yield(); // a pause-spin here made it slower: nft may need this core
+      } else {
+        LockSupport.parkNanos(Math.min(nap, deadline - now));
+        nap = Math.min(2 * nap, LONGEST_NAP_NANOS);
+        if (Thread.interrupted()) {
+          Thread.currentThread().interrupt();
+          stop();
+          throw new FirewallException("interrupted while waiting for nft -i");
+        }
+      }
+    }
+    return lines.poll();
+  }
+
+  /** Adds the first {@code r} bytes of {@link #buf} to the output, complete lines to the queue. */
+  private void split(int r) {
+    for (int i = 0; i < r; i++) {
+      if (buf[i] == '\n') {
+        lines.add(partial.toString(StandardCharsets.UTF_8));
+        partial.reset();
+      } else {
+        partial.write(buf[i]);
+      }
     }
   }
 
@@ -179,20 +227,6 @@ final class NftSession implements Nft {
       b.append(new String(buf, 0, r, StandardCharsets.UTF_8));
     }
     return b.toString().strip();
-  }
-
-  private static void readLines(InputStream stdout, BlockingQueue<String> q) {
-    try (var r = new java.io.BufferedReader(
-        new java.io.InputStreamReader(stdout, StandardCharsets.UTF_8))) {
-      String l;
-      while ((l = r.readLine()) != null) {
-        q.add(l);
-      }
-    } catch (IOException e) {
-      // the process ended or was killed
-    } finally {
-      q.add(EOF);
-    }
   }
 
   private void stop() {

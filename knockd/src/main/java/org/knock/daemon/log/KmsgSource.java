@@ -20,6 +20,11 @@ import java.util.concurrent.locks.LockSupport;
  * numbers) and reading goes on. Other failures are reported as {@code lost}, and the device is
  * reopened every second (skipping records already handed on) until it works again.
  *
+ * <p>With an idle poll interval (opt-in, {@code KmsgPoll}) the device stays non-blocking and is
+ * read again after each such pause when it had nothing: the first record of a knock is then read
+ * within that interval instead of at the kernel's next tick, at the cost of those wake-ups while
+ * idle.
+ *
  * <p>The printk clock stops during suspend while /proc/uptime does not; on a machine that has
  * been suspended, records would be taken as older than the start: use the journal there.
  */
@@ -60,20 +65,29 @@ final class KmsgSource implements LineSource {
   private final Opener opener;
   private final long startUsec;
   private final SourceListener listener;
+  private final long idlePollNanos;
   private volatile boolean closed;
   private volatile Device device;
   private long lastSeq = -1;
   private boolean lost;
 
-  KmsgSource(SourceListener listener) throws IOException {
-    this("kmsg", KmsgSource::openDevKmsg, uptimeUsec(Path.of("/proc/uptime")), listener);
+  /** @param idlePollNanos the pause between polls while idle; 0: block while idle */
+  KmsgSource(SourceListener listener, long idlePollNanos) throws IOException {
+    this("kmsg", KmsgSource::openDevKmsg, uptimeUsec(Path.of("/proc/uptime")), listener,
+        idlePollNanos);
   }
 
   KmsgSource(String name, Opener opener, long startUsec, SourceListener listener) {
+    this(name, opener, startUsec, listener, 0);
+  }
+
+  KmsgSource(String name, Opener opener, long startUsec, SourceListener listener,
+      long idlePollNanos) {
     this.name = name;
     this.opener = opener;
     this.startUsec = startUsec;
     this.listener = listener;
+    this.idlePollNanos = idlePollNanos;
   }
 
   @Override
@@ -104,8 +118,9 @@ final class KmsgSource implements LineSource {
         }
       }
       boolean hot = System.nanoTime() - hotUntil < 0;
-      if (hot != polling) {
-        polling = d.nonBlocking(hot) && hot;
+      boolean poll = hot || idlePollNanos > 0;
+      if (poll != polling) {
+        polling = d.nonBlocking(poll) && poll;
       }
       int n;
       try {
@@ -124,7 +139,7 @@ final class KmsgSource implements LineSource {
         continue;
       }
       if (n == 0 && polling) {
-        LockSupport.parkNanos(POLL_NANOS); // nothing there yet
+        LockSupport.parkNanos(hot ? POLL_NANOS : idlePollNanos); // nothing there yet
         continue;
       }
       if (n <= 0) {

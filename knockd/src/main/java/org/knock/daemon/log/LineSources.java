@@ -3,6 +3,7 @@ package org.knock.daemon.log;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -22,14 +23,24 @@ public final class LineSources {
    * @throws IllegalArgumentException with a one-line message if the spec names nothing usable
    */
   public static LineSource open(String spec, SourceListener listener) {
-    return open(spec, listener, LogHost.LOCAL);
+    return open(spec, listener, (Duration) null);
+  }
+
+  /** @param kmsgPoll for "kmsg": how often to poll while idle; null: wait for the kernel */
+  public static LineSource open(String spec, SourceListener listener, Duration kmsgPoll) {
+    return open(spec, listener, LogHost.LOCAL, kmsgPoll);
   }
 
   static LineSource open(String spec, SourceListener listener, LogHost host) {
+    return open(spec, listener, host, null);
+  }
+
+  private static LineSource open(String spec, SourceListener listener, LogHost host,
+      Duration kmsgPoll) {
     switch (spec) {
       case "kmsg":
         try {
-          return new KmsgSource(listener);
+          return new KmsgSource(listener, kmsgPoll == null ? 0 : kmsgPoll.toNanos());
         } catch (IOException e) {
           throw new IllegalArgumentException("kmsg: cannot read /proc/uptime: " + e.getMessage());
         }

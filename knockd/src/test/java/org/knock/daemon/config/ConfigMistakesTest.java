@@ -93,6 +93,29 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void kmsgPollMistakes() {
+    String use = "use off or a time in ms from 0.1ms to 100ms, e.g. 1ms, not ";
+    assertOptionsProblem("KmsgPoll = 1", "knockd.conf:2: KmsgPoll: " + use + "'1'");
+    assertOptionsProblem("KmsgPoll = 1s", "knockd.conf:2: KmsgPoll: " + use + "'1s'");
+    assertOptionsProblem("KmsgPoll = 0.05ms", "knockd.conf:2: KmsgPoll: " + use + "'0.05ms'");
+    assertOptionsProblem("KmsgPoll = 101ms", "knockd.conf:2: KmsgPoll: " + use + "'101ms'");
+    assertOptionsProblem("KmsgPoll = -1ms", "knockd.conf:2: KmsgPoll: " + use + "'-1ms'");
+    assertOptionsProblem("FirewallLog = /var/log/kern.log\nKmsgPoll = 1ms",
+        "knockd.conf:3: KmsgPoll is only used with FirewallLog = kmsg");
+  }
+
+  @Test
+  void kmsgPollIsOffByDefaultAndReadInMilliseconds() throws Exception {
+    assertThat(parse(USER).options().kmsgPoll()).isNull();
+    assertThat(parse("[options]\nKmsgPoll = off\n" + USER).options().kmsgPoll()).isNull();
+    assertThat(parse("[options]\nFirewallLog = kmsg\nKmsgPoll = 0.5ms\n" + USER).options()
+        .kmsgPoll()).isEqualTo(java.time.Duration.ofNanos(500_000));
+    Config c = parse("[options]\nKmsgPoll = 1MS\n" + USER);
+    assertThat(c.options().kmsgPoll()).isEqualTo(java.time.Duration.ofMillis(1));
+    assertThat(ConfigReport.render(c)).containsPattern("\nKmsgPoll +\\= 1ms\n");
+  }
+
+  @Test
   void forwardMistakesAreOneLineEach() {
     String user = "[user alice]\nKey = /k/alice.key\nAllow = open db\n";
     assertProblem(user + "[forward db]\nTo = 10.0.0.5\nPort = 8443\n",

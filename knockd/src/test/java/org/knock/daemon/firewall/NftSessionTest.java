@@ -25,6 +25,7 @@ class NftSessionTest {
           *bogus*) echo "Error: syntax error, unexpected string" >&2; echo "$line" >&2 ;;
           *die-once*) if [ ! -e "$log.died" ]; then touch "$log.died"; exit 3; fi ;;
           *hang*) exec sleep 30 ;;
+          *slow*) sleep 0.3 ;;
         esac
       done
       """;
@@ -88,6 +89,39 @@ class NftSessionTest {
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
     session.apply("add element inet t s { d }\n");
     assertThat(input()).endsWith(NftSession.SYNC, "add element inet t s { d }", NftSession.SYNC);
+  }
+
+  @Test
+  void anAnswerLaterThanTheSpinIsStillReadAndTheSpinIsBounded() throws Exception {
+    session.close();
+    session = new NftSession(List.of(dir.resolve("nft").toString(), log.toString()),
+        Duration.ofSeconds(2), Duration.ofMillis(20), null);
+    session.apply("add element inet t s { e }\n"); // started, the first mark read
+    var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long cpu0 = threads.getCurrentThreadCpuTime();
+    long t0 = System.nanoTime();
+    session.apply("add slow\n");
+    long wallMs = (System.nanoTime() - t0) / 1_000_000;
+    long cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1_000_000;
+    assertThat(wallMs).isGreaterThanOrEqualTo(300); // answered after the 20 ms spin
+    assertThat(cpuMs).as("CPU of a 300 ms wait with a 20 ms spin").isLessThan(150);
+    session.apply("add element inet t s { f }\n");
+    assertThat(input()).endsWith("add slow", NftSession.SYNC, "add element inet t s { f }",
+        NftSession.SYNC);
+  }
+
+  @Test
+  void withoutSpinningTheAnswerIsReadAsWell() throws Exception {
+    session.close();
+    session = new NftSession(List.of(dir.resolve("nft").toString(), log.toString()),
+        Duration.ofSeconds(2), Duration.ZERO, null);
+    session.apply("add element inet t s { g }\n");
+    assertThatThrownBy(() -> session.apply("add bogus\n"))
+        .hasMessage("nft -i failed: Error: syntax error, unexpected string");
+    session.apply("add die-once\n");
+    assertThat(input()).containsExactly(NftSession.SYNC, "add element inet t s { g }",
+        NftSession.SYNC, "add bogus", NftSession.SYNC, "add die-once", NftSession.SYNC,
+        "add die-once", NftSession.SYNC);
   }
 
   @Test

@@ -3,12 +3,14 @@ package org.knock.daemon.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.knock.daemon.log.LineSource;
 import org.knock.daemon.log.LineSources;
 import org.knock.daemon.log.LoggedPacket;
@@ -31,8 +33,10 @@ class KmsgSourceIT {
     public void overrun(String source, long linesLost) {}
   };
 
-  @Test
-  void synsLoggedInANamespaceArriveThroughKmsgAndOnlyThoseAfterTheStart() throws Exception {
+  @ParameterizedTest(name = "KmsgPoll = {0} ms")
+  @ValueSource(strings = {"off", "1"})
+  void synsLoggedInANamespaceArriveThroughKmsgAndOnlyThoseAfterTheStart(String poll)
+      throws Exception {
     byte[] r = new byte[3];
     new SecureRandom().nextBytes(r);
     String prefix = "KNLOGIT" + HexFormat.of().formatHex(r) + ":";
@@ -46,7 +50,8 @@ class KmsgSourceIT {
       Thread.sleep(100);
       List<LoggedPacket> packets = Collections.synchronizedList(new ArrayList<>());
       NetfilterLogParser parser = new NetfilterLogParser(prefix);
-      LineSource source = LineSources.open("kmsg", QUIET);
+      LineSource source = LineSources.open("kmsg", QUIET,
+          poll.equals("off") ? null : Duration.ofMillis(Long.parseLong(poll)));
       Thread reader = new Thread(() -> {
         try {
           source.run(line -> parser.parse(line, packets::add));

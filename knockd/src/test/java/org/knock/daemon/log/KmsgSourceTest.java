@@ -196,6 +196,23 @@ class KmsgSourceTest {
   }
 
   @Test
+  void withAnIdlePollTheDeviceNeverBlocksAndIdlePollsPauseThatLong() throws Exception {
+    SwitchableDevice device = new SwitchableDevice("EMPTY", "EMPTY", "6,1,1,-;KNLOG: first\n",
+        "IDLE", "EMPTY", "6,2,2,-;KNLOG: second\n");
+    KmsgSource source = new KmsgSource("kmsg", () -> device, 0, listener, 40_000_000);
+    device.source = source;
+    List<String> lines = new ArrayList<>();
+    long t0 = System.nanoTime();
+    source.run(lines::add);
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(lines).containsExactly("KNLOG: first", "KNLOG: second");
+    assertThat(device.log).containsExactly("poll", "empty", "empty", "empty", "empty");
+    // two idle pauses of 40 ms before the first record, one after the 70 ms IDLE (the window
+    // over); the empty read inside the window pauses only 0.2 ms
+    assertThat(ms).isBetween(120L + KmsgSource.HOT_NANOS / 1_000_000, 2_000L);
+  }
+
+  @Test
   void unwantedRecordsDoNotStartPolling() throws Exception {
     SwitchableDevice device = new SwitchableDevice("6,1,1,-;noise\n", "6,2,2,-;KNLOG: x\n");
     KmsgSource source = new KmsgSource("kmsg", () -> device, 0, listener);
