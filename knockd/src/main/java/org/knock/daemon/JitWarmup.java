@@ -1,6 +1,5 @@
 package org.knock.daemon;
 
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,9 +26,6 @@ import org.knock.daemon.config.Config;
 import org.knock.daemon.config.UserConfig;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.PortSpec;
-import org.knock.daemon.log.ByteInput;
-import org.knock.daemon.log.LineFilter;
-import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.NetfilterLogParser;
 
 /**
@@ -55,8 +51,8 @@ final class JitWarmup {
   /** At most this long, whatever the machine (the audit lines come after). */
   static final Duration MAX_TIME = Duration.ofSeconds(5);
 
-  /** Scan lines run after the knocks, each with nine other lines: half a copy of a busy log. */
-  static final int SCAN_LINES = 50_000;
+  /** Scan lines run after the knocks: about two copies' worth of a busy log's scan packets. */
+  static final int SCAN_LINES = 200_000;
   /** At most this long for the scan, whatever the machine. */
   static final Duration SCAN_TIME = Duration.ofSeconds(3);
   /**
@@ -66,22 +62,6 @@ final class JitWarmup {
   static final int SCAN_TAG_CHECKS = 100_000;
   /** Sources of the scan: each sweeps the knock range with SYNs from random source ports. */
   static final int SCANNERS = 64;
-
-  private static final String HEADER = "Dec  1 04:00:00 host kernel: [ 1234.567890] ";
-  /** Nine lines a busy kern.log has for each of its scan lines: other messages, other rules. */
-  private static final String NOISE = String.join("\n", List.of(
-      "EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.",
-      "usb 1-1: new high-speed USB device number 3 using xhci_hcd",
-      "audit: type=1400 audit(1764561600.123:42): apparmor=\"DENIED\" operation=\"open\"",
-      "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.",
-      "e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
-      "[UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.9"
-          + " DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=5 DPT=23",
-      "nf_conntrack: nf_conntrack: table full, dropping packet",
-      "[UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=198.51.100.7"
-          + " DST=192.0.2.1 LEN=40 TOS=0x00 PREC=0x00 TTL=240 ID=7 PROTO=TCP SPT=6 DPT=3389",
-      "device veth3 entered promiscuous mode")).lines()
-      .map(l -> HEADER + l + "\n").collect(java.util.stream.Collectors.joining());
 
   private static final String IN = " IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=";
 
@@ -143,8 +123,7 @@ final class JitWarmup {
   }
 
   /**
-   * Runs up to {@code lines} SYNs of {@link #SCANNERS} sources, as bytes of a kern.log with nine
-   * other lines to each (cut into lines as standard input is), to ports in and around the knock
+   * Runs up to {@code lines} SYNs of {@link #SCANNERS} sources to ports in and around the knock
    * range (as a port scan does; one packet in twenty not a SYN), for at most {@code maxTime}, through
    * a private pipeline whose tracker has a budget of tag checks (MaxTagChecks, at most
    * {@link #SCAN_TAG_CHECKS}), with
@@ -170,11 +149,8 @@ final class JitWarmup {
       return e.toText().length() > 0;
     };
     KnockPipeline pipeline = pipeline(config, clock, tracker, audit);
-    String logPrefix = config.options().logPrefix().strip();
-    NetfilterLogParser parser = new NetfilterLogParser(logPrefix);
-    LineFilter wanted = LineFilter.containing(logPrefix);
-    LineSink sink = LineSink.filtered(() -> wanted, line -> parser.parse(line, pipeline));
-    String prefix = HEADER + logPrefix + IN;
+    NetfilterLogParser parser = new NetfilterLogParser(config.options().logPrefix().strip());
+    String prefix = config.options().logPrefix().strip() + IN;
     String to = " DST=" + KnockPipeline.ip(0xc0000201) + " LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=";
     int base = settings.basePort();
     int range = settings.mapping().rangeSize();
@@ -182,26 +158,24 @@ final class JitWarmup {
     long start = System.nanoTime();
     long end = start + maxTime.toNanos();
     long nextSweep = start + Daemon.SWEEP.toNanos();
-    StringBuilder chunk = new StringBuilder(1 << 20);
     int i = 0;
-    while (i < lines && System.nanoTime() - end < 0) {
-      chunk.setLength(0);
-      for (int n = Math.min(lines, i + 256); i < n; i++) {
-        int source = 0xc6130000 + random.nextInt(SCANNERS); // 198.19.0.0/16 (benchmarking)
-        int port = random.nextBoolean() ? base + random.nextInt(range)
-            : Math.max(1, Math.min(65535, base - 1000 + random.nextInt(range + 2000)));
-        chunk.append(prefix).append(KnockPipeline.ip(source)).append(to).append(i & 0xffff)
-            .append(" DF PROTO=TCP SPT=").append(1024 + random.nextInt(64512)).append(" DPT=")
-            .append(port).append(" WINDOW=64240 RES=0x00 ")
-            .append(random.nextInt(20) == 0 ? "ACK" : "SYN").append(" URGP=0\n").append(NOISE);
+    for (; i < lines; i++) {
+      if ((i & 255) == 0) {
+        long now = System.nanoTime();
+        if (now - end >= 0) {
+          break;
+        }
+        if (now - nextSweep >= 0) {
+          pipeline.sweep();
+          nextSweep = now + Daemon.SWEEP.toNanos();
+        }
       }
-      // through the bytes path standard input takes: lines without the prefix dropped on bytes
-      ByteInput.split(chunk.toString().getBytes(StandardCharsets.UTF_8), sink);
-      long now = System.nanoTime();
-      if (now - nextSweep >= 0) {
-        pipeline.sweep();
-        nextSweep = now + Daemon.SWEEP.toNanos();
-      }
+      int source = 0xc6130000 + random.nextInt(SCANNERS); // 198.19.0.0/16 (benchmarking)
+      int port = random.nextBoolean() ? base + random.nextInt(range)
+          : Math.max(1, Math.min(65535, base - 1000 + random.nextInt(range + 2000)));
+      parser.parse(prefix + KnockPipeline.ip(source) + to + (i & 0xffff) + " DF PROTO=TCP SPT="
+          + (1024 + random.nextInt(64512)) + " DPT=" + port + " WINDOW=64240 RES=0x00 "
+          + (random.nextInt(20) == 0 ? "ACK" : "SYN") + " URGP=0", pipeline);
     }
     pipeline.sweep();
     return new Scan(i, events, tracker.budgetRefusals());

@@ -21,7 +21,7 @@ import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigLoader;
 import org.knock.daemon.firewall.FirewallOptions;
 import org.knock.daemon.firewall.Firewalls;
-import org.knock.daemon.log.ByteInput;
+import org.knock.daemon.log.BenchInput;
 import org.knock.daemon.log.LineFilter;
 import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.NetfilterLogParser;
@@ -84,13 +84,13 @@ public final class IngestBench {
 
       NetfilterLogParser sourceParser = new NetfilterLogParser(prefix);
       c0 = cpu.getCurrentThreadCpuTime();
-      ByteInput.split(data, filtered(prefix, line -> sourceParser.parse(line, count)));
+      BenchInput.split(data, filtered(prefix, line -> sourceParser.parse(line, count)));
       source[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
 
       NetfilterLogParser byteParser = new NetfilterLogParser(prefix);
       KnockPipeline bytePipeline = pipeline(config, clock, new TreeMap<>());
       c0 = cpu.getCurrentThreadCpuTime();
-      ByteInput.split(data, filtered(prefix, line -> byteParser.parse(line, bytePipeline)));
+      BenchInput.split(data, filtered(prefix, line -> byteParser.parse(line, bytePipeline)));
       bytes[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
 
       long[] now = {epochMillis};
@@ -116,7 +116,7 @@ public final class IngestBench {
       NetfilterLogParser budgetParser = new NetfilterLogParser(prefix);
       long start = cpu.getCurrentThreadCpuTime();
       long[] nextSweep = {Daemon.SWEEP.toMillis()};
-      ByteInput.split(data, filtered(prefix, line -> budgetParser.parse(line, budgetPipeline)),
+      BenchInput.split(data, filtered(prefix, line -> budgetParser.parse(line, budgetPipeline)),
           () -> {
             long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
             now[0] = epochMillis + ms;

@@ -2,12 +2,9 @@ package org.knock.daemon.log;
 
 import java.nio.ByteBuffer;
 
-/**
- * Cuts bytes held in memory into lines the way {@link StdinSource} does (64 KiB reads through a
- * {@link LineSplitter}): for the JIT warm-up and benchmarks in other packages.
- */
-public final class ByteInput {
-  private ByteInput() {}
+/** For benchmarks in other packages: cuts bytes into lines the way {@link StdinSource} does. */
+public final class BenchInput {
+  private BenchInput() {}
 
   /** Feeds data in 64 KiB reads through a {@link LineSplitter}, as standard input would be. */
   public static void split(byte[] data, LineSink sink) {
