@@ -5,9 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import org.knock.core.Command;
 import org.knock.core.DecoderSettings;
 import org.knock.core.InMemoryReplayCache;
@@ -38,10 +36,8 @@ import org.knock.daemon.log.NetfilterLogParser;
  * and sends nothing ({@link Firewalls#dryRun}), an audit that formats its lines and drops them,
  * no commands — so it changes no
  * firewall, writes no audit line or state, and shares nothing with the running pipeline; then
- * audit lines through Log4j into a temporary file ({@link Logging#warmUp}). Then a port scan
- * ({@link #scan}): the paths of junk (a knock's search failing, the budget of tag checks refusing,
- * owed checks served by sweeps, sequences ended) are compiled too, not while the first scan of a
- * log is read. Bounded in knocks, lines and time.
+ * audit lines through Log4j into a temporary file ({@link Logging#warmUp}). Bounded in knocks,
+ * lines and time.
  */
 final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
@@ -50,18 +46,6 @@ final class JitWarmup {
   static final int AUDIT_LINES = 3000;
   /** At most this long, whatever the machine (the audit lines come after). */
   static final Duration MAX_TIME = Duration.ofSeconds(5);
-
-  /** Scan lines run after the knocks: about two copies' worth of a busy log's scan packets. */
-  static final int SCAN_LINES = 200_000;
-  /** At most this long for the scan, whatever the machine. */
-  static final Duration SCAN_TIME = Duration.ofSeconds(3);
-  /**
-   * The scan's budget of tag checks per second, if MaxTagChecks is higher: the warm-up runs slower
-   * than the daemon reading a log, and the budget's refusals and owed checks must run too.
-   */
-  static final int SCAN_TAG_CHECKS = 100_000;
-  /** Sources of the scan: each sweeps the knock range with SYNs from random source ports. */
-  static final int SCANNERS = 64;
 
   private static final String IN = " IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=";
 
@@ -74,12 +58,6 @@ final class JitWarmup {
    *     user may open no port)
    */
   static int run(Config config, Clock clock, int knocks, Duration maxTime) {
-    int granted = knocks(config, clock, knocks, maxTime);
-    scan(config, clock, SCAN_LINES, SCAN_TIME);
-    return granted;
-  }
-
-  private static int knocks(Config config, Clock clock, int knocks, Duration maxTime) {
     UserConfig u = config.users().isEmpty() ? null : config.users().get(0);
     if (u == null) {
       return 0;
@@ -96,7 +74,10 @@ final class JitWarmup {
       }
       return e.toText().length() > 0;
     };
-    KnockPipeline pipeline = pipeline(config, clock, tracker, audit);
+    KnockPipeline pipeline = new KnockPipeline(config, clock, tracker,
+        new DoorMatcher(List.of(), 16), Firewalls.dryRun(config.options().firewall().word(),
+            Wiring.firewallSettings(config), Wiring.firewallOptions(config, List.of()), clock),
+        audit, NO_COMMANDS);
     NetfilterLogParser parser = new NetfilterLogParser(config.options().logPrefix().strip());
     String prefix = config.options().logPrefix().strip() + IN;
     Command command = command(u);
@@ -120,76 +101,6 @@ final class JitWarmup {
     }
     Logging.warmUp(config.options().auditFormat(), AUDIT_LINES, clock);
     return granted[0];
-  }
-
-  /**
-   * Runs up to {@code lines} SYNs of {@link #SCANNERS} sources to ports in and around the knock
-   * range (as a port scan does; one packet in twenty not a SYN), for at most {@code maxTime}, through
-   * a private pipeline whose tracker has a budget of tag checks (MaxTagChecks, at most
-   * {@link #SCAN_TAG_CHECKS}), with
-   * a sweep every {@link Daemon#SWEEP} as the daemon's. The decoder knows only a throwaway key, so
-   * nothing is granted; no firewall, audit line, state or command leaves it.
-   *
-   * @return what the private pipeline did
-   */
-  static Scan scan(Config config, Clock clock, int lines, Duration maxTime) {
-    Map<String, Integer> events = new TreeMap<>();
-    if (config.users().isEmpty()) {
-      return new Scan(0, events, 0);
-    }
-    KnockUser user = new KnockUser("warm-up", KnockKey.generate(new SecureRandom()), true, false);
-    DecoderSettings settings = config.decoderSettings();
-    KnockDecoder decoder = new KnockDecoder(settings, List.of(user), new InMemoryReplayCache());
-    SourceTracker tracker = new SourceTracker(decoder, config.options().sequenceTimeout(), 1024,
-        Daemon.MAX_PORTS_PER_SOURCE,
-        new CheckBudget(Math.min(config.options().maxTagChecks(), SCAN_TAG_CHECKS),
-            decoder.checksPerMessage()));
-    Audit audit = e -> {
-      events.merge(e.name(), 1, Integer::sum);
-      return e.toText().length() > 0;
-    };
-    KnockPipeline pipeline = pipeline(config, clock, tracker, audit);
-    NetfilterLogParser parser = new NetfilterLogParser(config.options().logPrefix().strip());
-    String prefix = config.options().logPrefix().strip() + IN;
-    String to = " DST=" + KnockPipeline.ip(0xc0000201) + " LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=";
-    int base = settings.basePort();
-    int range = settings.mapping().rangeSize();
-    SplittableRandom random = new SplittableRandom();
-    long start = System.nanoTime();
-    long end = start + maxTime.toNanos();
-    long nextSweep = start + Daemon.SWEEP.toNanos();
-    int i = 0;
-    for (; i < lines; i++) {
-      if ((i & 255) == 0) {
-        long now = System.nanoTime();
-        if (now - end >= 0) {
-          break;
-        }
-        if (now - nextSweep >= 0) {
-          pipeline.sweep();
-          nextSweep = now + Daemon.SWEEP.toNanos();
-        }
-      }
-      int source = 0xc6130000 + random.nextInt(SCANNERS); // 198.19.0.0/16 (benchmarking)
-      int port = random.nextBoolean() ? base + random.nextInt(range)
-          : Math.max(1, Math.min(65535, base - 1000 + random.nextInt(range + 2000)));
-      parser.parse(prefix + KnockPipeline.ip(source) + to + (i & 0xffff) + " DF PROTO=TCP SPT="
-          + (1024 + random.nextInt(64512)) + " DPT=" + port + " WINDOW=64240 RES=0x00 "
-          + (random.nextInt(20) == 0 ? "ACK" : "SYN") + " URGP=0", pipeline);
-    }
-    pipeline.sweep();
-    return new Scan(i, events, tracker.budgetRefusals());
-  }
-
-  /** What {@link #scan} did: lines run, audit events by name, tag checks the budget refused. */
-  record Scan(int lines, Map<String, Integer> events, long budgetRefusals) {}
-
-  private static KnockPipeline pipeline(Config config, Clock clock, SourceTracker tracker,
-      Audit audit) {
-    return new KnockPipeline(config, clock, tracker, new DoorMatcher(List.of(), 16),
-        Firewalls.dryRun(config.options().firewall().word(), Wiring.firewallSettings(config),
-            Wiring.firewallOptions(config, List.of()), clock),
-        audit, NO_COMMANDS);
   }
 
   /** Something the user may do, so that the grant's path runs too: open their first port. */
