@@ -26,10 +26,10 @@ snapshot() {
     local name=${stat#*(}; name=${name%)*}
     local rest=${stat##*) }
     set -- $rest
-    echo "$name ${12} ${13}"
-  done | awk '{g = $1 ~ /^log-reader/ ? "reader" : $1 ~ /^C2 Comp/ ? "C2" : $1 ~ /^C1 Comp/ ? "C1" :
-               $1 ~ /^VM Thread/ ? "gc+vm" : $1 ~ /^sweeper/ ? "sweeper" : "other";
-               t[g] += $2 + $3} END {for (g in t) print g, t[g]}' | sort
+    echo "$name|${12}|${13}"
+  done | awk -F'|' '{ g = "other" } $1 ~ /^log-reader/ { g = "reader" } $1 ~ /^C2 Comp/ { g = "C2" }
+    $1 ~ /^C1 Comp/ { g = "C1" } $1 ~ /^VM Thread/ { g = "gc+vm" } $1 ~ /^sweeper/ { g = "sweeper" }
+    { t[g] += $2 + $3 } END { for (g in t) print g, t[g] }' | sort
 }
 declare -A prev
 report() { # $1 = label

@@ -103,38 +103,14 @@ public final class IngestBench {
       BenchInput.split(data, filtered(prefix, line -> byteParser.parse(line, bytePipeline)));
       bytes[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
 
-      long[] now = {epochMillis};
-      Clock daemonClock = new Clock() {
-        @Override
-        public java.time.ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(now[0]);
-        }
-      };
+      CpuClock daemonClock = new CpuClock(cpu, epochMillis);
       Map<String, Long> daemonEvents = new TreeMap<>();
       SourceTracker[] tracker = new SourceTracker[1];
       KnockPipeline budgetPipeline = pipeline(config, daemonClock, daemonEvents, tracker);
       NetfilterLogParser budgetParser = new NetfilterLogParser(prefix);
       long start = cpu.getCurrentThreadCpuTime();
-      long[] nextSweep = {Daemon.SWEEP.toMillis()};
       BenchInput.split(data, filtered(prefix, line -> budgetParser.parse(line, budgetPipeline)),
-          () -> {
-            long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
-            now[0] = epochMillis + ms;
-            if (ms >= nextSweep[0]) {
-              budgetPipeline.sweep();
-              nextSweep[0] = ms + Daemon.SWEEP.toMillis();
-            }
-          });
+          daemonClock::tick);
       budgeted[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - start) / 1e9);
       System.out.printf("round %d: parser %.2f M lines/s, parser+pipeline %.2f (wall clock "
           + "%.2f), bytes+splitter (prefix filter)+parser %.2f, the same +pipeline %.2f, "
@@ -164,31 +140,12 @@ public final class IngestBench {
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     List<java.lang.management.GarbageCollectorMXBean> gcs =
         ManagementFactory.getGarbageCollectorMXBeans();
-    long[] now = {epochMillis};
-    Clock clock = new Clock() {
-      @Override
-      public java.time.ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(now[0]);
-      }
-    };
+    CpuClock clock = new CpuClock(cpu, epochMillis);
     Map<String, Long> events = new TreeMap<>();
     SourceTracker[] tracker = new SourceTracker[1];
     KnockPipeline pipeline = pipeline(config, clock, events, tracker);
     NetfilterLogParser parser = new NetfilterLogParser(prefix);
     LineSink sink = filtered(prefix, line -> parser.parse(line, pipeline));
-    long start = cpu.getCurrentThreadCpuTime();
-    long[] nextSweep = {Daemon.SWEEP.toMillis()};
-    long[] sweeps = new long[2]; // count, CPU ns
     for (int f = 3; f < args.length; f++) {
       byte[] data = Files.readAllBytes(Path.of(args[f]));
       long gcCount = 0;
@@ -200,21 +157,11 @@ public final class IngestBench {
       long refused = tracker[0].budgetRefusals();
       long evicted = tracker[0].evictions();
       long alloc = cpu.getCurrentThreadAllocatedBytes();
-      long s0 = sweeps[0];
-      long sweepNs = sweeps[1];
+      long s0 = clock.sweeps;
+      long sweepNs = clock.sweepNanos;
       long jit = compilerTicks();
       long c0 = cpu.getCurrentThreadCpuTime();
-      BenchInput.split(data, sink, () -> {
-        long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
-        now[0] = epochMillis + ms;
-        if (ms >= nextSweep[0]) {
-          long w0 = cpu.getCurrentThreadCpuTime();
-          pipeline.sweep();
-          sweeps[0]++;
-          sweeps[1] += cpu.getCurrentThreadCpuTime() - w0;
-          nextSweep[0] = ms + Daemon.SWEEP.toMillis();
-        }
-      });
+      BenchInput.split(data, sink, clock::tick);
       long ns = cpu.getCurrentThreadCpuTime() - c0;
       for (var gc : gcs) {
         gcCount += gc.getCollectionCount();
@@ -223,12 +170,66 @@ public final class IngestBench {
       System.out.printf("file %d %s: %d ms CPU (sweeps %d, %d ms of it), tracker %d sources, "
           + "%d evicted, %d checks refused, owed %b, %d MB allocated, %d GCs %d ms, JIT "
           + "threads %d ms; granted so far %d%n", f - 2, Path.of(args[f]).getFileName(), ns / 1_000_000,
-          sweeps[0] - s0, (sweeps[1] - sweepNs) / 1_000_000, tracker[0].size(),
+          clock.sweeps - s0, (clock.sweepNanos - sweepNs) / 1_000_000, tracker[0].size(),
           tracker[0].evictions() - evicted, tracker[0].budgetRefusals() - refused,
           pipeline.owesChecks(), (cpu.getCurrentThreadAllocatedBytes() - alloc) >> 20, gcCount,
           gcMs, (compilerTicks() - jit) * 10, events.getOrDefault("access-granted", 0L));
     }
     System.out.println("audit events: " + events);
+  }
+
+  /**
+   * The daemon's clock as seen by a reader alone on its core: epoch + this thread's CPU time since
+   * it was made, advanced by {@link #tick} (called between chunks of input), which also runs the
+   * pipeline's sweep every {@link Daemon#SWEEP} of it, as the daemon's sweeper does.
+   */
+  private static final class CpuClock extends Clock {
+    private final ThreadMXBean cpu;
+    private final long epochMillis;
+    private final long start;
+    private long now;
+    private long nextSweep = Daemon.SWEEP.toMillis();
+    private KnockPipeline pipeline;
+    long sweeps;
+    long sweepNanos;
+
+    CpuClock(ThreadMXBean cpu, long epochMillis) {
+      this.cpu = cpu;
+      this.epochMillis = epochMillis;
+      this.start = cpu.getCurrentThreadCpuTime();
+      this.now = epochMillis;
+    }
+
+    void sweeping(KnockPipeline p) {
+      this.pipeline = p;
+    }
+
+    void tick() {
+      long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
+      now = epochMillis + ms;
+      if (ms >= nextSweep) {
+        long w0 = cpu.getCurrentThreadCpuTime();
+        pipeline.sweep();
+        sweeps++;
+        sweepNanos += cpu.getCurrentThreadCpuTime() - w0;
+        nextSweep = ms + Daemon.SWEEP.toMillis();
+      }
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(now);
+    }
   }
 
   /** CPU ticks (10 ms) of this JVM's C1/C2 compiler threads so far, from /proc (0 if none). */
@@ -282,15 +283,20 @@ public final class IngestBench {
         c.options().sequenceTimeout(), c.options().maxSources(), Daemon.MAX_PORTS_PER_SOURCE));
   }
 
-  /** With the daemon's budget of tag checks (MaxTagChecks); the tracker is put in {@code out}. */
-  private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events,
+  /**
+   * With the daemon's budget of tag checks (MaxTagChecks) and {@code clock}'s sweeps; the tracker
+   * is put in {@code out}.
+   */
+  private static KnockPipeline pipeline(Config c, CpuClock clock, Map<String, Long> events,
       SourceTracker[] out) {
     KnockDecoder decoder =
         new KnockDecoder(c.decoderSettings(), c.knockUsers(), new InMemoryReplayCache());
     out[0] = new SourceTracker(decoder, c.options().sequenceTimeout(), c.options().maxSources(),
         Daemon.MAX_PORTS_PER_SOURCE,
         new CheckBudget(c.options().maxTagChecks(), decoder.checksPerMessage()));
-    return pipeline(c, clock, events, out[0]);
+    KnockPipeline p = pipeline(c, clock, events, out[0]);
+    clock.sweeping(p);
+    return p;
   }
 
   private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events,
