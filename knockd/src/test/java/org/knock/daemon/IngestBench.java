@@ -39,11 +39,21 @@ import org.knock.daemon.log.PacketHandler;
  * sweep every 250 ms of it. Rates are per second of the thread's CPU time, so that other work on a busy
  * machine does not count; the wall-clock rate is printed too. Run by {@code bench/ingest.sh}:
  * {@code IngestBench FILE CONFIG EPOCH_SECONDS [ROUNDS]}.
+ *
+ * <p>{@code IngestBench --carry CONFIG EPOCH_SECONDS FILE...}: the last path (budget, CPU clock,
+ * sweeps) with ONE pipeline and tracker kept across the files, as the daemon keeps them across
+ * copies fed to its standard input; per file its CPU time, sweeps, tracker size, evictions,
+ * refusals, allocation and GC, to see whether later copies cost more because of what earlier
+ * ones left behind.
  */
 public final class IngestBench {
   private IngestBench() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--carry")) {
+      carry(args);
+      return;
+    }
     Path file = Path.of(args[0]);
     Config config = ConfigLoader.load(Path.of(args[1]));
     Clock clock = Clock.fixed(Instant.ofEpochSecond(Long.parseLong(args[2])), ZoneOffset.UTC);
@@ -93,38 +103,14 @@ public final class IngestBench {
       BenchInput.split(data, filtered(prefix, line -> byteParser.parse(line, bytePipeline)));
       bytes[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
 
-      long[] now = {epochMillis};
-      Clock daemonClock = new Clock() {
-        @Override
-        public java.time.ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(now[0]);
-        }
-      };
+      CpuClock daemonClock = new CpuClock(cpu, epochMillis);
       Map<String, Long> daemonEvents = new TreeMap<>();
       SourceTracker[] tracker = new SourceTracker[1];
       KnockPipeline budgetPipeline = pipeline(config, daemonClock, daemonEvents, tracker);
       NetfilterLogParser budgetParser = new NetfilterLogParser(prefix);
       long start = cpu.getCurrentThreadCpuTime();
-      long[] nextSweep = {Daemon.SWEEP.toMillis()};
       BenchInput.split(data, filtered(prefix, line -> budgetParser.parse(line, budgetPipeline)),
-          () -> {
-            long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
-            now[0] = epochMillis + ms;
-            if (ms >= nextSweep[0]) {
-              budgetPipeline.sweep();
-              nextSweep[0] = ms + Daemon.SWEEP.toMillis();
-            }
-          });
+          daemonClock::tick);
       budgeted[r] = lines.length / ((cpu.getCurrentThreadCpuTime() - start) / 1e9);
       System.out.printf("round %d: parser %.2f M lines/s, parser+pipeline %.2f (wall clock "
           + "%.2f), bytes+splitter (prefix filter)+parser %.2f, the same +pipeline %.2f, "
@@ -143,6 +129,132 @@ public final class IngestBench {
     if (sink[0] == 42) {
       System.out.println(); // keeps the handler's work from being optimised away
     }
+  }
+
+  /** {@code --carry CONFIG EPOCH FILE...}: one budgeted pipeline fed every file in turn. */
+  private static void carry(String[] args) throws Exception {
+    Config config = ConfigLoader.load(Path.of(args[1]));
+    long epochMillis = Long.parseLong(args[2]) * 1000;
+    String prefix = config.options().logPrefix().strip();
+    com.sun.management.ThreadMXBean cpu =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    List<java.lang.management.GarbageCollectorMXBean> gcs =
+        ManagementFactory.getGarbageCollectorMXBeans();
+    CpuClock clock = new CpuClock(cpu, epochMillis);
+    Map<String, Long> events = new TreeMap<>();
+    SourceTracker[] tracker = new SourceTracker[1];
+    KnockPipeline pipeline = pipeline(config, clock, events, tracker);
+    NetfilterLogParser parser = new NetfilterLogParser(prefix);
+    LineSink sink = filtered(prefix, line -> parser.parse(line, pipeline));
+    for (int f = 3; f < args.length; f++) {
+      byte[] data = Files.readAllBytes(Path.of(args[f]));
+      long gcCount = 0;
+      long gcMs = 0;
+      for (var gc : gcs) {
+        gcCount -= gc.getCollectionCount();
+        gcMs -= gc.getCollectionTime();
+      }
+      long refused = tracker[0].budgetRefusals();
+      long evicted = tracker[0].evictions();
+      long alloc = cpu.getCurrentThreadAllocatedBytes();
+      long s0 = clock.sweeps;
+      long sweepNs = clock.sweepNanos;
+      long jit = compilerTicks();
+      long c0 = cpu.getCurrentThreadCpuTime();
+      BenchInput.split(data, sink, clock::tick);
+      long ns = cpu.getCurrentThreadCpuTime() - c0;
+      for (var gc : gcs) {
+        gcCount += gc.getCollectionCount();
+        gcMs += gc.getCollectionTime();
+      }
+      System.out.printf("file %d %s: %d ms CPU (sweeps %d, %d ms of it), tracker %d sources, "
+          + "%d evicted, %d checks refused, owed %b, %d MB allocated, %d GCs %d ms, JIT "
+          + "threads %d ms; granted so far %d%n", f - 2, Path.of(args[f]).getFileName(), ns / 1_000_000,
+          clock.sweeps - s0, (clock.sweepNanos - sweepNs) / 1_000_000, tracker[0].size(),
+          tracker[0].evictions() - evicted, tracker[0].budgetRefusals() - refused,
+          pipeline.owesChecks(), (cpu.getCurrentThreadAllocatedBytes() - alloc) >> 20, gcCount,
+          gcMs, (compilerTicks() - jit) * 10, events.getOrDefault("access-granted", 0L));
+    }
+    System.out.println("audit events: " + events);
+  }
+
+  /**
+   * The daemon's clock as seen by a reader alone on its core: epoch + this thread's CPU time since
+   * it was made, advanced by {@link #tick} (called between chunks of input), which also runs the
+   * pipeline's sweep every {@link Daemon#SWEEP} of it, as the daemon's sweeper does.
+   */
+  private static final class CpuClock extends Clock {
+    private final ThreadMXBean cpu;
+    private final long epochMillis;
+    private final long start;
+    private long now;
+    private long nextSweep = Daemon.SWEEP.toMillis();
+    private KnockPipeline pipeline;
+    long sweeps;
+    long sweepNanos;
+
+    CpuClock(ThreadMXBean cpu, long epochMillis) {
+      this.cpu = cpu;
+      this.epochMillis = epochMillis;
+      this.start = cpu.getCurrentThreadCpuTime();
+      this.now = epochMillis;
+    }
+
+    void sweeping(KnockPipeline p) {
+      this.pipeline = p;
+    }
+
+    void tick() {
+      long ms = (cpu.getCurrentThreadCpuTime() - start) / 1_000_000;
+      now = epochMillis + ms;
+      if (ms >= nextSweep) {
+        long w0 = cpu.getCurrentThreadCpuTime();
+        pipeline.sweep();
+        sweeps++;
+        sweepNanos += cpu.getCurrentThreadCpuTime() - w0;
+        nextSweep = ms + Daemon.SWEEP.toMillis();
+      }
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(now);
+    }
+  }
+
+  /** CPU ticks (10 ms) of this JVM's C1/C2 compiler threads so far, from /proc (0 if none). */
+  private static long compilerTicks() throws IOException {
+    long ticks = 0;
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return 0;
+    }
+    try (var ts = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) ts::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(t.resolve("stat"));
+        } catch (IOException gone) {
+          continue;
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (name.startsWith("C1 Comp") || name.startsWith("C2 Comp")) {
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        }
+      }
+    }
+    return ticks;
   }
 
   /** A sink with the daemon's filter: only lines with the LOG prefix, dropped on bytes. */
@@ -171,15 +283,20 @@ public final class IngestBench {
         c.options().sequenceTimeout(), c.options().maxSources(), Daemon.MAX_PORTS_PER_SOURCE));
   }
 
-  /** With the daemon's budget of tag checks (MaxTagChecks); the tracker is put in {@code out}. */
-  private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events,
+  /**
+   * With the daemon's budget of tag checks (MaxTagChecks) and {@code clock}'s sweeps; the tracker
+   * is put in {@code out}.
+   */
+  private static KnockPipeline pipeline(Config c, CpuClock clock, Map<String, Long> events,
       SourceTracker[] out) {
     KnockDecoder decoder =
         new KnockDecoder(c.decoderSettings(), c.knockUsers(), new InMemoryReplayCache());
     out[0] = new SourceTracker(decoder, c.options().sequenceTimeout(), c.options().maxSources(),
         Daemon.MAX_PORTS_PER_SOURCE,
         new CheckBudget(c.options().maxTagChecks(), decoder.checksPerMessage()));
-    return pipeline(c, clock, events, out[0]);
+    KnockPipeline p = pipeline(c, clock, events, out[0]);
+    clock.sweeping(p);
+    return p;
   }
 
   private static KnockPipeline pipeline(Config c, Clock clock, Map<String, Long> events,
