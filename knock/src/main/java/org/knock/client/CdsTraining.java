@@ -24,12 +24,7 @@ public final class CdsTraining {
   private CdsTraining() {}
 
   public static void main(String[] args) throws IOException {
-    // what Main.main does before Main.run: the logging configuration, the warm-up thread, the
-    // environment, the console
-    QuietLogging.install();
-    CryptoWarmUp.start(args);
-    System.getenv();
-    System.console();
+    Main.forThisProcess(args); // what main does before it runs a command line
     Path home = Files.createTempDirectory("knock-cds");
     try (ServerSocket door = new ServerSocket()) {
       door.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

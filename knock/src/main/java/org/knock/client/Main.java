@@ -131,12 +131,20 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    System.exit(forThisProcess(args).run(args));
+  }
+
+  /**
+   * What {@code main} does before it runs the command line {@code args}: the logging
+   * configuration, Bouncy Castle's warm-up thread, and a client on this process's stdout, stderr,
+   * environment and console. CdsTraining calls it too, so that the class archive holds it.
+   */
+  static Main forThisProcess(String[] args) {
     QuietLogging.install();
     CryptoWarmUp.start(args);
     // unbuffered and unwrapped, so that a failed write surfaces as an IOException with its reason
-    Main m = new Main(new FileOutputStream(FileDescriptor.out), System.err, System.getenv(),
+    return new Main(new FileOutputStream(FileDescriptor.out), System.err, System.getenv(),
         Clock.systemUTC(), System.console() != null);
-    System.exit(m.run(args));
   }
 
   /**
