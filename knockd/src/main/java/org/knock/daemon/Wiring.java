@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.DoorConfig;
-import org.knock.daemon.config.FirewallLog;
 import org.knock.daemon.config.Options;
 import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallOptions;
@@ -31,8 +30,7 @@ final class Wiring {
     }
     return new FirewallSettings(o.logPrefix(), o.knockPorts().start(), o.knockPorts().end(),
         o.udpKnocks(), doorPorts, o.protect(), null, o.commandTimeout(), o.knockReply(),
-        o.firewallLog() != null && o.firewallLog().kind() == FirewallLog.Kind.NFLOG
-            ? o.firewallLog().group() : -1);
+        o.firewallLog() != null ? o.firewallLog().group() : -1); // -1 unless NFLOG
   }
 
   /** Most sources the hunt detector watches at once (about 640 bytes each for 5120 ports). */

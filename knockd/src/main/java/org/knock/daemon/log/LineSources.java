@@ -79,8 +79,9 @@ public final class LineSources {
     } catch (NumberFormatException e) {
       group = -1;
     }
-    if (group < 0 || group > 65535) {
-      throw new IllegalArgumentException("not an NFLOG group: '" + spec + "' (use nflog:0-65535)");
+    if (group < 0 || group > UlogdConfig.MAX_GROUP) {
+      throw new IllegalArgumentException("not an NFLOG group: '" + spec + "' (use nflog:0-"
+          + UlogdConfig.MAX_GROUP + ")");
     }
     Path ulogd = UlogdConfig.locate(path).orElse(null);
     if (ulogd == null) {
