@@ -15,6 +15,7 @@ import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigLines;
 import org.knock.daemon.config.DoorConfig;
 import org.knock.daemon.config.Options;
+import org.knock.daemon.exec.ProgramPath;
 import org.knock.daemon.log.LineSources;
 
 /**
@@ -194,11 +195,8 @@ final class StartupChecks {
       }
       return null;
     }
-    for (String dir : path.split(":")) {
-      Path f = Path.of(dir.isEmpty() ? "." : dir, program);
-      if (Files.isRegularFile(f) && Files.isExecutable(f)) {
-        return null;
-      }
+    if (ProgramPath.find(program, path, true).isPresent()) {
+      return null;
     }
     return "not found in PATH (" + path + ")";
   }

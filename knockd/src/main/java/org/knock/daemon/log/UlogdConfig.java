@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.knock.daemon.exec.ProgramPath;
 
 /**
  * The ulogd2 configuration knockd generates for {@code FirewallLog = nflog:GROUP}: the stack
@@ -79,16 +80,7 @@ final class UlogdConfig {
     if (Files.isRegularFile(usual) && Files.isExecutable(usual)) {
       return Optional.of(usual);
     }
-    for (String dir : (path == null ? "" : path).split(":")) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path f = Path.of(dir).resolve(usual.getFileName());
-      if (Files.isRegularFile(f) && Files.isExecutable(f)) {
-        return Optional.of(f);
-      }
-    }
-    return Optional.empty();
+    return ProgramPath.find(usual.getFileName().toString(), path, false);
   }
 
   /** The one-line error when {@link #locate} finds nothing. */
