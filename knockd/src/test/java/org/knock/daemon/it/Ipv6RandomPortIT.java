@@ -4,18 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code open 22 random} for an IPv6 source (nftables), through a real kernel. The server starts
- * over a table left by the previous version (no {@code redirects6}), holding a random-port grant
- * of that run: knockd adopts it (the old element stays) and adds the IPv6 map and set. Then
+ * {@code open 22 random} for an IPv6 source, through a real kernel, per firewall backend. With
+ * nftables the server starts over a table left by the previous version (no {@code redirects6}),
+ * holding a random-port grant of that run: knockd adopts it (the old element stays) and adds the
+ * IPv6 map and set; with iptables the grant is an ip6tables nat REDIRECT and accept. Then
  * {@code knock -6 … "open 22 30s random"}: the printed port reaches port 22 from the knocker's
  * IPv6 address, while port 22 itself stays shut and the printed port stays shut for another
  * address of the knocker's /64 (e.g. a neighbour's privacy address) and for an address of another
  * /64 (both reach an unprotected port: the refusal is the firewall's); {@code close 22} shuts it
- * within 1 s; a second grant ends in the kernel at its timeout.
+ * within 1 s; a second grant ends at its timeout; iptables: stopping removes the ip6tables nat
+ * chain.
  */
 class Ipv6RandomPortIT extends LabScenarios {
   private static final String SERVER6 = "fd10:204:26::1";
@@ -59,18 +62,25 @@ class Ipv6RandomPortIT extends LabScenarios {
     alice = lab.keygen("alice");
   }
 
-  @Test
-  void anIpv6RandomPortReachesTheServiceForTheKnockersAddressOnlyUntilCloseOrExpiry()
-      throws Exception {
-    Path old = java.nio.file.Files.writeString(dir.resolve("previous.nft"), PREVIOUS_TABLE);
-    lab.server().exec("nft", "-f", old.toString()).ok();
-    current = lab.knockd("knockd", Knockd.Settings.defaults(),
+  @ParameterizedTest(name = "{0}: the printed port reaches 22 for the knocker's address only")
+  @ValueSource(strings = {"nftables", "iptables"})
+  void anIpv6RandomPortReachesTheServiceForTheKnockersAddressOnlyUntilCloseOrExpiry(
+      String firewall) throws Exception {
+    boolean nftables = firewall.equals("nftables");
+    if (nftables) {
+      Path old = java.nio.file.Files.writeString(dir.resolve("previous.nft"), PREVIOUS_TABLE);
+      lab.server().exec("nft", "-f", old.toString()).ok();
+    }
+    current = lab.knockd("knockd-" + firewall,
+        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
         "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n")
         .set("RandomPorts", "40000-49999");
     current.start();
-    assertThat(nft("map", "redirects")).as("the previous run's grant, adopted")
-        .contains("10.204.26.4 . tcp . 45555");
-    assertThat(nft("map", "redirects6")).contains("type ipv6_addr . inet_proto . inet_service");
+    if (nftables) {
+      assertThat(nft("map", "redirects")).as("the previous run's grant, adopted")
+          .contains("10.204.26.4 . tcp . 45555");
+      assertThat(nft("map", "redirects6")).contains("type ipv6_addr . inet_proto . inet_service");
+    }
     assertThat(connects(CLIENT6, 22)).as("port 22 over IPv6 before the knock").isFalse();
 
     int mark = current.audit().mark();
@@ -79,9 +89,15 @@ class Ipv6RandomPortIT extends LabScenarios {
         "external", Integer.toString(port));
     assertThat(until(port, true, 1000)).as("ms until the printed port opens")
         .isBetween(0L, 1000L);
-    assertThat(nft("map", "redirects6")).contains(CLIENT6 + " . tcp . " + port)
-        .contains("expires");
-    assertThat(nft("set", "redirected6")).contains(CLIENT6 + " . tcp . " + port + " . 22");
+    if (nftables) {
+      assertThat(nft("map", "redirects6")).contains(CLIENT6 + " . tcp . " + port)
+          .contains("expires");
+      assertThat(nft("set", "redirected6")).contains(CLIENT6 + " . tcp . " + port + " . 22");
+    } else {
+      assertThat(lab.server().exec("ip6tables", "-w", "-t", "nat", "-S", "KNOCKD").ok().out())
+          .contains("-s " + CLIENT6 + "/128 -p tcp -m tcp --dport " + port + " -m time")
+          .contains("-j REDIRECT --to-ports 22");
+    }
     assertThat(connects(CLIENT6, 22)).as("port 22 itself").isFalse();
     for (String other : new String[] {SIBLING6, STRANGER6}) {
       assertThat(connects(other, OPEN_PORT)).as("%s reaches an open port", other).isTrue();
@@ -95,17 +111,21 @@ class Ipv6RandomPortIT extends LabScenarios {
     assertThat(until(port, false, 1000)).as("ms until shut by close 22")
         .isBetween(0L, 1000L);
 
-    // the kernel ends a grant at its timeout
+    // the grant ends at its timeout (nftables: the kernel; iptables: knockd, and the time match)
     mark = current.audit().mark();
     int second = knockRandom("open 22 2s random");
     long sent = System.nanoTime();
     assertThat(until(second, true, 1000)).isBetween(0L, 1000L);
     assertThat(until(second, false, 4000)).as("ms until expired").isNotNegative();
     assertThat((System.nanoTime() - sent) / 1_000_000).as("ms from knock to shut (2 s grant)")
-        .isBetween(1500L, 4000L);
+        .isBetween(1500L, 4500L);
     current.audit().await(mark, 2000, "access-expired", "addr", CLIENT6, "external",
         Integer.toString(second));
     current.stop();
+    if (!nftables) {
+      assertThat(lab.server().exec("ip6tables", "-w", "-t", "nat", "-S", "KNOCKD").exit())
+          .as("the ip6tables nat chain is removed with the filter chain").isNotZero();
+    }
   }
 
   /** {@code nft list KIND inet knockd NAME} in the server. */
