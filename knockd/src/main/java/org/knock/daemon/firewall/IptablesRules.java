@@ -172,30 +172,25 @@ final class IptablesRules {
    * the nat chain of redirects and its jump from PREROUTING (forwards are IPv4 only).
    */
   static String natScript(String chain, Map<Access, Long> grants, Jumps jumps, IptablesFamily f) {
-    if (f == IptablesFamily.V6) {
-      StringBuilder b = new StringBuilder("*nat\n:").append(chain).append(" - [0:0]\n");
+    boolean v4 = f == IptablesFamily.V4; // forwards, and so their chains, are IPv4 only
+    String fwd = forwardChain(chain);
+    StringBuilder b = new StringBuilder();
+    if (v4) {
+      b.append("*filter\n:").append(fwd).append(" - [0:0]\n");
       grants.forEach((a, epoch) -> {
-        if (a.redirected()) {
-          b.append(line(chain, natSpec(a, epoch))).append('\n');
+        if (a.forwarded()) {
+          b.append(line(fwd, grantSpec(a, epoch))).append('\n');
         }
       });
-      if (!jumps.prerouting()) {
-        b.append("-I PREROUTING 1 -j ").append(chain).append('\n');
+      if (!jumps.forward()) {
+        b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
       }
-      return b.append("COMMIT\n").toString();
+      b.append("COMMIT\n");
     }
-    String fwd = forwardChain(chain);
-    StringBuilder b = new StringBuilder("*filter\n:").append(fwd).append(" - [0:0]\n");
-    grants.forEach((a, epoch) -> {
-      if (a.forwarded()) {
-        b.append(line(fwd, grantSpec(a, epoch))).append('\n');
-      }
-    });
-    if (!jumps.forward()) {
-      b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
+    b.append("*nat\n:").append(chain).append(" - [0:0]\n");
+    if (v4) {
+      b.append(':').append(fwd).append(" - [0:0]\n");
     }
-    b.append("COMMIT\n*nat\n:").append(chain).append(" - [0:0]\n:").append(fwd)
-        .append(" - [0:0]\n");
     grants.forEach((a, epoch) -> {
       if (a.external() != 0) {
         b.append(line(chain, natSpec(a, epoch))).append('\n');
@@ -207,7 +202,7 @@ final class IptablesRules {
     if (!jumps.prerouting()) {
       b.append("-I PREROUTING 1 -j ").append(chain).append('\n');
     }
-    if (!jumps.postrouting()) {
+    if (v4 && !jumps.postrouting()) {
       b.append("-I POSTROUTING 1 -j ").append(fwd).append('\n');
     }
     return b.append("COMMIT\n").toString();
