@@ -283,6 +283,10 @@ public final class Main {
       if (o.protocol == 1) {
         throw ClientException.usage("--allow-prefix 64 needs protocol 2: drop --protocol 1");
       }
+      if (cmd.random()) {
+        throw ClientException.usage("'random' opens a port for one address, not a /64: drop "
+            + "--allow-prefix 64");
+      }
       address = resolve(host, o.family);
       if (address instanceof Inet4Address) {
         throw ClientException.usage("--allow-prefix 64 works over IPv6 only, and " + host

@@ -197,6 +197,8 @@ class ClientEdgesTest extends ClientTest {
         "--print", "::1", "open 22");
     assertFails(2, "--allow-prefix 64 needs protocol 2: drop --protocol 1", "--protocol", "1",
         "--allow-prefix", "64", "--print", "::1", "open 22");
+    assertFails(2, "'random' opens a port for one address, not a /64: drop --allow-prefix 64",
+        "--allow-prefix", "64", "--print", "::1", "open 22 random");
   }
 
   @Test

@@ -615,7 +615,7 @@ class KnockPipelineTest {
   @Test
   void aGrantTheFirewallRefusesIsOneAuditLineAndNotRetried() throws Exception {
     withRandomPorts();
-    // a backend that refuses every grant, e.g. a random port over IPv6
+    // a backend that refuses every grant, e.g. a random port for an IPv6 /64
     failing("grant", a -> true,
         org.knock.daemon.firewall.FirewallException.refused("cannot grant: refused"));
     send6(ports6("open 22 30m random"));
@@ -640,6 +640,27 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).containsEntry(a, T0.plus(Duration.ofMinutes(30)));
     send6(ports6("close 22"));
     assertThat(pipeline.grants()).isEmpty();
+  }
+
+  @Test
+  void anIpv6RandomKnockGrantsARedirectOfItsAddressAndClose22EndsIt() throws Exception {
+    withRandomPorts();
+    send6(ports6("open 22 30m random"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    AuditEvent granted = audit.last();
+    assertThat(granted.get("addr")).isEqualTo(CLIENT6);
+    int external = Integer.parseInt(granted.get("external"));
+    Access a = Access.redirect(InetAddress.getByName(CLIENT6), 22, Protocol.TCP, external);
+    assertThat(pipeline.grants()).containsOnlyKeys(a);
+    assertThat(firewall.grants()).containsOnlyKeys(a);
+    audit.clear();
+    send6(ports6("close 22"));
+    // the plain grant (always revoked, known or not) and the redirect
+    assertThat(names()).containsExactly("knock-accepted", "access-closed", "access-closed");
+    assertThat(audit.events("access-closed")).extracting(e -> e.get("external"))
+        .containsExactly(null, Integer.toString(external));
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(firewall.grants()).isEmpty();
   }
 
   @Test

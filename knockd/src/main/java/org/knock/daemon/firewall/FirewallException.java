@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * A firewall change that failed (a command that failed, hung or could not start), or that the
- * backend refuses outright ({@link #refusal()}: e.g. a random port for an IPv6 source; trying
+ * backend refuses outright ({@link #refusal()}: e.g. a random port for an IPv6 /64; trying
  * again cannot help, so it is not retried). The message is one line. For {@link Firewall#expire}, {@link #expired()} lists the grants that were removed
  * before the failure, so none goes unaudited.
  */

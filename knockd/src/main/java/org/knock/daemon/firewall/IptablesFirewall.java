@@ -24,6 +24,8 @@ final class IptablesFirewall implements Firewall {
   private static final Logger LOG = LogManager.getLogger(IptablesFirewall.class);
   private static final Access EXAMPLE_REDIRECT =
       Access.redirect(Access.EXAMPLE.address(), 22, Access.EXAMPLE.protocol(), 41369);
+  private static final Access EXAMPLE_REDIRECT6 =
+      Access.redirect(Access.EXAMPLE6.address(), 22, Access.EXAMPLE6.protocol(), 41369);
   private FirewallSettings settings;
   private final String chain;
   private final Commands commands;
@@ -65,7 +67,13 @@ final class IptablesFirewall implements Firewall {
         + " -S lists it as e.g.\n  "
         + IptablesRules.grantLine(chain, family == IptablesFamily.V4 ? Access.EXAMPLE
             : Access.EXAMPLE6, 1_900_000_000L)
-        + (family != IptablesFamily.V4 ? "" : "\nA random-port grant (open 22 random) adds, with "
+        + (family != IptablesFamily.V4 ? "\nA random-port grant (open 22 random; one address, "
+        + "not a /64) adds, with the same end, a REDIRECT in chain " + chain + " of table nat "
+        + "(jumped from PREROUTING position 1, written at the first such grant) and an accept "
+        + "for the redirected flow only:\n  "
+        + IptablesRules.grantLine(chain, EXAMPLE_REDIRECT6, 1_900_000_000L)
+        + "\n  -t nat " + IptablesRules.natLine(chain, EXAMPLE_REDIRECT6, 1_900_000_000L)
+        + "\nForwards are IPv4 only." : "\nA random-port grant (open 22 random) adds, with "
         + "the same end, a nat rule in chain "
         + chain + " of table nat (jumped from PREROUTING position 1, written at the first such "
         + "grant) that redirects the external port, and an accept for the redirected flow only:"
@@ -130,9 +138,13 @@ final class IptablesFirewall implements Firewall {
     if (IptablesFamily.of(access) != family) {
       throw new FirewallException("cannot grant " + access + " with " + family.program());
     }
-    if (access.external() != 0 && family != IptablesFamily.V4) {
-      throw FirewallException.refused("cannot grant " + access + ": random ports and forwards "
-          + "are IPv4 only (not for IPv6)");
+    if (access.forwarded() && family != IptablesFamily.V4) {
+      throw FirewallException.refused("cannot grant " + access + ": a forward needs an IPv4 "
+          + "source (its inner host is IPv4; an IPv6 source would need NAT64)");
+    }
+    if (access.redirected() && access.network()) {
+      throw FirewallException.refused("cannot grant " + access + ": a random port is for one "
+          + "address, not a /64 (knock without --allow-prefix 64)");
     }
     Instant end = wholeSecondAtOrAfter(clock.instant().plus(GrantBook.checked(duration)));
     Instant old = book.end(access);
@@ -214,16 +226,14 @@ final class IptablesFirewall implements Firewall {
    * the first failure, or null.
    */
   private String removeNat() {
-    if (family != IptablesFamily.V4) {
-      return null; // random ports and forwards are IPv4 only
-    }
-    CommandRunner.Result nat = commands.attempt(IptablesRules.listNat(), null);
+    CommandRunner.Result nat = commands.attempt(IptablesRules.listNat(family), null);
     if (!nat.succeeded()) {
       return null; // no nat table to list (no iptable_nat): no redirect or forward was made
     }
-    CommandRunner.Result filter = commands.attempt(IptablesRules.listAll(), null);
+    CommandRunner.Result filter = commands.attempt(IptablesRules.listAll(family), null);
     String failure = null;
-    for (List<String> argv : IptablesRules.forwardRemoval(filter.out(), nat.out(), chain)) {
+    for (List<String> argv : IptablesRules.forwardRemoval(filter.out(), nat.out(), chain,
+        family)) {
       CommandRunner.Result r = commands.attempt(argv, null);
       if (!r.succeeded() && failure == null) {
         failure = commands.failure(argv, r);
@@ -247,12 +257,12 @@ final class IptablesFirewall implements Firewall {
     if (natWritten) {
       return;
     }
-    String nat = commands.require(IptablesRules.listNat(), null).out();
-    String filter = commands.require(IptablesRules.listAll(), null).out();
+    String nat = commands.require(IptablesRules.listNat(family), null).out();
+    String filter = commands.require(IptablesRules.listAll(family), null).out();
     Map<Access, Long> grants = new LinkedHashMap<>();
     book.all().forEach((access, end) -> grants.put(access, end.getEpochSecond()));
-    commands.require(IptablesRules.restore(), IptablesRules.natScript(chain, grants,
-        IptablesRules.Jumps.of(filter, nat, chain)));
+    commands.require(IptablesRules.restore(family), IptablesRules.natScript(chain, grants,
+        IptablesRules.Jumps.of(filter, nat, chain), family));
     natWritten = true;
   }
 

@@ -96,12 +96,13 @@ final class IptablesRules {
 
   /**
    * The nat rule of a redirected grant (table nat, knockd's chain, jumped from PREROUTING):
-   * {@code -s ADDR/32 -p tcp -m tcp --dport EXTERNAL} with the grant's time match and comment,
-   * {@code -j REDIRECT --to-ports PORT}.
+   * {@code -s ADDR/32 -p tcp -m tcp --dport EXTERNAL} (IPv6: {@code ADDR/128}, in ip6tables)
+   * with the grant's time match and comment, {@code -j REDIRECT --to-ports PORT}.
    */
   static List<String> natSpec(Access a, long expiresEpoch) {
     String p = a.protocol().word();
-    List<String> spec = new ArrayList<>(List.of("-s", a.ip() + "/32", "-p", p, "-m", p,
+    String source = Access.text(a.address()) + "/" + a.prefix();
+    List<String> spec = new ArrayList<>(List.of("-s", source, "-p", p, "-m", p,
         "--dport", Integer.toString(a.external()), "-m", "time", "--datestop",
         datestop(expiresEpoch), "-m", "comment", "--comment", COMMENT + expiresEpoch, "-j"));
     spec.addAll(a.forwarded()
@@ -135,19 +136,25 @@ final class IptablesRules {
   }
 
   static List<String> insertNat(String chain, Access a, long expiresEpoch) {
-    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-t", "nat", "-I", chain, "1"));
+    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-t", "nat",
+        "-I", chain, "1"));
     argv.addAll(natSpec(a, expiresEpoch));
     return argv;
   }
 
   static List<String> deleteNat(String chain, Access a, long expiresEpoch) {
-    List<String> argv = new ArrayList<>(List.of("iptables", "-w", "-t", "nat", "-D", chain));
+    List<String> argv = new ArrayList<>(List.of(IptablesFamily.of(a).program(), "-w", "-t", "nat",
+        "-D", chain));
     argv.addAll(natSpec(a, expiresEpoch));
     return argv;
   }
 
   static List<String> listNat() {
-    return List.of("iptables", "-w", "-t", "nat", "-S");
+    return listNat(IptablesFamily.V4);
+  }
+
+  static List<String> listNat(IptablesFamily f) {
+    return List.of(f.program(), "-w", "-t", "nat", "-S");
   }
 
   /**
@@ -157,18 +164,33 @@ final class IptablesRules {
    * PREROUTING, FORWARD, POSTROUTING) that {@code jumps} says are missing.
    */
   static String natScript(String chain, Map<Access, Long> grants, Jumps jumps) {
+    return natScript(chain, grants, jumps, IptablesFamily.V4);
+  }
+
+  /**
+   * {@link #natScript(String, Map, Jumps)} for one family's restore program; for ip6tables only
+   * the nat chain of redirects and its jump from PREROUTING (forwards are IPv4 only).
+   */
+  static String natScript(String chain, Map<Access, Long> grants, Jumps jumps, IptablesFamily f) {
+    boolean v4 = f == IptablesFamily.V4; // forwards, and so their chains, are IPv4 only
     String fwd = forwardChain(chain);
-    StringBuilder b = new StringBuilder("*filter\n:").append(fwd).append(" - [0:0]\n");
-    grants.forEach((a, epoch) -> {
-      if (a.forwarded()) {
-        b.append(line(fwd, grantSpec(a, epoch))).append('\n');
+    StringBuilder b = new StringBuilder();
+    if (v4) {
+      b.append("*filter\n:").append(fwd).append(" - [0:0]\n");
+      grants.forEach((a, epoch) -> {
+        if (a.forwarded()) {
+          b.append(line(fwd, grantSpec(a, epoch))).append('\n');
+        }
+      });
+      if (!jumps.forward()) {
+        b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
       }
-    });
-    if (!jumps.forward()) {
-      b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
+      b.append("COMMIT\n");
     }
-    b.append("COMMIT\n*nat\n:").append(chain).append(" - [0:0]\n:").append(fwd)
-        .append(" - [0:0]\n");
+    b.append("*nat\n:").append(chain).append(" - [0:0]\n");
+    if (v4) {
+      b.append(':').append(fwd).append(" - [0:0]\n");
+    }
     grants.forEach((a, epoch) -> {
       if (a.external() != 0) {
         b.append(line(chain, natSpec(a, epoch))).append('\n');
@@ -180,7 +202,7 @@ final class IptablesRules {
     if (!jumps.prerouting()) {
       b.append("-I PREROUTING 1 -j ").append(chain).append('\n');
     }
-    if (!jumps.postrouting()) {
+    if (v4 && !jumps.postrouting()) {
       b.append("-I POSTROUTING 1 -j ").append(fwd).append('\n');
     }
     return b.append("COMMIT\n").toString();
@@ -203,6 +225,12 @@ final class IptablesRules {
    * forward chain (flushed, then deleted).
    */
   static List<List<String>> forwardRemoval(String filter, String nat, String chain) {
+    return forwardRemoval(filter, nat, chain, IptablesFamily.V4);
+  }
+
+  /** {@link #forwardRemoval(String, String, String)} with one family's program. */
+  static List<List<String>> forwardRemoval(String filter, String nat, String chain,
+      IptablesFamily f) {
     String fwd = forwardChain(chain);
     List<List<String>> cmds = new ArrayList<>();
     String[][] jumps = {{"nat", "PREROUTING", chain}, {"nat", "POSTROUTING", fwd},
@@ -211,15 +239,15 @@ final class IptablesRules {
       String listing = j[0].equals("nat") ? nat : filter;
       long n = listing.lines().filter(("-A " + j[1] + " -j " + j[2])::equals).count();
       for (long i = 0; i < n; i++) {
-        cmds.add(List.of("iptables", "-w", "-t", j[0], "-D", j[1], "-j", j[2]));
+        cmds.add(List.of(f.program(), "-w", "-t", j[0], "-D", j[1], "-j", j[2]));
       }
     }
     String[][] chains = {{"nat", chain}, {"nat", fwd}, {"filter", fwd}};
     for (String[] c : chains) {
       String listing = c[0].equals("nat") ? nat : filter;
       if (listing.lines().anyMatch(("-N " + c[1])::equals)) {
-        cmds.add(List.of("iptables", "-w", "-t", c[0], "-F", c[1]));
-        cmds.add(List.of("iptables", "-w", "-t", c[0], "-X", c[1]));
+        cmds.add(List.of(f.program(), "-w", "-t", c[0], "-F", c[1]));
+        cmds.add(List.of(f.program(), "-w", "-t", c[0], "-X", c[1]));
       }
     }
     return cmds;

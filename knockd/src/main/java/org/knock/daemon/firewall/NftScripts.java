@@ -25,6 +25,11 @@ final class NftScripts {
   /** The filter side of each redirect: source, protocol, external port, local port. */
   static final String REDIRECTED_NAME = "redirected";
   static final String REDIRECTED_TYPE = SET_TYPE + " . inet_service";
+  /** The IPv6 twins of {@link #MAP_NAME} and {@link #REDIRECTED_NAME}: one IPv6 address each. */
+  static final String MAP_NAME6 = "redirects6";
+  static final String MAP_TYPE6 = SET_TYPE6 + " : inet_service";
+  static final String REDIRECTED_NAME6 = "redirected6";
+  static final String REDIRECTED_TYPE6 = SET_TYPE6 + " . inet_service";
   static final String NAT_CHAIN = "prerouting";
   /** Map of forwards: source, protocol, external port → inner address . port (DNAT). */
   static final String FORWARDS = "forwards";
@@ -74,12 +79,18 @@ final class NftScripts {
         .append(MAP_TYPE).append("; flags timeout; }\n");
     b.append("add set ").append(t).append(' ').append(REDIRECTED_NAME).append(" { type ")
         .append(REDIRECTED_TYPE).append("; flags timeout; }\n");
+    b.append("add map ").append(t).append(' ').append(MAP_NAME6).append(" { type ")
+        .append(MAP_TYPE6).append("; flags timeout; }\n");
+    b.append("add set ").append(t).append(' ').append(REDIRECTED_NAME6).append(" { type ")
+        .append(REDIRECTED_TYPE6).append("; flags timeout; }\n");
     String nat = t + " " + NAT_CHAIN;
     b.append("add chain ").append(nat)
         .append(" { type nat hook prerouting priority dstnat; policy accept; }\n");
     b.append("flush chain ").append(nat).append('\n');
     b.append("add rule ").append(nat).append(" meta l4proto { tcp, udp } redirect to ip saddr")
         .append(" . meta l4proto . th dport map @").append(MAP_NAME).append('\n');
+    b.append("add rule ").append(nat).append(" meta l4proto { tcp, udp } redirect to ip6 saddr")
+        .append(" . meta l4proto . th dport map @").append(MAP_NAME6).append('\n');
     forwardPart(b, t);
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
@@ -91,10 +102,14 @@ final class NftScripts {
         .append(SET_NAME6).append(" accept\n");
     b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")
         .append(SET_NAME6NET).append(" accept\n");
-    for (Protocol p : Protocol.values()) { // a redirected flow: to the port its grant redirects to
-      b.append("add rule ").append(c).append(" meta l4proto ").append(p.word())
-          .append(" ct status dnat ip saddr . meta l4proto . ct original proto-dst . ")
-          .append(p.word()).append(" dport @").append(REDIRECTED_NAME).append(" accept\n");
+    // a redirected flow, per family: to the port its grant redirects to
+    for (String[] family : new String[][] {{"ip", REDIRECTED_NAME}, {"ip6", REDIRECTED_NAME6}}) {
+      for (Protocol p : Protocol.values()) {
+        b.append("add rule ").append(c).append(" meta l4proto ").append(p.word())
+            .append(" ct status dnat ").append(family[0])
+            .append(" saddr . meta l4proto . ct original proto-dst . ").append(p.word())
+            .append(" dport @").append(family[1]).append(" accept\n");
+      }
     }
     for (Protocol p : Protocol.values()) {
       List<Integer> ports = FirewallSettings.portsOf(s.protect(), p);
@@ -232,19 +247,26 @@ final class NftScripts {
     String key = redirectKey(a);
     String t = " timeout " + timeout(d);
     String flow = key + " . " + a.port();
-    return replace(table + " " + MAP_NAME, key + " : " + a.port(), key, key + t + " : " + a.port())
-        + replace(table + " " + REDIRECTED_NAME, flow, flow, flow + t);
+    String map = table + " " + (a.ipv6() ? MAP_NAME6 : MAP_NAME);
+    return replace(map, key + " : " + a.port(), key, key + t + " : " + a.port())
+        + replace(table + " " + redirected(a), flow, flow, flow + t);
   }
 
   /** Removes a redirected access's two elements whether they exist or not. */
   static String revokeRedirect(String table, Access a) {
     String key = redirectKey(a);
-    return "add element " + table + " " + MAP_NAME + " { " + key + " : " + a.port() + " }\n"
-        + "delete element " + table + " " + MAP_NAME + " { " + key + " }\n"
-        + addDelete(table + " " + REDIRECTED_NAME, key + " . " + a.port());
+    String map = table + " " + (a.ipv6() ? MAP_NAME6 : MAP_NAME);
+    return "add element " + map + " { " + key + " : " + a.port() + " }\n"
+        + "delete element " + map + " { " + key + " }\n"
+        + addDelete(table + " " + redirected(a), key + " . " + a.port());
   }
 
-  /** E.g. {@code 192.0.2.1 . tcp . 41369}: what the nat map looks up. */
+  /** The set of redirected flows for an access's family: {@code redirected} or {@code redirected6}. */
+  private static String redirected(Access a) {
+    return a.ipv6() ? REDIRECTED_NAME6 : REDIRECTED_NAME;
+  }
+
+  /** E.g. {@code 192.0.2.1 . tcp . 41369} (IPv6: {@code 2001:db8::1 . tcp . 41369}): the key. */
   private static String redirectKey(Access a) {
     return a.ip() + " . " + a.protocol().word() + " . " + a.external();
   }

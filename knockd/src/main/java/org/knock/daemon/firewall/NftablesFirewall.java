@@ -72,7 +72,8 @@ final class NftablesFirewall implements Firewall {
         + "(open 22 random) adds, with the same timeout, an element of "
         + "map '" + NftScripts.MAP_NAME + "' that chain " + NftScripts.NAT_CHAIN
         + " redirects, and one of set '" + NftScripts.REDIRECTED_NAME + "' that accepts the "
-        + "redirected flow, e.g.\n"
+        + "redirected flow (for an IPv6 source: map '" + NftScripts.MAP_NAME6 + "' and set '"
+        + NftScripts.REDIRECTED_NAME6 + "'; not for a /64), e.g.\n"
         + NftScripts.grantRedirect("inet " + settings.name(), Access.redirect(
             Access.EXAMPLE.address(), 22, org.knock.core.Protocol.TCP, 41369),
             Duration.ofMinutes(30)).lines()
@@ -197,11 +198,23 @@ final class NftablesFirewall implements Firewall {
     return book.all();
   }
 
-  /** The table whose nat maps redirect and forward an access: knockd's own, IPv4 only (so far). */
+  /**
+   * The table whose nat maps redirect and forward an access: knockd's own. A random port is for
+   * one address (IPv4, or IPv6: maps {@code redirects6}, {@code redirected6}), not a /64; a
+   * forward needs an IPv4 source (the inner hosts are IPv4: an IPv6 source would need NAT64).
+   */
   private String redirectTable(Access access) throws FirewallException {
-    if (shared || access.ipv6()) {
+    if (shared) {
       throw FirewallException.refused("cannot grant " + access + ": random ports and forwards "
-          + "need knockd's own table and an IPv4 source (not in shared-set mode, not for IPv6)");
+          + "need knockd's own table (not shared-set mode)");
+    }
+    if (access.ipv6() && access.forwarded()) {
+      throw FirewallException.refused("cannot grant " + access + ": a forward needs an IPv4 "
+          + "source (its inner host is IPv4; an IPv6 source would need NAT64)");
+    }
+    if (access.network()) {
+      throw FirewallException.refused("cannot grant " + access + ": a random port is for one "
+          + "address, not a /64 (knock without --allow-prefix 64)");
     }
     return "inet " + settings.name();
   }

@@ -295,15 +295,63 @@ class IptablesFirewallTest {
   }
 
   @Test
-  void anIpv6RandomPortIsRefusedWithoutACommand() throws Exception {
+  void anIpv6RandomPortIsAnIp6tablesRedirectAndAcceptAndA64OrAForwardIsRefused()
+      throws Exception {
     Firewall fw = Firewalls.create("iptables", SETTINGS, FirewallOptions.DEFAULTS, clock, runner);
     fw.install();
     runner.calls.clear();
-    Access six = Access.redirect(java.net.InetAddress.getByName("fd10:204:15::2"), 22,
-        org.knock.core.Protocol.TCP, 41369);
-    assertThatThrownBy(() -> fw.grant(six, Duration.ofSeconds(30)))
-        .isInstanceOf(FirewallException.class).hasMessageContaining("IPv4 only");
+    Access six = Access.redirect(Fixtures.SSH6.address(), 22, org.knock.core.Protocol.TCP, 41369);
+    fw.grant(six, Duration.ofSeconds(30));
+    assertThat(runner.argvs()).containsExactly(
+        IptablesRules.listNat(IptablesFamily.V6), IptablesRules.listAll(IptablesFamily.V6),
+        IptablesRules.restore(IptablesFamily.V6),
+        IptablesRules.insertGrant("KNOCKD", six, T0 + 31),
+        IptablesRules.insertNat("KNOCKD", six, T0 + 31));
+    assertThat(runner.calls.get(2).stdin()).as("ip6tables: only the nat chain and its jump")
+        .isEqualTo("*nat\n:KNOCKD - [0:0]\n-I PREROUTING 1 -j KNOCKD\nCOMMIT\n");
+    assertThat(runner.argvs().get(4)).startsWith("ip6tables", "-w", "-t", "nat", "-I", "KNOCKD");
+    assertThat(fw.grants()).containsOnlyKeys(six);
+    runner.calls.clear();
+    fw.revoke(six);
+    assertThat(runner.argvs()).containsExactly(IptablesRules.deleteNat("KNOCKD", six, T0 + 31),
+        IptablesRules.deleteGrant("KNOCKD", six, T0 + 31));
+
+    Access slash64 = new Access(Fixtures.SSH6NET.address(), 22, org.knock.core.Protocol.TCP, 64,
+        41369, null, false);
+    Access forward = new Access(Fixtures.SSH6.address(), 5432, org.knock.core.Protocol.TCP, 41370,
+        Access.ipv4("10.0.0.5"), false);
+    runner.calls.clear();
+    assertThatThrownBy(() -> fw.grant(slash64, Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(FirewallException.class, e -> assertThat(e.refusal()).isTrue())
+        .hasMessageContaining("a random port is for one address, not a /64");
+    assertThatThrownBy(() -> fw.grant(forward, Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(FirewallException.class, e -> assertThat(e.refusal()).isTrue())
+        .hasMessageContaining("a forward needs an IPv4 source");
     assertThat(runner.calls).isEmpty();
+  }
+
+  @Test
+  void aKilledRunsIpv6RandomPortIsAdoptedRewrittenInTheNatChainAndEnded() throws Exception {
+    Access six = Access.redirect(Fixtures.SSH6.address(), 22, org.knock.core.Protocol.TCP, 41369);
+    String leftover = "-N KNOCKD\n-A INPUT -j KNOCKD\n"
+        + IptablesRules.grantLine("KNOCKD", six, T0 + 60) + "\n";
+    runner.answering(c -> c.argv().equals(IptablesRules.listAll(IptablesFamily.V6))
+        ? RecordingRunner.ok(leftover) : RecordingRunner.ok(""));
+    Firewall fw = new IptablesFirewall(SETTINGS, new Commands(List.of(),
+        SETTINGS.commandTimeout(), runner), clock, IptablesFamily.V6);
+    fw.install();
+    assertThat(fw.grants()).containsExactly(Map.entry(six, Instant.ofEpochSecond(T0 + 60)));
+    // the next random grant writes the nat chain with the adopted redirect in it
+    Access next = Access.redirect(Fixtures.SSH6.address(), 22, org.knock.core.Protocol.TCP, 45000);
+    runner.calls.clear();
+    fw.grant(next, Duration.ofSeconds(120));
+    assertThat(runner.calls.get(2).argv()).isEqualTo(IptablesRules.restore(IptablesFamily.V6));
+    assertThat(runner.calls.get(2).stdin()).isEqualTo("*nat\n:KNOCKD - [0:0]\n"
+        + IptablesRules.natLine("KNOCKD", six, T0 + 60) + "\n-I PREROUTING 1 -j KNOCKD\nCOMMIT\n");
+    runner.calls.clear();
+    assertThat(fw.expire(Instant.ofEpochSecond(T0 + 60))).containsExactly(six);
+    assertThat(runner.argvs()).containsExactly(IptablesRules.deleteNat("KNOCKD", six, T0 + 60),
+        IptablesRules.deleteGrant("KNOCKD", six, T0 + 60));
   }
 
   @Test

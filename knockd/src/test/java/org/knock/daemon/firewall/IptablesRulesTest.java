@@ -51,6 +51,31 @@ class IptablesRulesTest {
   }
 
   @Test
+  void anIpv6RandomPortGrantIsAnIp6tablesRedirectThatParsesBack() throws Exception {
+    Access r = Access.redirect(Fixtures.SSH6.address(), 22, Protocol.TCP, 41369);
+    String line = IptablesRules.grantLine("KNOCKD", r, 9L);
+    // as ip6tables 1.8.9 -S prints them (checked in a namespace)
+    assertThat(line).isEqualTo("-A KNOCKD -s fd10:204:15::2/128 -p tcp -m tcp --dport 22 -m "
+        + "conntrack --ctstate DNAT --ctorigdstport 41369 -m time --datestop 1970-01-01T00:00:09 "
+        + "-m comment --comment \"knockd expires=9\" -j ACCEPT");
+    assertThat(IptablesRules.natLine("KNOCKD", r, 9L)).isEqualTo("-A KNOCKD -s "
+        + "fd10:204:15::2/128 -p tcp -m tcp --dport 41369 -m time --datestop 1970-01-01T00:00:09 "
+        + "-m comment --comment \"knockd expires=9\" -j REDIRECT --to-ports 22");
+    assertThat(IptablesRules.insertNat("KNOCKD", r, 9L)).startsWith("ip6tables");
+    assertThat(IptablesRules.parse("-N KNOCKD\n" + line + "\n", "KNOCKD", IptablesFamily.V6)
+        .grants()).containsExactly(Map.entry(r, 9L));
+    assertThat(IptablesRules.natScript("KNOCKD", Map.of(Fixtures.SSH6, 9L, r, 9L),
+        new IptablesRules.Jumps(true, false, false), IptablesFamily.V6))
+        .isEqualTo("*nat\n:KNOCKD - [0:0]\n" + IptablesRules.natLine("KNOCKD", r, 9L)
+            + "\nCOMMIT\n");
+    assertThat(IptablesRules.forwardRemoval("", "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD",
+        IptablesFamily.V6)).containsExactly(
+            List.of("ip6tables", "-w", "-t", "nat", "-D", "PREROUTING", "-j", "KNOCKD"),
+            List.of("ip6tables", "-w", "-t", "nat", "-F", "KNOCKD"),
+            List.of("ip6tables", "-w", "-t", "nat", "-X", "KNOCKD"));
+  }
+
+  @Test
   void aForwardIsADnatAForwardAcceptAndAMasqueradeThatParseBack() {
     Access f = new Access(SSH.address(), 5432, Protocol.TCP, 8443, Access.ipv4("10.1.0.5"),
         true);

@@ -23,10 +23,16 @@ class NftScriptsTest {
         flags timeout; }
         add set inet %T% redirected { type ipv4_addr . inet_proto . inet_service . inet_service; \
         flags timeout; }
+        add map inet %T% redirects6 { type ipv6_addr . inet_proto . inet_service : inet_service; \
+        flags timeout; }
+        add set inet %T% redirected6 { type ipv6_addr . inet_proto . inet_service . inet_service; \
+        flags timeout; }
         add chain inet %T% prerouting { type nat hook prerouting priority dstnat; policy accept; }
         flush chain inet %T% prerouting
         add rule inet %T% prerouting meta l4proto { tcp, udp } redirect to ip saddr . meta l4proto \
         . th dport map @redirects
+        add rule inet %T% prerouting meta l4proto { tcp, udp } redirect to ip6 saddr . meta l4proto \
+        . th dport map @redirects6
         add map inet %T% forwards { type ipv4_addr . inet_proto . inet_service : ipv4_addr \
         . inet_service; flags timeout; }
         add set inet %T% forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
@@ -55,6 +61,10 @@ class NftScriptsTest {
         proto-dst . tcp dport @redirected accept
         add rule inet %T% input meta l4proto udp ct status dnat ip saddr . meta l4proto . ct original \
         proto-dst . udp dport @redirected accept
+        add rule inet %T% input meta l4proto tcp ct status dnat ip6 saddr . meta l4proto . ct original \
+        proto-dst . tcp dport @redirected6 accept
+        add rule inet %T% input meta l4proto udp ct status dnat ip6 saddr . meta l4proto . ct original \
+        proto-dst . udp dport @redirected6 accept
         """.replace("%T%", t);
   }
 
@@ -151,6 +161,25 @@ class NftScriptsTest {
         delete element inet knockd redirected { 192.0.2.7 . tcp . 41369 . 22 }
         """);
     assertThat(a.toString()).isEqualTo("192.0.2.7 22/tcp external 41369");
+  }
+
+  @Test
+  void anIpv6RandomPortGrantIsAnElementOfTheIpv6MapAndSetWithOneTimeout() throws Exception {
+    Access a = Access.redirect(Fixtures.SSH6.address(), 22, org.knock.core.Protocol.TCP, 41369);
+    assertThat(NftScripts.grantRedirect("inet knockd", a, Duration.ofMinutes(30))).isEqualTo("""
+        add element inet knockd redirects6 { fd10:204:15::2 . tcp . 41369 : 22 }
+        delete element inet knockd redirects6 { fd10:204:15::2 . tcp . 41369 }
+        add element inet knockd redirects6 { fd10:204:15::2 . tcp . 41369 timeout 30m : 22 }
+        add element inet knockd redirected6 { fd10:204:15::2 . tcp . 41369 . 22 }
+        delete element inet knockd redirected6 { fd10:204:15::2 . tcp . 41369 . 22 }
+        add element inet knockd redirected6 { fd10:204:15::2 . tcp . 41369 . 22 timeout 30m }
+        """);
+    assertThat(NftScripts.revokeRedirect("inet knockd", a)).isEqualTo("""
+        add element inet knockd redirects6 { fd10:204:15::2 . tcp . 41369 : 22 }
+        delete element inet knockd redirects6 { fd10:204:15::2 . tcp . 41369 }
+        add element inet knockd redirected6 { fd10:204:15::2 . tcp . 41369 . 22 }
+        delete element inet knockd redirected6 { fd10:204:15::2 . tcp . 41369 . 22 }
+        """);
   }
 
   @Test

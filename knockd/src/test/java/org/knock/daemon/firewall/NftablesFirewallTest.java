@@ -68,19 +68,42 @@ class NftablesFirewallTest {
   }
 
   @Test
-  void aRandomPortOrAForwardForAnIpv6SourceIsRefusedInOneLine() throws Exception {
+  void anIpv6RandomPortIsGrantedRevokedAndKnownInTheIpv6MapAndSet() throws Exception {
     Access random = Access.redirect(Fixtures.SSH6.address(), 22, org.knock.core.Protocol.TCP,
         41369);
+    Firewall fw = own();
+    fw.grant(random, Duration.ofMinutes(30));
+    assertThat(fw.grants()).containsOnlyKeys(random);
+    assertThat(fw.grants().get(random)).isEqualTo(clock.instant().plus(Duration.ofMinutes(30)));
+    fw.grant(random, Duration.ofMinutes(5)); // a re-grant: the same elements, the new timeout
+    fw.revoke(random);
+    assertThat(fw.grants()).isEmpty();
+    assertThat(scripts()).containsExactly(
+        NftScripts.grantRedirect("inet knockd", random, Duration.ofMinutes(30)),
+        NftScripts.grantRedirect("inet knockd", random, Duration.ofMinutes(5)),
+        NftScripts.revokeRedirect("inet knockd", random));
+    assertThat(scripts().get(1)).contains("redirects6 { fd10:204:15::2 . tcp . 41369 timeout 5m "
+        + ": 22 }").contains("redirected6 { fd10:204:15::2 . tcp . 41369 . 22 timeout 5m }")
+        .doesNotContain("redirects {").doesNotContain("redirected {");
+  }
+
+  @Test
+  void aRandomPortForASlash64OrAForwardForAnIpv6SourceIsRefusedInOneLine() throws Exception {
+    Access slash64 = new Access(Fixtures.SSH6NET.address(), 22, org.knock.core.Protocol.TCP, 64,
+        41369, null, false);
     Access forward = new Access(Fixtures.SSH6.address(), 5432, org.knock.core.Protocol.TCP, 41370,
         Access.ipv4("10.0.0.5"), false);
     Firewall fw = own();
-    for (Access a : List.of(random, forward)) {
-      assertThatThrownBy(() -> fw.grant(a, Duration.ofMinutes(30)))
-          .isInstanceOfSatisfying(FirewallException.class, e -> assertThat(e.refusal()).isTrue())
-          .hasMessage("cannot grant " + a + ": random ports and forwards need knockd's own table "
-              + "and an IPv4 source (not in shared-set mode, not for IPv6)");
-    }
+    assertThatThrownBy(() -> fw.grant(slash64, Duration.ofMinutes(30)))
+        .isInstanceOfSatisfying(FirewallException.class, e -> assertThat(e.refusal()).isTrue())
+        .hasMessage("cannot grant " + slash64 + ": a random port is for one address, not a /64 "
+            + "(knock without --allow-prefix 64)");
+    assertThatThrownBy(() -> fw.grant(forward, Duration.ofMinutes(30)))
+        .isInstanceOfSatisfying(FirewallException.class, e -> assertThat(e.refusal()).isTrue())
+        .hasMessage("cannot grant " + forward + ": a forward needs an IPv4 source (its inner "
+            + "host is IPv4; an IPv6 source would need NAT64)");
     assertThat(runner.calls).isEmpty();
+    assertThat(fw.grants()).isEmpty();
   }
 
   /** Answers {@code nft list set} for the sets in {@code listings} (by name), fails for others. */
