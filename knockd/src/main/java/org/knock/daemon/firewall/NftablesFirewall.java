@@ -57,7 +57,8 @@ final class NftablesFirewall implements Firewall {
           + "timeouts end them (with OnExit = remove knockd deletes the elements it added).";
     }
     return "nftables, own table 'inet " + settings.name() + "', written in one transaction at "
-        + "start and at each reload (grants of an earlier run are kept); when knockd stops it "
+        + "start and at each reload (grants of an earlier run are kept, and adopted from 'nft -j "
+        + "list' so that a close knock ends them); when knockd stops it "
         + "stays, so the protected ports stay closed (deleted only with OnExit = remove or "
         + "knockd --remove-rules):\n"
         + NftScripts.install(settings.reply() == KnockReply.AUTO
