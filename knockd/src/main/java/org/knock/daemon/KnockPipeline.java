@@ -334,7 +334,7 @@ final class KnockPipeline implements PacketHandler {
    * host, port and protocol, through its Port or, for {@code Port = random}, a port of
    * RandomPorts); never another address's. The plain grant (for a forward with a fixed Port, its
    * grant) is always among them: revoking it is harmless if there is none, and ends one of an
-   * earlier run that the backend does not know (nftables keeps no book across restarts).
+   * earlier run that the backend does not know (nftables' shared-set mode adopts nothing).
    */
   private List<Access> closing(Knock k, Command c, ForwardConfig forward, Instant now) {
     java.util.Set<Access> out = new java.util.LinkedHashSet<>();

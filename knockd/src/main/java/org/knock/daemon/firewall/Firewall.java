@@ -36,8 +36,9 @@ public interface Firewall extends AutoCloseable {
 
   /**
    * The grants this backend knows to be current, with their end: those this run made and, where
-   * the backend adopts an earlier run's rules at start (iptables), those. A close knock looks
-   * here for every grant of its address to a port (a plain one, random-port redirects, forwards).
+   * the backend adopts an earlier run's rules at start (iptables; nftables' own table), those.
+   * A close knock looks here for every grant of its address to a port (a plain one, random-port
+   * redirects, forwards).
    * The default knows none.
    */
   default Map<Access, Instant> grants() {

@@ -45,6 +45,11 @@ public final class Firewalls {
       public String list(List<String> args) {
         return "";
       }
+
+      @Override
+      public String listJson(List<String> args) {
+        return "{\"nftables\": []}";
+      }
     }, clock);
   }
 

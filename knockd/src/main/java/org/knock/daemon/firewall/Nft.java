@@ -13,6 +13,9 @@ interface Nft {
   /** Runs {@code nft list ARGS} and returns what it printed. */
   String list(List<String> args) throws FirewallException;
 
+  /** Runs {@code nft -j list ARGS} and returns the JSON it printed. */
+  String listJson(List<String> args) throws FirewallException;
+
   /** Ends a process kept between calls, if any. */
   default void close() {}
 }

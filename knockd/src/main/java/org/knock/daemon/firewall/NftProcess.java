@@ -18,7 +18,16 @@ final class NftProcess implements Nft {
 
   @Override
   public String list(List<String> args) throws FirewallException {
-    List<String> argv = new ArrayList<>(List.of("nft", "list"));
+    return run(List.of("nft", "list"), args);
+  }
+
+  @Override
+  public String listJson(List<String> args) throws FirewallException {
+    return run(List.of("nft", "-j", "list"), args);
+  }
+
+  private String run(List<String> command, List<String> args) throws FirewallException {
+    List<String> argv = new ArrayList<>(command);
     argv.addAll(args);
     return commands.require(argv, null).out();
   }

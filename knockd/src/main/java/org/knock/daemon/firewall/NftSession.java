@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * error stream before it reads the next line, so whatever is there when the mark arrives is the
  * script's error. The process is started on first use and again after it died (the script is
  * then sent once more: every script knockd sends is idempotent); a timeout kills it. {@link
- * #list} runs a process of its own.
+ * #list} and {@link #listJson} run a process of their own.
  *
  * <p>The caller's thread reads nft's answer itself: for at most {@code spin} it polls the pipe,
  * yielding its core between polls (nft usually answers within 0.3–3 ms; a thread that slept would
@@ -51,7 +51,7 @@ final class NftSession implements Nft {
 
   /**
    * @param argv the interactive nft, e.g. {@code [ip, netns, exec, NS, nft, -i]}
-   * @param oneShot runs {@link #list}
+   * @param oneShot runs {@link #list} and {@link #listJson}
    */
   NftSession(List<String> argv, Duration timeout, Nft oneShot) {
     this(argv, timeout, SPIN, oneShot);
@@ -88,6 +88,11 @@ final class NftSession implements Nft {
   @Override
   public String list(List<String> args) throws FirewallException {
     return oneShot.list(args);
+  }
+
+  @Override
+  public String listJson(List<String> args) throws FirewallException {
+    return oneShot.listJson(args);
   }
 
   @Override

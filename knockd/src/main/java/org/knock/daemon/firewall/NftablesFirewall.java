@@ -57,7 +57,8 @@ final class NftablesFirewall implements Firewall {
           + "timeouts end them (with OnExit = remove knockd deletes the elements it added).";
     }
     return "nftables, own table 'inet " + settings.name() + "', written in one transaction at "
-        + "start and at each reload (grants of an earlier run are kept); when knockd stops it "
+        + "start and at each reload (grants of an earlier run are kept, and adopted from 'nft -j "
+        + "list' so that a close knock ends them); when knockd stops it "
         + "stays, so the protected ports stay closed (deleted only with OnExit = remove or "
         + "knockd --remove-rules):\n"
         + NftScripts.install(settings.reply() == KnockReply.AUTO
@@ -90,12 +91,67 @@ final class NftablesFirewall implements Firewall {
   @Override
   public synchronized void install() throws FirewallException {
     apply(settings, true);
+    adopt(settings);
   }
 
   @Override
   public synchronized void reconfigure(FirewallSettings next) throws FirewallException {
     apply(next, false);
     settings = next;
+    adopt(next);
+  }
+
+  /**
+   * Enters the live elements of the managed table that the book lacks (an earlier run's grants:
+   * plain ones, random-port redirects, forwards) with the time the kernel gives them, so that
+   * {@link #grants} and a close knock see them. Never throws: a listing that fails or does not
+   * parse is one log line, elements of a shape knockd never writes are left in the kernel and
+   * named in one line. Nothing in shared-set mode (the set is the admin's).
+   */
+  private void adopt(FirewallSettings s) {
+    if (shared) {
+      return;
+    }
+    Map<String, String> listings = new java.util.LinkedHashMap<>();
+    List<String> failed = new java.util.ArrayList<>();
+    for (List<String> what : NftLeftovers.LISTED) {
+      try {
+        listings.put(String.join(" ", what), nft.listJson(List.of(what.get(0), "inet", s.name(),
+            what.get(1))));
+      } catch (FirewallException e) {
+        failed.add(String.join(" ", what) + ": " + e.getMessage());
+      }
+    }
+    NftLeftovers.Leftovers left = NftLeftovers.read(listings);
+    failed.addAll(left.errors());
+    Instant now = clock.instant();
+    int plain = 0;
+    int redirects = 0;
+    int forwards = 0;
+    for (Map.Entry<Access, Duration> e : left.live().entrySet()) {
+      Access a = e.getKey();
+      if (book.end(a) == null) {
+        book.put(a, now.plus(e.getValue()));
+        plain += a.external() == 0 ? 1 : 0;
+        redirects += a.redirected() ? 1 : 0;
+        forwards += a.forwarded() ? 1 : 0;
+      }
+    }
+    String table = "nftables table inet " + s.name();
+    if (plain + redirects + forwards > 0) {
+      LOG.info("{}: adopted {} plain grant(s), {} random-port redirect(s), {} forward(s) of an "
+          + "earlier run with their kernel timeouts (a close knock ends them)", table, plain,
+          redirects, forwards);
+    }
+    if (!left.odd().isEmpty()) {
+      LOG.warn("{}: left alone {} element(s) knockd does not write: {}", table, left.odd().size(),
+          String.join("; ", left.odd().subList(0, Math.min(3, left.odd().size())))
+              + (left.odd().size() > 3 ? "; ..." : ""));
+    }
+    if (!failed.isEmpty()) {
+      LOG.warn("{}: cannot read {} (grants there still end by their kernel timeouts, but a close "
+          + "knock cannot end them early)", table, String.join("; ", failed));
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ import static org.knock.daemon.firewall.Fixtures.SSH;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class NftablesFirewallTest {
@@ -34,8 +35,15 @@ class NftablesFirewallTest {
         FirewallOptions.DEFAULTS.withNftSet("inet filter knock_granted"), clock, runner);
   }
 
+  /** What each command read (null: a listing), without the JSON listings of the adoption. */
   private List<String> scripts() {
-    return runner.calls.stream().map(RecordingRunner.Call::stdin).toList();
+    return runner.calls.stream().filter(c -> !c.argv().contains("-j"))
+        .map(RecordingRunner.Call::stdin).toList();
+  }
+
+  /** The commands run, without the JSON listings the own table's adoption reads. */
+  private List<List<String>> changes() {
+    return runner.argvs().stream().filter(a -> !a.contains("-j")).toList();
   }
 
   @Test
@@ -47,7 +55,7 @@ class NftablesFirewallTest {
     assertThat(fw.expire(clock.instant().plus(Duration.ofDays(1)))).isEmpty();
     fw.close();
     NftSetRef set = NftScripts.ownSet(SETTINGS);
-    assertThat(runner.argvs()).containsOnly(APPLY);
+    assertThat(changes()).containsOnly(APPLY);
     assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS),
         NftScripts.grant(set, SSH, Duration.ofSeconds(90)), NftScripts.revoke(set, List.of(DNS)));
   }
@@ -222,7 +230,7 @@ class NftablesFirewallTest {
 
   @Test
   void aLeftoverThatCannotBeAdoptedIsRecreated() throws Exception {
-    runner.answering(c -> c.stdin().startsWith("add table inet knockd\nadd set")
+    runner.answering(c -> c.stdin() != null && c.stdin().startsWith("add table inet knockd\nadd set")
         ? RecordingRunner.fail(1, "/dev/stdin:2:1-90: Error: Could not process rule: File exists")
         : RecordingRunner.ok(""));
     own().install();
@@ -313,12 +321,84 @@ class NftablesFirewallTest {
       runner.calls.clear();
       runner.answering(c -> RecordingRunner.ok(c.stdin() == null ? ruleset : ""));
       Firewalls.create("nftables", auto, FirewallOptions.DEFAULTS, clock, runner).install();
-      assertThat(runner.argvs()).containsExactly(List.of("nft", "list", "ruleset"), APPLY);
+      assertThat(changes()).containsExactly(List.of("nft", "list", "ruleset"), APPLY);
       assertThat(runner.calls.get(1).stdin()).isEqualTo(NftScripts.install(
           auto.withReply(ruleset.isEmpty() ? KnockReply.RESET : KnockReply.DROP)));
     }
     assertThat(Firewalls.create("nftables", auto, FirewallOptions.DEFAULTS, clock, runner)
         .describe()).contains(NftScripts.install(auto.withReply(KnockReply.RESET)))
         .contains("KnockReply = auto");
+  }
+
+  /** Answers each JSON listing of the own table with its capture (test-data/nft-leftovers). */
+  private RecordingRunner leftovers(java.util.function.Function<String, String> byName) {
+    return runner.answering(c -> c.argv().contains("-j")
+        ? RecordingRunner.ok(byName.apply(c.argv().get(c.argv().size() - 1)))
+        : RecordingRunner.ok(""));
+  }
+
+  @Test
+  void anEarlierRunsGrantsAreAdoptedAtStartAndARevokeEndsThem() throws Exception {
+    leftovers(NftLeftoversTest::captured);
+    Firewall fw = own();
+    fw.install();
+    assertThat(runner.argvs()).filteredOn(a -> a.contains("-j")).containsExactly(
+        List.of("nft", "-j", "list", "set", "inet", "knockd", "granted"),
+        List.of("nft", "-j", "list", "set", "inet", "knockd", "granted6"),
+        List.of("nft", "-j", "list", "set", "inet", "knockd", "granted6net"),
+        List.of("nft", "-j", "list", "map", "inet", "knockd", "redirects"),
+        List.of("nft", "-j", "list", "map", "inet", "knockd", "forwards"),
+        List.of("nft", "-j", "list", "set", "inet", "knockd", "masqueraded"));
+    Instant t0 = clock.instant();
+    assertThat(fw.grants()).hasSize(8)
+        .containsEntry(NftLeftoversTest.SSH_REDIRECT, t0.plusSeconds(1799))
+        .containsEntry(NftLeftoversTest.DB_FORWARD, t0.plusSeconds(1799))
+        .containsEntry(NftLeftoversTest.DB2_FORWARD, t0.plusSeconds(1199));
+    runner.calls.clear();
+    fw.revoke(NftLeftoversTest.SSH_REDIRECT);
+    fw.revoke(NftLeftoversTest.DB_FORWARD);
+    assertThat(scripts()).containsExactly(
+        NftScripts.revokeRedirect("inet knockd", NftLeftoversTest.SSH_REDIRECT),
+        NftScripts.revokeForward("inet knockd", NftLeftoversTest.DB_FORWARD));
+    assertThat(fw.grants()).hasSize(6).doesNotContainKeys(NftLeftoversTest.SSH_REDIRECT,
+        NftLeftoversTest.DB_FORWARD);
+    assertThat(fw.expire(t0.plusSeconds(1199))).isEmpty(); // the kernel ends them
+    assertThat(fw.grants()).hasSize(2).doesNotContainKey(NftLeftoversTest.DB2_FORWARD);
+  }
+
+  @Test
+  void listingsThatFailOrDoNotParseNeverStopTheStart() throws Exception {
+    String forwards = NftLeftoversTest.captured("forwards");
+    runner.answering(c -> !c.argv().contains("-j") ? RecordingRunner.ok("")
+        : c.argv().contains("redirects") ? RecordingRunner.fail(1, "Error: JSON support not compiled-in")
+        : c.argv().contains("forwards") ? RecordingRunner.ok(forwards)
+        : RecordingRunner.ok(forwards.substring(0, 40)));
+    Firewall fw = own();
+    fw.install();
+    assertThat(fw.grants()).containsOnlyKeys(NftLeftoversTest.DB2_FORWARD,
+        new Access(Access.ipv4("10.99.0.2"), 5432, org.knock.core.Protocol.TCP, 8443,
+        Access.ipv4("10.98.0.2"), false)); // the masqueraded set's listing did not parse
+  }
+
+  @Test
+  void aReloadAdoptsWhatTheBookLacksAndKeepsThisRunsEnds() throws Exception {
+    Firewall fw = own();
+    fw.install();
+    assertThat(fw.grants()).isEmpty(); // "" from every listing: nothing adopted
+    fw.grant(NftLeftoversTest.SSH_REDIRECT, Duration.ofMinutes(5));
+    Instant end = clock.instant().plus(Duration.ofMinutes(5));
+    leftovers(n -> n.equals("redirects") ? NftLeftoversTest.captured(n) : "{\"nftables\": []}");
+    fw.reconfigure(Fixtures.RELOADED);
+    assertThat(fw.grants()).containsOnly(Map.entry(NftLeftoversTest.SSH_REDIRECT, end),
+        Map.entry(NftLeftoversTest.DNS_REDIRECT, clock.instant().plusSeconds(299)));
+  }
+
+  @Test
+  void sharedModeAdoptsNothingFromTheAdminsSet() throws Exception {
+    sharedSets(Map.of("knock_granted", SHARED_LISTING));
+    Firewall fw = shared();
+    fw.install();
+    assertThat(runner.argvs()).noneMatch(a -> a.contains("-j"));
+    assertThat(fw.grants()).isEmpty();
   }
 }

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code [forward NAME]} (issue 16) through a real kernel, with three namespaces: the client, the
@@ -17,7 +19,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * route back to the client (so the forwards masquerade). knockd says at start that forwarding is
  * off; with it on, {@code open db} reaches the inner service through the gateway's port 8443 from
  * the knocker only, until {@code close db}; {@code open dbr random} does the same through the
- * port bin/knock prints, and not after expiry.
+ * port bin/knock prints, and not after expiry. {@code close dbr} also ends a random forward granted
+ * before knockd was stopped or killed and started again, not another address's (a replayed close
+ * does nothing).
  */
 class ForwardIT extends LabScenarios {
   private static final String INNER_NET = "10.204.116";
@@ -64,14 +68,8 @@ class ForwardIT extends LabScenarios {
     Netns client = lab.client();
     String gw = lab.serverIp();
     gateway.exec("sysctl", "-qw", "net.ipv4.ip_forward=0").ok();
-    current = lab.knockd("forward-" + firewall,
-        new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
-        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, open db, open dbr, close\n"
-            + "[forward db]\nTo = " + INNER + ":" + SERVICE + "\nPort = " + EXTERNAL
-            + "\nMasquerade = yes\n"
-            + "[forward dbr]\nTo = " + INNER + ":" + SERVICE + "/tcp\nPort = random\n"
-            + "Masquerade = yes\n");
-    current.set("RandomPorts", "40000-49999").start();
+    current = knockd("forward-" + firewall, firewall);
+    current.start();
     assertThat(Files.readString(dir.resolve("forward-" + firewall).resolve("knockd-1.err")))
         .as("start-up says forwarding is off").contains("net.ipv4.ip_forward is 0");
     gateway.exec("sysctl", "-qw", "net.ipv4.ip_forward=1").ok();
@@ -117,5 +115,88 @@ class ForwardIT extends LabScenarios {
             .as(c[0] + " " + c[1] + " after stop").isNotZero();
       }
     }
+  }
+
+  @ParameterizedTest(name = "nftables, knockd restarted after {0}: close dbr shuts the knocker's "
+      + "earlier random forward, not another's; a replayed close does nothing")
+  @ValueSource(strings = {"stop", "kill -9"})
+  void closeNameAfterARestartShutsTheKnockersEarlierForward(String how) throws Exception {
+    lab.server().exec("sysctl", "-qw", "net.ipv4.ip_forward=1").ok();
+    current = knockd("forward-restart-" + how.replace(" ", ""), "nftables");
+    current.set("OnExit", "keep").start();
+    try {
+      closeNameAfterARestart(how);
+    } finally { // the table stays at a stop (OnExit = keep): remove it for the next scenario
+      if (current.alive()) {
+        current.kill9();
+      }
+      current.removeRules();
+    }
+  }
+
+  private void closeNameAfterARestart(String how) throws Exception {
+    Netns client = lab.client();
+    String gw = lab.serverIp();
+    String other = lab.clientAlias(3);
+    int mark = current.audit().mark();
+    lab.natFrom(other);
+    int its;
+    try {
+      its = knockRandom("open dbr 30s random", "--source");
+      current.audit().await(mark, 2000, "access-granted", "addr", other, "external",
+          Integer.toString(its), "to", INNER);
+    } finally {
+      lab.noNat();
+    }
+    int port = knockRandom("open dbr 30s random");
+    current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(), "external",
+        Integer.toString(port), "to", INNER);
+    assertThat(Probes.until(true, client, gw, port, 1000)).isBetween(0L, 1000L);
+
+    if (how.equals("stop")) {
+      current.stop();
+    } else {
+      current.kill9();
+    }
+    current.start();
+    assertThat(Probes.connects(client, gw, port, "0.5")).as("after the restart").isTrue();
+    mark = current.audit().mark();
+    List<Integer> close = lab.print(alice, "close dbr");
+    lab.sendPorts(close);
+    current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(), "external",
+        Integer.toString(port), "to", INNER, "by", "knock");
+    assertThat(Probes.until(false, client, gw, port, 1000)).as("ms until shut by close dbr")
+        .isBetween(0L, 1000L);
+
+    // the same close re-sent from the other address: refused, its forward stays
+    lab.natFrom(other);
+    try {
+      lab.sendPorts(close);
+      current.audit().await(mark, 2000, "knock-rejected", "src", other, "reason", "replay");
+      assertThat(Probes.connects(client, gw, its, "0.5")).as("the other address's forward")
+          .isTrue();
+    } finally {
+      lab.noNat();
+    }
+    assertThat(current.audit().count(mark, "access-closed", "addr", other)).isZero();
+  }
+
+  /** A knockd (not started) with forwards db (port 8443) and dbr (random), both masqueraded. */
+  private Knockd knockd(String name, String firewall) throws Exception {
+    return lab.knockd(name, new Knockd.Settings("twofish", "indexed", firewall, "kmsg"),
+        "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, open db, open dbr, close\n"
+            + "[forward db]\nTo = " + INNER + ":" + SERVICE + "\nPort = " + EXTERNAL
+            + "\nMasquerade = yes\n"
+            + "[forward dbr]\nTo = " + INNER + ":" + SERVICE + "/tcp\nPort = random\n"
+            + "Masquerade = yes\n").set("RandomPorts", "40000-49999");
+  }
+
+  /** Knocks {@code command}; returns the port bin/knock printed. */
+  private int knockRandom(String command, String... options) {
+    Netns.Result r = lab.tryKnock(alice, command, options);
+    assertThat(r.exit()).as(r.err()).isZero();
+    int port = Integer.parseInt(r.out().strip());
+    assertThat(port).isBetween(40000, 49999);
+    return port;
   }
 }

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * server's port 22 from the client, while port 22 itself stays shut, the printed port stays shut
  * for a second client address, and both shut when the grant ends; a second knock gives another
  * port; {@code --wait} waits on the printed port; {@code close 22} shuts the knocker's printed
- * port but not another address's. The audit log names the external port.
+ * port but not another address's, also one granted before knockd was stopped or killed and
+ * started again (a replayed close does nothing). The audit log names the external port.
  */
 class RandomPortIT extends LabScenarios {
   private static final String RANDOM_PORTS = "40000-49999";
@@ -106,20 +107,9 @@ class RandomPortIT extends LabScenarios {
 
     // a second address (source NAT to the alias .3) holds a random grant of its own
     int mark = current.audit().mark();
-    lab.natFrom(other);
-    int its;
-    try {
-      its = knockRandom("open 22 30s random", "--source");
-      current.audit().await(mark, 2000, "access-granted", "addr", other, "external",
-          Integer.toString(its));
-    } finally {
-      lab.noNat();
-    }
-    int port = knockRandom("open 22 30s random");
-    current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(), "external",
-        Integer.toString(port));
-    assertThat(Probes.until(true, client, server, port, 1000)).as("ms until the port opens")
-        .isBetween(0L, 1000L);
+    int[] ports = twoRandomGrants(other);
+    int its = ports[0];
+    int port = ports[1];
 
     lab.knock(alice, "close 22");
     current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(), "port", "22/tcp",
@@ -136,6 +126,83 @@ class RandomPortIT extends LabScenarios {
       lab.noNat();
     }
     current.stop();
+  }
+
+  @ParameterizedTest(name = "{0}: close 22 shuts the knocker's random port granted before a "
+      + "stop or a kill -9 and restart, not another address's; a replayed close does nothing")
+  @MethodSource("backends")
+  void closeAfterARestartShutsTheKnockersEarlierRandomPort(String firewall) throws Exception {
+    current = knockd("random-restart-" + firewall, firewall, "open 22/tcp, close");
+    current.set("OnExit", "keep").start();
+    try {
+      closeAfterRestarts();
+    } finally { // the table or chain stays at a stop (OnExit = keep): remove it for the next
+      if (current.alive()) {
+        current.kill9();
+      }
+      current.removeRules();
+    }
+  }
+
+  private void closeAfterRestarts() throws Exception {
+    Netns client = lab.client();
+    String server = lab.serverIp();
+    String other = lab.clientAlias(3);
+    int[] ports = twoRandomGrants(other);
+    int its = ports[0];
+    int port = ports[1];
+
+    // SIGTERM and start again: close 22 shuts the earlier port
+    current.stop();
+    current.start();
+    assertThat(Probes.connects(client, server, port, "0.5")).as("after the restart").isTrue();
+    if (current.settings().firewall().equals("nftables")) {
+      assertThat(Files.readString(current.config().resolveSibling("knockd-2.err")))
+          .as("start-up after the stop").contains("nftables table inet knockd: adopted 0 plain "
+              + "grant(s), 2 random-port redirect(s), 0 forward(s) of an earlier run")
+          .doesNotContain("cannot read").doesNotContain("left alone");
+    }
+    int mark = current.audit().mark();
+    List<Integer> close = lab.print(alice, "close 22");
+    lab.sendPorts(close);
+    current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(), "port", "22/tcp",
+        "external", Integer.toString(port), "by", "knock");
+    assertThat(Probes.until(false, client, server, port, 1000)).as("ms until shut by close")
+        .isBetween(0L, 1000L);
+
+    // kill -9 and start again: that close re-sent, from the knocker's address and from the
+    // other one, is refused; a fresh close 22 shuts the port granted before the kill
+    int again = knockRandom("open 22 30s random");
+    assertThat(Probes.until(true, client, server, again, 1000)).isBetween(0L, 1000L);
+    current.kill9();
+    current.start();
+    mark = current.audit().mark();
+    lab.sendPorts(close);
+    current.audit().await(mark, 2000, "knock-rejected", "src", lab.clientIp(), "reason",
+        "replay");
+    lab.natFrom(other);
+    try {
+      lab.sendPorts(close);
+      current.audit().await(mark, 2000, "knock-rejected", "src", other, "reason", "replay");
+    } finally {
+      lab.noNat();
+    }
+    assertThat(current.audit().count(mark, "access-closed")).isZero();
+    assertThat(Probes.connects(client, server, again, "0.5")).as("after the replays").isTrue();
+    lab.knock(alice, "close 22");
+    current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(), "port", "22/tcp",
+        "external", Integer.toString(again), "by", "knock");
+    assertThat(Probes.until(false, client, server, again, 1000)).as("ms until shut by close")
+        .isBetween(0L, 1000L);
+
+    assertThat(current.audit().count(mark, "access-closed", "addr", other)).isZero();
+    lab.natFrom(other);
+    try {
+      assertThat(Probes.connects(client, server, its, "0.5")).as("the other address's port")
+          .isTrue();
+    } finally {
+      lab.noNat();
+    }
   }
 
   @Test
@@ -200,6 +267,30 @@ class RandomPortIT extends LabScenarios {
     } finally {
       echo.destroyForcibly();
     }
+  }
+
+  /**
+   * Knocks {@code open 22 30s random} from {@code other} (source NAT to that alias), then from
+   * the client's own address; waits for both grants and the knocker's port to open. Returns
+   * {other's port, the knocker's}.
+   */
+  private int[] twoRandomGrants(String other) throws Exception {
+    int mark = current.audit().mark();
+    lab.natFrom(other);
+    int its;
+    try {
+      its = knockRandom("open 22 30s random", "--source");
+      current.audit().await(mark, 2000, "access-granted", "addr", other, "external",
+          Integer.toString(its));
+    } finally {
+      lab.noNat();
+    }
+    int port = knockRandom("open 22 30s random");
+    current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(), "external",
+        Integer.toString(port));
+    assertThat(Probes.until(true, lab.client(), lab.serverIp(), port, 1000))
+        .as("ms until the port opens").isBetween(0L, 1000L);
+    return new int[] {its, port};
   }
 
   /** A knockd (not started) with RandomPorts and alice allowed {@code allow}. */
