@@ -16,8 +16,8 @@ import org.knock.core.Protocol;
 /**
  * The grants an earlier run left in knockd's own nft table, read from {@code nft -j list set|map
  * inet NAME SET} output: plain grants (sets {@value NftScripts#SET_NAME}, {@value
- * NftScripts#SET_NAME6}, {@value NftScripts#SET_NAME6NET}), random-port redirects (map {@value
- * NftScripts#MAP_NAME}) and forwards (map {@value NftScripts#FORWARDS}, masqueraded if set
+ * NftScripts#SET_NAME6}, {@value NftScripts#SET_NAME6NET}), random-port redirects (maps {@value
+ * NftScripts#MAP_NAME} and {@value NftScripts#MAP_NAME6}) and forwards (map {@value NftScripts#FORWARDS}, masqueraded if set
  * {@value NftScripts#MASQUERADED} holds the same key), each with the time its kernel timeout has
  * left. Guarantees: never throws; an element of a shape knockd never writes (no timeout, a bad
  * address, port or protocol, another structure) is only named in {@link Leftovers#odd}; an element
@@ -28,11 +28,11 @@ final class NftLeftovers {
   /** What each listing holds: set or map, and its name; in the order a backend reads them. */
   static final List<List<String>> LISTED = List.of(List.of("set", NftScripts.SET_NAME),
       List.of("set", NftScripts.SET_NAME6), List.of("set", NftScripts.SET_NAME6NET),
-      List.of("map", NftScripts.MAP_NAME), List.of("map", NftScripts.FORWARDS),
-      List.of("set", NftScripts.MASQUERADED));
+      List.of("map", NftScripts.MAP_NAME), List.of("map", NftScripts.MAP_NAME6),
+      List.of("map", NftScripts.FORWARDS), List.of("set", NftScripts.MASQUERADED));
   /** The sets and maps whose elements are grants. */
   private static final Set<String> GRANTS = Set.of(NftScripts.SET_NAME, NftScripts.SET_NAME6,
-      NftScripts.SET_NAME6NET, NftScripts.MAP_NAME, NftScripts.FORWARDS);
+      NftScripts.SET_NAME6NET, NftScripts.MAP_NAME, NftScripts.MAP_NAME6, NftScripts.FORWARDS);
   private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9a-fA-F:]*:[0-9a-fA-F:.]*");
 
   /**
@@ -159,6 +159,10 @@ final class NftLeftovers {
       case NftScripts.MAP_NAME: {
         int to = port(e.value());
         return to == 0 ? null : Access.redirect(Access.ipv4((String) key.get(0)), to, p, port);
+      }
+      case NftScripts.MAP_NAME6: {
+        int to = port(e.value());
+        return to == 0 ? null : Access.redirect(ipv6((String) key.get(0)), to, p, port);
       }
       case NftScripts.FORWARDS: {
         List<?> target = concat(e.value());

@@ -21,10 +21,19 @@ class NftLeftoversTest {
       41369);
   static final Access DNS_REDIRECT = Access.redirect(Access.ipv4("10.99.0.3"), 53, Protocol.UDP,
       45000);
+  static final Access SSH_REDIRECT6 = Access.redirect(ipv6("fd10::2"), 22, Protocol.TCP, 42000);
   static final Access DB_FORWARD = new Access(Access.ipv4("10.99.0.2"), 5432, Protocol.TCP, 8443,
       Access.ipv4("10.98.0.2"), true);
   static final Access DB2_FORWARD = new Access(Access.ipv4("10.99.0.3"), 5433, Protocol.TCP,
       8444, Access.ipv4("10.98.0.3"), false);
+
+  private static java.net.InetAddress ipv6(String literal) {
+    try {
+      return java.net.InetAddress.getByName(literal);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
 
   static String captured(String name) {
     String prop = System.getProperty("knock.testdata");
@@ -57,6 +66,7 @@ class NftLeftoversTest {
         Map.entry(Fixtures.SSH6NET, Duration.ofSeconds(599)),
         Map.entry(SSH_REDIRECT, Duration.ofSeconds(1799)),
         Map.entry(DNS_REDIRECT, Duration.ofSeconds(299)),
+        Map.entry(SSH_REDIRECT6, Duration.ofSeconds(899)),
         Map.entry(DB_FORWARD, Duration.ofSeconds(1799)),
         Map.entry(DB2_FORWARD, Duration.ofSeconds(1199)));
     assertThat(left.errors()).isEmpty();
@@ -68,7 +78,8 @@ class NftLeftoversTest {
     assertThat(left.odd()).containsExactlyInAnyOrder(
         "granted 10.99.0.5 . tcp . 0", // port 0
         "granted 10.99.0.6 . tcp . 22 (no timeout)",
-        "redirects 10.99.0.4 . tcp . 41000 : 22 (no timeout)");
+        "redirects 10.99.0.4 . tcp . 41000 : 22 (no timeout)",
+        "redirects6 fd10::4 . tcp . 42001 : 22 (no timeout)");
   }
 
   @Test
@@ -90,7 +101,7 @@ class NftLeftoversTest {
     NftLeftovers.Leftovers left = NftLeftovers.read(m);
     assertThat(left.errors()).hasSize(4).allMatch(e -> e.contains(": not nft's JSON ("))
         .anyMatch(e -> e.startsWith("map redirects: "));
-    assertThat(left.live()).containsOnlyKeys(DB_FORWARD, DB2_FORWARD);
+    assertThat(left.live()).containsOnlyKeys(DB_FORWARD, DB2_FORWARD, SSH_REDIRECT6);
   }
 
   @Test

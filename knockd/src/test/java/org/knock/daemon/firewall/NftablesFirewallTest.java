@@ -347,21 +347,26 @@ class NftablesFirewallTest {
         List.of("nft", "-j", "list", "set", "inet", "knockd", "granted6"),
         List.of("nft", "-j", "list", "set", "inet", "knockd", "granted6net"),
         List.of("nft", "-j", "list", "map", "inet", "knockd", "redirects"),
+        List.of("nft", "-j", "list", "map", "inet", "knockd", "redirects6"),
         List.of("nft", "-j", "list", "map", "inet", "knockd", "forwards"),
         List.of("nft", "-j", "list", "set", "inet", "knockd", "masqueraded"));
     Instant t0 = clock.instant();
-    assertThat(fw.grants()).hasSize(8)
+    assertThat(fw.grants()).hasSize(9)
         .containsEntry(NftLeftoversTest.SSH_REDIRECT, t0.plusSeconds(1799))
+        .containsEntry(NftLeftoversTest.SSH_REDIRECT6, t0.plusSeconds(899))
         .containsEntry(NftLeftoversTest.DB_FORWARD, t0.plusSeconds(1799))
         .containsEntry(NftLeftoversTest.DB2_FORWARD, t0.plusSeconds(1199));
     runner.calls.clear();
     fw.revoke(NftLeftoversTest.SSH_REDIRECT);
     fw.revoke(NftLeftoversTest.DB_FORWARD);
+    fw.revoke(NftLeftoversTest.SSH_REDIRECT6);
     assertThat(scripts()).containsExactly(
         NftScripts.revokeRedirect("inet knockd", NftLeftoversTest.SSH_REDIRECT),
-        NftScripts.revokeForward("inet knockd", NftLeftoversTest.DB_FORWARD));
+        NftScripts.revokeForward("inet knockd", NftLeftoversTest.DB_FORWARD),
+        NftScripts.revokeRedirect("inet knockd", NftLeftoversTest.SSH_REDIRECT6));
+    assertThat(scripts().get(2)).contains("redirects6 { fd10::2 . tcp . 42000 : 22 }");
     assertThat(fw.grants()).hasSize(6).doesNotContainKeys(NftLeftoversTest.SSH_REDIRECT,
-        NftLeftoversTest.DB_FORWARD);
+        NftLeftoversTest.DB_FORWARD, NftLeftoversTest.SSH_REDIRECT6);
     assertThat(fw.expire(t0.plusSeconds(1199))).isEmpty(); // the kernel ends them
     assertThat(fw.grants()).hasSize(2).doesNotContainKey(NftLeftoversTest.DB2_FORWARD);
   }
