@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs a program without a shell, with a timeout. Guarantees: the argv is passed to the kernel as
  * is (no shell, no globbing), the environment gets {@code LC_ALL=C} so messages are stable, at
- * most {@link #MAX_OUTPUT} bytes of each output stream are kept, a program still running at the
+ * most {@link #MAX_OUTPUT} bytes (or the limit given) of each output stream are kept, a program still running at the
  * timeout is killed with its descendants, and {@link #run} never throws for a program that fails,
  * hangs or cannot be started: that is in the {@link Result}. Thread-safe.
  */
@@ -23,6 +23,23 @@ public final class CommandRunner {
   /** Exit code reported when the program could not be started. */
   public static final int CANNOT_START = 127;
   private static final long DRAIN_MILLIS = 1000;
+  private final int maxOutput;
+
+  /** Keeps {@link #MAX_OUTPUT} bytes of each stream. */
+  public CommandRunner() {
+    this(MAX_OUTPUT);
+  }
+
+  /**
+   * @param maxOutput bytes kept of each of stdout and stderr, e.g. more for a firewall listing
+   *     that must be read whole
+   */
+  public CommandRunner(int maxOutput) {
+    if (maxOutput < 1) {
+      throw new IllegalArgumentException("maxOutput " + maxOutput);
+    }
+    this.maxOutput = maxOutput;
+  }
 
   /**
    * How a run ended.
@@ -82,8 +99,8 @@ public final class CommandRunner {
       return new Result(CANNOT_START, "",
           "cannot run " + argv.get(0) + ": " + oneLine(String.valueOf(e.getMessage())), false);
     }
-    Capture out = Capture.start(process.getInputStream(), "stdout");
-    Capture err = Capture.start(process.getErrorStream(), "stderr");
+    Capture out = Capture.start(process.getInputStream(), "stdout", maxOutput);
+    Capture err = Capture.start(process.getErrorStream(), "stderr", maxOutput);
     feed(process, stdin);
     boolean finished;
     boolean interrupted = false;
@@ -144,20 +161,22 @@ public final class CommandRunner {
     return s.replaceAll("[\\r\\n\\t]+", " ").strip();
   }
 
-  /** Reads one stream on its own thread, keeping the first MAX_OUTPUT bytes. */
+  /** Reads one stream on its own thread, keeping the first {@code max} bytes. */
   private static final class Capture implements Runnable {
     private final InputStream stream;
+    private final int max;
     private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
     private final Thread thread;
 
-    private Capture(InputStream stream, String name) {
+    private Capture(InputStream stream, String name, int max) {
       this.stream = stream;
+      this.max = max;
       this.thread = new Thread(this, "command-" + name);
       thread.setDaemon(true);
     }
 
-    static Capture start(InputStream stream, String name) {
-      Capture c = new Capture(stream, name);
+    static Capture start(InputStream stream, String name, int max) {
+      Capture c = new Capture(stream, name, max);
       c.thread.start();
       return c;
     }
@@ -169,7 +188,7 @@ public final class CommandRunner {
         int n;
         while ((n = stream.read(buf)) >= 0) {
           synchronized (kept) {
-            int room = MAX_OUTPUT - kept.size();
+            int room = max - kept.size();
             if (room > 0) {
               kept.write(buf, 0, Math.min(room, n));
             }

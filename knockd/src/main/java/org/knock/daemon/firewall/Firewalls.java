@@ -8,6 +8,8 @@ import org.knock.daemon.exec.CommandRunner;
 public final class Firewalls {
   /** The backend names {@link #create} accepts. */
   public static final List<String> KINDS = List.of("nftables", "iptables", "command", "none");
+  /** Bytes kept of a firewall program's output: a listing of ~600k grants (nft -j, 100 B each). */
+  static final int LISTING_OUTPUT = 64 * 1024 * 1024;
 
   private Firewalls() {}
 
@@ -18,7 +20,10 @@ public final class Firewalls {
    */
   public static Firewall create(String kind, FirewallSettings s, FirewallOptions options,
       Clock clock) {
-    CommandRunner runner = new CommandRunner();
+    // nft -j list / iptables -S must be read whole: 64 KiB holds only ~650 redirects, and a cut
+    // listing adopts none; the command backend's programs keep the usual bound
+    CommandRunner runner = new CommandRunner(kind.equals("command") ? CommandRunner.MAX_OUTPUT
+        : LISTING_OUTPUT);
     return create(kind, s, options, clock, runner::run, true);
   }
 

@@ -73,6 +73,15 @@ class CommandRunnerTest {
   }
 
   @Test
+  void aLargerBoundKeepsAListingWhole() {
+    int size = CommandRunner.MAX_OUTPUT * 3;
+    CommandRunner.Result r = new CommandRunner(size * 2).run(
+        List.of("head", "-c", Integer.toString(size), "/dev/zero"), TEN_S, null);
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.out()).hasSize(size);
+  }
+
+  @Test
   void setsTheCLocale() {
     assertThat(runner.run(List.of("sh", "-c", "echo $LC_ALL"), TEN_S, null).out())
         .isEqualTo("C\n");

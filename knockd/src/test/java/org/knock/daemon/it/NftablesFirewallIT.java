@@ -126,6 +126,42 @@ class NftablesFirewallIT {
     }
   }
 
+  /**
+   * A busy earlier run: 1000 live random-port redirects of other addresses, so that {@code nft -j
+   * list map ... redirects} prints about 100 KB. A restart must still adopt the client's own
+   * redirect (the book is where a close knock finds its random port); a listing cut short made
+   * it adopt none of them.
+   */
+  @Test
+  void aRestartAdoptsEveryRedirectOfABusyRunNotOnlyTheFirst64KiB() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwb", SUBNET)) {
+      Probes.listen(pair.server, 22, dir);
+      nftables(pair, settings(), null).install();
+      StringBuilder others = new StringBuilder("add element inet knfwtest redirects { ");
+      for (int i = 0; i < 1000; i++) {
+        others.append(i == 0 ? "" : ", ").append("10.9.").append(i / 250).append('.')
+            .append(i % 250 + 1).append(" . tcp . ").append(42000 + i).append(" timeout 1h : 22");
+      }
+      Path file = dir.resolve("others.nft");
+      Files.writeString(file, others.append(" }\n").toString());
+      pair.server.exec("nft", "-f", file.toString()).ok();
+      Access mine = Access.redirect(Access.ipv4(pair.clientIp), 22, Protocol.TCP, 44444);
+      Firewall killed = nftables(pair, settings(), null);
+      killed.install();
+      killed.grant(mine, Duration.ofHours(1));
+      assertThat(Probes.connects(pair.client, pair.serverIp, 44444, "1")).as("granted").isTrue();
+      // "kill": dropped without close(); the restarted backend knows only what it adopts
+      Firewall restarted = nftables(pair, settings(), null);
+      restarted.install();
+      assertThat(restarted.grants()).as("adopted, so a close knock finds it").containsKey(mine)
+          .hasSize(1001);
+      restarted.revoke(mine);
+      assertThat(Probes.connects(pair.client, pair.serverIp, 44444, "1")).as("closed").isFalse();
+      restarted.remove();
+      restarted.close();
+    }
+  }
+
   @Test
   void sharedSetModeWorksWithTheExampleRuleset() throws Exception {
     Path example = Path.of(System.getProperty("knock.root", "."), "etc", "nftables-shared.nft");
