@@ -16,15 +16,16 @@ public final class ProgramPath {
    *
    * @param path a PATH value; null finds nothing
    * @param emptyIsCurrentDir how to read an empty entry: true as the current directory (what
-   *     {@link ProcessBuilder} does, so a check agrees with what will run), false skipped (safer
-   *     for a program a root daemon picks by itself)
+   *     {@link ProcessBuilder} does, so a check agrees with what will run), false skipped with
+   *     every other relative entry such as {@code .} (safer for a program a root daemon picks by
+   *     itself: never one found through its working directory)
    */
   public static Optional<Path> find(String name, String path, boolean emptyIsCurrentDir) {
     if (path == null) {
       return Optional.empty();
     }
     for (String dir : path.split(":", -1)) {
-      if (dir.isEmpty() && !emptyIsCurrentDir) {
+      if (!emptyIsCurrentDir && !Path.of(dir).isAbsolute()) { // "", ".", "bin": the cwd's
         continue;
       }
       Path f = Path.of(dir.isEmpty() ? "." : dir, name);

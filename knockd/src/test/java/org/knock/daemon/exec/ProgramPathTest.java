@@ -47,6 +47,11 @@ class ProgramPathTest {
       assertThat(ProgramPath.find(name, "", true)).contains(Path.of(".", name));
       assertThat(ProgramPath.find(name, "/nonexistent::", false)).isEmpty();
       assertThat(ProgramPath.find(name, "", false)).isEmpty();
+      // "." or any relative entry is the current directory too: skipped the same way
+      assertThat(ProgramPath.find(name, "/nonexistent:.", true)).contains(Path.of(".", name));
+      assertThat(ProgramPath.find(name, "/nonexistent:.", false)).isEmpty();
+      assertThat(ProgramPath.find(name, "./", false)).isEmpty();
+      assertThat(ProgramPath.find(name, "../" + cwd.getFileName(), false)).isEmpty();
     } finally {
       Files.delete(f);
     }
