@@ -8,8 +8,11 @@ import org.knock.daemon.exec.CommandRunner;
 public final class Firewalls {
   /** The backend names {@link #create} accepts. */
   public static final List<String> KINDS = List.of("nftables", "iptables", "command", "none");
-  /** Bytes kept of a firewall program's output: a listing of ~600k grants (nft -j, 100 B each). */
-  static final int LISTING_OUTPUT = 64 * 1024 * 1024;
+  /**
+   * Bytes kept of a firewall program's output: an nft -j listing of ~20k grants (~100 B each).
+   * Not more: parsing JSON takes ~10 bytes of heap per byte, and knockd runs with -Xmx128m.
+   */
+  static final int LISTING_OUTPUT = 2 * 1024 * 1024;
 
   private Firewalls() {}
 

@@ -116,8 +116,13 @@ final class NftablesFirewall implements Firewall {
     List<String> failed = new java.util.ArrayList<>();
     for (List<String> what : NftLeftovers.LISTED) {
       try {
-        listings.put(String.join(" ", what), nft.listJson(List.of(what.get(0), "inet", s.name(),
-            what.get(1))));
+        String json = nft.listJson(List.of(what.get(0), "inet", s.name(), what.get(1)));
+        if (json.length() >= Firewalls.LISTING_OUTPUT) { // cut there: say so, not "not JSON"
+          failed.add(String.join(" ", what) + ": longer than " + Firewalls.LISTING_OUTPUT
+              / 1024 + " KiB, not read");
+        } else {
+          listings.put(String.join(" ", what), json);
+        }
       } catch (FirewallException e) {
         failed.add(String.join(" ", what) + ": " + e.getMessage());
       }

@@ -385,6 +385,21 @@ class NftablesFirewallTest {
         Access.ipv4("10.98.0.2"), false)); // the masqueraded set's listing did not parse
   }
 
+  /** A listing cut at the runner's bound is not read (not parsed: no heap for it); the rest are. */
+  @Test
+  void aListingAsLongAsTheBoundIsSkippedAndTheOthersAdopted() throws Exception {
+    String forwards = NftLeftoversTest.captured("forwards");
+    String cut = "{\"nftables\": [" + " ".repeat(Firewalls.LISTING_OUTPUT);
+    runner.answering(c -> !c.argv().contains("-j") ? RecordingRunner.ok("")
+        : c.argv().contains("forwards") ? RecordingRunner.ok(forwards)
+        : c.argv().contains("redirects") ? RecordingRunner.ok(cut)
+        : RecordingRunner.ok("{\"nftables\": []}"));
+    Firewall fw = own();
+    fw.install();
+    assertThat(fw.grants()).containsKey(NftLeftoversTest.DB2_FORWARD).allSatisfy(
+        (a, end) -> assertThat(a.forwarded()).isTrue());
+  }
+
   @Test
   void aReloadAdoptsWhatTheBookLacksAndKeepsThisRunsEnds() throws Exception {
     Firewall fw = own();
