@@ -3,6 +3,7 @@ package org.knock.daemon.firewall;
 import java.time.Clock;
 import java.util.List;
 import org.knock.daemon.exec.CommandRunner;
+import org.knock.daemon.netlink.NetlinkException;
 
 /** Creates the firewall backend a configuration names; nothing runs until {@link Firewall#install}. */
 public final class Firewalls {
@@ -48,6 +49,29 @@ public final class Firewalls {
     }, clock);
   }
 
+  /**
+   * For {@code knockd --check}: how the nftables backend would write grants, after trying the
+   * netlink path once (open, one harmless round trip, close). One line.
+   */
+  public static String grantPath(String kind, FirewallOptions options) {
+    if (!kind.equals("nftables")) {
+      return "grants: through the " + kind + " backend";
+    }
+    if (options.nftSet() != null) {
+      return "grants: through nft -i (shared-set mode)";
+    }
+    NetlinkGrants fast = new NetlinkGrants();
+    try {
+      fast.start();
+      return "grants: netlink from the JVM (sets " + NftScripts.SET_NAME + ", "
+          + NftScripts.SET_NAME6 + "); other changes through nft -i";
+    } catch (NetlinkException e) {
+      return "grants: through nft -i (netlink unavailable: " + e.getMessage() + ")";
+    } finally {
+      fast.close();
+    }
+  }
+
   /** With a fake runner for tests: nftables then runs one {@code nft -f -} per change. */
   static Firewall create(String kind, FirewallSettings s, FirewallOptions options, Clock clock,
       Runner runner) {
@@ -67,7 +91,10 @@ public final class Firewalls {
           argv.addAll(List.of("nft", "-i"));
           nft = new NftSession(argv, s.commandTimeout(), nft);
         }
-        return new NftablesFirewall(s, shared, nft, clock);
+        // netlink from this process reaches its own namespace only: not behind a command prefix
+        FastGrants fast = nftSession && options.commandPrefix().isEmpty() && shared == null
+            ? new NetlinkGrants() : null;
+        return new NftablesFirewall(s, shared, nft, fast, clock);
       case "iptables":
         return new DualStackFirewall(new IptablesFirewall(s, commands, clock, IptablesFamily.V4),
             new IptablesFirewall(s, commands, clock, IptablesFamily.V6), s);
