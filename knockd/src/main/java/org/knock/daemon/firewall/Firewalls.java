@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.List;
 import org.knock.daemon.exec.CommandRunner;
 import org.knock.daemon.netlink.NetlinkException;
+import org.knock.daemon.netlink.SetElementWriter;
 
 /** Creates the firewall backend a configuration names; nothing runs until {@link Firewall#install}. */
 public final class Firewalls {
@@ -25,7 +26,8 @@ public final class Firewalls {
 
   /**
    * A backend that builds every change as {@code kind} would — for nftables the script and the
-   * bytes its {@code nft -i} session would write — and sends nothing: for compiling the grant's
+   * bytes its {@code nft -i} session would write, and the netlink messages of a plain grant where
+   * this JVM could send them — and sends nothing: for compiling the grant's
    * path before the first knock (JitWarmup). Other kinds: {@code none}.
    */
   public static Firewall dryRun(String kind, FirewallSettings s, FirewallOptions options,
@@ -34,7 +36,7 @@ public final class Firewalls {
       return new NoFirewall(clock);
     }
     NftSetRef shared = options.nftSet() == null ? null : NftSetRef.parse(options.nftSet());
-    return new NftablesFirewall(s, shared, new Nft() {
+    NftablesFirewall fw = new NftablesFirewall(s, shared, new Nft() {
       @Override
       public void apply(String script) throws FirewallException {
         if (NftSession.request(NftSession.oneLine(script)).length == 0) {
@@ -46,7 +48,9 @@ public final class Firewalls {
       public String list(List<String> args) {
         return "";
       }
-    }, clock);
+    }, SetElementWriter.linkable() ? new NetlinkGrants(true) : null, clock);
+    fw.startFast(); // the dry netlink path, without a log line
+    return fw;
   }
 
   /**

@@ -105,20 +105,28 @@ final class NftablesFirewall implements Firewall {
   @Override
   public synchronized void install() throws FirewallException {
     apply(settings, true);
-    startFast();
+    String how = startFast();
+    if (how != null) {
+      LOG.info("nftables grants{}", how);
+    }
   }
 
-  /** Opens the fast path and makes one round trip, so the first knock finds it linked and warm. */
-  private void startFast() {
-    if (fast == null || fastReady) {
-      return;
+  /**
+   * Opens the fast path and makes one round trip, so the first knock finds it linked and warm.
+   *
+   * @return what grants go through, for the log; null if there is no fast path
+   */
+  synchronized String startFast() {
+    if (fast == null) {
+      return null;
     }
     try {
       fast.start();
       fastReady = true;
-      LOG.info("nftables grants: {}", fast.describe());
+      return ": " + fast.describe();
     } catch (NetlinkException e) {
-      LOG.info("nftables grants go through nft -i: {}", e.getMessage());
+      fastReady = false;
+      return " go through nft -i: " + e.getMessage();
     }
   }
 

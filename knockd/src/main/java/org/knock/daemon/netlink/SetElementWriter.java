@@ -28,6 +28,11 @@ public final class SetElementWriter implements AutoCloseable {
     this.seq = firstSeq;
   }
 
+  /** Whether this JVM has {@code jdk.incubator.foreign} (JDK 17 with --add-modules). */
+  public static boolean linkable() {
+    return ModuleLayer.boot().findModule("jdk.incubator.foreign").isPresent();
+  }
+
   /**
    * Opens the socket through the JDK's foreign linker and makes one round trip (NFT_MSG_GETGEN),
    * so that the first grant does not pay for linking the calls.
@@ -36,7 +41,7 @@ public final class SetElementWriter implements AutoCloseable {
    *     native access, socket() fails, or the kernel refuses the request (e.g. no CAP_NET_ADMIN)
    */
   public static SetElementWriter open() throws NetlinkException {
-    if (ModuleLayer.boot().findModule("jdk.incubator.foreign").isEmpty()) {
+    if (!linkable()) {
       throw new NetlinkException("this JVM has no module jdk.incubator.foreign (JDK 17 with "
           + "--add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED)");
     }
@@ -78,6 +83,20 @@ public final class SetElementWriter implements AutoCloseable {
     NftMessages.Request r = NftMessages.revoke(table, set, key, seq);
     seq += 4;
     run(r);
+  }
+
+  /**
+   * Builds a grant's messages and reads a made-up ack of them, sending nothing: for compiling
+   * the grant's path before the first knock (JitWarmup).
+   *
+   * @return the length of the messages
+   */
+  public static int dryGrant(String table, String set, byte[] key, long timeoutMs) {
+    NftMessages.Request r = NftMessages.grant(table, set, key, timeoutMs, 1);
+    java.nio.ByteBuffer ack = java.nio.ByteBuffer.wrap(r.bytes());
+    int[] acked = {0};
+    NftMessages.acks(ack, r.bytes().length, r, acked); // a request parses as messages, no acks
+    return r.bytes().length + acked[0];
   }
 
   /** A round trip that changes nothing (NFT_MSG_GETGEN). */
