@@ -23,6 +23,7 @@ import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigException;
 import org.knock.daemon.config.ConfigLoader;
 import org.knock.daemon.config.ConfigReport;
+import org.knock.daemon.firewall.Firewalls;
 
 /**
  * {@code knockd --config FILE [--check [--self-test] | --remove-rules]}: runs in the foreground
@@ -132,6 +133,8 @@ public final class Main {
         return 1;
       }
       out.print(ConfigReport.render(config));
+      out.println("# " + Firewalls.grantPath(config.options().firewall().word(),
+          Wiring.firewallOptions(config, List.of())));
       return cl.hasOption("self-test") ? selfTestOnDemand(file, config, err) : 0;
     }
     if (cl.hasOption("remove-rules")) {

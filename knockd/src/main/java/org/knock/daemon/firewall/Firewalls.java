@@ -3,6 +3,8 @@ package org.knock.daemon.firewall;
 import java.time.Clock;
 import java.util.List;
 import org.knock.daemon.exec.CommandRunner;
+import org.knock.daemon.netlink.NetlinkException;
+import org.knock.daemon.netlink.SetElementWriter;
 
 /** Creates the firewall backend a configuration names; nothing runs until {@link Firewall#install}. */
 public final class Firewalls {
@@ -32,7 +34,8 @@ public final class Firewalls {
 
   /**
    * A backend that builds every change as {@code kind} would — for nftables the script and the
-   * bytes its {@code nft -i} session would write — and sends nothing: for compiling the grant's
+   * bytes its {@code nft -i} session would write, and the netlink messages of a plain grant where
+   * this JVM could send them — and sends nothing: for compiling the grant's
    * path before the first knock (JitWarmup). Other kinds: {@code none}.
    */
   public static Firewall dryRun(String kind, FirewallSettings s, FirewallOptions options,
@@ -41,7 +44,7 @@ public final class Firewalls {
       return new NoFirewall(clock);
     }
     NftSetRef shared = options.nftSet() == null ? null : NftSetRef.parse(options.nftSet());
-    return new NftablesFirewall(s, shared, new Nft() {
+    NftablesFirewall fw = new NftablesFirewall(s, shared, new Nft() {
       @Override
       public void apply(String script) throws FirewallException {
         if (NftSession.request(NftSession.oneLine(script)).length == 0) {
@@ -58,7 +61,32 @@ public final class Firewalls {
       public String listJson(List<String> args) {
         return "{\"nftables\": []}";
       }
-    }, clock);
+    }, SetElementWriter.linkable() ? new NetlinkGrants(true) : null, clock);
+    fw.startFast(); // the dry netlink path, without a log line
+    return fw;
+  }
+
+  /**
+   * For {@code knockd --check}: how the nftables backend would write grants, after trying the
+   * netlink path once (open, one harmless round trip, close). One line.
+   */
+  public static String grantPath(String kind, FirewallOptions options) {
+    if (!kind.equals("nftables")) {
+      return "grants: through the " + kind + " backend";
+    }
+    if (options.nftSet() != null) {
+      return "grants: through nft -i (shared-set mode)";
+    }
+    NetlinkGrants fast = new NetlinkGrants();
+    try {
+      fast.start();
+      return "grants: netlink from the JVM (sets " + NftScripts.SET_NAME + ", "
+          + NftScripts.SET_NAME6 + "); other changes through nft -i";
+    } catch (NetlinkException e) {
+      return "grants: through nft -i (netlink unavailable: " + e.getMessage() + ")";
+    } finally {
+      fast.close();
+    }
   }
 
   /** With a fake runner for tests: nftables then runs one {@code nft -f -} per change. */
@@ -80,7 +108,10 @@ public final class Firewalls {
           argv.addAll(List.of("nft", "-i"));
           nft = new NftSession(argv, s.commandTimeout(), nft);
         }
-        return new NftablesFirewall(s, shared, nft, clock);
+        // netlink from this process reaches its own namespace only: not behind a command prefix
+        FastGrants fast = nftSession && options.commandPrefix().isEmpty() && shared == null
+            ? new NetlinkGrants() : null;
+        return new NftablesFirewall(s, shared, nft, fast, clock);
       case "iptables":
         return new DualStackFirewall(new IptablesFirewall(s, commands, clock, IptablesFamily.V4),
             new IptablesFirewall(s, commands, clock, IptablesFamily.V6), s);

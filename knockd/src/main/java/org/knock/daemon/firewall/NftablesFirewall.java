@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.knock.daemon.netlink.NetlinkException;
 
 /**
  * The nftables backend. Managed mode: its own {@code table inet NAME} whose input chain accepts
@@ -27,11 +28,24 @@ final class NftablesFirewall implements Firewall {
   private final Nft nft;
   private final Clock clock;
   private final GrantBook book = new GrantBook();
+  private final FastGrants fast; // null: every change through nft
+  private boolean fastReady; // started at install
+  private boolean fastFailed; // logged once
 
   /**
    * @param sharedSet the admin's set for shared-set mode, or null for a managed table
    */
   NftablesFirewall(FirewallSettings settings, NftSetRef sharedSet, Nft nft, Clock clock) {
+    this(settings, sharedSet, nft, null, clock);
+  }
+
+  /**
+   * @param fast writes plain grants and revokes of the managed sets {@code granted} and
+   *     {@code granted6} (not in shared-set mode); null: nft writes them too
+   */
+  NftablesFirewall(FirewallSettings settings, NftSetRef sharedSet, Nft nft, FastGrants fast,
+      Clock clock) {
+    this.fast = sharedSet == null ? fast : null;
     this.settings = settings;
     this.shared = sharedSet != null;
     this.set = shared ? sharedSet : NftScripts.ownSet(settings);
@@ -85,13 +99,52 @@ final class NftablesFirewall implements Firewall {
         + NftScripts.FORWARDED + "' (accepted in chain forward) and with Masquerade = yes one of "
         + "set '" + NftScripts.MASQUERADED + "' (masqueraded in chain postrouting).\n"
         + "Note: an accept in this table does not override a drop in another table's input "
-        + "chain; if your ruleset drops by default, use the shared-set mode.";
+        + "chain; if your ruleset drops by default, use the shared-set mode.\n"
+        + (fast == null ? "Every change goes through one nft -i process."
+            : "Where it can (started at install), " + fast.describe() + ".");
   }
 
   @Override
   public synchronized void install() throws FirewallException {
     apply(settings, true);
     adopt(settings);
+    String how = startFast();
+    if (how != null) {
+      LOG.info("nftables grants{}", how);
+    }
+  }
+
+  /**
+   * Opens the fast path and makes one round trip, so the first knock finds it linked and warm.
+   *
+   * @return what grants go through, for the log; null if there is no fast path
+   */
+  synchronized String startFast() {
+    if (fast == null) {
+      return null;
+    }
+    try {
+      fast.start();
+      fastReady = true;
+      return ": " + fast.describe();
+    } catch (NetlinkException e) {
+      fastReady = false;
+      return " go through nft -i: " + e.getMessage();
+    }
+  }
+
+  /** Whether the fast path writes this plain grant or revoke: its own sets, exact addresses. */
+  private boolean fastFor(Access access) {
+    return fastReady && !access.forwarded() && !access.redirected() && !access.network();
+  }
+
+  /** The first failure of the fast path, in one line; later ones silently go through nft too. */
+  private void fastFailed(Access access, NetlinkException e) {
+    if (!fastFailed) {
+      fastFailed = true;
+      LOG.warn("netlink could not write the change for {} ({}); it goes through nft -i, as "
+          + "will any later such failure (logged only this once)", access, e.getMessage());
+    }
   }
 
   @Override
@@ -239,6 +292,15 @@ final class NftablesFirewall implements Firewall {
   @Override
   public synchronized void grant(Access access, Duration duration) throws FirewallException {
     GrantBook.checked(duration);
+    if (fastFor(access)) {
+      try {
+        fast.grant(setFor(access), access, duration);
+        book.put(access, clock.instant().plus(duration));
+        return;
+      } catch (NetlinkException e) {
+        fastFailed(access, e);
+      }
+    }
     nft.apply(access.forwarded() ? NftScripts.grantForward(redirectTable(access), access,
         duration, access.masquerade())
         : access.redirected() ? NftScripts.grantRedirect(redirectTable(access), access, duration)
@@ -248,6 +310,15 @@ final class NftablesFirewall implements Firewall {
 
   @Override
   public synchronized void revoke(Access access) throws FirewallException {
+    if (fastFor(access)) {
+      try {
+        fast.revoke(setFor(access), access);
+        book.remove(access);
+        return;
+      } catch (NetlinkException e) {
+        fastFailed(access, e);
+      }
+    }
     nft.apply(access.forwarded() ? NftScripts.revokeForward(redirectTable(access), access)
         : access.redirected() ? NftScripts.revokeRedirect(redirectTable(access), access)
         : NftScripts.revoke(setFor(access), List.of(access)));
@@ -347,6 +418,10 @@ final class NftablesFirewall implements Firewall {
   @Override
   public synchronized void close() {
     nft.close();
+    if (fast != null) {
+      fast.close();
+      fastReady = false;
+    }
     book.clear();
   }
 }

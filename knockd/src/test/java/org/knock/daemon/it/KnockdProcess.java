@@ -32,6 +32,22 @@ final class KnockdProcess implements AutoCloseable {
     this.audit = audit;
   }
 
+  /** The line a JDK 17 prints first when bin/knockd adds jdk.incubator.foreign (netlink grants). */
+  static final String INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.foreign\n";
+
+  /**
+   * What knockd itself wrote on stderr: {@code err} without the JVM's start-up line
+   * {@link #INCUBATOR_WARNING} (there exactly once, first, when this JDK has the module).
+   */
+  static String ownErr(String err) {
+    if (err.startsWith(INCUBATOR_WARNING)) {
+      String rest = err.substring(INCUBATOR_WARNING.length());
+      assertThat(rest).as("the JVM's warning, once").doesNotContain(INCUBATOR_WARNING);
+      return rest;
+    }
+    return err;
+  }
+
   static String script() {
     Path s = Path.of(System.getProperty("knock.root"), "bin", "knockd");
     assertThat(s).isExecutable();

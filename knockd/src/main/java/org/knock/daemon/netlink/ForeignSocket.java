@@ -1,0 +1,95 @@
+package org.knock.daemon.netlink;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
+import jdk.incubator.foreign.CLinker;
+import jdk.incubator.foreign.FunctionDescriptor;
+import jdk.incubator.foreign.MemoryAddress;
+import jdk.incubator.foreign.MemorySegment;
+import jdk.incubator.foreign.ResourceScope;
+import jdk.incubator.foreign.SymbolLookup;
+
+/**
+ * A NETLINK_NETFILTER socket through libc's socket/send/recv/close, called with JDK 17's
+ * incubating foreign linker. The only class that touches {@code jdk.incubator.foreign}: loaded
+ * by reflection ({@link SetElementWriter#open}) only when that module is in the boot layer, so a
+ * JVM without it never links it. Its constructor throws if native access is refused or socket()
+ * fails. Not thread-safe.
+ */
+final class ForeignSocket implements NetlinkSocket {
+  private static final int AF_NETLINK = 16;
+  private static final int SOCK_RAW = 3;
+  private static final int SOCK_CLOEXEC = 0x80000;
+  private static final int NETLINK_NETFILTER = 12;
+  private static final int MSG_DONTWAIT = 0x40;
+  private static final int BUFFER = 16384;
+
+  private final MethodHandle send;
+  private final MethodHandle recv;
+  private final MethodHandle close;
+  private final ResourceScope scope = ResourceScope.newSharedScope();
+  private final MemorySegment buffer = MemorySegment.allocateNative(BUFFER, scope);
+  private final int fd;
+
+  ForeignSocket() throws Throwable {
+    CLinker linker = CLinker.getInstance(); // IllegalCallerException without native access
+    SymbolLookup libc = CLinker.systemLookup();
+    FunctionDescriptor io = FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT,
+        CLinker.C_POINTER, CLinker.C_LONG, CLinker.C_INT);
+    MethodType ioType = MethodType.methodType(long.class, int.class, MemoryAddress.class,
+        long.class, int.class);
+    send = linker.downcallHandle(libc.lookup("send").orElseThrow(), ioType, io);
+    recv = linker.downcallHandle(libc.lookup("recv").orElseThrow(), ioType, io);
+    close = linker.downcallHandle(libc.lookup("close").orElseThrow(),
+        MethodType.methodType(int.class, int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
+    MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
+        MethodType.methodType(int.class, int.class, int.class, int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
+    fd = (int) socket.invokeExact(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) {
+      scope.close();
+      throw new IllegalStateException("socket(AF_NETLINK, NETLINK_NETFILTER) failed");
+    }
+  }
+
+  @Override
+  public long send(byte[] bytes) {
+    if (bytes.length > BUFFER) {
+      return -1;
+    }
+    buffer.asSlice(0, bytes.length).copyFrom(MemorySegment.ofArray(bytes));
+    try {
+      return (long) send.invokeExact(fd, buffer.address(), (long) bytes.length, 0);
+    } catch (Throwable t) {
+      return -1;
+    }
+  }
+
+  @Override
+  public long receive(ByteBuffer into) {
+    long n;
+    try {
+      n = (long) recv.invokeExact(fd, buffer.address(), (long) Math.min(BUFFER,
+          into.capacity()), MSG_DONTWAIT);
+    } catch (Throwable t) {
+      return -1;
+    }
+    if (n > 0) {
+      into.clear();
+      into.put(buffer.asSlice(0, n).asByteBuffer());
+    }
+    return n;
+  }
+
+  @Override
+  public void close() {
+    try {
+      int ignored = (int) close.invokeExact(fd);
+    } catch (Throwable t) {
+      // the descriptor is gone either way
+    }
+    scope.close();
+  }
+}
