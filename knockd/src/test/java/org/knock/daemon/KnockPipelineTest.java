@@ -215,6 +215,12 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).isEmpty();
   }
 
+  /** {@code RandomPorts = 40000-40000}, alice may {@code allow}, {@code sections} added. */
+  private void withOneRandomPort(String allow, String sections) throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-40000\n")
+        .replace("Allow = open 22/tcp,", "Allow = " + allow + ",") + sections);
+  }
+
   /**
    * RandomPorts of one port: every random knock draws 40000. A second knock of the same address
    * for another port would be refused by the firewall (nftables: File exists) and retried; it is
@@ -222,22 +228,13 @@ class KnockPipelineTest {
    */
   @Test
   void aRandomPortDrawnAgainForAnotherPortIsOneRefusalAndNoFirewallCall() throws Exception {
-    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-40000\n")
-        .replace("Allow = open 22/tcp,", "Allow = open 22/tcp, open 80/tcp, open 22/udp,"));
+    withOneRandomPort("open 22/tcp, open 80/tcp, open 22/udp", "");
     List<String> calls = new ArrayList<>();
-    Firewall real = firewall;
-    firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
-        Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
-          if (m.getName().equals("grant") || m.getName().equals("revoke")) {
-            calls.add(m.getName() + " " + args[0]);
-          }
-          try {
-            return m.invoke(real, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    pipeline = newPipeline();
+    intercept((name, args) -> {
+      if (name.equals("grant") || name.equals("revoke")) {
+        calls.add(name + " " + args[0]);
+      }
+    });
     send(ports("open 22 30m random"));
     Access first = Access.redirect(Access.ipv4(CLIENT), 22, Protocol.TCP, 40000);
     assertThat(firewall.grants()).containsOnlyKeys(first);
@@ -286,8 +283,7 @@ class KnockPipelineTest {
 
   @Test
   void aRandomPortAnAdoptedGrantHoldsIsRefusedForAnotherPortOverIpv6Too() throws Exception {
-    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-40000\n")
-        .replace("Allow = open 22/tcp,", "Allow = open 22/tcp, open 80/tcp,"));
+    withOneRandomPort("open 22/tcp, open 80/tcp", "");
     send6(ports6("open 22 30m random"));
     pipeline = newPipeline(); // a new run: only the backend knows the grant (adopted)
     audit.clear();
@@ -308,9 +304,7 @@ class KnockPipelineTest {
 
   @Test
   void aRandomForwardDrawingAPortARedirectHoldsIsRefusedAndTheOtherWayRound() throws Exception {
-    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-40000\n")
-        .replace("Allow = open 22/tcp,", "Allow = open web, open 22/tcp,")
-        + "[forward web]\nTo = 10.1.0.6:80\nPort = random\n");
+    withOneRandomPort("open web, open 22/tcp", "[forward web]\nTo = 10.1.0.6:80\nPort = random\n");
     send(ports("open 22 30m random"));
     audit.clear();
     send(ports("open web 30m random"));
@@ -383,12 +377,24 @@ class KnockPipelineTest {
    */
   private void failing(String method, java.util.function.Predicate<Access> which,
       org.knock.daemon.firewall.FirewallException failure) {
+    intercept((name, args) -> {
+      if (name.equals(method) && which.test((Access) args[0])) {
+        throw failure;
+      }
+    });
+  }
+
+  /** Sees every firewall call (its method's name and arguments) before the firewall does. */
+  private interface FirewallCall {
+    void call(String method, Object[] args) throws Exception;
+  }
+
+  /** Puts {@code before} in front of the firewall and makes a pipeline over it. */
+  private void intercept(FirewallCall before) {
     Firewall real = firewall;
     firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
         Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
-          if (m.getName().equals(method) && which.test((Access) args[0])) {
-            throw failure;
-          }
+          before.call(m.getName(), args);
           try {
             return m.invoke(real, args);
           } catch (java.lang.reflect.InvocationTargetException e) {

@@ -3,11 +3,10 @@ package org.knock.daemon.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A random port drawn twice for one address, through a real kernel, per firewall backend: with
@@ -25,12 +24,8 @@ class RandomPortCollisionIT extends LabScenarios {
     alice = lab.keygen("alice");
   }
 
-  static Stream<String> backends() {
-    return Stream.of("nftables", "iptables");
-  }
-
   @ParameterizedTest(name = "{0}: a second port through the same random port is one refusal")
-  @MethodSource("backends")
+  @ValueSource(strings = {"nftables", "iptables"})
   void aRandomPortDrawnAgainForAnotherPortIsRefusedAndStillLeadsTo22(String firewall)
       throws Exception {
     current = lab.knockd("collide-" + firewall,
