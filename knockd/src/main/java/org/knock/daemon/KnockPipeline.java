@@ -273,14 +273,20 @@ final class KnockPipeline implements PacketHandler {
       case OPEN: {
         Duration d = user.get().grantDuration(c, config.options().defaultDuration());
         Instant end = now.plus(d);
-        if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
-          return; // no grant without its record
-        }
-        grant(forward != null
+        Access a = forward != null
             ? new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
                 external, forward.to(), forward.masquerade())
             : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
-                false), d, k.user(), now, FIREWALL_RETRIES);
+                false);
+        Access taken = takenBy(a, now);
+        if (taken != null) { // the firewall would refuse it (nft: File exists) or shadow it
+          audit.randomPortTaken(src, k.user(), Integer.toString(a.external()), leadsTo(taken));
+          return;
+        }
+        if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
+          return; // no grant without its record
+        }
+        grant(a, d, k.user(), now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
@@ -344,10 +350,8 @@ final class KnockPipeline implements PacketHandler {
       out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
           forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
     }
-    Map<Access, Instant> known = new LinkedHashMap<>(grants);
-    known.putAll(firewall.grants());
-    known.forEach((a, end) -> {
-      if (end.isAfter(now) && a.address().equals(k.grantAddress())
+    live(now).forEach((a, end) -> {
+      if (a.address().equals(k.grantAddress())
           && a.prefix() == k.grantPrefix() && (forward == null
               ? !a.forwarded() && a.port() == c.port() && a.protocol() == c.protocol()
               : isOf(a, forward))) {
@@ -355,6 +359,41 @@ final class KnockPipeline implements PacketHandler {
       }
     });
     return List.copyOf(out);
+  }
+
+  /**
+   * Every grant this pipeline or the firewall knows to be current at {@code now} (this run's and
+   * those the backend adopted from an earlier run), with its end.
+   */
+  private Map<Access, Instant> live(Instant now) {
+    Map<Access, Instant> known = new LinkedHashMap<>(grants);
+    known.putAll(firewall.grants());
+    known.values().removeIf(end -> !end.isAfter(now));
+    return known;
+  }
+
+  /**
+   * The current grant that already holds {@code a}'s external port for its address (or /64) and
+   * protocol but leads elsewhere (another port, or a forward), or null: the firewall's key is
+   * address . protocol . external, so two such grants cannot both stand. The same access again
+   * is a re-grant, another address's grant through the same port is no conflict.
+   */
+  private Access takenBy(Access a, Instant now) {
+    if (a.external() == 0) {
+      return null;
+    }
+    for (Access b : live(now).keySet()) {
+      if (b.external() == a.external() && b.protocol() == a.protocol()
+          && b.address().equals(a.address()) && b.prefix() == a.prefix() && !b.equals(a)) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  /** Where a grant's external port leads: {@code 22/tcp}, or {@code 10.1.0.5:5432/tcp}. */
+  private static String leadsTo(Access a) {
+    return (a.forwarded() ? a.to().getHostAddress() + ":" : "") + port(a);
   }
 
   /** Whether {@code a} is a grant of {@code forward} (a fixed Port is never in RandomPorts). */

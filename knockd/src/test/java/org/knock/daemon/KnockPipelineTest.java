@@ -215,6 +215,111 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).isEmpty();
   }
 
+  /** {@code RandomPorts = 40000-40000}, alice may {@code allow}, {@code sections} added. */
+  private void withOneRandomPort(String allow, String sections) throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-40000\n")
+        .replace("Allow = open 22/tcp,", "Allow = " + allow + ",") + sections);
+  }
+
+  /**
+   * RandomPorts of one port: every random knock draws 40000. A second knock of the same address
+   * for another port would be refused by the firewall (nftables: File exists) and retried; it is
+   * one refusal instead, no firewall call, and the first grant stays.
+   */
+  @Test
+  void aRandomPortDrawnAgainForAnotherPortIsOneRefusalAndNoFirewallCall() throws Exception {
+    withOneRandomPort("open 22/tcp, open 80/tcp, open 22/udp", "");
+    List<String> calls = new ArrayList<>();
+    intercept((name, args) -> {
+      if (name.equals("grant") || name.equals("revoke")) {
+        calls.add(name + " " + args[0]);
+      }
+    });
+    send(ports("open 22 30m random"));
+    Access first = Access.redirect(Access.ipv4(CLIENT), 22, Protocol.TCP, 40000);
+    assertThat(firewall.grants()).containsOnlyKeys(first);
+    audit.clear();
+    calls.clear();
+
+    clock.advance(Duration.ofMinutes(1));
+    send(ports("open 80 30m random"));
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) { // nothing to retry
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("knock-rejected");
+    AuditEvent refused = audit.last();
+    assertThat(refused.toText()).isEqualTo("event=knock-rejected src=" + CLIENT
+        + " reason=random-port-taken user=alice external=40000 leads-to=22/tcp");
+    assertThat(calls).isEmpty();
+    assertThat(firewall.grants()).containsOnlyKeys(first);
+    assertThat(firewall.grants().get(first)).isEqualTo(T0.plus(Duration.ofMinutes(30)));
+
+    // the same port again is a re-grant: it extends the first grant
+    audit.clear();
+    send(ports("open 22 30m random"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(calls).containsExactly("grant " + first);
+    assertThat(firewall.grants().get(first)).isAfter(T0.plus(Duration.ofMinutes(30)));
+
+    // another protocol is another key: granted
+    audit.clear();
+    send(ports("open 22/udp 30m random"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+
+    // another address through the same port: granted, the key holds the address
+    audit.clear();
+    sendFrom("10.99.0.3", ports("open 80 30m random"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(firewall.grants()).containsKey(
+        Access.redirect(Access.ipv4("10.99.0.3"), 80, Protocol.TCP, 40000));
+
+    // once the first grant is closed, the port is free for 80
+    send(ports("close 22"));
+    audit.clear();
+    send(ports("open 80 30m random"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aRandomPortAnAdoptedGrantHoldsIsRefusedForAnotherPortOverIpv6Too() throws Exception {
+    withOneRandomPort("open 22/tcp, open 80/tcp", "");
+    send6(ports6("open 22 30m random"));
+    pipeline = newPipeline(); // a new run: only the backend knows the grant (adopted)
+    audit.clear();
+    send6(ports6("open 80 30m random"));
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT6);
+    assertThat(audit.last().get("reason")).isEqualTo("random-port-taken");
+    assertThat(audit.last().get("leads-to")).isEqualTo("22/tcp");
+    assertThat(firewall.grants().keySet()).singleElement()
+        .matches(a -> a.port() == 22 && a.external() == 40000 && a.ipv6());
+    // expired: the port is free again
+    clock.advance(Duration.ofMinutes(30));
+    pipeline.sweep();
+    audit.clear();
+    send6(ports6("open 80 30m random"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aRandomForwardDrawingAPortARedirectHoldsIsRefusedAndTheOtherWayRound() throws Exception {
+    withOneRandomPort("open web, open 22/tcp", "[forward web]\nTo = 10.1.0.6:80\nPort = random\n");
+    send(ports("open 22 30m random"));
+    audit.clear();
+    send(ports("open web 30m random"));
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("leads-to")).isEqualTo("22/tcp");
+    send(ports("close 22"));
+    send(ports("open web 30m random"));
+    audit.clear();
+    send(ports("open 22 30m random"));
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("external")).isEqualTo("40000");
+    assertThat(audit.last().get("leads-to")).isEqualTo("10.1.0.6:80/tcp");
+    assertThat(firewall.grants().keySet()).singleElement().matches(Access::forwarded);
+  }
+
   @Test
   void aRandomKnockForAPortTheUserMayNotOpenIsRefused() throws Exception {
     withRandomPorts();
@@ -272,12 +377,24 @@ class KnockPipelineTest {
    */
   private void failing(String method, java.util.function.Predicate<Access> which,
       org.knock.daemon.firewall.FirewallException failure) {
+    intercept((name, args) -> {
+      if (name.equals(method) && which.test((Access) args[0])) {
+        throw failure;
+      }
+    });
+  }
+
+  /** Sees every firewall call (its method's name and arguments) before the firewall does. */
+  private interface FirewallCall {
+    void call(String method, Object[] args) throws Exception;
+  }
+
+  /** Puts {@code before} in front of the firewall and makes a pipeline over it. */
+  private void intercept(FirewallCall before) {
     Firewall real = firewall;
     firewall = (Firewall) java.lang.reflect.Proxy.newProxyInstance(
         Firewall.class.getClassLoader(), new Class<?>[] {Firewall.class}, (proxy, m, args) -> {
-          if (m.getName().equals(method) && which.test((Access) args[0])) {
-            throw failure;
-          }
+          before.call(m.getName(), args);
           try {
             return m.invoke(real, args);
           } catch (java.lang.reflect.InvocationTargetException e) {

@@ -37,12 +37,23 @@ public interface Audit {
   /**
    * A knock refused. {@code reason}: a {@link Rejection#word()} or a policy word
    * ({@code not-allowed}, {@code too-long}, {@code unknown-action}, {@code random-ports-off},
+   * {@code random-mismatch}, {@code random-port-taken} ({@link #randomPortTaken}),
    * {@code denied-source},
    * {@code unknown-sequence}). {@code src} comes first after the event name: fail2ban's filter
    * relies on it.
    */
   default boolean knockRejected(String reason, String source, String user) {
     return record(AuditEvent.of("knock-rejected", "src", source, "reason", reason, "user", user));
+  }
+
+  /**
+   * A random-port knock refused ({@code reason=random-port-taken}): the {@code external} port it
+   * drew is already the source's way to another port by a current grant, which it
+   * {@code leads-to} (e.g. {@code 22/tcp}, or {@code 10.1.0.5:5432/tcp} for a forward) and keeps.
+   */
+  default boolean randomPortTaken(String source, String user, String external, String leadsTo) {
+    return record(AuditEvent.of("knock-rejected", "src", source, "reason", "random-port-taken",
+        "user", user, "external", external, "leads-to", leadsTo));
   }
 
   default boolean knockRejected(Rejection reason, String source, String user) {

@@ -104,6 +104,7 @@ class Fail2banFilterTest {
         "unknown-action", "replay-store-failed"}) {
       audit.knockRejected(reason, "192.0.2.9", "alice");
     }
+    audit.randomPortTaken("192.0.2.9", "alice", "40000", "22/tcp");
     assertThat(audit.events()).allSatisfy(e -> assertThat(banned(line(e))).isNull());
   }
 }
