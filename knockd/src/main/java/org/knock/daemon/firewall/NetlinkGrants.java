@@ -84,7 +84,10 @@ final class NetlinkGrants implements FastGrants {
     byte[] address = a.address().getAddress();
     byte[] key = new byte[address.length + 8];
     System.arraycopy(address, 0, key, 0, address.length);
-    key[address.length] = (byte) (a.protocol() == org.knock.core.Protocol.TCP ? 6 : 17);
+    key[address.length] = (byte) switch (a.protocol()) { // IANA numbers; a new one must be added
+      case TCP -> 6;
+      case UDP -> 17;
+    };
     key[address.length + 4] = (byte) (a.port() >> 8);
     key[address.length + 5] = (byte) a.port();
     return key;
