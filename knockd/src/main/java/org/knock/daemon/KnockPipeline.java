@@ -72,7 +72,8 @@ final class KnockPipeline implements PacketHandler {
   private long refusalsReported;
   private Instant refusalsSince;
 
-  private record Retry(Access access, Duration duration, String user, int attemptsLeft) {}
+  /** A grant the firewall failed to make, to be tried again at the next sweep until {@code end}. */
+  private record Retry(Access access, Instant end, String user, int attemptsLeft) {}
 
   KnockPipeline(Config config, Clock clock, SourceTracker tracker, DoorMatcher doors,
       Firewall firewall, Audit audit, Commands commands) {
@@ -286,14 +287,17 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(a, d, k.user(), now, FIREWALL_RETRIES);
+        grant(a, end, k.user(), now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), null, null)) {
           return;
         }
-        for (Access a : closing(k, c, forward, now)) {
+        List<Access> closing = closing(k, c, forward, now);
+        // a grant still being retried is closed too: its retry must not reopen the port later
+        retries.removeIf(r -> closing.contains(r.access()));
+        for (Access a : closing) {
           try {
             firewall.revoke(a);
             grants.remove(a);
@@ -340,7 +344,8 @@ final class KnockPipeline implements PacketHandler {
    * host, port and protocol, through its Port or, for {@code Port = random}, a port of
    * RandomPorts); never another address's. The plain grant (for a forward with a fixed Port, its
    * grant) is always among them: revoking it is harmless if there is none, and ends one of an
-   * earlier run that the backend does not know (nftables' shared-set mode adopts nothing).
+   * earlier run that the backend does not know (nftables' shared-set mode adopts nothing). A
+   * grant whose firewall change failed and is waiting for its retry is among them as well.
    */
   private List<Access> closing(Knock k, Command c, ForwardConfig forward, Instant now) {
     java.util.Set<Access> out = new java.util.LinkedHashSet<>();
@@ -350,7 +355,11 @@ final class KnockPipeline implements PacketHandler {
       out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
           forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
     }
-    live(now).forEach((a, end) -> {
+    Map<Access, Instant> candidates = live(now);
+    for (Retry r : retries) { // maybe in the kernel: a failed change may have been made
+      candidates.putIfAbsent(r.access(), r.end());
+    }
+    candidates.forEach((a, end) -> {
       if (a.address().equals(k.grantAddress())
           && a.prefix() == k.grantPrefix() && (forward == null
               ? !a.forwarded() && a.port() == c.port() && a.protocol() == c.protocol()
@@ -406,16 +415,17 @@ final class KnockPipeline implements PacketHandler {
             : a.external() == forward.port());
   }
 
-  private void grant(Access a, Duration d, String user, Instant now, int attemptsLeft) {
+  /** Grants {@code a} until {@code end}; a failure is audited and retried at the next sweep. */
+  private void grant(Access a, Instant end, String user, Instant now, int attemptsLeft) {
     try {
-      firewall.grant(a, d);
-      grants.put(a, now.plus(d));
-      audit.accessGranted(user, a.ip(), port(a), external(a), to(a), now.plus(d));
+      firewall.grant(a, Duration.between(now, end));
+      grants.put(a, end);
+      audit.accessGranted(user, a.ip(), port(a), external(a), to(a), end);
     } catch (FirewallException | RuntimeException e) {
       boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
       audit.firewallError("grant " + a, e.getMessage(), retry);
       if (retry) {
-        retries.add(new Retry(a, d, user, attemptsLeft - 1));
+        retries.add(new Retry(a, end, user, attemptsLeft - 1));
       }
     }
   }
@@ -458,8 +468,17 @@ final class KnockPipeline implements PacketHandler {
     if (!retries.isEmpty()) {
       List<Retry> due = new ArrayList<>(retries);
       retries.clear();
-      for (Retry r : due) {
-        grant(r.access(), r.duration(), r.user(), now, r.attemptsLeft());
+      for (Retry r : due) { // for what is left of the knock's duration, never longer
+        Access taken = takenBy(r.access(), now);
+        if (!r.end().isAfter(now.plusSeconds(1))) {
+          audit.firewallError("grant " + r.access(), "not retried: the grant's time is over",
+              false);
+        } else if (taken != null) { // another grant took its random port meanwhile
+          audit.firewallError("grant " + r.access(), "not retried: external port "
+              + r.access().external() + " now leads to " + leadsTo(taken), false);
+        } else {
+          grant(r.access(), r.end(), r.user(), now, r.attemptsLeft());
+        }
       }
     }
     denied.values().removeIf(until -> !now.isBefore(until));

@@ -729,6 +729,111 @@ class KnockPipelineTest {
     }
   }
 
+  /**
+   * A grant whose firewall change was made but reported as failed (nft -i timed out after the
+   * kernel committed, the ack was lost) is retried; a close knock before the retry must end it
+   * for good: the retry must not reopen the port after the user closed it.
+   */
+  @Test
+  void aCloseEndsAGrantWaitingForItsRetryAndTheRetryDoesNotReopen() throws Exception {
+    boolean[] failedOnce = {false};
+    Firewall real = firewall;
+    intercept((name, args) -> {
+      if (name.equals("grant") && !failedOnce[0]) {
+        failedOnce[0] = true;
+        real.grant((Access) args[0], (Duration) args[1]); // the change is made...
+        throw new org.knock.daemon.firewall.FirewallException("nft -i timed out after 2000 ms");
+      }
+    });
+    send(ports("open 22 30m"));
+    Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error");
+    assertThat(audit.last().get("retry")).isEqualTo("yes");
+    assertThat(real.grants()).containsOnlyKeys(a); // ...so the port is open
+
+    send(ports("close 22"));
+    assertThat(real.grants()).isEmpty();
+    assertThat(audit.last().name()).isEqualTo("access-closed");
+    audit.clear();
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(real.grants()).as("a retry reopened the closed port").isEmpty();
+    assertThat(names()).doesNotContain("access-granted", "firewall-error");
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
+  /** A retried grant ends when the knock's did: the retry grants what is left, never more. */
+  @Test
+  void aRetriedGrantEndsWhenTheKnocksDurationDoes() throws Exception {
+    int[] failures = {2};
+    intercept((name, args) -> {
+      if (name.equals("grant") && failures[0]-- > 0) {
+        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
+      }
+    });
+    send(ports("open 22 30m"));
+    for (int i = 0; i < 3; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error",
+        "access-granted");
+    Instant end = T0.plus(Duration.ofMinutes(30));
+    assertThat(pipeline.grants()).containsEntry(a, end);
+    assertThat(firewall.grants()).containsEntry(a, end);
+    assertThat(audit.last().get("expires")).isEqualTo(audit.events().get(0).get("expires"));
+  }
+
+  /**
+   * A random-port grant waiting for its retry whose external port another grant of the address
+   * took meanwhile is not retried (nftables would refuse it, iptables shadow one of them).
+   */
+  @Test
+  void aRetryWhoseRandomPortWasTakenMeanwhileIsDropped() throws Exception {
+    withOneRandomPort("open 22/tcp, open 80/tcp, open 22/udp", "");
+    boolean[] failedOnce = {false};
+    intercept((name, args) -> {
+      if (name.equals("grant") && !failedOnce[0]) {
+        failedOnce[0] = true;
+        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
+      }
+    });
+    send(ports("open 80 30m random"));
+    send(ports("open 22 30m random"));
+    Access second = Access.redirect(Access.ipv4(CLIENT), 22, Protocol.TCP, 40000);
+    assertThat(firewall.grants()).containsOnlyKeys(second);
+    audit.clear();
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("firewall-error");
+    assertThat(audit.last().get("message"))
+        .isEqualTo("not retried: external port 40000 now leads to 22/tcp");
+    assertThat(firewall.grants()).containsOnlyKeys(second);
+  }
+
+  /** A grant that kept failing until its time was over is not retried, and says so. */
+  @Test
+  void aGrantWhoseTimeIsOverIsNotRetried() throws Exception {
+    failing("grant", a -> true, new org.knock.daemon.firewall.FirewallException("nft: busy"));
+    send(ports("open 22 2s"));
+    clock.advance(Duration.ofSeconds(2));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
+    assertThat(audit.last().get("message")).isEqualTo("not retried: the grant's time is over");
+    assertThat(audit.last().get("retry")).isEqualTo("no");
+    audit.clear();
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).isEmpty();
+  }
+
   @Test
   void aGrantTheFirewallRefusesIsOneAuditLineAndNotRetried() throws Exception {
     withRandomPorts();

@@ -186,14 +186,16 @@ class Ipv6IT {
   void anIpv6ReplayIsRefused() throws Exception {
     List<Integer> ports = lab.printFor(SERVER6, alice, "open 22 30s", "-6");
     List<String> steps = ports.stream().map(String::valueOf).toList();
-    int mark = audit.mark();
+    int first = audit.mark();
     lab.send(SERVER6, CLIENT6, steps);
     assertThat(until6(true, OPEN_WITHIN_MS)).isBetween(0L, OPEN_WITHIN_MS);
     close6();
-    mark = audit.mark();
+    int mark = audit.mark();
     lab.send(SERVER6, CLIENT6, steps);
     audit.await(mark, 2000, "knock-rejected", "src", CLIENT6, "reason", "replay");
-    assertThat(reachable6()).isFalse();
+    assertThat(reachable6()).as("port 22 after the close and the refused replay; audit:%n%s%n"
+        + "granted6: %s", AuditTrail.describe(audit.since(first)),
+        lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6").out()).isFalse();
     assertThat(audit.count(mark, "knock-accepted")).isZero();
   }
 
