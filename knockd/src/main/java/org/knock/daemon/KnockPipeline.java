@@ -72,8 +72,12 @@ final class KnockPipeline implements PacketHandler {
   private long refusalsReported;
   private Instant refusalsSince;
 
-  /** A grant the firewall failed to make, to be tried again at the next sweep until {@code end}. */
-  private record Retry(Access access, Instant end, String user, int attemptsLeft) {}
+  /**
+   * A grant the firewall failed to make, to be tried again at the next sweep until {@code end};
+   * {@code command} is what the user was allowed, checked again after a reload.
+   */
+  private record Retry(Access access, Instant end, String user, Command command,
+      int attemptsLeft) {}
 
   KnockPipeline(Config config, Clock clock, SourceTracker tracker, DoorMatcher doors,
       Firewall firewall, Audit audit, Commands commands) {
@@ -287,7 +291,7 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(a, end, k.user(), now, FIREWALL_RETRIES);
+        grant(a, end, k.user(), c, now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
@@ -416,7 +420,8 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /** Grants {@code a} until {@code end}; a failure is audited and retried at the next sweep. */
-  private void grant(Access a, Instant end, String user, Instant now, int attemptsLeft) {
+  private void grant(Access a, Instant end, String user, Command c, Instant now,
+      int attemptsLeft) {
     try {
       firewall.grant(a, Duration.between(now, end));
       grants.put(a, end);
@@ -425,7 +430,7 @@ final class KnockPipeline implements PacketHandler {
       boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
       audit.firewallError("grant " + a, e.getMessage(), retry);
       if (retry) {
-        retries.add(new Retry(a, end, user, attemptsLeft - 1));
+        retries.add(new Retry(a, end, user, c, attemptsLeft - 1));
       }
     }
   }
@@ -477,7 +482,7 @@ final class KnockPipeline implements PacketHandler {
           audit.firewallError("grant " + r.access(), "not retried: external port "
               + r.access().external() + " now leads to " + leadsTo(taken), false);
         } else {
-          grant(r.access(), r.end(), r.user(), now, r.attemptsLeft());
+          grant(r.access(), r.end(), r.user(), r.command(), now, r.attemptsLeft());
         }
       }
     }
@@ -498,12 +503,22 @@ final class KnockPipeline implements PacketHandler {
 
   /**
    * Takes over what a reload must not forget from the pipeline this one replaces: denied
-   * sources, open grants (their expiry is still audited), pending firewall retries.
+   * sources, open grants (their expiry is still audited), pending firewall retries that the new
+   * config still allows (a retry of a user the reload removed, or of a command it no longer
+   * allows, is dropped with one line: a reload never opens what its config refuses).
    */
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
-    retries.addAll(previous.retries);
+    for (Retry r : previous.retries) {
+      Optional<UserConfig> user = config.user(r.user());
+      if (user.isPresent() && user.get().refusal(r.command()).isEmpty()) {
+        retries.add(r);
+      } else {
+        audit.firewallError("grant " + r.access(), "not retried: the reloaded config no longer "
+            + "allows " + r.user() + " '" + r.command() + "'", false);
+      }
+    }
     deniedPackets += previous.deniedPackets;
   }
 

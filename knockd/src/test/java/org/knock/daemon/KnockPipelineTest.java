@@ -816,6 +816,50 @@ class KnockPipelineTest {
     assertThat(firewall.grants()).containsOnlyKeys(second);
   }
 
+  /**
+   * A reload that no longer allows a grant waiting for its retry drops the retry with one line
+   * (a reload never opens what its config refuses); one it still allows is retried.
+   */
+  @Test
+  void aReloadDropsARetryItsConfigNoLongerAllows() throws Exception {
+    int[] failures = {1};
+    intercept((name, args) -> {
+      if (name.equals("grant") && failures[0]-- > 0) {
+        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
+      }
+    });
+    send(ports("open 22 30m"));
+    KnockPipeline old = pipeline;
+    edit(t -> t.replace("Allow = open 22/tcp, close,", "Allow = close,"));
+    pipeline.carryOver(old);
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
+    assertThat(audit.last().get("message"))
+        .isEqualTo("not retried: the reloaded config no longer allows alice 'open 22/tcp 30m'");
+    assertThat(firewall.grants()).isEmpty();
+  }
+
+  @Test
+  void aReloadKeepsARetryItsConfigStillAllows() throws Exception {
+    int[] failures = {1};
+    intercept((name, args) -> {
+      if (name.equals("grant") && failures[0]-- > 0) {
+        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
+      }
+    });
+    send(ports("open 22 30m"));
+    KnockPipeline old = pipeline;
+    pipeline = newPipeline();
+    pipeline.carryOver(old);
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "access-granted");
+    assertThat(firewall.grants()).hasSize(1);
+  }
+
   /** A grant that kept failing until its time was over is not retried, and says so. */
   @Test
   void aGrantWhoseTimeIsOverIsNotRetried() throws Exception {
