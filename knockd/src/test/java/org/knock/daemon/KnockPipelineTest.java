@@ -384,6 +384,23 @@ class KnockPipelineTest {
     });
   }
 
+  /**
+   * Makes the first {@code times} grants fail ("nft: busy"), after the firewall made the change
+   * if {@code madeAnyway} (nft -i timed out after the kernel committed), and a pipeline over it.
+   */
+  private void grantFailsFirst(int times, boolean madeAnyway) {
+    Firewall real = firewall;
+    int[] left = {times};
+    intercept((name, args) -> {
+      if (name.equals("grant") && left[0]-- > 0) {
+        if (madeAnyway) {
+          real.grant((Access) args[0], (Duration) args[1]);
+        }
+        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
+      }
+    });
+  }
+
   /** Sees every firewall call (its method's name and arguments) before the firewall does. */
   private interface FirewallCall {
     void call(String method, Object[] args) throws Exception;
@@ -736,15 +753,8 @@ class KnockPipelineTest {
    */
   @Test
   void aCloseEndsAGrantWaitingForItsRetryAndTheRetryDoesNotReopen() throws Exception {
-    boolean[] failedOnce = {false};
     Firewall real = firewall;
-    intercept((name, args) -> {
-      if (name.equals("grant") && !failedOnce[0]) {
-        failedOnce[0] = true;
-        real.grant((Access) args[0], (Duration) args[1]); // the change is made...
-        throw new org.knock.daemon.firewall.FirewallException("nft -i timed out after 2000 ms");
-      }
-    });
+    grantFailsFirst(1, true); // the change is made...
     send(ports("open 22 30m"));
     Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
     assertThat(names()).containsExactly("knock-accepted", "firewall-error");
@@ -767,12 +777,7 @@ class KnockPipelineTest {
   /** A retried grant ends when the knock's did: the retry grants what is left, never more. */
   @Test
   void aRetriedGrantEndsWhenTheKnocksDurationDoes() throws Exception {
-    int[] failures = {2};
-    intercept((name, args) -> {
-      if (name.equals("grant") && failures[0]-- > 0) {
-        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
-      }
-    });
+    grantFailsFirst(2, false);
     send(ports("open 22 30m"));
     for (int i = 0; i < 3; i++) {
       clock.advance(Duration.ofSeconds(1));
@@ -794,13 +799,7 @@ class KnockPipelineTest {
   @Test
   void aRetryWhoseRandomPortWasTakenMeanwhileIsDropped() throws Exception {
     withOneRandomPort("open 22/tcp, open 80/tcp, open 22/udp", "");
-    boolean[] failedOnce = {false};
-    intercept((name, args) -> {
-      if (name.equals("grant") && !failedOnce[0]) {
-        failedOnce[0] = true;
-        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
-      }
-    });
+    grantFailsFirst(1, false);
     send(ports("open 80 30m random"));
     send(ports("open 22 30m random"));
     Access second = Access.redirect(Access.ipv4(CLIENT), 22, Protocol.TCP, 40000);
@@ -822,12 +821,7 @@ class KnockPipelineTest {
    */
   @Test
   void aReloadDropsARetryItsConfigNoLongerAllows() throws Exception {
-    int[] failures = {1};
-    intercept((name, args) -> {
-      if (name.equals("grant") && failures[0]-- > 0) {
-        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
-      }
-    });
+    grantFailsFirst(1, false);
     send(ports("open 22 30m"));
     KnockPipeline old = pipeline;
     edit(t -> t.replace("Allow = open 22/tcp, close,", "Allow = close,"));
@@ -844,12 +838,7 @@ class KnockPipelineTest {
 
   @Test
   void aReloadKeepsARetryItsConfigStillAllows() throws Exception {
-    int[] failures = {1};
-    intercept((name, args) -> {
-      if (name.equals("grant") && failures[0]-- > 0) {
-        throw new org.knock.daemon.firewall.FirewallException("nft: busy");
-      }
-    });
+    grantFailsFirst(1, false);
     send(ports("open 22 30m"));
     KnockPipeline old = pipeline;
     pipeline = newPipeline();
