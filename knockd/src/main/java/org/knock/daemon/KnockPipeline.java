@@ -49,6 +49,7 @@ final class KnockPipeline implements PacketHandler {
   /** How often flood evictions and budget refusals are summarised in the audit log. */
   static final Duration EVICTION_REPORT = Duration.ofMinutes(1);
   private static final int MAX_DENIED = 65536;
+  static final int MAX_CLOSED = 65536;
 
   private final Config config;
   private final Clock clock;
@@ -65,6 +66,12 @@ final class KnockPipeline implements PacketHandler {
   private final Map<String, Instant> denied = new LinkedHashMap<>();
   private final Map<Access, Instant> grants = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
+  /**
+   * Per grant a close knock ended ({@link #closeKey}), the newest seal time (Unix seconds) of
+   * such a close: an open sealed before it is refused as {@code superseded}. Entries older than
+   * TimeWindow go (an open that old is stale anyway); at most {@link #MAX_CLOSED}.
+   */
+  private final Map<String, Long> closedAt = new LinkedHashMap<>();
   private final List<SourceTracker.Ended> ended = new ArrayList<>();
   private long deniedPackets;
   private long evictionsReported;
@@ -283,6 +290,14 @@ final class KnockPipeline implements PacketHandler {
                 external, forward.to(), forward.masquerade())
             : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
                 false);
+        Long closed = closedAt.get(closeKey(a));
+        if (closed != null && p.timestamp() < closed) {
+          // sealed before a close of the same grant that was acted on: held back (lost and
+          // resent late, deferred by the check budget, or delivered late by an attacker who
+          // kept it): acting on it would undo the user's later close
+          audit.knockRejected("superseded", src, k.user());
+          return;
+        }
         Access taken = takenBy(a, now);
         if (taken != null) { // the firewall would refuse it (nft: File exists) or shadow it
           audit.randomPortTaken(src, k.user(), Integer.toString(a.external()), leadsTo(taken));
@@ -301,6 +316,9 @@ final class KnockPipeline implements PacketHandler {
         List<Access> closing = closing(k, c, forward, now);
         // a grant still being retried is closed too: its retry must not reopen the port later
         retries.removeIf(r -> closing.contains(r.access()));
+        for (Access a : closing) {
+          closedAt(closeKey(a), p.timestamp());
+        }
         for (Access a : closing) {
           try {
             firewall.revoke(a);
@@ -409,6 +427,24 @@ final class KnockPipeline implements PacketHandler {
     return (a.forwarded() ? a.to().getHostAddress() + ":" : "") + port(a);
   }
 
+  /**
+   * What an open and a later close must share for the close to supersede the open: address,
+   * prefix, port, protocol and, for a forward, its inner host; not the random external port,
+   * which every open draws anew.
+   */
+  private static String closeKey(Access a) {
+    return a.ip() + " " + port(a) + (a.forwarded() ? " to " + a.to().getHostAddress() : "");
+  }
+
+  private void closedAt(String key, long sealed) {
+    closedAt.merge(key, sealed, Math::max);
+    if (closedAt.size() > MAX_CLOSED) {
+      Iterator<String> it = closedAt.keySet().iterator();
+      it.next();
+      it.remove();
+    }
+  }
+
   /** Whether {@code a} is a grant of {@code forward} (a fixed Port is never in RandomPorts). */
   private boolean isOf(Access a, ForwardConfig forward) {
     KnockRange randomPorts = config.options().randomPorts();
@@ -487,6 +523,8 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     denied.values().removeIf(until -> !now.isBefore(until));
+    long oldest = now.getEpochSecond() - config.options().timeWindow().getSeconds() - 1;
+    closedAt.values().removeIf(sealed -> sealed < oldest);
     long ev = tracker.evictions() + tracker6.evictions();
     if (ev > evictionsReported && !now.isBefore(evictionsSince.plus(EVICTION_REPORT))) {
       audit.floodEvictions(ev - evictionsReported, evictionsSince);
@@ -510,6 +548,7 @@ final class KnockPipeline implements PacketHandler {
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
+    closedAt.putAll(previous.closedAt);
     for (Retry r : previous.retries) {
       Optional<UserConfig> user = config.user(r.user());
       if (user.isPresent() && user.get().refusal(r.command()).isEmpty()) {
@@ -525,6 +564,11 @@ final class KnockPipeline implements PacketHandler {
   /** Grants the pipeline knows to be open, with their end. */
   Map<Access, Instant> grants() {
     return Map.copyOf(grants);
+  }
+
+  /** Grants whose last close this pipeline remembers (see {@link #closedAt}). */
+  int closesRemembered() {
+    return closedAt.size();
   }
 
   long deniedPackets() {

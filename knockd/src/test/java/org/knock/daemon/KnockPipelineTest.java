@@ -1063,6 +1063,77 @@ class KnockPipelineTest {
         "access-closed");
   }
 
+  /**
+   * The attack: an on-path attacker keeps the user's open knock from arriving (or it is lost
+   * and arrives late), the user knocks again, works, and closes; the attacker, behind the same
+   * NAT, then delivers the held-back open. It was never recorded, so it is no replay, but it was
+   * sealed before the close: it is refused, also after a reload, and the port stays shut.
+   */
+  @Test
+  void anOpenSealedBeforeACloseIsSupersededAndDoesNotReopen() throws Exception {
+    int[] held = ports("open 22 30m");
+    clock.advance(Duration.ofSeconds(2));
+    send(ports("open 22 30m"));
+    send(ports("close 22"));
+    assertThat(firewall.grants()).isEmpty();
+    KnockPipeline old = pipeline;
+    pipeline = newPipeline();
+    pipeline.carryOver(old);
+    audit.clear();
+    send(held);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().toText())
+        .isEqualTo("event=knock-rejected src=" + CLIENT + " reason=superseded user=alice");
+    assertThat(firewall.grants()).isEmpty();
+
+    // an open sealed after the close opens; so does a held-back open of another port
+    clock.advance(Duration.ofSeconds(1));
+    audit.clear();
+    send(ports("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  /**
+   * The same through the check budget: an open deferred by the budget and checked after a close
+   * sealed a second later (the sweep checks the newest message first) does not reopen the port.
+   */
+  @Test
+  void anOpenTheBudgetDeferredPastALaterCloseDoesNotReopen() throws Exception {
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    send(ports("open 22 1m")); // the second's check
+    send(ports("open 22 30m")); // deferred
+    clock.advance(Duration.ofSeconds(1));
+    send(ports("close 22"));
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "knock-accepted",
+        "access-closed", "knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("superseded");
+    assertThat(firewall.grants()).isEmpty();
+  }
+
+  /**
+   * A close is remembered only while an open sealed before it could still be in TimeWindow
+   * (such an open is stale after that); the memory is bounded.
+   */
+  @Test
+  void aCloseIsForgottenOnceItsSealIsOlderThanTheTimeWindow() throws Exception {
+    int[] held = ports("open 22 30m");
+    clock.advance(Duration.ofSeconds(1));
+    send(ports("close 22"));
+    pipeline.sweep();
+    assertThat(pipeline.closesRemembered()).isEqualTo(1);
+    clock.advance(config.options().timeWindow().plusSeconds(2));
+    pipeline.sweep();
+    assertThat(pipeline.closesRemembered()).isZero();
+    audit.clear();
+    send(held);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("stale");
+  }
+
   @Test
   void floodEvictionsAreSummedUpOnceAMinute() throws Exception {
     pipeline = newPipeline(2, new CheckBudget(Long.MAX_VALUE / 4, 1));

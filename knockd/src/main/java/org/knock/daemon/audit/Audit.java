@@ -38,6 +38,7 @@ public interface Audit {
    * A knock refused. {@code reason}: a {@link Rejection#word()} or a policy word
    * ({@code not-allowed}, {@code too-long}, {@code unknown-action}, {@code random-ports-off},
    * {@code random-mismatch}, {@code random-port-taken} ({@link #randomPortTaken}),
+   * {@code superseded} (an open sealed before a close of the same grant that was acted on),
    * {@code denied-source},
    * {@code unknown-sequence}). {@code src} comes first after the event name: fail2ban's filter
    * relies on it.

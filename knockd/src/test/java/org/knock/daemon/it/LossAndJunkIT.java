@@ -163,6 +163,26 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     close();
   }
 
+  @Test
+  @Order(5)
+  @DisplayName("an open held back by an attacker and delivered after the user's close: refused, "
+      + "port stays shut")
+  void aHeldBackOpenDeliveredAfterACloseIsSuperseded() throws Exception {
+    // the attacker keeps the user's knock from arriving (here: it is printed, never sent) ...
+    List<Integer> held = lab.print(alice, "open 22 30s");
+    Thread.sleep(1100); // ... the user's next knocks are sealed in a later second
+    lab.knock(alice, "open 22 30s");
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until open").isBetween(0L,
+        OPEN_WITHIN_MS);
+    close();
+    int mark = audit.mark();
+    staticKnock(held); // ... and delivers it, from behind the user's NAT (the same address)
+    audit.await(mark, 2000, "knock-rejected", "src", client, "reason", "superseded");
+    assertThat(lab.reachable()).as("port 22 after the held-back open").isFalse();
+    assertThat(audit.count(mark, "knock-accepted")).isZero();
+    assertThat(audit.count(mark, "access-granted")).isZero();
+  }
+
   private void junkThenKnock(List<Integer> junk, String what) throws Exception {
     int mark = audit.mark();
     staticKnock(junk);
