@@ -67,9 +67,10 @@ final class KnockPipeline implements PacketHandler {
   private final Map<Access, Instant> grants = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
   /**
-   * Per grant a close knock ended ({@link #closeKey}), the newest seal time (Unix seconds) of
-   * such a close: an open sealed before it is refused as {@code superseded}. Entries older than
-   * TimeWindow go (an open that old is stale anyway); at most {@link #MAX_CLOSED}.
+   * Per grant a close knock ended ({@link #closeKey}, whether it was open or not), the newest
+   * seal time (Unix seconds) of such a close: an open sealed before it is refused as
+   * {@code superseded}. Entries older than TimeWindow go (an open that old is stale anyway); at
+   * most {@link #MAX_CLOSED}.
    */
   private final Map<String, Long> closedAt = new LinkedHashMap<>();
   private final List<SourceTracker.Ended> ended = new ArrayList<>();
@@ -290,7 +291,7 @@ final class KnockPipeline implements PacketHandler {
                 external, forward.to(), forward.masquerade())
             : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
                 false);
-        Long closed = closedAt.get(closeKey(a));
+        Long closed = closedAt.get(closeKey(grant, c, forward));
         if (closed != null && p.timestamp() < closed) {
           // sealed before a close of the same grant that was acted on: held back (lost and
           // resent late, deferred by the check budget, or delivered late by an attacker who
@@ -316,9 +317,7 @@ final class KnockPipeline implements PacketHandler {
         List<Access> closing = closing(k, c, forward, now);
         // a grant still being retried is closed too: its retry must not reopen the port later
         retries.removeIf(r -> closing.contains(r.access()));
-        for (Access a : closing) {
-          closedAt(closeKey(a), p.timestamp());
-        }
+        closedAt(closeKey(grant, c, forward), p.timestamp()); // also if nothing was open
         for (Access a : closing) {
           try {
             firewall.revoke(a);
@@ -428,12 +427,13 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /**
-   * What an open and a later close must share for the close to supersede the open: address,
-   * prefix, port, protocol and, for a forward, its inner host; not the random external port,
-   * which every open draws anew.
+   * What an open and a later close must share for the close to supersede the open: the grant's
+   * address (or /64) and its port and protocol, or the forward it names; not the random external
+   * port, which every open draws anew.
    */
-  private static String closeKey(Access a) {
-    return a.ip() + " " + port(a) + (a.forwarded() ? " to " + a.to().getHostAddress() : "");
+  private static String closeKey(String grant, Command c, ForwardConfig forward) {
+    return grant + " " + (forward != null ? "forward " + forward.name()
+        : c.port() + "/" + c.protocol().word());
   }
 
   private void closedAt(String key, long sealed) {

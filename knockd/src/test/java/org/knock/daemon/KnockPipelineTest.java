@@ -1094,6 +1094,27 @@ class KnockPipelineTest {
   }
 
   /**
+   * For a forward the close names the forward: a held-back open of it (here a random Port, so
+   * nothing is open when the user closes) is superseded; the plain port stays unaffected.
+   */
+  @Test
+  void aCloseOfAForwardSupersedesAHeldBackOpenOfIt() throws Exception {
+    withOneRandomPort("open web, open 22/tcp", "[forward web]\nTo = 10.1.0.6:80\nPort = random\n");
+    int[] held = ports("open web 30m random");
+    int[] plain = ports("open 22 30m");
+    clock.advance(Duration.ofSeconds(2));
+    send(ports("close web"));
+    audit.clear();
+    send(held);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("superseded");
+    send(plain); // another grant: no close of it
+    assertThat(names()).containsExactly("knock-rejected", "knock-accepted", "access-granted");
+    assertThat(firewall.grants()).containsOnlyKeys(
+        new Access(Access.ipv4(CLIENT), 22, Protocol.TCP));
+  }
+
+  /**
    * The same through the check budget: an open deferred by the budget and checked after a close
    * sealed a second later (the sweep checks the newest message first) does not reopen the port.
    */
