@@ -291,7 +291,7 @@ final class KnockPipeline implements PacketHandler {
                 external, forward.to(), forward.masquerade())
             : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
                 false);
-        Long closed = closedAt.get(closeKey(grant, c, forward));
+        Long closed = closedAt.get(closeKey(k.user(), grant, c, forward));
         if (closed != null && p.timestamp() < closed) {
           // sealed before a close of the same grant that was acted on: held back (lost and
           // resent late, deferred by the check budget, or delivered late by an attacker who
@@ -317,7 +317,7 @@ final class KnockPipeline implements PacketHandler {
         List<Access> closing = closing(k, c, forward, now);
         // a grant still being retried is closed too: its retry must not reopen the port later
         retries.removeIf(r -> closing.contains(r.access()));
-        closedAt(closeKey(grant, c, forward), p.timestamp()); // also if nothing was open
+        closedAt(closeKey(k.user(), grant, c, forward), p.timestamp()); // also if nothing was open
         for (Access a : closing) {
           try {
             firewall.revoke(a);
@@ -427,12 +427,13 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /**
-   * What an open and a later close must share for the close to supersede the open: the grant's
-   * address (or /64) and its port and protocol, or the forward it names; not the random external
-   * port, which every open draws anew.
+   * What an open and a later close must share for the close to supersede the open: the user
+   * (another user's slower clock must not make their knock look older), the grant's address (or
+   * /64) and its port and protocol, or the forward it names; not the random external port,
+   * which every open draws anew.
    */
-  private static String closeKey(String grant, Command c, ForwardConfig forward) {
-    return grant + " " + (forward != null ? "forward " + forward.name()
+  private static String closeKey(String user, String grant, Command c, ForwardConfig forward) {
+    return user + " " + grant + " " + (forward != null ? "forward " + forward.name()
         : c.port() + "/" + c.protocol().word());
   }
 

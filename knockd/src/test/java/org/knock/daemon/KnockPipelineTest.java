@@ -1114,6 +1114,24 @@ class KnockPipelineTest {
         new Access(Access.ipv4(CLIENT), 22, Protocol.TCP));
   }
 
+  /** The memory is per user: another user's open from the same address is not superseded. */
+  @Test
+  void aCloseSupersedesOnlyTheClosingUsersOpens() throws Exception {
+    KnockKey bobKey = KnockKey.generate(new SplittableRandom(12));
+    TestKeys.write(dir.resolve("bob.key"), bobKey);
+    edit(t -> t + "[user bob]\nKey = bob.key\nAllow = open 22/tcp, close\n");
+    DecoderSettings s = config.decoderSettings();
+    int[] bobs = new KnockEncoder(bobKey, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
+        .encode(Command.parse("open 22 30m"), 0, clock.instant(), new SplittableRandom(99));
+    clock.advance(Duration.ofSeconds(2));
+    send(ports("close 22")); // alice's
+    audit.clear();
+    send(bobs); // sealed before alice's close, from the same address
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.events().get(0).get("user")).isEqualTo("bob");
+  }
+
   /**
    * The same through the check budget: an open deferred by the budget and checked after a close
    * sealed a second later (the sweep checks the newest message first) does not reopen the port.
