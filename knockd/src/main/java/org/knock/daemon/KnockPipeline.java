@@ -82,10 +82,12 @@ final class KnockPipeline implements PacketHandler {
 
   /**
    * A grant the firewall failed to make, to be tried again at the next sweep until {@code end};
-   * {@code command} is what the user was allowed, checked again after a reload.
+   * {@code command} is what the user was allowed and {@code otherAddress} whether the knock
+   * granted an address other than its source (its own /64 is its own), both checked again after
+   * a reload.
    */
   private record Retry(Access access, Instant end, String user, Command command,
-      int attemptsLeft) {}
+      boolean otherAddress, int attemptsLeft) {}
 
   KnockPipeline(Config config, Clock clock, SourceTracker tracker, DoorMatcher doors,
       Firewall firewall, Audit audit, Commands commands) {
@@ -307,7 +309,7 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
-        grant(a, end, k.user(), c, now, FIREWALL_RETRIES);
+        grant(a, end, k.user(), c, otherAddress(k), now, FIREWALL_RETRIES);
         break;
       }
       case CLOSE: {
@@ -457,8 +459,8 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /** Grants {@code a} until {@code end}; a failure is audited and retried at the next sweep. */
-  private void grant(Access a, Instant end, String user, Command c, Instant now,
-      int attemptsLeft) {
+  private void grant(Access a, Instant end, String user, Command c, boolean otherAddress,
+      Instant now, int attemptsLeft) {
     try {
       firewall.grant(a, Duration.between(now, end));
       grants.put(a, end);
@@ -467,7 +469,7 @@ final class KnockPipeline implements PacketHandler {
       boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
       audit.firewallError("grant " + a, e.getMessage(), retry);
       if (retry) {
-        retries.add(new Retry(a, end, user, c, attemptsLeft - 1));
+        retries.add(new Retry(a, end, user, c, otherAddress, attemptsLeft - 1));
       }
     }
   }
@@ -519,7 +521,8 @@ final class KnockPipeline implements PacketHandler {
           audit.firewallError("grant " + r.access(), "not retried: external port "
               + r.access().external() + " now leads to " + leadsTo(taken), false);
         } else {
-          grant(r.access(), r.end(), r.user(), r.command(), now, r.attemptsLeft());
+          grant(r.access(), r.end(), r.user(), r.command(), r.otherAddress(), now,
+              r.attemptsLeft());
         }
       }
     }
@@ -543,16 +546,17 @@ final class KnockPipeline implements PacketHandler {
   /**
    * Takes over what a reload must not forget from the pipeline this one replaces: denied
    * sources, open grants (their expiry is still audited), pending firewall retries that the new
-   * config still allows (a retry of a user the reload removed, or of a command it no longer
-   * allows, is dropped with one line: a reload never opens what its config refuses).
+   * config still allows ({@link #allows}: a retry of a user the reload removed, of a command it
+   * no longer allows, of another address without AllowOtherAddress, of a forward it points
+   * elsewhere or of a random port outside its RandomPorts is dropped with one line: a reload
+   * never opens what its config refuses).
    */
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
     closedAt.putAll(previous.closedAt);
     for (Retry r : previous.retries) {
-      Optional<UserConfig> user = config.user(r.user());
-      if (user.isPresent() && user.get().refusal(r.command()).isEmpty()) {
+      if (allows(r)) {
         retries.add(r);
       } else {
         audit.firewallError("grant " + r.access(), "not retried: the reloaded config no longer "
@@ -560,6 +564,38 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     deniedPackets += previous.deniedPackets;
+  }
+
+  /**
+   * Whether this pipeline's config would still make {@code r}'s grant for its knock: the user
+   * exists and may ask for its command, for another address only with AllowOtherAddress; a
+   * forward still leads to the same inner host, port and protocol (masqueraded alike) through
+   * the same Port, or for {@code Port = random} through a port of RandomPorts; a plain random
+   * port only while it is in RandomPorts.
+   */
+  private boolean allows(Retry r) {
+    Optional<UserConfig> user = config.user(r.user());
+    if (user.isEmpty() || user.get().refusal(r.command()).isPresent()
+        || (r.otherAddress() && !user.get().allowOtherAddress())) {
+      return false;
+    }
+    Access a = r.access();
+    KnockRange randomPorts = config.options().randomPorts();
+    boolean inRandomPorts = randomPorts != null && a.external() >= randomPorts.start()
+        && a.external() <= randomPorts.end();
+    if (!r.command().forward()) {
+      return a.external() == 0 || inRandomPorts;
+    }
+    String name = r.command().action();
+    Optional<ForwardConfig> forward = config.forwardById(Payload.forwardId(name))
+        .filter(f -> f.name().equals(name));
+    return forward.isPresent() && isOf(a, forward.get())
+        && a.masquerade() == forward.get().masquerade();
+  }
+
+  /** Whether {@code k} grants an address other than its source (its own /64 is its own). */
+  private static boolean otherAddress(Knock k) {
+    return k.grantPrefix() != 64 && !k.grantAddress().equals(k.sourceAddress());
   }
 
   /** Grants the pipeline knows to be open, with their end. */

@@ -849,6 +849,71 @@ class KnockPipelineTest {
     assertThat(firewall.grants()).hasSize(1);
   }
 
+  /**
+   * Sweeps until every retry is spent and returns the grants the firewall then holds: what the
+   * retries made.
+   */
+  private java.util.Map<Access, Instant> afterAllRetries() throws Exception {
+    for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    return firewall.grants();
+  }
+
+  /**
+   * A reload that points a forward elsewhere: a retry of the old forward must not open the old
+   * inner host (the config no longer has it, and {@code close db} could not end it).
+   */
+  @Test
+  void aReloadDropsARetryOfAForwardItPointsElsewhere() throws Exception {
+    edit(t -> t.replace("Allow = open 22/tcp,", "Allow = open db, open 22/tcp,")
+        + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\n");
+    grantFailsFirst(1, false);
+    send(ports("open db 30m"));
+    KnockPipeline old = pipeline;
+    edit(t -> t.replace("To = 10.1.0.5:5432", "To = 10.1.0.9:5432"));
+    pipeline.carryOver(old);
+    assertThat(afterAllRetries()).as("the old inner host opened after the reload").isEmpty();
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
+    assertThat(audit.last().get("message"))
+        .isEqualTo("not retried: the reloaded config no longer allows alice 'open db 30m'");
+  }
+
+  /** A reload that turns RandomPorts off: a retry of a random-port grant must not open it. */
+  @Test
+  void aReloadDropsARetryOfARandomPortWhenRandomPortsAreOff() throws Exception {
+    withRandomPorts();
+    grantFailsFirst(1, false);
+    send(ports("open 22 30m random"));
+    KnockPipeline old = pipeline;
+    edit(t -> t.replace("RandomPorts = 40000-49999\n", ""));
+    pipeline.carryOver(old);
+    assertThat(afterAllRetries()).as("a random port opened with RandomPorts off").isEmpty();
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
+  }
+
+  /**
+   * A reload that takes AllowOtherAddress away: a retry of a grant for another address than the
+   * knock's source must not open it.
+   */
+  @Test
+  void aReloadDropsARetryForAnotherAddressWhenAllowOtherAddressIsOff() throws Exception {
+    edit(t -> t.replace("MaxDuration = 2h", "MaxDuration = 2h\nAllowOtherAddress = yes"));
+    grantFailsFirst(1, false);
+    DecoderSettings s = config.decoderSettings();
+    send(new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
+        .encode(Command.parse("open 22 30m"), 0x0A630063, clock.instant(),
+            new SplittableRandom(seed++))); // grants 10.99.0.99, from CLIENT
+    assertThat(audit.events().get(0).get("grant")).isEqualTo("10.99.0.99");
+    KnockPipeline old = pipeline;
+    edit(t -> t.replace("\nAllowOtherAddress = yes", ""));
+    pipeline.carryOver(old);
+    assertThat(afterAllRetries()).as("another address opened after the reload").isEmpty();
+    assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
+  }
+
   /** A grant that kept failing until its time was over is not retried, and says so. */
   @Test
   void aGrantWhoseTimeIsOverIsNotRetried() throws Exception {
