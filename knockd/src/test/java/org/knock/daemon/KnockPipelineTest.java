@@ -1219,6 +1219,30 @@ class KnockPipelineTest {
   }
 
   /**
+   * The other order is not mirrored: a close deferred by the budget (or held back on the path)
+   * past a later open still closes, ending the newer grant; the user knocks again. Refusing it
+   * would let a device whose clock is behind fail to close (docs/SECURITY.md).
+   */
+  @Test
+  void aCloseTheBudgetDeferredPastALaterOpenStillCloses() throws Exception {
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    send(ports("open 22 1m")); // the second's check
+    send(ports("close 22")); // deferred
+    clock.advance(Duration.ofSeconds(1));
+    send(ports("open 22 30m")); // the next second's check
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      pipeline.sweep();
+    }
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "knock-accepted",
+        "access-granted", "knock-accepted", "access-closed");
+    assertThat(firewall.grants()).isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    send(ports("open 22 30m")); // sealed after the close: served
+    assertThat(firewall.grants()).hasSize(1);
+  }
+
+  /**
    * A close is remembered only while an open sealed before it could still be in TimeWindow
    * (such an open is stale after that); the memory is bounded.
    */
