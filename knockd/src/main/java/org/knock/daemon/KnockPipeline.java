@@ -67,12 +67,12 @@ final class KnockPipeline implements PacketHandler {
   private final Map<Access, Instant> grants = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
   /**
-   * Per grant a close knock ended ({@link #closeKey}, whether it was open or not), the newest
-   * seal time (Unix seconds) of such a close: an open sealed before it is refused as
+   * Per user and grant a close knock ended ({@link #closeKey}, whether it was open or not), the
+   * newest seal time (Unix seconds) of such a close: an open sealed before it is refused as
    * {@code superseded}. Entries older than TimeWindow go (an open that old is stale anyway); at
-   * most {@link #MAX_CLOSED}.
+   * most {@link #MAX_CLOSED}, a user's own closes forgotten first.
    */
-  private final Map<String, Long> closedAt = new LinkedHashMap<>();
+  private final CloseMemory closedAt = new CloseMemory(MAX_CLOSED);
   private final List<SourceTracker.Ended> ended = new ArrayList<>();
   private long deniedPackets;
   private long evictionsReported;
@@ -293,7 +293,7 @@ final class KnockPipeline implements PacketHandler {
                 external, forward.to(), forward.masquerade())
             : new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix(), external, null,
                 false);
-        Long closed = closedAt.get(closeKey(k.user(), grant, c, forward));
+        Long closed = closedAt.closedAt(k.user(), closeKey(grant, c, forward));
         if (closed != null && p.timestamp() < closed) {
           // sealed before a close of the same grant that was acted on: held back (lost and
           // resent late, deferred by the check budget, or delivered late by an attacker who
@@ -319,7 +319,8 @@ final class KnockPipeline implements PacketHandler {
         List<Access> closing = closing(k, c, forward, now);
         // a grant still being retried is closed too: its retry must not reopen the port later
         retries.removeIf(r -> closing.contains(r.access()));
-        closedAt(closeKey(k.user(), grant, c, forward), p.timestamp()); // also if nothing was open
+        // also if nothing was open
+        closedAt.closed(k.user(), closeKey(grant, c, forward), p.timestamp());
         for (Access a : closing) {
           try {
             firewall.revoke(a);
@@ -429,23 +430,14 @@ final class KnockPipeline implements PacketHandler {
   }
 
   /**
-   * What an open and a later close must share for the close to supersede the open: the user
-   * (another user's slower clock must not make their knock look older), the grant's address (or
-   * /64) and its port and protocol, or the forward it names; not the random external port,
+   * What an open and a later close of the same user (another user's slower clock must not make
+   * their knock look older) must share for the close to supersede the open: the grant's address
+   * (or /64) and its port and protocol, or the forward it names; not the random external port,
    * which every open draws anew.
    */
-  private static String closeKey(String user, String grant, Command c, ForwardConfig forward) {
-    return user + " " + grant + " " + (forward != null ? "forward " + forward.name()
+  private static String closeKey(String grant, Command c, ForwardConfig forward) {
+    return grant + " " + (forward != null ? "forward " + forward.name()
         : c.port() + "/" + c.protocol().word());
-  }
-
-  private void closedAt(String key, long sealed) {
-    closedAt.merge(key, sealed, Math::max);
-    if (closedAt.size() > MAX_CLOSED) {
-      Iterator<String> it = closedAt.keySet().iterator();
-      it.next();
-      it.remove();
-    }
   }
 
   /** Whether {@code a} is a grant of {@code forward} (a fixed Port is never in RandomPorts). */
@@ -528,7 +520,7 @@ final class KnockPipeline implements PacketHandler {
     }
     denied.values().removeIf(until -> !now.isBefore(until));
     long oldest = now.getEpochSecond() - config.options().timeWindow().getSeconds() - 1;
-    closedAt.values().removeIf(sealed -> sealed < oldest);
+    closedAt.forgetBefore(oldest);
     long ev = tracker.evictions() + tracker6.evictions();
     if (ev > evictionsReported && !now.isBefore(evictionsSince.plus(EVICTION_REPORT))) {
       audit.floodEvictions(ev - evictionsReported, evictionsSince);
