@@ -65,6 +65,12 @@ final class KnockPipeline implements PacketHandler {
   private final boolean udpKnocks;
   private final Map<String, Instant> denied = new LinkedHashMap<>();
   private final Map<Access, Instant> grants = new LinkedHashMap<>();
+  /**
+   * The forward each of this run's forward grants was made for: {@code close NAME} ends them even
+   * after a reload pointed NAME elsewhere (grants adopted from an earlier run are matched by
+   * their target, {@link #isOf}).
+   */
+  private final Map<Access, String> forwardOf = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
   /**
    * Per user and grant a close knock ended ({@link #closeKey}, whether it was open or not), the
@@ -325,6 +331,7 @@ final class KnockPipeline implements PacketHandler {
           try {
             firewall.revoke(a);
             grants.remove(a);
+            forwardOf.remove(a);
             audit.accessClosed(a.ip(), port(a), external(a), to(a), "knock");
           } catch (FirewallException | RuntimeException e) {
             audit.firewallError("revoke " + a, e.getMessage(), false);
@@ -380,14 +387,19 @@ final class KnockPipeline implements PacketHandler {
           forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
     }
     Map<Access, Instant> candidates = live(now);
+    Map<Access, String> names = new LinkedHashMap<>(forwardOf);
     for (Retry r : retries) { // maybe in the kernel: a failed change may have been made
       candidates.putIfAbsent(r.access(), r.end());
+      if (r.command().forward()) {
+        names.putIfAbsent(r.access(), r.command().action());
+      }
     }
     candidates.forEach((a, end) -> {
+      String made = names.get(a); // the forward it was made for, if made by this run
       if (a.address().equals(k.grantAddress())
           && a.prefix() == k.grantPrefix() && (forward == null
               ? !a.forwarded() && a.port() == c.port() && a.protocol() == c.protocol()
-              : isOf(a, forward))) {
+              : made != null ? made.equals(forward.name()) : isOf(a, forward))) {
         out.add(a);
       }
     });
@@ -456,6 +468,9 @@ final class KnockPipeline implements PacketHandler {
     try {
       firewall.grant(a, Duration.between(now, end));
       grants.put(a, end);
+      if (c.forward()) {
+        forwardOf.put(a, c.action());
+      }
       audit.accessGranted(user, a.ip(), port(a), external(a), to(a), end);
     } catch (FirewallException | RuntimeException e) {
       boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
@@ -497,6 +512,7 @@ final class KnockPipeline implements PacketHandler {
       Map.Entry<Access, Instant> g = it.next();
       if (!g.getValue().isAfter(now)) {
         it.remove();
+        forwardOf.remove(g.getKey());
         audit.accessExpired(g.getKey().ip(), port(g.getKey()), external(g.getKey()),
             to(g.getKey()));
       }
@@ -546,6 +562,7 @@ final class KnockPipeline implements PacketHandler {
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
+    forwardOf.putAll(previous.forwardOf);
     closedAt.putAll(previous.closedAt);
     for (Retry r : previous.retries) {
       if (allows(r)) {

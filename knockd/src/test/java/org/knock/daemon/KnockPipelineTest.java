@@ -525,6 +525,28 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).hasSize(1);
   }
 
+  /**
+   * A reload that points a forward elsewhere does not orphan this run's grants of it: close NAME
+   * still ends the grant to the old inner host (before, it matched grants by the new target).
+   */
+  @Test
+  void closeNameEndsAGrantOfTheForwardAfterAReloadPointedItElsewhere() throws Exception {
+    edit(t -> t.replace("Allow = open 22/tcp, close,", "Allow = open db, open 22/tcp, close,")
+        + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\n");
+    send(ports("open db 30m"));
+    assertThat(firewall.grants()).hasSize(1);
+    KnockPipeline old = pipeline;
+    edit(t -> t.replace("To = 10.1.0.5:5432", "To = 10.1.0.7:5432"));
+    pipeline.carryOver(old);
+    audit.clear();
+    send(ports("close db"));
+    assertThat(firewall.grants()).as("the grant to the old inner host").isEmpty();
+    assertThat(names()).containsExactly("knock-accepted", "access-closed", "access-closed");
+    assertThat(audit.events("access-closed")).extracting(e -> e.get("to"))
+        .containsExactlyInAnyOrder("10.1.0.7", "10.1.0.5");
+    assertThat(pipeline.grants()).isEmpty();
+  }
+
   @Test
   void aRevokeThatFailsIsOneFirewallErrorLineAndTheOtherGrantsStillClose() throws Exception {
     withRandomPorts();
