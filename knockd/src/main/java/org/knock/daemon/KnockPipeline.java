@@ -27,6 +27,7 @@ import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.log.LoggedPacket;
 import org.knock.daemon.log.PacketHandler;
 import org.knock.daemon.log.Transport;
+import org.knock.daemon.trace.LatencyTrace;
 
 /**
  * What knockd does with one logged packet, in order: precheck (protocol, denied sources, the
@@ -99,6 +100,7 @@ final class KnockPipeline implements PacketHandler {
 
   @Override
   public void onPacket(LoggedPacket p) {
+    LatencyTrace.mark(LatencyTrace.PARSED);
     Instant now = clock.instant();
     Protocol proto = p.transport() == Transport.TCP ? Protocol.TCP
         : p.transport() == Transport.UDP ? Protocol.UDP : null;
@@ -147,6 +149,7 @@ final class KnockPipeline implements PacketHandler {
     hunts.packet(p.sourceV4(), dport, now);
     DecodeResult r =
         tracker.offer(p.sourceV4(), p.destinationV4(), p.sourcePort(), dport, now, ended);
+    LatencyTrace.mark(LatencyTrace.DECODED);
     reportEnded(ended, false, now);
     decided(p.sourceV4(), null, r, now);
   }
@@ -291,6 +294,7 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
+        LatencyTrace.mark(LatencyTrace.ACCEPTED);
         grant(a, end, k.user(), c, now, FIREWALL_RETRIES);
         break;
       }
@@ -424,8 +428,10 @@ final class KnockPipeline implements PacketHandler {
       int attemptsLeft) {
     try {
       firewall.grant(a, Duration.between(now, end));
+      LatencyTrace.mark(LatencyTrace.GRANT_DONE);
       grants.put(a, end);
       audit.accessGranted(user, a.ip(), port(a), external(a), to(a), end);
+      LatencyTrace.granted();
     } catch (FirewallException | RuntimeException e) {
       boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
       audit.firewallError("grant " + a, e.getMessage(), retry);
