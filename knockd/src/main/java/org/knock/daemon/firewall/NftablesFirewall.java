@@ -28,10 +28,6 @@ final class NftablesFirewall implements Firewall {
   private final Nft nft;
   private final Clock clock;
   private final GrantBook book = new GrantBook();
-  /** Round trips that change nothing (NFT_MSG_GETGEN) when the fast path starts. */
-  static final int WARM_ROUNDS = 5000;
-  /** At most this long for them. */
-  static final long WARM_NANOS = 1_000_000_000L;
   private final FastGrants fast; // null: every change through nft
   private boolean fastReady; // started at install
   private boolean fastFailed; // logged once
@@ -119,8 +115,7 @@ final class NftablesFirewall implements Firewall {
   }
 
   /**
-   * Opens the fast path and makes {@link #WARM_ROUNDS} round trips that change nothing (at most
-   * {@link #WARM_NANOS}), so that the first knock finds its calls linked and compiled.
+   * Opens the fast path and makes one round trip, so the first knock finds it linked and warm.
    *
    * @return what grants go through, for the log; null if there is no fast path
    */
@@ -130,17 +125,25 @@ final class NftablesFirewall implements Firewall {
     }
     try {
       fast.start();
-      // compiles the foreign send()/recv() before the first knock (knocks are rare: a grant
-      // otherwise ran them interpreted, ~0.6 ms more); here, before anything else uses the path
-      long end = System.nanoTime() + WARM_NANOS;
-      for (int i = 0; i < WARM_ROUNDS && System.nanoTime() - end < 0; i++) {
-        fast.ping();
-      }
       fastReady = true;
       return ": " + fast.describe();
     } catch (NetlinkException e) {
       fastReady = false;
       return " go through nft -i: " + e.getMessage();
+    }
+  }
+
+  /** A netlink round trip that changes nothing, where grants go through netlink. */
+  @Override
+  public synchronized boolean warm() {
+    if (fast == null || !fastReady) {
+      return false;
+    }
+    try {
+      fast.ping();
+      return true;
+    } catch (NetlinkException e) {
+      return false; // the next grant finds out, and goes through nft if it fails too
     }
   }
 

@@ -31,8 +31,6 @@ class NftablesFastGrantsTest {
   private static final class FakeFast implements FastGrants {
     final List<String> calls = new ArrayList<>();
     boolean failStart;
-    boolean failPing;
-    int pings;
     boolean fail;
     boolean closed;
 
@@ -62,8 +60,8 @@ class NftablesFastGrantsTest {
 
     @Override
     public void ping() throws NetlinkException {
-      pings++;
-      if (failPing) {
+      calls.add("ping");
+      if (fail) {
         throw new NetlinkException("errno 1");
       }
     }
@@ -105,25 +103,31 @@ class NftablesFastGrantsTest {
   }
 
   @Test
-  void installWarmsTheFastPathWithRoundTripsThatChangeNothing() throws Exception {
+  void warmPingsTheFastPathOnlyOnceInstalledAndChangesNothing() throws Exception {
     Firewall fw = firewall(null);
+    assertThat(fw.warm()).isFalse(); // not started before install
     fw.install();
-    assertThat(fast.pings).isEqualTo(NftablesFirewall.WARM_ROUNDS);
-    assertThat(fast.calls).containsExactly("start");
+    assertThat(fw.warm()).isTrue();
+    assertThat(fast.calls).containsExactly("start", "ping");
     assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS));
     assertThat(fw.grants()).isEmpty();
+    fast.fail = true;
+    assertThat(fw.warm()).isFalse(); // a failed ping: no throw, nothing through nft
+    assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS));
+    fast.fail = false;
+    fw.grant(SSH, Duration.ofMinutes(30)); // the fast path is still used
+    assertThat(fast.calls).last().isEqualTo("grant " + set + " " + SSH + " PT30M");
   }
 
   @Test
-  void aFastPathWhosePingFailsAtInstallIsNotUsed() throws Exception {
-    Firewall fw = firewall(null);
-    fast.failPing = true;
-    fw.install();
-    assertThat(fast.pings).isEqualTo(1);
-    fw.grant(SSH, Duration.ofMinutes(30));
-    assertThat(fast.calls).containsExactly("start");
-    assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS),
-        NftScripts.grant(set, SSH, Duration.ofMinutes(30)));
+  void withoutAFastPathOrInSharedSetModeWarmDoesNothing() throws Exception {
+    Firewall shared = firewall(set);
+    assertThat(shared.warm()).isFalse();
+    Firewall none = new NftablesFirewall(SETTINGS, null, new NftProcess(new Commands(List.of(),
+        SETTINGS.commandTimeout(), runner)), null, clock);
+    none.install();
+    assertThat(none.warm()).isFalse();
+    assertThat(fast.calls).isEmpty();
   }
 
   @Test
