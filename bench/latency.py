@@ -12,7 +12,11 @@ closed ; write a calibration mark to /dev/kmsg ; start CLIENT ; connect to SERVE
     the grant, where GRANT says how the grant is seen:
       audit:FILE   knock's audit log, event=access-granted @timestamp (wall clock, ms): mapped to
                    the printk clock by the trial's calibration mark (wall clock read just before
-                   and after writing the mark; the record carries the printk time of the write)
+                   and after writing the mark; the record carries the printk time of the write).
+                   The audit truncates its time to the millisecond: the grant is taken at the
+                   middle of that millisecond (+0.5 ms; error within +-0.5 ms, none on average;
+                   before 2026-12-01 round 6 it was taken at its start, which read (a) 0.5 ms
+                   short on average, up to 1 ms)
       kmsg:TEXT    a /dev/kmsg record containing TEXT, written by the door's command right after
                    its firewall change (printk clock on both ends: no mapping)
       none         (a) not measured
@@ -84,7 +88,8 @@ def audit_times(path):
                 if m:
                     import calendar
                     y, mo, d, h, mi, s, ms = map(int, m.groups())
-                    out.append((calendar.timegm((y, mo, d, h, mi, s)) * 1000 + ms) * 1000)
+                    # the middle of the millisecond the audit truncated its time to
+                    out.append((calendar.timegm((y, mo, d, h, mi, s)) * 1000 + ms) * 1000 + 500)
     return out  # usec, wall clock
 
 

@@ -27,6 +27,7 @@ import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.log.LoggedPacket;
 import org.knock.daemon.log.PacketHandler;
 import org.knock.daemon.log.Transport;
+import org.knock.daemon.trace.LatencyTrace;
 
 /**
  * What knockd does with one logged packet, in order: precheck (protocol, denied sources, the
@@ -115,6 +116,7 @@ final class KnockPipeline implements PacketHandler {
 
   @Override
   public void onPacket(LoggedPacket p) {
+    LatencyTrace.mark(LatencyTrace.PARSED);
     Instant now = clock.instant();
     Protocol proto = p.transport() == Transport.TCP ? Protocol.TCP
         : p.transport() == Transport.UDP ? Protocol.UDP : null;
@@ -163,6 +165,7 @@ final class KnockPipeline implements PacketHandler {
     hunts.packet(p.sourceV4(), dport, now);
     DecodeResult r =
         tracker.offer(p.sourceV4(), p.destinationV4(), p.sourcePort(), dport, now, ended);
+    LatencyTrace.mark(LatencyTrace.DECODED);
     reportEnded(ended, false, now);
     decided(p.sourceV4(), null, r, now);
   }
@@ -315,6 +318,7 @@ final class KnockPipeline implements PacketHandler {
         if (!audit.knockAccepted(k.user(), src, grant, c.toString(), d, end)) {
           return; // no grant without its record
         }
+        LatencyTrace.mark(LatencyTrace.ACCEPTED);
         grant(a, end, k.user(), c, otherAddress(k), now, FIREWALL_RETRIES);
         break;
       }
@@ -467,11 +471,13 @@ final class KnockPipeline implements PacketHandler {
       Instant now, int attemptsLeft) {
     try {
       firewall.grant(a, Duration.between(now, end));
+      LatencyTrace.mark(LatencyTrace.GRANT_DONE);
       grants.put(a, end);
       if (c.forward()) {
         forwardOf.put(a, c.action());
       }
       audit.accessGranted(user, a.ip(), port(a), external(a), to(a), end);
+      LatencyTrace.granted();
     } catch (FirewallException | RuntimeException e) {
       boolean retry = attemptsLeft > 1 && !(e instanceof FirewallException f && f.refusal());
       audit.firewallError("grant " + a, e.getMessage(), retry);

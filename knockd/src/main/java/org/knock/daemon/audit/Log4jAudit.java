@@ -53,7 +53,9 @@ public final class Log4jAudit implements Audit {
     if (why == null) {
       long mark = file == null ? -1 : size(file);
       try {
-        logger.info(new AuditMessage(clock.instant(), event));
+        Instant time = clock.instant();
+        org.knock.daemon.trace.LatencyTrace.stamped(time);
+        logger.info(new AuditMessage(time, event));
         problem = null;
         return true;
       } catch (LoggingException e) {

@@ -162,6 +162,7 @@ final class KmsgSource implements LineSource {
         listener.recovered(name);
       }
       if (r.facility() == 0 && r.usec() >= startUsec && r.message() != null) {
+        org.knock.daemon.trace.LatencyTrace.logged(r.usec(), !hot);
         hotUntil = System.nanoTime() + HOT_NANOS;
         sink.onLine(r.message());
       }

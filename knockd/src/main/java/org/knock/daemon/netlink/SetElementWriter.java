@@ -111,6 +111,7 @@ public final class SetElementWriter implements AutoCloseable {
       // drops what an earlier, failed request left queued
     }
     long sent = socket.send(r.bytes());
+    org.knock.daemon.trace.LatencyTrace.mark(org.knock.daemon.trace.LatencyTrace.SENT);
     if (sent != r.bytes().length) {
       throw new NetlinkException("netlink send() of " + r.bytes().length + " bytes returned "
           + sent);
@@ -141,6 +142,7 @@ public final class SetElementWriter implements AutoCloseable {
         LockSupport.parkNanos(50_000);
       }
     }
+    org.knock.daemon.trace.LatencyTrace.mark(org.knock.daemon.trace.LatencyTrace.ACKED);
   }
 
   @Override

@@ -208,6 +208,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
       while (b.hasRemaining()) {
         out.write(b);
       }
+      org.knock.daemon.trace.LatencyTrace.mark(org.knock.daemon.trace.LatencyTrace.REPLAY);
       if (syncer == null || syncFailed) {
         fsync.sync(out);
         synced = written;
