@@ -409,8 +409,10 @@ final class Daemon implements AutoCloseable {
         SWEEP.toMillis(), TimeUnit.MILLISECONDS);
     // compiles a knock's path now, on private objects, not when the first real knock arrives
     Config c = config;
-    Thread warm = daemonThread(guarded("jit-warmup",
-        () -> JitWarmup.run(c, clock, JitWarmup.KNOCKS, JitWarmup.MAX_TIME)), "jit-warmup");
+    Thread warm = daemonThread(guarded("jit-warmup", () -> {
+      JitWarmup.run(c, clock, JitWarmup.KNOCKS, JitWarmup.MAX_TIME);
+      JitWarmup.warmFirewall(firewall, JitWarmup.FIREWALL_ROUNDS, JitWarmup.MAX_TIME);
+    }), "jit-warmup");
     warm.setPriority(Thread.MIN_PRIORITY);
     warm.start();
   }

@@ -22,6 +22,7 @@ import org.knock.daemon.audit.Logging;
 import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.UserConfig;
+import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.PortSpec;
 import org.knock.daemon.log.NetfilterLogParser;
@@ -46,6 +47,12 @@ final class JitWarmup {
   static final int AUDIT_LINES = 3000;
   /** At most this long, whatever the machine (the audit lines come after). */
   static final Duration MAX_TIME = Duration.ofSeconds(5);
+  /**
+   * Round trips through the live firewall's grant path that change nothing ({@link
+   * Firewall#warm}): enough for the JIT's second tier to compile the netlink calls, which a grant
+   * after start-up otherwise ran interpreted (knocks are rare).
+   */
+  static final int FIREWALL_ROUNDS = 5000;
 
   private static final String IN = " IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=";
 
@@ -101,6 +108,22 @@ final class JitWarmup {
     }
     Logging.warmUp(config.options().auditFormat(), AUDIT_LINES, clock);
     return granted[0];
+  }
+
+  /**
+   * Runs up to {@code rounds} of the live firewall's {@link Firewall#warm} (a netlink round trip
+   * that changes nothing), for at most {@code maxTime}, on the calling thread; stops at the first
+   * that warms nothing (no netlink path, or it failed).
+   *
+   * @return how many round trips were made
+   */
+  static int warmFirewall(Firewall firewall, int rounds, Duration maxTime) {
+    long end = System.nanoTime() + maxTime.toNanos();
+    int n = 0;
+    while (n < rounds && System.nanoTime() - end < 0 && firewall.warm()) {
+      n++;
+    }
+    return n;
   }
 
   /** Something the user may do, so that the grant's path runs too: open their first port. */

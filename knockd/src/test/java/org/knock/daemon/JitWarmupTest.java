@@ -6,12 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.KnockKey;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigLoader;
+import org.knock.daemon.firewall.Access;
+import org.knock.daemon.firewall.Firewall;
+import org.knock.daemon.firewall.Firewalls;
 
 /** The warm-up runs real knocks through a private pipeline, and nothing leaves it. */
 class JitWarmupTest {
@@ -56,6 +61,63 @@ class JitWarmupTest {
   void aUserWhoMayOpenNothingStillWarmsTheDecoderButGrantsNothing() throws Exception {
     Config c = config("close");
     assertThat(JitWarmup.run(c, Clock.systemUTC(), 5, Duration.ofSeconds(30))).isZero();
+  }
+
+  /** A firewall whose warm() succeeds {@code ok} times, then fails; grants nothing. */
+  private static Firewall warmable(int[] calls, int ok) {
+    return new Firewall() {
+      @Override
+      public boolean warm() {
+        return ++calls[0] <= ok;
+      }
+
+      @Override
+      public String describe() {
+        return "warmable";
+      }
+
+      @Override
+      public void install() {}
+
+      @Override
+      public void grant(Access access, Duration duration) {
+        throw new AssertionError("granted " + access);
+      }
+
+      @Override
+      public void revoke(Access access) {
+        throw new AssertionError("revoked " + access);
+      }
+
+      @Override
+      public List<Access> expire(Instant now) {
+        return List.of();
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Test
+  void theLiveFirewallIsWarmedAsOftenAsAskedAndOnlyWhileItWarms() throws Exception {
+    int[] calls = {0};
+    assertThat(JitWarmup.warmFirewall(warmable(calls, 1000), 300, Duration.ofSeconds(30)))
+        .isEqualTo(300);
+    assertThat(calls[0]).isEqualTo(300);
+    int[] failing = {0};
+    assertThat(JitWarmup.warmFirewall(warmable(failing, 7), 300, Duration.ofSeconds(30)))
+        .isEqualTo(7);
+    assertThat(failing[0]).isEqualTo(8); // stops at the first that warms nothing
+    int[] none = {0};
+    assertThat(JitWarmup.warmFirewall(Firewalls.create("none",
+        Wiring.firewallSettings(config("open 22/tcp")),
+        org.knock.daemon.firewall.FirewallOptions.DEFAULTS, Clock.systemUTC()), 300,
+        Duration.ofSeconds(30))).isZero();
+    long t0 = System.nanoTime();
+    assertThat(JitWarmup.warmFirewall(warmable(none, Integer.MAX_VALUE), Integer.MAX_VALUE,
+        Duration.ofMillis(200))).isPositive();
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
   }
 
   @Test

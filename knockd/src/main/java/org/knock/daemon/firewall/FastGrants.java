@@ -17,6 +17,9 @@ interface FastGrants {
 
   void revoke(NftSetRef set, Access access) throws NetlinkException;
 
+  /** A round trip that changes nothing (see {@link Firewall#warm}). */
+  void ping() throws NetlinkException;
+
   /** One line for descriptions: how grants are written. */
   String describe();
 

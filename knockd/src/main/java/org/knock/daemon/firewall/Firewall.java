@@ -31,6 +31,16 @@ public interface Firewall extends AutoCloseable {
    */
   void grant(Access access, Duration duration) throws FirewallException;
 
+  /**
+   * Makes one round trip through the grant path that changes nothing (nftables with netlink
+   * grants: an NFT_MSG_GETGEN request), so that a grant soon after finds its code and the kernel's
+   * compiled and in the caches; false if there is nothing to warm or the round trip failed. Never
+   * throws. The default warms nothing.
+   */
+  default boolean warm() {
+    return false;
+  }
+
   /** Ends a grant early; nothing happens for an access not granted. */
   void revoke(Access access) throws FirewallException;
 

@@ -54,6 +54,14 @@ final class NetlinkGrants implements FastGrants {
     started().revoke(set.table(), set.set(), key(access));
   }
 
+  @Override
+  public void ping() throws NetlinkException {
+    if (dryRun) {
+      return;
+    }
+    started().ping();
+  }
+
   private SetElementWriter started() throws NetlinkException {
     if (writer == null) {
       throw new NetlinkException("netlink socket not open");

@@ -133,6 +133,20 @@ final class NftablesFirewall implements Firewall {
     }
   }
 
+  /** A netlink round trip that changes nothing, where grants go through netlink. */
+  @Override
+  public synchronized boolean warm() {
+    if (fast == null || !fastReady) {
+      return false;
+    }
+    try {
+      fast.ping();
+      return true;
+    } catch (NetlinkException e) {
+      return false; // the next grant finds out, and goes through nft if it fails too
+    }
+  }
+
   /** Whether the fast path writes this plain grant or revoke: its own sets, exact addresses. */
   private boolean fastFor(Access access) {
     return fastReady && !access.forwarded() && !access.redirected() && !access.network();

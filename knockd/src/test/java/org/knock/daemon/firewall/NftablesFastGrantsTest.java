@@ -59,6 +59,14 @@ class NftablesFastGrantsTest {
     }
 
     @Override
+    public void ping() throws NetlinkException {
+      calls.add("ping");
+      if (fail) {
+        throw new NetlinkException("errno 1");
+      }
+    }
+
+    @Override
     public String describe() {
       return "fake";
     }
@@ -92,6 +100,34 @@ class NftablesFastGrantsTest {
     assertThat(fw.grants()).containsOnlyKeys(SSH6);
     fw.close();
     assertThat(fast.closed).isTrue();
+  }
+
+  @Test
+  void warmPingsTheFastPathOnlyOnceInstalledAndChangesNothing() throws Exception {
+    Firewall fw = firewall(null);
+    assertThat(fw.warm()).isFalse(); // not started before install
+    fw.install();
+    assertThat(fw.warm()).isTrue();
+    assertThat(fast.calls).containsExactly("start", "ping");
+    assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS));
+    assertThat(fw.grants()).isEmpty();
+    fast.fail = true;
+    assertThat(fw.warm()).isFalse(); // a failed ping: no throw, nothing through nft
+    assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS));
+    fast.fail = false;
+    fw.grant(SSH, Duration.ofMinutes(30)); // the fast path is still used
+    assertThat(fast.calls).last().isEqualTo("grant " + set + " " + SSH + " PT30M");
+  }
+
+  @Test
+  void withoutAFastPathOrInSharedSetModeWarmDoesNothing() throws Exception {
+    Firewall shared = firewall(set);
+    assertThat(shared.warm()).isFalse();
+    Firewall none = new NftablesFirewall(SETTINGS, null, new NftProcess(new Commands(List.of(),
+        SETTINGS.commandTimeout(), runner)), null, clock);
+    none.install();
+    assertThat(none.warm()).isFalse();
+    assertThat(fast.calls).isEmpty();
   }
 
   @Test
