@@ -41,8 +41,8 @@ final class CloseMemory {
       it.next();
       it.remove();
       size--;
+      byUser.values().removeIf(Map::isEmpty); // only an eviction can empty a user's closes
     }
-    byUser.values().removeIf(Map::isEmpty);
   }
 
   /** Forgets every close sealed before {@code oldest}. */

@@ -125,7 +125,7 @@ final class KnockPipeline implements PacketHandler {
     }
     int dport = p.destinationPort();
     boolean doorPort = doors.isSequencePort(dport, proto);
-    boolean knockPort = dport >= range.start() && dport <= range.end();
+    boolean knockPort = range.contains(dport);
     if (!doorPort && !knockPort) {
       return;
     }
@@ -461,8 +461,7 @@ final class KnockPipeline implements PacketHandler {
     KnockRange randomPorts = config.options().randomPorts();
     return a.forwarded() && a.to().equals(forward.to()) && a.port() == forward.toPort()
         && a.protocol() == forward.protocol() && (forward.random()
-            ? randomPorts != null && a.external() >= randomPorts.start()
-                && a.external() <= randomPorts.end()
+            ? randomPorts != null && randomPorts.contains(a.external())
             : a.external() == forward.port());
   }
 
@@ -527,11 +526,13 @@ final class KnockPipeline implements PacketHandler {
       List<Retry> due = new ArrayList<>(retries);
       retries.clear();
       for (Retry r : due) { // for what is left of the knock's duration, never longer
-        Access taken = takenBy(r.access(), now);
         if (!r.end().isAfter(now.plusSeconds(1))) {
           audit.firewallError("grant " + r.access(), "not retried: the grant's time is over",
               false);
-        } else if (taken != null) { // another grant took its random port meanwhile
+          continue;
+        }
+        Access taken = takenBy(r.access(), now);
+        if (taken != null) { // another grant took its random port meanwhile
           audit.firewallError("grant " + r.access(), "not retried: external port "
               + r.access().external() + " now leads to " + leadsTo(taken), false);
         } else {
@@ -596,10 +597,8 @@ final class KnockPipeline implements PacketHandler {
     }
     Access a = r.access();
     KnockRange randomPorts = config.options().randomPorts();
-    boolean inRandomPorts = randomPorts != null && a.external() >= randomPorts.start()
-        && a.external() <= randomPorts.end();
     if (!r.command().forward()) {
-      return a.external() == 0 || inRandomPorts;
+      return a.external() == 0 || randomPorts != null && randomPorts.contains(a.external());
     }
     String name = r.command().action();
     Optional<ForwardConfig> forward = config.forwardById(Payload.forwardId(name))

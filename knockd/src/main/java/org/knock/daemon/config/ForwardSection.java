@@ -94,8 +94,8 @@ final class ForwardSection {
       }
       return;
     }
-    String where = inside(port, o.knockPorts()) ? "KnockPorts " + o.knockPorts()
-        : o.randomPorts() != null && inside(port, o.randomPorts())
+    String where = o.knockPorts().contains(port) ? "KnockPorts " + o.knockPorts()
+        : o.randomPorts() != null && o.randomPorts().contains(port)
             ? "RandomPorts " + o.randomPorts()
         : o.protect().contains(new PortSpec(port, protocol)) ? "Protect" : null;
     if (where != null) {
@@ -107,9 +107,5 @@ final class ForwardSection {
       k.problem("Port", "Port: " + port + "/" + protocol.word() + " is forward "
           + ConfigParser.nameOf(twin) + "'s too (line " + twin.line() + ")");
     }
-  }
-
-  private static boolean inside(int port, KnockRange r) {
-    return port >= r.start() && port <= r.end();
   }
 }

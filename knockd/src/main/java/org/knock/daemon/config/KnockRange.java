@@ -13,6 +13,11 @@ public record KnockRange(int start, int end) {
     }
   }
 
+  /** Whether {@code port} lies in the range. */
+  public boolean contains(int port) {
+    return port >= start && port <= end;
+  }
+
   /** Number of ports in the range. */
   public int size() {
     return end - start + 1;

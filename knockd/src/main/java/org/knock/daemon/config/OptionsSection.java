@@ -94,7 +94,7 @@ final class OptionsSection {
     }
     if (range != null && protect != null) {
       for (PortSpec p : protect) {
-        if (p.port() >= range.start() && p.port() <= range.end()) {
+        if (range.contains(p.port())) {
           k.problem("Protect", "Protect: " + p + " lies inside KnockPorts " + range
               + ": knocks go to closed ports only");
           break;
@@ -150,7 +150,7 @@ final class OptionsSection {
     }
     if (protect != null) {
       for (PortSpec p : protect) {
-        if (p.port() >= random.start() && p.port() <= random.end()) {
+        if (random.contains(p.port())) {
           k.problem("RandomPorts", "RandomPorts: " + random + " holds the protected port " + p
               + ": use ports outside Protect");
           return;
