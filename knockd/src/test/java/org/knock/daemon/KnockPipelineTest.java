@@ -116,10 +116,22 @@ class KnockPipelineTest {
   }
 
   private int[] ports(String command) throws Exception {
+    return encoder(key).encode(Command.parse(command), 0, clock.instant(),
+        new SplittableRandom(seed++));
+  }
+
+  /** The client's encoder for {@code k}: the config's suite and mapping, bound to 10.99.0.1. */
+  private KnockEncoder encoder(KnockKey k) {
     DecoderSettings s = config.decoderSettings();
-    return new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
-        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-        .encode(Command.parse(command), 0, clock.instant(), new SplittableRandom(seed++));
+    return new KnockEncoder(k, s.suite(), s.mapping(), s.basePort(),
+        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}));
+  }
+
+  /** A reload: a new pipeline over the config as {@code change} edits it takes over this one. */
+  private void reload(java.util.function.UnaryOperator<String> change) throws Exception {
+    KnockPipeline old = pipeline;
+    edit(change);
+    pipeline.carryOver(old);
   }
 
   private void send(int[] ports) throws Exception {
@@ -535,9 +547,7 @@ class KnockPipelineTest {
         + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\n");
     send(ports("open db 30m"));
     assertThat(firewall.grants()).hasSize(1);
-    KnockPipeline old = pipeline;
-    edit(t -> t.replace("To = 10.1.0.5:5432", "To = 10.1.0.7:5432"));
-    pipeline.carryOver(old);
+    reload(t -> t.replace("To = 10.1.0.5:5432", "To = 10.1.0.7:5432"));
     audit.clear();
     send(ports("close db"));
     assertThat(firewall.grants()).as("the grant to the old inner host").isEmpty();
@@ -606,9 +616,7 @@ class KnockPipelineTest {
   void aReloadKeepsDeniedSourcesAndOpenGrants() throws Exception {
     send(ports("open 22 30s"));
     send(ports("deny-further 1h"));
-    KnockPipeline reloaded = newPipeline();
-    reloaded.carryOver(pipeline);
-    pipeline = reloaded;
+    reload(t -> t);
     audit.clear();
     send(ports("open 22 30m"));
     assertThat(audit.events()).isEmpty(); // still denied after the reload
@@ -845,9 +853,7 @@ class KnockPipelineTest {
   void aReloadDropsARetryItsConfigNoLongerAllows() throws Exception {
     grantFailsFirst(1, false);
     send(ports("open 22 30m"));
-    KnockPipeline old = pipeline;
-    edit(t -> t.replace("Allow = open 22/tcp, close,", "Allow = close,"));
-    pipeline.carryOver(old);
+    reload(t -> t.replace("Allow = open 22/tcp, close,", "Allow = close,"));
     for (int i = 0; i <= KnockPipeline.FIREWALL_RETRIES; i++) {
       clock.advance(Duration.ofSeconds(1));
       pipeline.sweep();
@@ -862,9 +868,7 @@ class KnockPipelineTest {
   void aReloadKeepsARetryItsConfigStillAllows() throws Exception {
     grantFailsFirst(1, false);
     send(ports("open 22 30m"));
-    KnockPipeline old = pipeline;
-    pipeline = newPipeline();
-    pipeline.carryOver(old);
+    reload(t -> t);
     clock.advance(Duration.ofSeconds(1));
     pipeline.sweep();
     assertThat(names()).containsExactly("knock-accepted", "firewall-error", "access-granted");
@@ -893,9 +897,7 @@ class KnockPipelineTest {
         + "[forward db]\nTo = 10.1.0.5:5432\nPort = 8443\n");
     grantFailsFirst(1, false);
     send(ports("open db 30m"));
-    KnockPipeline old = pipeline;
-    edit(t -> t.replace("To = 10.1.0.5:5432", "To = 10.1.0.9:5432"));
-    pipeline.carryOver(old);
+    reload(t -> t.replace("To = 10.1.0.5:5432", "To = 10.1.0.9:5432"));
     assertThat(afterAllRetries()).as("the old inner host opened after the reload").isEmpty();
     assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
     assertThat(audit.last().get("message"))
@@ -908,9 +910,7 @@ class KnockPipelineTest {
     withRandomPorts();
     grantFailsFirst(1, false);
     send(ports("open 22 30m random"));
-    KnockPipeline old = pipeline;
-    edit(t -> t.replace("RandomPorts = 40000-49999\n", ""));
-    pipeline.carryOver(old);
+    reload(t -> t.replace("RandomPorts = 40000-49999\n", ""));
     assertThat(afterAllRetries()).as("a random port opened with RandomPorts off").isEmpty();
     assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
   }
@@ -923,15 +923,10 @@ class KnockPipelineTest {
   void aReloadDropsARetryForAnotherAddressWhenAllowOtherAddressIsOff() throws Exception {
     edit(t -> t.replace("MaxDuration = 2h", "MaxDuration = 2h\nAllowOtherAddress = yes"));
     grantFailsFirst(1, false);
-    DecoderSettings s = config.decoderSettings();
-    send(new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
-        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-        .encode(Command.parse("open 22 30m"), 0x0A630063, clock.instant(),
-            new SplittableRandom(seed++))); // grants 10.99.0.99, from CLIENT
+    send(encoder(key).encode(Command.parse("open 22 30m"), 0x0A630063, clock.instant(),
+        new SplittableRandom(seed++))); // grants 10.99.0.99, from CLIENT
     assertThat(audit.events().get(0).get("grant")).isEqualTo("10.99.0.99");
-    KnockPipeline old = pipeline;
-    edit(t -> t.replace("\nAllowOtherAddress = yes", ""));
-    pipeline.carryOver(old);
+    reload(t -> t.replace("\nAllowOtherAddress = yes", ""));
     assertThat(afterAllRetries()).as("another address opened after the reload").isEmpty();
     assertThat(names()).containsExactly("knock-accepted", "firewall-error", "firewall-error");
   }
@@ -1114,9 +1109,8 @@ class KnockPipelineTest {
   void aReloadCarriesTheDeniedPacketCount() throws Exception {
     send(ports("deny-further 1h"));
     send(ports("open 22 30m"));
-    KnockPipeline reloaded = newPipeline();
-    reloaded.carryOver(pipeline);
-    assertThat(reloaded.deniedPackets()).isEqualTo(20);
+    reload(t -> t);
+    assertThat(pipeline.deniedPackets()).isEqualTo(20);
   }
 
   @Test
@@ -1163,9 +1157,7 @@ class KnockPipelineTest {
     send(ports("open 22 30m"));
     send(ports("close 22"));
     assertThat(firewall.grants()).isEmpty();
-    KnockPipeline old = pipeline;
-    pipeline = newPipeline();
-    pipeline.carryOver(old);
+    reload(t -> t);
     audit.clear();
     send(held);
     assertThat(names()).containsExactly("knock-rejected");
@@ -1207,10 +1199,8 @@ class KnockPipelineTest {
     KnockKey bobKey = KnockKey.generate(new SplittableRandom(12));
     TestKeys.write(dir.resolve("bob.key"), bobKey);
     edit(t -> t + "[user bob]\nKey = bob.key\nAllow = open 22/tcp, close\n");
-    DecoderSettings s = config.decoderSettings();
-    int[] bobs = new KnockEncoder(bobKey, s.suite(), s.mapping(), s.basePort(),
-        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-        .encode(Command.parse("open 22 30m"), 0, clock.instant(), new SplittableRandom(99));
+    int[] bobs = encoder(bobKey).encode(Command.parse("open 22 30m"), 0, clock.instant(),
+        new SplittableRandom(99));
     clock.advance(Duration.ofSeconds(2));
     send(ports("close 22")); // alice's
     audit.clear();
@@ -1332,9 +1322,7 @@ class KnockPipelineTest {
     config = ConfigLoader.load(conf);
     assertThat(config.decoderSettings().longMessages()).isTrue();
     pipeline = newPipeline();
-    DecoderSettings s = config.decoderSettings();
-    KnockEncoder e = new KnockEncoder(key, s.suite(), s.mapping(), s.basePort(),
-        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}));
+    KnockEncoder e = encoder(key);
     byte[] v6 = InetAddress.getByName(CLIENT6).getAddress();
     int[] knock = e.encode6(Command.parse("open 22 30m"), v6, clock.instant(),
         new SplittableRandom(seed++));
@@ -1493,10 +1481,8 @@ class KnockPipelineTest {
     send(ports("close 22"));
     assertThat(audit.events()).as("still denied").isEmpty();
     String other = "10.99.0.3";
-    int[] deny = new KnockEncoder(key, config.decoderSettings().suite(),
-        config.decoderSettings().mapping(), config.decoderSettings().basePort(),
-        org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-        .encode(Command.parse("deny-further 1h"), 0, clock.instant(), new SplittableRandom(77));
+    int[] deny = encoder(key).encode(Command.parse("deny-further 1h"), 0, clock.instant(),
+        new SplittableRandom(77));
     for (int p : deny) {
       packet(other, p, Transport.TCP, true, false);
     }
@@ -1616,11 +1602,9 @@ class KnockPipelineTest {
   /** Sends {@code n} knocks sealed with a key knockd does not know. */
   private void wrongKnocks(int n) throws Exception {
     KnockKey other = KnockKey.generate(new SplittableRandom(99));
-    DecoderSettings s = config.decoderSettings();
     for (int i = 0; i < n; i++) {
-      send(new KnockEncoder(other, s.suite(), s.mapping(), s.basePort(),
-          org.knock.core.ServerBinding.of(new byte[] {10, 99, 0, 1}))
-          .encode(Command.parse("open 22"), 0, clock.instant(), new SplittableRandom(seed++)));
+      send(encoder(other).encode(Command.parse("open 22"), 0, clock.instant(),
+          new SplittableRandom(seed++)));
     }
   }
 }
