@@ -49,13 +49,19 @@ final class Probes {
         Integer.toString(port)).exit() == 0;
   }
 
-  /** Polls (≤ {@code millis}) until a connect gives {@code expected}; returns the ms it took, or -1. */
+  /**
+   * Polls (≤ {@code millis}) until a connect gives {@code expected}; returns the ms it took, or -1.
+   * A failed connect is confirmed by a second one before it counts as "shut": a probe whose
+   * process was slow to start on a loaded machine also times out, and a single such reading made
+   * grants look ended seconds early (CI, 2026-12-01).
+   */
   static long until(boolean expected, Netns ns, String ip, int port, long millis)
       throws InterruptedException {
     long start = System.nanoTime();
     while (true) {
       long elapsed = (System.nanoTime() - start) / 1_000_000;
-      if (connects(ns, ip, port, "0.3") == expected) {
+      boolean reached = connects(ns, ip, port, "0.3");
+      if (reached == expected && (reached || !connects(ns, ip, port, "0.3"))) {
         return elapsed;
       }
       if (elapsed > millis) {
