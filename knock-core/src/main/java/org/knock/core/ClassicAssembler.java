@@ -9,11 +9,15 @@ import java.util.Arrays;
  * depth search looks at subsequences that skip {@code d} ports among the last ones, d = 1, 2, …
  */
 final class ClassicAssembler extends SequenceAssembler {
+  /** Marks a value kept from a verified message (the byte is the low 8 bits). */
+  private static final int KEPT = 0x100;
   private int[] values = new int[32];
   private long[] seen = new long[32];
   private int size;
   /** The indices the message being checked was made of. */
   private final int[] picked;
+  /** The last newest-first message passed over a kept port: depth 0 is another message then. */
+  private boolean newestSkippedKept;
 
   ClassicAssembler(KnockDecoder decoder, int source, int destination) {
     this(decoder, source, destination, null, null);
@@ -33,6 +37,7 @@ final class ClassicAssembler extends SequenceAssembler {
   @Override
   public void clear() {
     size = 0;
+    kept = 0;
     tried = 0;
     pending = false;
     resetNewest();
@@ -44,6 +49,7 @@ final class ClassicAssembler extends SequenceAssembler {
     while (drop < size && seen[drop] < oldestMillis) {
       drop++;
     }
+    dropKept(drop);
     if (drop > 0) {
       System.arraycopy(values, drop, values, 0, size - drop);
       System.arraycopy(seen, drop, seen, 0, size - drop);
@@ -57,11 +63,21 @@ final class ClassicAssembler extends SequenceAssembler {
   @Override
   public void forgetOldest(int n) {
     int drop = Math.min(n, size);
+    dropKept(drop);
     System.arraycopy(values, drop, values, 0, size - drop);
     System.arraycopy(seen, drop, seen, 0, size - drop);
     size -= drop;
     if (size == 0) {
       tried = 0;
+    }
+  }
+
+  /** Counts the kept ports among the {@code n} oldest, which are about to go. */
+  private void dropKept(int n) {
+    for (int i = 0; i < n; i++) {
+      if ((values[i] & KEPT) != 0) {
+        kept--;
+      }
     }
   }
 
@@ -74,13 +90,27 @@ final class ClassicAssembler extends SequenceAssembler {
     seen[size++] = t;
   }
 
+  /**
+   * The last ports in a row, passing over kept ones if enough others are held: a kept port rarely
+   * belongs to a later message, and when it does the depth search finds it.
+   */
   @Override
   boolean newestMessage(byte[] msg) {
+    newestSkippedKept = false;
     if (size < length) {
       return false;
     }
+    int p = length;
+    for (int i = size - 1; i >= 0 && p > 0; i--) {
+      if ((values[i] & KEPT) == 0) {
+        picked[--p] = i;
+      }
+    }
+    newestSkippedKept = p == 0 && picked[0] != size - length;
     for (int i = 0; i < length; i++) {
-      picked[i] = size - length + i;
+      if (!newestSkippedKept) {
+        picked[i] = size - length + i;
+      }
       msg[i] = (byte) values[picked[i]];
     }
     return true;
@@ -88,17 +118,37 @@ final class ClassicAssembler extends SequenceAssembler {
 
   @Override
   void removeMessage(byte[] msg) {
+    int newest = picked[length - 1]; // the message's newest port is kept
+    if ((values[newest] & KEPT) == 0) {
+      values[newest] |= KEPT;
+      kept++;
+    }
     int keep = 0;
     int p = 0;
     for (int i = 0; i < size; i++) {
       if (p < length && picked[p] == i) {
         p++;
-        continue;
+        if (i != newest) {
+          if ((values[i] & KEPT) != 0) {
+            kept--;
+          }
+          continue;
+        }
       }
       values[keep] = values[i];
       seen[keep++] = seen[i];
     }
     size = keep;
+  }
+
+  @Override
+  boolean usesKept(byte[] msg) {
+    for (int i = 0; i < length; i++) {
+      if ((values[picked[i]] & KEPT) != 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -114,7 +164,7 @@ final class ClassicAssembler extends SequenceAssembler {
     }
     int k = length - 2; // besides the newest port and the earliest of the window
     int[] pick = new int[k];
-    for (int d = a.checkedNewest ? 1 : 0; d <= size - length; d++) {
+    for (int d = a.checkedNewest && !newestSkippedKept ? 1 : 0; d <= size - length; d++) {
       int first = size - length - d; // the window's earliest index, always taken
       int w = k + d; // choose k of the w indices first+1 .. size-2
       for (int i = 0; i < k; i++) {

@@ -9,6 +9,8 @@ import java.time.Instant;
  * from newest to oldest, shallowest combinations first.
  */
 final class IndexedAssembler extends SequenceAssembler {
+  /** Marks a value kept from a verified message (the byte is the low 8 bits). */
+  private static final int KEPT = 0x100;
   private final int[][] values;
   private final long[][] seen;
   private final int[] counts;
@@ -17,6 +19,10 @@ final class IndexedAssembler extends SequenceAssembler {
   IndexedAssembler twin;
   /** Messages whose tag verified here (their ports removed), for {@link TwoLengthAssembler}. */
   int verified;
+  /** The position of the port being offered (in every message it checks, the newest), or -1. */
+  private int offered = -1;
+  /** The last newest-first message passed over a kept port: depth 0 is another message then. */
+  private boolean newestSkippedKept;
 
   IndexedAssembler(KnockDecoder decoder, int source, int destination) {
     this(decoder, source, destination, null, null);
@@ -45,6 +51,7 @@ final class IndexedAssembler extends SequenceAssembler {
   public void clear() {
     java.util.Arrays.fill(counts, 0);
     size = 0;
+    kept = 0;
     tried = 0;
     pending = false;
     resetNewest();
@@ -58,6 +65,8 @@ final class IndexedAssembler extends SequenceAssembler {
         if (seen[pos][i] >= oldestMillis) {
           values[pos][keep] = values[pos][i];
           seen[pos][keep++] = seen[pos][i];
+        } else if ((values[pos][i] & KEPT) != 0) {
+          kept--;
         }
       }
       if (keep != counts[pos]) {
@@ -79,7 +88,7 @@ final class IndexedAssembler extends SequenceAssembler {
           oldest = pos;
         }
       }
-      remove(oldest, values[oldest][0]);
+      remove(oldest, values[oldest][0] & 0xFF);
     }
     if (size == 0) {
       tried = 0;
@@ -88,13 +97,16 @@ final class IndexedAssembler extends SequenceAssembler {
 
   /**
    * Makes {@code value} the newest candidate of {@code pos}; returns true if it is new there
-   * (false: it was held already and has only moved up).
+   * (false: it was held already and has only moved up; a kept one is kept no longer).
    */
   private boolean add(int pos, int value, long t) {
     int n = counts[pos];
     int[] v = values[pos];
     for (int i = 0; i < n; i++) {
-      if (v[i] == value) {
+      if ((v[i] & 0xFF) == value) {
+        if ((v[i] & KEPT) != 0) {
+          kept--;
+        }
         System.arraycopy(v, i + 1, v, i, n - i - 1);
         System.arraycopy(seen[pos], i + 1, seen[pos], i, n - i - 1);
         v[n - 1] = value;
@@ -116,10 +128,23 @@ final class IndexedAssembler extends SequenceAssembler {
     return true;
   }
 
+  /** The index of {@code value} among the candidates of {@code pos}, or -1. */
+  private int indexOf(int pos, int value) {
+    for (int i = 0; i < counts[pos]; i++) {
+      if ((values[pos][i] & 0xFF) == value) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private void remove(int pos, int value) {
     int n = counts[pos];
     for (int i = 0; i < n; i++) {
-      if (values[pos][i] == value) {
+      if ((values[pos][i] & 0xFF) == value) {
+        if ((values[pos][i] & KEPT) != 0) {
+          kept--;
+        }
         System.arraycopy(values[pos], i + 1, values[pos], i, n - i - 1);
         System.arraycopy(seen[pos], i + 1, seen[pos], i, n - i - 1);
         counts[pos]--;
@@ -129,29 +154,72 @@ final class IndexedAssembler extends SequenceAssembler {
     }
   }
 
+  /**
+   * The newest candidate of every position, a kept one only where it is the position's only one:
+   * a kept port rarely belongs to a later message, and when it does the depth search finds it.
+   */
   @Override
   boolean newestMessage(byte[] msg) {
+    newestSkippedKept = false;
     for (int i = 0; i < length; i++) {
-      if (counts[i] == 0) {
+      int n = counts[i];
+      if (n == 0) {
         return false;
       }
-      msg[i] = (byte) values[i][counts[i] - 1];
+      int k = n - 1;
+      while (k > 0 && (values[i][k] & KEPT) != 0) {
+        k--;
+      }
+      if ((values[i][k] & KEPT) != 0) {
+        k = n - 1;
+      }
+      newestSkippedKept |= k != n - 1;
+      msg[i] = (byte) values[i][k];
     }
     return true;
   }
 
   @Override
   void removeMessage(byte[] msg) {
-    for (int i = 0; i < length; i++) {
-      remove(i, msg[i] & 0xFF);
+    int newest = offered >= 0 ? offered : 0; // the position of the newest port: it is kept
+    for (int i = 1; i < length && offered < 0; i++) { // an owed check: by arrival time
+      if (seen[i][indexOf(i, msg[i] & 0xFF)] > seen[newest][indexOf(newest, msg[newest] & 0xFF)]) {
+        newest = i;
+      }
     }
+    removeAllBut(msg, length, newest);
     verified++;
     if (twin != null) { // the verified message's ports leave the other length's sequence too
-      for (int i = 0; i < Math.min(length, twin.length); i++) {
-        twin.remove(i, msg[i] & 0xFF);
-      }
+      twin.removeAllBut(msg, Math.min(length, twin.length), newest);
       twin.resetNewest();
     }
+  }
+
+  /** Removes the first {@code n} bytes of {@code msg} but for the one at {@code keep}: kept. */
+  private void removeAllBut(byte[] msg, int n, int keep) {
+    for (int i = 0; i < n; i++) {
+      if (i != keep) {
+        remove(i, msg[i] & 0xFF);
+      }
+    }
+    if (keep < n) {
+      int k = indexOf(keep, msg[keep] & 0xFF);
+      if (k >= 0 && (values[keep][k] & KEPT) == 0) {
+        values[keep][k] |= KEPT;
+        kept++;
+      }
+    }
+  }
+
+  @Override
+  boolean usesKept(byte[] msg) {
+    for (int i = 0; i < length; i++) {
+      int k = indexOf(i, msg[i] & 0xFF);
+      if (k >= 0 && (values[i][k] & KEPT) != 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -161,7 +229,16 @@ final class IndexedAssembler extends SequenceAssembler {
     if (pos < 0) {
       return DecodeResult.INCOMPLETE;
     }
-    boolean fresh = add(pos, s.mapping().value(port, s.basePort()), now.toEpochMilli());
+    offered = pos;
+    try {
+      return offer(pos, s.mapping().value(port, s.basePort()), now, allowance);
+    } finally {
+      offered = -1;
+    }
+  }
+
+  private DecodeResult offer(int pos, int value, Instant now, CheckAllowance allowance) {
+    boolean fresh = add(pos, value, now.toEpochMilli());
     Attempt a = new Attempt(now, allowance);
     if (newest(a, a.msg) || !fresh) {
       return a.result(); // a repeated byte adds no combination: only the newest-first check
@@ -176,7 +253,7 @@ final class IndexedAssembler extends SequenceAssembler {
     for (int i = length - 1; i >= 0; i--) {
       depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : counts[i] - 1);
     }
-    for (int d = a.checkedNewest ? 1 : 0; d <= depthLeft[0]; d++) {
+    for (int d = a.checkedNewest && !newestSkippedKept ? 1 : 0; d <= depthLeft[0]; d++) {
       int r = walk(a, pos, 0, d, depthLeft);
       if (r != 0) {
         break; // settled (verified tag) or budget spent

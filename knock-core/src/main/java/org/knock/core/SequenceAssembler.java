@@ -19,9 +19,18 @@ import java.time.Instant;
  *
  * <p>Both searches take every message check from a {@link CheckAllowance} (the daemon's budget of
  * tag checks per second); a newest-first check it refuses is kept {@linkplain #hasPending pending}
- * and retried by {@link #retryPending}. When a message's tag verifies, accepted or not, exactly
- * that message's ports are forgotten, and the rest of the sequence stays (a knock replayed by an
- * attacker into a user's knock removes only the replay). Not thread-safe.
+ * and retried by {@link #retryPending}. When a message's tag verifies, accepted or not, that
+ * message's ports are forgotten, and the rest of the sequence stays (a knock replayed by an
+ * attacker into a user's knock removes only the replay).
+ *
+ * <p>But for the verified message's newest port, which is <em>kept</em>: it may belong to a later
+ * message as well. A message that lost a port is completed by the first later port that carries
+ * the lost byte at its position (1 in 256 per later message), typically the user's next knock,
+ * which then needs that port too: without it, a {@code close} sent within SequenceTimeout of a
+ * partial {@code open} was swallowed by it. A kept port is a candidate like any other, except that
+ * the newest-first message passes over it where its position holds another, a failed check that
+ * includes one raises nothing, and a sequence that holds only kept ports is {@linkplain #onlyKept
+ * as good as empty}. Not thread-safe.
  */
 public abstract class SequenceAssembler {
   final KnockDecoder decoder;
@@ -39,6 +48,8 @@ public abstract class SequenceAssembler {
   private long tokensAt;
   /** A newest-first check is owed (refused by the allowance, or ports were just removed). */
   boolean pending;
+  /** Ports held that were the newest of a message whose tag verified (see the class comment). */
+  int kept;
   private final byte[] lastNewest;
   private boolean lastNewestValid;
 
@@ -91,6 +102,14 @@ public abstract class SequenceAssembler {
   /** Number of distinct ports held. */
   public abstract int size();
 
+  /**
+   * True if every port held (if any) is one kept from a message whose tag verified: nothing of
+   * this sequence has failed or is waiting to complete that another message does not explain.
+   */
+  public boolean onlyKept() {
+    return size() == kept;
+  }
+
   /** Forgets every port, and the combinations tried. */
   public abstract void clear();
 
@@ -133,8 +152,14 @@ public abstract class SequenceAssembler {
    */
   abstract boolean newestMessage(byte[] msg);
 
-  /** Forgets the ports that make up {@code msg} (a message whose tag verified). */
+  /**
+   * Forgets the ports that make up {@code msg} (a message whose tag verified), but for its newest,
+   * which is kept (see the class comment).
+   */
   abstract void removeMessage(byte[] msg);
+
+  /** True if one of the ports that make up {@code msg} (the message being checked) is kept. */
+  abstract boolean usesKept(byte[] msg);
 
   /**
    * The newest-first check: skipped when nothing is complete or when the newest message is the
@@ -218,7 +243,9 @@ public abstract class SequenceAssembler {
       checked++;
       KnockDecoder.Verdict v = decoder.check(m, source, source6, server, now);
       if (!v.verified()) {
-        raise(Rejection.BAD_TAG);
+        if (kept == 0 || !usesKept(m)) { // a kept port's byte may be another message's
+          raise(Rejection.BAD_TAG);
+        }
         return false;
       }
       if (v.knock() != null) {
@@ -228,13 +255,13 @@ public abstract class SequenceAssembler {
       }
       removeMessage(m);
       resetNewest();
-      pending = size() > 0;
+      pending = size() > kept;
       return true;
     }
 
     DecodeResult result() {
       if (knock != null) {
-        if (size() == 0) {
+        if (size() == kept) {
           tried = 0;
         }
         return DecodeResult.accepted(knock, checked);

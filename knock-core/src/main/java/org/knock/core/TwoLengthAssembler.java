@@ -49,6 +49,11 @@ final class TwoLengthAssembler extends SequenceAssembler {
   }
 
   @Override
+  public boolean onlyKept() {
+    return short20.onlyKept() && long36.onlyKept();
+  }
+
+  @Override
   public int combinationsTried() {
     return short20.combinationsTried() + long36.combinationsTried();
   }
@@ -92,5 +97,10 @@ final class TwoLengthAssembler extends SequenceAssembler {
   @Override
   void removeMessage(byte[] msg) {
     // each side removes its own verified messages (and tells its twin)
+  }
+
+  @Override
+  boolean usesKept(byte[] msg) {
+    return false; // each side checks its own
   }
 }

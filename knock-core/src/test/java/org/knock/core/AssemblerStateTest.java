@@ -202,7 +202,8 @@ class AssemblerStateTest {
     }
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.knock().payload().port()).isEqualTo(22);
-    assertThat(s.size()).as("the junk stays").isEqualTo(1);
+    assertThat(s.size()).as("the junk stays, with the knock's newest port").isEqualTo(2);
+    assertThat(s.onlyKept()).isFalse();
   }
 
   @Test
@@ -310,7 +311,7 @@ class AssemblerStateTest {
   }
 
   @Test
-  void classicKnockThroughJunkLeavesExactlyTheJunk() throws Exception {
+  void classicKnockThroughJunkLeavesTheJunkAndItsNewestPort() throws Exception {
     int[] real = realPorts(PortMapping.CLASSIC);
     SequenceAssembler s = sequence(PortMapping.CLASSIC, alice);
     int junkA = BASE + ((real[0] - BASE + 1) & 0xFF);
@@ -323,13 +324,14 @@ class AssemblerStateTest {
       r = s.offer(real[i], at(2));
     }
     assertThat(r.isAccepted()).isTrue();
-    assertThat(s.size()).isEqualTo(2);
-    for (int i = 0; i < 18; i++) {
+    assertThat(s.size()).isEqualTo(3);
+    for (int i = 0; i < 17; i++) {
       s.offer(BASE + 255, at(3));
     }
     byte[] m = newest(s);
     assertThat(m[0]).isEqualTo((byte) (junkA - BASE));
     assertThat(m[1]).isEqualTo((byte) (junkB - BASE));
+    assertThat(m[2]).as("the knock's newest port, kept").isEqualTo((byte) (real[19] - BASE));
   }
 
   @Test
@@ -347,7 +349,7 @@ class AssemblerStateTest {
     DecodeResult r = s.offer(real[19], at(5000));
     assertThat(r.isAccepted()).isTrue();
     assertThat(r.combinations()).isEqualTo(1);
-    assertThat(s.size()).isEqualTo(21);
+    assertThat(s.size()).isEqualTo(22); // the 21 junk ports and the knock's newest
     assertThat(s.hasPending()).isTrue();
   }
 

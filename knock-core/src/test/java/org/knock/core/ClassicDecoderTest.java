@@ -85,4 +85,31 @@ class ClassicDecoderTest {
     }
     assertThat(Fixtures.offerAll(a, knock(301), NOW.plusMillis(500)).isAccepted()).isTrue();
   }
+
+  @Test
+  void aCloseWhoseFirstPortCompletesAPartialOpenStillDecodes() throws Exception {
+    // the open lost its last SYN; the close's first port carries that byte (1 in 256) and
+    // completes the open, which must not take the port from the close (DecoderTest's case)
+    KnockEncoder e =
+        new KnockEncoder(key, CipherSuite.BLOWFISH, PortMapping.CLASSIC, settings.basePort());
+    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    int[] partial = knock(310);
+    for (int i = 0; i < 19; i++) {
+      a.offer(partial[i], NOW);
+    }
+    int[] close = null;
+    for (long seed = 320; seed < 20_320 && close == null; seed++) {
+      int[] c = e.encode(Command.parse("close 22"), 0, NOW, new SplittableRandom(seed));
+      close = c[0] == partial[19] ? c : null;
+    }
+    assertThat(close).as("a close sharing the byte within 20000 seeds").isNotNull();
+    List<Verb> verbs = new java.util.ArrayList<>();
+    for (int p : close) {
+      DecodeResult r = a.offer(p, NOW.plusMillis(300));
+      if (r.isAccepted()) {
+        verbs.add(r.knock().payload().verb());
+      }
+    }
+    assertThat(verbs).containsExactly(Verb.OPEN, Verb.CLOSE);
+  }
 }

@@ -100,7 +100,8 @@ class DecoderTest {
     DecodeResult r = Fixtures.offerAll(a, interleaved(real, junk), NOW);
     assertThat(r.isAccepted()).isTrue();
     assertThat(a.combinationsTried()).isEqualTo(4095); // depth 12 is the last; depth 0 was free
-    assertThat(a.size()).isEqualTo(12); // the knock's ports went, the junk stays
+    assertThat(a.size()).isEqualTo(13); // the knock's ports went but its newest; the junk stays
+    assertThat(a.onlyKept()).isFalse();
   }
 
   @Test
@@ -173,6 +174,82 @@ class DecoderTest {
     assertThat(Fixtures.offerAll(a, ports, NOW.plusSeconds(1)).isAccepted()).isTrue();
     assertThat(Fixtures.offerAll(a, ports, NOW.plusSeconds(2)).rejection())
         .isEqualTo(Rejection.REPLAY);
+  }
+
+  /**
+   * A close whose port at {@code lost} carries the byte an earlier partial open lost there (1 in
+   * 256 per close): a message of the given command, searched by seed.
+   */
+  private int[] sharingTheLostByte(String command, int[] partial, int lost, Instant at, long seed)
+      throws KnockException {
+    for (long s = seed; s < seed + 20_000; s++) {
+      int[] ports = knock(command, 0, at, s);
+      if (ports[lost] == partial[lost]) {
+        return ports;
+      }
+    }
+    throw new AssertionError("no message shares the byte in 20000 seeds");
+  }
+
+  /** Offers every port in order; returns the verbs of the knocks accepted on the way. */
+  private static List<Verb> accepted(SequenceAssembler a, int[] ports, Instant at) {
+    List<Verb> verbs = new ArrayList<>();
+    for (int p : ports) {
+      DecodeResult r = a.offer(p, at);
+      if (r.isAccepted()) {
+        verbs.add(r.knock().payload().verb());
+      }
+    }
+    return verbs;
+  }
+
+  @Test
+  void aCloseThatCompletesAPartialOpenIsNotSwallowedByIt() throws Exception {
+    // LossAndJunkIT saw it: open (one SYN lost), the user's retry, then close 22; the close's
+    // port at the lost position carried the lost byte, completed the old partial open, and was
+    // gone when the close needed it: the close never decoded and the port stayed open
+    Random rnd = new Random(44);
+    for (int round = 0; round < 20; round++) {
+      KnockDecoder d = Fixtures.decoder(settings, alice);
+      SequenceAssembler a = d.newSequence(CLIENT);
+      int[] partial = knock("open 22 30m", 0, NOW, 4400 + round);
+      int lost = rnd.nextInt(20);
+      for (int j = 0; j < 20; j++) {
+        if (j != lost) {
+          a.offer(partial[j], NOW);
+        }
+      }
+      assertThat(accepted(a, knock("open 22 30m", 0, NOW, 4500 + round), NOW.plusMillis(500)))
+          .as("round %d: the retry", round).containsExactly(Verb.OPEN);
+      int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 100_000L * (round + 1));
+      List<Integer> order = Fixtures.list(close);
+      Collections.shuffle(order, rnd);
+      assertThat(accepted(a, Fixtures.array(order), NOW.plusMillis(800)))
+          .as("round %d (position %d lost): what the close's ports completed", round, lost)
+          .endsWith(Verb.CLOSE);
+    }
+  }
+
+  @Test
+  void aCloseRightAfterAPartialOpenIsNotSwallowedByIt() throws Exception {
+    // no retry in between: the close's byte may complete the old open (late, as a retransmit
+    // would), but the close must still decode after it, so the port ends closed
+    Random rnd = new Random(45);
+    for (int round = 0; round < 20; round++) {
+      SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+      int[] partial = knock("open 22 30m", 0, NOW, 4600 + round);
+      int lost = rnd.nextInt(20);
+      for (int j = 0; j < 20; j++) {
+        if (j != lost) {
+          a.offer(partial[j], NOW);
+        }
+      }
+      int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 200_000L * (round + 1));
+      List<Integer> order = Fixtures.list(close);
+      Collections.shuffle(order, rnd);
+      assertThat(accepted(a, Fixtures.array(order), NOW.plusMillis(300)))
+          .as("round %d (position %d lost)", round, lost).endsWith(Verb.CLOSE);
+    }
   }
 
   @Test

@@ -97,7 +97,7 @@ final class SourceTracker {
    * to the address its packets were sent to). It is also the source's account with the budget.
    */
   private final class Sequence extends LruTable.Node implements CheckAllowance {
-    final CheckBudget.Account account = new CheckBudget.Account();
+    CheckBudget.Account account = new CheckBudget.Account();
     SequenceAssembler[] assemblers = new SequenceAssembler[1];
     int assemblerCount;
     long[] pairs = new long[4]; // grows: most sources of a flood send one packet
@@ -142,6 +142,16 @@ final class SourceTracker {
         n += assemblers[i].size();
       }
       return n;
+    }
+
+    /** True if every port held is one kept from a verified message (see SequenceAssembler). */
+    boolean onlyKept() {
+      for (int i = 0; i < assemblerCount; i++) {
+        if (!assemblers[i].onlyKept()) {
+          return false;
+        }
+      }
+      return true;
     }
 
     boolean hasPending() {
@@ -247,9 +257,16 @@ final class SourceTracker {
 
   private DecodeResult settle(Sequence s, DecodeResult r) {
     if (tagVerified(r)) {
-      // the knock's own ports are gone from the assembler; what is left may be another knock
+      // the knock's ports are gone from the assembler but its newest, kept for a later knock
+      // that may share it; what is left besides may be another knock
       if (s.size() == 0) {
         sources.remove(s.key);
+        return r;
+      }
+      if (s.onlyKept()) { // nothing that failed or waits: from now on, as a new sequence
+        s.strongest = null;
+        s.pairCount = 0;
+        s.account = new CheckBudget.Account();
         return r;
       }
     } else if (r.status() == DecodeResult.Status.REJECTED) {

@@ -56,6 +56,8 @@ class Ipv6SourcesTest {
     }
     assertThat(last.isAccepted()).isTrue();
     assertThat(last.knock().grant6()).isEqualTo(CLIENT);
+    assertThat(s.size()).as("the source, holding the knock's newest port").isEqualTo(1);
+    assertThat(s.sweep(T0.plusSeconds(60))).isEmpty();
     assertThat(s.size()).isZero();
   }
 

@@ -161,6 +161,36 @@ class KnockPipelineTest {
     assertThat(pipeline.grants()).containsEntry(a, T0.plus(Duration.ofMinutes(30)));
   }
 
+  @Test
+  void aCloseWhosePortCarriesTheByteAPartialOpenLostStillCloses() throws Exception {
+    // LossAndJunkIT, CI 2026-12-01: open with one SYN lost, the user's retry, then close 22;
+    // the close's port at the lost position carried the lost byte (1 in 256), completed the old
+    // open and was gone from the close: the close never decoded and port 22 stayed open
+    int lost = 7;
+    int[] partial = ports("open 22 30m");
+    for (int j = 0; j < 20; j++) {
+      if (j != lost) {
+        syn(partial[j], Transport.TCP);
+      }
+    }
+    clock.advance(Duration.ofMillis(500));
+    send(ports("open 22 30m"));
+    Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
+    assertThat(firewall.grants()).containsKey(a);
+    clock.advance(Duration.ofMillis(300));
+    int[] close = ports("close 22");
+    for (int tries = 0; close[lost] != partial[lost]; tries++) {
+      assertThat(tries).as("a close sharing the lost byte within 20000 seeds").isLessThan(20_000);
+      close = ports("close 22");
+    }
+    int[] order = close.clone(); // the close's port at the lost position first
+    order[0] = close[lost];
+    order[lost] = close[0];
+    send(order);
+    assertThat(firewall.grants()).as("the close acted").doesNotContainKey(a);
+    assertThat(audit.events("access-closed")).hasSize(1);
+  }
+
   /** The config with {@code RandomPorts = 40000-49999}, and a pipeline over it. */
   private void withRandomPorts() throws Exception {
     edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-49999\n"));

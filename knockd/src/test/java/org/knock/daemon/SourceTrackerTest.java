@@ -37,7 +37,7 @@ class SourceTrackerTest {
   }
 
   @Test
-  void aKnockIsAcceptedAndTheSourceForgotten() throws Exception {
+  void aKnockIsAcceptedAndOnlyItsNewestPortIsKeptUntilTheSequenceEnds() throws Exception {
     SourceTracker t = tracker(100);
     DecodeResult last = null;
     int sport = 40000;
@@ -45,6 +45,9 @@ class SourceTrackerTest {
       last = t.offer(SRC, sport++, p, T0, new ArrayList<>());
     }
     assertThat(last.isAccepted()).isTrue();
+    assertThat(t.size()).as("the source, holding the knock's newest port").isEqualTo(1);
+    assertThat(t.owesChecks()).isFalse();
+    assertThat(t.sweep(T0.plusSeconds(11))).as("ends without a word").isEmpty();
     assertThat(t.size()).isZero();
   }
 
@@ -131,10 +134,13 @@ class SourceTrackerTest {
       last = t.offer(SRC, 40000 + i, first[i], T0, ended);
     }
     assertThat(last.isAccepted()).isTrue();
+    List<Rejection> refused = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       last = t.offer(SRC, 41000 + i, first[i], T0.plusSeconds(1), ended);
+      refused.add(last.rejection());
     }
-    assertThat(last.rejection()).isEqualTo(Rejection.REPLAY);
+    // at its 19th port already: the 20th is the first knock's newest, kept
+    assertThat(refused).containsOnlyOnce(Rejection.REPLAY);
     int[] retry = knock(7);
     for (int i = 0; i < 20; i++) {
       last = t.offer(SRC, 42000 + i, retry[i], T0.plusSeconds(2), ended);
@@ -395,6 +401,8 @@ class SourceTrackerTest {
     assertThat(after.get(0).result().isAccepted()).isTrue();
     assertThat(t.owesChecks()).isFalse();
     assertThat(t.retryPending(T0.plusSeconds(3))).isEmpty();
+    assertThat(t.size()).as("both sources, holding their knocks' newest ports").isEqualTo(2);
+    assertThat(t.sweep(T0.plusSeconds(13))).isEmpty();
     assertThat(t.size()).isZero();
   }
 
@@ -482,8 +490,8 @@ class SourceTrackerTest {
     DecodeResult r = send(t, wrong, 0, 20, T0.plusMillis(10), ended);
     assertThat(r.rejection()).isEqualTo(Rejection.DECODER_BUSY);
     assertThat(t.retryPending(T0.plusSeconds(1))).isEmpty(); // checked now: a bad tag
-    assertThat(t.sweep(T0.plusSeconds(12)))
-        .containsExactly(new SourceTracker.Ended(SRC, 20, Rejection.DECODER_BUSY));
+    assertThat(t.sweep(T0.plusSeconds(12))) // the wrong 20, and the first knock's newest, kept
+        .containsExactly(new SourceTracker.Ended(SRC, 21, Rejection.DECODER_BUSY));
 
     SourceTracker u = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 512,
         new CheckBudget(1, 1));
