@@ -183,6 +183,37 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     assertThat(audit.count(mark, "access-granted")).isZero();
   }
 
+  @Test
+  @Order(6)
+  @DisplayName("an open that lost a SYN, its retry, then a close whose port carries the lost "
+      + "byte: the close still closes")
+  void aCloseCarryingTheBytePartialOpenLostStillCloses() throws Exception {
+    // seen once in CI (1 in 256 per close): the close's port completed the old partial open and
+    // was then missing from the close, so the port stayed open. Made certain here: the open is
+    // one that shares a port (position and byte) with the close, and loses exactly that SYN
+    Thread.sleep(2100); // the previous scenario's ports leave the window (SequenceTimeout 2 s)
+    List<Integer> close = lab.print(alice, "close 22");
+    List<Integer> open = List.of();
+    Integer shared = null;
+    for (int i = 0; i < 150 && shared == null; i++) { // 7.5 % of opens share one: ~13 prints
+      open = lab.print(alice, "open 22 30s");
+      shared = open.stream().filter(close::contains).findFirst().orElse(null);
+    }
+    assertThat(shared).as("an open sharing a port with the close, in 150 prints").isNotNull();
+    int mark = audit.mark();
+    List<Integer> partial = new ArrayList<>(open);
+    partial.remove(shared);
+    staticKnock(partial); // the open, its SYN to the shared port lost
+    lab.knock(alice, "open 22 30s"); // the user's retry
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until open").isBetween(0L, OPEN_WITHIN_MS);
+    List<Integer> order = new ArrayList<>(close);
+    order.remove(shared);
+    order.add(0, shared); // the shared port first: it completes the old open at once
+    staticKnock(order);
+    assertThat(lab.until(false, 1000)).as("ms until shut by the close").isBetween(0L, 1000L);
+    audit.await(mark, 1000, "access-closed", "port", "22/tcp", "by", "knock");
+  }
+
   private void junkThenKnock(List<Integer> junk, String what) throws Exception {
     int mark = audit.mark();
     staticKnock(junk);
