@@ -43,47 +43,55 @@ final class Probes {
         + Files.readString(dir.resolve("sink" + port + ".err")));
   }
 
-  /**
-   * Whether a TCP connect from {@code ns} to ip:port completes within {@code seconds}. A connect
-   * that timed out counts as "no" only if it had at least 80 % of that time: {@code timeout}'s
-   * clock starts before bash is ready to connect, and on a loaded 2-core machine the start alone
-   * ate a 1 s budget (CI, 2026-12-01: a granted port read as shut). Such a probe is made again,
-   * at most 3 times in all; a refused connect is a "no" at once. A "yes" is always a real connect,
-   * so no assertion that a port is shut gets easier to pass.
-   */
+  /** One probe's answer, and when (wall clock, ms) the deciding connect was made. */
+  record Reading(boolean connected, long atMillis) {}
+
+  /** Whether a TCP connect from {@code ns} to ip:port completes within {@code seconds}. */
   static boolean connects(Netns ns, String ip, int port, String seconds) {
-    double budget = Double.parseDouble(seconds);
-    for (int attempt = 0; attempt < 3; attempt++) {
-      Netns.Result r = ns.exec("timeout", seconds, "bash", "-c",
-          "echo $EPOCHREALTIME; exec 3<>/dev/tcp/$0/$1", ip, Integer.toString(port));
-      double end = System.currentTimeMillis() / 1000.0;
-      if (r.exit() == 0) {
-        return true;
-      }
-      if (r.exit() != 124) {
-        return false; // refused, or no route: the connect gave its answer
-      }
-      String ready = r.out().strip();
-      if (!ready.isEmpty() && end - Double.parseDouble(ready.replace(',', '.')) >= 0.8 * budget) {
-        return false; // the connect had its time and got no answer
-      }
-    }
-    return false;
+    return probe(ns, ip, port, seconds).connected();
   }
 
   /**
-   * Polls (≤ {@code millis}) until a connect gives {@code expected}; returns the ms it took, or -1.
-   * A "shut" reading is one whose connect had its time ({@link #connects}): a probe whose process
-   * was slow to start once made grants look ended seconds early (CI, 2026-12-01).
+   * A TCP connect from {@code ns} to ip:port, given {@code seconds}. A connect that timed out
+   * counts as "no" only if it had at least 80 % of that time: {@code timeout}'s clock starts
+   * before bash is ready to connect, and on a loaded 2-core machine the start alone ate a 1 s
+   * budget (CI, 2026-12-01: a granted port read as shut). Such a probe is made again, at most 3
+   * times in all; a refused connect is a "no" at once. A "yes" is always a real connect, so no
+   * assertion that a port is shut gets easier to pass. The reading's time is when bash made the
+   * deciding connect ({@code $EPOCHREALTIME}), not when the probe process was started.
+   */
+  static Reading probe(Netns ns, String ip, int port, String seconds) {
+    double budget = Double.parseDouble(seconds);
+    Reading last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      Netns.Result r = ns.exec("timeout", seconds, "bash", "-c",
+          "echo $EPOCHREALTIME; exec 3<>/dev/tcp/$0/$1", ip, Integer.toString(port));
+      long end = System.currentTimeMillis();
+      String ready = r.out().strip().replace(',', '.');
+      long at = ready.isEmpty() ? end : (long) (Double.parseDouble(ready) * 1000);
+      last = new Reading(r.exit() == 0, at);
+      if (r.exit() != 124 || end - at >= 0.8 * budget * 1000) {
+        return last; // connected, refused (no route…), or the connect had its time: no answer
+      }
+    }
+    return last;
+  }
+
+  /**
+   * Polls (≤ {@code millis}) until a connect gives {@code expected}; returns the ms it took, or
+   * -1: for "open", from the call to the start of the probe that connected; for "shut", to the
+   * moment the connect that got no answer was made. A "shut" reading is one whose connect had its
+   * time ({@link #probe}), confirmed by a second one: a probe whose process was slow to start once
+   * made grants look ended seconds early (CI, 2026-12-01).
    */
   static long until(boolean expected, Netns ns, String ip, int port, long millis)
       throws InterruptedException {
-    long start = System.nanoTime();
+    long start = System.currentTimeMillis();
     while (true) {
-      long elapsed = (System.nanoTime() - start) / 1_000_000;
-      boolean reached = connects(ns, ip, port, "0.3");
-      if (reached == expected) {
-        return elapsed;
+      long elapsed = System.currentTimeMillis() - start;
+      Reading r = probe(ns, ip, port, "0.3");
+      if (r.connected() == expected && (expected || !connects(ns, ip, port, "0.3"))) {
+        return expected ? elapsed : Math.max(elapsed, r.atMillis() - start);
       }
       if (elapsed > millis) {
         return -1;
