@@ -147,12 +147,7 @@ class DecoderTest {
     for (int i = 0; i < 200; i++) {
       SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
       int[] first = knock("open 22 30m", 0, NOW, 2000 + i);
-      int lost = rnd.nextInt(20);
-      for (int j = 0; j < 20; j++) {
-        if (j != lost) {
-          assertThat(a.offer(first[j], NOW).status()).isNotEqualTo(DecodeResult.Status.ACCEPTED);
-        }
-      }
+      allBut(a, first, rnd.nextInt(20));
       List<Integer> retry = Fixtures.list(knock("open 22 30m", 0, NOW, 3000 + i));
       Collections.shuffle(retry, rnd);
       if (Fixtures.offerAll(a, Fixtures.array(retry), NOW.plusMillis(500)).isAccepted()) {
@@ -174,6 +169,15 @@ class DecoderTest {
     assertThat(Fixtures.offerAll(a, ports, NOW.plusSeconds(1)).isAccepted()).isTrue();
     assertThat(Fixtures.offerAll(a, ports, NOW.plusSeconds(2)).rejection())
         .isEqualTo(Rejection.REPLAY);
+  }
+
+  /** Offers every port of a knock but the one at {@code lost}: none completes anything. */
+  private static void allBut(SequenceAssembler a, int[] ports, int lost) {
+    for (int j = 0; j < ports.length; j++) {
+      if (j != lost) {
+        assertThat(a.offer(ports[j], NOW).status()).isNotEqualTo(DecodeResult.Status.ACCEPTED);
+      }
+    }
   }
 
   /**
@@ -214,11 +218,7 @@ class DecoderTest {
       SequenceAssembler a = d.newSequence(CLIENT);
       int[] partial = knock("open 22 30m", 0, NOW, 4400 + round);
       int lost = rnd.nextInt(20);
-      for (int j = 0; j < 20; j++) {
-        if (j != lost) {
-          a.offer(partial[j], NOW);
-        }
-      }
+      allBut(a, partial, lost);
       assertThat(accepted(a, knock("open 22 30m", 0, NOW, 4500 + round), NOW.plusMillis(500)))
           .as("round %d: the retry", round).containsExactly(Verb.OPEN);
       int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 100_000L * (round + 1));
@@ -239,11 +239,7 @@ class DecoderTest {
       SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
       int[] partial = knock("open 22 30m", 0, NOW, 4600 + round);
       int lost = rnd.nextInt(20);
-      for (int j = 0; j < 20; j++) {
-        if (j != lost) {
-          a.offer(partial[j], NOW);
-        }
-      }
+      allBut(a, partial, lost);
       int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 200_000L * (round + 1));
       List<Integer> order = Fixtures.list(close);
       Collections.shuffle(order, rnd);
