@@ -253,6 +253,35 @@ class DecoderTest {
   }
 
   @Test
+  void aCloseWhoseSharedPortComesLastIsNotUndoneByThePartialOpen() throws Exception {
+    // the close's port at the lost position arrives last: the close completes first and keeps
+    // that port, which must not then complete the old open (the daemon runs the owed check at
+    // once): an open accepted after the close would leave the port open until it expires
+    Random rnd = new Random(46);
+    for (int round = 0; round < 20; round++) {
+      SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+      int[] partial = knock("open 22 30m", 0, NOW, 4700 + round);
+      int lost = rnd.nextInt(20);
+      for (int j = 0; j < 20; j++) {
+        if (j != lost) {
+          a.offer(partial[j], NOW);
+        }
+      }
+      int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 300_000L * (round + 1));
+      List<Integer> order = Fixtures.list(close);
+      order.remove(Integer.valueOf(close[lost]));
+      Collections.shuffle(order, rnd);
+      order.add(close[lost]);
+      List<Verb> verbs = accepted(a, Fixtures.array(order), NOW.plusMillis(300));
+      DecodeResult owed = a.retryPending(NOW.plusMillis(310), CheckAllowance.UNLIMITED);
+      if (owed.isAccepted()) {
+        verbs.add(owed.knock().payload().verb());
+      }
+      assertThat(verbs).as("round %d (position %d lost)", round, lost).endsWith(Verb.CLOSE);
+    }
+  }
+
+  @Test
   void aJammedKnockIsBurnedWhenItDecodesSoAThiefGetsAReplay() throws Exception {
     Random rnd = new Random(34);
     KnockDecoder d = Fixtures.decoder(settings, new KnockUser("alice", key, true));
