@@ -323,6 +323,53 @@ class DecoderTest {
   }
 
   @Test
+  void replaysAndJunkBeforeAKnockCannotStopItEvenWithNoDepthBudget() throws Exception {
+    // an attacker spoofing the user replays captured knocks (kept ports at many positions),
+    // partial replays and junk, then the user knocks: newest-first alone must find the knock
+    DecoderSettings one = new DecoderSettings(CipherSuite.TWOFISH, PortMapping.INDEXED,
+        settings.basePort(), DecoderSettings.DEFAULT_TIME_WINDOW, 1);
+    Random rnd = new Random(47);
+    for (int round = 0; round < 30; round++) {
+      KnockDecoder d = Fixtures.decoder(one, alice);
+      List<int[]> captured = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        int[] old = knock("open 22 30m", 0, NOW, 4800 + 10 * round + i);
+        assertThat(Fixtures.offerAll(d.newSequence(OTHER), old, NOW).isAccepted()).isTrue();
+        captured.add(old);
+      }
+      SequenceAssembler a = d.newSequence(CLIENT);
+      long t = NOW.toEpochMilli();
+      for (int[] old : captured) {
+        List<Integer> ports = Fixtures.list(old);
+        Collections.shuffle(ports, rnd);
+        if (rnd.nextBoolean()) {
+          ports.remove(rnd.nextInt(20)); // a partial replay: its ports stay as junk
+        }
+        for (int p : ports) {
+          a.offer(p, Instant.ofEpochMilli(t++));
+        }
+        for (int j = 0; j < 8; j++) {
+          a.offer(settings.basePort() + rnd.nextInt(PortMapping.INDEXED.rangeSize()),
+              Instant.ofEpochMilli(t++));
+        }
+      }
+      assertThat(a.kept).as("round %d: kept ports held", round).isPositive();
+      List<Integer> fresh = Fixtures.list(knock("open 22 30m", 0, NOW, 5800 + round));
+      Collections.shuffle(fresh, rnd);
+      List<Rejection> refusals = new ArrayList<>();
+      boolean accepted = false; // (a port of the knock already held completes it early)
+      for (int p : fresh) {
+        DecodeResult r = a.offer(p, Instant.ofEpochMilli(t++));
+        accepted |= r.isAccepted();
+        if (r.rejection() != null) {
+          refusals.add(r.rejection());
+        }
+      }
+      assertThat(accepted).as("round %d: %s", round, refusals).isTrue();
+    }
+  }
+
+  @Test
   void aNewestCheckTheAllowanceRefusesIsOwedAndRetried() throws Exception {
     SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
     int[] ports = knock("open 22 30m", 0, NOW, 39);
