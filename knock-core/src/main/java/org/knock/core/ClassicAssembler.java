@@ -92,7 +92,8 @@ final class ClassicAssembler extends SequenceAssembler {
 
   /**
    * The last ports in a row, passing over kept ones if enough others are held: a kept port rarely
-   * belongs to a later message, and when it does the depth search finds it.
+   * belongs to a later message, and when it does the depth search finds it. None if a kept port
+   * would be the message's newest (see {@link SequenceAssembler}).
    */
   @Override
   boolean newestMessage(byte[] msg) {
@@ -113,7 +114,7 @@ final class ClassicAssembler extends SequenceAssembler {
       }
       msg[i] = (byte) values[picked[i]];
     }
-    return true;
+    return (values[picked[length - 1]] & KEPT) == 0;
   }
 
   @Override

@@ -157,10 +157,13 @@ final class IndexedAssembler extends SequenceAssembler {
   /**
    * The newest candidate of every position, a kept one only where it is the position's only one:
    * a kept port rarely belongs to a later message, and when it does the depth search finds it.
+   * None if a kept port would be the message's newest (see {@link SequenceAssembler}).
    */
   @Override
   boolean newestMessage(byte[] msg) {
     newestSkippedKept = false;
+    long newestFree = Long.MIN_VALUE;
+    long newestKept = Long.MIN_VALUE;
     for (int i = 0; i < length; i++) {
       int n = counts[i];
       if (n == 0) {
@@ -172,11 +175,14 @@ final class IndexedAssembler extends SequenceAssembler {
       }
       if ((values[i][k] & KEPT) != 0) {
         k = n - 1;
+        newestKept = Math.max(newestKept, seen[i][k]);
+      } else {
+        newestFree = Math.max(newestFree, seen[i][k]);
       }
       newestSkippedKept |= k != n - 1;
       msg[i] = (byte) values[i][k];
     }
-    return true;
+    return newestKept <= newestFree;
   }
 
   @Override

@@ -28,9 +28,11 @@ import java.time.Instant;
  * the lost byte at its position (1 in 256 per later message), typically the user's next knock,
  * which then needs that port too: without it, a {@code close} sent within SequenceTimeout of a
  * partial {@code open} was swallowed by it. A kept port is a candidate like any other, except that
- * the newest-first message passes over it where its position holds another, a failed check that
- * includes one raises nothing, and a sequence that holds only kept ports is {@linkplain #onlyKept
- * as good as empty}. Not thread-safe.
+ * the newest-first message passes over it where its position holds another, it is never the
+ * newest port of a message checked (an older partial knock that it would complete now, e.g. an
+ * open behind the close that kept it, would be acted on after that later knock), a failed check
+ * that includes one raises nothing, and a sequence that holds only kept ports is
+ * {@linkplain #onlyKept as good as empty}. Not thread-safe.
  */
 public abstract class SequenceAssembler {
   final KnockDecoder decoder;
@@ -148,7 +150,8 @@ public abstract class SequenceAssembler {
   }
 
   /**
-   * Fills {@code msg} with the newest-first message; false if some position has no port yet.
+   * Fills {@code msg} with the newest-first message; false if some position has no port yet, or
+   * if the message's newest port is a kept one.
    */
   abstract boolean newestMessage(byte[] msg);
 

@@ -112,4 +112,35 @@ class ClassicDecoderTest {
     }
     assertThat(verbs).containsExactly(Verb.OPEN, Verb.CLOSE);
   }
+
+  @Test
+  void aCloseWhoseLastPortCarriesThePartialOpensLostByteIsNotUndoneByIt() throws Exception {
+    // the open lost its last SYN; the close's last port carries that byte: the close decodes
+    // and keeps that port, which must not then complete the old open (the owed check)
+    KnockEncoder e =
+        new KnockEncoder(key, CipherSuite.BLOWFISH, PortMapping.CLASSIC, settings.basePort());
+    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    int[] partial = knock(330);
+    for (int i = 0; i < 19; i++) {
+      a.offer(partial[i], NOW);
+    }
+    int[] close = null;
+    for (long seed = 340; seed < 20_340 && close == null; seed++) {
+      int[] c = e.encode(Command.parse("close 22"), 0, NOW, new SplittableRandom(seed));
+      close = c[19] == partial[19] ? c : null;
+    }
+    assertThat(close).as("a close sharing the byte within 20000 seeds").isNotNull();
+    List<Verb> verbs = new java.util.ArrayList<>();
+    for (int p : close) {
+      DecodeResult r = a.offer(p, NOW.plusMillis(300));
+      if (r.isAccepted()) {
+        verbs.add(r.knock().payload().verb());
+      }
+    }
+    DecodeResult owed = a.retryPending(NOW.plusMillis(310), CheckAllowance.UNLIMITED);
+    if (owed.isAccepted()) {
+      verbs.add(owed.knock().payload().verb());
+    }
+    assertThat(verbs).containsExactly(Verb.CLOSE);
+  }
 }

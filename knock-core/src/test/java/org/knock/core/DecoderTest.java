@@ -249,6 +249,35 @@ class DecoderTest {
   }
 
   @Test
+  void aCloseWhoseSharedPortComesLastIsNotUndoneByThePartialOpen() throws Exception {
+    // the close's port at the lost position arrives last: the close completes first and keeps
+    // that port, which must not then complete the old open (the daemon runs the owed check at
+    // once): an open accepted after the close would leave the port open until it expires
+    Random rnd = new Random(46);
+    for (int round = 0; round < 20; round++) {
+      SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+      int[] partial = knock("open 22 30m", 0, NOW, 4700 + round);
+      int lost = rnd.nextInt(20);
+      for (int j = 0; j < 20; j++) {
+        if (j != lost) {
+          a.offer(partial[j], NOW);
+        }
+      }
+      int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 300_000L * (round + 1));
+      List<Integer> order = Fixtures.list(close);
+      order.remove(Integer.valueOf(close[lost]));
+      Collections.shuffle(order, rnd);
+      order.add(close[lost]);
+      List<Verb> verbs = accepted(a, Fixtures.array(order), NOW.plusMillis(300));
+      DecodeResult owed = a.retryPending(NOW.plusMillis(310), CheckAllowance.UNLIMITED);
+      if (owed.isAccepted()) {
+        verbs.add(owed.knock().payload().verb());
+      }
+      assertThat(verbs).as("round %d (position %d lost)", round, lost).endsWith(Verb.CLOSE);
+    }
+  }
+
+  @Test
   void aJammedKnockIsBurnedWhenItDecodesSoAThiefGetsAReplay() throws Exception {
     Random rnd = new Random(34);
     KnockDecoder d = Fixtures.decoder(settings, new KnockUser("alice", key, true));
@@ -287,6 +316,53 @@ class DecoderTest {
     assertThat(Fixtures.offerAll(a, old, t).rejection()).isEqualTo(Rejection.REPLAY);
     int[] rest = java.util.Arrays.copyOfRange(fresh, 10, 20);
     assertThat(Fixtures.offerAll(a, rest, t).isAccepted()).isTrue();
+  }
+
+  @Test
+  void replaysAndJunkBeforeAKnockCannotStopItEvenWithNoDepthBudget() throws Exception {
+    // an attacker spoofing the user replays captured knocks (kept ports at many positions),
+    // partial replays and junk, then the user knocks: newest-first alone must find the knock
+    DecoderSettings one = new DecoderSettings(CipherSuite.TWOFISH, PortMapping.INDEXED,
+        settings.basePort(), DecoderSettings.DEFAULT_TIME_WINDOW, 1);
+    Random rnd = new Random(47);
+    for (int round = 0; round < 30; round++) {
+      KnockDecoder d = Fixtures.decoder(one, alice);
+      List<int[]> captured = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        int[] old = knock("open 22 30m", 0, NOW, 4800 + 10 * round + i);
+        assertThat(Fixtures.offerAll(d.newSequence(OTHER), old, NOW).isAccepted()).isTrue();
+        captured.add(old);
+      }
+      SequenceAssembler a = d.newSequence(CLIENT);
+      long t = NOW.toEpochMilli();
+      for (int[] old : captured) {
+        List<Integer> ports = Fixtures.list(old);
+        Collections.shuffle(ports, rnd);
+        if (rnd.nextBoolean()) {
+          ports.remove(rnd.nextInt(20)); // a partial replay: its ports stay as junk
+        }
+        for (int p : ports) {
+          a.offer(p, Instant.ofEpochMilli(t++));
+        }
+        for (int j = 0; j < 8; j++) {
+          a.offer(settings.basePort() + rnd.nextInt(PortMapping.INDEXED.rangeSize()),
+              Instant.ofEpochMilli(t++));
+        }
+      }
+      assertThat(a.kept).as("round %d: kept ports held", round).isPositive();
+      List<Integer> fresh = Fixtures.list(knock("open 22 30m", 0, NOW, 5800 + round));
+      Collections.shuffle(fresh, rnd);
+      List<Rejection> refusals = new ArrayList<>();
+      boolean accepted = false; // (a port of the knock already held completes it early)
+      for (int p : fresh) {
+        DecodeResult r = a.offer(p, Instant.ofEpochMilli(t++));
+        accepted |= r.isAccepted();
+        if (r.rejection() != null) {
+          refusals.add(r.rejection());
+        }
+      }
+      assertThat(accepted).as("round %d: %s", round, refusals).isTrue();
+    }
   }
 
   @Test

@@ -191,6 +191,34 @@ class KnockPipelineTest {
     assertThat(audit.events("access-closed")).hasSize(1);
   }
 
+  @Test
+  void aCloseWhosePortCarryingTheLostByteComesLastIsNotUndoneByTheOpen() throws Exception {
+    // the other order: the close completes first and keeps that port; the sweep's owed check
+    // must not complete the old partial open with it (an open after the close: port left open)
+    int lost = 7;
+    int[] partial = ports("open 22 30m");
+    for (int j = 0; j < 20; j++) {
+      if (j != lost) {
+        syn(partial[j], Transport.TCP);
+      }
+    }
+    Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
+    assertThat(firewall.grants()).doesNotContainKey(a);
+    clock.advance(Duration.ofMillis(800));
+    int[] close = ports("close 22");
+    for (int tries = 0; close[lost] != partial[lost]; tries++) {
+      assertThat(tries).as("a close sharing the lost byte within 20000 seeds").isLessThan(20_000);
+      close = ports("close 22");
+    }
+    int[] order = close.clone(); // the close's port at the lost position last
+    order[19] = close[lost];
+    order[lost] = close[19];
+    send(order);
+    clock.advance(Duration.ofMillis(100));
+    pipeline.sweep();
+    assertThat(firewall.grants()).as("no open after the close").doesNotContainKey(a);
+  }
+
   /** The config with {@code RandomPorts = 40000-49999}, and a pipeline over it. */
   private void withRandomPorts() throws Exception {
     edit(t -> t.replace("[options]\n", "[options]\nRandomPorts = 40000-49999\n"));
