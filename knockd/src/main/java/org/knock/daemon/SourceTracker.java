@@ -20,7 +20,9 @@ import org.knock.core.SequenceAssembler;
  * newest-first check the budget refused is owed and retried by {@link #retryPending}, sources
  * those that spent least first. Memory is bounded: at most {@code maxSources} sources (beyond
  * that the least recently seen source is evicted and counted) and {@code maxPortsPerSource} ports
- * each (beyond that a source's oldest quarter of ports is forgotten, never its newest). No clock
+ * each (beyond that a source's oldest quarter of ports is forgotten, never its newest), counted
+ * since the source last held nothing but ports kept from verified messages (SequenceAssembler):
+ * those come on top, one per verified message, each gone after {@code SequenceTimeout}. No clock
  * of its own: times are passed in. Not thread-safe.
  */
 final class SourceTracker {
