@@ -217,6 +217,26 @@ final class IndexedAssembler extends SequenceAssembler {
     }
   }
 
+  /**
+   * Holds {@code port} as a kept port: the newest port of a message that verified on the other
+   * length's side ({@link TwoLengthAssembler}) before this side was offered it.
+   */
+  void keep(int port, Instant now) {
+    DecoderSettings s = decoder.settings();
+    int pos = s.mapping().position(port, s.basePort(), length);
+    if (pos < 0) {
+      return;
+    }
+    int value = s.mapping().value(port, s.basePort());
+    add(pos, value, now.toEpochMilli());
+    int k = indexOf(pos, value);
+    if ((values[pos][k] & KEPT) == 0) {
+      values[pos][k] |= KEPT;
+      kept++;
+    }
+    resetNewest();
+  }
+
   @Override
   boolean usesKept(byte[] msg) {
     for (int i = 0; i < length; i++) {

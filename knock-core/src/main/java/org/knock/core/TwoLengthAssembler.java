@@ -67,7 +67,8 @@ final class TwoLengthAssembler extends SequenceAssembler {
   public DecodeResult offer(int port, Instant now, CheckAllowance allowance) {
     int before = short20.verified;
     DecodeResult r = short20.offer(port, now, allowance);
-    if (short20.verified != before) { // the port was part of that message: it left both sides
+    if (short20.verified != before) { // the port was that message's newest: kept on both sides
+      long36.keep(port, now);
       return r;
     }
     return both(r, long36.offer(port, now, allowance));

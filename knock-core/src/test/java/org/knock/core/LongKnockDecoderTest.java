@@ -136,4 +136,40 @@ class LongKnockDecoderTest {
     }
     assertThat(accepted).isZero();
   }
+
+  @Test
+  void aLongKnockWhosePortCompletesAPartialShortOneStillDecodes() throws Exception {
+    // a 20-byte open lost a SYN; a 36-byte knock's port carries the lost byte and completes it
+    // on the 20-byte side: the 36-byte side must keep that port too (PROTOCOL.md 5, kept ports)
+    Random rnd = new Random(11);
+    for (int round = 0; round < 10; round++) {
+      SequenceAssembler a = Fixtures.decoder(settings, strict).newSequence6(CLIENT6, SERVER6);
+      int[] partial = encoder(ServerBinding.of(SERVER6)).encode(Command.parse("open 22"), 0, NOW,
+          new SplittableRandom(1100 + round));
+      int lost = rnd.nextInt(20);
+      for (int j = 0; j < 20; j++) {
+        if (j != lost) {
+          a.offer(partial[j], NOW);
+        }
+      }
+      int[] longKnock = null;
+      for (long seed = 100_000L * (round + 1); longKnock == null; seed++) {
+        assertThat(seed).as("a 36-byte knock sharing the byte").isLessThan(100_000L * (round + 1)
+            + 20_000);
+        int[] k = knock6(ServerBinding.of(SERVER6), CLIENT6, seed);
+        longKnock = k[lost] == partial[lost] ? k : null;
+      }
+      int[] order = longKnock.clone(); // the shared port first
+      order[0] = longKnock[lost];
+      order[lost] = longKnock[0];
+      int longAccepted = 0;
+      for (int p : order) {
+        DecodeResult r = a.offer(p, NOW.plusMillis(300));
+        if (r.isAccepted() && r.knock().payload().addressMode() == Payload.ADDRESS_IPV6) {
+          longAccepted++;
+        }
+      }
+      assertThat(longAccepted).as("round %d (position %d lost)", round, lost).isEqualTo(1);
+    }
+  }
 }
