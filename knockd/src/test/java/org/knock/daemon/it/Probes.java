@@ -70,6 +70,10 @@ final class Probes {
       String ready = r.out().strip().replace(',', '.');
       long at = ready.isEmpty() ? end : (long) (Double.parseDouble(ready) * 1000);
       last = new Reading(r.exit() == 0, at);
+      if (r.exit() != 0 && r.exit() != 124) { // not a dropped SYN: say what it was, for CI's log
+        System.out.println("[probe] " + ip + " port " + port + ": exit " + r.exit() + ", "
+            + r.err().strip().replace('\n', ' '));
+      }
       if (r.exit() != 124 || end - at >= 0.8 * budget * 1000) {
         return last; // connected, refused (no route…), or the connect had its time: no answer
       }
