@@ -191,7 +191,8 @@ final class NflogDirectSource implements LineSource {
         decoder.filter = sink.filter();
         NflogMessages.walk(in.array(), n, decoder.packet, decoder);
       } else if (n == -NetfilterChannel.ENOBUFS) {
-        pendingOverrun = true;
+        pendingOverrun = true; // reported with the next packet's gap, or at the next timeout
+        continue;
       } else if (n < 0 && n != -NetfilterChannel.EAGAIN && n != -NetfilterChannel.EINTR) {
         return "netlink recv() failed: errno " + -n;
       }

@@ -172,13 +172,26 @@ class NflogDirectSourceTest {
       socket.datagrams.add(knock("OTHER: ", 1002, 11)); // not wanted: dropped, still counted
       socket.datagrams.add(knock("KN: ", 1003, 15)); // 12, 13, 14 lost
       socket.datagrams.add(knock("KN: ", 1004, 20)); // 16..19 lost: reported a second later
-      socket.datagrams.add(new byte[0]); // ENOBUFS
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
       while (listener.events().size() < 2 && System.nanoTime() < end) {
         Thread.sleep(5);
       }
+      Thread.sleep(1000);
+      socket.datagrams.add(new byte[0]); // ENOBUFS, then nothing: a count the reader cannot know
+      end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      while (listener.events().size() < 3 && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+      Thread.sleep(1000);
+      socket.datagrams.add(new byte[0]); // ENOBUFS, then a packet: its gap is the count
+      socket.datagrams.add(knock("KN: ", 1005, 30));
+      end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      while (listener.events().size() < 4 && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
     }
-    assertThat(lines).hasSize(3).allMatch(l -> l.startsWith("KN: "));
-    assertThat(listener.events()).containsExactly("overrun 3", "overrun 4");
+    assertThat(lines).hasSize(4).allMatch(l -> l.startsWith("KN: "));
+    assertThat(listener.events()).containsExactly("overrun 3", "overrun 4", "overrun -1",
+        "overrun 9");
   }
 }
