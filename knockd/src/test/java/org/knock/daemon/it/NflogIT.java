@@ -79,6 +79,48 @@ class NflogIT extends LabScenarios {
     current.stop();
   }
 
+  /**
+   * Another process (a ulogd of its own here) holds the group when knockd starts: one
+   * source-lost line that says so, the door stays shut, and once the group is free knockd binds
+   * it (source-recovered) and knocks open.
+   */
+  @Test
+  void aGroupAnotherProcessHoldsIsAuditedAsLostAndReadOnceItIsFree(@TempDir Path tmp)
+      throws Exception {
+    Path conf = Files.writeString(tmp.resolve("ulogd.conf"), "[global]\nlogfile=\"/dev/stderr\"\n"
+        + "loglevel=3\nstack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,print1:PRINTPKT,"
+        + "emu1:LOGEMU\n\n[log1]\ngroup=" + GROUP + "\n\n[emu1]\nfile=\"/dev/null\"\nsync=1\n");
+    Process other = lab.server().start(List.of("/usr/sbin/ulogd", "-c", conf.toString()),
+        tmp.resolve("ulogd.out"), tmp.resolve("ulogd.err"));
+    try {
+      long end = System.nanoTime() + 3_000_000_000L;
+      while (!groupBound() && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      assertThat(groupBound()).as("the other ulogd bound group " + GROUP).isTrue();
+      current = lab.knockd("nflog-busy", new Knockd.Settings("twofish", "indexed", "nftables",
+          "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp\n");
+      int mark = current.audit().mark();
+      current.start();
+      AuditTrail.Event lost = current.audit().await(mark, 3000, "source-lost", "log",
+          "nflog:" + GROUP);
+      assertThat(lost.get("reason")).startsWith("NFLOG group " + GROUP
+          + " is bound by another process (netlink portid ");
+      assertThat(current.audit().count(mark, "source-lost")).isEqualTo(1);
+      assertThat(lab.reachable()).as("protected").isFalse();
+
+      other.destroy();
+      assertThat(other.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      current.audit().await(mark, 10_000, "source-recovered", "log", "nflog:" + GROUP);
+      assertThat(current.audit().count(mark, "source-lost")).as("lost once, not per retry")
+          .isEqualTo(1);
+      lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+      current.stop();
+    } finally {
+      other.destroyForcibly();
+    }
+  }
+
   @Test
   void withTheFallbackForcedKnocksOpenThroughUlogdWhichIsRestartedWhenKilled() throws Exception {
     current = lab.knockd("nflog-nft", new Knockd.Settings("twofish", "indexed", "nftables",
