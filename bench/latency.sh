@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Door latency, side by side: knock (knockd reading kmsg, a file written by rsyslog, the journal,
-# NFLOG group 7 through ulogd: knock-nflog, where a LOG rule of a table of its own only timestamps
-# the knock packets in the kernel log, since latency.py takes the packet's time from there),
+# NFLOG group 7 read directly, or through ulogd with KNOCKD_JAVA_OPTS=-Dknockd.nflog=ulogd:
+# knock-nflog, where a LOG rule of a table of its own only timestamps the knock packets in the
+# kernel log, since latency.py takes the packet's time from there),
 # Debian's knockd (static sequence, pcap) and fwknop (SPA), each opening port 22 of a server
 # namespace for a client namespace (10.207.1.0/24), N trials each (default 50), by
 # bench/latency.py. Usage (root): bench/latency.sh [N] [SYSTEM...]
@@ -75,6 +76,7 @@ RS
   harness "knock-$src$v6" "ip netns exec $S nft flush set inet knockd granted$v6" \
     "audit:$work/audit-$src$v6.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
   stop $pid
+  [ "$src" != nflog ] || grep -o 'log nflog:[^)]*)' "$work/knockd-$src$v6.err" || true
   [ "$src" != file ] || stop "$rs"
   [ "$src" != nflog ] || ip netns exec "$S" nft delete table inet knprfts
   sleep 0.5

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Floods beyond the kernel ring (issue 17): the same hping3 --rand-source SYN flood, PPS SYN/s for
 # SECS s into the knock range, against knockd (nftables) reading FirewallLog = kmsg, then
-# FirewallLog = nflog:7 (its rules log to NFLOG group 7, knockd reads it through the ulogd it
-# starts), one after the other in one run, namespaces 10.207.7.0/24. During each flood up to
+# FirewallLog = nflog:7 (its rules log to NFLOG group 7; knockd reads it directly through its own
+# netlink socket), then nflog:7 through the ulogd it starts (the fallback, forced with
+# KNOCKD_JAVA_OPTS=-Dknockd.nflog=ulogd), one after the other in one run (KNPRF_CASES picks:
+# kmsg nflog nflog-ulogd), namespaces 10.207.7.0/24. During each flood up to
 # KNOCKS real `bin/knock -k KEY 10.207.7.1 "open 22 30m" --wait 5`, one after the other, the
 # grant removed before each. Reports per source: SYNs sent (and the rate hping3 reached), records
 # lost (kmsg: the ring's overruns, from knockd's source-overrun audit events; nflog: the drops of
-# ulogd's netlink socket, /proc/net/netlink, and ulogd's overflow complaints, audited as
-# source-overrun), peak RSS (VmHWM) of knockd and of ulogd, CPU seconds of both from flood start
+# the netlink socket bound to the group (knockd's or ulogd's), /proc/net/netlink, and the
+# source-overrun events: the direct reader counts gaps in the group's sequence numbers, ulogd's
+# overflow complaints have no count), peak RSS (VmHWM) of knockd and of ulogd, CPU seconds of both from flood start
 # to 1 s after its end, and each knock. The kmsg case floods the shared kernel log: run it under
 # the tests' lock. Usage (root; ~1 min):
 #   flock /tmp/knock-it.lock bench/nflog.sh [PPS] [SECS] [KNOCKS]  (KNPRF_KEEP=1 keeps the work dir)
@@ -40,9 +43,10 @@ nflog_drops() {
   ip netns exec "$S" awk -v p="$portid" 'NR > 1 && $2 == 12 && $3 == p {print $9}' /proc/net/netlink
 }
 
-# case_run NAME FIREWALLLOG
+# case_run NAME FIREWALLLOG [KNOCKD_JAVA_OPTS]
 case_run() {
   local name=$1 log=$2 dir="$work/$1"
+  export KNOCKD_JAVA_OPTS=${3:-}
   mkdir -p "$dir"; : > "$dir/knocks"
   cat > "$dir/knockd.conf" <<CONF
 [options]
@@ -57,7 +61,7 @@ StateDir    = $dir/state
 Key   = $work/bench.key
 Allow = open 22/tcp
 CONF
-  echo "== $name: FirewallLog = $log; $flooder SYNs from random sources, $pps/s for $secs s"
+  echo "== $name: FirewallLog = $log${3:+ (KNOCKD_JAVA_OPTS=$3)}; $flooder SYNs from random sources, $pps/s for $secs s"
   local kd; start_knockd "$dir/knockd.conf" "$dir/knockd.err"
   local ul tck c0 u0 t0
   ul=$(pgrep -P "$kd" -x ulogd || true)
@@ -84,14 +88,15 @@ CONF
   local c1 u1 wall drops
   c1=$(cpu_ticks "$kd"); u1=$([ -n "$ul" ] && cpu_ticks "$ul" || echo 0)
   wall=$(( ($(date +%s%N) - t0) / 1000000 ))
-  drops=$([ -n "$ul" ] && nflog_drops "${log#nflog:}" || echo "-")
+  drops=$([ "$log" != "${log#nflog:}" ] && nflog_drops "${log#nflog:}" || echo "-")
   echo "knocks: $(grep -c '^opened' "$dir/knocks" || true) of $(grep -cE '^(NOT )?opened' "$dir/knocks" || true) opened"
   local sent
   sent=$(awk '/packets transmitted/ {n += $1} /^sent / {n += $2} END {print n + 0}' "$dir/flood.out")
   echo "flood: $sent SYNs sent by $([ "$flooder" = junk ] && echo bench/junk.py || echo "$hpings hping3") in $(awk -v t="$took" 'BEGIN {printf "%.1f", t / 1000}') s" \
     "(~$(( sent * 1000 / took )) SYN/s)"
   (grep -E 'event=source-overrun' "$dir/audit.log" || true) | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^lost=/) {sub("lost=", "", $i); if ($i >= 0) n += $i; else u++; c++}} END {printf "source-overrun events: %d, records lost they count: %d (%d of unknown count)\n", c, n, u}'
-  [ -z "$ul" ] || echo "ulogd's netlink socket (group ${log#nflog:}): $drops records dropped (/proc/net/netlink Drops)"
+  [ "$drops" = - ] || echo "$([ -n "$ul" ] && echo "ulogd's" || echo "knockd's") netlink socket (group ${log#nflog:}): $drops records dropped (/proc/net/netlink Drops)"
+  grep -o 'log nflog:[^)]*)' "$dir/knockd.err" "$dir"/*.out 2>/dev/null | head -1 || true
   awk -v a="$c0" -v b="$c1" -v x="$u0" -v y="$u1" -v t="$tck" -v w="$wall" 'BEGIN {
     printf "CPU from flood start to 1 s after its end (%.1f s wall): knockd %.2f s (%.0f%% of a core), ulogd %.2f s\n",
       w / 1000, (b - a) / t, 100 * (b - a) / t / (w / 1000), (y - x) / t }'
@@ -105,11 +110,12 @@ CONF
   ip netns exec "$S" nft delete table inet knockd 2>/dev/null || true
 }
 
-for c in ${KNPRF_CASES:-kmsg nflog}; do
+for c in ${KNPRF_CASES:-kmsg nflog nflog-ulogd}; do
   case $c in
     kmsg) case_run kmsg kmsg ;;
     nflog) case_run nflog nflog:7 ;;
-    *) echo "KNPRF_CASES: unknown case $c (kmsg, nflog)" >&2; exit 2 ;;
+    nflog-ulogd) case_run nflog-ulogd nflog:7 -Dknockd.nflog=ulogd ;;
+    *) echo "KNPRF_CASES: unknown case $c (kmsg, nflog, nflog-ulogd)" >&2; exit 2 ;;
   esac
 done
 machine

@@ -245,6 +245,14 @@ final class Daemon implements AutoCloseable {
     return spec;
   }
 
+  /**
+   * The log source and how it is read, for the start line: e.g. whether nflog:GROUP is read
+   * directly or through ulogd.
+   */
+  String sourceDescription() {
+    return spec.equals("test") ? spec : source.describe();
+  }
+
   /** The log source: as configured, else the automatic choice ({@link LineSources#defaultSpec}). */
   static String sourceSpec(FirewallLog log) {
     return log == null ? LineSources.defaultSpec() : log.toString();

@@ -260,7 +260,7 @@ public final class Main {
     log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
         config.options().mapping().word(), config.options().knockPorts(),
         config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
-        daemon.source());
+        daemon.sourceDescription());
     if (config.options().selfTest()) {
       try {
         runSelfTest(daemon, audit);

@@ -10,6 +10,11 @@ import java.util.concurrent.TimeUnit;
 public interface LineSource extends AutoCloseable {
   String name();
 
+  /** The name and, where there is a choice, how it is read: for the daemon's start line. */
+  default String describe() {
+    return name();
+  }
+
   /**
    * Reads lines and hands each to the sink on the calling thread until close(); never throws for
    * I/O trouble: reports it to the listener and retries/waits.

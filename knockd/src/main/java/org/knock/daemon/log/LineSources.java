@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", "nflog:GROUP" (through
- * ulogd), or "-" (stdin), and
+ * Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", "nflog:GROUP" (read
+ * directly through netlink, else through ulogd: {@link NflogReaders}), or "-" (stdin), and
  * picks one for {@code FirewallLog = auto}: a syslog file only while something writes it, the
  * journal only while journald runs, else kmsg.
  */
@@ -83,6 +83,9 @@ public final class LineSources {
       throw new IllegalArgumentException("not an NFLOG group: '" + spec + "' (use nflog:0-"
           + UlogdConfig.MAX_GROUP + ")");
     }
+    if (NflogReaders.direct()) {
+      return new NflogDirectSource(group, listener);
+    }
     Path ulogd = UlogdConfig.locate(path).orElse(null);
     if (ulogd == null) {
       throw new IllegalArgumentException(UlogdConfig.missing(group));
@@ -96,7 +99,7 @@ public final class LineSources {
 
   /**
    * Null if the source {@code spec} names can be started as far as the host shows, else why
-   * not, one line: an NFLOG source needs the ulogd and setpriv programs.
+   * not, one line: an NFLOG source read through ulogd needs the ulogd and setpriv programs.
    */
   public static String problem(String spec, String path) {
     if (spec.startsWith(NFLOG)) {

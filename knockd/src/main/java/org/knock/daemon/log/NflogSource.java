@@ -12,7 +12,8 @@ import java.util.stream.Stream;
 
 /**
  * Packets the kernel logs to an NFLOG group ({@code FirewallLog = nflog:GROUP}), read from a
- * ulogd child (no JNI: Java cannot open AF_NETLINK) that knockd starts with a config it writes
+ * ulogd child: the fallback when the direct reader ({@link NflogDirectSource}) cannot be used
+ * (see {@link NflogReaders}). knockd starts it with a config it writes
  * to a private temporary directory ({@link UlogdConfig}), in knockd's own network namespace.
  * Each LOGEMU line ulogd prints is handed on as is. When ulogd dies the listener hears
  * {@code lost} and ulogd is started again ({@link ChildProcessSource}); packets logged in
@@ -52,6 +53,12 @@ final class NflogSource extends ChildProcessSource {
   @Override
   public String name() {
     return "nflog:" + group;
+  }
+
+  @Override
+  public String describe() {
+    return name() + " (through a ulogd child"
+        + (NflogReaders.whyUlogd().isEmpty() ? "" : ": " + NflogReaders.whyUlogd()) + ")";
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import jdk.incubator.foreign.CLinker;
 import jdk.incubator.foreign.FunctionDescriptor;
+import jdk.incubator.foreign.MemoryAccess;
 import jdk.incubator.foreign.MemoryAddress;
 import jdk.incubator.foreign.MemorySegment;
 import jdk.incubator.foreign.ResourceScope;
@@ -15,7 +16,8 @@ import jdk.incubator.foreign.SymbolLookup;
  * incubating foreign linker. The only class that touches {@code jdk.incubator.foreign}: loaded
  * by reflection ({@link SetElementWriter#open}) only when that module is in the boot layer, so a
  * JVM without it never links it. Its constructor throws if native access is refused or socket()
- * fails. Not thread-safe.
+ * fails. Not thread-safe. Besides the non-blocking {@link #receive} of the set writer it has what
+ * {@link NetfilterChannel} needs: socket options and a blocking receive that says errno.
  */
 final class ForeignSocket implements NetlinkSocket {
   private static final int AF_NETLINK = 16;
@@ -24,15 +26,26 @@ final class ForeignSocket implements NetlinkSocket {
   private static final int NETLINK_NETFILTER = 12;
   private static final int MSG_DONTWAIT = 0x40;
   private static final int BUFFER = 16384;
+  private static final int SOL_SOCKET = 1;
 
   private final MethodHandle send;
   private final MethodHandle recv;
   private final MethodHandle close;
+  private final MethodHandle setsockopt;
+  private final MethodHandle errno;
   private final ResourceScope scope = ResourceScope.newSharedScope();
-  private final MemorySegment buffer = MemorySegment.allocateNative(BUFFER, scope);
+  private final MemorySegment buffer;
+  private final MemorySegment option;
   private final int fd;
 
   ForeignSocket() throws Throwable {
+    this(BUFFER);
+  }
+
+  /** @param bufferBytes the most one send or receive moves */
+  ForeignSocket(int bufferBytes) throws Throwable {
+    buffer = MemorySegment.allocateNative(bufferBytes, scope);
+    option = MemorySegment.allocateNative(16, 8, scope);
     CLinker linker = CLinker.getInstance(); // IllegalCallerException without native access
     SymbolLookup libc = CLinker.systemLookup();
     FunctionDescriptor io = FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT,
@@ -44,6 +57,13 @@ final class ForeignSocket implements NetlinkSocket {
     close = linker.downcallHandle(libc.lookup("close").orElseThrow(),
         MethodType.methodType(int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
+    setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
+        MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
+            int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
+            CLinker.C_POINTER, CLinker.C_INT));
+    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
+        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
     MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
         MethodType.methodType(int.class, int.class, int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
@@ -56,7 +76,7 @@ final class ForeignSocket implements NetlinkSocket {
 
   @Override
   public long send(byte[] bytes) {
-    if (bytes.length > BUFFER) {
+    if (bytes.length > buffer.byteSize()) {
       return -1;
     }
     buffer.asSlice(0, bytes.length).copyFrom(MemorySegment.ofArray(bytes));
@@ -71,7 +91,7 @@ final class ForeignSocket implements NetlinkSocket {
   public long receive(ByteBuffer into) {
     long n;
     try {
-      n = (long) recv.invokeExact(fd, buffer.address(), (long) Math.min(BUFFER,
+      n = (long) recv.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
           into.capacity()), MSG_DONTWAIT);
     } catch (Throwable t) {
       return -1;
@@ -81,6 +101,56 @@ final class ForeignSocket implements NetlinkSocket {
       into.put(buffer.asSlice(0, n).asByteBuffer());
     }
     return n;
+  }
+
+  /**
+   * One blocking recv() (ended by the socket's receive timeout) into {@code into} from position
+   * 0: the count received, or minus errno.
+   */
+  int receiveOrErrno(ByteBuffer into) {
+    long n;
+    int error;
+    try {
+      n = (long) recv.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
+          into.capacity()), 0);
+      error = n < 0 ? errno() : 0;
+    } catch (Throwable t) {
+      return -5; // EIO
+    }
+    if (n < 0) {
+      return -error;
+    }
+    into.clear();
+    into.put(buffer.asSlice(0, n).asByteBuffer());
+    return (int) n;
+  }
+
+  /** setsockopt(SOL_SOCKET, name, int value): 0, or minus errno. */
+  int setInt(int name, int value) {
+    MemoryAccess.setInt(option, value);
+    return set(name, 4);
+  }
+
+  /** setsockopt(SOL_SOCKET, name, struct timeval of {@code micros}): 0, or minus errno. */
+  int setTimeval(int name, long micros) {
+    MemoryAccess.setLongAtOffset(option, 0, micros / 1_000_000);
+    MemoryAccess.setLongAtOffset(option, 8, micros % 1_000_000);
+    return set(name, 16);
+  }
+
+  private int set(int name, int length) {
+    try {
+      int r = (int) setsockopt.invokeExact(fd, SOL_SOCKET, name, option.address(), length);
+      return r == 0 ? 0 : -errno();
+    } catch (Throwable t) {
+      return -5;
+    }
+  }
+
+  /** The calling thread's errno, read right after the failed call. */
+  private int errno() throws Throwable {
+    MemoryAddress at = (MemoryAddress) errno.invokeExact();
+    return MemoryAccess.getInt(at.asSegment(4, ResourceScope.globalScope()));
   }
 
   @Override

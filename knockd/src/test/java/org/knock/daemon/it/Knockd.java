@@ -50,6 +50,7 @@ final class Knockd implements AutoCloseable {
   private final KernLogWriter kernLog;
   private Process process;
   private int starts;
+  private String javaOpts;
 
   /**
    * Writes the config ({@code [options]} from the settings, then {@code sections} as given) into
@@ -92,6 +93,18 @@ final class Knockd implements AutoCloseable {
         + "\n" + sections, StandardCharsets.UTF_8);
   }
 
+  /** Sets KNOCKD_JAVA_OPTS for the next starts (e.g. a system property); null: none. */
+  Knockd javaOpts(String opts) {
+    this.javaOpts = opts;
+    return this;
+  }
+
+  /** What knockd wrote to standard output and error in its latest start. */
+  String output() throws IOException {
+    return Files.readString(dir.resolve("knockd-" + starts + ".out"))
+        + Files.readString(dir.resolve("knockd-" + starts + ".err"));
+  }
+
   Settings settings() {
     return settings;
   }
@@ -127,8 +140,12 @@ final class Knockd implements AutoCloseable {
     int mark = audit.mark();
     starts++;
     Path err = dir.resolve("knockd-" + starts + ".err");
-    process = server.start(List.of(Lab.script("knockd"), "--config", config.toString()),
-        dir.resolve("knockd-" + starts + ".out"), err);
+    List<String> cmd = new java.util.ArrayList<>();
+    if (javaOpts != null) {
+      cmd.addAll(List.of("env", "KNOCKD_JAVA_OPTS=" + javaOpts)); // env execs: same PID
+    }
+    cmd.addAll(List.of(Lab.script("knockd"), "--config", config.toString()));
+    process = server.start(cmd, dir.resolve("knockd-" + starts + ".out"), err);
     long end = System.nanoTime() + READY_MS * 1_000_000L;
     while (!(firewallPresent() && audit.count(mark, "daemon-start") > 0)) {
       if (!process.isAlive()) {

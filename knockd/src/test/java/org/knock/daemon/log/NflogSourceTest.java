@@ -104,13 +104,48 @@ class NflogSourceTest {
 
   @Test
   void missingUlogdIsOneLineNamingThePackage() {
-    if (Files.isExecutable(UlogdConfig.ULOGD)) {
-      assertThat(LineSources.problem("nflog:5", "")).isNull();
-      return; // installed here: the PATH search is what is left to test
+    String was = System.setProperty(NflogReaders.PROPERTY, "ulogd"); // the fallback forced
+    try {
+      if (Files.isExecutable(UlogdConfig.ULOGD)) {
+        assertThat(LineSources.problem("nflog:5", "")).isNull();
+        return; // installed here: the PATH search is what is left to test
+      }
+      assertThat(LineSources.problem("nflog:5", dir.toString())).isEqualTo(
+          "FirewallLog = nflog:5 needs ulogd (Debian package ulogd2), found neither "
+          + "/usr/sbin/ulogd nor ulogd in PATH: apt-get install ulogd2, or use FirewallLog = "
+          + "kmsg");
+    } finally {
+      restore(was);
     }
-    assertThat(LineSources.problem("nflog:5", dir.toString())).isEqualTo(
-        "FirewallLog = nflog:5 needs ulogd (Debian package ulogd2), found neither "
-        + "/usr/sbin/ulogd nor ulogd in PATH: apt-get install ulogd2, or use FirewallLog = kmsg");
+  }
+
+  /** With the foreign linker (surefire runs with it, as bin/knockd does), ulogd is not needed. */
+  @Test
+  void theDirectReaderNeedsNoUlogdAndIsChosenUnlessTheFallbackIsForced() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(NflogReaders.direct(), "direct reader usable");
+    assertThat(LineSources.problem("nflog:5", dir.toString())).isNull();
+    assertThat(LineSources.open("nflog:5", new RecordingListener()))
+        .isInstanceOf(NflogDirectSource.class)
+        .extracting(LineSource::describe).isEqualTo("nflog:5 (read directly through a netlink "
+            + "socket)");
+    String was = System.setProperty(NflogReaders.PROPERTY, "ulogd");
+    try {
+      org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(UlogdConfig.ULOGD));
+      assertThat(LineSources.open("nflog:5", new RecordingListener()))
+          .isInstanceOf(NflogSource.class)
+          .extracting(LineSource::describe).isEqualTo("nflog:5 (through a ulogd child: forced "
+              + "by -Dknockd.nflog=ulogd)");
+    } finally {
+      restore(was);
+    }
+  }
+
+  private static void restore(String was) {
+    if (was == null) {
+      System.clearProperty(NflogReaders.PROPERTY);
+    } else {
+      System.setProperty(NflogReaders.PROPERTY, was);
+    }
   }
 
   @Test
