@@ -86,21 +86,23 @@ class ClassicDecoderTest {
     assertThat(Fixtures.offerAll(a, knock(301), NOW.plusMillis(500)).isAccepted()).isTrue();
   }
 
-  @Test
-  void aCloseWhoseFirstPortCompletesAPartialOpenStillDecodes() throws Exception {
-    // the open lost its last SYN; the close's first port carries that byte (1 in 256) and
-    // completes the open, which must not take the port from the close (DecoderTest's case)
-    KnockEncoder e =
-        new KnockEncoder(key, CipherSuite.BLOWFISH, PortMapping.CLASSIC, settings.basePort());
-    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
-    int[] partial = knock(310);
+  /**
+   * Offers an open (seed {@code openSeed}) without its last port, then a close whose port at
+   * {@code sharedAt} carries that lost byte (searched from the seed after); returns the verbs of
+   * the knocks accepted on the way.
+   */
+  private List<Verb> partialOpenThenClose(SequenceAssembler a, long openSeed, int sharedAt)
+      throws Exception {
+    int[] partial = knock(openSeed);
     for (int i = 0; i < 19; i++) {
       a.offer(partial[i], NOW);
     }
+    KnockEncoder e =
+        new KnockEncoder(key, CipherSuite.BLOWFISH, PortMapping.CLASSIC, settings.basePort());
     int[] close = null;
-    for (long seed = 320; seed < 20_320 && close == null; seed++) {
+    for (long seed = openSeed + 10; seed < openSeed + 20_010 && close == null; seed++) {
       int[] c = e.encode(Command.parse("close 22"), 0, NOW, new SplittableRandom(seed));
-      close = c[0] == partial[19] ? c : null;
+      close = c[sharedAt] == partial[19] ? c : null;
     }
     assertThat(close).as("a close sharing the byte within 20000 seeds").isNotNull();
     List<Verb> verbs = new java.util.ArrayList<>();
@@ -110,6 +112,15 @@ class ClassicDecoderTest {
         verbs.add(r.knock().payload().verb());
       }
     }
+    return verbs;
+  }
+
+  @Test
+  void aCloseWhoseFirstPortCompletesAPartialOpenStillDecodes() throws Exception {
+    // the open lost its last SYN; the close's first port carries that byte (1 in 256) and
+    // completes the open, which must not take the port from the close (DecoderTest's case)
+    SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
+    List<Verb> verbs = partialOpenThenClose(a, 310, 0);
     assertThat(verbs).containsExactly(Verb.OPEN, Verb.CLOSE);
   }
 
@@ -117,26 +128,8 @@ class ClassicDecoderTest {
   void aCloseWhoseLastPortCarriesThePartialOpensLostByteIsNotUndoneByIt() throws Exception {
     // the open lost its last SYN; the close's last port carries that byte: the close decodes
     // and keeps that port, which must not then complete the old open (the owed check)
-    KnockEncoder e =
-        new KnockEncoder(key, CipherSuite.BLOWFISH, PortMapping.CLASSIC, settings.basePort());
     SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
-    int[] partial = knock(330);
-    for (int i = 0; i < 19; i++) {
-      a.offer(partial[i], NOW);
-    }
-    int[] close = null;
-    for (long seed = 340; seed < 20_340 && close == null; seed++) {
-      int[] c = e.encode(Command.parse("close 22"), 0, NOW, new SplittableRandom(seed));
-      close = c[19] == partial[19] ? c : null;
-    }
-    assertThat(close).as("a close sharing the byte within 20000 seeds").isNotNull();
-    List<Verb> verbs = new java.util.ArrayList<>();
-    for (int p : close) {
-      DecodeResult r = a.offer(p, NOW.plusMillis(300));
-      if (r.isAccepted()) {
-        verbs.add(r.knock().payload().verb());
-      }
-    }
+    List<Verb> verbs = partialOpenThenClose(a, 330, 19);
     DecodeResult owed = a.retryPending(NOW.plusMillis(310), CheckAllowance.UNLIMITED);
     if (owed.isAccepted()) {
       verbs.add(owed.knock().payload().verb());

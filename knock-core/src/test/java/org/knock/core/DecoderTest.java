@@ -258,11 +258,7 @@ class DecoderTest {
       SequenceAssembler a = Fixtures.decoder(settings, alice).newSequence(CLIENT);
       int[] partial = knock("open 22 30m", 0, NOW, 4700 + round);
       int lost = rnd.nextInt(20);
-      for (int j = 0; j < 20; j++) {
-        if (j != lost) {
-          a.offer(partial[j], NOW);
-        }
-      }
+      allBut(a, partial, lost);
       int[] close = sharingTheLostByte("close 22", partial, lost, NOW, 300_000L * (round + 1));
       List<Integer> order = Fixtures.list(close);
       order.remove(Integer.valueOf(close[lost]));

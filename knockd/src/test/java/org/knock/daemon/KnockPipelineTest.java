@@ -167,22 +167,13 @@ class KnockPipelineTest {
     // the close's port at the lost position carried the lost byte (1 in 256), completed the old
     // open and was gone from the close: the close never decoded and port 22 stayed open
     int lost = 7;
-    int[] partial = ports("open 22 30m");
-    for (int j = 0; j < 20; j++) {
-      if (j != lost) {
-        syn(partial[j], Transport.TCP);
-      }
-    }
+    int[] partial = partialOpen(lost);
     clock.advance(Duration.ofMillis(500));
     send(ports("open 22 30m"));
     Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
     assertThat(firewall.grants()).containsKey(a);
     clock.advance(Duration.ofMillis(300));
-    int[] close = ports("close 22");
-    for (int tries = 0; close[lost] != partial[lost]; tries++) {
-      assertThat(tries).as("a close sharing the lost byte within 20000 seeds").isLessThan(20_000);
-      close = ports("close 22");
-    }
+    int[] close = closeSharing(partial, lost);
     int[] order = close.clone(); // the close's port at the lost position first
     order[0] = close[lost];
     order[lost] = close[0];
@@ -196,20 +187,11 @@ class KnockPipelineTest {
     // the other order: the close completes first and keeps that port; the sweep's owed check
     // must not complete the old partial open with it (an open after the close: port left open)
     int lost = 7;
-    int[] partial = ports("open 22 30m");
-    for (int j = 0; j < 20; j++) {
-      if (j != lost) {
-        syn(partial[j], Transport.TCP);
-      }
-    }
+    int[] partial = partialOpen(lost);
     Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
     assertThat(firewall.grants()).doesNotContainKey(a);
     clock.advance(Duration.ofMillis(800));
-    int[] close = ports("close 22");
-    for (int tries = 0; close[lost] != partial[lost]; tries++) {
-      assertThat(tries).as("a close sharing the lost byte within 20000 seeds").isLessThan(20_000);
-      close = ports("close 22");
-    }
+    int[] close = closeSharing(partial, lost);
     int[] order = close.clone(); // the close's port at the lost position last
     order[19] = close[lost];
     order[lost] = close[19];
@@ -217,6 +199,27 @@ class KnockPipelineTest {
     clock.advance(Duration.ofMillis(100));
     pipeline.sweep();
     assertThat(firewall.grants()).as("no open after the close").doesNotContainKey(a);
+  }
+
+  /** Sends an {@code open 22 30m} without its port at {@code lost}; returns all its ports. */
+  private int[] partialOpen(int lost) throws Exception {
+    int[] partial = ports("open 22 30m");
+    for (int j = 0; j < 20; j++) {
+      if (j != lost) {
+        syn(partial[j], Transport.TCP);
+      }
+    }
+    return partial;
+  }
+
+  /** A {@code close 22} whose port at {@code lost} carries the byte the partial open lost. */
+  private int[] closeSharing(int[] partial, int lost) throws Exception {
+    int[] close = ports("close 22");
+    for (int tries = 0; close[lost] != partial[lost]; tries++) {
+      assertThat(tries).as("a close sharing the lost byte within 20000 seeds").isLessThan(20_000);
+      close = ports("close 22");
+    }
+    return close;
   }
 
   /** The config with {@code RandomPorts = 40000-49999}, and a pipeline over it. */

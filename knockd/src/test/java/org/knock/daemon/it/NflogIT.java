@@ -47,13 +47,7 @@ class NflogIT extends LabScenarios {
     assertThat(groupBound()).as("knockd bound group " + GROUP).isTrue();
     assertThat(ulogds()).as("ulogd processes of knockd").isEmpty();
 
-    int mark = current.audit().mark();
-    lab.tryKnock(mallory, "open 22 30s");
-    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until an unknown key opens").isNegative();
-    assertThat(current.audit().count(mark, "access-granted")).isZero();
-    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
-    lab.knock(alice, "close 22");
-    assertThat(lab.until(false, OPEN_WITHIN_MS)).as("ms until shut").isNotNegative();
+    int mark = unknownKeyOpensNothingAliceOpensAndCloses();
     assertThat(current.audit().count(mark, "source-overrun")).isZero();
 
     current.stop();
@@ -135,13 +129,7 @@ class NflogIT extends LabScenarios {
     assertThat(groupBound()).as("ulogd bound group " + GROUP).isTrue();
 
     // a knock with an unknown key opens nothing; alice's opens within a second
-    int mark = current.audit().mark();
-    lab.tryKnock(mallory, "open 22 30s");
-    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until an unknown key opens").isNegative();
-    assertThat(current.audit().count(mark, "access-granted")).isZero();
-    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
-    lab.knock(alice, "close 22");
-    assertThat(lab.until(false, OPEN_WITHIN_MS)).as("ms until shut").isNotNegative();
+    int mark = unknownKeyOpensNothingAliceOpensAndCloses();
 
     // ulogd dies: audited, started again, and knocks open again
     mark = current.audit().mark();
@@ -245,5 +233,20 @@ class NflogIT extends LabScenarios {
   private boolean groupBound() {
     return lab.server().exec("cat", "/proc/net/netfilter/nfnetlink_log").ok().out().lines()
         .anyMatch(l -> l.strip().split("\\s+")[0].equals(GROUP));
+  }
+
+  /**
+   * A knock with an unknown key opens nothing; alice's opens within a second and her close shuts
+   * it. Returns the audit mark taken before.
+   */
+  private int unknownKeyOpensNothingAliceOpensAndCloses() throws Exception {
+    int mark = current.audit().mark();
+    lab.tryKnock(mallory, "open 22 30s");
+    assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until an unknown key opens").isNegative();
+    assertThat(current.audit().count(mark, "access-granted")).isZero();
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+    lab.knock(alice, "close 22");
+    assertThat(lab.until(false, OPEN_WITHIN_MS)).as("ms until shut").isNotNegative();
+    return mark;
   }
 }
