@@ -9,8 +9,6 @@ import java.util.Arrays;
  * depth search looks at subsequences that skip {@code d} ports among the last ones, d = 1, 2, …
  */
 final class ClassicAssembler extends SequenceAssembler {
-  /** Marks a value kept from a verified message (the byte is the low 8 bits). */
-  private static final int KEPT = 0x100;
   private int[] values = new int[32];
   private long[] seen = new long[32];
   private int size;

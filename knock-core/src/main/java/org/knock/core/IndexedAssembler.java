@@ -9,8 +9,6 @@ import java.time.Instant;
  * from newest to oldest, shallowest combinations first.
  */
 final class IndexedAssembler extends SequenceAssembler {
-  /** Marks a value kept from a verified message (the byte is the low 8 bits). */
-  private static final int KEPT = 0x100;
   private final int[][] values;
   private final long[][] seen;
   private final int[] counts;
@@ -209,11 +207,16 @@ final class IndexedAssembler extends SequenceAssembler {
       }
     }
     if (keep < n) {
-      int k = indexOf(keep, msg[keep] & 0xFF);
-      if (k >= 0 && (values[keep][k] & KEPT) == 0) {
-        values[keep][k] |= KEPT;
-        kept++;
-      }
+      markKept(keep, msg[keep] & 0xFF);
+    }
+  }
+
+  /** Flags {@code value} at {@code pos}, if held there, as kept. */
+  private void markKept(int pos, int value) {
+    int k = indexOf(pos, value);
+    if (k >= 0 && (values[pos][k] & KEPT) == 0) {
+      values[pos][k] |= KEPT;
+      kept++;
     }
   }
 
@@ -229,11 +232,7 @@ final class IndexedAssembler extends SequenceAssembler {
     }
     int value = s.mapping().value(port, s.basePort());
     add(pos, value, now.toEpochMilli());
-    int k = indexOf(pos, value);
-    if ((values[pos][k] & KEPT) == 0) {
-      values[pos][k] |= KEPT;
-      kept++;
-    }
+    markKept(pos, value);
     resetNewest();
   }
 

@@ -52,6 +52,8 @@ public abstract class SequenceAssembler {
   boolean pending;
   /** Ports held that were the newest of a message whose tag verified (see the class comment). */
   int kept;
+  /** Marks a stored value (the byte is its low 8 bits) as kept, in the subclasses' tables. */
+  static final int KEPT = 0x100;
   private final byte[] lastNewest;
   private boolean lastNewestValid;
 

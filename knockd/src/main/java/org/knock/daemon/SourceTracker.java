@@ -261,10 +261,6 @@ final class SourceTracker {
     if (tagVerified(r)) {
       // the knock's ports are gone from the assembler but its newest, kept for a later knock
       // that may share it; what is left besides may be another knock
-      if (s.size() == 0) {
-        sources.remove(s.key);
-        return r;
-      }
       if (s.onlyKept()) { // nothing that failed or waits: from now on, as a new sequence
         s.strongest = null;
         s.pairCount = 0;
