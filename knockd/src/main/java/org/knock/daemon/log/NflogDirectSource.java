@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.knock.daemon.netlink.NetfilterChannel;
 import org.knock.daemon.netlink.NetlinkException;
 
@@ -172,10 +170,9 @@ final class NflogDirectSource implements LineSource {
 
   /** The netlink portid that holds the group per the kernel's list, or null. */
   private String holder() {
-    try (Stream<String> lines = Files.lines(boundGroups)) {
-      return lines.map(l -> l.strip().split("\\s+"))
-          .filter(f -> f.length > 1 && f[0].equals(Integer.toString(group)))
-          .map(f -> f[1]).findFirst().orElse(null);
+    try {
+      return NflogSource.boundLine(boundGroups, group).filter(f -> f.length > 1).map(f -> f[1])
+          .orElse(null);
     } catch (IOException | java.io.UncheckedIOException e) {
       return null;
     }

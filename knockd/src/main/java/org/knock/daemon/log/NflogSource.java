@@ -111,11 +111,21 @@ final class NflogSource extends ChildProcessSource {
 
   /** Whether the group is bound; null if the list cannot be read. */
   Boolean bound() {
-    try (Stream<String> lines = Files.lines(boundGroups)) {
-      return lines.map(String::strip).anyMatch(l -> l.split("\\s+")[0].equals(
-          Integer.toString(group)));
+    try {
+      return boundLine(boundGroups, group).isPresent();
     } catch (IOException | java.io.UncheckedIOException e) {
       return null;
+    }
+  }
+
+  /**
+   * The fields of the line of the kernel's list of bound NFLOG groups ({@link #BOUND_GROUPS})
+   * that names {@code group} (group, netlink portid, …), if it is bound.
+   */
+  static java.util.Optional<String[]> boundLine(Path boundGroups, int group) throws IOException {
+    try (Stream<String> lines = Files.lines(boundGroups)) {
+      return lines.map(l -> l.strip().split("\\s+"))
+          .filter(f -> f[0].equals(Integer.toString(group))).findFirst();
     }
   }
 
