@@ -31,8 +31,9 @@ final class ForeignSocket implements NetlinkSocket {
   private final MethodHandle send;
   private final MethodHandle recv;
   private final MethodHandle close;
-  private final MethodHandle setsockopt;
-  private final MethodHandle errno;
+  /** Linked on first use: only {@link NetfilterChannel} sets options and reads errno. */
+  private MethodHandle setsockopt;
+  private MethodHandle errno;
   private final ResourceScope scope = ResourceScope.newSharedScope();
   private final MemorySegment buffer;
   private final MemorySegment option;
@@ -57,13 +58,6 @@ final class ForeignSocket implements NetlinkSocket {
     close = linker.downcallHandle(libc.lookup("close").orElseThrow(),
         MethodType.methodType(int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
-    setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
-        MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
-            int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
-            CLinker.C_POINTER, CLinker.C_INT));
-    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
-        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
     MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
         MethodType.methodType(int.class, int.class, int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
@@ -89,18 +83,11 @@ final class ForeignSocket implements NetlinkSocket {
 
   @Override
   public long receive(ByteBuffer into) {
-    long n;
     try {
-      n = (long) recv.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
-          into.capacity()), MSG_DONTWAIT);
+      return recv(into, MSG_DONTWAIT);
     } catch (Throwable t) {
       return -1;
     }
-    if (n > 0) {
-      into.clear();
-      into.put(buffer.asSlice(0, n).asByteBuffer());
-    }
-    return n;
   }
 
   /**
@@ -108,21 +95,24 @@ final class ForeignSocket implements NetlinkSocket {
    * 0: the count received, or minus errno.
    */
   int receiveOrErrno(ByteBuffer into) {
-    long n;
-    int error;
     try {
-      n = (long) recv.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
-          into.capacity()), 0);
-      error = n < 0 ? errno() : 0;
+      linkOptionCalls();
+      long n = recv(into, 0);
+      return n < 0 ? -errno() : (int) n;
     } catch (Throwable t) {
       return -5; // EIO
     }
-    if (n < 0) {
-      return -error;
+  }
+
+  /** One recv() with {@code flags}; what it got is copied into {@code into} from position 0. */
+  private long recv(ByteBuffer into, int flags) throws Throwable {
+    long n = (long) recv.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
+        into.capacity()), flags);
+    if (n >= 0) {
+      into.clear();
+      into.put(buffer.asSlice(0, n).asByteBuffer());
     }
-    into.clear();
-    into.put(buffer.asSlice(0, n).asByteBuffer());
-    return (int) n;
+    return n;
   }
 
   /** setsockopt(SOL_SOCKET, name, int value): 0, or minus errno. */
@@ -140,11 +130,31 @@ final class ForeignSocket implements NetlinkSocket {
 
   private int set(int name, int length) {
     try {
+      linkOptionCalls();
       int r = (int) setsockopt.invokeExact(fd, SOL_SOCKET, name, option.address(), length);
       return r == 0 ? 0 : -errno();
     } catch (Throwable t) {
       return -5;
     }
+  }
+
+  /**
+   * Links setsockopt and __errno_location once, before the call whose errno may be read: linking
+   * after a failed call could overwrite its errno.
+   */
+  private void linkOptionCalls() {
+    if (errno != null) {
+      return;
+    }
+    CLinker linker = CLinker.getInstance();
+    SymbolLookup libc = CLinker.systemLookup();
+    setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
+        MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
+            int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
+            CLinker.C_POINTER, CLinker.C_INT));
+    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
+        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
   }
 
   /** The calling thread's errno, read right after the failed call. */
