@@ -304,8 +304,11 @@ final class IptablesRules {
   static List<String> rules(FirewallSettings s, Map<Access, Long> grants, IptablesFamily f) {
     String c = s.chain();
     List<String> lines = new ArrayList<>();
-    lines.add(line(c, List.of("-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j",
-        "ACCEPT")));
+    // sessions outlive their grant, but a bare SYN is no session (see NftScripts.install)
+    lines.add(line(c, List.of("!", "-p", "tcp", "-m", "conntrack", "--ctstate",
+        "RELATED,ESTABLISHED", "-j", "ACCEPT")));
+    lines.add(line(c, List.of("-p", "tcp", "-m", "tcp", "!", "--tcp-flags", "SYN,ACK", "SYN",
+        "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")));
     grants.forEach((a, epoch) -> {
       if (!a.forwarded()) { // a forward's accept lives in the forward chain
         lines.add(grantLine(c, a, epoch));

@@ -8,6 +8,8 @@ import org.knock.core.Protocol;
 /** The nft scripts the nftables backend feeds to {@code nft -f -}: pure functions of validated values. */
 final class NftScripts {
   /** Element type of the grant set: source address, protocol, destination port. */
+  /** The states of a flow let in before, from either side. */
+  private static final String ESTABLISHED = "ct state established,related";
   static final String SET_TYPE = "ipv4_addr . inet_proto . inet_service";
   static final String SET_NAME = "granted";
   /** Element type of the IPv6 grant set, the twin of {@link #SET_TYPE}. */
@@ -95,7 +97,14 @@ final class NftScripts {
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
     b.append("flush chain ").append(c).append('\n');
-    b.append("add rule ").append(c).append(" ct state established,related accept\n");
+    // Sessions already let in outlive their grant, but a bare TCP SYN never passes as one:
+    // conntrack takes a SYN on the 4-tuple of a connection the server ended with a reset as
+    // "established" (for nf_conntrack_tcp_timeout_close, 10 s), which let that address and port
+    // back in after its grant was closed or had expired.
+    b.append("add rule ").append(c).append(" meta l4proto != tcp ").append(ESTABLISHED)
+        .append(" accept\n");
+    b.append("add rule ").append(c).append(" tcp flags & (syn | ack) != syn ").append(ESTABLISHED)
+        .append(" accept\n");
     b.append("add rule ").append(c).append(" ip saddr . meta l4proto . th dport @")
         .append(SET_NAME).append(" accept\n");
     b.append("add rule ").append(c).append(" ip6 saddr . meta l4proto . th dport @")

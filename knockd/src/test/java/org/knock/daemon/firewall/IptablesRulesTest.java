@@ -127,7 +127,9 @@ class IptablesRulesTest {
     assertThat(IptablesRules.restoreScript(SETTINGS, grants, true)).isEqualTo("""
         *filter
         :KNOCKD - [0:0]
-        -A KNOCKD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNOCKD ! -p tcp -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNOCKD -p tcp -m tcp ! --tcp-flags SYN,ACK SYN -m conntrack --ctstate RELATED,ESTABLISHED \
+        -j ACCEPT
         -A KNOCKD -s 192.0.2.7/32 -p tcp -m tcp --dport 22 -m time --datestop 2023-11-14T22:13:20 \
         -m comment --comment "knockd expires=1700000000" -j ACCEPT
         -A KNOCKD -p tcp -m tcp --dport 22 -j DROP
@@ -158,7 +160,9 @@ class IptablesRulesTest {
     assertThat(IptablesRules.restoreScript(s, Map.of(), false)).isEqualTo("""
         *filter
         :KNFW_T - [0:0]
-        -A KNFW_T -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T ! -p tcp -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T -p tcp -m tcp ! --tcp-flags SYN,ACK SYN -m conntrack --ctstate RELATED,ESTABLISHED \
+        -j ACCEPT
         -A KNFW_T -p tcp -m tcp --dport 22 -j DROP
         -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN \
         -j NFLOG --nflog-group 65535 --nflog-prefix "KNFW: "
@@ -179,7 +183,9 @@ class IptablesRulesTest {
     assertThat(IptablesRules.restoreScript(s, Map.of(), false)).isEqualTo("""
         *filter
         :KNFW_T - [0:0]
-        -A KNFW_T -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T ! -p tcp -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T -p tcp -m tcp ! --tcp-flags SYN,ACK SYN -m conntrack --ctstate RELATED,ESTABLISHED \
+        -j ACCEPT
         -A KNFW_T -p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset
         -A KNFW_T -p udp -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable
         -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j LOG --log-prefix KNFW:
@@ -198,7 +204,9 @@ class IptablesRulesTest {
     assertThat(IptablesRules.restoreScript(s, Map.of(), false)).isEqualTo("""
         *filter
         :KNFW_T - [0:0]
-        -A KNFW_T -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T ! -p tcp -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        -A KNFW_T -p tcp -m tcp ! --tcp-flags SYN,ACK SYN -m conntrack --ctstate RELATED,ESTABLISHED \
+        -j ACCEPT
         -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j LOG --log-prefix KNFW:
         -A KNFW_T -p tcp -m tcp --dport 5000 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
         COMMIT

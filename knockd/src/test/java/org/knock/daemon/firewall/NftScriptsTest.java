@@ -53,7 +53,8 @@ class NftScriptsTest {
         original proto-dst @masqueraded masquerade
         add chain inet %T% input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet %T% input
-        add rule inet %T% input ct state established,related accept
+        add rule inet %T% input meta l4proto != tcp ct state established,related accept
+        add rule inet %T% input tcp flags & (syn | ack) != syn ct state established,related accept
         add rule inet %T% input ip saddr . meta l4proto . th dport @granted accept
         add rule inet %T% input ip6 saddr . meta l4proto . th dport @granted6 accept
         add rule inet %T% input ip6 saddr . meta l4proto . th dport @granted6net accept

@@ -133,6 +133,17 @@ class IptablesFirewallIT {
   }
 
   @Test
+  void aConnectionTheServerResetCannotComeBackAfterItsGrantEnds() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwr", SUBNET)) {
+      Probes.listen(pair.server, 22, dir);
+      Firewall fw = iptables(pair);
+      fw.install();
+      Probes.assertAResetConnectionsPortCannotComeBack(pair, fw, 22);
+      fw.remove();
+    }
+  }
+
+  @Test
   void knockSynsAreLoggedWithThePrefix() throws Exception {
     try (NetnsPair pair = new NetnsPair("fwj", SUBNET)) {
       Firewall fw = iptables(pair);

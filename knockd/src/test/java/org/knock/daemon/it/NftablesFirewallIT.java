@@ -95,6 +95,17 @@ class NftablesFirewallIT {
   }
 
   @Test
+  void aConnectionTheServerResetCannotComeBackAfterItsGrantEnds() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwr", SUBNET)) {
+      Probes.listen(pair.server, 22, dir);
+      Firewall fw = nftables(pair, settings(), null);
+      fw.install();
+      Probes.assertAResetConnectionsPortCannotComeBack(pair, fw, 22);
+      fw.remove();
+    }
+  }
+
+  @Test
   void knockSynsAreLoggedWithThePrefix() throws Exception {
     try (NetnsPair pair = new NetnsPair("fwl", SUBNET)) {
       Firewall fw = nftables(pair, settings(), null);
@@ -181,6 +192,7 @@ class NftablesFirewallIT {
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).as("granted").isTrue();
       assertThat(Probes.until(false, pair.client, pair.serverIp, 22, 5000)).as("expired")
           .isNotNegative();
+      Probes.assertAResetConnectionsPortCannotComeBack(pair, fw, 22); // the example's rules
       fw.grant(ssh, Duration.ofHours(1));
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "1")).isTrue();
       assertThat(Probes.connects(pair.client, pair.serverIp, 1077, "0.3")).isFalse();

@@ -43,6 +43,18 @@ final class Probes {
         + Files.readString(dir.resolve("sink" + port + ".err")));
   }
 
+  /**
+   * Whether a TCP connect from {@code ns}'s local port {@code localPort} to ip:port completes
+   * (2 s); a connection made is ended by the server ({@link TcpEcho} {@code from}).
+   */
+  static boolean connectsFrom(Netns ns, String ip, int port, int localPort) throws IOException {
+    Netns.Result r = ns.exec(javaMain(TcpEcho.class, "from", Integer.toString(localPort), ip,
+        Integer.toString(port)).toArray(String[]::new));
+    System.out.println("[probe] from :" + localPort + " to " + ip + ":" + port + ": "
+        + r.out().strip() + (r.err().isBlank() ? "" : " / " + r.err().strip()));
+    return r.exit() == 0;
+  }
+
   /** One probe's answer, and when (wall clock, ms) the deciding connect was made. */
   record Reading(boolean connected, long atMillis) {}
 
@@ -127,6 +139,36 @@ final class Probes {
         .as("static door logged").isNotNull();
     assertThat(kernelLogLine(prefix, src, "PROTO=UDP", "DPT=" + udpKnock + " "))
         .as("UDP knock logged").isNotNull();
+  }
+
+  /**
+   * The attack on a grant's end through conntrack, against an installed firewall whose server
+   * listens on {@code port} with a {@link TcpSink} (it ends each connection with a reset): the
+   * client connects from one local port while granted, the grant is revoked, and a new SYN from
+   * that port must not get in; the same after a 2 s grant expired. Conntrack takes a SYN on the
+   * 4-tuple of a connection the server reset as "established" for 10 s, so a chain that accepts
+   * every established packet let it in (found 2026-12-01 by bench/latency.sh's connect loop).
+   */
+  static void assertAResetConnectionsPortCannotComeBack(NetnsPair pair,
+      org.knock.daemon.firewall.Firewall fw, int port) throws Exception {
+    org.knock.daemon.firewall.Access a = new org.knock.daemon.firewall.Access(
+        org.knock.daemon.firewall.Access.ipv4(pair.clientIp), port, org.knock.core.Protocol.TCP);
+    int from = 45000 + new java.security.SecureRandom().nextInt(5000);
+    fw.grant(a, java.time.Duration.ofHours(1));
+    assertThat(connectsFrom(pair.client, pair.serverIp, port, from)).as("granted").isTrue();
+    fw.revoke(a);
+    assertThat(connectsFrom(pair.client, pair.serverIp, port, from))
+        .as("revoked: a SYN from the port of the connection the server reset").isFalse();
+    assertThat(connects(pair.client, pair.serverIp, port, "1")).as("revoked").isFalse();
+
+    fw.grant(a, java.time.Duration.ofSeconds(2));
+    assertThat(connectsFrom(pair.client, pair.serverIp, port, from + 1)).as("granted again")
+        .isTrue();
+    assertThat(until(false, pair.client, pair.serverIp, port, 5000)).as("expired")
+        .isNotNegative();
+    fw.expire(java.time.Instant.now());
+    assertThat(connectsFrom(pair.client, pair.serverIp, port, from + 1))
+        .as("expired: a SYN from the port of the connection the server reset").isFalse();
   }
 
   /** Polls the kernel log (≤ 3 s) for a line holding every one of {@code parts}. */
