@@ -115,6 +115,22 @@ class NflogMessagesTest {
   }
 
   @Test
+  void anIpv6SynFromAnIpv4MappedSourceIsNoPacketFromThatIpv4Address() throws Exception {
+    byte[] mapped = new byte[16];
+    mapped[10] = (byte) 0xff;
+    mapped[11] = (byte) 0xff;
+    System.arraycopy(new byte[] {10, (byte) 204, 17, 2}, 0, mapped, 12, 4);
+    byte[] dst = InetAddress.getByName("fd00:204:17::1").getAddress();
+    String line = walk(packet(PREFIX, ipv6(mapped, dst, 6, false, tcp(40000, 1300, SYN)), -1, -1))
+        .lines().get(0);
+    assertThat(line).contains("SRC=0:0:0:0:0:ffff:acc:1102 ");
+    NetfilterLogParser parser = new NetfilterLogParser("KNTEST:");
+    List<LoggedPacket> got = new ArrayList<>();
+    assertThat(parser.parse(line, got::add)).isEqualTo(NetfilterLogParser.Result.UNPARSABLE);
+    assertThat(got).isEmpty();
+  }
+
+  @Test
   void aPrefixWithSpacesMatchesTheTrimmedLogPrefixAndControlCharactersCannotSplitTheLine()
       throws Exception {
     String line = walk(packet("KNE2E0a1b: ", ipv4(CLIENT, SERVER, 6, tcp(1, 2, SYN)), -1, -1))
