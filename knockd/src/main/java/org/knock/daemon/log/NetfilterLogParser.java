@@ -1,5 +1,6 @@
 package org.knock.daemon.log;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 
 /**
@@ -12,7 +13,8 @@ import java.net.InetAddress;
  * for us: ordinary kernel messages, or packet lines with another prefix), or {@link
  * Result#UNPARSABLE} (a line that looks like ours — our prefix, or {@code SRC=}/{@code DPT=} —
  * but is truncated or malformed, or holds a value no packet can have, such as port 0 or an
- * address that is no IP literal; {@link #lastProblem()} says why). Lines that are not packet lines
+ * address that is no IP literal, or one we must not take for what it says, an IPv4-mapped IPv6
+ * address; {@link #lastProblem()} says why). Lines that are not packet lines
  * are skipped with character tests only: no regular expression and no allocation.
  *
  * <p>The prefix of a netfilter line is the text between the kernel message's start and {@code IN=},
@@ -27,6 +29,8 @@ public final class NetfilterLogParser {
   }
 
   private static final String IPCHAINS = "Packet log: ";
+  private static final String MAPPED = "SRC= or DST= is an IPv4-mapped IPv6 address "
+      + "(::ffff:a.b.c.d): an IPv6 packet, not one from that IPv4 address";
 
   private final String prefix;
   private long packets;
@@ -199,6 +203,9 @@ public final class NetfilterLogParser {
     if (src == null || dst == null) {
       return problem("SRC= or DST= is not an IP address literal");
     }
+    if (mapped(s, srcFrom, srcTo, src) || mapped(s, dstFrom, dstTo, dst)) {
+      return problem(MAPPED);
+    }
     boolean tcp = transport == Transport.TCP;
     handler.onPacket(new LoggedPacket(prefixString(s, pStart, pEnd), src, dst, transport,
         Math.max(spt, -1), Math.max(dpt, -1), tcp && syn, tcp && ack));
@@ -257,6 +264,9 @@ public final class NetfilterLogParser {
     if (src == null || dst == null) {
       return problem("ipchains address is not an IPv4 literal");
     }
+    if (mapped(s, protoEnd + 1, srcColon, src) || mapped(s, srcEnd + 1, dstColon, dst)) {
+      return problem(MAPPED);
+    }
     handler.onPacket(new LoggedPacket(prefixString(s, i, targetEnd), src, dst, transport,
         ports ? spt : -1, ports ? dpt : -1, syn && transport == Transport.TCP, false));
     return Result.PACKET;
@@ -277,6 +287,22 @@ public final class NetfilterLogParser {
       }
     }
     return Transport.OTHER;
+  }
+
+  /**
+   * True when the IPv6 literal s[from, to) became an IPv4 address: {@link InetAddress} turns
+   * ::ffff:a.b.c.d into a.b.c.d, and Linux lets IPv6 packets from such sources reach netfilter
+   * (since 5.12 only TCP's listen path drops them, after the LOG rule has run).
+   */
+  private static boolean mapped(CharSequence s, int from, int to, InetAddress a) {
+    if (a instanceof Inet4Address) {
+      for (int i = from; i < to; i++) {
+        if (s.charAt(i) == ':') {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The prefix as a String, reusing the previous one when it is the same text. */

@@ -212,8 +212,9 @@ final class NflogDirectSource implements LineSource {
     @Override
     public void packet(NflogMessages.Packet p) {
       if (p.seq >= 0) {
-        if (lastSeq >= 0 && p.seq > lastSeq + 1) {
-          pendingLost += p.seq - lastSeq - 1;
+        long lost = NflogMessages.lostBetween(lastSeq, p.seq);
+        if (lost > 0) {
+          pendingLost += lost;
           pendingOverrun = true;
         }
         lastSeq = p.seq;

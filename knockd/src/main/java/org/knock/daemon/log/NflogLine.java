@@ -102,30 +102,27 @@ final class NflogLine {
     int next = a[from + 6] & 0xff;
     int at = 40;
     boolean fragment = false;
-    for (int hops = 0; hops < 8; hops++) { // extension headers, as the kernel's LOG walks them
-      if (next == 0 || next == 43 || next == 60 || next == 51 || next == 44) {
-        if (n - at < 8) {
-          return incomplete(b, n - at);
-        }
-        int len;
-        if (next == 44) {
-          len = 8;
-          fragment = (u16(a, from + at + 2) & 0xfff8) != 0;
-          b.append("FRAG:").append(u16(a, from + at + 2) >>> 3).append(' ');
-        } else if (next == 51) {
-          len = ((a[from + at + 1] & 0xff) + 2) * 4;
-        } else {
-          len = ((a[from + at + 1] & 0xff) + 1) * 8;
-        }
-        next = a[from + at] & 0xff;
-        at += len;
-        if (at > n) {
-          return incomplete(b, n);
-        }
-        if (fragment) {
-          break;
-        }
+    // extension headers, all of them as the kernel's LOG walks them (each is 8 bytes or more)
+    while (next == 0 || next == 43 || next == 60 || next == 51 || next == 44) {
+      if (n - at < 8) {
+        return incomplete(b, n - at);
+      }
+      int len;
+      if (next == 44) {
+        len = 8;
+        fragment = (u16(a, from + at + 2) & 0xfff8) != 0;
+        b.append("FRAG:").append(u16(a, from + at + 2) >>> 3).append(' ');
+      } else if (next == 51) {
+        len = ((a[from + at + 1] & 0xff) + 2) * 4;
       } else {
+        len = ((a[from + at + 1] & 0xff) + 1) * 8;
+      }
+      next = a[from + at] & 0xff;
+      at += len;
+      if (at > n) {
+        return incomplete(b, n);
+      }
+      if (fragment) {
         break;
       }
     }

@@ -98,7 +98,7 @@ final class NflogMessages {
     ByteBuffer b = ByteBuffer.wrap(a, 0, n).order(ByteOrder.nativeOrder());
     for (int at = 0; at + NLMSG_HDRLEN <= n; ) {
       int len = b.getInt(at);
-      if (len < NLMSG_HDRLEN || at + len > n) {
+      if (len < NLMSG_HDRLEN || len > n - at) {
         return 1;
       }
       if (b.getShort(at + 4) == NLMSG_ERROR && b.getInt(at + 8) == seq
@@ -112,8 +112,8 @@ final class NflogMessages {
 
   /**
    * Walks the netlink messages in a[0, n): each NFLOG packet message goes to the visitor, acks
-   * and other messages are skipped; a message whose length or attributes do not fit is reported
-   * as malformed and ends the walk.
+   * and other messages are skipped; a packet message whose attributes do not fit is reported as
+   * malformed, and a message whose length does not fit is reported as malformed and ends the walk.
    */
   static void walk(byte[] a, int n, Packet p, Visitor v) {
     int at = 0;
@@ -136,10 +136,10 @@ final class NflogMessages {
         p.reset(a, a[at + NLMSG_HDRLEN] & 0xff);
         String why = attributes(a, at + NLMSG_HDRLEN + 4, at + len, p);
         if (why != null) {
-          v.malformed(why);
-          return;
+          v.malformed(why); // its length is sound: the messages after it are still walked
+        } else {
+          v.packet(p);
         }
-        v.packet(p);
       }
       at += align(len);
     }
@@ -186,6 +186,19 @@ final class NflogMessages {
       at += align(len);
     }
     return null;
+  }
+
+  /**
+   * Records lost between sequence numbers {@code last} and {@code seq} (NFULA_SEQ, a u32 that
+   * wraps, compared as serial numbers): 0 when {@code seq} follows {@code last}, when either is
+   * unknown (-1), or when {@code seq} is not after {@code last} (a repeat, or a restart).
+   */
+  static long lostBetween(long last, long seq) {
+    if (last < 0 || seq < 0) {
+      return 0;
+    }
+    long gap = (seq - last - 1) & 0xffffffffL;
+    return gap < 0x7fffffffL ? gap : 0;
   }
 
   static int align(int len) {

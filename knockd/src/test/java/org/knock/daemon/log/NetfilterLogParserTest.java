@@ -151,6 +151,25 @@ class NetfilterLogParserTest {
   }
 
   @Test
+  void anIpv4MappedIpv6SourceIsNoPacketFromThatIpv4Address() {
+    // Linux >= 5.12 lets IPv6 packets from ::ffff:a.b.c.d reach netfilter (dcc32f4f183a); Java's
+    // InetAddress turns that literal into the IPv4 address a.b.c.d
+    String kernel = "KNLOG: IN=vs OUT= SRC=0000:0000:0000:0000:0000:ffff:0ac9:0702 "
+        + "DST=fd10:0201:0007:0000:0000:0000:0000:0001 LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=0 "
+        + "PROTO=TCP SPT=39776 DPT=1077 WINDOW=64240 RES=0x00 SYN URGP=0 ";
+    NetfilterLogParser parser = new NetfilterLogParser("KNLOG:");
+    for (String line : List.of(kernel, kernel.replace("0000:0000:0000:0000:0000:ffff:0ac9:0702",
+        "::ffff:10.201.7.2"), KERNEL_LINE.replace("DST=10.201.7.1", "DST=::ffff:10.201.7.1"))) {
+      assertThat(parser.parse(line, seen::add)).as(line)
+          .isEqualTo(NetfilterLogParser.Result.UNPARSABLE);
+      assertThat(parser.lastProblem()).contains("IPv4-mapped");
+    }
+    assertThat(seen).isEmpty();
+    assertThat(parser.parse(kernel.replace("0000:0000:0000:0000:0000:ffff:0ac9:0702",
+        "fd10:201:7::2"), seen::add)).isEqualTo(NetfilterLogParser.Result.PACKET);
+  }
+
+  @Test
   void udpAndTcpFlags() {
     parseAll("kmsg.txt", null);
     assertThat(seen).filteredOn(p -> p.transport() == Transport.UDP)

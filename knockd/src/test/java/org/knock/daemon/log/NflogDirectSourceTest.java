@@ -194,4 +194,24 @@ class NflogDirectSourceTest {
     assertThat(listener.events()).containsExactly("overrun 3", "overrun 4", "overrun -1",
         "overrun 9");
   }
+
+  @Test
+  void aGapAcrossTheWrapOfTheSequenceNumberIsCounted() throws Exception {
+    FakeChannel socket = new FakeChannel(0);
+    RecordingListener listener = new RecordingListener();
+    NflogDirectSource source = new NflogDirectSource(7, () -> socket, dir.resolve("none"),
+        listener, i -> "");
+    List<String> lines = new CopyOnWriteArrayList<>();
+    try (Running running = new Running(source, lines::add)) {
+      assertThat(source.awaitStarted(5, TimeUnit.SECONDS)).isTrue();
+      socket.datagrams.add(knock("KN: ", 1001, 0xfffffffeL));
+      socket.datagrams.add(knock("KN: ", 1002, 1)); // 0xffffffff and 0 lost
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      while (listener.events().isEmpty() && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+    }
+    assertThat(lines).hasSize(2);
+    assertThat(listener.events()).containsExactly("overrun 2");
+  }
 }

@@ -115,6 +115,22 @@ class NflogMessagesTest {
   }
 
   @Test
+  void anIpv6SynFromAnIpv4MappedSourceIsNoPacketFromThatIpv4Address() throws Exception {
+    byte[] mapped = new byte[16];
+    mapped[10] = (byte) 0xff;
+    mapped[11] = (byte) 0xff;
+    System.arraycopy(new byte[] {10, (byte) 204, 17, 2}, 0, mapped, 12, 4);
+    byte[] dst = InetAddress.getByName("fd00:204:17::1").getAddress();
+    String line = walk(packet(PREFIX, ipv6(mapped, dst, 6, false, tcp(40000, 1300, SYN)), -1, -1))
+        .lines().get(0);
+    assertThat(line).contains("SRC=0:0:0:0:0:ffff:acc:1102 ");
+    NetfilterLogParser parser = new NetfilterLogParser("KNTEST:");
+    List<LoggedPacket> got = new ArrayList<>();
+    assertThat(parser.parse(line, got::add)).isEqualTo(NetfilterLogParser.Result.UNPARSABLE);
+    assertThat(got).isEmpty();
+  }
+
+  @Test
   void aPrefixWithSpacesMatchesTheTrimmedLogPrefixAndControlCharactersCannotSplitTheLine()
       throws Exception {
     String line = walk(packet("KNE2E0a1b: ", ipv4(CLIENT, SERVER, 6, tcp(1, 2, SYN)), -1, -1))
@@ -223,6 +239,58 @@ class NflogMessagesTest {
     assertThat(w.seqs()).containsExactly(1L, 2L);
     assertThat(w.lines()).hasSize(2);
     assertThat(w.lines().get(1)).contains("DPT=1002 ");
+  }
+
+  @Test
+  void aMessageWithABadAttributeIsOneMalformedAndThePacketsAfterItAreStillRead() {
+    byte[] bad = packet(PREFIX, ipv4(CLIENT, SERVER, 6, tcp(1, 1001, SYN)), 1, -1);
+    ByteBuffer.wrap(bad).order(ByteOrder.nativeOrder()).putShort(20, (short) 400);
+    byte[] good = packet(PREFIX, ipv4(CLIENT, SERVER, 6, tcp(1, 1002, SYN)), 2, -1);
+    Walked w = walk(concat(bad, good));
+    assertThat(w.malformed()).containsExactly("NFLOG attribute 1 of length 400 with "
+        + (bad.length - 20) + " bytes left");
+    assertThat(w.seqs()).containsExactly(2L);
+    assertThat(w.lines()).hasSize(1);
+    assertThat(w.lines().get(0)).contains("DPT=1002 ");
+  }
+
+  @Test
+  void ipv6WalksAsManyExtensionHeadersAsTheKernelsLog() throws Exception {
+    byte[] src = InetAddress.getByName("fd00:204:17::2").getAddress();
+    byte[] dst = InetAddress.getByName("fd00:204:17::1").getAddress();
+    int headers = 12; // destination options, 8 bytes each: the kernel's LOG skips them all
+    byte[] l4 = tcp(40000, 1300, SYN);
+    ByteBuffer b = ByteBuffer.allocate(40 + 8 * headers + l4.length);
+    b.putInt(0x60000000).putShort((short) (8 * headers + l4.length)).put((byte) 60)
+        .put((byte) 64).put(src).put(dst);
+    for (int h = 0; h < headers; h++) {
+      b.put((byte) (h == headers - 1 ? 6 : 60)).put((byte) 0).put(new byte[] {1, 4, 0, 0, 0, 0});
+    }
+    Walked w = walk(packet(PREFIX, b.put(l4).array(), -1, -1));
+    assertThat(w.malformed()).isEmpty();
+    assertThat(parsed(w.lines().get(0), "KNTEST:")).isEqualTo(new LoggedPacket("KNTEST:",
+        ip("fd00:204:17::2"), ip("fd00:204:17::1"), Transport.TCP, 40000, 1300, true, false));
+  }
+
+  @Test
+  void anAckSearchPastAMessageClaimingNearly2GibEndsWithoutAnAck() {
+    ByteBuffer b = ByteBuffer.allocate(32).order(ByteOrder.nativeOrder());
+    b.putInt(16).putShort((short) NflogMessages.NLMSG_DONE).putShort((short) 0).putInt(0)
+        .putInt(0);
+    b.putInt(Integer.MAX_VALUE).putShort((short) NflogMessages.MSG_PACKET).putShort((short) 0)
+        .putInt(0).putInt(0); // at + len overflows
+    assertThat(NflogMessages.ack(b.array(), 32, 4)).isEqualTo(1);
+  }
+
+  @Test
+  void recordsLostAreCountedAcrossTheWrapOfTheSequenceNumberButNotForARepeatOrARestart() {
+    assertThat(NflogMessages.lostBetween(6, 7)).isZero();
+    assertThat(NflogMessages.lostBetween(6, 10)).isEqualTo(3);
+    assertThat(NflogMessages.lostBetween(0xfffffffeL, 1)).isEqualTo(2);
+    assertThat(NflogMessages.lostBetween(0xffffffffL, 0)).isZero();
+    assertThat(NflogMessages.lostBetween(-1, 5)).isZero();
+    assertThat(NflogMessages.lostBetween(7, 7)).isZero();
+    assertThat(NflogMessages.lostBetween(900, 3)).isZero();
   }
 
   @Test
