@@ -73,6 +73,8 @@ def connects(timeout):
     try:
         s.connect((server, port))
         return True
+    except ConnectionResetError:
+        return True  # the handshake was done; the sink's reset came before connect() returned
     except OSError:
         return False
     finally:
@@ -96,7 +98,7 @@ def audit_times(path):
 # the kernel's LOG lines write an IPv6 address in full: eight groups of four hex digits
 dst = ipaddress.ip_address(server).exploded
 knock_re = re.compile(r"SRC=\S+ DST=%s .*DPT=\d+" % re.escape(dst))
-whole, daemon, fails = [], [], 0
+whole, daemon, fails, early = [], [], 0, 0
 for i in range(n):
     # a late grant of the previous trial (the client's own retry, knocked again when the port
     # did not answer fast enough) may come after the reset: reset again, a bounded number of times
@@ -110,6 +112,7 @@ for i in range(n):
         print("trial %d: port %d still open after 10 resets" % (i, port), file=sys.stderr)
         sys.exit(1)
     text, wall = mark(i)
+    m_mark = time.monotonic()  # the mark on the harness's clock (same rate as printk's)
     marks = find(lambda r, text=text: r[1] == text)
     cal = marks[0][0] if marks else None  # printk usec of the mark
     granted_before = len(audit_times(grant[6:])) if grant.startswith("audit:") else 0
@@ -132,7 +135,6 @@ for i in range(n):
         print("trial %d: did not open within 5 s" % i)
         continue
     b = (opened - t0) * 1000
-    whole.append(b)
     # (a): last knock record of this trial, then the grant
     a = None
     if grant.startswith("kmsg:"):  # wait (bounded) for the grant's record
@@ -152,6 +154,15 @@ for i in range(n):
             a = (g[0] - max(knocks)) / 1000
     if a is not None:
         daemon.append(a)
+    # A connection accepted before the trial's last knock packet was logged was not let in by this
+    # knock (seen ~1 in 10 trials for knock on a busy machine, how is not known): it does not count
+    # in (b). (a) is measured from the audit or kmsg grant record and stays.
+    if knocks and cal is not None and (opened - m_mark) * 1e6 < max(knocks) - cal:
+        early += 1
+        print("trial %d: the port accepted %.1f ms after the client started, before the knock's "
+              "last packet: not counted in (b)" % (i, b))
+    else:
+        whole.append(b)
     print("trial %d: whole path %.1f ms, daemon side %s, %d knock records%s%s" % (
         i, b, "-" if a is None else "%.2f ms" % a, len(knocks),
         "" if cal is not None else ", mark not seen", ", kmsg overruns so far: %d" % tail.overruns))
@@ -167,4 +178,5 @@ def stats(xs):
 
 
 print("RESULT %s: (a) last knock -> grant: %s" % (name, stats(daemon)))
-print("RESULT %s: (b) client start -> port open: %s; failures %d" % (name, stats(whole), fails))
+print("RESULT %s: (b) client start -> port open: %s; failures %d; opened before the knock %d"
+      % (name, stats(whole), fails, early))

@@ -9,7 +9,8 @@
 #   SYSTEM: knock-kmsg knock-file knock-journal knock-nflog knockd fwknop (default: all but
 #   knock-nflog), and over IPv6
 #   (fd10:207:1::/64; not in the default): knock-kmsg6 (bin/knock -6, a granted6 element),
-#   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set)
+#   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set); knock-kmsgpoll: kmsg with
+#   `KmsgPoll = 1ms` (not in the default)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -31,11 +32,12 @@ sleep 1
 harness() { # NAME RESET GRANT -- CLIENT...
   ip netns exec "$C" env KNOCK_HOME="$work/client" HOME="$work" python3 -u \
     "$here/bench/latency.py" "$1" "$n" "${host:-$SIP}" 22 "$2" "$3" "${@:4}" | tee -a "$work/results" \
-    | grep -E '^RESULT|^trial' || true
+    | grep -E "^RESULT|^trial" || true
 }
 
-knock_system() { # kmsg | file | journal | nflog, [6: over IPv6]
-  local src=$1 log=$1 conf="$work/knockd-$1${2:-}.conf" pid v6=${2:-} host=$SIP
+knock_system() { # kmsg | file | journal | nflog, [6: over IPv6] (env: label, KNPRF_OPTIONS)
+  local src=$1 log=$1 v6=${2:-} pid host=$SIP name=${label:-knock-$1${2:-}}
+  local conf="$work/$name.conf"
   [ -z "$v6" ] || host=$SIP6
   [ -f "$work/bench.key" ] || KNOCK_HOME="$work/client" "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
   [ "$src" = file ] && log="$work/kern.log"
@@ -49,7 +51,7 @@ table inet knprfts {
 }
 NFT
   fi
-  knockd_conf "$log" nftables "KNPRF1: " "$work/audit-$src$v6.log" "$work/state-$src$v6" > "$conf"
+  knockd_conf "$log" nftables "KNPRF1: " "$work/audit-$name.log" "$work/state-$name" > "$conf"
   local run=(ip netns exec "$S" "$here/bin/knockd" --config "$conf")
   if [ "$src" = file ]; then
     # rsyslog (Debian 12 package) writing kern.log from /dev/kmsg (imkmsg, non-destructive)
@@ -70,13 +72,15 @@ RS
       ip netns exec "$0" "$1" --config "$2" & k=$!
       trap "kill $k $j 2>/dev/null; wait" TERM; wait $k; kill $j' "$S" "$here/bin/knockd" "$conf")
   fi
-  "${run[@]}" 2>"$work/knockd-$src$v6.err" & pid=$!; pids+=($pid)
+  "${run[@]}" 2>"$work/$name.err" & pid=$!; pids+=($pid)
   for _ in $(seq 100); do ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1; done
-  sleep 2
-  harness "knock-$src$v6" "ip netns exec $S nft flush set inet knockd granted$v6" \
-    "audit:$work/audit-$src$v6.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
+  # steady state: knockd compiles a knock's path at start (JitWarmup, a few seconds), then says so
+  for _ in $(seq 300); do grep -q 'warm-up done' "$work/$name.err" && break; sleep 0.1; done
+  sleep 1
+  harness "$name" "ip netns exec $S nft flush set inet knockd granted$v6" \
+    "audit:$work/audit-$name.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
   stop $pid
-  [ "$src" != nflog ] || grep -o 'log nflog:[^)]*)' "$work/knockd-$src$v6.err" || true
+  [ "$src" != nflog ] || grep -o 'log nflog:[^)]*)' "$work/$name.err" || true
   [ "$src" != file ] || stop "$rs"
   [ "$src" != nflog ] || ip netns exec "$S" nft delete table inet knprfts
   sleep 0.5
@@ -148,6 +152,7 @@ for s in $systems; do
     knock-file) knock_system file ;;
     knock-journal) knock_system journal ;;
     knock-kmsg6) knock_system kmsg 6 ;;
+    knock-kmsgpoll) label=knock-kmsgpoll KNPRF_OPTIONS="KmsgPoll = 1ms" knock_system kmsg ;;
     knock-nflog) knock_system nflog ;;
     knockd) knockd_system ;;
     knockd6) knockd_system 6 ;;

@@ -418,8 +418,11 @@ final class Daemon implements AutoCloseable {
     // compiles a knock's path now, on private objects, not when the first real knock arrives
     Config c = config;
     Thread warm = daemonThread(guarded("jit-warmup", () -> {
+      long t0 = System.nanoTime();
       JitWarmup.run(c, clock, JitWarmup.KNOCKS, JitWarmup.MAX_TIME);
       JitWarmup.warmFirewall(firewall, JitWarmup.FIREWALL_ROUNDS, JitWarmup.MAX_TIME);
+      LOG.info("warm-up done in {} ms: a knock's path and the grant calls are compiled",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }), "jit-warmup");
     warm.setPriority(Thread.MIN_PRIORITY);
     warm.start();
