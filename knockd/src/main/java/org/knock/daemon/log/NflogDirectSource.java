@@ -144,8 +144,12 @@ final class NflogDirectSource implements LineSource {
     long start = System.nanoTime();
     while (!closed && System.nanoTime() - start < BIND_WAIT_NS) {
       int n = c.receive(in);
-      if (n < 0) {
+      if (n == -NetfilterChannel.EAGAIN || n == -NetfilterChannel.EINTR
+          || n == -NetfilterChannel.ENOBUFS) {
         continue; // timeout, or packets of a group bound a moment ago
+      }
+      if (n < 0) {
+        return "netlink recv() failed during the NFLOG bind of group " + group + ": errno " + -n;
       }
       int error = NflogMessages.ack(in.array(), n, seq);
       if (error == 0) {

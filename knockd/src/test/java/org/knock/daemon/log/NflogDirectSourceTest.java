@@ -145,6 +145,36 @@ class NflogDirectSourceTest {
   }
 
   @Test
+  void aReceiveThatFailsDuringTheBindIsLostAtOnceNotSpunOnForASecond() throws Exception {
+    RecordingListener listener = new RecordingListener();
+    int[] receives = {0};
+    NflogDirectSource source = new NflogDirectSource(7, () -> new NflogDirectSource.Channel() {
+      @Override
+      public long send(byte[] bytes) {
+        return bytes.length;
+      }
+
+      @Override
+      public int receive(ByteBuffer into) {
+        receives[0]++;
+        return -9; // EBADF: no timeout, no ack will ever come
+      }
+
+      @Override
+      public void close() {}
+    }, dir.resolve("none"), listener, i -> "");
+    try (Running running = new Running(source, l -> { })) {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (listener.events().isEmpty() && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+      assertThat(listener.events()).containsExactly(
+          "lost netlink recv() failed during the NFLOG bind of group 7: errno 9");
+    }
+    assertThat(receives[0]).as("receives before the report").isLessThan(10);
+  }
+
+  @Test
   void aSocketThatCannotBeOpenedIsLost() throws Exception {
     RecordingListener listener = new RecordingListener();
     NflogDirectSource source = new NflogDirectSource(7, () -> {
