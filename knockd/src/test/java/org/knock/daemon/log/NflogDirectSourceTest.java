@@ -99,6 +99,15 @@ class NflogDirectSourceTest {
     }
   }
 
+  /** Waits until {@code done} holds, at most {@code seconds}; the caller asserts what it needs. */
+  private static void awaitUpTo(int seconds, java.util.function.BooleanSupplier done)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!done.getAsBoolean() && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+  }
+
   private static byte[] knock(String prefix, int port, long seq) {
     return packet(prefix, ipv4(A, B, 6, tcp(40000, port, SYN)), seq, -1);
   }
@@ -118,10 +127,7 @@ class NflogDirectSourceTest {
     try (Running running = new Running(source, lines::add)) {
       assertThat(source.awaitStarted(5, TimeUnit.SECONDS)).isTrue();
       good.datagrams.add(knock("KN: ", 1001, 1));
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-      while (lines.isEmpty() && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      awaitUpTo(3, () -> !lines.isEmpty());
     }
     assertThat(opened[0]).isEqualTo(3);
     assertThat(listener.events()).containsExactly("lost NFLOG group 7 is bound by another process "
@@ -164,10 +170,7 @@ class NflogDirectSourceTest {
       public void close() {}
     }, dir.resolve("none"), listener, i -> "");
     try (Running running = new Running(source, l -> { })) {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-      while (listener.events().isEmpty() && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      awaitUpTo(2, () -> !listener.events().isEmpty());
       assertThat(listener.events()).containsExactly(
           "lost netlink recv() failed during the NFLOG bind of group 7: errno 9");
     }
@@ -202,23 +205,14 @@ class NflogDirectSourceTest {
       socket.datagrams.add(knock("OTHER: ", 1002, 11)); // not wanted: dropped, still counted
       socket.datagrams.add(knock("KN: ", 1003, 15)); // 12, 13, 14 lost
       socket.datagrams.add(knock("KN: ", 1004, 20)); // 16..19 lost: reported a second later
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-      while (listener.events().size() < 2 && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      awaitUpTo(3, () -> listener.events().size() >= 2);
       Thread.sleep(1000);
       socket.datagrams.add(new byte[0]); // ENOBUFS, then nothing: a count the reader cannot know
-      end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-      while (listener.events().size() < 3 && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      awaitUpTo(3, () -> listener.events().size() >= 3);
       Thread.sleep(1000);
       socket.datagrams.add(new byte[0]); // ENOBUFS, then a packet: its gap is the count
       socket.datagrams.add(knock("KN: ", 1005, 30));
-      end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-      while (listener.events().size() < 4 && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      awaitUpTo(3, () -> listener.events().size() >= 4);
     }
     assertThat(lines).hasSize(4).allMatch(l -> l.startsWith("KN: "));
     assertThat(listener.events()).containsExactly("overrun 3", "overrun 4", "overrun -1",
@@ -236,10 +230,7 @@ class NflogDirectSourceTest {
       assertThat(source.awaitStarted(5, TimeUnit.SECONDS)).isTrue();
       socket.datagrams.add(knock("KN: ", 1001, 0xfffffffeL));
       socket.datagrams.add(knock("KN: ", 1002, 1)); // 0xffffffff and 0 lost
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-      while (listener.events().isEmpty() && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      awaitUpTo(3, () -> !listener.events().isEmpty());
     }
     assertThat(lines).hasSize(2);
     assertThat(listener.events()).containsExactly("overrun 2");
