@@ -10,10 +10,16 @@ need_build() {
 }
 # e.g. "machine: AMD EPYC, 2 cores, 23 GiB; load 1.21 1.05 0.98; Linux 6.18; openjdk 17.0.15"
 machine() {
-  local cpu mem
+  local cpu mem now steal
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   mem=$(awk '/MemTotal/ {printf "%d GiB", $2/1048576}' /proc/meminfo)
+  # CPU time the hypervisor gave to others (/proc/stat "steal"): since the last machine line
+  now=$(awk '/^cpu / {t=0; for (i=2; i<=NF; i++) t+=$i; print $9, t}' /proc/stat)
+  steal=$(awk -v a="${machine_last:-0 0}" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    d = y[2] - x[2]; printf "%.0f %%", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}')
+  machine_last=$now
   echo "machine: $cpu, $(nproc) cores, $mem; load $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "steal ${steal} (since boot or the line before);" \
     "Linux $(uname -r | cut -d- -f1); $(java -version 2>&1 | head -1 | cut -d'"' -f2 | sed 's/^/openjdk /')"
 }
 # Two namespaces $S (server, $SIP) and $C (client, $CIP) joined by a veth pair, /24.
