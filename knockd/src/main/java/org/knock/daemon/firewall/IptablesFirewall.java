@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.knock.core.Protocol;
 import org.knock.daemon.exec.CommandRunner;
 
 /**
@@ -82,7 +83,11 @@ final class IptablesFirewall implements Firewall {
         + "\nA forward ([forward NAME]) adds a DNAT rule there, an accept of the DNATed flow in "
         + "filter chain " + IptablesRules.forwardChain(chain) + " (jumped from FORWARD) and with "
         + "Masquerade = yes a MASQUERADE in nat chain " + IptablesRules.forwardChain(chain)
-        + " (jumped from POSTROUTING), each with the grant's end.");
+        + " (jumped from POSTROUTING), each with the grant's end; and once per external port, "
+        + "for good, after the accepts: "
+        + String.join(" ", IptablesRules.reopenDrop("-A", chain, 8443).subList(2, 4)) + " "
+        + String.join(" ", IptablesRules.reopenDropSpec(8443))
+        + " (a bare SYN that re-opens a reset flow after its grant).");
   }
 
   @Override
@@ -161,6 +166,11 @@ final class IptablesFirewall implements Firewall {
     }
     if (access.external() != 0) { // last: the redirect never leads to a drop
       commands.require(IptablesRules.insertNat(chain, access, epoch), null);
+    }
+    if (access.forwarded() && access.protocol() == Protocol.TCP
+        && !commands.attempt(IptablesRules.reopenDrop("-C", chain, access.external()), null)
+            .succeeded()) { // once per external port, kept after the grant (natReady keeps it)
+      commands.require(IptablesRules.reopenDrop("-A", chain, access.external()), null);
     }
     book.put(access, end);
     if (old != null) {
@@ -262,7 +272,8 @@ final class IptablesFirewall implements Firewall {
     Map<Access, Long> grants = new LinkedHashMap<>();
     book.all().forEach((access, end) -> grants.put(access, end.getEpochSecond()));
     commands.require(IptablesRules.restore(family), IptablesRules.natScript(chain, grants,
-        IptablesRules.Jumps.of(filter, nat, chain), family));
+        IptablesRules.Jumps.of(filter, nat, chain), family,
+        IptablesRules.reopenDropPorts(filter, chain)));
     natWritten = true;
   }
 

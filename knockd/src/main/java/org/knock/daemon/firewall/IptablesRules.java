@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.knock.core.Protocol;
@@ -172,16 +174,33 @@ final class IptablesRules {
    * the nat chain of redirects and its jump from PREROUTING (forwards are IPv4 only).
    */
   static String natScript(String chain, Map<Access, Long> grants, Jumps jumps, IptablesFamily f) {
+    return natScript(chain, grants, jumps, f, Set.of());
+  }
+
+  /**
+   * {@link #natScript(String, Map, Jumps, IptablesFamily)} keeping, after the accepts, the
+   * {@link #reopenDropSpec} of the TCP forwards among {@code grants} and of {@code dropPorts}
+   * (those the chain had: {@link #reopenDropPorts}).
+   */
+  static String natScript(String chain, Map<Access, Long> grants, Jumps jumps, IptablesFamily f,
+      Set<Integer> dropPorts) {
     boolean v4 = f == IptablesFamily.V4; // forwards, and so their chains, are IPv4 only
     String fwd = forwardChain(chain);
     StringBuilder b = new StringBuilder();
     if (v4) {
       b.append("*filter\n:").append(fwd).append(" - [0:0]\n");
+      Set<Integer> drops = new TreeSet<>(dropPorts);
       grants.forEach((a, epoch) -> {
         if (a.forwarded()) {
           b.append(line(fwd, grantSpec(a, epoch))).append('\n');
+          if (a.protocol() == Protocol.TCP) {
+            drops.add(a.external());
+          }
         }
       });
+      for (int port : drops) {
+        b.append(line(fwd, reopenDropSpec(port))).append('\n');
+      }
       if (!jumps.forward()) {
         b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
       }
@@ -206,6 +225,42 @@ final class IptablesRules {
       b.append("-I POSTROUTING 1 -j ").append(fwd).append('\n');
     }
     return b.append("COMMIT\n").toString();
+  }
+
+  /**
+   * The forward chain's drop, after its accepts, of a bare SYN on a flow DNATed from
+   * {@code externalPort}: conntrack re-opens the entry of a flow the inner host reset when a SYN
+   * comes from the same source port, DNAT and all, so after a forward's grant ended that SYN
+   * would still reach the inner host. A flow whose grant holds is accepted before it.
+   */
+  static List<String> reopenDropSpec(int externalPort) {
+    return List.of("-p", "tcp", "-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN", "-m", "conntrack",
+        "--ctstate", "DNAT", "--ctorigdstport", Integer.toString(externalPort), "-j", "DROP");
+  }
+
+  /** {@code iptables -w OP FORWARD_CHAIN} with the {@link #reopenDropSpec} (OP: -C or -A). */
+  static List<String> reopenDrop(String op, String chain, int externalPort) {
+    List<String> argv = new ArrayList<>(List.of("iptables", "-w", op, forwardChain(chain)));
+    argv.addAll(reopenDropSpec(externalPort));
+    return argv;
+  }
+
+  /** The external ports of the {@link #reopenDropSpec} rules in an {@code iptables -S} listing. */
+  static Set<Integer> reopenDropPorts(String filter, String chain) {
+    String head = "-A " + forwardChain(chain) + " ";
+    int at = reopenDropSpec(0).indexOf("0");
+    Set<Integer> ports = new TreeSet<>();
+    for (String l : (Iterable<String>) filter.lines()::iterator) {
+      List<String> rest = l.startsWith(head) ? List.of(l.substring(head.length()).split(" "))
+          : List.of();
+      if (rest.size() == reopenDropSpec(0).size() && rest.get(at).matches("[0-9]{1,5}")) {
+        int port = Integer.parseInt(rest.get(at));
+        if (rest.equals(reopenDropSpec(port))) {
+          ports.add(port);
+        }
+      }
+    }
+    return ports;
   }
 
   /** Which jumps to knockd's nat and forward chains exist. */

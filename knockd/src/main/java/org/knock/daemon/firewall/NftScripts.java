@@ -39,6 +39,11 @@ final class NftScripts {
   /** Forwarded flows the forward chain accepts, and those masqueraded: source . proto . external. */
   static final String FORWARDED = "forwarded";
   static final String MASQUERADED = "masqueraded";
+  /**
+   * The protocol . external port of every forward granted in this table (no timeout): a bare SYN
+   * that conntrack re-opens on a DNATed flow of such a port is dropped unless its grant holds.
+   */
+  static final String FORWARD_PORTS = "forwardports";
   private static final String SYN_ONLY = "tcp flags & (fin|syn|rst|ack) == syn";
 
   private NftScripts() {}
@@ -187,6 +192,8 @@ final class NftScripts {
       b.append("add set ").append(t).append(' ').append(set).append(" { type ").append(SET_TYPE)
           .append("; flags timeout; }\n");
     }
+    b.append("add set ").append(t).append(' ').append(FORWARD_PORTS)
+        .append(" { type inet_proto . inet_service; }\n");
     b.append("add rule ").append(t).append(' ').append(NAT_CHAIN).append(" meta l4proto { tcp, ")
         .append("udp } dnat ip addr . port to ip saddr . meta l4proto . th dport map @")
         .append(FORWARDS).append('\n');
@@ -204,12 +211,18 @@ final class NftScripts {
             .append(c[2]).append(' ').append(c[3]).append('\n');
       }
     }
+    // after the accepts: a forward's flow the server reset, re-opened by a bare SYN from the
+    // same port after its grant ended, would reach the inner host (its DNAT is in the entry)
+    b.append("add rule ").append(t).append(" forward tcp flags & (syn | ack) == syn ")
+        .append("ct state established ct status dnat meta l4proto . ct original proto-dst @")
+        .append(FORWARD_PORTS).append(" drop\n");
   }
 
   /**
    * Grants (or re-grants) a forward: the DNAT map's element (source . protocol . external port →
    * inner address . port), the forward chain's, and with {@code masquerade} the postrouting
-   * chain's, all with the kernel timeout, in one transaction, add-delete-add.
+   * chain's, all with the kernel timeout, in one transaction, add-delete-add; and its protocol .
+   * external port in {@link #FORWARD_PORTS}, for good.
    */
   static String grantForward(String table, Access a, Duration d, boolean masquerade) {
     String key = redirectKey(a);
@@ -219,6 +232,8 @@ final class NftScripts {
     b.append(replace(table + " " + FORWARDS, key + " : " + value, key,
         key + t + " : " + value));
     b.append(replace(table + " " + FORWARDED, key, key, key + t));
+    b.append("add element ").append(table).append(' ').append(FORWARD_PORTS).append(" { ")
+        .append(a.protocol().word()).append(" . ").append(a.external()).append(" }\n");
     if (masquerade) {
       b.append(replace(table + " " + MASQUERADED, key, key, key + t));
     }

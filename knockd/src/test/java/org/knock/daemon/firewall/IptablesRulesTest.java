@@ -96,11 +96,20 @@ class IptablesRulesTest {
         .noneMatch(l -> l.contains("10.1.0.5")); // not in knockd's input chain
     String script = IptablesRules.natScript("KNOCKD", Map.of(f, 9L),
         new IptablesRules.Jumps(false, false, false));
-    assertThat(script).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n" + accept + "\n"
+    String drop = "-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate "
+        + "DNAT --ctorigdstport 8443 -j DROP";
+    assertThat(script).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n" + accept + "\n" + drop + "\n"
         + "-I FORWARD 1 -j KNOCKD-FWD\nCOMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
         + IptablesRules.natLine("KNOCKD", f, 9L) + "\n"
         + IptablesRules.masqueradeLine("KNOCKD", f, 9L) + "\n"
         + "-I PREROUTING 1 -j KNOCKD\n-I POSTROUTING 1 -j KNOCKD-FWD\nCOMMIT\n");
+    // a restart keeps the drops of forwards whose grants ended (read back from the listing)
+    assertThat(IptablesRules.reopenDropPorts("-N KNOCKD-FWD\n" + accept + "\n" + drop + "\n"
+        + drop.replace("8443", "9443") + "\n" + drop.replace("DROP", "ACCEPT") + "\n", "KNOCKD"))
+        .containsExactly(8443, 9443);
+    assertThat(IptablesRules.natScript("KNOCKD", Map.of(), new IptablesRules.Jumps(true, true,
+        true), IptablesFamily.V4, java.util.Set.of(9443))).startsWith(
+        "*filter\n:KNOCKD-FWD - [0:0]\n" + drop.replace("8443", "9443") + "\nCOMMIT\n");
     assertThat(IptablesRules.forwardRemoval("-N KNOCKD-FWD\n-A FORWARD -j KNOCKD-FWD\n",
         "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD")).containsExactly(
         List.of("iptables", "-w", "-t", "nat", "-D", "PREROUTING", "-j", "KNOCKD"),

@@ -37,6 +37,7 @@ class NftScriptsTest {
         . inet_service; flags timeout; }
         add set inet %T% forwarded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
         add set inet %T% masqueraded { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+        add set inet %T% forwardports { type inet_proto . inet_service; }
         add rule inet %T% prerouting meta l4proto { tcp, udp } dnat ip addr . port to ip saddr \
         . meta l4proto . th dport map @forwards
         add chain inet %T% forward { type filter hook forward priority filter - 1; policy accept; }
@@ -51,6 +52,8 @@ class NftScriptsTest {
         original proto-dst @masqueraded masquerade
         add rule inet %T% postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
         original proto-dst @masqueraded masquerade
+        add rule inet %T% forward tcp flags & (syn | ack) == syn ct state established ct status \
+        dnat meta l4proto . ct original proto-dst @forwardports drop
         add chain inet %T% input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet %T% input
         add rule inet %T% input meta l4proto != tcp ct state established,related accept
@@ -195,6 +198,7 @@ class NftScriptsTest {
         add element inet knockd forwarded { 192.0.2.7 . tcp . 8443 }
         delete element inet knockd forwarded { 192.0.2.7 . tcp . 8443 }
         add element inet knockd forwarded { 192.0.2.7 . tcp . 8443 timeout 30m }
+        add element inet knockd forwardports { tcp . 8443 }
         add element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 }
         delete element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 }
         add element inet knockd masqueraded { 192.0.2.7 . tcp . 8443 timeout 30m }

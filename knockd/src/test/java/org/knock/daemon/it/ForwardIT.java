@@ -117,6 +117,38 @@ class ForwardIT extends LabScenarios {
     }
   }
 
+  /**
+   * The attack on a forward's end through conntrack: a flow the inner host reset is re-opened by
+   * a bare SYN from the same source port, DNAT and all, so after close it would still reach the
+   * inner host (SECURITY.md §8); knockd's forward chain drops it unless the grant holds.
+   */
+  @ParameterizedTest(name = "{0}: after close db, a SYN from the port of a flow the inner host "
+      + "reset does not reach it")
+  @MethodSource("backends")
+  void aResetFlowCannotComeBackAfterTheForwardIsClosed(String firewall) throws Exception {
+    Netns client = lab.client();
+    String gw = lab.serverIp();
+    lab.server().exec("sysctl", "-qw", "net.ipv4.ip_forward=1").ok();
+    current = knockd("forward-reopen-" + firewall, firewall);
+    current.start();
+    int mark = current.audit().mark();
+    lab.knock(alice, "open db 30s");
+    current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(),
+        "external", Integer.toString(EXTERNAL), "to", INNER);
+    assertThat(Probes.until(true, client, gw, EXTERNAL, 1000)).as("ms until db opens")
+        .isBetween(0L, 1000L);
+    int from = 45000 + new java.security.SecureRandom().nextInt(5000);
+    assertThat(Probes.connectsFrom(client, gw, EXTERNAL, from)).as("granted").isTrue();
+    lab.knock(alice, "close db");
+    current.audit().await(mark, 2000, "access-closed", "addr", lab.clientIp(),
+        "external", Integer.toString(EXTERNAL), "to", INNER, "by", "knock");
+    assertThat(Probes.until(false, client, gw, EXTERNAL, 1000)).as("ms until close shuts db")
+        .isBetween(0L, 1000L);
+    assertThat(Probes.connectsFrom(client, gw, EXTERNAL, from))
+        .as("closed: a SYN from the port of the flow the inner host reset").isFalse();
+    current.stop();
+  }
+
   @ParameterizedTest(name = "nftables, knockd restarted after {0}: close dbr shuts the knocker's "
       + "earlier random forward, not another's; a replayed close does nothing")
   @ValueSource(strings = {"stop", "kill -9"})
