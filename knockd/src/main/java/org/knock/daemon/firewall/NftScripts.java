@@ -98,7 +98,7 @@ final class NftScripts {
         .append(" . meta l4proto . th dport map @").append(MAP_NAME).append('\n');
     b.append("add rule ").append(nat).append(" meta l4proto { tcp, udp } redirect to ip6 saddr")
         .append(" . meta l4proto . th dport map @").append(MAP_NAME6).append('\n');
-    forwardPart(b, t);
+    forwardPart(b, t, s.nftVerdict(Protocol.TCP));
     b.append("add chain ").append(c)
         .append(" { type filter hook input priority filter - 1; policy accept; }\n");
     b.append("flush chain ").append(c).append('\n');
@@ -185,7 +185,8 @@ final class NftScripts {
    * just before), the sets of accepted and of masqueraded flows, and the forward and postrouting
    * chains that use them ({@code ct original proto-dst}: the external port before DNAT).
    */
-  private static void forwardPart(StringBuilder b, String t) {
+  /** The nat and forward chains of forwards; {@code refuse}: the verdict of a protected port. */
+  private static void forwardPart(StringBuilder b, String t, String refuse) {
     b.append("add map ").append(t).append(' ').append(FORWARDS).append(" { type ")
         .append(FORWARDS_TYPE).append("; flags timeout; }\n");
     for (String set : List.of(FORWARDED, MASQUERADED)) {
@@ -212,10 +213,11 @@ final class NftScripts {
       }
     }
     // after the accepts: a forward's flow the server reset, re-opened by a bare SYN from the
-    // same port after its grant ended, would reach the inner host (its DNAT is in the entry)
+    // same port after its grant ended, would reach the inner host (its DNAT is in the entry);
+    // refused as a protected port is (KnockReply), so it looks like any closed port
     b.append("add rule ").append(t).append(" forward tcp flags & (syn | ack) == syn ")
         .append("ct state established ct status dnat meta l4proto . ct original proto-dst @")
-        .append(FORWARD_PORTS).append(" drop\n");
+        .append(FORWARD_PORTS).append(' ').append(refuse).append('\n');
   }
 
   /**

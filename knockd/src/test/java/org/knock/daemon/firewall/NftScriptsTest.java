@@ -13,6 +13,11 @@ import org.junit.jupiter.api.Test;
 class NftScriptsTest {
   /** The part of every install script before its drop and log rules, for table inet {@code t}. */
   private static String head(String t) {
+    return head(t, "drop");
+  }
+
+  /** {@link #head(String)} with {@code verdict} for a forward's re-opened flow (KnockReply). */
+  private static String head(String t, String verdict) {
     return """
         add table inet %T%
         add set inet %T% granted { type ipv4_addr . inet_proto . inet_service; flags timeout; }
@@ -53,7 +58,7 @@ class NftScriptsTest {
         add rule inet %T% postrouting meta l4proto udp ct status dnat ip saddr . meta l4proto . ct \
         original proto-dst @masqueraded masquerade
         add rule inet %T% forward tcp flags & (syn | ack) == syn ct state established ct status \
-        dnat meta l4proto . ct original proto-dst @forwardports drop
+        dnat meta l4proto . ct original proto-dst @forwardports %V%
         add chain inet %T% input { type filter hook input priority filter - 1; policy accept; }
         flush chain inet %T% input
         add rule inet %T% input meta l4proto != tcp ct state established,related accept
@@ -69,7 +74,7 @@ class NftScriptsTest {
         proto-dst . tcp dport @redirected6 accept
         add rule inet %T% input meta l4proto udp ct status dnat ip6 saddr . meta l4proto . ct original \
         proto-dst . udp dport @redirected6 accept
-        """.replace("%T%", t);
+        """.replace("%T%", t).replace("%V%", verdict);
   }
 
   @Test
@@ -110,7 +115,7 @@ class NftScriptsTest {
   @Test
   void resetAnswersLikeAClosedPort() {
     assertThat(NftScripts.install(SETTINGS.withReply(KnockReply.RESET)))
-        .isEqualTo(head("knockd") + """
+        .isEqualTo(head("knockd", "reject with tcp reset") + """
         add rule inet knockd input tcp dport { 22, 443 } reject with tcp reset
         add rule inet knockd input udp dport 53 reject
         add rule inet knockd input tcp dport 1000-1255 tcp flags & (fin|syn|rst|ack) == syn \
