@@ -19,8 +19,6 @@ import java.util.function.Consumer;
  * follows). Subclasses say what to start and what a stdout line means.
  */
 abstract class ChildProcessSource implements LineSource {
-  private static final long FIRST_BACKOFF_MS = 250;
-  private static final long MAX_BACKOFF_MS = 8000;
   /** A child that ran this long before dying was working: start again with a short backoff. */
   private static final long HEALTHY_MS = 30_000;
 
@@ -62,7 +60,7 @@ abstract class ChildProcessSource implements LineSource {
 
   @Override
   public void run(LineSink sink) throws InterruptedException {
-    long backoff = FIRST_BACKOFF_MS;
+    long backoff = Backoff.FIRST_MS;
     boolean lost = false;
     try {
       while (!closed) {
@@ -74,7 +72,7 @@ abstract class ChildProcessSource implements LineSource {
             lost = true;
             listener.lost(name(), "cannot start " + program + ": " + e.getMessage());
           }
-          backoff = sleep(backoff);
+          backoff = Backoff.sleep(backoff, () -> closed);
           continue;
         }
         if (lost) {
@@ -95,9 +93,9 @@ abstract class ChildProcessSource implements LineSource {
         listener.lost(name(), program + " exited with status " + status
             + (stderr.last.isEmpty() ? "" : ": " + stderr.last));
         if (System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(HEALTHY_MS)) {
-          backoff = FIRST_BACKOFF_MS;
+          backoff = Backoff.FIRST_MS;
         }
-        backoff = sleep(backoff);
+        backoff = Backoff.sleep(backoff, () -> closed);
       }
     } finally {
       kill();
@@ -129,14 +127,6 @@ abstract class ChildProcessSource implements LineSource {
     } catch (IOException e) {
       // the child died or was killed: handled by the caller
     }
-  }
-
-  private long sleep(long backoff) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
-    while (!closed && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(Math.min(50, backoff));
-    }
-    return Math.min(MAX_BACKOFF_MS, backoff * 2);
   }
 
   private void kill() {

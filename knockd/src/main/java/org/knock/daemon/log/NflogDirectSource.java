@@ -31,8 +31,6 @@ import org.knock.daemon.netlink.NetlinkException;
 final class NflogDirectSource implements LineSource {
   /** How long a receive waits: the most close() waits for run() to notice. */
   static final int TIMEOUT_MS = 100;
-  private static final long FIRST_BACKOFF_MS = 250;
-  private static final long MAX_BACKOFF_MS = 8000;
   private static final long OVERRUN_EVERY_NS = TimeUnit.SECONDS.toNanos(1);
   private static final long BIND_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
 
@@ -95,7 +93,7 @@ final class NflogDirectSource implements LineSource {
 
   @Override
   public void run(LineSink sink) throws InterruptedException {
-    long backoff = FIRST_BACKOFF_MS;
+    long backoff = Backoff.FIRST_MS;
     int seq = (int) (System.nanoTime() >>> 10);
     while (!closed) {
       Channel c;
@@ -103,7 +101,7 @@ final class NflogDirectSource implements LineSource {
         c = opener.open();
       } catch (IOException e) {
         report("cannot open a netlink socket: " + e.getMessage());
-        backoff = sleep(backoff);
+        backoff = Backoff.sleep(backoff, () -> closed);
         continue;
       }
       try {
@@ -111,11 +109,11 @@ final class NflogDirectSource implements LineSource {
         String why = bind(c, seq);
         if (why != null) {
           report(why);
-          backoff = sleep(backoff);
+          backoff = Backoff.sleep(backoff, () -> closed);
           continue;
         }
         bound = true;
-        backoff = FIRST_BACKOFF_MS;
+        backoff = Backoff.FIRST_MS;
         if (lost) {
           lost = false;
           listener.recovered(name());
@@ -125,7 +123,7 @@ final class NflogDirectSource implements LineSource {
         bound = false;
         if (failure != null) {
           report(failure);
-          backoff = sleep(backoff);
+          backoff = Backoff.sleep(backoff, () -> closed);
         }
       } finally {
         bound = false;
@@ -272,14 +270,6 @@ final class NflogDirectSource implements LineSource {
       lost = true;
       listener.lost(name(), reason);
     }
-  }
-
-  private long sleep(long backoff) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
-    while (!closed && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(Math.min(50, backoff));
-    }
-    return Math.min(MAX_BACKOFF_MS, backoff * 2);
   }
 
   /** Waits until the group is bound, so that every packet logged afterwards is read. */
