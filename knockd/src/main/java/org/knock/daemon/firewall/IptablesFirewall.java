@@ -85,7 +85,7 @@ final class IptablesFirewall implements Firewall {
         + "Masquerade = yes a MASQUERADE in nat chain " + IptablesRules.forwardChain(chain)
         + " (jumped from POSTROUTING), each with the grant's end; and once per external port, "
         + "for good, after the accepts: "
-        + String.join(" ", IptablesRules.reopenDrop("-A", chain, 8443).subList(2, 4)) + " "
+        + "-A " + IptablesRules.forwardChain(chain) + " "
         + String.join(" ", IptablesRules.reopenDropSpec(8443))
         + " (a bare SYN that re-opens a reset flow after its grant).");
   }

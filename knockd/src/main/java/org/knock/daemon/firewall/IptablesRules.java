@@ -247,19 +247,12 @@ final class IptablesRules {
 
   /** The external ports of the {@link #reopenDropSpec} rules in an {@code iptables -S} listing. */
   static Set<Integer> reopenDropPorts(String filter, String chain) {
-    String head = "-A " + forwardChain(chain) + " ";
-    int at = reopenDropSpec(0).indexOf("0");
+    String[] around = line(forwardChain(chain), reopenDropSpec(0)).split(" 0 ", 2);
+    Pattern drop = Pattern.compile(Pattern.quote(around[0]) + " (\\d{1,5}) "
+        + Pattern.quote(around[1]));
     Set<Integer> ports = new TreeSet<>();
-    for (String l : (Iterable<String>) filter.lines()::iterator) {
-      List<String> rest = l.startsWith(head) ? List.of(l.substring(head.length()).split(" "))
-          : List.of();
-      if (rest.size() == reopenDropSpec(0).size() && rest.get(at).matches("[0-9]{1,5}")) {
-        int port = Integer.parseInt(rest.get(at));
-        if (rest.equals(reopenDropSpec(port))) {
-          ports.add(port);
-        }
-      }
-    }
+    filter.lines().map(drop::matcher).filter(Matcher::matches)
+        .forEach(m -> ports.add(Integer.parseInt(m.group(1))));
     return ports;
   }
 

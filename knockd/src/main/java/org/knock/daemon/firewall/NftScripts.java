@@ -8,8 +8,6 @@ import org.knock.core.Protocol;
 /** The nft scripts the nftables backend feeds to {@code nft -f -}: pure functions of validated values. */
 final class NftScripts {
   /** Element type of the grant set: source address, protocol, destination port. */
-  /** The states of a flow let in before, from either side. */
-  private static final String ESTABLISHED = "ct state established,related";
   static final String SET_TYPE = "ipv4_addr . inet_proto . inet_service";
   static final String SET_NAME = "granted";
   /** Element type of the IPv6 grant set, the twin of {@link #SET_TYPE}. */
@@ -45,6 +43,8 @@ final class NftScripts {
    */
   static final String FORWARD_PORTS = "forwardports";
   private static final String SYN_ONLY = "tcp flags & (fin|syn|rst|ack) == syn";
+  /** The states of a flow let in before, from either side. */
+  private static final String ESTABLISHED = "ct state established,related";
 
   private NftScripts() {}
 
@@ -183,9 +183,10 @@ final class NftScripts {
   /**
    * The forwards' part of the table: the DNAT map (looked up in the prerouting chain written
    * just before), the sets of accepted and of masqueraded flows, and the forward and postrouting
-   * chains that use them ({@code ct original proto-dst}: the external port before DNAT).
+   * chains that use them ({@code ct original proto-dst}: the external port before DNAT), and the
+   * set of forwarded ports whose re-opened flows the forward chain refuses with {@code refuse}
+   * (the verdict of a protected port).
    */
-  /** The nat and forward chains of forwards; {@code refuse}: the verdict of a protected port. */
   private static void forwardPart(StringBuilder b, String t, String refuse) {
     b.append("add map ").append(t).append(' ').append(FORWARDS).append(" { type ")
         .append(FORWARDS_TYPE).append("; flags timeout; }\n");

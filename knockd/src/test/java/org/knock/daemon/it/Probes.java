@@ -6,7 +6,13 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import org.knock.core.Protocol;
+import org.knock.daemon.firewall.Access;
+import org.knock.daemon.firewall.Firewall;
 
 /** What the firewall ITs observe: TCP listeners, connection attempts, kernel LOG lines. */
 final class Probes {
@@ -149,24 +155,23 @@ final class Probes {
    * 4-tuple of a connection the server reset as "established" for 10 s, so a chain that accepts
    * every established packet let it in (found 2026-12-01 by bench/latency.sh's connect loop).
    */
-  static void assertAResetConnectionsPortCannotComeBack(NetnsPair pair,
-      org.knock.daemon.firewall.Firewall fw, int port) throws Exception {
-    org.knock.daemon.firewall.Access a = new org.knock.daemon.firewall.Access(
-        org.knock.daemon.firewall.Access.ipv4(pair.clientIp), port, org.knock.core.Protocol.TCP);
-    int from = 45000 + new java.security.SecureRandom().nextInt(5000);
-    fw.grant(a, java.time.Duration.ofHours(1));
+  static void assertAResetConnectionsPortCannotComeBack(NetnsPair pair, Firewall fw, int port)
+      throws Exception {
+    Access a = new Access(Access.ipv4(pair.clientIp), port, Protocol.TCP);
+    int from = 45000 + new SecureRandom().nextInt(5000);
+    fw.grant(a, Duration.ofHours(1));
     assertThat(connectsFrom(pair.client, pair.serverIp, port, from)).as("granted").isTrue();
     fw.revoke(a);
     assertThat(connectsFrom(pair.client, pair.serverIp, port, from))
         .as("revoked: a SYN from the port of the connection the server reset").isFalse();
     assertThat(connects(pair.client, pair.serverIp, port, "1")).as("revoked").isFalse();
 
-    fw.grant(a, java.time.Duration.ofSeconds(2));
+    fw.grant(a, Duration.ofSeconds(2));
     assertThat(connectsFrom(pair.client, pair.serverIp, port, from + 1)).as("granted again")
         .isTrue();
     assertThat(until(false, pair.client, pair.serverIp, port, 5000)).as("expired")
         .isNotNegative();
-    fw.expire(java.time.Instant.now());
+    fw.expire(Instant.now());
     assertThat(connectsFrom(pair.client, pair.serverIp, port, from + 1))
         .as("expired: a SYN from the port of the connection the server reset").isFalse();
   }
