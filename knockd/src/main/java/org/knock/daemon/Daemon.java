@@ -487,7 +487,7 @@ final class Daemon implements AutoCloseable {
   /**
    * Applies a new config as a whole: its firewall rules (knock range, LOG prefix, Protect,
    * KnockReply, door ports) in one step of the backend, then users, actions and doors; open
-   * grants, denied sources and retries carry over. Under the pipeline's lock, so no packet is
+   * grants, denied sources, retries and the ports of knocks in progress carry over. Under the pipeline's lock, so no packet is
    * decided between the two.
    *
    * @return the {@code [options]} keys that changed

@@ -79,6 +79,30 @@ final class Ipv6Sources {
   /** Offers one packet from an IPv6 source (16 bytes) to a destination (16 bytes, or null). */
   DecodeResult offer(byte[] source, byte[] destination, int sourcePort, int destPort, Instant now,
       List<SourceTracker.Ended> ended) {
+    return tracker.offer(admitted(source), destinationId(destination), sourcePort, destPort, now,
+        ended);
+  }
+
+  /** {@link SourceTracker#replay} for an IPv6 source: a port another table held. */
+  DecodeResult replay(byte[] source, byte[] destination, int sourcePort, int destPort,
+      long arrived, Instant now, List<SourceTracker.Ended> ended) {
+    return tracker.replay(admitted(source), destinationId(destination), sourcePort, destPort,
+        arrived, now, ended);
+  }
+
+  /** One port this table holds: {@link #forEachHeld}. */
+  interface HeldPort {
+    void held(byte[] source, byte[] destination, int sourcePort, int destPort, long arrived);
+  }
+
+  /** {@link SourceTracker#forEachHeld} with the addresses (destination null if unknown). */
+  void forEachHeld(int maxPorts, HeldPort to) {
+    tracker.forEachHeld(maxPorts, (id, dest, sport, dport, t) ->
+        to.held(address(id), destinations.get(dest), sport, dport, t));
+  }
+
+  /** The id of {@code source}, made if new, its sequence admitted to the tracker's bounds. */
+  private int admitted(byte[] source) {
     long h = longAt(source, 0);
     long l = longAt(source, 8);
     int id = find(h, l);
@@ -88,7 +112,7 @@ final class Ipv6Sources {
     if (!tracker.tracks(id)) {
       admit(id);
     }
-    return tracker.offer(id, destinationId(destination), sourcePort, destPort, now, ended);
+    return id;
   }
 
   private static long longAt(byte[] b, int at) {

@@ -564,7 +564,8 @@ final class KnockPipeline implements PacketHandler {
    * config still allows ({@link #allows}: a retry of a user the reload removed, of a command it
    * no longer allows, of another address without AllowOtherAddress, of a forward it points
    * elsewhere or of a random port outside its RandomPorts is dropped with one line: a reload
-   * never opens what its config refuses).
+   * never opens what its config refuses), and the ports of knocks in progress
+   * ({@link #replayHeld}: decided by the new config).
    */
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
@@ -580,6 +581,39 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     deniedPackets += previous.deniedPackets;
+    replayHeld(previous);
+  }
+
+  /** Most ports of each family a reload carries over: those of the most recent sources. */
+  static final int REPLAY_MAX_PORTS = 65_536;
+
+  /**
+   * Offers this pipeline's trackers the knock-range ports {@code previous} held, as they
+   * arrived, so that a knock whose packets straddle a reload is decided by the new config
+   * (checked with its users and keys, acted on and audited by this pipeline) instead of lost.
+   * Ports outside this config's knock range are not knock ports any more and are dropped; at
+   * most {@link #REPLAY_MAX_PORTS} of each family, of the sources seen last. The checks are
+   * taken from this pipeline's budget now; a sequence that ends in the replay (a shorter
+   * SequenceTimeout) is reported like any other.
+   */
+  private void replayHeld(KnockPipeline previous) {
+    Instant now = clock.instant();
+    previous.tracker.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
+      if (range.contains(dport)) {
+        ended.clear();
+        DecodeResult r = tracker.replay(source, destination, sport, dport, arrived, now, ended);
+        reportEnded(ended, false, now);
+        decided(source, null, r, now);
+      }
+    });
+    previous.tracker6.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
+      if (range.contains(dport)) {
+        ended.clear();
+        DecodeResult r = tracker6.replay(source, destination, sport, dport, arrived, now, ended);
+        reportEnded(ended, true, now);
+        decided(0, source, r, now);
+      }
+    });
   }
 
   /**

@@ -99,6 +99,18 @@ final class LruTable<N extends LruTable.Node> {
     return (N) head;
   }
 
+  /** The most recently used node, or null when empty. */
+  @SuppressWarnings("unchecked")
+  N newest() {
+    return (N) tail;
+  }
+
+  /** The node used just before n, or null: for walking from {@link #newest}. */
+  @SuppressWarnings("unchecked")
+  N older(N n) {
+    return (N) n.prev;
+  }
+
   /** The node used just after n, or null: for walking from {@link #eldest} (n may be removed after). */
   @SuppressWarnings("unchecked")
   N newer(N n) {

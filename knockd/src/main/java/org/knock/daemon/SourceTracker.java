@@ -102,6 +102,7 @@ final class SourceTracker {
     CheckBudget.Account account = new CheckBudget.Account();
     SequenceAssembler[] assemblers = new SequenceAssembler[1];
     int assemblerCount;
+    // (destination key << 32 | source port << 16 | destination port), in arrival order
     long[] pairs = new long[4]; // grows: most sources of a flood send one packet
     long[] times = new long[4];
     int pairCount;
@@ -165,14 +166,18 @@ final class SourceTracker {
       return false;
     }
 
-    /** Adds (source port, destination port) seen at t; false if already held (a retransmit). */
-    boolean addPair(int sport, int dport, long t) {
-      long key = ((long) sport << 16) | dport;
+    /**
+     * Adds (source port, destination port) sent to {@code destination} at t; false if that pair
+     * is already held (a retransmit).
+     */
+    boolean addPair(int destination, int sport, int dport, long t) {
+      int pair = sport << 16 | dport;
       for (int i = 0; i < pairCount; i++) {
-        if (pairs[i] == key) {
+        if ((int) pairs[i] == pair) {
           return false;
         }
       }
+      long key = (long) destination << 32 | (pair & 0xFFFFFFFFL);
       if (pairCount == pairs.length) {
         pairs = java.util.Arrays.copyOf(pairs, pairs.length * 2);
         times = java.util.Arrays.copyOf(times, times.length * 2);
@@ -228,6 +233,53 @@ final class SourceTracker {
    */
   DecodeResult offer(int source, int destination, int sourcePort, int destPort, Instant now,
       List<Ended> ended) {
+    return offer(source, destination, sourcePort, destPort, now, now.toEpochMilli(), ended);
+  }
+
+  /**
+   * Offers again a port another tracker held (see {@link #forEachHeld}), with the time it
+   * arrived; the checks it runs are taken from the budget at {@code now}, as if sent now.
+   *
+   * @param ended receives sequences that this call ended (timed out) after a rejection
+   */
+  DecodeResult replay(int source, int destination, int sourcePort, int destPort, long arrived,
+      Instant now, List<Ended> ended) {
+    return offer(source, destination, sourcePort, destPort, Instant.ofEpochMilli(arrived),
+        now.toEpochMilli(), ended);
+  }
+
+  /** One port a tracker holds: {@link #forEachHeld}. */
+  interface HeldPort {
+    void held(int source, int destination, int sourcePort, int destPort, long arrivedMillis);
+  }
+
+  /**
+   * The ports held by the most recently seen sources, at most {@code maxPorts} (whole sources:
+   * those seen longest ago are left out first), sources least recently seen first, each source's
+   * ports in the order they arrived: what a new tracker needs to go on where this one stands
+   * ({@link #replay}). A knock in progress is among the newest; the bound keeps a reload during a
+   * flood of junk short.
+   */
+  void forEachHeld(int maxPorts, HeldPort to) {
+    Sequence first = null;
+    long ports = 0;
+    for (Sequence s = sources.newest(); s != null; s = sources.older(s)) {
+      ports += s.pairCount;
+      if (ports > maxPorts) {
+        break;
+      }
+      first = s;
+    }
+    for (Sequence s = first; s != null; s = sources.newer(s)) {
+      for (int i = 0; i < s.pairCount; i++) {
+        long p = s.pairs[i];
+        to.held(s.key, (int) (p >>> 32), (int) p >>> 16, (int) p & 0xFFFF, s.times[i]);
+      }
+    }
+  }
+
+  private DecodeResult offer(int source, int destination, int sourcePort, int destPort,
+      Instant now, long budgetMillis, List<Ended> ended) {
     long t = now.toEpochMilli();
     Sequence s = sources.get(source);
     if (s != null && t - s.last > timeoutMillis) {
@@ -246,14 +298,14 @@ final class SourceTracker {
       sources.touch(s);
       s.dropBefore(t - timeoutMillis);
     }
-    if (!s.addPair(sourcePort, destPort, t)) {
+    if (!s.addPair(destination, sourcePort, destPort, t)) {
       return INCOMPLETE;
     }
     if (s.pairCount > maxPortsPerSource) {
       // the oldest quarter goes: junk sent before a knock can never crowd the knock out
       s.dropOldest(maxPortsPerSource / 4);
     }
-    s.now = t;
+    s.now = budgetMillis;
     return settle(s, s.assemblerFor(destination).offer(destPort, now, s));
   }
 

@@ -686,6 +686,82 @@ class KnockPipelineTest {
     assertThat(names()).containsExactly("access-expired"); // the old grant is still tracked
   }
 
+  /** The first {@code n} of {@code ports}, sent; the rest returned for after a reload. */
+  private int[] sendFirst(int[] ports, int n) throws Exception {
+    send(java.util.Arrays.copyOfRange(ports, 0, n));
+    return java.util.Arrays.copyOfRange(ports, n, ports.length);
+  }
+
+  @Test
+  void aKnockWhosePacketsStraddleAReloadIsGranted() throws Exception {
+    int[] rest = sendFirst(ports("open 22 30m"), 12);
+    reload(t -> t.replace("MaxDuration = 2h", "MaxDuration = 3h"));
+    assertThat(audit.events()).isEmpty();
+    send(rest);
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(pipeline.grants()).containsOnlyKeys(new Access(Access.ipv4(CLIENT), 22,
+        Protocol.TCP));
+  }
+
+  @Test
+  void anIpv6KnockWhosePacketsStraddleAReloadIsGranted() throws Exception {
+    int[] ports = ports6("open 22 30m");
+    send6(java.util.Arrays.copyOfRange(ports, 0, 7));
+    reload(t -> t);
+    send6(java.util.Arrays.copyOfRange(ports, 7, 20));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    assertThat(audit.last().get("addr")).isEqualTo(CLIENT6);
+  }
+
+  @Test
+  void aStraddlingKnockIsDecidedByTheReloadedConfig() throws Exception {
+    // the reload takes 'open 22/tcp' from alice: the half she sent before it opens nothing
+    int[] rest = sendFirst(ports("open 22 30m"), 12);
+    reload(t -> t.replace("Allow = open 22/tcp, close,", "Allow = close,"));
+    send(rest);
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(pipeline.grants()).isEmpty();
+    // and a reload that removes her key: her half is junk to the new config
+    edit(t -> t.replace("Allow = close,", "Allow = open 22/tcp, close,"));
+    audit.clear();
+    rest = sendFirst(ports("open 22 30m"), 12);
+    Path other = otherKey();
+    reload(t -> t.replace("[user alice]", "[user bob]").replace("Key = alice.key", "Key = " + other));
+    send(rest);
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).containsExactly("knock-rejected");
+    assertThat(audit.last().get("reason")).isEqualTo("bad-tag");
+  }
+
+  /** A key file of another user's key. */
+  private Path otherKey() throws Exception {
+    Path other = dir.resolve("other.key");
+    TestKeys.write(other, KnockKey.generate(new SplittableRandom(99)));
+    return other;
+  }
+
+  @Test
+  void aReloadThatMovesTheKnockRangeDropsTheOldRangesPortsAndTheNewRangeWorks() throws Exception {
+    sendFirst(ports("open 22 30m"), 12);
+    reload(t -> t.replace("[options]\n", "[options]\nKnockPorts = 30000-35119\n"));
+    send(ports("open 22 30m")); // encoded for the new range
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep(); // no old port was offered as one of the new range: no junk sequence ends
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aKnockDecidedBeforeAReloadIsNotDecidedAgainByIt() throws Exception {
+    send(ports("open 22 30s"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    reload(t -> t);
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
   @Test
   void runStartsTheActionWithTheClientsAddress() throws Exception {
     send(ports("run backup"));

@@ -52,6 +52,50 @@ class SourceTrackerTest {
   }
 
   @Test
+  void theHeldPortsAreListedAsTheyArrivedWithTheirDestinationNewestSourcesWithinTheBound()
+      throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    t.offer(1, 0x0A000001, 40000, 20001, T0, ended);
+    t.offer(2, 0x0A000002, 40001, 20002, T0.plusMillis(1), ended);
+    t.offer(2, 0x0A000002, 65535, 20300, T0.plusMillis(2), ended);
+    t.offer(3, -1, 50000, 25119, T0.plusMillis(3), ended);
+    t.offer(1, 0x0A000001, 40002, 20600, T0.plusMillis(4), ended); // 1 is now the newest
+    List<String> all = new ArrayList<>();
+    t.forEachHeld(100, (src, dst, sp, dp, at) -> all.add(src + " " + Integer.toHexString(dst)
+        + " " + sp + " " + dp + " " + (at - T0.toEpochMilli())));
+    assertThat(all).containsExactly("2 a000002 40001 20002 1", "2 a000002 65535 20300 2",
+        "3 ffffffff 50000 25119 3", "1 a000001 40000 20001 0", "1 a000001 40002 20600 4");
+    List<Integer> bounded = new ArrayList<>();
+    t.forEachHeld(3, (src, dst, sp, dp, at) -> bounded.add(src));
+    assertThat(bounded).as("whole sources, the newest: 1 (2 ports) and 3 (1)")
+        .containsExactly(3, 1, 1);
+  }
+
+  @Test
+  void aKnockReplayedIntoANewTrackerCompletesThereWithItsRest() throws Exception {
+    SourceTracker old = tracker(100);
+    int[] ports = knock(3);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      old.offer(SRC, 40000 + i, ports[i], T0, ended);
+    }
+    SourceTracker next = tracker(100);
+    old.forEachHeld(1000, (src, dst, sp, dp, at) ->
+        assertThat(next.replay(src, dst, sp, dp, at, T0.plusSeconds(2), ended).status())
+            .isEqualTo(DecodeResult.Status.INCOMPLETE));
+    // a retransmit of a replayed port still counts once
+    assertThat(next.offer(SRC, 40000, ports[0], T0.plusSeconds(2), ended).status())
+        .isEqualTo(DecodeResult.Status.INCOMPLETE);
+    DecodeResult last = null;
+    for (int i = 12; i < 20; i++) {
+      last = next.offer(SRC, 40000 + i, ports[i], T0.plusSeconds(2), ended);
+    }
+    assertThat(last.isAccepted()).isTrue();
+    assertThat(ended).isEmpty();
+  }
+
+  @Test
   void retransmitsCountOnce() throws Exception {
     // classic mapping: a repeated destination port may be a real repeated byte, so only the
     // tracker's (source port, destination port) check can tell a retransmit from a knock

@@ -63,6 +63,35 @@ class ReloadIT {
   }
 
   /**
+   * A knock whose packets straddle a SIGHUP opens: the reloaded knockd goes on from the ports the
+   * running one held (decided by the new config), so a reload from config management never makes
+   * a user's knock fail or wait for its retry.
+   */
+  @Test
+  void aKnockWhosePacketsStraddleASighupOpens() throws Exception {
+    try (Lab lab = Lab.open("rls", "10.210.3", dir)) {
+      Path alice = lab.keygen("alice");
+      Knockd knockd = lab.knockd("knockd", Knockd.Settings.defaults(), "[user alice]\n"
+          + "Key   = " + alice + "\n"
+          + "Allow = open 22/tcp\n"
+          + "MaxDuration = 1h\n");
+      knockd.set("SequenceTimeout", "10s"); // the ITs' 2 s is about what the reload takes here
+      knockd.start();
+      List<Integer> ports = lab.print(alice, "open 22 30s");
+      lab.sendPorts(ports.subList(0, 10));
+      Thread.sleep(300); // read and held by the running config before the reload
+      knockd.set("MaxDuration", "2h");
+      AuditTrail.Event e = knockd.reload();
+      assertThat(e.name()).as(e.line()).isEqualTo("config-reloaded");
+      assertThat(lab.reachable()).as("half a knock opens nothing").isFalse();
+      lab.sendPorts(ports.subList(10, ports.size()));
+      assertThat(lab.until(true, 3000)).as("the knock's second half, after the reload, opens: %s",
+          AuditTrail.describe(knockd.audit().events())).isNotNegative();
+      assertThat(knockd.audit().count(0, "knock-accepted")).isEqualTo(1);
+    }
+  }
+
+  /**
    * README and etc/logrotate.d/knockd: logrotate moves the audit log away and reloads knockd
    * (postrotate: systemctl reload, the unit's ExecReload: SIGHUP), and knockd then writes a new
    * audit log under the old name, the rotated file keeping everything before.
