@@ -11,8 +11,9 @@ import org.knock.core.Protocol;
  * What every backend installs, validated so it can be written into nft scripts and iptables
  * rules as is. Guarantees: a log prefix of 1-29 characters from {@code A-Z a-z 0-9 space _ . : = / # -}
  * (iptables' limit, no quotes); {@code 1 <= knockStart <= knockEnd <= 65535}; lists without
- * duplicates; no protected port that is also logged (knock range or extra); a name of 1-28
- * characters {@code [A-Za-z][A-Za-z0-9_]*} (null means {@value #DEFAULT_NAME}); a positive command
+ * duplicates; no protected port that is also logged (knock range or extra); a name of 1-21
+ * characters {@code [A-Za-z][A-Za-z0-9_]*} (so that the iptables chain {@code NAME-FWD-RE} fits
+ * iptables' 28) (null means {@value #DEFAULT_NAME}); a positive command
  * timeout (null means {@link #DEFAULT_COMMAND_TIMEOUT}); a reply (null means {@link KnockReply#AUTO}).
  *
  * @param logPrefix the LOG prefix of knock lines, e.g. {@code "KNOCK: "}
@@ -48,9 +49,9 @@ public record FirewallSettings(String logPrefix, int knockStart, int knockEnd, b
     extraLogged = List.copyOf(new LinkedHashSet<>(extraLogged));
     protect = List.copyOf(new LinkedHashSet<>(protect));
     name = name == null ? DEFAULT_NAME : name;
-    if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,27}")) {
+    if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,20}")) { // CHAIN-FWD-RE: 28, iptables' limit
       throw new IllegalArgumentException(
-          "bad firewall name '" + name + "': use a letter then up to 27 of A-Z a-z 0-9 _");
+          "bad firewall name '" + name + "': use a letter then up to 20 of A-Z a-z 0-9 _");
     }
     commandTimeout = commandTimeout == null ? DEFAULT_COMMAND_TIMEOUT : commandTimeout;
     if (commandTimeout.isNegative() || commandTimeout.isZero()) {

@@ -35,6 +35,8 @@ final class IptablesFirewall implements Firewall {
   private final GrantBook book = new GrantBook();
   /** Whether this run has written its nat chain (at its first random-port grant). */
   private boolean natWritten;
+  /** The reply of the rules last written ({@link KnockReply#AUTO} resolved), or null. */
+  private KnockReply reply;
 
   /** The IPv4 half (iptables). */
   IptablesFirewall(FirewallSettings settings, Commands commands, Clock clock) {
@@ -84,10 +86,14 @@ final class IptablesFirewall implements Firewall {
         + "filter chain " + IptablesRules.forwardChain(chain) + " (jumped from FORWARD) and with "
         + "Masquerade = yes a MASQUERADE in nat chain " + IptablesRules.forwardChain(chain)
         + " (jumped from POSTROUTING), each with the grant's end; and once per external port, "
-        + "for good, after the accepts: "
-        + "-A " + IptablesRules.forwardChain(chain) + " "
-        + String.join(" ", IptablesRules.reopenDropSpec(8443))
-        + " (a bare SYN that re-opens a reset flow after its grant).");
+        + "for good, a refusal of a bare SYN that re-opens a reset flow after its grant, with the "
+        + "protected ports' verdict, in chain " + IptablesRules.reopenChain(chain) + ", which "
+        + "only such a SYN enters (after the accepts):\n  -A "
+        + IptablesRules.forwardChain(chain) + " "
+        + String.join(" ", IptablesRules.reopenJumpSpec(chain)) + "\n  -A "
+        + IptablesRules.reopenChain(chain) + " "
+        + String.join(" ", IptablesRules.reopenRefusalSpec(8443, List.of("-j", "REJECT",
+            "--reject-with", "tcp-reset"))));
   }
 
   @Override
@@ -124,7 +130,12 @@ final class IptablesFirewall implements Firewall {
     settings = next;
   }
 
-  /** Writes the chain (and the jump if INPUT has none) for {@code s}, resolving auto first. */
+  /**
+   * Writes the chain (and the jump if INPUT has none) for {@code s}, resolving auto first; if the
+   * listing has knockd's filter forward chain (IPv4), rewrites it and its re-open chain in the
+   * same commit, so an earlier run's refusals (of either layout) get the verdict of the
+   * protected ports.
+   */
   private void write(FirewallSettings s, String listing, IptablesRules.Leftovers left,
       Map<Access, Long> grants) throws FirewallException {
     if (s.reply() == KnockReply.AUTO) {
@@ -134,8 +145,24 @@ final class IptablesFirewall implements Firewall {
           family.program(), drops ? "DROP" : "ACCEPT",
           drops ? "drop (look filtered)" : "reset (look closed)");
     }
+    IptablesRules.ForwardLeftovers forward = family == IptablesFamily.V4
+        ? IptablesRules.ForwardLeftovers.of(listing, chain) : null;
     commands.require(IptablesRules.restore(family),
-        IptablesRules.restoreScript(s, grants, left.jumps() == 0, family));
+        IptablesRules.restoreScript(s, grants, left.jumps() == 0, family, forward));
+    reply = s.reply();
+  }
+
+  /**
+   * The protected ports' TCP target, which refuses re-opened forwarded flows too: of the rules
+   * last written, or (no rules written by this object yet) resolved from {@code filter}.
+   */
+  private List<String> refuse(String filter) throws FirewallException {
+    if (reply == null) {
+      String listing = filter != null ? filter
+          : commands.require(IptablesRules.listAll(family), null).out();
+      reply = settings.reply().resolve(HostPolicy.iptablesDropsInput(listing));
+    }
+    return family.target(settings.withReply(reply).iptablesTarget(Protocol.TCP));
   }
 
   @Override
@@ -157,9 +184,7 @@ final class IptablesFirewall implements Firewall {
       return;
     }
     long epoch = end.getEpochSecond();
-    if (access.external() != 0) {
-      natReady();
-    }
+    String filter = access.external() != 0 ? natReady() : null;
     commands.require(IptablesRules.insertGrant(chain, access, epoch), null);
     if (access.masquerade()) {
       commands.require(IptablesRules.insertMasquerade(chain, access, epoch), null);
@@ -167,10 +192,13 @@ final class IptablesFirewall implements Firewall {
     if (access.external() != 0) { // last: the redirect never leads to a drop
       commands.require(IptablesRules.insertNat(chain, access, epoch), null);
     }
-    if (access.forwarded() && access.protocol() == Protocol.TCP
-        && !commands.attempt(IptablesRules.reopenDrop("-C", chain, access.external()), null)
-            .succeeded()) { // once per external port, kept after the grant (natReady keeps it)
-      commands.require(IptablesRules.reopenDrop("-A", chain, access.external()), null);
+    if (access.forwarded() && access.protocol() == Protocol.TCP) {
+      List<String> refuse = refuse(filter);
+      if (!commands.attempt(IptablesRules.reopenRefusal("-C", chain, access.external(), refuse),
+          null).succeeded()) { // once per external port, kept after the grant (natReady keeps it)
+        commands.require(IptablesRules.reopenRefusal("-A", chain, access.external(), refuse),
+            null);
+      }
     }
     book.put(access, end);
     if (old != null) {
@@ -260,12 +288,14 @@ final class IptablesFirewall implements Firewall {
 
   /**
    * Writes knockd's nat chain (table nat, jumped from PREROUTING position 1) once per run, with
-   * the nat rules of the redirected grants it knows (adopted ones included), in one
-   * iptables-restore commit: a killed run's rules of expired grants go with it.
+   * the nat rules of the redirected grants it knows (adopted ones included), and (IPv4) the
+   * filter forward chain and its re-open chain, keeping the refused ports the listing shows, in
+   * one iptables-restore commit: a killed run's rules of expired grants go with it. Returns the
+   * filter listing it read, or null if the nat chain was written before.
    */
-  private void natReady() throws FirewallException {
+  private String natReady() throws FirewallException {
     if (natWritten) {
-      return;
+      return null;
     }
     String nat = commands.require(IptablesRules.listNat(family), null).out();
     String filter = commands.require(IptablesRules.listAll(family), null).out();
@@ -273,8 +303,9 @@ final class IptablesFirewall implements Firewall {
     book.all().forEach((access, end) -> grants.put(access, end.getEpochSecond()));
     commands.require(IptablesRules.restore(family), IptablesRules.natScript(chain, grants,
         IptablesRules.Jumps.of(filter, nat, chain), family,
-        IptablesRules.reopenDropPorts(filter, chain)));
+        IptablesRules.reopenPorts(filter, chain), refuse(filter)));
     natWritten = true;
+    return filter;
   }
 
   /** Deletes a grant rule; a rule that is already gone counts as deleted. */

@@ -160,50 +160,24 @@ final class IptablesRules {
   }
 
   /**
-   * The iptables-restore input that (re)writes knockd's nat chain (redirects and DNATs), its
-   * forward chains (filter: the accepts of forwarded flows; nat: their masquerades) with the rules
-   * of the redirected and forwarded grants among {@code grants}, and adds the jumps (from
-   * PREROUTING, FORWARD, POSTROUTING) that {@code jumps} says are missing.
-   */
-  static String natScript(String chain, Map<Access, Long> grants, Jumps jumps) {
-    return natScript(chain, grants, jumps, IptablesFamily.V4);
-  }
-
-  /**
-   * {@link #natScript(String, Map, Jumps)} for one family's restore program; for ip6tables only
-   * the nat chain of redirects and its jump from PREROUTING (forwards are IPv4 only).
-   */
-  static String natScript(String chain, Map<Access, Long> grants, Jumps jumps, IptablesFamily f) {
-    return natScript(chain, grants, jumps, f, Set.of());
-  }
-
-  /**
-   * {@link #natScript(String, Map, Jumps, IptablesFamily)} keeping, after the accepts, the
-   * {@link #reopenDropSpec} of the TCP forwards among {@code grants} and of {@code dropPorts}
-   * (those the chain had: {@link #reopenDropPorts}).
+   * The iptables-restore input that (re)writes knockd's nat chain (redirects and DNATs), for
+   * {@link IptablesFamily#V4} its forward chains (filter: the accepts of forwarded flows and the
+   * {@link #reopenChain} with a refusal of each port of the TCP forwards among {@code grants}
+   * and of {@code reopenPorts}, those the listing had: {@link #reopenPorts}; nat: the
+   * masquerades) with the rules of the redirected and forwarded grants among {@code grants}, and
+   * adds the jumps (from PREROUTING, FORWARD, POSTROUTING) that {@code jumps} says are missing.
+   * For ip6tables only the nat chain of redirects and its jump from PREROUTING (forwards are IPv4
+   * only). {@code refuse}: the protected ports' TCP target
+   * ({@link FirewallSettings#iptablesTarget}).
    */
   static String natScript(String chain, Map<Access, Long> grants, Jumps jumps, IptablesFamily f,
-      Set<Integer> dropPorts) {
+      Set<Integer> reopenPorts, List<String> refuse) {
     boolean v4 = f == IptablesFamily.V4; // forwards, and so their chains, are IPv4 only
     String fwd = forwardChain(chain);
     StringBuilder b = new StringBuilder();
     if (v4) {
-      b.append("*filter\n:").append(fwd).append(" - [0:0]\n");
-      Set<Integer> drops = new TreeSet<>(dropPorts);
-      grants.forEach((a, epoch) -> {
-        if (a.forwarded()) {
-          b.append(line(fwd, grantSpec(a, epoch))).append('\n');
-          if (a.protocol() == Protocol.TCP) {
-            drops.add(a.external());
-          }
-        }
-      });
-      for (int port : drops) {
-        b.append(line(fwd, reopenDropSpec(port))).append('\n');
-      }
-      if (!jumps.forward()) {
-        b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
-      }
+      b.append("*filter\n");
+      forwardFilter(b, chain, grants, reopenPorts, refuse, !jumps.forward());
       b.append("COMMIT\n");
     }
     b.append("*nat\n:").append(chain).append(" - [0:0]\n");
@@ -228,32 +202,129 @@ final class IptablesRules {
   }
 
   /**
-   * The forward chain's drop, after its accepts, of a bare SYN on a flow DNATed from
-   * {@code externalPort}: conntrack re-opens the entry of a flow the inner host reset when a SYN
-   * comes from the same source port, DNAT and all, so after a forward's grant ended that SYN
-   * would still reach the inner host. A flow whose grant holds is accepted before it.
+   * Appends, inside a {@code *filter} section, the lines that (re)write the filter forward chain
+   * and its {@link #reopenChain} (declaring a chain flushes it): the accepts of the forwarded
+   * grants among {@code grants}, the chain's one {@link #reopenJumpSpec}, then in the re-open
+   * chain a {@link #reopenRefusalSpec} for each port of {@code reopenPorts} and of the TCP
+   * forwards among {@code grants}; and the jump from FORWARD if {@code addJump}.
    */
-  static List<String> reopenDropSpec(int externalPort) {
+  private static void forwardFilter(StringBuilder b, String chain, Map<Access, Long> grants,
+      Set<Integer> reopenPorts, List<String> refuse, boolean addJump) {
+    String fwd = forwardChain(chain);
+    String re = reopenChain(chain);
+    b.append(':').append(fwd).append(" - [0:0]\n:").append(re).append(" - [0:0]\n");
+    Set<Integer> ports = new TreeSet<>(reopenPorts);
+    grants.forEach((a, epoch) -> {
+      if (a.forwarded()) {
+        b.append(line(fwd, grantSpec(a, epoch))).append('\n');
+        if (a.protocol() == Protocol.TCP) {
+          ports.add(a.external());
+        }
+      }
+    });
+    b.append(line(fwd, reopenJumpSpec(chain))).append('\n');
+    for (int port : ports) {
+      b.append(line(re, reopenRefusalSpec(port, refuse))).append('\n');
+    }
+    if (addJump) {
+      b.append("-I FORWARD 1 -j ").append(fwd).append('\n');
+    }
+  }
+
+  /**
+   * The filter chain of re-open refusals, {@code CHAIN-FWD-RE} (at most 28 characters, iptables'
+   * limit, for a {@link FirewallSettings} name): entered from the forward chain, after its
+   * accepts, by a bare SYN on a DNATed flow only ({@link #reopenJumpSpec}), so that the traffic of
+   * established flows passes one rule of it, not one per port.
+   */
+  static String reopenChain(String chain) {
+    return forwardChain(chain) + "-RE";
+  }
+
+  /**
+   * The forward chain's jump, after its accepts, to its {@link #reopenChain}: a bare SYN on a
+   * flow conntrack DNATed. Conntrack re-opens the entry of a flow the inner host reset when a SYN
+   * comes from the same source port, DNAT and all, so after a forward's grant ended that SYN
+   * would still reach the inner host; a flow whose grant holds is accepted before the jump.
+   */
+  static List<String> reopenJumpSpec(String chain) {
+    return List.of("-p", "tcp", "-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN", "-m", "conntrack",
+        "--ctstate", "DNAT", "-j", reopenChain(chain));
+  }
+
+  /**
+   * The {@link #reopenChain}'s refusal of a flow DNATed from {@code externalPort}, with
+   * {@code refuse}, the protected ports' TCP target: {@code -j DROP}, or on a host whose closed
+   * ports answer, {@code -j REJECT --reject-with tcp-reset}.
+   */
+  static List<String> reopenRefusalSpec(int externalPort, List<String> refuse) {
+    List<String> spec = new ArrayList<>(List.of("-p", "tcp", "-m", "conntrack", "--ctorigdstport",
+        Integer.toString(externalPort)));
+    spec.addAll(refuse);
+    return spec;
+  }
+
+  /** {@code iptables -w OP CHAIN-FWD-RE} with the {@link #reopenRefusalSpec} (OP: -C or -A). */
+  static List<String> reopenRefusal(String op, String chain, int externalPort,
+      List<String> refuse) {
+    List<String> argv = new ArrayList<>(List.of("iptables", "-w", op, reopenChain(chain)));
+    argv.addAll(reopenRefusalSpec(externalPort, refuse));
+    return argv;
+  }
+
+  /**
+   * The forward chain's drop of a re-opened flow as knockd wrote it before the
+   * {@link #reopenChain} existed (one rule per port in the forward chain itself): still read back,
+   * so that an upgrade keeps those ports refused.
+   */
+  static List<String> legacyReopenDropSpec(int externalPort) {
     return List.of("-p", "tcp", "-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN", "-m", "conntrack",
         "--ctstate", "DNAT", "--ctorigdstport", Integer.toString(externalPort), "-j", "DROP");
   }
 
-  /** {@code iptables -w OP FORWARD_CHAIN} with the {@link #reopenDropSpec} (OP: -C or -A). */
-  static List<String> reopenDrop(String op, String chain, int externalPort) {
-    List<String> argv = new ArrayList<>(List.of("iptables", "-w", op, forwardChain(chain)));
-    argv.addAll(reopenDropSpec(externalPort));
-    return argv;
+  /**
+   * The external ports refused in an {@code iptables -S} listing: those of the
+   * {@link #reopenRefusalSpec} rules (either target) and of the {@link #legacyReopenDropSpec}
+   * rules in the forward chain.
+   */
+  static Set<Integer> reopenPorts(String filter, String chain) {
+    List<Pattern> forms = List.of(
+        portPattern(line(reopenChain(chain), reopenRefusalSpec(0, List.of("-j", "DROP")))),
+        portPattern(line(reopenChain(chain), reopenRefusalSpec(0,
+            List.of("-j", "REJECT", "--reject-with", "tcp-reset")))),
+        portPattern(line(forwardChain(chain), legacyReopenDropSpec(0))));
+    Set<Integer> ports = new TreeSet<>();
+    filter.lines().map(String::strip).forEach(l -> {
+      for (Pattern p : forms) {
+        Matcher m = p.matcher(l);
+        if (m.matches()) {
+          int port = Integer.parseInt(m.group(1));
+          if (port >= 1 && port <= 65535) {
+            ports.add(port);
+          }
+        }
+      }
+    });
+    return ports;
   }
 
-  /** The external ports of the {@link #reopenDropSpec} rules in an {@code iptables -S} listing. */
-  static Set<Integer> reopenDropPorts(String filter, String chain) {
-    String[] around = line(forwardChain(chain), reopenDropSpec(0)).split(" 0 ", 2);
-    Pattern drop = Pattern.compile(Pattern.quote(around[0]) + " (\\d{1,5}) "
-        + Pattern.quote(around[1]));
-    Set<Integer> ports = new TreeSet<>();
-    filter.lines().map(drop::matcher).filter(Matcher::matches)
-        .forEach(m -> ports.add(Integer.parseInt(m.group(1))));
-    return ports;
+  /** A rule line with its one port field {@code " 0 "} as a pattern whose group 1 is the port. */
+  private static Pattern portPattern(String lineWithPortZero) {
+    String[] around = lineWithPortZero.split(" 0 ", 2);
+    return Pattern.compile(Pattern.quote(around[0]) + " (\\d{1,5}) " + Pattern.quote(around[1]));
+  }
+
+  /**
+   * What an {@code iptables -S} listing shows of the filter forward chain: whether it exists,
+   * whether FORWARD jumps to it, and the ports it refuses ({@link #reopenPorts}).
+   */
+  record ForwardLeftovers(boolean exists, boolean jumped, Set<Integer> reopenPorts) {
+    static ForwardLeftovers of(String filter, String chain) {
+      String fwd = forwardChain(chain);
+      return new ForwardLeftovers(filter.lines().map(String::strip).anyMatch(("-N " + fwd)::equals),
+          filter.lines().map(String::strip).anyMatch(("-A FORWARD -j " + fwd)::equals),
+          IptablesRules.reopenPorts(filter, chain));
+    }
   }
 
   /** Which jumps to knockd's nat and forward chains exist. */
@@ -269,8 +340,8 @@ final class IptablesRules {
 
   /**
    * The commands that remove what knockd adds for redirects and forwards, as the listings show
-   * it: every jump from PREROUTING, POSTROUTING and FORWARD, then its nat chains and its filter
-   * forward chain (flushed, then deleted).
+   * it: every jump from PREROUTING, POSTROUTING and FORWARD, then its nat chains, its filter
+   * forward chain and its re-open chain (each flushed, then deleted).
    */
   static List<List<String>> forwardRemoval(String filter, String nat, String chain) {
     return forwardRemoval(filter, nat, chain, IptablesFamily.V4);
@@ -290,7 +361,9 @@ final class IptablesRules {
         cmds.add(List.of(f.program(), "-w", "-t", j[0], "-D", j[1], "-j", j[2]));
       }
     }
-    String[][] chains = {{"nat", chain}, {"nat", fwd}, {"filter", fwd}};
+    // the forward chain (which jumps to the re-open chain) first: a chain still jumped to stays
+    String[][] chains = {{"nat", chain}, {"nat", fwd}, {"filter", fwd},
+        {"filter", reopenChain(chain)}};
     for (String[] c : chains) {
       String listing = c[0].equals("nat") ? nat : filter;
       if (listing.lines().anyMatch(("-N " + c[1])::equals)) {
@@ -405,9 +478,24 @@ final class IptablesRules {
   /** {@link #restoreScript(FirewallSettings, Map, boolean)} for one family's restore program. */
   static String restoreScript(FirewallSettings s, Map<Access, Long> grants, boolean addJump,
       IptablesFamily f) {
+    return restoreScript(s, grants, addJump, f, null);
+  }
+
+  /**
+   * {@link #restoreScript(FirewallSettings, Map, boolean, IptablesFamily)} that, given the
+   * {@code forward} leftovers of a listing whose forward chain exists (else null), rewrites the
+   * filter forward chain and its re-open chain in the same commit (see {@link #natScript}): an
+   * earlier run's refusals, of either layout, are kept with the verdict {@code s} gives now.
+   */
+  static String restoreScript(FirewallSettings s, Map<Access, Long> grants, boolean addJump,
+      IptablesFamily f, ForwardLeftovers forward) {
     StringBuilder b = new StringBuilder("*filter\n:").append(s.chain()).append(" - [0:0]\n");
     for (String rule : rules(s, grants, f)) {
       b.append(rule).append('\n');
+    }
+    if (forward != null && forward.exists()) {
+      forwardFilter(b, s.chain(), grants, forward.reopenPorts(),
+          f.target(s.iptablesTarget(Protocol.TCP)), !forward.jumped());
     }
     if (addJump) {
       b.append("-I INPUT 1 -j ").append(s.chain()).append('\n');

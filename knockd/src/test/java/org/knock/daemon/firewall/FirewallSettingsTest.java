@@ -41,7 +41,14 @@ class FirewallSettingsTest {
     assertThatThrownBy(() -> settings("K", 0, 10, false, List.of(), List.of(), null))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> settings("K", 1, 10, false, List.of(), List.of(), "knock-d"))
-        .hasMessage("bad firewall name 'knock-d': use a letter then up to 27 of A-Z a-z 0-9 _");
+        .hasMessage("bad firewall name 'knock-d': use a letter then up to 20 of A-Z a-z 0-9 _");
+    // iptables takes chain names of up to 28 characters, and the longest knockd makes of the
+    // name is CHAIN-FWD-RE
+    String longest = "k".repeat(21);
+    assertThat(IptablesRules.reopenChain(settings("K", 1, 10, false, List.of(), List.of(),
+        longest).chain())).hasSize(28);
+    assertThatThrownBy(() -> settings("K", 1, 10, false, List.of(), List.of(), longest + "k"))
+        .hasMessageStartingWith("bad firewall name");
     assertThatThrownBy(() -> new FirewallSettings("K", 1, 10, false, List.of(), List.of(), null,
         Duration.ZERO)).hasMessage("bad command timeout PT0S");
   }

@@ -177,6 +177,8 @@ class IptablesFirewallTest {
         prefixed(IptablesRules.insertGrant("KNOCKD", r2, T0 + 61)),
         prefixed(IptablesRules.insertNat("KNOCKD", r2, T0 + 61)));
     assertThat(runner.calls.get(3).stdin()).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n"
+        + ":KNOCKD-FWD-RE - [0:0]\n-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN "
+        + "-m conntrack --ctstate DNAT -j KNOCKD-FWD-RE\n"
         + "-I FORWARD 1 -j KNOCKD-FWD\nCOMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
         + "-I PREROUTING 1 -j KNOCKD\n-I POSTROUTING 1 -j KNOCKD-FWD\nCOMMIT\n");
     runner.calls.clear();
@@ -185,6 +187,80 @@ class IptablesFirewallTest {
         prefixed(IptablesRules.deleteGrant("KNOCKD", SSH, T0 + 31)),
         prefixed(IptablesRules.deleteNat("KNOCKD", r1, T0 + 31)),
         prefixed(IptablesRules.deleteGrant("KNOCKD", r1, T0 + 31)));
+  }
+
+  /**
+   * A forward's re-opened flow is refused with the protected ports' verdict: KnockReply = auto
+   * resolved from the INPUT policy (accepting host: a reset, as a closed port answers; dropping
+   * host: a drop), in the natScript of the run's first forward and in the -C/-A of each port.
+   */
+  @Test
+  void aForwardsReopenRefusalHasTheProtectedPortsVerdict() throws Exception {
+    Access f = new Access(SSH.address(), 5432, org.knock.core.Protocol.TCP, 8443,
+        Access.ipv4("10.1.0.5"), false);
+    runner.answering(c -> c.argv().contains("-C") // no such refusal yet: -A adds it
+        ? RecordingRunner.fail(1, "iptables: Bad rule (does a matching rule exist in that chain?).")
+        : answer(c));
+    for (boolean accepting : new boolean[] {true, false}) {
+      // an earlier run, with the other verdict, refused 9443
+      listing = (accepting ? "-P INPUT ACCEPT\n" : "-P INPUT DROP\n") + "-N KNOCKD-FWD\n"
+          + "-N KNOCKD-FWD-RE\n-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9443 "
+          + (accepting ? "-j DROP" : "-j REJECT --reject-with tcp-reset") + "\n";
+      runner.calls.clear();
+      Firewall fw = new IptablesFirewall(SETTINGS.withReply(KnockReply.AUTO), new Commands(
+          List.of("ip", "netns", "exec", "ns1"), SETTINGS.commandTimeout(), runner), clock,
+          IptablesFamily.V4);
+      fw.install();
+      fw.grant(f, Duration.ofSeconds(30));
+      List<String> target = accepting ? List.of("-j", "REJECT", "--reject-with", "tcp-reset")
+          : List.of("-j", "DROP");
+      String refusal = "\n-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9443 "
+          + String.join(" ", target) + "\n";
+      assertThat(runner.calls.get(1).stdin()).as("install").contains(refusal);
+      String nat = runner.calls.stream().map(RecordingRunner.Call::stdin)
+          .filter(in -> in != null && in.contains("*nat")).findFirst().orElseThrow();
+      assertThat(nat).as("the first forward grant's natScript").contains(refusal);
+      assertThat(runner.argvs()).contains(
+          prefixed(IptablesRules.reopenRefusal("-C", "KNOCKD", 8443, target)),
+          prefixed(IptablesRules.reopenRefusal("-A", "KNOCKD", 8443, target)));
+      assertThat(runner.calls.stream().map(c -> String.join(" ", c.argv()) + "\n" + c.stdin()))
+          .as("an accepting host's rules drop nothing, a dropping host's reject nothing")
+          .noneMatch(c -> c.contains(accepting ? "DROP" : "REJECT"));
+    }
+  }
+
+  /**
+   * A restart over the rules of a knockd before the re-open chain (a DROP per port in the forward
+   * chain itself) keeps every refused port: install rewrites them into the re-open chain, in the
+   * commit that writes knockd's chain, with the verdict of the protected ports.
+   */
+  @Test
+  void installMovesAnEarlierLayoutsReopenDropsIntoTheReopenChain() throws Exception {
+    Access f = new Access(SSH.address(), 5432, org.knock.core.Protocol.TCP, 8443,
+        Access.ipv4("10.1.0.5"), true);
+    listing = "-P INPUT ACCEPT\n-N KNOCKD\n-N KNOCKD-FWD\n-A INPUT -j KNOCKD\n"
+        + "-A FORWARD -j KNOCKD-FWD\n" + IptablesRules.grantLine("KNOCKD", f, T0 + 60) + "\n"
+        + "-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate DNAT "
+        + "--ctorigdstport 8443 -j DROP\n"
+        + "-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate DNAT "
+        + "--ctorigdstport 41000 -j DROP\n";
+    Firewall fw = new IptablesFirewall(SETTINGS.withReply(KnockReply.AUTO), new Commands(
+        List.of("ip", "netns", "exec", "ns1"), SETTINGS.commandTimeout(), runner), clock,
+        IptablesFamily.V4);
+    fw.install();
+    assertThat(fw.grants()).containsOnlyKeys(f);
+    String script = runner.calls.get(1).stdin();
+    assertThat(script).isEqualTo(IptablesRules.restoreScript(
+        SETTINGS.withReply(KnockReply.RESET), Map.of(f, T0 + 60), false, IptablesFamily.V4,
+        new IptablesRules.ForwardLeftovers(true, true, java.util.Set.of(8443, 41000))));
+    assertThat(script).contains(":KNOCKD-FWD - [0:0]\n:KNOCKD-FWD-RE - [0:0]\n"
+        + IptablesRules.grantLine("KNOCKD", f, T0 + 60) + "\n"
+        + "-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate DNAT "
+        + "-j KNOCKD-FWD-RE\n"
+        + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 8443 -j REJECT --reject-with "
+        + "tcp-reset\n"
+        + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 41000 -j REJECT --reject-with "
+        + "tcp-reset\nCOMMIT\n").doesNotContain("DROP");
   }
 
   @Test

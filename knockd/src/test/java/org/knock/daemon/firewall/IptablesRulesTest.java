@@ -9,10 +9,16 @@ import static org.knock.daemon.firewall.Fixtures.SSH;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.knock.core.Protocol;
 
 class IptablesRulesTest {
+  private static final List<String> DROP = List.of("-j", "DROP");
+  private static final List<String> RESET = List.of("-j", "REJECT", "--reject-with", "tcp-reset");
+  private static final String REOPEN_JUMP = "-A " + IptablesRules.forwardChain("KNOCKD") + " "
+      + String.join(" ", IptablesRules.reopenJumpSpec("KNOCKD"));
+
   @Test
   void grantArgvEndsInTheKernelByATimeMatchAndCarriesTheExpiryInAComment() {
     assertThat(IptablesRules.insertGrant("KNOCKD", SSH, 1_700_000_000L)).containsExactly(
@@ -42,7 +48,8 @@ class IptablesRulesTest {
     assertThat(IptablesRules.parse("-N KNOCKD\n" + line + "\n", "KNOCKD").grants())
         .containsExactly(Map.entry(r, 9L));
     assertThat(IptablesRules.natScript("KNOCKD", Map.of(SSH, 9L, r, 9L),
-        new IptablesRules.Jumps(true, true, true))).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n"
+        new IptablesRules.Jumps(true, true, true), IptablesFamily.V4, Set.of(), DROP))
+        .isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n:KNOCKD-FWD-RE - [0:0]\n" + REOPEN_JUMP + "\n"
         + "COMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
         + IptablesRules.natLine("KNOCKD", r, 9L) + "\nCOMMIT\n");
     assertThat(IptablesRules.Jumps.of("-A FORWARD -j KNOCKD-FWD\n",
@@ -65,7 +72,7 @@ class IptablesRulesTest {
     assertThat(IptablesRules.parse("-N KNOCKD\n" + line + "\n", "KNOCKD", IptablesFamily.V6)
         .grants()).containsExactly(Map.entry(r, 9L));
     assertThat(IptablesRules.natScript("KNOCKD", Map.of(Fixtures.SSH6, 9L, r, 9L),
-        new IptablesRules.Jumps(true, false, false), IptablesFamily.V6))
+        new IptablesRules.Jumps(true, false, false), IptablesFamily.V6, Set.of(), RESET))
         .isEqualTo("*nat\n:KNOCKD - [0:0]\n" + IptablesRules.natLine("KNOCKD", r, 9L)
             + "\nCOMMIT\n");
     assertThat(IptablesRules.forwardRemoval("", "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD",
@@ -95,29 +102,98 @@ class IptablesRulesTest {
     assertThat(IptablesRules.rules(SETTINGS.withReply(KnockReply.DROP), Map.of(f, 9L)))
         .noneMatch(l -> l.contains("10.1.0.5")); // not in knockd's input chain
     String script = IptablesRules.natScript("KNOCKD", Map.of(f, 9L),
-        new IptablesRules.Jumps(false, false, false));
-    String drop = "-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate "
-        + "DNAT --ctorigdstport 8443 -j DROP";
-    assertThat(script).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n" + accept + "\n" + drop + "\n"
+        new IptablesRules.Jumps(false, false, false), IptablesFamily.V4, Set.of(), RESET);
+    // as iptables 1.8.9 -S prints them (checked in a namespace)
+    String refuse = "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 8443 "
+        + "-j REJECT --reject-with tcp-reset";
+    assertThat(REOPEN_JUMP).isEqualTo("-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN "
+        + "-m conntrack --ctstate DNAT -j KNOCKD-FWD-RE");
+    assertThat(script).isEqualTo("*filter\n:KNOCKD-FWD - [0:0]\n:KNOCKD-FWD-RE - [0:0]\n"
+        + accept + "\n" + REOPEN_JUMP + "\n" + refuse + "\n"
         + "-I FORWARD 1 -j KNOCKD-FWD\nCOMMIT\n*nat\n:KNOCKD - [0:0]\n:KNOCKD-FWD - [0:0]\n"
         + IptablesRules.natLine("KNOCKD", f, 9L) + "\n"
         + IptablesRules.masqueradeLine("KNOCKD", f, 9L) + "\n"
         + "-I PREROUTING 1 -j KNOCKD\n-I POSTROUTING 1 -j KNOCKD-FWD\nCOMMIT\n");
-    // a restart keeps the drops of forwards whose grants ended (read back from the listing)
-    assertThat(IptablesRules.reopenDropPorts("-N KNOCKD-FWD\n" + accept + "\n" + drop + "\n"
-        + drop.replace("8443", "9443") + "\n" + drop.replace("DROP", "ACCEPT") + "\n", "KNOCKD"))
-        .containsExactly(8443, 9443);
-    assertThat(IptablesRules.natScript("KNOCKD", Map.of(), new IptablesRules.Jumps(true, true,
-        true), IptablesFamily.V4, java.util.Set.of(9443))).startsWith(
-        "*filter\n:KNOCKD-FWD - [0:0]\n" + drop.replace("8443", "9443") + "\nCOMMIT\n");
-    assertThat(IptablesRules.forwardRemoval("-N KNOCKD-FWD\n-A FORWARD -j KNOCKD-FWD\n",
-        "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD")).containsExactly(
+    assertThat(IptablesRules.reopenRefusal("-C", "KNOCKD", 8443, DROP)).containsExactly(
+        "iptables", "-w", "-C", "KNOCKD-FWD-RE", "-p", "tcp", "-m", "conntrack",
+        "--ctorigdstport", "8443", "-j", "DROP");
+    assertThat(IptablesRules.forwardRemoval("-N KNOCKD-FWD\n-N KNOCKD-FWD-RE\n"
+        + "-A FORWARD -j KNOCKD-FWD\n", "-N KNOCKD\n-A PREROUTING -j KNOCKD\n", "KNOCKD"))
+        .containsExactly(
         List.of("iptables", "-w", "-t", "nat", "-D", "PREROUTING", "-j", "KNOCKD"),
         List.of("iptables", "-w", "-t", "filter", "-D", "FORWARD", "-j", "KNOCKD-FWD"),
         List.of("iptables", "-w", "-t", "nat", "-F", "KNOCKD"),
         List.of("iptables", "-w", "-t", "nat", "-X", "KNOCKD"),
         List.of("iptables", "-w", "-t", "filter", "-F", "KNOCKD-FWD"),
-        List.of("iptables", "-w", "-t", "filter", "-X", "KNOCKD-FWD"));
+        List.of("iptables", "-w", "-t", "filter", "-X", "KNOCKD-FWD"),
+        List.of("iptables", "-w", "-t", "filter", "-F", "KNOCKD-FWD-RE"),
+        List.of("iptables", "-w", "-t", "filter", "-X", "KNOCKD-FWD-RE"));
+  }
+
+  /**
+   * A restart keeps the refused ports of forwards whose grants ended, read back from the
+   * listing: those of the re-open chain (either verdict) and those an earlier knockd wrote as
+   * DROP rules in the forward chain itself; and rewrites them all in the re-open chain with the
+   * verdict the protected ports have now.
+   */
+  @Test
+  void theRefusedPortsOfBothLayoutsAreReadBackAndRewrittenInTheReopenChain() {
+    Access f = new Access(SSH.address(), 5432, Protocol.TCP, 8443, Access.ipv4("10.1.0.5"),
+        false);
+    String accept = IptablesRules.grantLine("KNOCKD", f, 9L);
+    // what knockd wrote before the re-open chain (commit 43e39c6), as iptables 1.8.9 -S prints it
+    String legacy = "-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate "
+        + "DNAT --ctorigdstport 7443 -j DROP";
+    String listing = "-P FORWARD ACCEPT\n-N KNOCKD-FWD\n-N KNOCKD-FWD-RE\n"
+        + "-A FORWARD -j KNOCKD-FWD\n" + accept + "\n" + legacy + "\n"
+        + legacy.replace("7443", "7444") + "\n"
+        + legacy.replace("7443 -j DROP", "7445 -j ACCEPT") + "\n"
+        + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9443 -j DROP\n"
+        + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9444 -j REJECT --reject-with "
+        + "tcp-reset\n"
+        + "-A KNOCKD-FWD-RE -p udp -m conntrack --ctorigdstport 9445 -j DROP\n"
+        + "-A OTHER-FWD-RE -p tcp -m conntrack --ctorigdstport 9446 -j DROP\n";
+    assertThat(IptablesRules.reopenPorts(listing, "KNOCKD"))
+        .containsExactly(7443, 7444, 9443, 9444);
+    IptablesRules.ForwardLeftovers left = IptablesRules.ForwardLeftovers.of(listing, "KNOCKD");
+    assertThat(left).isEqualTo(new IptablesRules.ForwardLeftovers(true, true,
+        Set.of(7443, 7444, 9443, 9444)));
+    assertThat(IptablesRules.ForwardLeftovers.of("-N KNOCKD\n", "KNOCKD").exists()).isFalse();
+
+    // a restart (install) rewrites the forward chain in its commit: the adopted grant's accept,
+    // the one jump, then every refused port with the protected ports' verdict
+    String reset = IptablesRules.restoreScript(SETTINGS.withReply(KnockReply.RESET),
+        Map.of(f, 9L), false, IptablesFamily.V4, left);
+    String fwd = ":KNOCKD-FWD - [0:0]\n:KNOCKD-FWD-RE - [0:0]\n" + accept + "\n" + REOPEN_JUMP
+        + "\n";
+    StringBuilder refusals = new StringBuilder();
+    for (int p : List.of(7443, 7444, 8443, 9443, 9444)) {
+      refusals.append("-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport ").append(p)
+          .append(" -j REJECT --reject-with tcp-reset\n");
+    }
+    assertThat(reset).isEqualTo(IptablesRules.restoreScript(SETTINGS.withReply(KnockReply.RESET),
+        Map.of(f, 9L), false).replace("COMMIT\n", "") + fwd + refusals + "COMMIT\n");
+    assertThat(reset).as("every refusal resets").doesNotContain("DROP");
+    String drop = IptablesRules.restoreScript(SETTINGS.withReply(KnockReply.DROP),
+        Map.of(f, 9L), true, IptablesFamily.V4, new IptablesRules.ForwardLeftovers(true, false,
+            Set.of(9443)));
+    assertThat(drop).endsWith(fwd
+        + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 8443 -j DROP\n"
+        + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9443 -j DROP\n"
+        + "-I FORWARD 1 -j KNOCKD-FWD\n-I INPUT 1 -j KNOCKD\nCOMMIT\n");
+    // no forward chain: the INPUT chain only, as before forwards
+    assertThat(IptablesRules.restoreScript(SETTINGS.withReply(KnockReply.DROP), Map.of(f, 9L),
+        true, IptablesFamily.V4, IptablesRules.ForwardLeftovers.of("", "KNOCKD")))
+        .isEqualTo(IptablesRules.restoreScript(SETTINGS.withReply(KnockReply.DROP),
+            Map.of(f, 9L), true));
+    // the same for the first forward grant of a run (natScript)
+    assertThat(IptablesRules.natScript("KNOCKD", Map.of(), new IptablesRules.Jumps(true, true,
+        true), IptablesFamily.V4, IptablesRules.reopenPorts(listing, "KNOCKD"), DROP))
+        .startsWith("*filter\n:KNOCKD-FWD - [0:0]\n:KNOCKD-FWD-RE - [0:0]\n" + REOPEN_JUMP + "\n"
+            + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 7443 -j DROP\n"
+            + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 7444 -j DROP\n"
+            + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9443 -j DROP\n"
+            + "-A KNOCKD-FWD-RE -p tcp -m conntrack --ctorigdstport 9444 -j DROP\nCOMMIT\n");
   }
 
   @Test

@@ -109,8 +109,8 @@ class ForwardIT extends LabScenarios {
     current.audit().await(mark, 3000, "access-expired", "addr", lab.clientIp(), "to", INNER);
     current.stop();
     if (firewall.equals("iptables")) { // OnExit = remove: the forward and nat chains go too
-      for (String[] c : new String[][] {{"filter", "KNOCKD-FWD"}, {"nat", "KNOCKD-FWD"},
-          {"nat", "KNOCKD"}}) {
+      for (String[] c : new String[][] {{"filter", "KNOCKD-FWD"}, {"filter", "KNOCKD-FWD-RE"},
+          {"nat", "KNOCKD-FWD"}, {"nat", "KNOCKD"}}) {
         assertThat(gateway.exec("iptables", "-w", "-t", c[0], "-S", c[1]).exit())
             .as(c[0] + " " + c[1] + " after stop").isNotZero();
       }
@@ -120,7 +120,11 @@ class ForwardIT extends LabScenarios {
   /**
    * The attack on a forward's end through conntrack: a flow the inner host reset is re-opened by
    * a bare SYN from the same source port, DNAT and all, so after close it would still reach the
-   * inner host (SECURITY.md §8); knockd's forward chain drops it unless the grant holds.
+   * inner host (SECURITY.md §8); knockd's forward chain refuses it unless the grant holds, as the
+   * protected ports refuse: on this accepting gateway (KnockReply = auto) with a reset, as a
+   * closed port answers, never by a drop, which would tell a scanner that something is there
+   * (ConcealmentIT). With iptables the refusal sits in chain KNOCKD-FWD-RE, which only such a SYN
+   * enters.
    */
   @ParameterizedTest(name = "{0}: after close db, a SYN from the port of a flow the inner host "
       + "reset does not reach it")
@@ -130,7 +134,7 @@ class ForwardIT extends LabScenarios {
     String gw = lab.serverIp();
     lab.server().exec("sysctl", "-qw", "net.ipv4.ip_forward=1").ok();
     current = knockd("forward-reopen-" + firewall, firewall);
-    current.start();
+    current.set("KnockReply", "auto").start();
     int mark = current.audit().mark();
     lab.knock(alice, "open db 30s");
     current.audit().await(mark, 2000, "access-granted", "addr", lab.clientIp(),
@@ -144,8 +148,17 @@ class ForwardIT extends LabScenarios {
         "external", Integer.toString(EXTERNAL), "to", INNER, "by", "knock");
     assertThat(Probes.until(false, client, gw, EXTERNAL, 1000)).as("ms until close shuts db")
         .isBetween(0L, 1000L);
-    assertThat(Probes.connectsFrom(client, gw, EXTERNAL, from))
-        .as("closed: a SYN from the port of the flow the inner host reset").isFalse();
+    assertThat(Probes.connectFrom(client, gw, EXTERNAL, from))
+        .as("closed: a SYN from the port of the flow the inner host reset, answered as a closed "
+            + "port answers").isEqualTo("not connected: Connection refused");
+    if (firewall.equals("iptables")) {
+      String rules = lab.server().exec("iptables", "-w", "-S").ok().out();
+      System.out.println("[iptables -S]\n" + rules);
+      assertThat(rules).contains("-A KNOCKD-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m "
+          + "conntrack --ctstate DNAT -j KNOCKD-FWD-RE\n-A KNOCKD-FWD-RE -p tcp -m conntrack "
+          + "--ctorigdstport " + EXTERNAL + " -j REJECT --reject-with tcp-reset")
+          .as("an accepting host's rules drop nothing").doesNotContain("DROP");
+    }
     current.stop();
   }
 

@@ -2,6 +2,7 @@ package org.knock.daemon.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -17,6 +18,7 @@ import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallOptions;
 import org.knock.daemon.firewall.FirewallSettings;
 import org.knock.daemon.firewall.Firewalls;
+import org.knock.daemon.firewall.KnockReply;
 import org.knock.daemon.firewall.PortSpec;
 
 /**
@@ -140,6 +142,57 @@ class IptablesFirewallIT {
       fw.install();
       Probes.assertAResetConnectionsPortCannotComeBack(pair, fw, 22);
       fw.remove();
+    }
+  }
+
+  /**
+   * An upgrade over the forward chain of a knockd before the re-open chain (a DROP per refused
+   * port in KNFWTEST-FWD itself, written here as that knockd wrote it): install keeps every
+   * refused port, moved into KNFWTEST-FWD-RE with the protected ports' verdict (this host
+   * accepts, KnockReply = auto: a reset), behind one jump; a restart over the new layout keeps
+   * them; remove deletes both chains.
+   */
+  @Test
+  void anUpgradeKeepsTheReopenRefusalsOfTheEarlierLayoutInTheReopenChain() throws Exception {
+    try (NetnsPair pair = new NetnsPair("fwu", SUBNET)) {
+      String drop = "-A KNFWTEST-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack "
+          + "--ctstate DNAT --ctorigdstport %d -j DROP\n";
+      Path old = dir.resolve("old-layout.rules");
+      Files.writeString(old, "*filter\n:KNFWTEST-FWD - [0:0]\n" + drop.formatted(8443)
+          + drop.formatted(41234) + "-I FORWARD 1 -j KNFWTEST-FWD\nCOMMIT\n"
+          + "*nat\n:KNFWTEST - [0:0]\n:KNFWTEST-FWD - [0:0]\n-I PREROUTING 1 -j KNFWTEST\n"
+          + "-I POSTROUTING 1 -j KNFWTEST-FWD\nCOMMIT\n");
+      pair.server.exec("iptables-restore", "-w", "--noflush", old.toString()).ok();
+      assertThat(chain(pair)).contains(drop.formatted(8443));
+
+      FirewallSettings auto = new FirewallSettings(prefix, 41000, 41063, true, List.of(),
+          List.of(PortSpec.parse("22/tcp")), "knfwtest", Duration.ofSeconds(10),
+          KnockReply.AUTO);
+      String expected = "-A FORWARD -j KNFWTEST-FWD\n"
+          + "-A KNFWTEST-FWD -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack --ctstate DNAT "
+          + "-j KNFWTEST-FWD-RE\n"
+          + "-A KNFWTEST-FWD-RE -p tcp -m conntrack --ctorigdstport 8443 -j REJECT "
+          + "--reject-with tcp-reset\n"
+          + "-A KNFWTEST-FWD-RE -p tcp -m conntrack --ctorigdstport 41234 -j REJECT "
+          + "--reject-with tcp-reset\n";
+      for (String run : List.of("upgrade", "restart")) {
+        Firewall fw = Firewalls.create("iptables", auto,
+            FirewallOptions.DEFAULTS.withCommandPrefix(pair.server.inside()), Clock.systemUTC());
+        fw.install();
+        String rules = chain(pair);
+        System.out.println("[" + run + "] iptables -S:\n" + rules);
+        assertThat(rules.lines().filter(l -> l.contains("FWD")).map(l -> l + "\n")
+            .collect(java.util.stream.Collectors.joining())).as(run)
+            .isEqualTo("-N KNFWTEST-FWD\n-N KNFWTEST-FWD-RE\n" + expected);
+        assertThat(rules).as(run + ": an accepting host's rules drop nothing")
+            .doesNotContain("DROP");
+        fw.close();
+        if (run.equals("restart")) {
+          fw.remove();
+        }
+      }
+      assertThat(chain(pair) + pair.server.exec("iptables", "-w", "-t", "nat", "-S").ok().out())
+          .doesNotContain("KNFWTEST");
     }
   }
 

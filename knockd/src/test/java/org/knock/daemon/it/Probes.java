@@ -54,11 +54,25 @@ final class Probes {
    * (2 s); a connection made is ended by the server ({@link TcpEcho} {@code from}).
    */
   static boolean connectsFrom(Netns ns, String ip, int port, int localPort) throws IOException {
+    return from(ns, ip, port, localPort).exit() == 0;
+  }
+
+  /**
+   * What {@link TcpEcho} {@code from} says of a connect from {@code localPort}: {@code connected}
+   * (or {@code connected, reset: ...}), {@code not connected: Connection refused} (the SYN was
+   * answered by a reset) or {@code not connected: timed out} (no answer in 2 s).
+   */
+  static String connectFrom(Netns ns, String ip, int port, int localPort) throws IOException {
+    return from(ns, ip, port, localPort).out().strip();
+  }
+
+  private static Netns.Result from(Netns ns, String ip, int port, int localPort)
+      throws IOException {
     Netns.Result r = ns.exec(javaMain(TcpEcho.class, "from", Integer.toString(localPort), ip,
         Integer.toString(port)).toArray(String[]::new));
     System.out.println("[probe] from :" + localPort + " to " + ip + ":" + port + ": "
         + r.out().strip() + (r.err().isBlank() ? "" : " / " + r.err().strip()));
-    return r.exit() == 0;
+    return r;
   }
 
   /** One probe's answer, and when (wall clock, ms) the deciding connect was made. */
