@@ -182,6 +182,19 @@ final class HuntDetector<K> {
     return windows.size();
   }
 
+  /**
+   * Closes every window now, as when a reload changes what the windows measure: the reports a
+   * sweep would give for them at their end (and those closed early, not yet swept).
+   */
+  List<Report<K>> closeAll() {
+    List<Report<K>> out = new ArrayList<>(closedEarly);
+    closedEarly.clear();
+    windows.forEach((source, w) -> addReport(out, source, w));
+    windows.clear();
+    groups.clear();
+    return out;
+  }
+
   private boolean due(Window w, long t) {
     return t - w.last >= quietMillis || t - w.start >= intervalMillis;
   }

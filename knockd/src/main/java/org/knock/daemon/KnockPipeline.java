@@ -56,8 +56,8 @@ final class KnockPipeline implements PacketHandler {
   private final Clock clock;
   private final SourceTracker tracker;
   private final Ipv6Sources tracker6;
-  private final HuntDetector<Integer> hunts;
-  private final HuntDetector<Ipv6Address> hunts6;
+  private HuntDetector<Integer> hunts; // a reload may hand over its predecessor's
+  private HuntDetector<Ipv6Address> hunts6;
   private final DoorMatcher doors;
   private final Firewall firewall;
   private final Audit audit;
@@ -565,7 +565,8 @@ final class KnockPipeline implements PacketHandler {
    * no longer allows, of another address without AllowOtherAddress, of a forward it points
    * elsewhere or of a random port outside its RandomPorts is dropped with one line: a reload
    * never opens what its config refuses), and the ports of knocks in progress
-   * ({@link #replayHeld}: decided by the new config).
+   * ({@link #replayHeld}: decided by the new config), and the scan and knock-hunt windows
+   * ({@link #takeOverHunts}).
    */
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
@@ -581,7 +582,28 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     deniedPackets += previous.deniedPackets;
+    takeOverHunts(previous);
     replayHeld(previous);
+  }
+
+  /**
+   * The scan and knock-hunt windows go on across a reload that leaves what they measure alone
+   * (knock range, SequenceTimeout, MaxSources), so that a scan straddling it gets one alert and
+   * one closing summary; otherwise the old windows are closed now and their summaries written,
+   * never lost with the old pipeline.
+   */
+  private void takeOverHunts(KnockPipeline previous) {
+    if (Wiring.sameHuntDetectors(previous.config.options(), config.options())) {
+      hunts = previous.hunts;
+      hunts6 = previous.hunts6;
+      return;
+    }
+    for (HuntDetector.Report<Integer> h : previous.hunts.closeAll()) {
+      reportHunt(h, ip(h.source()));
+    }
+    for (HuntDetector.Report<Ipv6Address> h : previous.hunts6.closeAll()) {
+      reportHunt(h, ip6(h.source().bytes()));
+    }
   }
 
   /** Most ports of each family a reload carries over: those of the most recent sources. */

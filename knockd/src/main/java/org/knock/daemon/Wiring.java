@@ -58,6 +58,12 @@ final class Wiring {
     return huntDetector(o, a -> a.hi(), Ipv6Sources.MAX_PER_PREFIX);
   }
 
+  /** Whether hunt detectors made for {@code a} and {@code b} measure alike (same windows). */
+  static boolean sameHuntDetectors(Options a, Options b) {
+    return a.knockPorts().equals(b.knockPorts()) && a.sequenceTimeout().equals(b.sequenceTimeout())
+        && a.maxSources() == b.maxSources();
+  }
+
   private static <K> HuntDetector<K> huntDetector(Options o,
       java.util.function.Function<K, Object> group, int maxPerGroup) {
     Duration quiet = o.sequenceTimeout().plusSeconds(2);

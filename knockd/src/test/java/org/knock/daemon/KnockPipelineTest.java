@@ -849,6 +849,51 @@ class KnockPipelineTest {
     assertThat(audit.events("knock-hunt")).isEmpty();
   }
 
+  /**
+   * A scan that straddles a reload: one alert and one closing summary over all its ports when
+   * the reload leaves the windows alone; the summary of what came before when it changes them
+   * (SequenceTimeout), written at the reload, not lost with the old pipeline.
+   */
+  @Test
+  void aScanStraddlingAReloadIsAlertedOnceAndSummedUpWhole() throws Exception {
+    scanWithAReloadHalfway(t -> t.replace("MaxDuration = 2h", "MaxDuration = 3h"));
+    assertThat(names()).containsExactly("scan", "knock-rejected", "scan-end");
+    assertThat(audit.events("scan-end").get(0).toText())
+        .startsWith("event=scan-end src=" + CLIENT + " ports=200 ");
+
+    audit.clear();
+    sport = 40000;
+    scanWithAReloadHalfway(t -> t.replace("[options]\n", "[options]\nSequenceTimeout = 5s\n"));
+    assertThat(audit.events("scan")).hasSize(2);
+    assertThat(audit.events("scan-end")).extracting(e -> e.get("ports"))
+        .containsExactly("100", "100");
+  }
+
+  /** 200 distinct range ports, one every 20 ms with sweeps, a reload after 100; then quiet. */
+  private void scanWithAReloadHalfway(java.util.function.UnaryOperator<String> change)
+      throws Exception {
+    SplittableRandom r = new SplittableRandom(6);
+    java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+    while (ports.size() < 200) {
+      ports.add(20000 + r.nextInt(5120));
+    }
+    int sent = 0;
+    for (int p : ports) {
+      syn(p, Transport.TCP);
+      clock.advance(Duration.ofMillis(20));
+      if (++sent % 12 == 0) {
+        pipeline.sweep();
+      }
+      if (sent == 100) {
+        reload(change);
+      }
+    }
+    for (int i = 0; i < 240; i++) { // a minute of sweeps
+      clock.advance(Duration.ofMillis(250));
+      pipeline.sweep();
+    }
+  }
+
   /** A knock with a bad tag, built and sent by one source (IPv4 or IPv6). */
   private interface BadKnock {
     void send() throws Exception;
