@@ -72,6 +72,10 @@ final class Daemon implements AutoCloseable {
   private String spec;
   private volatile Config config;
   private KnockPipeline pipeline;
+  private final UnreadableReport unreadable = new UnreadableReport();
+  /** Unparsable lines counted by parsers a reload replaced. */
+  private long unparsableBefore;
+  private long sourceUnreadableSeen;
   private NetfilterLogParser parser;
   private volatile LineFilter lineFilter = LineFilter.ALL;
   private Thread reader;
@@ -312,6 +316,9 @@ final class Daemon implements AutoCloseable {
       next.carryOver(pipeline); // a reload keeps deny-further, grants and retries
     }
     this.pipeline = next;
+    if (parser != null) {
+      unparsableBefore += parser.unparsable();
+    }
     this.parser = new NetfilterLogParser(o.logPrefix().strip());
     this.lineFilter = LineFilter.containing(o.logPrefix());
     this.config = c;
@@ -452,11 +459,25 @@ final class Daemon implements AutoCloseable {
   private void sweep() {
     synchronized (lock) {
       pipeline.sweep();
+      reportUnreadable();
       try {
         replay.prune(clock.instant().getEpochSecond());
       } catch (IOException e) {
         LOG.error("cannot prune the replay cache: {}", e.getMessage());
       }
+    }
+  }
+
+  /** Logs (at most once a minute) input with knockd's prefix that was no readable packet. */
+  private void reportUnreadable() {
+    long fromSource = source.unreadable();
+    String problem = fromSource > sourceUnreadableSeen ? source.lastUnreadable()
+        : parser.lastProblem();
+    sourceUnreadableSeen = fromSource;
+    String line = unreadable.check(unparsableBefore + parser.unparsable() + fromSource, problem,
+        clock.millis());
+    if (line != null) {
+      LOG.warn("{}", line);
     }
   }
 
@@ -595,6 +616,7 @@ final class Daemon implements AutoCloseable {
       m.put("packets", parser.packets());
       m.put("skipped", parser.skipped());
       m.put("unparsable", parser.unparsable());
+      m.put("unreadable", unparsableBefore + parser.unparsable() + source.unreadable());
       m.put("denied", pipeline.deniedPackets());
       m.put("budget-refused", pipeline.budgetRefusals());
       return m;

@@ -72,6 +72,23 @@ class NoInputStopsKnockdTest {
   }
 
   @Test
+  void unreadableLinesAreCountedAcrossAReload() throws Exception {
+    Config config = config();
+    KnockLines lines = new KnockLines(key, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      source.line(lines.syn(0));
+      feed(source, lines.knock("open 22 5m"));
+      await(audit, () -> audit.events("knock-accepted").size() == 1);
+      d.reload(config());
+      source.line(lines.syn(0));
+      feed(source, lines.knock("open 22 5m"));
+      await(audit, () -> audit.events("knock-accepted").size() == 2);
+      assertThat(d.counters()).containsEntry("unparsable", 1L).containsEntry("unreadable", 2L);
+    }
+  }
+
+  @Test
   void aSourceThatThrowsIsAuditedOnceRunAgainAndKnocksAreServed() throws Exception {
     Config config = config();
     KnockLines lines = new KnockLines(key, config.decoderSettings());

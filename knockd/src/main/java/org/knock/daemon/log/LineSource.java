@@ -34,6 +34,19 @@ public interface LineSource extends AutoCloseable {
   }
 
   /**
+   * Records the source itself could not turn into lines (e.g. malformed NFLOG messages) since it
+   * was made; any thread may read it.
+   */
+  default long unreadable() {
+    return 0;
+  }
+
+  /** Why the newest {@link #unreadable} record was unreadable, one line; "" before the first. */
+  default String lastUnreadable() {
+    return "";
+  }
+
+  /**
    * True once {@link #run} returned because its input ended as it may (standard input at end of
    * file). Sources that follow a log never end by themselves: for them {@link #run} returning
    * without {@link #close} is a fault.

@@ -64,8 +64,8 @@ final class NflogDirectSource implements LineSource {
   private boolean pendingOverrun;
   private long lastOverrun;
   private boolean overrunReported;
-  private long malformed;
-  private String lastMalformed = "";
+  private volatile long malformed; // written by the run thread only
+  private volatile String lastMalformed = "";
 
   NflogDirectSource(int group, SourceListener listener) {
     this(group, NflogDirectSource::openSocket, NflogSource.BOUND_GROUPS, listener,
@@ -255,9 +255,19 @@ final class NflogDirectSource implements LineSource {
     pendingOverrun = false;
   }
 
-  /** Netlink messages that could not be read as packets so far (read on the run thread). */
+  /** Netlink messages that could not be read as packets so far. */
   long malformed() {
     return malformed;
+  }
+
+  @Override
+  public long unreadable() {
+    return malformed;
+  }
+
+  @Override
+  public String lastUnreadable() {
+    return lastMalformed;
   }
 
   /** Why the last of them could not, one line; "" before the first. */
