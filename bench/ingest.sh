@@ -3,6 +3,9 @@
 # parser, parser + pipeline (in memory, one thread), and the whole daemon reading it from stdin
 # (FirewallLog = -, Firewall = none), each pinned to one core; and LC_ALL=C grep -c DPT= on the
 # same file for scale. Usage: bench/ingest.sh [LINES] [CORE]
+# KNPRF_COPIES="A B" (default "1 3"): the daemon's two runs read A and B files (the first, then
+# others with new scanners); the rate is per copy of the B - A further ones: "4 12" leaves the
+# copies during which the JIT still compiles the junk's paths out (the steady state).
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -31,7 +34,9 @@ python3 "$here/bench/gen-kernlog.py" "$work/kern.log" "$lines" "KNPRF1: " "$work
 # the daemon's further copies: the same mix with other scanners (seeds 2, 3), so that their scan
 # packets are new to the tracker (a copy of the same file would be all SYN retransmits, dropped
 # before the decoder); their knocks are the first file's again (replays)
-for seed in 2 3; do
+read -r copies_a copies_b <<< "${KNPRF_COPIES:-1 3}"
+[ "$copies_b" -gt "$copies_a" ] && [ "$copies_a" -ge 1 ] || { echo "bad KNPRF_COPIES" >&2; exit 2; }
+for seed in $(seq 2 "$copies_b"); do
   python3 "$here/bench/gen-kernlog.py" "$work/kern$seed.log" "$lines" "KNPRF1: " \
     "$work/knocks.txt" "$seed"
 done
@@ -46,16 +51,16 @@ taskset -c "$core" java -XX:+UseSerialGC -Xmx2g -cp "$KNOCKD_CP" org.knock.daemo
 
 echo "== the daemon: bin/knockd --config C < FILE (stdin, pinned to core $core)"
 # CPU time (user+sys) of the daemon's process, not wall time: other work on the machine does not
-# count. Start-up, exit and the JIT's warm-up are taken out by difference: the file fed once and
-# three times (the file, then the two of other scanners; by cat, whose CPU time is not counted);
-# the rate is LINES / ((CPU_3 - CPU_1) / 2), the median of three such pairs. Input starts after
+# count. Start-up, exit and the JIT's warm-up are taken out by difference: A files fed and B
+# (the file, then others of other scanners; by cat, whose CPU time is not counted); the rate is
+# LINES / ((CPU_B - CPU_A) / (B - A)), the median of three such pairs. Input starts after
 # $warm s, when knockd's JIT warm-up (JitWarmup, <= 5 s) is over in both runs of a pair: otherwise
 # the part of it that the shorter run cut off by exiting lands in the difference.
 warm=${KNPRF_WARM:-6}
 run_daemon() { # $1 = how many copies of the file; sets cpu (ms), wall (ms), rss (MB)
   rm -rf "$work/state" "$work/audit.log"
   local files=("$work/kern.log")
-  [ "$1" -lt 3 ] || files+=("$work/kern2.log" "$work/kern3.log")
+  for seed in $(seq 2 "$1"); do files+=("$work/kern$seed.log"); done
   { sleep "$warm"; cat "${files[@]}"; } | taskset -c "$core" /usr/bin/time \
     -f '%e %U %S %M' -o "$work/time" "$here/bin/knockd" --config "$work/knockd.conf" \
     2>"$work/knockd.err" >/dev/null
@@ -65,15 +70,15 @@ run_daemon() { # $1 = how many copies of the file; sets cpu (ms), wall (ms), rss
 }
 best1=; diffs=()
 for run in 1 2 3; do
-  run_daemon 1   # the knocks are fresh: TimeWindow is 120 s and the daemon's clock is real
+  run_daemon "$copies_a"   # the knocks are fresh: TimeWindow is 120 s and the daemon's clock is real
   acc=$(grep -c 'event=access-granted' "$work/audit.log" || true)
-  echo "run $run, file once: $cpu ms CPU, $wall ms wall after the ${warm} s wait, max RSS $rss MB," \
+  echo "run $run, $copies_a file(s): $cpu ms CPU, $wall ms wall after the ${warm} s wait, max RSS $rss MB," \
     "access-granted $acc of 50"
   [ -z "$best1" ] || [ "$cpu" -lt "$best1" ] && best1=$cpu
   once=$cpu
-  run_daemon 3
-  echo "run $run, 3 files: $cpu ms CPU, $wall ms wall after the wait, max RSS $rss MB"
-  diffs+=($(( (cpu - once) / 2 )))
+  run_daemon "$copies_b"
+  echo "run $run, $copies_b files: $cpu ms CPU, $wall ms wall after the wait, max RSS $rss MB"
+  diffs+=($(( (cpu - once) / (copies_b - copies_a) )))
 done
 net=$(printf '%s\n' "${diffs[@]}" | sort -n | sed -n 2p)   # median of the 3 paired differences
 [ "$net" -gt 0 ] || net=1
