@@ -58,6 +58,37 @@ final class DoorMatcher {
   }
 
   /**
+   * Takes over each source's progress on the doors {@code previous} has as well (same name,
+   * steps, timeout and flags), as a reload does: a static knock that straddles it goes on. The
+   * progress on a door the reload changed or removed is dropped.
+   */
+  void takeOver(DoorMatcher previous) {
+    int[] from = new int[doors.size()];
+    boolean any = false;
+    for (int i = 0; i < from.length; i++) {
+      from[i] = previous.doors.indexOf(doors.get(i));
+      any |= from[i] >= 0;
+    }
+    if (!any) {
+      return;
+    }
+    previous.state.forEach((source, old) -> { // least recently seen first: the order is kept
+      long[] st = new long[doors.size() * 2];
+      boolean progress = false;
+      for (int i = 0; i < from.length; i++) {
+        if (from[i] >= 0 && old[2 * from[i]] > 0) {
+          st[2 * i] = old[2 * from[i]];
+          st[2 * i + 1] = old[2 * from[i] + 1];
+          progress = true;
+        }
+      }
+      if (progress) {
+        state.put(source, st);
+      }
+    });
+  }
+
+  /**
    * Retires a door (a used one-time sequence). Every source's progress on every door is
    * forgotten, as the per-source stages are indexed by door.
    */

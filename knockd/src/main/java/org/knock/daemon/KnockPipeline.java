@@ -565,8 +565,8 @@ final class KnockPipeline implements PacketHandler {
    * no longer allows, of another address without AllowOtherAddress, of a forward it points
    * elsewhere or of a random port outside its RandomPorts is dropped with one line: a reload
    * never opens what its config refuses), and the ports of knocks in progress
-   * ({@link #replayHeld}: decided by the new config), and the scan and knock-hunt windows
-   * ({@link #takeOverHunts}).
+   * ({@link #replayHeld}: decided by the new config), the progress of static knocks on doors the
+   * reload left as they were, and the scan and knock-hunt windows ({@link #takeOverHunts}).
    */
   void carryOver(KnockPipeline previous) {
     denied.putAll(previous.denied);
@@ -582,6 +582,7 @@ final class KnockPipeline implements PacketHandler {
       }
     }
     deniedPackets += previous.deniedPackets;
+    doors.takeOver(previous.doors);
     takeOverHunts(previous);
     replayHeld(previous);
   }

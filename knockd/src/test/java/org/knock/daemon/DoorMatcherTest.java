@@ -31,6 +31,31 @@ class DoorMatcherTest {
   }
 
   @Test
+  void aReloadsMatcherGoesOnWithTheProgressOnTheDoorsItKeptUnchanged() {
+    knock("10.0.0.2", 7000, Protocol.TCP, 0);
+    knock("10.0.0.2", 8000, Protocol.UDP, 10);
+    knock("10.0.0.3", 7000, Protocol.TCP, 10);
+    DoorMatcher.Door web = new DoorMatcher.Door("web", List.of(new PortSpec(7100, Protocol.TCP),
+        new PortSpec(7200, Protocol.TCP)), Duration.ofSeconds(5), ssh.flags(), false);
+    DoorMatcher next = new DoorMatcher(List.of(web, ssh), 100); // another order, another door
+    next.takeOver(m);
+    assertThat(next.offer("10.0.0.2", 9000, Protocol.TCP, List.of("syn"), T0.plusMillis(20)))
+        .containsExactly(ssh);
+    assertThat(next.offer("10.0.0.3", 9000, Protocol.TCP, List.of("syn"), T0.plusMillis(20)))
+        .as("its next step was 8000/udp").isEmpty();
+    // the door changed by the reload (another step): its progress is not taken over
+    knock("10.0.0.4", 7000, Protocol.TCP, 0);
+    knock("10.0.0.4", 8000, Protocol.UDP, 10);
+    DoorMatcher.Door changed = new DoorMatcher.Door("openSSH", List.of(
+        new PortSpec(7000, Protocol.TCP), new PortSpec(8000, Protocol.UDP),
+        new PortSpec(9100, Protocol.TCP)), ssh.timeout(), ssh.flags(), false);
+    DoorMatcher other = new DoorMatcher(List.of(changed), 100);
+    other.takeOver(m);
+    assertThat(other.offer("10.0.0.4", 9100, Protocol.TCP, List.of("syn"), T0.plusMillis(20)))
+        .isEmpty();
+  }
+
+  @Test
   void shuffledOrderDoesNotOpen() {
     knock("10.0.0.2", 8000, Protocol.UDP, 0);
     knock("10.0.0.2", 7000, Protocol.TCP, 10);

@@ -714,6 +714,16 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aStaticKnockStraddlingAReloadOpensItsDoor() throws Exception {
+    syn(7000, Transport.TCP);
+    syn(8000, Transport.UDP);
+    reload(t -> t.replace("MaxDuration = 2h", "MaxDuration = 3h"));
+    syn(9000, Transport.TCP);
+    assertThat(ran).containsExactly("door door " + CLIENT);
+    assertThat(names()).containsExactly("door-opened");
+  }
+
+  @Test
   void aStraddlingKnockIsDecidedByTheReloadedConfig() throws Exception {
     // the reload takes 'open 22/tcp' from alice: the half she sent before it opens nothing
     int[] rest = sendFirst(ports("open 22 30m"), 12);
