@@ -89,12 +89,19 @@ final class DoorMatcher {
   }
 
   /**
-   * Retires a door (a used one-time sequence). Every source's progress on every door is
-   * forgotten, as the per-source stages are indexed by door.
+   * Retires a door (a used one-time sequence): every source's progress on it is forgotten, that on
+   * the other doors kept.
    */
   void retire(Door door) {
-    if (doors.remove(door)) {
-      state.clear();
+    int i = doors.indexOf(door);
+    if (i >= 0) {
+      doors.remove(i);
+      state.replaceAll((source, st) -> {
+        long[] kept = new long[st.length - 2];
+        System.arraycopy(st, 0, kept, 0, 2 * i);
+        System.arraycopy(st, 2 * i + 2, kept, 2 * i, kept.length - 2 * i);
+        return kept;
+      });
       sequencePorts.clear();
       for (Door d : doors) {
         sequencePorts.addAll(d.steps());

@@ -142,4 +142,19 @@ class DoorMatcherTest {
     om.offer("10.0.0.2", 2001, Protocol.TCP, List.of("syn"), T0);
     assertThat(om.offer("10.0.0.2", 2002, Protocol.TCP, List.of("syn"), T0)).isEmpty();
   }
+
+  @Test
+  void retiringAOneTimeDoorKeepsEveryonesProgressOnTheOthers() {
+    DoorMatcher.Door once = new DoorMatcher.Door("once",
+        List.of(new PortSpec(2001, Protocol.TCP), new PortSpec(2002, Protocol.TCP)),
+        Duration.ofSeconds(5), TcpFlags.ANY, true);
+    DoorMatcher om = new DoorMatcher(List.of(ssh, once), 10);
+    om.offer("10.0.0.3", 7000, Protocol.TCP, List.of("syn"), T0);
+    om.offer("10.0.0.3", 8000, Protocol.UDP, List.of("syn"), T0);
+    om.offer("10.0.0.2", 2001, Protocol.TCP, List.of("syn"), T0);
+    assertThat(om.offer("10.0.0.2", 2002, Protocol.TCP, List.of("syn"), T0)).containsExactly(once);
+    om.retire(once); // another source's one-time sequence, used
+    assertThat(om.offer("10.0.0.3", 9000, Protocol.TCP, List.of("syn"), T0))
+        .as("10.0.0.3's static knock goes on").containsExactly(ssh);
+  }
 }
