@@ -51,6 +51,8 @@ class KnockPipelineTest {
   private KnockPipeline pipeline;
   private int sport = 40000;
   private long seed = 1;
+  /** The daemon's one replay cache: every pipeline a reload builds shares it (Daemon.build). */
+  private final ReplayCache replayCache = new InMemoryReplayCache();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -92,7 +94,7 @@ class KnockPipelineTest {
   }
 
   private KnockPipeline newPipeline(int maxSources, CheckBudget budget) {
-    return newPipeline(maxSources, budget, new InMemoryReplayCache(), audit);
+    return newPipeline(maxSources, budget, replayCache, audit);
   }
 
   private KnockPipeline newPipeline(int maxSources, CheckBudget budget, ReplayCache replay,
@@ -760,6 +762,38 @@ class KnockPipelineTest {
     reload(t -> t);
     reload(t -> t);
     assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aKnockDecidedBeforeAReloadBehindJunkIsNotDecidedAgainByIt() throws Exception {
+    // junk before the knock: the source's sequence is not empty after it, and the tracker still
+    // listed the knock's ports: the reload offered them again (a second knock-rejected 'replay'
+    // with the daemon's shared replay cache; a second run of the action with a cache of its own)
+    syn(ports("open 22 30m")[3] ^ 1, Transport.TCP);
+    send(ports("run backup"));
+    assertThat(names()).containsExactly("knock-accepted");
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(ran).hasSize(1);
+    // nor by a reload whose pipeline has a replay cache of its own
+    KnockPipeline old = pipeline;
+    edit(t -> t);
+    pipeline = newPipeline(1000, new CheckBudget(Long.MAX_VALUE / 4, 1),
+        new InMemoryReplayCache(), audit);
+    pipeline.carryOver(old);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(ran).hasSize(1);
+  }
+
+  @Test
+  void aKnockRefusedBeforeAReloadIsNotRefusedAgainByIt() throws Exception {
+    syn(ports("open 22 30m")[3] ^ 1, Transport.TCP);
+    send(ports("open 80 30m")); // alice may not open 80: refused after a valid tag
+    assertThat(names()).containsExactly("knock-rejected");
+    reload(t -> t);
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-rejected");
   }
 
   @Test
