@@ -616,12 +616,14 @@ final class KnockPipeline implements PacketHandler {
    * Ports outside this config's knock range are not knock ports any more and are dropped; at
    * most {@link #REPLAY_MAX_PORTS} of each family, of the sources seen last. The checks are
    * taken from this pipeline's budget now; a sequence that ends in the replay (a shorter
-   * SequenceTimeout) is reported like any other.
+   * SequenceTimeout) is reported like any other. The ports of a denied source are dropped, also
+   * those held after a deny-further that the replay itself decided.
    */
   private void replayHeld(KnockPipeline previous) {
     Instant now = clock.instant();
     previous.tracker.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
-      if (range.contains(dport)) {
+      if (range.contains(dport)
+          && (denied.isEmpty() || !isDenied(ip(source), now))) {
         ended.clear();
         DecodeResult r = tracker.replay(source, destination, sport, dport, arrived, now, ended);
         reportEnded(ended, false, now);
@@ -629,7 +631,8 @@ final class KnockPipeline implements PacketHandler {
       }
     });
     previous.tracker6.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
-      if (range.contains(dport)) {
+      if (range.contains(dport)
+          && (denied.isEmpty() || !isDenied(ip6(source), now))) {
         ended.clear();
         DecodeResult r = tracker6.replay(source, destination, sport, dport, arrived, now, ended);
         reportEnded(ended, true, now);

@@ -797,6 +797,25 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aDenyFurtherDecidedInTheReplayStopsTheSourcesLaterHeldPorts() throws Exception {
+    // a flood spent the running pipeline's budget: alice's deny-further and her open after it
+    // wait for their checks; the reload decides them: after the deny, nothing of hers may act
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    wrongKnocks(1); // spends it
+    send(ports("deny-further 1h"));
+    send(ports("open 22 30m"));
+    assertThat(names()).isEmpty();
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(audit.last().get("command")).startsWith("deny-further");
+    assertThat(pipeline.grants()).isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).containsExactly("knock-accepted");
+  }
+
+  @Test
   void runStartsTheActionWithTheClientsAddress() throws Exception {
     send(ports("run backup"));
     assertThat(ran).containsExactly("action backup alice " + CLIENT + " " + CLIENT);
