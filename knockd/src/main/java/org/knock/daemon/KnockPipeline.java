@@ -617,9 +617,13 @@ final class KnockPipeline implements PacketHandler {
    * most {@link #REPLAY_MAX_PORTS} of each family, of the sources seen last. The checks are
    * taken from this pipeline's budget now; a sequence that ends in the replay (a shorter
    * SequenceTimeout) is reported like any other. The ports of a denied source are dropped, also
-   * those held after a deny-further that the replay itself decided.
+   * those held after a deny-further that the replay itself decided; none at all after a reload
+   * that turned UdpKnocks off (the tracker does not know which ports came by UDP).
    */
   private void replayHeld(KnockPipeline previous) {
+    if (previous.udpKnocks && !udpKnocks) {
+      return;
+    }
     Instant now = clock.instant();
     previous.tracker.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
       if (range.contains(dport)

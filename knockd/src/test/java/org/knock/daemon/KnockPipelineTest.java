@@ -816,6 +816,21 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aKnockSentByUdpIsNotActedOnAfterAReloadTurnedUdpKnocksOff() throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nUdpKnocks = yes\n"));
+    int[] ports = ports("open 22 30m");
+    for (int i = 0; i < 12; i++) {
+      syn(ports[i], Transport.UDP);
+    }
+    reload(t -> t.replace("UdpKnocks = yes\n", ""));
+    for (int i = 12; i < 20; i++) {
+      syn(ports[i], Transport.TCP);
+    }
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).doesNotContain("knock-accepted");
+  }
+
+  @Test
   void runStartsTheActionWithTheClientsAddress() throws Exception {
     send(ports("run backup"));
     assertThat(ran).containsExactly("action backup alice " + CLIENT + " " + CLIENT);
