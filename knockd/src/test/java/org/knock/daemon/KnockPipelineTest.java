@@ -831,6 +831,28 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aReloadKeepsTheIpv6DestinationsTheRunningPipelineKnew() throws Exception {
+    // the server's address was told apart from the start; junk to 300 other local addresses
+    // (a host with a routed /64) is held at the reload: offered first, it must not take every
+    // destination slot of the new pipeline, the server's own then unknown until the next reload
+    // (it cannot: the running table's slots, the server's among them, bound what is offered)
+    send6(ports6("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    byte[] junkDest = InetAddress.getByName("fd00:15::1000").getAddress();
+    for (int i = 0; i < 300; i++) {
+      junkDest[15] = (byte) i;
+      junkDest[14] = (byte) (0x10 + (i >> 8));
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName("fd00:99::2"),
+          InetAddress.getByAddress(junkDest), Transport.TCP, sport++, 20000 + i, true, false));
+    }
+    reload(t -> t);
+    clock.advance(Duration.ofSeconds(1));
+    send6(ports6("open 22 1h"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "knock-accepted",
+        "access-granted");
+  }
+
+  @Test
   void runStartsTheActionWithTheClientsAddress() throws Exception {
     send(ports("run backup"));
     assertThat(ran).containsExactly("action backup alice " + CLIENT + " " + CLIENT);
