@@ -816,6 +816,22 @@ class KnockPipelineTest {
   }
 
   @Test
+  void anIpv6DenyFurtherDecidedInTheReplayStopsTheSourcesLaterHeldPorts() throws Exception {
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    wrongKnocks(1); // spends it (from the IPv4 client: the budget is shared)
+    send6(ports6("deny-further 1h"));
+    send6(ports6("open 22 30m"));
+    assertThat(names()).isEmpty();
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT6);
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).containsExactly("knock-accepted");
+  }
+
+  @Test
   void aKnockSentByUdpIsNotActedOnAfterAReloadTurnedUdpKnocksOff() throws Exception {
     edit(t -> t.replace("[options]\n", "[options]\nUdpKnocks = yes\n"));
     int[] ports = ports("open 22 30m");
