@@ -272,14 +272,19 @@ final class SourceTracker {
    * flood of junk short. A source's ports up to a message whose tag verified (accepted or
    * refused: decided) are left out: offered again, that message would be decided again, and its
    * newest port, kept here, could complete an older partial knock.
+   *
+   * @return the sources with ports that the bound left out
    */
-  void forEachHeld(int maxPorts, HeldPort to) {
+  int forEachHeld(int maxPorts, HeldPort to) {
     Sequence first = null;
     long ports = 0;
+    int leftOut = 0;
     for (Sequence s = sources.newest(); s != null; s = sources.older(s)) {
-      ports += s.pairCount - s.replayFrom;
+      int held = s.pairCount - s.replayFrom;
+      ports += held;
       if (ports > maxPorts) {
-        break;
+        leftOut += held > 0 ? 1 : 0;
+        continue;
       }
       first = s;
     }
@@ -289,6 +294,7 @@ final class SourceTracker {
         to.held(s.key, (int) (p >>> 32), (int) p >>> 16, (int) p & 0xFFFF, s.times[i]);
       }
     }
+    return leftOut;
   }
 
   private DecodeResult offer(int source, int destination, int sourcePort, int destPort,

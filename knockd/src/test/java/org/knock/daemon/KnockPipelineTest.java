@@ -832,6 +832,31 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aKnockInProgressLeftOutOfTheReplayByItsBoundIsCountedAsAnEviction() throws Exception {
+    // 65,536 spoofed one-port sources after alice's first ports: the reload offers the newest
+    // 65,536 ports only, her half is dropped; the flood-evictions summary must say so
+    pipeline = newPipeline(70_000, new CheckBudget(Long.MAX_VALUE / 4, 1));
+    int[] rest = sendFirst(ports("open 22 30m"), 12);
+    int base = config.options().knockPorts().start();
+    InetAddress to = InetAddress.getByName("10.99.0.1");
+    for (int i = 0; i < KnockPipeline.REPLAY_MAX_PORTS; i++) {
+      byte[] a = {10, 100, (byte) (i >>> 8), (byte) i};
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByAddress(a), to,
+          Transport.TCP, 40000, base + i % 5120, true, false));
+    }
+    KnockPipeline old = pipeline;
+    edit(t -> t);
+    pipeline = newPipeline(70_000, new CheckBudget(Long.MAX_VALUE / 4, 1));
+    pipeline.carryOver(old);
+    send(rest);
+    assertThat(names()).doesNotContain("knock-accepted");
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    assertThat(audit.events("flood-evictions")).extracting(e -> e.get("count"))
+        .containsExactly("1");
+  }
+
+  @Test
   void aKnockSentByUdpIsNotActedOnAfterAReloadTurnedUdpKnocksOff() throws Exception {
     edit(t -> t.replace("[options]\n", "[options]\nUdpKnocks = yes\n"));
     int[] ports = ports("open 22 30m");
