@@ -96,8 +96,8 @@ final class Ipv6Sources {
   }
 
   /** {@link SourceTracker#forEachHeld} with the addresses (destination null if unknown). */
-  void forEachHeld(int maxPorts, HeldPort to) {
-    tracker.forEachHeld(maxPorts, (id, dest, sport, dport, t) ->
+  int forEachHeld(int maxPorts, HeldPort to) {
+    return tracker.forEachHeld(maxPorts, (id, dest, sport, dport, t) ->
         to.held(address(id), destinations.get(dest), sport, dport, t));
   }
 

@@ -82,6 +82,8 @@ final class KnockPipeline implements PacketHandler {
   private final CloseMemory closedAt = new CloseMemory(MAX_CLOSED);
   private final List<SourceTracker.Ended> ended = new ArrayList<>();
   private long deniedPackets;
+  /** Sources whose held ports the replay's bound left out: reported as flood evictions. */
+  private long replayLeftOut;
   private long evictionsReported;
   private Instant evictionsSince;
   private long refusalsReported;
@@ -544,7 +546,7 @@ final class KnockPipeline implements PacketHandler {
     denied.values().removeIf(until -> !now.isBefore(until));
     long oldest = now.getEpochSecond() - config.options().timeWindow().getSeconds() - 1;
     closedAt.forgetBefore(oldest);
-    long ev = tracker.evictions() + tracker6.evictions();
+    long ev = tracker.evictions() + tracker6.evictions() + replayLeftOut;
     if (ev > evictionsReported && !now.isBefore(evictionsSince.plus(EVICTION_REPORT))) {
       audit.floodEvictions(ev - evictionsReported, evictionsSince);
       evictionsReported = ev;
@@ -617,26 +619,34 @@ final class KnockPipeline implements PacketHandler {
    * Ports outside this config's knock range are not knock ports any more and are dropped; at
    * most {@link #REPLAY_MAX_PORTS} of each family, of the sources seen last. The checks are
    * taken from this pipeline's budget now; a sequence that ends in the replay (a shorter
-   * SequenceTimeout) is reported like any other.
+   * SequenceTimeout) is reported like any other. The ports of a denied source are dropped, also
+   * those held after a deny-further that the replay itself decided; the sources the bound leaves
+   * out are counted as flood evictions (a knock in progress lost); none at all after a reload
+   * that turned UdpKnocks off (the tracker does not know which ports came by UDP).
    */
   private void replayHeld(KnockPipeline previous) {
+    if (previous.udpKnocks && !udpKnocks) {
+      return;
+    }
     Instant now = clock.instant();
-    previous.tracker.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
-      if (range.contains(dport)) {
+    SourceTracker.HeldPort four = (source, destination, sport, dport, arrived) -> {
+      if (range.contains(dport) && (denied.isEmpty() || !isDenied(ip(source), now))) {
         ended.clear();
         DecodeResult r = tracker.replay(source, destination, sport, dport, arrived, now, ended);
         reportEnded(ended, false, now);
         decided(source, null, r, now);
       }
-    });
-    previous.tracker6.forEachHeld(REPLAY_MAX_PORTS, (source, destination, sport, dport, arrived) -> {
-      if (range.contains(dport)) {
+    };
+    Ipv6Sources.HeldPort six = (source, destination, sport, dport, arrived) -> {
+      if (range.contains(dport) && (denied.isEmpty() || !isDenied(ip6(source), now))) {
         ended.clear();
         DecodeResult r = tracker6.replay(source, destination, sport, dport, arrived, now, ended);
         reportEnded(ended, true, now);
         decided(0, source, r, now);
       }
-    });
+    };
+    replayLeftOut += previous.tracker.forEachHeld(REPLAY_MAX_PORTS, four);
+    replayLeftOut += previous.tracker6.forEachHeld(REPLAY_MAX_PORTS, six);
   }
 
   /**

@@ -106,6 +106,11 @@ final class SourceTracker {
     long[] pairs = new long[4]; // grows: most sources of a flood send one packet
     long[] times = new long[4];
     int pairCount;
+    /**
+     * The pairs before this index were held when a message's tag verified (its ports among them,
+     * gone from the assemblers): a reload must not offer them again ({@link #forEachHeld}).
+     */
+    int replayFrom;
     long last;
     long now;
     boolean sweep;
@@ -194,13 +199,18 @@ final class SourceTracker {
         return;
       }
       int keep = 0;
+      int from = 0;
       for (int i = 0; i < pairCount; i++) {
         if (times[i] >= oldest) {
           pairs[keep] = pairs[i];
           times[keep++] = times[i];
+          if (i < replayFrom) {
+            from++;
+          }
         }
       }
       pairCount = keep;
+      replayFrom = from;
       for (int i = 0; i < assemblerCount; i++) {
         assemblers[i].forgetBefore(oldest);
       }
@@ -211,6 +221,7 @@ final class SourceTracker {
       System.arraycopy(pairs, n, pairs, 0, pairCount - n);
       System.arraycopy(times, n, times, 0, pairCount - n);
       pairCount -= n;
+      replayFrom = Math.max(0, replayFrom - n);
       for (int i = 0; i < assemblerCount; i++) {
         assemblers[i].forgetOldest(n);
       }
@@ -258,24 +269,32 @@ final class SourceTracker {
    * those seen longest ago are left out first), sources least recently seen first, each source's
    * ports in the order they arrived: what a new tracker needs to go on where this one stands
    * ({@link #replay}). A knock in progress is among the newest; the bound keeps a reload during a
-   * flood of junk short.
+   * flood of junk short. A source's ports up to a message whose tag verified (accepted or
+   * refused: decided) are left out: offered again, that message would be decided again, and its
+   * newest port, kept here, could complete an older partial knock.
+   *
+   * @return the sources with ports that the bound left out
    */
-  void forEachHeld(int maxPorts, HeldPort to) {
+  int forEachHeld(int maxPorts, HeldPort to) {
     Sequence first = null;
     long ports = 0;
+    int leftOut = 0;
     for (Sequence s = sources.newest(); s != null; s = sources.older(s)) {
-      ports += s.pairCount;
+      int held = s.pairCount - s.replayFrom;
+      ports += held;
       if (ports > maxPorts) {
-        break;
+        leftOut += held > 0 ? 1 : 0;
+        continue;
       }
       first = s;
     }
     for (Sequence s = first; s != null; s = sources.newer(s)) {
-      for (int i = 0; i < s.pairCount; i++) {
+      for (int i = s.replayFrom; i < s.pairCount; i++) {
         long p = s.pairs[i];
         to.held(s.key, (int) (p >>> 32), (int) p >>> 16, (int) p & 0xFFFF, s.times[i]);
       }
     }
+    return leftOut;
   }
 
   private DecodeResult offer(int source, int destination, int sourcePort, int destPort,
@@ -316,9 +335,11 @@ final class SourceTracker {
       if (s.onlyKept()) { // nothing that failed or waits: from now on, as a new sequence
         s.strongest = null;
         s.pairCount = 0;
+        s.replayFrom = 0;
         s.account = new CheckBudget.Account();
         return r;
       }
+      s.replayFrom = s.pairCount; // decided: never offered again by a reload
     } else if (r.status() == DecodeResult.Status.REJECTED) {
       if (s.strongest == null || r.rejection().ordinal() > s.strongest.ordinal()) {
         s.strongest = r.rejection();

@@ -51,6 +51,8 @@ class KnockPipelineTest {
   private KnockPipeline pipeline;
   private int sport = 40000;
   private long seed = 1;
+  /** The daemon's one replay cache: every pipeline a reload builds shares it (Daemon.build). */
+  private final ReplayCache replayCache = new InMemoryReplayCache();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -92,7 +94,7 @@ class KnockPipelineTest {
   }
 
   private KnockPipeline newPipeline(int maxSources, CheckBudget budget) {
-    return newPipeline(maxSources, budget, new InMemoryReplayCache(), audit);
+    return newPipeline(maxSources, budget, replayCache, audit);
   }
 
   private KnockPipeline newPipeline(int maxSources, CheckBudget budget, ReplayCache replay,
@@ -770,6 +772,135 @@ class KnockPipelineTest {
     reload(t -> t);
     reload(t -> t);
     assertThat(names()).containsExactly("knock-accepted", "access-granted");
+  }
+
+  @Test
+  void aKnockDecidedBeforeAReloadBehindJunkIsNotDecidedAgainByIt() throws Exception {
+    // junk before the knock: the source's sequence is not empty after it, and the tracker still
+    // listed the knock's ports: the reload offered them again (a second knock-rejected 'replay'
+    // with the daemon's shared replay cache; a second run of the action with a cache of its own)
+    syn(ports("open 22 30m")[3] ^ 1, Transport.TCP);
+    send(ports("run backup"));
+    assertThat(names()).containsExactly("knock-accepted");
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(ran).hasSize(1);
+    // nor by a reload whose pipeline has a replay cache of its own
+    KnockPipeline old = pipeline;
+    edit(t -> t);
+    pipeline = newPipeline(1000, new CheckBudget(Long.MAX_VALUE / 4, 1),
+        new InMemoryReplayCache(), audit);
+    pipeline.carryOver(old);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(ran).hasSize(1);
+  }
+
+  @Test
+  void aKnockRefusedBeforeAReloadIsNotRefusedAgainByIt() throws Exception {
+    syn(ports("open 22 30m")[3] ^ 1, Transport.TCP);
+    send(ports("open 80 30m")); // alice may not open 80: refused after a valid tag
+    assertThat(names()).containsExactly("knock-rejected");
+    reload(t -> t);
+    clock.advance(Duration.ofSeconds(11));
+    pipeline.sweep();
+    assertThat(names()).containsExactly("knock-rejected");
+  }
+
+  @Test
+  void aDenyFurtherDecidedInTheReplayStopsTheSourcesLaterHeldPorts() throws Exception {
+    // a flood spent the running pipeline's budget: alice's deny-further and her open after it
+    // wait for their checks; the reload decides them: after the deny, nothing of hers may act
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    wrongKnocks(1); // spends it
+    send(ports("deny-further 1h"));
+    send(ports("open 22 30m"));
+    assertThat(names()).isEmpty();
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(audit.last().get("command")).startsWith("deny-further");
+    assertThat(pipeline.grants()).isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).containsExactly("knock-accepted");
+  }
+
+  @Test
+  void anIpv6DenyFurtherDecidedInTheReplayStopsTheSourcesLaterHeldPorts() throws Exception {
+    pipeline = newPipeline(1000, new CheckBudget(1, 1)); // one check a second
+    wrongKnocks(1); // spends it (from the IPv4 client: the budget is shared)
+    send6(ports6("deny-further 1h"));
+    send6(ports6("open 22 30m"));
+    assertThat(names()).isEmpty();
+    reload(t -> t);
+    assertThat(names()).containsExactly("knock-accepted");
+    assertThat(audit.last().get("src")).isEqualTo(CLIENT6);
+    clock.advance(Duration.ofSeconds(1));
+    pipeline.sweep();
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).containsExactly("knock-accepted");
+  }
+
+  @Test
+  void aKnockInProgressLeftOutOfTheReplayByItsBoundIsCountedAsAnEviction() throws Exception {
+    // 65,536 spoofed one-port sources after alice's first ports: the reload offers the newest
+    // 65,536 ports only, her half is dropped; the flood-evictions summary must say so
+    pipeline = newPipeline(70_000, new CheckBudget(Long.MAX_VALUE / 4, 1));
+    int[] rest = sendFirst(ports("open 22 30m"), 12);
+    int base = config.options().knockPorts().start();
+    InetAddress to = InetAddress.getByName("10.99.0.1");
+    for (int i = 0; i < KnockPipeline.REPLAY_MAX_PORTS; i++) {
+      byte[] a = {10, 100, (byte) (i >>> 8), (byte) i};
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByAddress(a), to,
+          Transport.TCP, 40000, base + i % 5120, true, false));
+    }
+    KnockPipeline old = pipeline;
+    edit(t -> t);
+    pipeline = newPipeline(70_000, new CheckBudget(Long.MAX_VALUE / 4, 1));
+    pipeline.carryOver(old);
+    send(rest);
+    assertThat(names()).doesNotContain("knock-accepted");
+    clock.advance(KnockPipeline.EVICTION_REPORT);
+    pipeline.sweep();
+    assertThat(audit.events("flood-evictions")).extracting(e -> e.get("count"))
+        .containsExactly("1");
+  }
+
+  @Test
+  void aKnockSentByUdpIsNotActedOnAfterAReloadTurnedUdpKnocksOff() throws Exception {
+    edit(t -> t.replace("[options]\n", "[options]\nUdpKnocks = yes\n"));
+    int[] ports = ports("open 22 30m");
+    for (int i = 0; i < 12; i++) {
+      syn(ports[i], Transport.UDP);
+    }
+    reload(t -> t.replace("UdpKnocks = yes\n", ""));
+    for (int i = 12; i < 20; i++) {
+      syn(ports[i], Transport.TCP);
+    }
+    assertThat(pipeline.grants()).isEmpty();
+    assertThat(names()).doesNotContain("knock-accepted");
+  }
+
+  @Test
+  void aReloadKeepsTheIpv6DestinationsTheRunningPipelineKnew() throws Exception {
+    // the server's address was told apart from the start; junk to 300 other local addresses
+    // (a host with a routed /64) is held at the reload: offered first, it must not take every
+    // destination slot of the new pipeline, the server's own then unknown until the next reload
+    // (it cannot: the running table's slots, the server's among them, bound what is offered)
+    send6(ports6("open 22 30m"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted");
+    byte[] junkDest = InetAddress.getByName("fd00:15::1000").getAddress();
+    for (int i = 0; i < 300; i++) {
+      junkDest[15] = (byte) i;
+      junkDest[14] = (byte) (0x10 + (i >> 8));
+      pipeline.onPacket(new LoggedPacket("KNOCK:", InetAddress.getByName("fd00:99::2"),
+          InetAddress.getByAddress(junkDest), Transport.TCP, sport++, 20000 + i, true, false));
+    }
+    reload(t -> t);
+    clock.advance(Duration.ofSeconds(1));
+    send6(ports6("open 22 1h"));
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "knock-accepted",
+        "access-granted");
   }
 
   @Test

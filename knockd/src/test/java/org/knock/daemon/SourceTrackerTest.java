@@ -67,7 +67,8 @@ class SourceTrackerTest {
     assertThat(all).containsExactly("2 a000002 40001 20002 1", "2 a000002 65535 20300 2",
         "3 ffffffff 50000 25119 3", "1 a000001 40000 20001 0", "1 a000001 40002 20600 4");
     List<Integer> bounded = new ArrayList<>();
-    t.forEachHeld(3, (src, dst, sp, dp, at) -> bounded.add(src));
+    assertThat(t.forEachHeld(3, (src, dst, sp, dp, at) -> bounded.add(src)))
+        .as("sources left out: 2").isEqualTo(1);
     assertThat(bounded).as("whole sources, the newest: 1 (2 ports) and 3 (1)")
         .containsExactly(3, 1, 1);
   }
