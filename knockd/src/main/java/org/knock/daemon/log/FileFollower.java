@@ -50,8 +50,10 @@ import java.util.concurrent.TimeUnit;
  *       already grew again — by the bytes just before the position no longer being those read
  *       (checked after every read, before its lines are handed on). The unread end of the old
  *       content is then read from the rotated copy (the sibling at least as long as the position
- *       whose bytes just before it are those read), and the file again from its start. Lines
- *       written between logrotate's copy and its truncation are lost by logrotate itself.
+ *       whose bytes just before it are those read), and the file again from its start. A copy that
+ *       the file still starts with (made, its truncation still to come) is not taken for a
+ *       rotated file to read besides it. Lines written between logrotate's copy and its
+ *       truncation are lost by logrotate itself.
  *   <li>Missing file: the listener hears {@code lost} after a grace period, and {@code recovered}
  *       when the file is back; likewise for a file that cannot be opened.
  * </ul>
@@ -315,17 +317,51 @@ final class FileFollower implements LineSource {
       return MOVED;
     }
     unseen.sort(Comparator.comparing(s -> s.state.modified));
+    boolean found = false;
     for (Sibling s : unseen) {
       try {
-        retired.add(new Tracked(openByKey(s), s.key));
+        FileChannel ch = openByKey(s);
+        if (current != null && currentKey.equals(current.key) && isPrefix(ch, current.ch)) {
+          // a copytruncate's copy of what the current file holds now, being made or not yet
+          // truncated away: read besides the current file it would repeat it; once the
+          // truncation is done, findCopy reads from it what the current file did not give
+          closeChannel(ch);
+          continue;
+        }
+        retired.add(new Tracked(ch, s.key));
         remember(s.key, s.state);
+        found = true;
       } catch (IOException e) {
         listener.lost(name(), "cannot read rotated file " + s.path.getFileName() + ": "
             + e.getMessage());
         listener.recovered(name());
       }
     }
-    return unseen.isEmpty() ? NONE : FOUND;
+    return found ? FOUND : NONE;
+  }
+
+  /** Bytes compared by {@link #isPrefix}: syslog lines' time stamps and more. */
+  private static final int PREFIX_BYTES = 4096;
+
+  /**
+   * Whether {@code copy} holds what {@code file} starts with: no longer than it, and its first
+   * bytes (at most {@link #PREFIX_BYTES}) are the file's. An empty copy is one just begun.
+   */
+  private static boolean isPrefix(FileChannel copy, FileChannel file) throws IOException {
+    long size = copy.size();
+    if (size > file.size()) {
+      return false;
+    }
+    int n = (int) Math.min(size, PREFIX_BYTES);
+    ByteBuffer a = ByteBuffer.allocate(n);
+    ByteBuffer b = ByteBuffer.allocate(n);
+    while (a.hasRemaining() && copy.read(a, a.position()) > 0) {
+      // fill
+    }
+    while (b.hasRemaining() && file.read(b, b.position()) > 0) {
+      // fill
+    }
+    return a.position() == b.position() && a.flip().equals(b.flip());
   }
 
   /**
