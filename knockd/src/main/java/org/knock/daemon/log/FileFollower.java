@@ -84,6 +84,8 @@ final class FileFollower implements LineSource {
     final TailWindow tail = new TailWindow();
     long pos;
     long lastGrowthNanos = System.nanoTime();
+    /** Truncated in place at least once: it is rotated by copytruncate. */
+    boolean truncated;
 
     Tracked(FileChannel ch, Object key) {
       this.ch = ch;
@@ -321,7 +323,8 @@ final class FileFollower implements LineSource {
     for (Sibling s : unseen) {
       try {
         FileChannel ch = openByKey(s);
-        if (current != null && currentKey.equals(current.key) && isPrefix(ch, current.ch)) {
+        if (current != null && currentKey.equals(current.key)
+            && isPrefix(ch, current.ch, current.truncated)) {
           // a copytruncate's copy of what the current file holds now, being made or not yet
           // truncated away: read besides the current file it would repeat it; once the
           // truncation is done, findCopy reads from it what the current file did not give
@@ -345,11 +348,14 @@ final class FileFollower implements LineSource {
 
   /**
    * Whether {@code copy} holds what {@code file} starts with: no longer than it, and its first
-   * bytes (at most {@link #PREFIX_BYTES}) are the file's. An empty copy is one just begun.
+   * bytes (at most {@link #PREFIX_BYTES}) are the file's. An empty copy counts as one just begun
+   * only for a file rotated by copytruncate ({@code copying}): after a rename rotation an empty
+   * rotated file may still get a late writer's lines.
    */
-  private static boolean isPrefix(FileChannel copy, FileChannel file) throws IOException {
+  private static boolean isPrefix(FileChannel copy, FileChannel file, boolean copying)
+      throws IOException {
     long size = copy.size();
-    if (size > file.size()) {
+    if (size > file.size() || size == 0 && !copying) {
       return false;
     }
     int n = (int) Math.min(size, PREFIX_BYTES);
@@ -404,6 +410,7 @@ final class FileFollower implements LineSource {
    */
   private void recoverFromTruncation(LineSink sink) {
     Tracked t = current;
+    t.truncated = true;
     Copy copy = findCopy(t);
     if (copy == null) {
       t.splitter.flush(sink);
