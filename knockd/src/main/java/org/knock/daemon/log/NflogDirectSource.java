@@ -255,11 +255,6 @@ final class NflogDirectSource implements LineSource {
     pendingOverrun = false;
   }
 
-  /** Netlink messages that could not be read as packets so far. */
-  long malformed() {
-    return malformed;
-  }
-
   @Override
   public long unreadable() {
     return malformed;
@@ -267,11 +262,6 @@ final class NflogDirectSource implements LineSource {
 
   @Override
   public String lastUnreadable() {
-    return lastMalformed;
-  }
-
-  /** Why the last of them could not, one line; "" before the first. */
-  String lastMalformed() {
     return lastMalformed;
   }
 
