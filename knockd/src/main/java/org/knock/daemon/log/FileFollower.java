@@ -359,14 +359,8 @@ final class FileFollower implements LineSource {
       return false;
     }
     int n = (int) Math.min(size, PREFIX_BYTES);
-    ByteBuffer a = ByteBuffer.allocate(n);
-    ByteBuffer b = ByteBuffer.allocate(n);
-    while (a.hasRemaining() && copy.read(a, a.position()) > 0) {
-      // fill
-    }
-    while (b.hasRemaining() && file.read(b, b.position()) > 0) {
-      // fill
-    }
+    ByteBuffer a = fill(copy, ByteBuffer.allocate(n), 0);
+    ByteBuffer b = fill(file, ByteBuffer.allocate(n), 0);
     return a.position() == b.position() && a.flip().equals(b.flip());
   }
 
@@ -683,13 +677,18 @@ final class FileFollower implements LineSource {
     }
   }
 
-  /** Where the last line starts: size if the file ends with '\n' (or is empty). */
-  private static long startOfLastLine(FileChannel ch, long size) throws IOException {
-    long from = Math.max(0, size - LineSplitter.MAX_LINE);
-    ByteBuffer buf = ByteBuffer.allocate((int) (size - from));
+  /** Reads ch from {@code from} into buf until buf is full or the file ends; returns buf. */
+  private static ByteBuffer fill(FileChannel ch, ByteBuffer buf, long from) throws IOException {
     while (buf.hasRemaining() && ch.read(buf, from + buf.position()) > 0) {
       // fill
     }
+    return buf;
+  }
+
+  /** Where the last line starts: size if the file ends with '\n' (or is empty). */
+  private static long startOfLastLine(FileChannel ch, long size) throws IOException {
+    long from = Math.max(0, size - LineSplitter.MAX_LINE);
+    ByteBuffer buf = fill(ch, ByteBuffer.allocate((int) (size - from)), from);
     for (int i = buf.position() - 1; i >= 0; i--) {
       if (buf.get(i) == '\n') {
         return from + i + 1;
