@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -76,6 +77,16 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     assertThat(lab.reachable()).as("port 22 before the scenario").isFalse();
   }
 
+  /** A scenario that failed before its close leaves port 22 shut for the next one all the same. */
+  @AfterEach
+  void shutWhateverHappened() throws Exception {
+    lab.noNat();
+    if (lab.reachable()) {
+      lab.tryKnock(alice, "close 22");
+      lab.until(false, 2000);
+    }
+  }
+
   @Override
   public String diagnosis() {
     return "audit log of the scenario:" + AuditTrail.describe(audit.since(scenarioMark));
@@ -91,20 +102,37 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
       // right one (1 in 256), and this scenario is about the partial and the fresh knock alone
       Thread.sleep(2100);
       int position = random.nextInt(20);
+      List<Integer> partial = lab.print(alice, "open 22 30s");
+      // the same holds for the fresh knock's own SYN at the lost position: carrying the lost byte
+      // (1 in 256), it completes the partial knock and both are accepted, as designed (seen in
+      // CI). The fresh knock is drawn so that it does not; what is left is loss and a retry alone
+      List<Integer> fresh = lab.print(alice, "open 22 30s");
+      for (int i = 0; i < 20 && at(fresh, position) == at(partial, position); i++) {
+        fresh = lab.print(alice, "open 22 30s");
+      }
+      assertThat(at(fresh, position)).as("a fresh knock without the lost byte, in 20 prints")
+          .isNotEqualTo(at(partial, position));
       dropPosition(position);
       int mark = audit.mark();
-      lab.knock(alice, "open 22 30s");
+      staticKnock(partial); // one burst, as bin/knock sends a knock; the lossy path drops one SYN
       undropPosition();
       Thread.sleep(500);
       assertThat(lab.reachable()).as("round %d: the partial knock opened nothing", round)
           .isFalse();
-      lab.knock(alice, "open 22 30s");
+      staticKnock(fresh);
       assertThat(lab.until(true, OPEN_WITHIN_MS)).as("round %d (position %d lost): ms until open",
           round, position).isBetween(0L, OPEN_WITHIN_MS);
       audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client);
       assertThat(audit.count(mark, "knock-accepted")).isEqualTo(1);
       close();
     }
+  }
+
+  /** The port of an indexed knock that carries its byte at {@code position}. */
+  private static int at(List<Integer> knock, int position) {
+    int lo = BASE + 256 * position;
+    return knock.stream().filter(p -> p >= lo && p <= lo + 255).findFirst()
+        .orElseThrow(() -> new AssertionError("no port at position " + position + ": " + knock));
   }
 
   @Test
