@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Writes a realistic kern.log (rsyslog's traditional format) for bench/ingest.sh.
 
-usage: gen-kernlog.py OUT LINES PREFIX KNOCKS_FILE [SEED]
+usage: gen-kernlog.py OUT LINES PREFIX KNOCKS_FILE [SEED [SCANNERS]]
 
 Mix: 90 % noise (two thirds ordinary kernel messages, one third LOG lines of another firewall
 rule, "[UFW BLOCK] "), ~9.9 % port-scan lines with PREFIX (a few hundred scanners sweeping the
 knock range and the ports around it), and the knocks of KNOCKS_FILE (one knock per line: 20 ports
 separated by spaces), each from its own source, its 20 packets spread over 2 s of log among the
-rest. Seeded: the same arguments give the same file.
+rest. SCANNERS (default 300) sets how many sources share the scan lines: 300 sweep the knock range
+(~330 ports each, every position covered: knock hunting, which spends tag checks); 10,000 send ~10
+ports each, as the Internet's background scanning does, and no source covers the 20 positions.
+Seeded: the same arguments give the same file.
 """
 import random
 import sys
@@ -42,7 +45,8 @@ def packet(pfx, src, dport, sport, syn=True):
                "SYN " if syn else "ACK "))
 
 
-scanners = [rnd.randint(0x01000000, 0xDF000000) for _ in range(300)]
+scanners = [rnd.randint(0x01000000, 0xDF000000)
+            for _ in range(int(sys.argv[6]) if len(sys.argv) > 6 else 300)]
 n_knock_lines = 20 * len(knocks)
 n_scan = int(total * 0.099)
 n_noise = total - n_scan - n_knock_lines

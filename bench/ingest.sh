@@ -6,6 +6,9 @@
 # KNPRF_COPIES="A B" (default "1 3"): the daemon's two runs read A and B files (the first, then
 # others with new scanners); the rate is per copy of the B - A further ones: "4 12" leaves the
 # copies during which the JIT still compiles the junk's paths out (the steady state).
+# KNPRF_SCANNERS=N (default 300): the sources of the file's scan lines. 300 sweep the knock range
+# (knock hunting: tag checks, bounded by MaxTagChecks per second); 10000 is the Internet's
+# background noise (~10 ports a source, no source covers the knock's 20 positions).
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -30,7 +33,9 @@ for i in $(seq 50); do
   KNOCK_HOME="$work/client" "$here/bin/knock" --print -k "$work/bench.key" --source \
     --timestamp "$now" 192.0.2.1 "open 22 30m" | tr '\n' ' '; echo
 done > "$work/knocks.txt"
-python3 "$here/bench/gen-kernlog.py" "$work/kern.log" "$lines" "KNPRF1: " "$work/knocks.txt"
+scanners=${KNPRF_SCANNERS:-300}
+python3 "$here/bench/gen-kernlog.py" "$work/kern.log" "$lines" "KNPRF1: " "$work/knocks.txt" 1 \
+  "$scanners"
 # the daemon's further copies: the same mix with other scanners (seeds 2, 3), so that their scan
 # packets are new to the tracker (a copy of the same file would be all SYN retransmits, dropped
 # before the decoder); their knocks are the first file's again (replays)
@@ -38,11 +43,11 @@ read -r copies_a copies_b <<< "${KNPRF_COPIES:-1 3}"
 [ "$copies_b" -gt "$copies_a" ] && [ "$copies_a" -ge 1 ] || { echo "bad KNPRF_COPIES" >&2; exit 2; }
 for seed in $(seq 2 "$copies_b"); do
   python3 "$here/bench/gen-kernlog.py" "$work/kern$seed.log" "$lines" "KNPRF1: " \
-    "$work/knocks.txt" "$seed"
+    "$work/knocks.txt" "$seed" "$scanners"
 done
 size=$(du -m "$work/kern.log" | cut -f1)
 echo "file: $lines lines, $size MB ($(grep -c 'DPT=' "$work/kern.log") with DPT=," \
-  "$(grep -c 'KNPRF1: ' "$work/kern.log") with our prefix, 50 knocks)"
+  "$(grep -c 'KNPRF1: ' "$work/kern.log") with our prefix from $scanners scanners, 50 knocks)"
 machine
 
 echo "== in memory, one thread (IngestBench)"

@@ -86,8 +86,12 @@ class DaemonFeedIT {
       long tookMs = (System.nanoTime() - written) / 1_000_000;
       System.out.printf("DaemonFeedIT: log lines written -> nft element present in %d ms%n",
           tookMs);
-      assertThat(Files.readString(audit)).contains("event=access-granted user=alice "
-          + "addr=10.205.0.2 port=22/tcp");
+      // knock-accepted is written before the grant, access-granted once the firewall confirmed
+      // it: the element can be listed a moment before the second line is written (seen in CI)
+      waitFor(() -> Files.readString(audit).contains("event=access-granted user=alice "
+          + "addr=10.205.0.2 port=22/tcp"), 1_000, "no access-granted within 1 s of the element");
+      assertThat(Files.readString(audit)).contains("event=knock-accepted user=alice "
+          + "src=10.205.0.2");
 
       long granted = System.nanoTime();
       waitFor(() -> !elements(ns).contains("10.205.0.2"), 8_000, "the kernel did not expire it");
