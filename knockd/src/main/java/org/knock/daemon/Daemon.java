@@ -312,16 +312,28 @@ final class Daemon implements AutoCloseable {
         MAX_PORTS_PER_SOURCE, new CheckBudget(o.maxTagChecks(), decoder.checksPerMessage()));
     DoorMatcher doors = new DoorMatcher(Wiring.doors(c), o.maxSources());
     KnockPipeline next = new KnockPipeline(c, clock, tracker, doors, firewall, audit, commands());
-    if (pipeline != null) {
-      next.carryOver(pipeline); // a reload keeps deny-further, grants and retries
+    KnockPipeline previous = pipeline;
+    if (previous != null) {
+      next.carryOverState(previous); // a reload keeps deny-further, grants and retries
     }
+    NetfilterLogParser nextParser = new NetfilterLogParser(o.logPrefix().strip());
+    LineFilter nextFilter = LineFilter.containing(o.logPrefix());
+    // nothing above wrote a line or acted: a failure there refuses the reload with no trace.
+    // From here the new pipeline is in place, and what it decides or reports is its own
     this.pipeline = next;
     if (parser != null) {
       unparsableBefore += parser.unparsable();
     }
-    this.parser = new NetfilterLogParser(o.logPrefix().strip());
-    this.lineFilter = LineFilter.containing(o.logPrefix());
+    this.parser = nextParser;
+    this.lineFilter = nextFilter;
     this.config = c;
+    if (previous != null) {
+      try {
+        next.carryOverInFlight(previous); // hunt windows, knocks in progress
+      } catch (RuntimeException e) {
+        errors.report("reload", e); // the reload stands; what was not carried over is lost
+      }
+    }
   }
 
   private KnockPipeline.Commands commands() {

@@ -73,6 +73,8 @@ final class KnockPipeline implements PacketHandler {
    */
   private final Map<Access, String> forwardOf = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
+  /** Retries {@link #carryOverState} left out, audited by {@link #carryOverInFlight}. */
+  private final List<Retry> retriesDropped = new ArrayList<>();
   /**
    * Per user and grant a close knock ended ({@link #closeKey}, whether it was open or not), the
    * newest seal time (Unix seconds) of such a close: an open sealed before it is refused as
@@ -571,6 +573,16 @@ final class KnockPipeline implements PacketHandler {
    * reload left as they were, and the scan and knock-hunt windows ({@link #takeOverHunts}).
    */
   void carryOver(KnockPipeline previous) {
+    carryOverState(previous);
+    carryOverInFlight(previous);
+  }
+
+  /**
+   * The first half of {@link #carryOver}: copies the state, with no audit line, firewall change
+   * or decision, so that a reload that fails here leaves everything as it was. The daemon puts
+   * this pipeline in place only after it and before {@link #carryOverInFlight}.
+   */
+  void carryOverState(KnockPipeline previous) {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
     forwardOf.putAll(previous.forwardOf);
@@ -579,12 +591,25 @@ final class KnockPipeline implements PacketHandler {
       if (allows(r)) {
         retries.add(r);
       } else {
-        audit.firewallError("grant " + r.access(), "not retried: the reloaded config no longer "
-            + "allows " + r.user() + " '" + r.command() + "'", false);
+        retriesDropped.add(r);
       }
     }
     deniedPackets += previous.deniedPackets;
     doors.takeOver(previous.doors);
+  }
+
+  /**
+   * The second half of {@link #carryOver}, what writes audit lines and may act: the dropped
+   * retries' lines, the scan and knock-hunt windows, the replay of knocks in progress. Run on the
+   * pipeline already in place, so that what it grants or reports belongs to the pipeline that
+   * goes on.
+   */
+  void carryOverInFlight(KnockPipeline previous) {
+    for (Retry r : retriesDropped) {
+      audit.firewallError("grant " + r.access(), "not retried: the reloaded config no longer "
+          + "allows " + r.user() + " '" + r.command() + "'", false);
+    }
+    retriesDropped.clear();
     takeOverHunts(previous);
     replayHeld(previous);
   }

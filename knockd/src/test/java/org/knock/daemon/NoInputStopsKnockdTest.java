@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.KnockKey;
+import org.knock.daemon.audit.Audit;
 import org.knock.daemon.audit.AuditEvent;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.Config;
@@ -85,6 +86,45 @@ class NoInputStopsKnockdTest {
       feed(source, lines.knock("open 22 5m"));
       await(audit, () -> audit.events("knock-accepted").size() == 2);
       assertThat(d.counters()).containsEntry("unparsable", 1L).containsEntry("unreadable", 2L);
+    }
+  }
+
+  @Test
+  void aFaultInTheReloadsCarryOverIsAuditedAndTheReloadStands() throws Exception {
+    // bob's whole knock is held, undecided, while only alice is configured; the reload that adds
+    // bob replays it, and the audit throws on its knock-accepted. The new pipeline was already in
+    // place: the reload stands (before: refused, after the replay had begun to act for the new
+    // config) and the fault is audited
+    KnockKey bobKey = KnockKey.generate(new SplittableRandom(13));
+    TestKeys.write(dir.resolve("bob.key"), bobKey);
+    boolean[] armed = {false};
+    Audit throwing = e -> {
+      if (armed[0] && e.name().equals("knock-accepted") && e.toText().contains("user=bob")) {
+        armed[0] = false;
+        throw new IllegalStateException("injected fault");
+      }
+      return audit.record(e);
+    };
+    Config config = config();
+    KnockLines alice = new KnockLines(key, config.decoderSettings());
+    KnockLines bob = new KnockLines(bobKey, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), throwing, List.of(), source)) {
+      feed(source, bob.knock("open 22 5m"));
+      // a knock of alice's from another address: once it is decided, bob's ports are held
+      feed(source, alice.knock("open 22 5m").replace("SRC=10.99.0.2", "SRC=10.99.0.3"));
+      await(audit, () -> audit.events("knock-accepted").size() == 1);
+      Files.writeString(dir.resolve("knockd.conf"), "[user bob]\nKey = bob.key\n"
+          + "Allow = open 22/tcp\n", java.nio.file.StandardOpenOption.APPEND);
+      armed[0] = true;
+      d.reload(ConfigLoader.load(dir.resolve("knockd.conf")));
+      assertThat(armed[0]).as("the replay reached bob's knock").isFalse();
+      assertThat(audit.events("internal-error")).extracting(AuditEvent::toText).containsExactly(
+          "event=internal-error where=reload class=java.lang.IllegalStateException "
+              + "message=\"injected fault\"");
+      feed(source, bob.knock("open 22 5m")); // the reloaded config is in force
+      await(audit, () -> audit.events("knock-accepted").size() == 2);
+      assertThat(audit.events("knock-accepted").get(1).toText()).contains("user=bob");
     }
   }
 
