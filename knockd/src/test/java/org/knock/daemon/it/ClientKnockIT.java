@@ -95,9 +95,17 @@ class ClientKnockIT {
       Netns.Result run = pair.client.exec(cmd.toArray(new String[0]));
       run.ok();
       assertThat(run.err()).isEmpty();
-      // a SYN that the kernel retransmitted would show up about 1 s later: wait past that
+      // a SYN that the kernel retransmitted would show up about 1 s later: wait past that. The
+      // lines reach this JVM through dmesg -w and a reader thread: wait (bounded) for the 20,
+      // then a moment more for any line behind them, instead of reading once after the 1.6 s
+      long end = System.nanoTime() + 10_000_000_000L;
       Thread.sleep(1600);
-      List<Integer> ports = log.ports("SRC=" + pair.clientIp + " ", proto);
+      String src = "SRC=" + pair.clientIp + " ";
+      while (log.ports(src, proto).size() < 20 && System.nanoTime() < end) {
+        Thread.sleep(50);
+      }
+      Thread.sleep(200);
+      List<Integer> ports = log.ports(src, proto);
       assertThat(ports).hasSize(20);
       assertThat(new HashSet<>(ports)).hasSize(20);
       KnockDecoder decoder = new KnockDecoder(DecoderSettings.defaults(),

@@ -278,6 +278,9 @@ class EndToEndIT implements ScenarioTimer.Diagnosis {
     audit.await(mark, 1000, "access-granted", "user", "bob", "addr", natted, "port", "22/tcp");
     lab.knock(bob, "close 22", "--source");
     assertThat(lab.until(false, 1000)).isBetween(0L, 1000L);
+    // access-closed follows the removal: awaited here, it cannot land after the next mark and
+    // pass for the access-closed of alice's close below
+    audit.await(mark, 1000, "access-closed", "addr", natted, "port", "22/tcp", "by", "knock");
     lab.noNat();
 
     // --allow another address: alice may (AllowOtherAddress = yes); it opens for that one only

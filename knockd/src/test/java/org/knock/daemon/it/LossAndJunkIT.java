@@ -178,6 +178,9 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     staticKnock(junk);
     staticKnock(knock); // the user's --source knock, sent into the junk
     audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client, "grant", client);
+    // knock-accepted is written before the grant, access-granted after it: the user's
+    // access-granted must be in before the mark, or the thief's count below would see it
+    audit.await(mark, 1000, "access-granted", "user", "alice", "addr", client, "port", "22/tcp");
 
     String thief = lab.clientAlias(3);
     lab.natFrom(thief); // the eavesdropper re-sends the captured ports from its own address

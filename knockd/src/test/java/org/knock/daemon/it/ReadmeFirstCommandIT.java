@@ -44,8 +44,16 @@ class ReadmeFirstCommandIT {
       assertThat(knock.exit()).as("knock: %s%nknockd: %s", knock.err(),
           Files.readString(dir.resolve("knockd.out"))).isZero();
       assertThat(Probes.connects(pair.client, pair.serverIp, 22, "0.5")).isTrue();
-      assertThat(mounts.read(DebianKnockdConfIT.AUDIT))
-          .contains("event=access-granted user=admin addr=" + pair.clientIp + " port=22/tcp");
+      // access-granted is written once the firewall confirmed the grant, so it may follow the
+      // open port by a moment: wait for it (bounded) instead of reading the audit log once
+      String granted = "event=access-granted user=admin addr=" + pair.clientIp + " port=22/tcp";
+      long end = System.nanoTime() + 2_000_000_000L;
+      String audit = mounts.read(DebianKnockdConfIT.AUDIT);
+      while (!audit.contains(granted) && System.nanoTime() < end) {
+        Thread.sleep(50);
+        audit = mounts.read(DebianKnockdConfIT.AUDIT);
+      }
+      assertThat(audit).contains(granted);
       KnockdProcess.signal(p, "TERM");
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     } finally {
