@@ -512,10 +512,17 @@ final class KnockPipeline implements PacketHandler {
     reportEnded(tracker.sweep(now), false, now);
     reportEnded(tracker6.sweep(now), true, now);
     reportHunts(now);
+    List<Access> removed;
     try {
-      firewall.expire(now);
+      removed = firewall.expire(now);
     } catch (FirewallException e) {
       audit.firewallError("expire", e.getMessage(), true);
+      removed = e.expired();
+    }
+    for (Access a : removed) { // an earlier run's grant the backend adopted, removed by knockd now
+      if (!grants.containsKey(a)) {
+        audit.accessExpired(a.ip(), port(a), external(a), to(a));
+      }
     }
     for (Iterator<Map.Entry<Access, Instant>> it = grants.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Access, Instant> g = it.next();

@@ -200,6 +200,21 @@ class KnockPipelineTest {
   }
 
   @Test
+  void anEarlierRunsGrantThatTheBackendRemovesAtItsEndIsAudited() throws Exception {
+    // iptables after a kill -9 and a restart: the backend adopts the earlier run's unexpired
+    // grants and deletes their rules when their time is up; the pipeline never granted them, and
+    // wrote no access-expired for that removal (found by the itrace review)
+    Access earlier = new Access(Access.ipv4("10.99.0.7"), 22, Protocol.TCP);
+    firewall.grant(earlier, Duration.ofSeconds(30)); // known to the backend only, as if adopted
+    send(ports("open 22 10s")); // and one of this run's own, audited once as before
+    clock.advance(Duration.ofSeconds(31));
+    pipeline.sweep();
+    assertThat(firewall.grants()).isEmpty();
+    assertThat(audit.events("access-expired")).extracting(e -> e.get("addr"))
+        .containsExactlyInAnyOrder("10.99.0.7", CLIENT);
+  }
+
+  @Test
   void aCloseWhosePortCarryingTheLostByteComesLastIsNotUndoneByTheOpen() throws Exception {
     // the other order: the close completes first and keeps that port; the sweep's owed check
     // must not complete the old partial open with it (an open after the close: port left open)

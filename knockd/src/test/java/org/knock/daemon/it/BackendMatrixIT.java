@@ -93,4 +93,25 @@ class BackendMatrixIT extends LabScenarios {
         .as("the restart removed the expired rule").doesNotContain("knockd expires=");
     current.stop();
   }
+
+  @Test
+  @Order(3)
+  @DisplayName("iptables: kill -9 with access open, a restart before its end: the restarted "
+      + "knockd removes the adopted rule at its end and audits access-expired")
+  void anAdoptedIptablesGrantsEndIsAudited() throws Exception {
+    current = lab.knockd("iptables-adopt", new Knockd.Settings("twofish", "indexed", "iptables",
+        "kmsg"), users).start();
+    lab.open(current, alice, "open 22 8s", OPEN_WITHIN_MS);
+    current.kill9();
+    AuditTrail audit = current.audit();
+    int mark = audit.mark();
+    current.start();
+    assertThat(lab.reachable()).as("the adopted grant, open after the restart").isTrue();
+    // before: the rule was deleted at its end by the restarted knockd with no audit record
+    audit.await(mark, 12_000, "access-expired", "addr", lab.clientIp(), "port", "22/tcp");
+    assertThat(lab.reachable()).as("shut at its end").isFalse();
+    assertThat(lab.server().exec("iptables", "-w", "-S", "KNOCKD").ok().out())
+        .as("the restarted knockd removed the rule").doesNotContain("knockd expires=");
+    current.stop();
+  }
 }
