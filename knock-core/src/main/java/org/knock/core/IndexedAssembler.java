@@ -112,9 +112,9 @@ final class IndexedAssembler extends SequenceAssembler {
         return false;
       }
     }
-    if (v == null) {
-      v = values[pos] = new int[4];
-      seen[pos] = new long[4];
+    if (v == null) { // one to start: most sources hold one candidate a position (a knock, noise)
+      v = values[pos] = new int[1];
+      seen[pos] = new long[1];
     } else if (n == v.length) {
       v = values[pos] = java.util.Arrays.copyOf(v, n * 2);
       seen[pos] = java.util.Arrays.copyOf(seen[pos], n * 2);
