@@ -369,22 +369,24 @@ final class Daemon implements AutoCloseable {
           }
         }
         if (d.stopCommand() != null) {
-          sweeper.schedule(guarded("command",
-              () -> runDoorCommand(d.name(), d.stopCommand(), source)),
-              d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          sweeper.schedule(guarded("command", () -> {
+            CommandRunner.Result r = runDoorCommand(d.name(), d.stopCommand(), source);
+            audit.doorClosed(d.name(), source, r.exit(), r.timedOut());
+          }), d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
       }
     };
   }
 
   /** knockd runs door commands with /bin/sh -c; %IP% is a validated address literal. */
-  private void runDoorCommand(String door, String command, String source) {
+  private CommandRunner.Result runDoorCommand(String door, String command, String source) {
     String cmd = command.replace("%IP%", source);
     CommandRunner.Result r = runner.run(List.of("/bin/sh", "-c", cmd),
         config.options().commandTimeout(), null);
     if (!r.succeeded()) {
       LOG.warn("door {}: command failed (exit {}): {}", door, r.exit(), r.firstLine());
     }
+    return r;
   }
 
   /**

@@ -113,6 +113,15 @@ public interface Audit {
     return record(AuditEvent.of("door-opened", "door", door, "src", source));
   }
 
+  /**
+   * A static door's Stop_Command ran, Cmd_Timeout after its {@link #doorOpened}: its exit code
+   * and whether it was killed at CommandTimeout. A record of what was done, written after it.
+   */
+  default boolean doorClosed(String door, String source, int exitCode, boolean timedOut) {
+    return record(AuditEvent.of("door-closed", "door", door, "src", source,
+        "exit", String.valueOf(exitCode), "timed-out", yesNo(timedOut)));
+  }
+
   /** An action finished (or was killed). */
   default boolean actionRun(String action, String user, String source, int exitCode, Duration took,
       boolean timedOut) {
