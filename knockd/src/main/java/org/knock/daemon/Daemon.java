@@ -213,7 +213,8 @@ final class Daemon implements AutoCloseable {
 
   /**
    * Fails closed: leaves the firewall's rules in place (OnExit = keep, the default), or removes
-   * them and audits it (OnExit = remove); then releases the backend. Never throws.
+   * them and audits it (OnExit = remove); then releases the backend, auditing each grant that
+   * stopping it ended ({@code access-closed by=exit}: the command backend's). Never throws.
    */
   private static void stopFirewall(Firewall firewall, Options o, Audit audit) {
     stopFirewall(firewall, o, audit, o.onExit() == OnExit.REMOVE);
@@ -235,7 +236,9 @@ final class Daemon implements AutoCloseable {
           + "by their own timeouts, a restart adopts them; knockd --remove-rules removes them",
           o.firewall().word());
     }
-    firewall.close();
+    for (org.knock.daemon.firewall.Access a : firewall.stop()) { // the command backend's
+      KnockPipeline.auditClosed(audit, a, "exit");
+    }
   }
 
   private static void closeQuietly(FileReplayCache c) {

@@ -340,7 +340,7 @@ final class KnockPipeline implements PacketHandler {
             firewall.revoke(a);
             grants.remove(a);
             forwardOf.remove(a);
-            audit.accessClosed(a.ip(), port(a), external(a), to(a), "knock");
+            auditClosed(audit, a, "knock");
           } catch (FirewallException | RuntimeException e) {
             audit.firewallError("revoke " + a, e.getMessage(), false);
           }
@@ -750,6 +750,11 @@ final class KnockPipeline implements PacketHandler {
   /** The IPv6 sources (for tests). */
   Ipv6Sources tracker6() {
     return tracker6;
+  }
+
+  /** Audits {@code access-closed} for {@code a}, ended {@code by} a knock or the daemon. */
+  static boolean auditClosed(Audit audit, Access a, String by) {
+    return audit.accessClosed(a.ip(), port(a), external(a), to(a), by);
   }
 
   private static String port(Access a) {

@@ -18,8 +18,9 @@ import org.knock.daemon.config.ConfigLoader;
 
 /**
  * "Never acts without an audit record", for what a running {@link Daemon} does outside the
- * pipeline: a door's Stop_Command, run Cmd_Timeout after its Start_Command. Each program here
- * touches a file, so the test sees that it ran, and then looks for its record.
+ * pipeline: a door's Stop_Command, run Cmd_Timeout after its Start_Command, and the command
+ * backend's CloseCommand for the grants still open when knockd stops. Each program here touches
+ * a file, so the test sees that it ran, and then looks for its record.
  */
 class DaemonActsAuditedTest {
   @TempDir Path dir;
@@ -59,5 +60,25 @@ class DaemonActsAuditedTest {
       assertThat(audit.events("door-closed").get(0).toText())
           .isEqualTo("event=door-closed door=ssh src=10.99.0.2 exit=0 timed-out=no");
     }
+  }
+
+  @Test
+  void theCommandBackendsCloseCommandAtStopIsAudited() throws Exception {
+    Path closed = dir.resolve("closed");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = command",
+        "OpenCommand = /bin/true %IP% %PORT%",
+        "CloseCommand = /usr/bin/touch " + closed + "-%IP%-%PORT%",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
+    KnockLines lines = new KnockLines(key, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      lines.knock("open 22 5m").lines().forEach(source::line);
+      await(audit, () -> audit.events("access-granted").size() == 1);
+      d.close(); // OnExit = keep: the command backend still ends its grants (nothing else would)
+    }
+    assertThat(Path.of(closed + "-10.99.0.2-22")).as("CloseCommand ran").exists();
+    assertThat(audit.events("access-closed")).extracting(AuditEvent::toText)
+        .containsExactly("event=access-closed addr=10.99.0.2 port=22/tcp by=exit");
   }
 }

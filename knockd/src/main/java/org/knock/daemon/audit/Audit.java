@@ -93,7 +93,10 @@ public interface Audit {
         external, "to", to));
   }
 
-  /** A grant was withdrawn before its time, {@code by} a user's close knock or the daemon. */
+  /**
+   * A grant was withdrawn before its time, {@code by} a user's close knock ({@code knock}) or the
+   * daemon ({@code exit}: the command backend's CloseCommand when knockd stops).
+   */
   default boolean accessClosed(String address, String port, String by) {
     return accessClosed(address, port, null, null, by);
   }

@@ -117,7 +117,14 @@ final class DualStackFirewall implements Firewall {
 
   @Override
   public void close() {
-    v4.close();
-    v6.close();
+    stop();
+  }
+
+  /** Both halves' {@link Firewall#stop}, IPv4 first. */
+  @Override
+  public List<Access> stop() {
+    List<Access> ended = new ArrayList<>(v4.stop());
+    ended.addAll(v6.stop());
+    return List.copyOf(ended);
   }
 }

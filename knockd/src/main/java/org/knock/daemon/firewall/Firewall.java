@@ -96,4 +96,14 @@ public interface Firewall extends AutoCloseable {
    */
   @Override
   void close();
+
+  /**
+   * {@link #close} that returns the grants it ended (the command backend's, each by a
+   * CloseCommand that succeeded), so that the daemon audits each of them. The default ends none.
+   * Never throws.
+   */
+  default List<Access> stop() {
+    close();
+    return List.of();
+  }
 }
