@@ -73,6 +73,12 @@ final class KnockPipeline implements PacketHandler {
    */
   private final Map<Access, String> forwardOf = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
+  /**
+   * This run's grants whose end was audited while the backend still held them (its removal
+   * failed, {@link FirewallException#expired()}; it tries again at the next sweep): when it
+   * removes them, that is no earlier run's grant to audit again.
+   */
+  private final java.util.Set<Access> expiredUnremoved = new java.util.HashSet<>();
   /** Retries {@link #carryOverState} left out, audited by {@link #carryOverInFlight}. */
   private final List<Retry> retriesDropped = new ArrayList<>();
   /**
@@ -340,6 +346,7 @@ final class KnockPipeline implements PacketHandler {
             firewall.revoke(a);
             grants.remove(a);
             forwardOf.remove(a);
+            expiredUnremoved.remove(a);
             auditClosed(audit, a, "knock");
           } catch (FirewallException | RuntimeException e) {
             audit.firewallError("revoke " + a, e.getMessage(), false);
@@ -476,6 +483,7 @@ final class KnockPipeline implements PacketHandler {
       firewall.grant(a, Duration.between(now, end));
       LatencyTrace.mark(LatencyTrace.GRANT_DONE);
       grants.put(a, end);
+      expiredUnremoved.remove(a);
       if (c.forward()) {
         forwardOf.put(a, c.action());
       }
@@ -520,10 +528,11 @@ final class KnockPipeline implements PacketHandler {
       removed = e.expired();
     }
     for (Access a : removed) { // an earlier run's grant the backend adopted, removed by knockd now
-      if (!grants.containsKey(a)) {
+      if (!grants.containsKey(a) && !expiredUnremoved.remove(a)) {
         audit.accessExpired(a.ip(), port(a), external(a), to(a));
       }
     }
+    Map<Access, Instant> held = null;
     for (Iterator<Map.Entry<Access, Instant>> it = grants.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Access, Instant> g = it.next();
       if (!g.getValue().isAfter(now)) {
@@ -531,6 +540,10 @@ final class KnockPipeline implements PacketHandler {
         forwardOf.remove(g.getKey());
         audit.accessExpired(g.getKey().ip(), port(g.getKey()), external(g.getKey()),
             to(g.getKey()));
+        held = held != null ? held : firewall.grants();
+        if (held.containsKey(g.getKey())) { // its removal failed: audited now, not again then
+          expiredUnremoved.add(g.getKey());
+        }
       }
     }
     if (!retries.isEmpty()) {
@@ -593,6 +606,7 @@ final class KnockPipeline implements PacketHandler {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
     forwardOf.putAll(previous.forwardOf);
+    expiredUnremoved.addAll(previous.expiredUnremoved);
     closedAt.putAll(previous.closedAt);
     for (Retry r : previous.retries) {
       if (allows(r)) {
