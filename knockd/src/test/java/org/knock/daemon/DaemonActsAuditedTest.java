@@ -20,7 +20,8 @@ import org.knock.daemon.config.ConfigLoader;
  * "Never acts without an audit record", for what a running {@link Daemon} does outside the
  * pipeline: a door's Stop_Command, run Cmd_Timeout after its Start_Command, and the command
  * backend's CloseCommand for the grants still open when knockd stops. Each program here touches
- * a file, so the test sees that it ran, and then looks for its record.
+ * a file, so the test sees that it ran, and then looks for its record. And a reload, applied
+ * before the audit log is set up anew, is recorded even when that fails.
  */
 class DaemonActsAuditedTest {
   @TempDir Path dir;
@@ -59,6 +60,28 @@ class DaemonActsAuditedTest {
           .containsSubsequence("door-opened", "door-closed");
       assertThat(audit.events("door-closed").get(0).toText())
           .isEqualTo("event=door-closed door=ssh src=10.99.0.2 exit=0 timed-out=no");
+    }
+  }
+
+  @Test
+  void aReloadThatCannotOpenItsNewAuditLogIsStillAudited() throws Exception {
+    // the reload is applied (config, pipeline, firewall rules) before the audit log is set up
+    // anew; when that failed, knockd only logged "reload: ..." and wrote no record at all
+    Files.writeString(dir.resolve("not-a-dir"), "");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      config("[options]", "FirewallLog = -", "Firewall = none",
+          "StateDir = " + dir.resolve("state"),
+          "AuditLog = " + dir.resolve("not-a-dir").resolve("audit.log"),
+          "[user alice]", "Key = alice.key", "Allow = open 22/tcp, close");
+      Main.reload(dir.resolve("knockd.conf"), d, audit,
+          org.apache.logging.log4j.LogManager.getLogger(DaemonActsAuditedTest.class));
+      assertThat(audit.events().stream().map(AuditEvent::name).toList())
+          .containsExactly("config-reloaded");
+      assertThat(audit.last().get("changed")).isEqualTo("AuditLog");
     }
   }
 
