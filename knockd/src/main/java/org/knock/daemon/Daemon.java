@@ -64,6 +64,12 @@ final class Daemon implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final ExecutorService runners;
   private final CommandRunner runner = new CommandRunner();
+  /**
+   * Door Stop_Commands scheduled and not yet begun: {@link #close} runs them, so that a door
+   * opened less than Cmd_Timeout before a stop does not stay open for good. Each runs once.
+   */
+  private final java.util.Set<Runnable> pendingStops =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final InternalErrors errors;
   private final LogReader logReader;
   private final CompletableFuture<Ending> ending = new CompletableFuture<>();
@@ -372,10 +378,15 @@ final class Daemon implements AutoCloseable {
           }
         }
         if (d.stopCommand() != null) {
-          sweeper.schedule(guarded("command", () -> {
-            CommandRunner.Result r = runDoorCommand(d.name(), d.stopCommand(), source);
-            audit.doorClosed(d.name(), source, r.exit(), r.timedOut());
-          }), d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          Runnable[] stop = new Runnable[1];
+          stop[0] = guarded("command", () -> {
+            if (pendingStops.remove(stop[0])) { // not run yet (by the timer or by close)
+              CommandRunner.Result r = runDoorCommand(d.name(), d.stopCommand(), source);
+              audit.doorClosed(d.name(), source, r.exit(), r.timedOut());
+            }
+          });
+          pendingStops.add(stop[0]);
+          sweeper.schedule(stop[0], d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
       }
     };
@@ -593,8 +604,8 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Stops reading; leaves the firewall rules in place (fail closed) or, with OnExit = remove,
-   * removes them. Idempotent.
+   * Stops reading; runs the door Stop_Commands still pending (each audited door-closed); leaves
+   * the firewall rules in place (fail closed) or, with OnExit = remove, removes them. Idempotent.
    */
   @Override
   public void close() {
@@ -614,6 +625,9 @@ final class Daemon implements AutoCloseable {
     }
     logReader.close();
     sweeper.shutdownNow();
+    for (Runnable stop : List.copyOf(pendingStops)) { // doors still open: closed now, audited
+      runners.execute(stop);
+    }
     runners.shutdown();
     try {
       runners.awaitTermination(5, TimeUnit.SECONDS);
