@@ -388,18 +388,21 @@ final class KnockPipeline implements PacketHandler {
    * pipeline or the firewall knows them, that reaches the port (at the port itself or through a
    * random external port) or, for {@code close NAME}, that is a grant of that forward (its inner
    * host, port and protocol, through its Port or, for {@code Port = random}, a port of
-   * RandomPorts); never another address's. The plain grant (for a forward with a fixed Port, its
-   * grant) is always among them: revoking it is harmless if there is none, and ends one of an
-   * earlier run that the backend does not know (nftables' shared-set mode adopts nothing). A
+   * RandomPorts); never another address's. Where the backend does not know every grant
+   * ({@link Firewall#knowsEveryGrant}: nftables' shared-set mode adopts nothing), the plain grant
+   * (for a forward with a fixed Port, its grant) is among them in any case, to end one of an
+   * earlier run; elsewhere a grant that is not open is not closed, nor audited as closed. A
    * grant whose firewall change failed and is waiting for its retry is among them as well.
    */
   private List<Access> closing(Knock k, Command c, ForwardConfig forward, Instant now) {
     java.util.Set<Access> out = new java.util.LinkedHashSet<>();
-    if (forward == null) {
-      out.add(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()));
-    } else if (!forward.random() && k.grantAddress() instanceof java.net.Inet4Address) {
-      out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
-          forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
+    if (!firewall.knowsEveryGrant()) { // an earlier run's grant may be open unknown
+      if (forward == null) {
+        out.add(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()));
+      } else if (!forward.random() && k.grantAddress() instanceof java.net.Inet4Address) {
+        out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(),
+            k.grantPrefix(), forward.port(), forward.to(), forward.masquerade())); // IPv4 only
+      }
     }
     Map<Access, Instant> candidates = live(now);
     Map<Access, String> names = new LinkedHashMap<>(forwardOf);

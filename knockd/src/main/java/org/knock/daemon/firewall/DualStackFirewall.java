@@ -74,6 +74,11 @@ final class DualStackFirewall implements Firewall {
     return all;
   }
 
+  @Override
+  public boolean knowsEveryGrant() {
+    return v4.knowsEveryGrant() && v6.knowsEveryGrant();
+  }
+
   /** Both halves' due grants; a failure in one is thrown after the other ran, listing both. */
   @Override
   public synchronized List<Access> expire(Instant now) throws FirewallException {

@@ -56,6 +56,15 @@ public interface Firewall extends AutoCloseable {
   }
 
   /**
+   * Whether {@link #grants} lists every grant {@link #revoke} could end, so that a close knock
+   * revokes (and audits) only those. False only in nftables' shared-set mode, which adopts
+   * nothing of an earlier run: there a close revokes its plain grant blindly. The default: true.
+   */
+  default boolean knowsEveryGrant() {
+    return true;
+  }
+
+  /**
    * Removes the grants whose time is up at {@code now}, for backends the kernel does not expire,
    * and returns them (nftables returns none: the kernel expires its grants).
    *
