@@ -64,6 +64,12 @@ final class Daemon implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final ExecutorService runners;
   private final CommandRunner runner = new CommandRunner();
+  /**
+   * Door Stop_Commands scheduled and not yet begun: {@link #close} runs them, so that a door
+   * opened less than Cmd_Timeout before a stop does not stay open for good. Each runs once.
+   */
+  private final java.util.Set<Runnable> pendingStops =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final InternalErrors errors;
   private final LogReader logReader;
   private final CompletableFuture<Ending> ending = new CompletableFuture<>();
@@ -213,7 +219,8 @@ final class Daemon implements AutoCloseable {
 
   /**
    * Fails closed: leaves the firewall's rules in place (OnExit = keep, the default), or removes
-   * them and audits it (OnExit = remove); then releases the backend. Never throws.
+   * them and audits it (OnExit = remove); then releases the backend, auditing each grant that
+   * stopping it ended ({@code access-closed by=exit}: the command backend's). Never throws.
    */
   private static void stopFirewall(Firewall firewall, Options o, Audit audit) {
     stopFirewall(firewall, o, audit, o.onExit() == OnExit.REMOVE);
@@ -235,7 +242,9 @@ final class Daemon implements AutoCloseable {
           + "by their own timeouts, a restart adopts them; knockd --remove-rules removes them",
           o.firewall().word());
     }
-    firewall.close();
+    for (org.knock.daemon.firewall.Access a : firewall.stop()) { // the command backend's
+      KnockPipeline.auditClosed(audit, a, "exit");
+    }
   }
 
   private static void closeQuietly(FileReplayCache c) {
@@ -369,22 +378,29 @@ final class Daemon implements AutoCloseable {
           }
         }
         if (d.stopCommand() != null) {
-          sweeper.schedule(guarded("command",
-              () -> runDoorCommand(d.name(), d.stopCommand(), source)),
-              d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          Runnable[] stop = new Runnable[1];
+          stop[0] = guarded("command", () -> {
+            if (pendingStops.remove(stop[0])) { // not run yet (by the timer or by close)
+              CommandRunner.Result r = runDoorCommand(d.name(), d.stopCommand(), source);
+              audit.doorClosed(d.name(), source, r.exit(), r.timedOut());
+            }
+          });
+          pendingStops.add(stop[0]);
+          sweeper.schedule(stop[0], d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
       }
     };
   }
 
   /** knockd runs door commands with /bin/sh -c; %IP% is a validated address literal. */
-  private void runDoorCommand(String door, String command, String source) {
+  private CommandRunner.Result runDoorCommand(String door, String command, String source) {
     String cmd = command.replace("%IP%", source);
     CommandRunner.Result r = runner.run(List.of("/bin/sh", "-c", cmd),
         config.options().commandTimeout(), null);
     if (!r.succeeded()) {
       LOG.warn("door {}: command failed (exit {}): {}", door, r.exit(), r.firstLine());
     }
+    return r;
   }
 
   /**
@@ -588,8 +604,8 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Stops reading; leaves the firewall rules in place (fail closed) or, with OnExit = remove,
-   * removes them. Idempotent.
+   * Stops reading; runs the door Stop_Commands still pending (each audited door-closed); leaves
+   * the firewall rules in place (fail closed) or, with OnExit = remove, removes them. Idempotent.
    */
   @Override
   public void close() {
@@ -609,6 +625,9 @@ final class Daemon implements AutoCloseable {
     }
     logReader.close();
     sweeper.shutdownNow();
+    for (Runnable stop : List.copyOf(pendingStops)) { // doors still open: closed now, audited
+      runners.execute(stop);
+    }
     runners.shutdown();
     try {
       runners.awaitTermination(5, TimeUnit.SECONDS);

@@ -73,6 +73,12 @@ final class KnockPipeline implements PacketHandler {
    */
   private final Map<Access, String> forwardOf = new LinkedHashMap<>();
   private final List<Retry> retries = new ArrayList<>();
+  /**
+   * This run's grants whose end was audited while the backend still held them (its removal
+   * failed, {@link FirewallException#expired()}; it tries again at the next sweep): when it
+   * removes them, that is no earlier run's grant to audit again.
+   */
+  private final java.util.Set<Access> expiredUnremoved = new java.util.HashSet<>();
   /** Retries {@link #carryOverState} left out, audited by {@link #carryOverInFlight}. */
   private final List<Retry> retriesDropped = new ArrayList<>();
   /**
@@ -340,7 +346,8 @@ final class KnockPipeline implements PacketHandler {
             firewall.revoke(a);
             grants.remove(a);
             forwardOf.remove(a);
-            audit.accessClosed(a.ip(), port(a), external(a), to(a), "knock");
+            expiredUnremoved.remove(a);
+            auditClosed(audit, a, "knock");
           } catch (FirewallException | RuntimeException e) {
             audit.firewallError("revoke " + a, e.getMessage(), false);
           }
@@ -381,18 +388,21 @@ final class KnockPipeline implements PacketHandler {
    * pipeline or the firewall knows them, that reaches the port (at the port itself or through a
    * random external port) or, for {@code close NAME}, that is a grant of that forward (its inner
    * host, port and protocol, through its Port or, for {@code Port = random}, a port of
-   * RandomPorts); never another address's. The plain grant (for a forward with a fixed Port, its
-   * grant) is always among them: revoking it is harmless if there is none, and ends one of an
-   * earlier run that the backend does not know (nftables' shared-set mode adopts nothing). A
+   * RandomPorts); never another address's. Where the backend does not know every grant
+   * ({@link Firewall#knowsEveryGrant}: nftables' shared-set mode adopts nothing), the plain grant
+   * (for a forward with a fixed Port, its grant) is among them in any case, to end one of an
+   * earlier run; elsewhere a grant that is not open is not closed, nor audited as closed. A
    * grant whose firewall change failed and is waiting for its retry is among them as well.
    */
   private List<Access> closing(Knock k, Command c, ForwardConfig forward, Instant now) {
     java.util.Set<Access> out = new java.util.LinkedHashSet<>();
-    if (forward == null) {
-      out.add(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()));
-    } else if (!forward.random() && k.grantAddress() instanceof java.net.Inet4Address) {
-      out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(), k.grantPrefix(),
-          forward.port(), forward.to(), forward.masquerade())); // forwards are IPv4 only
+    if (!firewall.knowsEveryGrant()) { // an earlier run's grant may be open unknown
+      if (forward == null) {
+        out.add(new Access(k.grantAddress(), c.port(), c.protocol(), k.grantPrefix()));
+      } else if (!forward.random() && k.grantAddress() instanceof java.net.Inet4Address) {
+        out.add(new Access(k.grantAddress(), forward.toPort(), forward.protocol(),
+            k.grantPrefix(), forward.port(), forward.to(), forward.masquerade())); // IPv4 only
+      }
     }
     Map<Access, Instant> candidates = live(now);
     Map<Access, String> names = new LinkedHashMap<>(forwardOf);
@@ -476,6 +486,7 @@ final class KnockPipeline implements PacketHandler {
       firewall.grant(a, Duration.between(now, end));
       LatencyTrace.mark(LatencyTrace.GRANT_DONE);
       grants.put(a, end);
+      expiredUnremoved.remove(a);
       if (c.forward()) {
         forwardOf.put(a, c.action());
       }
@@ -520,10 +531,11 @@ final class KnockPipeline implements PacketHandler {
       removed = e.expired();
     }
     for (Access a : removed) { // an earlier run's grant the backend adopted, removed by knockd now
-      if (!grants.containsKey(a)) {
+      if (!grants.containsKey(a) && !expiredUnremoved.remove(a)) {
         audit.accessExpired(a.ip(), port(a), external(a), to(a));
       }
     }
+    Map<Access, Instant> held = null;
     for (Iterator<Map.Entry<Access, Instant>> it = grants.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Access, Instant> g = it.next();
       if (!g.getValue().isAfter(now)) {
@@ -531,6 +543,10 @@ final class KnockPipeline implements PacketHandler {
         forwardOf.remove(g.getKey());
         audit.accessExpired(g.getKey().ip(), port(g.getKey()), external(g.getKey()),
             to(g.getKey()));
+        held = held != null ? held : firewall.grants();
+        if (held.containsKey(g.getKey())) { // its removal failed: audited now, not again then
+          expiredUnremoved.add(g.getKey());
+        }
       }
     }
     if (!retries.isEmpty()) {
@@ -593,6 +609,7 @@ final class KnockPipeline implements PacketHandler {
     denied.putAll(previous.denied);
     grants.putAll(previous.grants);
     forwardOf.putAll(previous.forwardOf);
+    expiredUnremoved.addAll(previous.expiredUnremoved);
     closedAt.putAll(previous.closedAt);
     for (Retry r : previous.retries) {
       if (allows(r)) {
@@ -750,6 +767,11 @@ final class KnockPipeline implements PacketHandler {
   /** The IPv6 sources (for tests). */
   Ipv6Sources tracker6() {
     return tracker6;
+  }
+
+  /** Audits {@code access-closed} for {@code a}, ended {@code by} a knock or the daemon. */
+  static boolean auditClosed(Audit audit, Access a, String by) {
+    return audit.accessClosed(a.ip(), port(a), external(a), to(a), by);
   }
 
   private static String port(Access a) {

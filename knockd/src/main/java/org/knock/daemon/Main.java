@@ -288,11 +288,15 @@ public final class Main {
     }
   }
 
-  private static void reload(Path file, Daemon daemon, Audit audit, Logger log) {
+  static void reload(Path file, Daemon daemon, Audit audit, Logger log) {
     try {
       Config c = ConfigLoader.load(file);
       List<String> changed = daemon.reload(c);
-      Logging.configure(c.options(), Level.INFO);
+      try {
+        Logging.configure(c.options(), Level.INFO);
+      } catch (IOException e) { // the reload is in force all the same: it is audited below
+        log.error("reload: {} (the audit log stays where it was)", e.getMessage());
+      }
       audit.configReloaded(file.toString(), changed);
       log.info("configuration reloaded from {}{}", file,
           changed.isEmpty() ? "" : " (changed: " + String.join(", ", changed) + ")");
@@ -303,8 +307,6 @@ public final class Main {
     } catch (Daemon.ReloadRefused e) {
       audit.configReloadRefused(file.toString(), e.getMessage());
       log.error("reload refused, keeping the running configuration: {}", e.getMessage());
-    } catch (IOException e) {
-      log.error("reload: {}", e.getMessage());
     } catch (RuntimeException e) {
       String m = e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
       audit.configReloadRefused(file.toString(), m);

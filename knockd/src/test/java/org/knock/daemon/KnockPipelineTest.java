@@ -215,6 +215,40 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aGrantWhoseRemovalFailedAndIsRetriedIsAuditedExpiredOnce() throws Exception {
+    // iptables: deleting the grant's rule at its end fails once (the kernel's time match has
+    // ended the access anyway), the backend keeps it and deletes it at the next sweep. The
+    // pipeline wrote access-expired at the end, and again when the backend's list returned it
+    // as if it were an earlier run's grant (since 672f2d4): two records of one expiry
+    boolean[] failOnce = {false};
+    intercept((name, args) -> {
+      if (name.equals("expire") && failOnce[0]) {
+        failOnce[0] = false;
+        throw new org.knock.daemon.firewall.FirewallException(
+            "cannot expire a grant: iptables: Resource temporarily unavailable.");
+      }
+    });
+    send(ports("open 22 10s"));
+    Access a = new Access(Access.ipv4(CLIENT), 22, Protocol.TCP);
+    clock.advance(Duration.ofSeconds(11));
+    failOnce[0] = true;
+    pipeline.sweep();
+    assertThat(firewall.grants()).as("the removal failed").containsKey(a);
+    clock.advance(Duration.ofMillis(250));
+    pipeline.sweep();
+    assertThat(firewall.grants()).as("removed at the next sweep").isEmpty();
+    assertThat(names()).containsExactly("knock-accepted", "access-granted", "firewall-error",
+        "access-expired");
+    // an earlier run's grant is still audited when the backend removes it
+    Access earlier = new Access(Access.ipv4("10.99.0.7"), 22, Protocol.TCP);
+    firewall.grant(earlier, Duration.ofSeconds(1));
+    clock.advance(Duration.ofSeconds(2));
+    pipeline.sweep();
+    assertThat(audit.events("access-expired")).extracting(e -> e.get("addr"))
+        .containsExactly(CLIENT, "10.99.0.7");
+  }
+
+  @Test
   void aCloseWhosePortCarryingTheLostByteComesLastIsNotUndoneByTheOpen() throws Exception {
     // the other order: the close completes first and keeps that port; the sweep's owed check
     // must not complete the old partial open with it (an open after the close: port left open)
@@ -569,6 +603,20 @@ class KnockPipelineTest {
   }
 
   @Test
+  void aCloseWithNothingOpenWritesNoAccessClosed() throws Exception {
+    // the plain grant was always revoked and audited access-closed, open or not: a record of a
+    // close that did not happen. Only nftables' shared-set mode, which adopts nothing of an
+    // earlier run, cannot tell; there the close still revokes (and audits) it blindly
+    send(ports("close 22"));
+    assertThat(names()).containsExactly("knock-accepted");
+    send(ports("open 22 30m"));
+    audit.clear();
+    send(ports("close 22"));
+    assertThat(names()).containsExactly("knock-accepted", "access-closed");
+    assertThat(firewall.grants()).isEmpty();
+  }
+
+  @Test
   void closeEndsAGrantOnlyTheFirewallKnowsAsAfterARestartThatAdoptedIt() throws Exception {
     withRandomPorts();
     send(ports("open 22 30m random"));
@@ -578,7 +626,7 @@ class KnockPipelineTest {
     audit.clear();
     send(ports("close 22"));
     assertThat(audit.events("access-closed")).extracting(e -> e.get("external"))
-        .containsExactly(null, Integer.toString(redirect.external()));
+        .containsExactly(Integer.toString(redirect.external())); // no plain grant was open
     assertThat(firewall.grants()).isEmpty();
   }
 
@@ -649,9 +697,10 @@ class KnockPipelineTest {
     audit.clear();
     send(ports("close db"));
     assertThat(firewall.grants()).as("the grant to the old inner host").isEmpty();
-    assertThat(names()).containsExactly("knock-accepted", "access-closed", "access-closed");
+    // none to the new one was open (before: audited closed all the same)
+    assertThat(names()).containsExactly("knock-accepted", "access-closed");
     assertThat(audit.events("access-closed")).extracting(e -> e.get("to"))
-        .containsExactlyInAnyOrder("10.1.0.7", "10.1.0.5");
+        .containsExactly("10.1.0.5");
     assertThat(pipeline.grants()).isEmpty();
   }
 
@@ -1350,10 +1399,10 @@ class KnockPipelineTest {
     assertThat(firewall.grants()).containsOnlyKeys(a);
     audit.clear();
     send6(ports6("close 22"));
-    // the plain grant (always revoked, known or not) and the redirect
-    assertThat(names()).containsExactly("knock-accepted", "access-closed", "access-closed");
+    // the redirect; no plain grant was open (before: audited closed all the same)
+    assertThat(names()).containsExactly("knock-accepted", "access-closed");
     assertThat(audit.events("access-closed")).extracting(e -> e.get("external"))
-        .containsExactly(null, Integer.toString(external));
+        .containsExactly(Integer.toString(external));
     assertThat(pipeline.grants()).isEmpty();
     assertThat(firewall.grants()).isEmpty();
   }

@@ -93,7 +93,10 @@ public interface Audit {
         external, "to", to));
   }
 
-  /** A grant was withdrawn before its time, {@code by} a user's close knock or the daemon. */
+  /**
+   * A grant was withdrawn before its time, {@code by} a user's close knock ({@code knock}) or the
+   * daemon ({@code exit}: the command backend's CloseCommand when knockd stops).
+   */
   default boolean accessClosed(String address, String port, String by) {
     return accessClosed(address, port, null, null, by);
   }
@@ -111,6 +114,15 @@ public interface Audit {
   /** A static door's sequence completed and its command ran. */
   default boolean doorOpened(String door, String source) {
     return record(AuditEvent.of("door-opened", "door", door, "src", source));
+  }
+
+  /**
+   * A static door's Stop_Command ran, Cmd_Timeout after its {@link #doorOpened}: its exit code
+   * and whether it was killed at CommandTimeout. A record of what was done, written after it.
+   */
+  default boolean doorClosed(String door, String source, int exitCode, boolean timedOut) {
+    return record(AuditEvent.of("door-closed", "door", door, "src", source,
+        "exit", String.valueOf(exitCode), "timed-out", yesNo(timedOut)));
   }
 
   /** An action finished (or was killed). */

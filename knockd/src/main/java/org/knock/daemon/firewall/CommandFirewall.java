@@ -93,14 +93,23 @@ final class CommandFirewall implements Firewall {
    */
   @Override
   public synchronized void close() {
+    stop();
+  }
+
+  /** As {@link #close}; returns the grants whose CloseCommand succeeded. */
+  @Override
+  public synchronized List<Access> stop() {
+    List<Access> ended = new java.util.ArrayList<>();
     for (Access access : book.all().keySet()) {
       try {
         commands.require(close.expand(vars(access, Duration.ZERO)), null);
+        ended.add(access);
       } catch (FirewallException e) {
         LOG.error("cannot close {} on exit: {}", access, e.getMessage());
       }
     }
     book.clear();
+    return List.copyOf(ended);
   }
 
   /** Nothing is installed; OpenCommand and CloseCommand stay as they were at start. */

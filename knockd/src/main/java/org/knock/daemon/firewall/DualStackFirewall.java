@@ -74,6 +74,11 @@ final class DualStackFirewall implements Firewall {
     return all;
   }
 
+  @Override
+  public boolean knowsEveryGrant() {
+    return v4.knowsEveryGrant() && v6.knowsEveryGrant();
+  }
+
   /** Both halves' due grants; a failure in one is thrown after the other ran, listing both. */
   @Override
   public synchronized List<Access> expire(Instant now) throws FirewallException {
@@ -117,7 +122,14 @@ final class DualStackFirewall implements Firewall {
 
   @Override
   public void close() {
-    v4.close();
-    v6.close();
+    stop();
+  }
+
+  /** Both halves' {@link Firewall#stop}, IPv4 first. */
+  @Override
+  public List<Access> stop() {
+    List<Access> ended = new ArrayList<>(v4.stop());
+    ended.addAll(v6.stop());
+    return List.copyOf(ended);
   }
 }

@@ -56,6 +56,15 @@ public interface Firewall extends AutoCloseable {
   }
 
   /**
+   * Whether {@link #grants} lists every grant {@link #revoke} could end, so that a close knock
+   * revokes (and audits) only those. False only in nftables' shared-set mode, which adopts
+   * nothing of an earlier run: there a close revokes its plain grant blindly. The default: true.
+   */
+  default boolean knowsEveryGrant() {
+    return true;
+  }
+
+  /**
    * Removes the grants whose time is up at {@code now}, for backends the kernel does not expire,
    * and returns them (nftables returns none: the kernel expires its grants).
    *
@@ -96,4 +105,14 @@ public interface Firewall extends AutoCloseable {
    */
   @Override
   void close();
+
+  /**
+   * {@link #close} that returns the grants it ended (the command backend's, each by a
+   * CloseCommand that succeeded), so that the daemon audits each of them. The default ends none.
+   * Never throws.
+   */
+  default List<Access> stop() {
+    close();
+    return List.of();
+  }
 }

@@ -347,6 +347,12 @@ final class NftablesFirewall implements Firewall {
     return book.all();
   }
 
+  /** The managed table's grants are all adopted at start; the shared set's are not. */
+  @Override
+  public boolean knowsEveryGrant() {
+    return !shared;
+  }
+
   /**
    * The table whose nat maps redirect and forward an access: knockd's own. A random port is for
    * one address (IPv4, or IPv6: maps {@code redirects6}, {@code redirected6}), not a /64; a

@@ -1,0 +1,132 @@
+package org.knock.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.knock.daemon.DaemonFixture.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.knock.core.KnockKey;
+import org.knock.daemon.audit.AuditEvent;
+import org.knock.daemon.audit.MemoryAudit;
+import org.knock.daemon.config.Config;
+import org.knock.daemon.config.ConfigLoader;
+
+/**
+ * "Never acts without an audit record", for what a running {@link Daemon} does outside the
+ * pipeline: a door's Stop_Command, run Cmd_Timeout after its Start_Command, and the command
+ * backend's CloseCommand for the grants still open when knockd stops. Each program here touches
+ * a file, so the test sees that it ran, and then looks for its record. And a reload, applied
+ * before the audit log is set up anew, is recorded even when that fails.
+ */
+class DaemonActsAuditedTest {
+  @TempDir Path dir;
+  private final KnockKey key = KnockKey.generate(new SplittableRandom(14));
+  private final MemoryAudit audit = new MemoryAudit();
+
+  private Config config(String... lines) throws Exception {
+    TestKeys.write(dir.resolve("alice.key"), key);
+    Path conf = dir.resolve("knockd.conf");
+    Files.writeString(conf, String.join("\n", lines) + "\n");
+    return ConfigLoader.load(conf);
+  }
+
+  @Test
+  void aDoorsStopCommandIsAudited() throws Exception {
+    Path started = dir.resolve("started");
+    Path stopped = dir.resolve("stopped");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp",
+        "[ssh]", "Sequence = 7000,8000,9000",
+        "Start_Command = touch " + started + "-%IP%",
+        "Stop_Command = touch " + stopped + "-%IP%",
+        "Cmd_Timeout = 1s");
+    KnockLines lines = new KnockLines(key, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      for (int port : new int[] {7000, 8000, 9000}) {
+        source.line(lines.syn(port));
+      }
+      await(audit, () -> Files.exists(Path.of(stopped + "-10.99.0.2")));
+      assertThat(Path.of(started + "-10.99.0.2")).exists();
+      // the Stop_Command ran: its record follows it (before: none at all)
+      await(audit, () -> !audit.events("door-closed").isEmpty());
+      assertThat(audit.events().stream().map(AuditEvent::name).toList())
+          .containsSubsequence("door-opened", "door-closed");
+      assertThat(audit.events("door-closed").get(0).toText())
+          .isEqualTo("event=door-closed door=ssh src=10.99.0.2 exit=0 timed-out=no");
+    }
+  }
+
+  @Test
+  void aReloadThatCannotOpenItsNewAuditLogIsStillAudited() throws Exception {
+    // the reload is applied (config, pipeline, firewall rules) before the audit log is set up
+    // anew; when that failed, knockd only logged "reload: ..." and wrote no record at all
+    Files.writeString(dir.resolve("not-a-dir"), "");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      config("[options]", "FirewallLog = -", "Firewall = none",
+          "StateDir = " + dir.resolve("state"),
+          "AuditLog = " + dir.resolve("not-a-dir").resolve("audit.log"),
+          "[user alice]", "Key = alice.key", "Allow = open 22/tcp, close");
+      Main.reload(dir.resolve("knockd.conf"), d, audit,
+          org.apache.logging.log4j.LogManager.getLogger(DaemonActsAuditedTest.class));
+      assertThat(audit.events().stream().map(AuditEvent::name).toList())
+          .containsExactly("config-reloaded");
+      assertThat(audit.last().get("changed")).isEqualTo("AuditLog");
+    }
+  }
+
+  @Test
+  void aDoorsPendingStopCommandRunsAndIsAuditedWhenKnockdStops() throws Exception {
+    // the Stop_Command was a task of the sweeper, which close() discards: a door opened less
+    // than Cmd_Timeout before a stop stayed open for good, door-opened with no door-closed
+    Path stopped = dir.resolve("stopped");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp",
+        "[ssh]", "Sequence = 7000,8000,9000", "Start_Command = true",
+        "Stop_Command = touch " + stopped + "-%IP%", "Cmd_Timeout = 1h");
+    KnockLines lines = new KnockLines(key, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      for (int port : new int[] {7000, 8000, 9000}) {
+        source.line(lines.syn(port));
+      }
+      await(audit, () -> !audit.events("door-opened").isEmpty());
+      assertThat(Path.of(stopped + "-10.99.0.2")).doesNotExist();
+      d.close();
+    }
+    assertThat(Path.of(stopped + "-10.99.0.2")).as("Stop_Command ran at stop").exists();
+    assertThat(audit.events("door-closed")).extracting(AuditEvent::toText)
+        .containsExactly("event=door-closed door=ssh src=10.99.0.2 exit=0 timed-out=no");
+  }
+
+  @Test
+  void theCommandBackendsCloseCommandAtStopIsAudited() throws Exception {
+    Path closed = dir.resolve("closed");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = command",
+        "OpenCommand = /bin/true %IP% %PORT%",
+        "CloseCommand = /usr/bin/touch " + closed + "-%IP%-%PORT%",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
+    KnockLines lines = new KnockLines(key, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      lines.knock("open 22 5m").lines().forEach(source::line);
+      await(audit, () -> audit.events("access-granted").size() == 1);
+      d.close(); // OnExit = keep: the command backend still ends its grants (nothing else would)
+    }
+    assertThat(Path.of(closed + "-10.99.0.2-22")).as("CloseCommand ran").exists();
+    assertThat(audit.events("access-closed")).extracting(AuditEvent::toText)
+        .containsExactly("event=access-closed addr=10.99.0.2 port=22/tcp by=exit");
+  }
+}
