@@ -15,8 +15,9 @@ import org.knock.daemon.firewall.FirewallException;
 /**
  * {@code knockd --remove-rules --config FILE}: deliberately removes what knockd leaves in the
  * kernel when it stops (its nftables table or iptables chain, with the Protect drop and the knock
- * LOG rules), and audits it ({@code event=rules-removed by=remove-rules}). Nothing is removed
- * unless the audit log can be written. One line of output either way.
+ * LOG rules), and audits it: {@code event=rules-remove-requested} before, {@code
+ * event=rules-removed by=remove-rules} after. Nothing is removed unless the request could be
+ * written to the audit log. One line of output either way.
  */
 final class RuleRemoval {
   private RuleRemoval() {}
@@ -30,12 +31,30 @@ final class RuleRemoval {
       return 1;
     }
     Audit audit = new Log4jAudit(Clock.systemUTC());
-    String kind = config.options().firewall().word();
     Firewall firewall;
     try {
       firewall = Wiring.firewall(config, commandPrefix, Clock.systemUTC());
     } catch (IllegalArgumentException e) {
       err.println("knockd: " + e.getMessage());
+      return 1;
+    }
+    try {
+      return remove(config.options().firewall().word(), firewall, audit, out, err);
+    } finally {
+      firewall.close();
+    }
+  }
+
+  /**
+   * Removes {@code firewall}'s rules once the request is on record ({@code
+   * rules-remove-requested}): an audit log that cannot be written removes nothing. Then
+   * {@code rules-removed}, or {@code firewall-error} if the removal failed.
+   */
+  static int remove(String kind, Firewall firewall, Audit audit, PrintStream out,
+      PrintStream err) {
+    if (!audit.rulesRemoveRequested(kind, "remove-rules")) {
+      err.println("knockd: the audit log cannot be written: nothing removed (removals are "
+          + "audited)");
       return 1;
     }
     try {
@@ -47,8 +66,6 @@ final class RuleRemoval {
       audit.firewallError("remove-rules", e.getMessage(), false);
       err.println("knockd: " + e.getMessage());
       return 1;
-    } finally {
-      firewall.close();
     }
   }
 }

@@ -255,6 +255,14 @@ public interface Audit {
   }
 
   /**
+   * knockd is about to remove its firewall rules, {@code by} whom (remove-rules): the decision,
+   * written before; nothing is removed if it cannot be.
+   */
+  default boolean rulesRemoveRequested(String firewall, String by) {
+    return record(AuditEvent.of("rules-remove-requested", "firewall", firewall, "by", by));
+  }
+
+  /**
    * knockd removed its firewall rules ({@code removed}, in words), {@code by} {@code exit}
    * (OnExit = remove) or {@code remove-rules} (knockd --remove-rules).
    */
