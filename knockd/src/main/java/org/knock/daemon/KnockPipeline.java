@@ -532,7 +532,7 @@ final class KnockPipeline implements PacketHandler {
     }
     for (Access a : removed) { // an earlier run's grant the backend adopted, removed by knockd now
       if (!grants.containsKey(a) && !expiredUnremoved.remove(a)) {
-        audit.accessExpired(a.ip(), port(a), external(a), to(a));
+        auditExpired(a);
       }
     }
     Map<Access, Instant> held = null;
@@ -541,8 +541,7 @@ final class KnockPipeline implements PacketHandler {
       if (!g.getValue().isAfter(now)) {
         it.remove();
         forwardOf.remove(g.getKey());
-        audit.accessExpired(g.getKey().ip(), port(g.getKey()), external(g.getKey()),
-            to(g.getKey()));
+        auditExpired(g.getKey());
         held = held != null ? held : firewall.grants();
         if (held.containsKey(g.getKey())) { // its removal failed: audited now, not again then
           expiredUnremoved.add(g.getKey());
@@ -772,6 +771,11 @@ final class KnockPipeline implements PacketHandler {
   /** Audits {@code access-closed} for {@code a}, ended {@code by} a knock or the daemon. */
   static boolean auditClosed(Audit audit, Access a, String by) {
     return audit.accessClosed(a.ip(), port(a), external(a), to(a), by);
+  }
+
+  /** {@code access-expired} for {@code a}, with the fields {@link #auditClosed} writes. */
+  private boolean auditExpired(Access a) {
+    return audit.accessExpired(a.ip(), port(a), external(a), to(a));
   }
 
   private static String port(Access a) {
