@@ -7,12 +7,24 @@ import java.time.Instant;
  * seen (a repeated byte becomes the newest again). The newest-first message takes the newest byte
  * of every position; the depth search fixes the new byte at its position and walks the others
  * from newest to oldest, shallowest combinations first.
+ *
+ * <p>Memory: one packed {@code long} a candidate (time, kept flag, position, byte) in a single
+ * array, in the order the candidates were last seen; a position's candidates are that array's
+ * entries of the position, in the same order. The per-position view the depth search walks is
+ * built only when every position holds a candidate, so a source that cannot complete a knock
+ * (background scanning: a few ports) costs one small array. Not thread-safe.
  */
 final class IndexedAssembler extends SequenceAssembler {
-  private final int[][] values;
-  private final long[][] seen;
-  private final int[] counts;
+  /** An entry: time (ms) &lt;&lt; 17 | kept &lt;&lt; 16 | position &lt;&lt; 8 | byte. */
+  private static final int TIME_SHIFT = 17;
+  private static final long KEPT_BIT = 1L << 16;
+  private static final int CELL = 0xFFFF; // position and byte: what identifies a candidate
+
+  private long[] entries = NONE;
   private int size;
+  /** Bit p set: position p holds at least one candidate. */
+  private long covered;
+  private final long full;
   /** The other length's assembler of the same ports ({@link TwoLengthAssembler}), or null. */
   IndexedAssembler twin;
   /** Messages whose tag verified here (their ports removed), for {@link TwoLengthAssembler}. */
@@ -21,6 +33,8 @@ final class IndexedAssembler extends SequenceAssembler {
   private int offered = -1;
   /** The last newest-first message passed over a kept port: depth 0 is another message then. */
   private boolean newestSkippedKept;
+
+  private static final long[] NONE = new long[0];
 
   IndexedAssembler(KnockDecoder decoder, int source, int destination) {
     this(decoder, source, destination, null, null);
@@ -35,9 +49,30 @@ final class IndexedAssembler extends SequenceAssembler {
   IndexedAssembler(KnockDecoder decoder, int source, int destination, byte[] source6,
       byte[] destination6, int length) {
     super(decoder, source, destination, source6, destination6, length);
-    values = new int[length][];
-    seen = new long[length][];
-    counts = new int[length];
+    if (length > 64) {
+      throw new IllegalArgumentException("at most 64 positions: " + length);
+    }
+    full = length == 64 ? -1L : (1L << length) - 1;
+  }
+
+  private static long entry(int pos, int value, long t) {
+    return t << TIME_SHIFT | (long) pos << 8 | value;
+  }
+
+  private static int pos(long e) {
+    return (int) (e >>> 8) & 0xFF;
+  }
+
+  private static int value(long e) {
+    return (int) e & 0xFF;
+  }
+
+  private static long time(long e) {
+    return e >> TIME_SHIFT;
+  }
+
+  private static boolean isKept(long e) {
+    return (e & KEPT_BIT) != 0;
   }
 
   @Override
@@ -47,8 +82,8 @@ final class IndexedAssembler extends SequenceAssembler {
 
   @Override
   public void clear() {
-    java.util.Arrays.fill(counts, 0);
     size = 0;
+    covered = 0;
     kept = 0;
     tried = 0;
     pending = false;
@@ -57,21 +92,19 @@ final class IndexedAssembler extends SequenceAssembler {
 
   @Override
   public void forgetBefore(long oldestMillis) {
-    for (int pos = 0; pos < length; pos++) {
-      int keep = 0;
-      for (int i = 0; i < counts[pos]; i++) {
-        if (seen[pos][i] >= oldestMillis) {
-          values[pos][keep] = values[pos][i];
-          seen[pos][keep++] = seen[pos][i];
-        } else if ((values[pos][i] & KEPT) != 0) {
-          kept--;
-        }
-      }
-      if (keep != counts[pos]) {
-        size -= counts[pos] - keep;
-        counts[pos] = keep;
+    int keep = 0;
+    long cover = 0;
+    for (int i = 0; i < size; i++) {
+      long e = entries[i];
+      if (time(e) >= oldestMillis) {
+        entries[keep++] = e;
+        cover |= 1L << pos(e);
+      } else if (isKept(e)) {
+        kept--;
       }
     }
+    size = keep;
+    covered = cover;
     if (size == 0) {
       tried = 0;
     }
@@ -80,17 +113,36 @@ final class IndexedAssembler extends SequenceAssembler {
   @Override
   public void forgetOldest(int n) {
     for (; n > 0 && size > 0; n--) {
+      // the position whose oldest candidate is oldest (the lowest such position on a tie)
+      long firsts = 0;
       int oldest = -1;
-      for (int pos = 0; pos < length; pos++) {
-        if (counts[pos] > 0 && (oldest < 0 || seen[pos][0] < seen[oldest][0])) {
-          oldest = pos;
+      for (int i = 0; i < size; i++) {
+        long e = entries[i];
+        int p = pos(e);
+        if ((firsts & 1L << p) == 0) {
+          firsts |= 1L << p;
+          if (oldest < 0 || time(e) < time(entries[oldest])
+              || time(e) == time(entries[oldest]) && p < pos(entries[oldest])) {
+            oldest = i;
+          }
         }
       }
-      remove(oldest, values[oldest][0] & 0xFF);
+      removeAt(oldest);
     }
     if (size == 0) {
       tried = 0;
     }
+  }
+
+  /** The index of {@code value} at {@code pos} in {@link #entries}, or -1. */
+  private int indexOf(int pos, int value) {
+    int cell = pos << 8 | value;
+    for (int i = 0; i < size; i++) {
+      if (((int) entries[i] & CELL) == cell) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -98,57 +150,43 @@ final class IndexedAssembler extends SequenceAssembler {
    * (false: it was held already and has only moved up; a kept one is kept no longer).
    */
   private boolean add(int pos, int value, long t) {
-    int n = counts[pos];
-    int[] v = values[pos];
-    for (int i = 0; i < n; i++) {
-      if ((v[i] & 0xFF) == value) {
-        if ((v[i] & KEPT) != 0) {
-          kept--;
-        }
-        System.arraycopy(v, i + 1, v, i, n - i - 1);
-        System.arraycopy(seen[pos], i + 1, seen[pos], i, n - i - 1);
-        v[n - 1] = value;
-        seen[pos][n - 1] = t;
-        return false;
+    int i = indexOf(pos, value);
+    if (i >= 0) {
+      if (isKept(entries[i])) {
+        kept--;
       }
+      System.arraycopy(entries, i + 1, entries, i, size - i - 1);
+      entries[size - 1] = entry(pos, value, t);
+      return false;
     }
-    if (v == null) { // one to start: most sources hold one candidate a position (a knock, noise)
-      v = values[pos] = new int[1];
-      seen[pos] = new long[1];
-    } else if (n == v.length) {
-      v = values[pos] = java.util.Arrays.copyOf(v, n * 2);
-      seen[pos] = java.util.Arrays.copyOf(seen[pos], n * 2);
+    if (size == entries.length) { // most sources hold a few candidates (a knock, noise)
+      entries = java.util.Arrays.copyOf(entries, size < 4 ? size + 2 : size + (size >> 1));
     }
-    v[n] = value;
-    seen[pos][n] = t;
-    counts[pos]++;
-    size++;
+    entries[size++] = entry(pos, value, t);
+    covered |= 1L << pos;
     return true;
   }
 
-  /** The index of {@code value} among the candidates of {@code pos}, or -1. */
-  private int indexOf(int pos, int value) {
-    for (int i = 0; i < counts[pos]; i++) {
-      if ((values[pos][i] & 0xFF) == value) {
-        return i;
+  private void removeAt(int i) {
+    long e = entries[i];
+    if (isKept(e)) {
+      kept--;
+    }
+    System.arraycopy(entries, i + 1, entries, i, size - i - 1);
+    size--;
+    int p = pos(e);
+    for (int j = 0; j < size; j++) {
+      if (pos(entries[j]) == p) {
+        return;
       }
     }
-    return -1;
+    covered &= ~(1L << p);
   }
 
   private void remove(int pos, int value) {
-    int n = counts[pos];
-    for (int i = 0; i < n; i++) {
-      if ((values[pos][i] & 0xFF) == value) {
-        if ((values[pos][i] & KEPT) != 0) {
-          kept--;
-        }
-        System.arraycopy(values[pos], i + 1, values[pos], i, n - i - 1);
-        System.arraycopy(seen[pos], i + 1, seen[pos], i, n - i - 1);
-        counts[pos]--;
-        size--;
-        return;
-      }
+    int i = indexOf(pos, value);
+    if (i >= 0) {
+      removeAt(i);
     }
   }
 
@@ -160,25 +198,37 @@ final class IndexedAssembler extends SequenceAssembler {
   @Override
   boolean newestMessage(byte[] msg) {
     newestSkippedKept = false;
+    if (covered != full) {
+      return false;
+    }
+    long seenAny = 0; // positions whose newest candidate was passed
+    long found = 0; // positions settled: a free candidate, or the newest kept one of only kept
+    long[] newestOf = new long[length]; // each position's newest candidate
     long newestFree = Long.MIN_VALUE;
+    for (int i = size - 1; i >= 0 && found != full; i--) {
+      long e = entries[i];
+      int p = pos(e);
+      long bit = 1L << p;
+      if ((found & bit) != 0) {
+        continue;
+      }
+      if ((seenAny & bit) == 0) {
+        seenAny |= bit;
+        newestOf[p] = e;
+      }
+      if (!isKept(e)) {
+        found |= bit;
+        newestSkippedKept |= newestOf[p] != e;
+        newestFree = Math.max(newestFree, time(e));
+        msg[p] = (byte) value(e);
+      }
+    }
     long newestKept = Long.MIN_VALUE;
-    for (int i = 0; i < length; i++) {
-      int n = counts[i];
-      if (n == 0) {
-        return false;
+    for (int p = 0; p < length; p++) { // positions with only kept candidates: their newest
+      if ((found & 1L << p) == 0) {
+        newestKept = Math.max(newestKept, time(newestOf[p]));
+        msg[p] = (byte) value(newestOf[p]);
       }
-      int k = n - 1;
-      while (k > 0 && (values[i][k] & KEPT) != 0) {
-        k--;
-      }
-      if ((values[i][k] & KEPT) != 0) {
-        k = n - 1;
-        newestKept = Math.max(newestKept, seen[i][k]);
-      } else {
-        newestFree = Math.max(newestFree, seen[i][k]);
-      }
-      newestSkippedKept |= k != n - 1;
-      msg[i] = (byte) values[i][k];
     }
     return newestKept <= newestFree;
   }
@@ -187,7 +237,8 @@ final class IndexedAssembler extends SequenceAssembler {
   void removeMessage(byte[] msg) {
     int newest = offered >= 0 ? offered : 0; // the position of the newest port: it is kept
     for (int i = 1; i < length && offered < 0; i++) { // an owed check: by arrival time
-      if (seen[i][indexOf(i, msg[i] & 0xFF)] > seen[newest][indexOf(newest, msg[newest] & 0xFF)]) {
+      if (time(entries[indexOf(i, msg[i] & 0xFF)])
+          > time(entries[indexOf(newest, msg[newest] & 0xFF)])) {
         newest = i;
       }
     }
@@ -214,8 +265,8 @@ final class IndexedAssembler extends SequenceAssembler {
   /** Flags {@code value} at {@code pos}, if held there, as kept. */
   private void markKept(int pos, int value) {
     int k = indexOf(pos, value);
-    if (k >= 0 && (values[pos][k] & KEPT) == 0) {
-      values[pos][k] |= KEPT;
+    if (k >= 0 && !isKept(entries[k])) {
+      entries[k] |= KEPT_BIT;
       kept++;
     }
   }
@@ -240,7 +291,7 @@ final class IndexedAssembler extends SequenceAssembler {
   boolean usesKept(byte[] msg) {
     for (int i = 0; i < length; i++) {
       int k = indexOf(i, msg[i] & 0xFF);
-      if (k >= 0 && (values[i][k] & KEPT) != 0) {
+      if (k >= 0 && isKept(entries[k])) {
         return true;
       }
     }
@@ -265,21 +316,17 @@ final class IndexedAssembler extends SequenceAssembler {
   private DecodeResult offer(int pos, int value, Instant now, CheckAllowance allowance) {
     boolean fresh = add(pos, value, now.toEpochMilli());
     Attempt a = new Attempt(now, allowance);
-    if (newest(a, a.msg) || !fresh) {
+    if (newest(a, a.msg) || !fresh || covered != full) {
       return a.result(); // a repeated byte adds no combination: only the newest-first check
     }
     // depth search over the other positions, the new byte fixed at pos
-    for (int i = 0; i < length; i++) {
-      if (counts[i] == 0) {
-        return a.result();
-      }
-    }
+    Candidates c = new Candidates();
     int[] depthLeft = new int[length + 1]; // most depth positions i.. can still take
     for (int i = length - 1; i >= 0; i--) {
-      depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : counts[i] - 1);
+      depthLeft[i] = depthLeft[i + 1] + (i == pos ? 0 : c.count(i) - 1);
     }
     for (int d = a.checkedNewest && !newestSkippedKept ? 1 : 0; d <= depthLeft[0]; d++) {
-      int r = walk(a, pos, 0, d, depthLeft);
+      int r = walk(a, c, pos, 0, d, depthLeft);
       if (r != 0) {
         break; // settled (verified tag) or budget spent
       }
@@ -288,12 +335,44 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   /**
+   * The candidates' bytes grouped by position, each position's oldest first: the view the depth
+   * search walks, made for one offer (a verified tag ends the walk before the entries change).
+   */
+  private final class Candidates {
+    /** Position p's bytes are {@code bytes[start[p]] .. bytes[start[p + 1] - 1]}. */
+    final int[] start = new int[length + 1];
+    final byte[] bytes = new byte[size];
+
+    Candidates() {
+      for (int i = 0; i < size; i++) {
+        start[pos(entries[i]) + 1]++;
+      }
+      for (int p = 0; p < length; p++) {
+        start[p + 1] += start[p];
+      }
+      int[] next = java.util.Arrays.copyOf(start, length);
+      for (int i = 0; i < size; i++) {
+        bytes[next[pos(entries[i])]++] = (byte) value(entries[i]);
+      }
+    }
+
+    int count(int p) {
+      return start[p + 1] - start[p];
+    }
+
+    /** Position p's candidate {@code k} places from its newest. */
+    byte fromNewest(int p, int k) {
+      return bytes[start[p + 1] - 1 - k];
+    }
+  }
+
+  /**
    * Tries every combination whose depths from position {@code i} on add up to {@code d}, in the
    * order of the depths chosen at positions 0, 1, …; 0 to go on, 1 when a tag verified, -1 when
    * the budget or the allowance is spent. Branches that cannot spend {@code d} exactly (the
    * positions after {@code i} take at most {@code depthLeft[i + 1]}) are not entered.
    */
-  private int walk(Attempt a, int pos, int i, int d, int[] depthLeft) {
+  private int walk(Attempt a, Candidates c, int pos, int i, int d, int[] depthLeft) {
     if (i == length) {
       if (d != 0) { // never with exact bounds: depthLeft only spares the walk dead branches
         return 0;
@@ -305,12 +384,10 @@ final class IndexedAssembler extends SequenceAssembler {
     }
     // positions i+1.. can take at most depthLeft[i + 1]: fewer than d - that here leads nowhere
     int least = Math.max(0, d - depthLeft[i + 1]);
-    int most = i == pos ? 0 : Math.min(d, counts[i] - 1);
-    int[] v = values[i];
-    int newest = counts[i] - 1;
+    int most = i == pos ? 0 : Math.min(d, c.count(i) - 1);
     for (int k = least; k <= most; k++) {
-      a.msg[i] = (byte) v[newest - k]; // positions 0..i-1 are set by the callers
-      int r = walk(a, pos, i + 1, d - k, depthLeft);
+      a.msg[i] = c.fromNewest(i, k); // positions 0..i-1 are set by the callers
+      int r = walk(a, c, pos, i + 1, d - k, depthLeft);
       if (r != 0) {
         return r;
       }

@@ -54,7 +54,8 @@ public abstract class SequenceAssembler {
   int kept;
   /** Marks a stored value (the byte is its low 8 bits) as kept, in the subclasses' tables. */
   static final int KEPT = 0x100;
-  private final byte[] lastNewest;
+  /** The newest-first message checked last; made at the first such check (most sources: none). */
+  private byte[] lastNewest;
   private boolean lastNewestValid;
 
   SequenceAssembler(KnockDecoder decoder, int source, int destination) {
@@ -77,7 +78,6 @@ public abstract class SequenceAssembler {
     this.server = destination6 != null ? ServerBinding.of(destination6)
         : ServerBinding.ipv4(destination);
     this.length = length;
-    this.lastNewest = new byte[length];
   }
 
   /** The source address (IPv4 as int). */
@@ -182,6 +182,9 @@ public abstract class SequenceAssembler {
       pending = true;
       a.raise(Rejection.DECODER_BUSY);
       return false;
+    }
+    if (lastNewest == null) {
+      lastNewest = new byte[length];
     }
     System.arraycopy(msg, 0, lastNewest, 0, length);
     lastNewestValid = true;

@@ -151,17 +151,14 @@ class KeptPortsFuzzTest {
     int flagged = 0;
     int held = 0;
     if (a instanceof IndexedAssembler) {
-      int[][] values = (int[][]) field(a, "values");
-      int[] counts = (int[]) field(a, "counts");
-      for (int pos = 0; pos < counts.length; pos++) {
-        Set<Integer> bytes = new HashSet<>();
-        for (int i = 0; i < counts[pos]; i++) {
-          assertThat(values[pos][i] & ~(KEPT | 0xFF)).as(when).isZero();
-          assertThat(bytes.add(values[pos][i] & 0xFF)).as("%s: a byte held twice", when)
-              .isTrue();
-          flagged += (values[pos][i] & KEPT) != 0 ? 1 : 0;
-        }
-        held += counts[pos];
+      long[] entries = (long[]) field(a, "entries");
+      held = a.size();
+      Set<Integer> cells = new HashSet<>();
+      for (int i = 0; i < held; i++) {
+        assertThat(cells.add((int) entries[i] & 0xFFFF)).as("%s: a byte held twice", when)
+            .isTrue();
+        assertThat((int) (entries[i] >>> 8) & 0xFF).as(when).isLessThan(a.length);
+        flagged += (entries[i] & 1L << 16) != 0 ? 1 : 0;
       }
     } else {
       int[] values = (int[]) field(a, "values");
