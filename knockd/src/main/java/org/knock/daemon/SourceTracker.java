@@ -103,8 +103,8 @@ final class SourceTracker {
     SequenceAssembler[] assemblers = new SequenceAssembler[1];
     int assemblerCount;
     // (destination key << 32 | source port << 16 | destination port), in arrival order
-    long[] pairs = new long[4]; // grows: most sources of a flood send one packet
-    long[] times = new long[4];
+    long[] pairs = new long[2]; // grows by half: most sources send one packet (a flood) or a few
+    long[] times = new long[2];
     int pairCount;
     /**
      * The pairs before this index were held when a message's tag verified (its ports among them,
@@ -184,8 +184,9 @@ final class SourceTracker {
       }
       long key = (long) destination << 32 | (pair & 0xFFFFFFFFL);
       if (pairCount == pairs.length) {
-        pairs = java.util.Arrays.copyOf(pairs, pairs.length * 2);
-        times = java.util.Arrays.copyOf(times, times.length * 2);
+        int grown = pairCount + Math.max(2, pairCount >> 1);
+        pairs = java.util.Arrays.copyOf(pairs, grown);
+        times = java.util.Arrays.copyOf(times, grown);
       }
       pairs[pairCount] = key;
       times[pairCount++] = t;
@@ -423,20 +424,37 @@ final class SourceTracker {
     }
   }
 
-  /** Ends every sequence older than the timeout; returns those that ended after a rejection. */
+  /**
+   * Ends the sequences older than the timeout; returns those that ended after a rejection. Walks
+   * from the least recently seen source and stops at the first that is not over its time: the
+   * sources seen after it sent their last new port later, but for a source seen since only
+   * through SYN retransmits (they do not renew a sequence) or a clock set back, so once per
+   * timeout the walk goes through every source. A sequence ends at most one timeout late that
+   * way; an offer from its source ends it at once. The daemon sweeps every 250 ms: a walk over
+   * 65,536 sources that are all young was most of the sweeper thread's CPU.
+   */
   List<Ended> sweep(Instant now) {
     List<Ended> ended = new ArrayList<>();
     long t = now.toEpochMilli();
+    boolean everySource = t - lastFullSweep >= timeoutMillis || t < lastFullSweep;
+    if (everySource) {
+      lastFullSweep = t;
+    }
     for (Sequence s = sources.eldest(); s != null; ) {
       Sequence next = sources.newer(s);
       if (t - s.last > timeoutMillis) {
         sources.remove(s.key);
         end(s.key, s, ended);
+      } else if (!everySource) {
+        break;
       }
       s = next;
     }
     return ended;
   }
+
+  /** When {@link #sweep} last walked through every source. */
+  private long lastFullSweep = Long.MIN_VALUE / 2;
 
   /** Forgets a source (e.g. once it is denied). */
   void forget(int source) {

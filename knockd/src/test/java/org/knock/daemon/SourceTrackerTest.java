@@ -52,6 +52,40 @@ class SourceTrackerTest {
   }
 
   @Test
+  void theSweepStopsAtTheFirstYoungSourceYetEndsEveryOldOneWithinATimeout() {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int base = DecoderSettings.defaults().basePort();
+    t.offer(1, 40000, base + 1, T0, ended);
+    t.offer(2, 40000, base + 2, T0.plusSeconds(1), ended);
+    t.offer(1, 40000, base + 1, T0.plusSeconds(2), ended); // a retransmit: seen, not renewed
+    assertThat(t.sweep(T0.plusSeconds(5))).isEmpty();
+    t.sweep(T0.plusMillis(10_500)); // 1 is over its time, but seen after 2, which is not
+    assertThat(t.sweep(T0.plusMillis(11_100))).isEmpty();
+    assertThat(t.tracks(1)).as("ended once the source before it is").isFalse();
+    assertThat(t.tracks(2)).isFalse();
+
+    // the clock set back: a source from before it is young for a while, and comes first
+    SourceTracker u = tracker(100);
+    u.offer(3, 40000, base + 3, T0.plusSeconds(100), ended);
+    assertThat(u.sweep(T0.plusSeconds(100))).isEmpty();
+    u.offer(4, 40000, base + 4, T0, ended);
+    u.sweep(T0.plusSeconds(11));
+    assertThat(u.tracks(4)).as("over its time behind a source 'from the future'").isFalse();
+    assertThat(u.tracks(3)).isTrue();
+    for (int i = 0; i < 30; i++) { // every walk stops at 3, which stays young
+      u.offer(5 + i, 40000, base + 5, T0.plusSeconds(12 + i), ended);
+      u.sweep(T0.plusSeconds(12 + i));
+    }
+    assertThat(u.sweep(T0.plusSeconds(52))).isEmpty();
+    for (int i = 0; i < 30; i++) {
+      assertThat(u.tracks(5 + i)).as("source %d, last seen at +%d s, at +52 s", 5 + i, 12 + i)
+          .isEqualTo(12 + i >= 42);
+    }
+    assertThat(ended).isEmpty();
+  }
+
+  @Test
   void theHeldPortsAreListedAsTheyArrivedWithTheirDestinationNewestSourcesWithinTheBound()
       throws Exception {
     SourceTracker t = tracker(100);
