@@ -315,8 +315,12 @@ final class IndexedAssembler extends SequenceAssembler {
 
   private DecodeResult offer(int pos, int value, Instant now, CheckAllowance allowance) {
     boolean fresh = add(pos, value, now.toEpochMilli());
+    if (covered != full) { // no message yet: most sources (background scanning) never get one
+      newestSkippedKept = false;
+      return DecodeResult.INCOMPLETE;
+    }
     Attempt a = new Attempt(now, allowance);
-    if (newest(a, a.msg) || !fresh || covered != full) {
+    if (newest(a, a.msg) || !fresh) {
       return a.result(); // a repeated byte adds no combination: only the newest-first check
     }
     // depth search over the other positions, the new byte fixed at pos

@@ -34,14 +34,14 @@ final class DoorMatcher {
 
   private final List<Door> doors;
   private final Set<PortSpec> sequencePorts = new HashSet<>();
+  /** The port numbers of {@link #sequencePorts}, any protocol: most packets are none of them. */
+  private final java.util.BitSet sequencePortNumbers = new java.util.BitSet(65536);
   private final int maxSources;
   private final Map<String, long[]> state; // per source: per door, stage and start millis
 
   DoorMatcher(List<Door> doors, int maxSources) {
     this.doors = new java.util.ArrayList<>(doors);
-    for (Door d : doors) {
-      sequencePorts.addAll(d.steps());
-    }
+    indexSequencePorts();
     this.maxSources = maxSources;
     this.state = new LinkedHashMap<>(256, 0.75f, true) {
       private static final long serialVersionUID = 1L;
@@ -102,16 +102,24 @@ final class DoorMatcher {
         System.arraycopy(st, 2 * i + 2, kept, 2 * i, kept.length - 2 * i);
         return kept;
       });
-      sequencePorts.clear();
-      for (Door d : doors) {
-        sequencePorts.addAll(d.steps());
+      indexSequencePorts();
+    }
+  }
+
+  private void indexSequencePorts() {
+    sequencePorts.clear();
+    sequencePortNumbers.clear();
+    for (Door d : doors) {
+      sequencePorts.addAll(d.steps());
+      for (PortSpec p : d.steps()) {
+        sequencePortNumbers.set(p.port());
       }
     }
   }
 
   /** True if some door's sequence uses this port; false for any value that is no port. */
   boolean isSequencePort(int port, Protocol protocol) {
-    return port >= 1 && port <= 65535 && protocol != null
+    return port >= 1 && port <= 65535 && protocol != null && sequencePortNumbers.get(port)
         && sequencePorts.contains(new PortSpec(port, protocol));
   }
 

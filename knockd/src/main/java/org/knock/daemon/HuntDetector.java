@@ -71,7 +71,9 @@ final class HuntDetector<K> {
   private static final class Window {
     final long start;
     long last;
-    final BitSet ports = new BitSet();
+    /** The distinct ports (offsets in the range), as a list while few, then as bits. */
+    char[] few = new char[4];
+    BitSet many;
     int portCount;
     int sequences;
     int badTags;
@@ -83,7 +85,43 @@ final class HuntDetector<K> {
       this.start = start;
       this.last = start;
     }
+
+    /**
+     * Adds port offset {@code i} if new. Most sources send a few ports (background scanning):
+     * a short list; from {@link #FEW} ports on, a bit set of the whole range.
+     */
+    void addPort(int i, int rangeSize) {
+      if (many != null) {
+        if (!many.get(i)) {
+          many.set(i);
+          portCount++;
+        }
+        return;
+      }
+      for (int k = 0; k < portCount; k++) {
+        if (few[k] == i) {
+          return;
+        }
+      }
+      if (portCount == FEW) {
+        many = new BitSet(rangeSize);
+        for (int k = 0; k < portCount; k++) {
+          many.set(few[k]);
+        }
+        few = null;
+        many.set(i);
+      } else {
+        if (portCount == few.length) {
+          few = java.util.Arrays.copyOf(few, portCount * 2);
+        }
+        few[portCount] = (char) i;
+      }
+      portCount++;
+    }
   }
+
+  /** Most ports a window lists before it holds them as bits. */
+  static final int FEW = 32;
 
   /**
    * @param rangeStart first port of the knock range
@@ -130,11 +168,7 @@ final class HuntDetector<K> {
     if (i < 0 || i >= rangeSize) {
       return;
     }
-    Window w = window(source, now.toEpochMilli());
-    if (!w.ports.get(i)) {
-      w.ports.set(i);
-      w.portCount++;
-    }
+    window(source, now.toEpochMilli()).addPort(i, rangeSize);
   }
 
   /** One of the source's sequences was refused (each sequence reported once). */

@@ -127,6 +127,24 @@ class HuntDetectorTest {
   }
 
   @Test
+  void distinctPortsCountOnceBothAsAShortListAndAsBits() {
+    int n = HuntDetector.FEW + 8; // past the list's length: the window holds bits from then on
+    HuntDetector<Integer> h = new HuntDetector<>(20000, 25119, Duration.ofMinutes(1),
+        Duration.ofSeconds(12), n + 1, 3, 8);
+    for (int round = 0; round < 3; round++) { // each port three times, in three orders
+      for (int i = 0; i < n; i++) {
+        int k = round == 1 ? n - 1 - i : (i * 7) % n;
+        h.packet(A, k == 0 ? 25119 : 20000 + k * 97, at(round * 100 + i));
+      }
+      assertThat(h.sweep(at(round * 100 + 99))).as("round %d: %d distinct ports", round, n)
+          .isEmpty();
+    }
+    h.packet(A, 20000, at(400)); // the first port of the range: new
+    assertThat(h.sweep(at(401))).containsExactly(new HuntDetector.Report<>(
+        HuntDetector.Kind.SCAN, false, A, n + 1, 0, 0, 0, Duration.ofMillis(400)));
+  }
+
+  @Test
   void portsOutsideTheRangeDoNotCount() {
     for (int i = 0; i < 200; i++) {
       d.packet(A, 30000 + i, at(i));
