@@ -28,6 +28,7 @@ import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.FirewallSettings;
+import org.knock.daemon.log.AsciiLine;
 import org.knock.daemon.log.LineFilter;
 import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.LineSource;
@@ -100,11 +101,30 @@ final class Daemon implements AutoCloseable {
     // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
     PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
     // lines without the LOG prefix are dropped on their bytes, never decoded
-    this.logReader = new LogReader(source, LineSink.filtered(() -> lineFilter, line -> {
-      synchronized (lock) {
-        parser.parse(line, toPipeline);
+    this.logReader = new LogReader(source, new LineSink() {
+      private final AsciiLine view = new AsciiLine(); // the reader thread's only
+
+      @Override
+      public void onLine(String line) {
+        synchronized (lock) {
+          parser.parse(line, toPipeline);
+        }
       }
-    }), errors, clock);
+
+      @Override
+      public void onLine(byte[] a, int from, int to) { // read in place unless it is not ASCII
+        CharSequence line = AsciiLine.isAscii(a, from, to) ? view.set(a, from, to)
+            : new String(a, from, to - from, java.nio.charset.StandardCharsets.UTF_8);
+        synchronized (lock) {
+          parser.parse(line, toPipeline);
+        }
+      }
+
+      @Override
+      public LineFilter filter() {
+        return lineFilter;
+      }
+    }, errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
     this.runners = Executors.newFixedThreadPool(4, r -> daemonThread(r, "command"));
   }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import org.knock.daemon.log.LineFilter;
 import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.LineSource;
 
@@ -46,13 +47,30 @@ final class LogReader {
 
   /** Reads until closed, the input ends, or the source fails for good; on the calling thread. */
   End run() throws InterruptedException {
-    LineSink guarded = LineSink.filtered(sink::filter, line -> {
-      try {
-        sink.onLine(line);
-      } catch (RuntimeException e) {
-        errors.report("pipeline", e);
+    LineSink guarded = new LineSink() {
+      @Override
+      public void onLine(String line) {
+        try {
+          sink.onLine(line);
+        } catch (RuntimeException e) {
+          errors.report("pipeline", e);
+        }
       }
-    });
+
+      @Override
+      public void onLine(byte[] a, int from, int to) {
+        try {
+          sink.onLine(a, from, to);
+        } catch (RuntimeException e) {
+          errors.report("pipeline", e);
+        }
+      }
+
+      @Override
+      public LineFilter filter() {
+        return sink.filter();
+      }
+    };
     while (true) {
       try {
         source.run(guarded);

@@ -1,7 +1,6 @@
 package org.knock.daemon.log;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -147,7 +146,6 @@ final class LineSplitter {
     if (!filter.wants(a, from, to)) {
       return;
     }
-    int len = to > from && a[to - 1] == '\r' ? to - from - 1 : to - from;
-    sink.onLine(new String(a, from, len, StandardCharsets.UTF_8));
+    sink.onLine(a, from, to > from && a[to - 1] == '\r' ? to - 1 : to);
   }
 }

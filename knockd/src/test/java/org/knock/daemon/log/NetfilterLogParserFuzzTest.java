@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Fuzzes the LOG line parser with arbitrary lines. Every line is counted exactly once, the handler
  * sees a packet exactly when the line counts as one, the packet is well-formed, and the parser
- * never throws. Seeds (real lines of every format) are in
+ * never throws; an ASCII line read in place ({@link AsciiLine}) gives the same. Seeds (real lines of every format) are in
  * {@code NetfilterLogParserFuzzTestInputs/parseLine/}; a plain test run replays them,
  * {@code JAZZER_FUZZ=1} fuzzes (see docs/SECURITY.md).
  */
@@ -43,6 +43,14 @@ class NetfilterLogParserFuzzTest {
       if (p.isIpv4()) {
         p.sourceV4();
       }
+    }
+    if (AsciiLine.isAscii(input, 0, input.length)) { // read in place, as the daemon reads lines
+      NetfilterLogParser inPlace = new NetfilterLogParser(prefix);
+      List<LoggedPacket> seenInPlace = new ArrayList<>();
+      assertThat(inPlace.parse(new AsciiLine().set(input, 0, input.length), seenInPlace::add))
+          .isEqualTo(r);
+      assertThat(seenInPlace).isEqualTo(seen);
+      assertThat(inPlace.lastProblem()).isEqualTo(parser.lastProblem());
     }
   }
 }

@@ -1,0 +1,75 @@
+package org.knock.daemon.log;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A line of ASCII bytes seen as characters without a copy: what the parser reads in place of a
+ * String built for every packet line. It views bytes the caller owns and reuses, so it is valid
+ * only until the caller's next line: whatever is kept must be {@link #toString} or
+ * {@link #subSequence}, both copies. Only ASCII ({@link #isAscii}): other bytes are UTF-8, which
+ * a String decodes. Not thread-safe.
+ */
+public final class AsciiLine implements CharSequence {
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long HIGHS = 0x8080808080808080L;
+
+  private byte[] bytes = new byte[0];
+  private int from;
+  private int length;
+
+  /** True if a[from, to) holds no byte above 0x7F. */
+  public static boolean isAscii(byte[] a, int from, int to) {
+    int i = from;
+    for (; i + 8 <= to; i += 8) {
+      if (((long) LONGS.get(a, i) & HIGHS) != 0) {
+        return false;
+      }
+    }
+    for (; i < to; i++) {
+      if (a[i] < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Views a[from, to), which must be ASCII; returns this. */
+  public AsciiLine set(byte[] a, int from, int to) {
+    this.bytes = a;
+    this.from = from;
+    this.length = to - from;
+    return this;
+  }
+
+  @Override
+  public int length() {
+    return length;
+  }
+
+  @Override
+  public char charAt(int index) {
+    if (index < 0 || index >= length) {
+      throw new IndexOutOfBoundsException(index);
+    }
+    return (char) bytes[from + index];
+  }
+
+  /** A copy: a String. */
+  @Override
+  public CharSequence subSequence(int start, int end) {
+    if (start < 0 || end > length || start > end) {
+      throw new IndexOutOfBoundsException("[" + start + ", " + end + ") of " + length);
+    }
+    return new String(bytes, from + start, end - start, StandardCharsets.ISO_8859_1);
+  }
+
+  /** A copy of the line. */
+  @Override
+  public String toString() {
+    return new String(bytes, from, length, StandardCharsets.ISO_8859_1);
+  }
+}
