@@ -54,6 +54,29 @@ final class Fixtures {
     return last;
   }
 
+  /**
+   * Knocks for the fuzzers: {@code shorts} 20-byte ones, open and close in turn, then
+   * {@code longs} 36-byte ones (address mode 2, bound to 0.0.0.0: refused for an IPv4 source
+   * after their tag verified), each encoded at {@link #NOW} with its own seed from {@code seed}.
+   */
+  static List<int[]> knockPool(KnockKey key, DecoderSettings settings, int shorts, int longs,
+      long seed) throws KnockException {
+    KnockEncoder encoder =
+        new KnockEncoder(key, CipherSuite.TWOFISH, settings.mapping(), settings.basePort());
+    List<int[]> pool = new ArrayList<>();
+    for (int i = 0; i < shorts; i++) {
+      pool.add(encoder.encode(Command.parse(i % 2 == 0 ? "open 22 30m" : "close 22"), 0, NOW,
+          new SplittableRandom(seed + i)));
+    }
+    KnockEncoder long36 = new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED,
+        settings.basePort(), ServerBinding.ipv4(0));
+    for (int i = 0; i < longs; i++) {
+      pool.add(long36.encode6(Command.parse("open 22 30m"), v6("fd00:15::2"), NOW,
+          new SplittableRandom(seed + 50 + i)));
+    }
+    return pool;
+  }
+
   static List<Integer> list(int[] ports) {
     List<Integer> l = new ArrayList<>();
     for (int p : ports) {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,21 +46,8 @@ class IndexedAssemblerEquivalenceTest {
   }
 
   private void run(DecoderSettings settings, int length, long... seeds) throws Exception {
-    KnockEncoder encoder =
-        new KnockEncoder(key, CipherSuite.TWOFISH, settings.mapping(), settings.basePort());
-    List<int[]> pool = new ArrayList<>();
-    for (int i = 0; i < 12; i++) {
-      pool.add(encoder.encode(Command.parse(i % 2 == 0 ? "open 22 30m" : "close 22"), 0, NOW,
-          new SplittableRandom(700 + i)));
-    }
-    if (length == Sealer.LONG_MESSAGE_SIZE) { // verified, refused for an IPv4 source
-      KnockEncoder long36 = new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED,
-          settings.basePort(), ServerBinding.ipv4(0));
-      for (int i = 0; i < 6; i++) {
-        pool.add(long36.encode6(Command.parse("open 22 30m"), Fixtures.v6("fd00:15::2"), NOW,
-            new SplittableRandom(750 + i)));
-      }
-    }
+    List<int[]> pool = Fixtures.knockPool(key, settings, 12,
+        length == Sealer.LONG_MESSAGE_SIZE ? 6 : 0, 700); // 36 bytes: verified, then refused
     int range = PortMapping.INDEXED.rangeSize(length);
     for (long seed : seeds) {
       Random rnd = new Random(seed);

@@ -12,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,21 +46,8 @@ class KeptPortsFuzzTest {
   }
 
   private void run(DecoderSettings settings, long... seeds) throws Exception {
-    KnockEncoder encoder =
-        new KnockEncoder(key, CipherSuite.TWOFISH, settings.mapping(), settings.basePort());
-    List<int[]> pool = new ArrayList<>();
-    for (int i = 0; i < 12; i++) {
-      pool.add(encoder.encode(Command.parse(i % 2 == 0 ? "open 22 30m" : "close 22"), 0, NOW,
-          new SplittableRandom(900 + i)));
-    }
-    if (settings.longMessages()) { // 36-byte knocks too (refused for an IPv4 source: verified)
-      KnockEncoder long36 = new KnockEncoder(key, CipherSuite.TWOFISH, PortMapping.INDEXED,
-          settings.basePort(), ServerBinding.ipv4(0));
-      for (int i = 0; i < 4; i++) {
-        pool.add(long36.encode6(Command.parse("open 22 30m"), Fixtures.v6("fd00:15::2"), NOW,
-            new SplittableRandom(950 + i)));
-      }
-    }
+    // 36-byte knocks too where both lengths are decoded (refused for an IPv4 source: verified)
+    List<int[]> pool = Fixtures.knockPool(key, settings, 12, settings.longMessages() ? 4 : 0, 900);
     int range = settings.longMessages() ? PortMapping.INDEXED.rangeSize(Sealer.LONG_MESSAGE_SIZE)
         : settings.mapping().rangeSize();
     for (long seed : seeds) {
