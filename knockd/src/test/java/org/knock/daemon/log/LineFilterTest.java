@@ -31,11 +31,17 @@ class LineFilterTest {
   @Test
   void findsTheMarkerAtEveryOffsetAndNotAPartOfIt() {
     LineFilter f = LineFilter.containing(" " + MARK + " ");
-    for (int at = 0; at < 40; at++) {
-      byte[] a = ("x".repeat(at) + MARK + "y".repeat(40 - at)).getBytes(StandardCharsets.US_ASCII);
-      assertThat(f.indexIn(a, 0, a.length)).as("at %d", at).isEqualTo(at);
-      assertThat(f.indexIn(a, 0, at + MARK.length() - 1)).as("cut at %d", at).isEqualTo(-1);
-      assertThat(f.indexIn(a, at + 1, a.length)).isEqualTo(-1);
+    for (int at = 0; at < 100; at++) { // every offset in and across 8- and 32-byte steps
+      for (int from = 0; from < 9 && from <= at; from++) {
+        byte[] a = ("x".repeat(at) + MARK + "y".repeat(100 - at))
+            .getBytes(StandardCharsets.US_ASCII);
+        assertThat(f.indexIn(a, from, a.length)).as("at %d from %d", at, from).isEqualTo(at);
+        assertThat(f.indexIn(a, from, at + MARK.length() - 1)).as("cut at %d", at)
+            .isEqualTo(-1);
+        assertThat(f.indexIn(a, at + 1, a.length)).isEqualTo(-1);
+        a[at + 3] = 'x'; // the first byte there, the rest not: no marker
+        assertThat(f.indexIn(a, from, a.length)).as("broken at %d", at).isEqualTo(-1);
+      }
     }
     byte[] near = "KKKKKKKKKNPRF1KNPRF:KNPRF1;KNPRF1:".getBytes(StandardCharsets.US_ASCII);
     assertThat(f.indexIn(near, 0, near.length)).isEqualTo(near.length - MARK.length());
