@@ -24,6 +24,7 @@ import org.knock.daemon.config.OnExit;
 import org.knock.daemon.config.OneTimeSequences;
 import org.knock.daemon.config.Options;
 import org.knock.daemon.exec.CommandRunner;
+import org.knock.daemon.firewall.Access;
 import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.firewall.Firewalls;
@@ -198,6 +199,7 @@ final class Daemon implements AutoCloseable {
           clock.instant().getEpochSecond(), bootSecond, FileReplayCache.Syncer.thread(),
           syncListener(audit, o.stateDir().resolve("replay.log").toString()));
       installRaised(firewall);
+      auditEndedAtInstall(firewall.endedAtInstall(), audit);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit),
           o.kmsgPoll());
@@ -220,6 +222,27 @@ final class Daemon implements AutoCloseable {
       closeQuietly(replay);
       throw new StartupException(e.getMessage() == null ? e.toString() : e.getMessage());
     }
+  }
+
+  /**
+   * Audits what installing ended of an earlier run (a leftover nftables table that could not be
+   * adopted, recreated): {@code access-closed by=reinstall} for each grant that could be read
+   * there, then one {@code firewall-error what=install} that says what was recreated and counts
+   * what ended.
+   */
+  static void auditEndedAtInstall(Firewall.Ended ended, Audit audit) {
+    if (!ended.any()) {
+      return;
+    }
+    for (Access a : ended.grants()) {
+      KnockPipeline.auditClosed(audit, a, "reinstall");
+    }
+    String others = ended.others() < 0 ? ", and what could not be read there"
+        : ended.others() > 0 ? ", and " + ended.others() + " other element(s)" : "";
+    String message = ended.what() + " of an earlier run could not be adopted and was recreated: "
+        + ended.grants().size() + " grant(s) ended" + others;
+    audit.firewallError("install", message, false);
+    LOG.warn(message);
   }
 
   /**

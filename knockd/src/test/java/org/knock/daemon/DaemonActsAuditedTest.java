@@ -15,6 +15,8 @@ import org.knock.daemon.audit.AuditEvent;
 import org.knock.daemon.audit.MemoryAudit;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigLoader;
+import org.knock.daemon.firewall.Access;
+import org.knock.daemon.firewall.Firewall;
 
 /**
  * "Never acts without an audit record", for what a running {@link Daemon} does outside the
@@ -128,5 +130,21 @@ class DaemonActsAuditedTest {
     assertThat(Path.of(closed + "-10.99.0.2-22")).as("CloseCommand ran").exists();
     assertThat(audit.events("access-closed")).extracting(AuditEvent::toText)
         .containsExactly("event=access-closed addr=10.99.0.2 port=22/tcp by=exit");
+  }
+  @Test
+  void whatAStartEndedOfAnEarlierRunIsAudited() throws Exception {
+    Access ssh = new Access(Access.ipv4("10.99.0.2"), 22, org.knock.core.Protocol.TCP);
+    Access redirect = Access.redirect(Access.ipv4("10.99.0.3"), 22, org.knock.core.Protocol.TCP,
+        42000);
+    Daemon.auditEndedAtInstall(new Firewall.Ended(List.of(ssh, redirect), 2,
+        "nftables table inet knockd"), audit);
+    assertThat(audit.events()).extracting(AuditEvent::toText).containsExactly(
+        "event=access-closed addr=10.99.0.2 port=22/tcp by=reinstall",
+        "event=access-closed addr=10.99.0.3 port=22/tcp external=42000 by=reinstall",
+        "event=firewall-error what=install message=\"nftables table inet knockd of an earlier run "
+            + "could not be adopted and was recreated: 2 grant(s) ended, and 2 other element(s)\" "
+            + "retry=no");
+    Daemon.auditEndedAtInstall(Firewall.Ended.NONE, audit);
+    assertThat(audit.events()).hasSize(3);
   }
 }

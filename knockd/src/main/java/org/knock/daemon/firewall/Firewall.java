@@ -107,6 +107,30 @@ public interface Firewall extends AutoCloseable {
   void close();
 
   /**
+   * What {@link #install} ended of an earlier run: nothing, or (nftables) a leftover table that
+   * could not be adopted and was recreated, which ends its grants. The daemon audits it.
+   */
+  default Ended endedAtInstall() {
+    return Ended.NONE;
+  }
+
+  /**
+   * What a start ended of an earlier run's rules.
+   *
+   * @param grants the grants knockd could read there, each ended
+   * @param others elements it could not read as grants, or whose listing failed (-1: unknown)
+   * @param what the rules, in words (e.g. {@code "nftables table inet knockd"})
+   */
+  record Ended(List<Access> grants, int others, String what) {
+    /** Nothing ended. */
+    public static final Ended NONE = new Ended(List.of(), 0, "");
+
+    public boolean any() {
+      return !grants.isEmpty() || others != 0;
+    }
+  }
+
+  /**
    * {@link #close} that returns the grants it ended (the command backend's, each by a
    * CloseCommand that succeeded), so that the daemon audits each of them. The default ends none.
    * Never throws.

@@ -107,6 +107,9 @@ final class NftablesFirewall implements Firewall {
             : "Where it can (started at install), " + fast.describe() + ".");
   }
 
+  /** What the start's {@link #install} ended: a leftover table recreated. */
+  private Ended endedAtInstall = Ended.NONE;
+
   @Override
   public synchronized void install() throws FirewallException {
     apply(settings, true);
@@ -182,23 +185,8 @@ final class NftablesFirewall implements Firewall {
     if (shared) {
       return;
     }
-    Map<String, String> listings = new java.util.LinkedHashMap<>();
     List<String> failed = new java.util.ArrayList<>();
-    for (List<String> what : NftLeftovers.LISTED) {
-      try {
-        String json = nft.listJson(List.of(what.get(0), "inet", s.name(), what.get(1)));
-        if (json.length() >= Firewalls.LISTING_OUTPUT) { // cut there: say so, not "not JSON"
-          failed.add(String.join(" ", what) + ": longer than " + Firewalls.LISTING_OUTPUT
-              / 1024 + " KiB, not read");
-        } else {
-          listings.put(String.join(" ", what), json);
-        }
-      } catch (FirewallException e) {
-        failed.add(String.join(" ", what) + ": " + e.getMessage());
-      }
-    }
-    NftLeftovers.Leftovers left = NftLeftovers.read(listings);
-    failed.addAll(left.errors());
+    NftLeftovers.Leftovers left = listLeftovers(s, failed);
     Instant now = clock.instant();
     int plain = 0;
     int redirects = 0;
@@ -227,6 +215,35 @@ final class NftablesFirewall implements Firewall {
       LOG.warn("{}: cannot read {} (grants there still end by their kernel timeouts, but a close "
           + "knock cannot end them early)", table, String.join("; ", failed));
     }
+  }
+
+  /**
+   * Reads the managed table's sets and maps ({@link NftLeftovers}); what could not be listed or
+   * read goes to {@code failed}, one line each.
+   */
+  private NftLeftovers.Leftovers listLeftovers(FirewallSettings s, List<String> failed) {
+    Map<String, String> listings = new java.util.LinkedHashMap<>();
+    for (List<String> what : NftLeftovers.LISTED) {
+      try {
+        String json = nft.listJson(List.of(what.get(0), "inet", s.name(), what.get(1)));
+        if (json.length() >= Firewalls.LISTING_OUTPUT) { // cut there: say so, not "not JSON"
+          failed.add(String.join(" ", what) + ": longer than " + Firewalls.LISTING_OUTPUT
+              / 1024 + " KiB, not read");
+        } else {
+          listings.put(String.join(" ", what), json);
+        }
+      } catch (FirewallException e) {
+        failed.add(String.join(" ", what) + ": " + e.getMessage());
+      }
+    }
+    NftLeftovers.Leftovers left = NftLeftovers.read(listings);
+    failed.addAll(left.errors());
+    return left;
+  }
+
+  @Override
+  public synchronized Ended endedAtInstall() {
+    return endedAtInstall;
   }
 
   /**
@@ -266,7 +283,11 @@ final class NftablesFirewall implements Firewall {
       }
       LOG.warn("cannot adopt leftover nft table inet {} ({}); recreating it",
           s.name(), adoptFailed.getMessage());
+      List<String> unread = new java.util.ArrayList<>(); // what the recreation ends: on record
+      NftLeftovers.Leftovers left = listLeftovers(s, unread);
       nft.apply(NftScripts.reinstall(s));
+      endedAtInstall = new Ended(List.copyOf(left.live().keySet()),
+          unread.isEmpty() ? left.odd().size() : -1, "nftables table inet " + s.name());
     }
   }
 

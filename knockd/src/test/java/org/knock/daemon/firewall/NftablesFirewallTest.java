@@ -233,9 +233,52 @@ class NftablesFirewallTest {
     runner.answering(c -> c.stdin() != null && c.stdin().startsWith("add table inet knockd\nadd set")
         ? RecordingRunner.fail(1, "/dev/stdin:2:1-90: Error: Could not process rule: File exists")
         : RecordingRunner.ok(""));
-    own().install();
+    Firewall fw = own();
+    fw.install();
     assertThat(scripts()).containsExactly(NftScripts.install(SETTINGS),
         NftScripts.reinstall(SETTINGS));
+  }
+
+  @Test
+  void whatRecreatingALeftoverEndsIsReadFirstForTheAudit() throws Exception {
+    boolean[] recreated = {false}; // then the table is empty, as in the kernel
+    runner.answering(c -> c.argv().contains("-j")
+        ? RecordingRunner.ok(recreated[0] ? "{\"nftables\": []}"
+            : NftLeftoversTest.captured(c.argv().get(c.argv().size() - 1)))
+        : NftScripts.reinstall(SETTINGS).equals(c.stdin()) && (recreated[0] = true)
+        ? RecordingRunner.ok("")
+        : c.stdin() != null && c.stdin().startsWith("add table inet knockd\nadd set")
+        ? RecordingRunner.fail(1, "/dev/stdin:2:1-90: Error: Could not process rule: File exists")
+        : RecordingRunner.ok(""));
+    Firewall fw = own();
+    fw.install();
+    int reinstall = runner.calls.indexOf(runner.calls.stream()
+        .filter(c -> NftScripts.reinstall(SETTINGS).equals(c.stdin())).findFirst().orElseThrow());
+    assertThat(runner.calls.subList(0, reinstall)).as("listed before the table is deleted")
+        .anyMatch(c -> c.argv().equals(List.of("nft", "-j", "list", "set", "inet", "knockd",
+            "granted")));
+    Firewall.Ended ended = fw.endedAtInstall();
+    assertThat(ended.grants()).hasSize(9).contains(NftLeftoversTest.SSH_REDIRECT,
+        NftLeftoversTest.DB_FORWARD, NftLeftoversTest.SSH_REDIRECT6);
+    assertThat(ended.others()).as("the captures' elements of a shape knockd never writes")
+        .isEqualTo(4);
+    assertThat(ended.what()).isEqualTo("nftables table inet knockd");
+    assertThat(fw.grants()).as("none of them is held: the new table is empty")
+        .doesNotContainKeys(NftLeftoversTest.SSH_REDIRECT, NftLeftoversTest.DB_FORWARD);
+  }
+
+  @Test
+  void aLeftoverThatCannotBeListedIsRecreatedAndSaysSo() throws Exception {
+    runner.answering(c -> c.argv().contains("-j")
+        ? RecordingRunner.fail(1, "Error: Could not process rule: No such file or directory")
+        : c.stdin() != null && c.stdin().startsWith("add table inet knockd\nadd set")
+        ? RecordingRunner.fail(1, "/dev/stdin:2:1-90: Error: Could not process rule: File exists")
+        : RecordingRunner.ok(""));
+    Firewall fw = own();
+    fw.install();
+    assertThat(fw.endedAtInstall()).isEqualTo(
+        new Firewall.Ended(List.of(), -1, "nftables table inet knockd"));
+    assertThat(fw.endedAtInstall().any()).isTrue();
   }
 
   @Test

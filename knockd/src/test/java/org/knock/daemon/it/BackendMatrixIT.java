@@ -114,4 +114,35 @@ class BackendMatrixIT extends LabScenarios {
         .as("the restarted knockd removed the rule").doesNotContain("knockd expires=");
     current.stop();
   }
+  @Test
+  @Order(4)
+  @DisplayName("nftables: a leftover table of another shape (kill -9, then an older version's "
+      + "set) is recreated at start, and the grants it ends are audited")
+  void aRecreatedLeftoversGrantsAreAudited() throws Exception {
+    current = lab.knockd("nft-recreate", new Knockd.Settings("twofish", "indexed", "nftables",
+        "kmsg"), users).start();
+    lab.open(current, alice, "open 22 30m", OPEN_WITHIN_MS);
+    current.kill9();
+    String client = lab.clientIp();
+    // another shape: the rules gone (as after a flush), a set of another type in place of one
+    lab.server().exec("nft", "flush", "table", "inet", "knockd").ok();
+    lab.server().exec("nft", "delete", "set", "inet", "knockd", "granted6").ok();
+    lab.server().exec("nft", "add", "set", "inet", "knockd", "granted6", "{ type ipv4_addr; }")
+        .ok();
+    assertThat(lab.server().exec("nft", "list", "set", "inet", "knockd", "granted").ok().out())
+        .as("the grant is in the leftover").contains(client + " . tcp . 22");
+    AuditTrail audit = current.audit();
+    int mark = audit.mark();
+    current.start();
+    // before: the table was deleted and recreated with no record of the grant it ended
+    audit.await(mark, 2000, "access-closed", "addr", client, "port", "22/tcp", "by", "reinstall");
+    assertThat(audit.await(mark, 2000, "firewall-error", "what", "install").get("message"))
+        .contains("could not be adopted and was recreated: 1 grant(s) ended");
+    assertThat(audit.count(mark, "access-closed")).as("one grant ended").isEqualTo(1);
+    assertThat(lab.server().exec("nft", "list", "set", "inet", "knockd", "granted6").ok().out())
+        .as("recreated in this version's shape").contains("ipv6_addr");
+    assertThat(lab.reachable()).as("the ended grant").isFalse();
+    lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
+    current.stop();
+  }
 }
