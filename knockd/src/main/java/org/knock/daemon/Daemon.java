@@ -38,6 +38,7 @@ import org.knock.daemon.log.NetfilterLogParser;
 import org.knock.daemon.log.PacketHandler;
 import org.knock.daemon.log.SourceListener;
 import org.knock.daemon.state.BootTime;
+import org.knock.daemon.state.DoorStops;
 import org.knock.daemon.state.FileReplayCache;
 
 /**
@@ -72,6 +73,11 @@ final class Daemon implements AutoCloseable {
    */
   private final java.util.Set<Runnable> pendingStops =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * The same, on disk: a knockd killed before they ran runs them at its next start. Null for a
+   * self-test beside a running knockd (the file is that knockd's).
+   */
+  private final DoorStops doorStops;
   private final InternalErrors errors;
   private final LogReader logReader;
   private final CompletableFuture<Ending> ending = new CompletableFuture<>();
@@ -90,8 +96,9 @@ final class Daemon implements AutoCloseable {
   private boolean closed;
 
   private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
-      FileReplayCache replay, LineSource source, boolean ownFirewall) {
+      FileReplayCache replay, DoorStops doorStops, LineSource source, boolean ownFirewall) {
     this.ownFirewall = ownFirewall;
+    this.doorStops = doorStops;
     this.config = config;
     this.clock = clock;
     this.audit = audit;
@@ -194,32 +201,39 @@ final class Daemon implements AutoCloseable {
       throw new StartupException(e.getMessage());
     }
     FileReplayCache replay = null;
+    DoorStops doorStops = null;
     try {
       replay = FileReplayCache.open(o.stateDir(), config.decoderSettings().timeWindow(),
           clock.instant().getEpochSecond(), bootSecond, FileReplayCache.Syncer.thread(),
           syncListener(audit, o.stateDir().resolve("replay.log").toString()));
+      // not for a self-test beside a running knockd: the file is that knockd's
+      doorStops = ownFirewall ? DoorStops.open(o.stateDir()) : null;
       installRaised(firewall);
       auditEndedAtInstall(firewall.endedAtInstall(), audit);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit),
           o.kmsgPoll());
-      Daemon d = new Daemon(config, clock, audit, firewall, replay, in, ownFirewall);
+      Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
       d.build(config);
       d.startThreads();
+      d.stopDoorsOfAnEarlierRun();
       return d;
     } catch (FirewallException e) {
       stopFirewall(firewall, o, audit);
       closeQuietly(replay);
+      closeQuietly(doorStops);
       throw new StartupException("cannot install the firewall: " + e.getMessage());
     } catch (IOException e) {
       stopFirewall(firewall, o, audit);
       closeQuietly(replay);
+      closeQuietly(doorStops);
       throw new StartupException("cannot use state directory " + o.stateDir() + ": "
           + e.getMessage());
     } catch (RuntimeException e) {
       stopFirewall(firewall, o, audit);
       closeQuietly(replay);
+      closeQuietly(doorStops);
       throw new StartupException(e.getMessage() == null ? e.toString() : e.getMessage());
     }
   }
@@ -293,6 +307,16 @@ final class Daemon implements AutoCloseable {
   private static void closeQuietly(FileReplayCache c) {
     if (c != null) {
       c.close();
+    }
+  }
+
+  private static void closeQuietly(DoorStops s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        LOG.error("cannot close {}: {}", s.file(), e.getMessage());
+      }
     }
   }
 
@@ -421,18 +445,82 @@ final class Daemon implements AutoCloseable {
           }
         }
         if (d.stopCommand() != null) {
-          Runnable[] stop = new Runnable[1];
-          stop[0] = guarded("command", () -> {
-            if (pendingStops.remove(stop[0])) { // not run yet (by the timer or by close)
-              CommandRunner.Result r = runDoorCommand(d.name(), d.stopCommand(), source);
-              audit.doorClosed(d.name(), source, r.exit(), r.timedOut());
-            }
-          });
-          pendingStops.add(stop[0]);
-          sweeper.schedule(stop[0], d.cmdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          long delay = d.cmdTimeout().toMillis();
+          scheduleStop(d, source, owe(d, source, clock.millis() + delay), delay);
         }
       }
     };
+  }
+
+  /** Records a door's Stop_Command as owed on disk; null (logged) if it cannot be written. */
+  private DoorStops.Owed owe(DoorConfig d, String source, long dueMillis) {
+    if (doorStops == null) {
+      return null;
+    }
+    try {
+      return doorStops.opened(d.name(), source, dueMillis);
+    } catch (IOException | RuntimeException e) {
+      LOG.error("door {}: cannot record its Stop_Command for {} in {}: {} (it runs on time, but "
+          + "not after a crash)", d.name(), source, doorStops.file(), e.getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * Runs door {@code d}'s Stop_Command for {@code source} in {@code delayMillis} (or when knockd
+   * stops, whichever comes first), audits it ({@code door-closed}) and marks {@code owed} done.
+   */
+  private void scheduleStop(DoorConfig d, String source, DoorStops.Owed owed, long delayMillis) {
+    Runnable[] stop = new Runnable[1];
+    stop[0] = guarded("command", () -> {
+      if (pendingStops.remove(stop[0])) { // not run yet (by the timer or by close)
+        CommandRunner.Result r = runDoorCommand(d.name(), d.stopCommand(), source);
+        audit.doorClosed(d.name(), source, r.exit(), r.timedOut());
+        settled(owed);
+      }
+    });
+    pendingStops.add(stop[0]);
+    sweeper.schedule(stop[0], delayMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void settled(DoorStops.Owed owed) {
+    if (owed == null) {
+      return;
+    }
+    try {
+      doorStops.done(owed);
+    } catch (IOException e) {
+      LOG.error("cannot record in {} that door {}'s Stop_Command for {} ran: {} (the next start "
+          + "runs it again)", doorStops.file(), owed.door(), owed.source(), e.getMessage());
+    }
+  }
+
+  /**
+   * The Stop_Commands an earlier knockd owed and did not run (it was killed, or the machine went
+   * down): each runs at its time, or now if that is past, with this config's Stop_Command of the
+   * door, and is audited {@code door-closed}. A door no longer configured, or without a
+   * Stop_Command now, cannot be closed by knockd: audited {@code firewall-error what=door-stop}.
+   */
+  private void stopDoorsOfAnEarlierRun() {
+    if (doorStops == null) {
+      return;
+    }
+    for (DoorStops.Owed o : doorStops.earlier()) {
+      DoorConfig d = config.door(o.door()).orElse(null);
+      if (d == null || d.stopCommand() == null) {
+        String m = "door " + o.door() + " for " + o.source() + ", opened by an earlier knockd "
+            + "that did not live to run its Stop_Command: " + (d == null ? "no such door now"
+            : "no Stop_Command now") + "; close it by hand";
+        audit.firewallError("door-stop", m, false);
+        LOG.warn(m);
+        settled(o);
+        continue;
+      }
+      long delay = Math.max(0, o.dueMillis() - clock.millis());
+      LOG.info("door {}: the Stop_Command an earlier knockd owed for {} runs in {} ms", d.name(),
+          o.source(), delay);
+      scheduleStop(d, o.source(), o, delay);
+    }
   }
 
   /** knockd runs door commands with /bin/sh -c; %IP% is a validated address literal. */
@@ -677,6 +765,7 @@ final class Daemon implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    closeQuietly(doorStops);
     synchronized (lock) {
       Options o = config.options();
       stopFirewall(firewall, o, audit, removeRules || o.onExit() == OnExit.REMOVE);

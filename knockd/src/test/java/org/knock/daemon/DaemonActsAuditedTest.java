@@ -30,6 +30,14 @@ class DaemonActsAuditedTest {
   private final KnockKey key = KnockKey.generate(new SplittableRandom(14));
   private final MemoryAudit audit = new MemoryAudit();
 
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
   private Config config(String... lines) throws Exception {
     TestKeys.write(dir.resolve("alice.key"), key);
     Path conf = dir.resolve("knockd.conf");
@@ -63,6 +71,60 @@ class DaemonActsAuditedTest {
       assertThat(audit.events("door-closed").get(0).toText())
           .isEqualTo("event=door-closed door=ssh src=10.99.0.2 exit=0 timed-out=no");
     }
+  }
+
+  @Test
+  void aStopCommandAnEarlierKnockdOwedRunsAtStartAndIsAudited() throws Exception {
+    Path stopped = dir.resolve("stopped");
+    Path state = dir.resolve("state");
+    Files.createDirectories(state);
+    // what a knockd killed (kill -9) after opening two doors left: both Stop_Commands owed
+    org.knock.daemon.state.DoorStops killed = org.knock.daemon.state.DoorStops.open(state);
+    killed.opened("ssh", "10.99.0.7", 0); // its time is past: runs at once
+    killed.opened("gone", "10.99.0.8", 0); // a door the config no longer has
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + state, "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp",
+        "[ssh]", "Sequence = 7000,8000,9000",
+        "Start_Command = true", "Stop_Command = touch " + stopped + "-%IP%",
+        "Cmd_Timeout = 60s");
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(),
+        new QueueSource(false))) {
+      await(audit, () -> !audit.events("door-closed").isEmpty());
+      assertThat(Path.of(stopped + "-10.99.0.7")).as("the owed Stop_Command ran").exists();
+      assertThat(audit.events("door-closed").get(0).toText())
+          .isEqualTo("event=door-closed door=ssh src=10.99.0.7 exit=0 timed-out=no");
+      assertThat(audit.events("firewall-error")).extracting(AuditEvent::toText).containsExactly(
+          "event=firewall-error what=door-stop message=\"door gone for 10.99.0.8, opened by an "
+              + "earlier knockd that did not live to run its Stop_Command: no such door now; "
+              + "close it by hand\" retry=no");
+    }
+    assertThat(org.knock.daemon.state.DoorStops.open(state).earlier()).as("nothing owed now")
+        .isEmpty();
+  }
+
+  @Test
+  void aDoorOpenWhenKnockdIsKilledIsOwedOnDisk() throws Exception {
+    Path state = dir.resolve("state");
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + state, "AuditLog = -",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp",
+        "[ssh]", "Sequence = 7000,8000,9000",
+        "Start_Command = true", "Stop_Command = true", "Cmd_Timeout = 60s");
+    KnockLines lines = new KnockLines(key, config.decoderSettings());
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      for (int port : new int[] {7000, 8000, 9000}) {
+        source.line(lines.syn(port));
+      }
+      Path file = state.resolve(org.knock.daemon.state.DoorStops.FILE);
+      // written right after door-opened: as the next knockd would find it if this one died now
+      await(audit,
+          () -> read(file).matches("open \\d+ \\d+ 10\\.99\\.0\\.2 ssh\n"));
+      assertThat(audit.events("door-opened")).hasSize(1);
+    }
+    assertThat(Files.readString(state.resolve(org.knock.daemon.state.DoorStops.FILE)))
+        .as("the stop ran at close: done").contains("done ");
   }
 
   @Test

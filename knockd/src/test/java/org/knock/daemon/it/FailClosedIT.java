@@ -164,4 +164,38 @@ class FailClosedIT extends LabScenarios {
             && l.contains("DPT=" + port + " "))
         .count();
   }
+  @Test
+  @Order(4)
+  @DisplayName("a door open when knockd is killed (kill -9) is closed by the next start: its "
+      + "Stop_Command runs, audited")
+  void aDoorOpenAtAKill9IsClosedByTheNextStart() throws Exception {
+    Path opened = dir.resolve("door-" + lab.clientIp());
+    current = lab.knockd("door-kill9", new Knockd.Settings("twofish", "indexed", "nftables",
+        "kmsg"), users + "\n[door]\nSequence = 7000,8000,9000\nSeq_Timeout = 5\n"
+        + "TCPFlags = syn\nStart_Command = /usr/bin/touch " + dir.resolve("door-") + "%IP%\n"
+        + "Stop_Command = /bin/rm " + dir.resolve("door-") + "%IP%\nCmd_Timeout = 5\n")
+        .start();
+    AuditTrail audit = current.audit();
+    int mark = audit.mark();
+    Instant openedAt = Instant.now();
+    lab.inClient("/usr/bin/knock", lab.serverIp(), "7000", "8000", "9000");
+    audit.await(mark, 2000, "door-opened", "door", "door", "src", lab.clientIp());
+    for (int i = 0; i < 40 && !java.nio.file.Files.exists(opened); i++) {
+      Thread.sleep(50);
+    }
+    assertThat(opened).as("Start_Command ran").exists();
+    Thread.sleep(200); // the Stop_Command owed is on disk right after the Start_Command begins
+    current.kill9(); // before its Cmd_Timeout
+    assertThat(opened).as("nobody ran the Stop_Command").exists();
+    mark = audit.mark();
+    current.start();
+    // at its time (Cmd_Timeout after it opened), not at once; before: it stayed open for good
+    assertThat(opened).as("still open: its time is not up").exists();
+    audit.await(mark, 8000, "door-closed", "door", "door", "src", lab.clientIp(), "exit", "0");
+    assertThat(opened).as("Stop_Command ran").doesNotExist();
+    assertThat(Duration.between(openedAt, Instant.now()).toMillis()).as("ms open")
+        .isGreaterThanOrEqualTo(5000);
+    current.stop();
+    assertThat(audit.count(mark, "door-closed")).as("once").isEqualTo(1);
+  }
 }
