@@ -71,10 +71,7 @@ class BackendMatrixIT extends LabScenarios {
   @DisplayName("11. iptables: kill -9 with access open: the kernel ends it on time; a restart "
       + "removes the expired rule")
   void killedIptablesDaemonIsCleanedUpByARestart() throws Exception {
-    current = lab.knockd("iptables-crash", new Knockd.Settings("twofish", "indexed", "iptables",
-        "kmsg"), users).start();
-    Instant expires = lab.open(current, alice, "open 22 3s", OPEN_WITHIN_MS);
-    current.kill9();
+    Instant expires = openThenKill9("iptables-crash", "iptables", "open 22 3s");
     assertThat(lab.reachable()).as("open right after the kill").isTrue();
     // the grant's time match (--datestop) ends it in the kernel, knockd or not: the rule's end is
     // the audited end (whole seconds, rounded down) rounded up to a second, and xt_time matches
@@ -99,10 +96,7 @@ class BackendMatrixIT extends LabScenarios {
   @DisplayName("iptables: kill -9 with access open, a restart before its end: the restarted "
       + "knockd removes the adopted rule at its end and audits access-expired")
   void anAdoptedIptablesGrantsEndIsAudited() throws Exception {
-    current = lab.knockd("iptables-adopt", new Knockd.Settings("twofish", "indexed", "iptables",
-        "kmsg"), users).start();
-    lab.open(current, alice, "open 22 8s", OPEN_WITHIN_MS);
-    current.kill9();
+    openThenKill9("iptables-adopt", "iptables", "open 22 8s");
     AuditTrail audit = current.audit();
     int mark = audit.mark();
     current.start();
@@ -114,15 +108,13 @@ class BackendMatrixIT extends LabScenarios {
         .as("the restarted knockd removed the rule").doesNotContain("knockd expires=");
     current.stop();
   }
+
   @Test
   @Order(4)
   @DisplayName("nftables: a leftover table of another shape (kill -9, then an older version's "
       + "set) is recreated at start, and the grants it ends are audited")
   void aRecreatedLeftoversGrantsAreAudited() throws Exception {
-    current = lab.knockd("nft-recreate", new Knockd.Settings("twofish", "indexed", "nftables",
-        "kmsg"), users).start();
-    lab.open(current, alice, "open 22 30m", OPEN_WITHIN_MS);
-    current.kill9();
+    openThenKill9("nft-recreate", "nftables", "open 22 30m");
     String client = lab.clientIp();
     // another shape: the rules gone (as after a flush), a set of another type in place of one
     lab.server().exec("nft", "flush", "table", "inet", "knockd").ok();
@@ -144,5 +136,17 @@ class BackendMatrixIT extends LabScenarios {
     assertThat(lab.reachable()).as("the ended grant").isFalse();
     lab.open(current, alice, "open 22 30s", OPEN_WITHIN_MS);
     current.stop();
+  }
+
+  /**
+   * Starts knockd {@code name} (twofish, indexed, {@code firewall}, kmsg), opens with
+   * {@code command} and kills it (kill -9) with the access open; returns the grant's end.
+   */
+  private Instant openThenKill9(String name, String firewall, String command) throws Exception {
+    current = lab.knockd(name, new Knockd.Settings("twofish", "indexed", firewall, "kmsg"), users)
+        .start();
+    Instant expires = lab.open(current, alice, command, OPEN_WITHIN_MS);
+    current.kill9();
+    return expires;
   }
 }
