@@ -92,7 +92,7 @@ final class Daemon implements AutoCloseable {
   private long sourceUnreadableSeen;
   private NetfilterLogParser parser;
   private volatile LineFilter lineFilter = LineFilter.ALL;
-  private Thread reader;
+  private volatile Thread reader;
   private boolean closed;
 
   private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
@@ -480,7 +480,14 @@ final class Daemon implements AutoCloseable {
       }
     });
     pendingStops.add(stop[0]);
-    sweeper.schedule(stop[0], delayMillis, TimeUnit.MILLISECONDS);
+    try {
+      sweeper.schedule(stop[0], delayMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // knockd is stopping (a line read after the stop began): the door closes now, as the
+      // doors still open at a stop do
+      LOG.warn("door {}: opened while knockd stops; its Stop_Command runs now", d.name());
+      stop[0].run();
+    }
   }
 
   private void settled(DoorStops.Owed owed) {
@@ -755,7 +762,17 @@ final class Daemon implements AutoCloseable {
       closed = true;
     }
     logReader.close();
-    sweeper.shutdownNow();
+    Thread r = reader;
+    if (r != null && r != Thread.currentThread()) {
+      try { // the line being acted on is done: a door it opened has its Stop_Command pending
+        r.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    synchronized (lock) {
+      sweeper.shutdownNow();
+    }
     for (Runnable stop : List.copyOf(pendingStops)) { // doors still open: closed now, audited
       runners.execute(stop);
     }

@@ -234,6 +234,8 @@ public final class Main {
     try {
       daemon = Daemon.start(config, clock, audit, commandPrefix());
     } catch (Daemon.StartupException e) {
+      // the rules it installed stay (fail closed): on record, as every change knockd makes
+      audit.daemonStartFailed(VERSION, file.toString(), e.getMessage());
       err.println("knockd: " + e.getMessage());
       return 1;
     }

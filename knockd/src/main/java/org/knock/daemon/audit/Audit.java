@@ -220,6 +220,15 @@ public interface Audit {
     return record(AuditEvent.of("daemon-start", "version", version, "config", configFile));
   }
 
+  /**
+   * A start that failed: what it installed stays (fail closed) and nothing else was done; the
+   * reason is the one line knockd printed.
+   */
+  default boolean daemonStartFailed(String version, String configFile, String reason) {
+    return record(AuditEvent.of("daemon-start-failed", "version", version, "config", configFile,
+        "reason", reason));
+  }
+
   default boolean daemonStop(String reason) {
     return record(AuditEvent.of("daemon-stop", "reason", reason));
   }

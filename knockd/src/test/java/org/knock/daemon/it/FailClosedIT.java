@@ -198,4 +198,24 @@ class FailClosedIT extends LabScenarios {
     current.stop();
     assertThat(audit.count(mark, "door-closed")).as("once").isEqualTo(1);
   }
+  @Test
+  @Order(5)
+  @DisplayName("a start that fails after installing the rules keeps them (fail closed) and is "
+      + "audited daemon-start-failed")
+  void aStartThatFailsAfterInstallingIsAuditedAndFailsClosed() throws Exception {
+    current = lab.knockd("start-fails", new Knockd.Settings("twofish", "indexed", "nftables",
+        "kmsg"), users);
+    current.set("OnExit", "keep").set("FirewallLog", "/"); // a path the log source refuses,
+    // and the log source is opened after the firewall is installed
+    Netns.Result r = current.runToItsEnd();
+    assertThat(r.exit()).as("%s", r.err()).isEqualTo(1);
+    assertThat(r.err()).contains("knockd: not a log file path: '/'\n");
+    assertThat(current.firewallPresent()).as("its rules stay: fail closed").isTrue();
+    assertThat(lab.reachable()).as("protected").isFalse();
+    // before: no record at all of a start that had changed the firewall
+    assertThat(current.audit().await(0, 1000, "daemon-start-failed").get("reason"))
+        .isEqualTo("not a log file path: '/'");
+    assertThat(current.audit().count(0, "daemon-start")).isZero();
+    assertThat(current.removeRules().exit()).isZero();
+  }
 }

@@ -223,6 +223,11 @@ final class Knockd implements AutoCloseable {
   }
 
   /** Runs {@code bin/knockd --remove-rules --config FILE} in the server namespace. */
+  /** Runs knockd in the foreground to its end (a start that fails): its exit and output. */
+  Netns.Result runToItsEnd() {
+    return server.exec(Lab.script("knockd"), "--config", config.toString());
+  }
+
   Netns.Result removeRules() {
     return server.exec(Lab.script("knockd"), "--remove-rules", "--config", config.toString());
   }
