@@ -96,7 +96,9 @@ class Ipv6FloodIT {
     k.set("SequenceTimeout", "30s"); // every flood sequence still held when memory is measured
     k.start();
     try {
-      Thread.sleep(1500); // JitWarmup's throwaway pipeline runs ~1 s of CPU after start
+      // JitWarmup's throwaway pipeline runs ~1 s of CPU after start, at the lowest priority:
+      // on a busy machine more than the 1.5 s this waited before (its heap counted as "before")
+      k.awaitWarmedUp(15_000);
       Memory before = memory(k);
       int mark = k.audit().mark();
       Process p = flood(server, "flood" + family);

@@ -99,6 +99,20 @@ final class Knockd implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Waits (at most {@code millis}) for the log line that says the JIT warm-up is over: its
+   * throwaway pipeline is then garbage. Fails if it does not come.
+   */
+  void awaitWarmedUp(long millis) throws IOException, InterruptedException {
+    long end = System.nanoTime() + millis * 1_000_000L;
+    while (!output().contains("warm-up done")) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("no 'warm-up done' within " + millis + " ms: " + output());
+      }
+      Thread.sleep(50);
+    }
+  }
+
   /** What knockd wrote to standard output and error in its latest start. */
   String output() throws IOException {
     return Files.readString(dir.resolve("knockd-" + starts + ".out"))
