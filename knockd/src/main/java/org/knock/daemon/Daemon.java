@@ -114,15 +114,19 @@ final class Daemon implements AutoCloseable {
 
       @Override
       public void onLine(String line) {
-        synchronized (lock) {
-          parser.parse(line, toPipeline);
-        }
+        parse(line);
       }
 
       @Override
       public void onLine(byte[] a, int from, int to) { // read in place unless it is not ASCII
-        CharSequence line = AsciiLine.isAscii(a, from, to) ? view.set(a, from, to)
-            : new String(a, from, to - from, java.nio.charset.StandardCharsets.UTF_8);
+        if (AsciiLine.isAscii(a, from, to)) {
+          parse(view.set(a, from, to));
+        } else {
+          LineSink.super.onLine(a, from, to);
+        }
+      }
+
+      private void parse(CharSequence line) {
         synchronized (lock) {
           parser.parse(line, toPipeline);
         }
@@ -219,22 +223,15 @@ final class Daemon implements AutoCloseable {
       d.startThreads();
       d.stopDoorsOfAnEarlierRun();
       return d;
-    } catch (FirewallException e) {
-      stopFirewall(firewall, o, audit);
+    } catch (FirewallException | IOException | RuntimeException e) {
+      stopFirewall(firewall, o, audit); // fail closed: what was installed stays (OnExit = keep)
       closeQuietly(replay);
       closeQuietly(doorStops);
-      throw new StartupException("cannot install the firewall: " + e.getMessage());
-    } catch (IOException e) {
-      stopFirewall(firewall, o, audit);
-      closeQuietly(replay);
-      closeQuietly(doorStops);
-      throw new StartupException("cannot use state directory " + o.stateDir() + ": "
-          + e.getMessage());
-    } catch (RuntimeException e) {
-      stopFirewall(firewall, o, audit);
-      closeQuietly(replay);
-      closeQuietly(doorStops);
-      throw new StartupException(e.getMessage() == null ? e.toString() : e.getMessage());
+      throw new StartupException(e instanceof FirewallException
+          ? "cannot install the firewall: " + e.getMessage()
+          : e instanceof IOException
+          ? "cannot use state directory " + o.stateDir() + ": " + e.getMessage()
+          : e.getMessage() == null ? e.toString() : e.getMessage());
     }
   }
 
@@ -299,7 +296,7 @@ final class Daemon implements AutoCloseable {
           + "by their own timeouts, a restart adopts them; knockd --remove-rules removes them",
           o.firewall().word());
     }
-    for (org.knock.daemon.firewall.Access a : firewall.stop()) { // the command backend's
+    for (Access a : firewall.stop()) { // the command backend's
       KnockPipeline.auditClosed(audit, a, "exit");
     }
   }

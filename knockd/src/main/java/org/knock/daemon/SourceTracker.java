@@ -46,6 +46,8 @@ final class SourceTracker {
   private final LruTable<Sequence> sources = new LruTable<>();
   private final ArrayDeque<Sequence> owed = new ArrayDeque<>();
   private long evictions;
+  /** When {@link #sweep} last walked through every source. */
+  private long lastFullSweep = Long.MIN_VALUE / 2;
 
   SourceTracker(KnockDecoder decoder, Duration sequenceTimeout, int maxSources,
       int maxPortsPerSource) {
@@ -452,9 +454,6 @@ final class SourceTracker {
     }
     return ended;
   }
-
-  /** When {@link #sweep} last walked through every source. */
-  private long lastFullSweep = Long.MIN_VALUE / 2;
 
   /** Forgets a source (e.g. once it is denied). */
   void forget(int source) {
