@@ -172,12 +172,12 @@ final class KnockPipeline implements PacketHandler {
       decided(0, source6, r, now);
       return;
     }
-    hunts.packet(p.sourceV4(), dport, now);
-    DecodeResult r =
-        tracker.offer(p.sourceV4(), p.destinationV4(), p.sourcePort(), dport, now, ended);
+    int source = p.sourceV4(); // once: each call copies the address's bytes
+    hunts.packet(source, dport, now);
+    DecodeResult r = tracker.offer(source, p.destinationV4(), p.sourcePort(), dport, now, ended);
     LatencyTrace.mark(LatencyTrace.DECODED);
     reportEnded(ended, false, now);
-    decided(p.sourceV4(), null, r, now);
+    decided(source, null, r, now);
   }
 
   /**

@@ -1,8 +1,5 @@
 package org.knock.daemon.log;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,28 +10,13 @@ import java.nio.charset.StandardCharsets;
  * a String decodes. Not thread-safe.
  */
 public final class AsciiLine implements CharSequence {
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final long HIGHS = 0x8080808080808080L;
-
   private byte[] bytes = new byte[0];
   private int from;
   private int length;
 
   /** True if a[from, to) holds no byte above 0x7F. */
   public static boolean isAscii(byte[] a, int from, int to) {
-    int i = from;
-    for (; i + 8 <= to; i += 8) {
-      if (((long) LONGS.get(a, i) & HIGHS) != 0) {
-        return false;
-      }
-    }
-    for (; i < to; i++) {
-      if (a[i] < 0) {
-        return false;
-      }
-    }
-    return true;
+    return ByteScan.isAscii(a, from, to);
   }
 
   /** Views a[from, to), which must be ASCII; returns this. */
@@ -56,6 +38,15 @@ public final class AsciiLine implements CharSequence {
       throw new IndexOutOfBoundsException(index);
     }
     return (char) bytes[from + index];
+  }
+
+  /** The first index of c at or after {@code at}, or {@link #length} if there is none. */
+  int indexOf(char c, int at) {
+    if (c > 0x7F) {
+      return length;
+    }
+    int k = ByteScan.indexOf(bytes, from + Math.max(at, 0), from + length, (byte) c);
+    return k < 0 ? length : k - from;
   }
 
   /** A copy: a String. */

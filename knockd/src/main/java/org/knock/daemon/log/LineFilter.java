@@ -1,8 +1,9 @@
 package org.knock.daemon.log;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import static org.knock.daemon.log.ByteScan.HIGHS;
+import static org.knock.daemon.log.ByteScan.LONGS;
+import static org.knock.daemon.log.ByteScan.ONES;
+
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -15,17 +16,12 @@ public final class LineFilter {
   /** Every line. */
   public static final LineFilter ALL = new LineFilter(new byte[0]);
 
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final long ONES = 0x0101010101010101L;
-  private static final long HIGHS = 0x8080808080808080L;
-
   private final byte[] marker;
   private final long pattern;
 
   private LineFilter(byte[] marker) {
     this.marker = marker;
-    this.pattern = marker.length == 0 ? 0 : (marker[0] & 0xffL) * ONES;
+    this.pattern = marker.length == 0 ? 0 : ByteScan.broadcast(marker[0]);
   }
 
   /**

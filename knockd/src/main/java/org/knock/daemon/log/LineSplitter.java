@@ -42,17 +42,15 @@ final class LineSplitter {
       return;
     }
     int start = from;
-    for (int i = from; i < to; i++) {
-      if (a[i] == '\n') {
-        if (held == 0) {
-          emitPieces(a, start, i, sink);
-        } else {
-          hold(a, start, i, sink);
-          emit(partial, 0, held, sink);
-          held = 0;
-        }
-        start = i + 1;
+    for (int i = indexOf(a, from, to); i >= 0; i = indexOf(a, start, to)) {
+      if (held == 0) {
+        emitPieces(a, start, i, sink);
+      } else {
+        hold(a, start, i, sink);
+        emit(partial, 0, held, sink);
+        held = 0;
       }
+      start = i + 1;
     }
     hold(a, start, to, sink);
   }
@@ -71,9 +69,9 @@ final class LineSplitter {
       held = 0;
       start = nl + 1;
     }
-    int end = to; // after the last '\n'
-    while (end > start && a[end - 1] != '\n') {
-      end--;
+    int end = ByteScan.lastIndexOf(a, start, to, (byte) '\n') + 1; // after the last '\n'
+    if (end == 0) {
+      end = start;
     }
     int p = start;
     while (p < end) {
@@ -81,24 +79,20 @@ final class LineSplitter {
       if (m < 0) {
         break;
       }
-      int lineStart = m;
-      while (lineStart > p && a[lineStart - 1] != '\n') {
-        lineStart--;
-      }
+      int lineStart = Math.max(p, ByteScan.lastIndexOf(a, p, m, (byte) '\n') + 1);
       int lineEnd = indexOf(a, m, end); // found: end - 1 holds a '\n'
-      emitPieces(a, lineStart, lineEnd, sink);
+      if (lineEnd - lineStart <= MAX_LINE) {
+        deliver(a, lineStart, lineEnd, sink); // holds the marker: no second search
+      } else {
+        emitPieces(a, lineStart, lineEnd, sink);
+      }
       p = lineEnd + 1;
     }
     hold(a, end, to, sink);
   }
 
   private static int indexOf(byte[] a, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (a[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
+    return ByteScan.indexOf(a, from, to, (byte) '\n');
   }
 
   /** Appends a[from, to) to the held bytes, delivering full pieces of MAX_LINE on the way. */
@@ -143,9 +137,13 @@ final class LineSplitter {
   }
 
   private void emit(byte[] a, int from, int to, LineSink sink) {
-    if (!filter.wants(a, from, to)) {
-      return;
+    if (filter.wants(a, from, to)) {
+      deliver(a, from, to, sink);
     }
+  }
+
+  /** Hands a[from, to) on as a line, without a '\r' at its end. */
+  private static void deliver(byte[] a, int from, int to, LineSink sink) {
     sink.onLine(a, from, to > from && a[to - 1] == '\r' ? to - 1 : to);
   }
 }

@@ -170,10 +170,27 @@ final class LogLineHeader {
   /** Index just past the space-terminated token at i (and that one space). */
   private static int skipToken(CharSequence s, int i) {
     int n = s.length();
-    while (i < n && s.charAt(i) != ' ') {
+    i = indexOf(s, ' ', i);
+    return i < n ? i + 1 : n;
+  }
+
+  /**
+   * The first index of c in s at or after i, or s.length() if there is none: a word at a time on
+   * a line read in place ({@link AsciiLine}), the JDK's search on a String.
+   */
+  static int indexOf(CharSequence s, char c, int i) {
+    if (s instanceof AsciiLine line) {
+      return line.indexOf(c, i);
+    }
+    int n = s.length();
+    if (s instanceof String str) {
+      int k = str.indexOf(c, i);
+      return k < 0 ? n : k;
+    }
+    while (i < n && s.charAt(i) != c) {
       i++;
     }
-    return i < n ? i + 1 : n;
+    return Math.min(i, n);
   }
 
   private static int skipSpace(CharSequence s, int i) {

@@ -104,18 +104,12 @@ public final class NetfilterLogParser {
   private int findInterfaceField(CharSequence s, int from) {
     int n = s.length();
     sawPacketField = false;
-    for (int e = from + 2; e < n; e++) {
-      if (s.charAt(e) != '=') {
-        continue;
-      }
+    for (int e = LogLineHeader.indexOf(s, '=', from + 2); e < n;
+        e = LogLineHeader.indexOf(s, '=', e + 1)) {
       char a = s.charAt(e - 2);
       char b = s.charAt(e - 1);
       if (a == 'I' && b == 'N') {
-        int j = e + 1;
-        while (j < n && s.charAt(j) != ' ') {
-          j++;
-        }
-        if (LogLineHeader.startsWith(s, j, " OUT=")) {
+        if (LogLineHeader.startsWith(s, tokenEnd(s, e + 1), " OUT=")) {
           return e - 2;
         }
       } else if (e >= from + 3 && ((a == 'R' && b == 'C' && s.charAt(e - 3) == 'S')
@@ -142,10 +136,7 @@ public final class NetfilterLogParser {
     boolean tail = false; // URGP= for TCP, LEN= after DPT= for UDP: the line was not cut short
     int i = from;
     while (i < n) {
-      int end = i;
-      while (end < n && s.charAt(end) != ' ') {
-        end++;
-      }
+      int end = tokenEnd(s, i);
       int len = end - i;
       char c = s.charAt(i);
       if (c == '[') {
@@ -336,11 +327,7 @@ public final class NetfilterLogParser {
   }
 
   private static int tokenEnd(CharSequence s, int i) {
-    int n = s.length();
-    while (i < n && s.charAt(i) != ' ') {
-      i++;
-    }
-    return Math.min(i, n);
+    return LogLineHeader.indexOf(s, ' ', i);
   }
 
   private static int lastIndexOf(CharSequence s, char c, int from, int to) {

@@ -28,6 +28,23 @@ class AsciiLineTest {
   }
 
   @Test
+  void indexOfSearchesOnlyTheViewAndAgreesWithAStringAndAnyCharSequence() {
+    byte[] a = " = KNLOG: IN=eth0 OUT= MAC= SRC=10.0.0.1 = ".getBytes(StandardCharsets.US_ASCII);
+    AsciiLine line = new AsciiLine().set(a, 3, a.length - 3);
+    String text = line.toString();
+    StringBuilder other = new StringBuilder(text);
+    for (char c : new char[] {' ', '=', 'K', '1', 'z', '\u00e9'}) {
+      for (int at = 0; at <= text.length() + 2; at++) {
+        int want = text.indexOf(c, at) < 0 ? text.length() : text.indexOf(c, at);
+        assertThat(line.indexOf(c, at)).as("'%s' from %d", c, at).isEqualTo(want);
+        assertThat(LogLineHeader.indexOf(line, c, at)).isEqualTo(want);
+        assertThat(LogLineHeader.indexOf(text, c, at)).isEqualTo(want);
+        assertThat(LogLineHeader.indexOf(other, c, at)).isEqualTo(want);
+      }
+    }
+  }
+
+  @Test
   void itViewsTheBytesAndWhatItGivesOutAreCopies() {
     byte[] a = "..KNLOG: IN=eth0 SRC=10.0.0.1..".getBytes(StandardCharsets.US_ASCII);
     AsciiLine line = new AsciiLine().set(a, 2, a.length - 2);
