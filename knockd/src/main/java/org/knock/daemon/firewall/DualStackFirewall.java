@@ -125,6 +125,23 @@ final class DualStackFirewall implements Firewall {
     stop();
   }
 
+  /** What each half's install ended, IPv4 first, as one. */
+  @Override
+  public Ended endedAtInstall() {
+    Ended a = v4.endedAtInstall();
+    Ended b = v6.endedAtInstall();
+    if (!b.any()) {
+      return a;
+    }
+    if (!a.any()) {
+      return b;
+    }
+    List<Access> grants = new ArrayList<>(a.grants());
+    grants.addAll(b.grants());
+    int others = a.others() < 0 || b.others() < 0 ? -1 : a.others() + b.others();
+    return new Ended(List.copyOf(grants), others, a.what() + " and " + b.what());
+  }
+
   /** Both halves' {@link Firewall#stop}, IPv4 first. */
   @Override
   public List<Access> stop() {
