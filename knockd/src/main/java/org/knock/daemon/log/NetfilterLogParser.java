@@ -189,6 +189,14 @@ public final class NetfilterLogParser {
         return problem("truncated after the ports");
       }
     }
+    boolean tcp = transport == Transport.TCP;
+    long src4 = AddressLiterals.parseV4(s, srcFrom, srcTo);
+    long dst4 = src4 < 0 ? -1 : AddressLiterals.parseV4(s, dstFrom, dstTo);
+    if (dst4 >= 0) { // IPv4: no address objects
+      handler.onPacket(LoggedPacket.ipv4(prefixString(s, pStart, pEnd), (int) src4, (int) dst4,
+          transport, Math.max(spt, -1), Math.max(dpt, -1), tcp && syn, tcp && ack));
+      return Result.PACKET;
+    }
     InetAddress src = AddressLiterals.parse(s, srcFrom, srcTo);
     InetAddress dst = AddressLiterals.parse(s, dstFrom, dstTo);
     if (src == null || dst == null) {
@@ -197,7 +205,6 @@ public final class NetfilterLogParser {
     if (mapped(s, srcFrom, srcTo, src) || mapped(s, dstFrom, dstTo, dst)) {
       return problem(MAPPED);
     }
-    boolean tcp = transport == Transport.TCP;
     handler.onPacket(new LoggedPacket(prefixString(s, pStart, pEnd), src, dst, transport,
         Math.max(spt, -1), Math.max(dpt, -1), tcp && syn, tcp && ack));
     return Result.PACKET;
