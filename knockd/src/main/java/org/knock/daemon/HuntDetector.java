@@ -6,8 +6,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -60,7 +58,14 @@ final class HuntDetector<K> {
   private final int scanPorts;
   private final int huntRejections;
   private final int maxSources;
-  private final Map<K, Window> windows;
+  /**
+   * The windows, least recently seen first, by an int: an IPv4 source's address itself (no
+   * boxing, no map entry), else an id given out for the source ({@link #byKey}).
+   */
+  private LruTable<Window<K>> windows = new LruTable<>();
+  /** Windows by source when sources are no ints; null when they are (IPv4). */
+  private final Map<K, Window<K>> byKey;
+  private int nextId;
   private final List<Report<K>> closedEarly = new ArrayList<>();
   /** A source's group (its /64), or null: no bound per group. */
   private final Function<K, Object> group;
@@ -68,7 +73,8 @@ final class HuntDetector<K> {
   /** Per group, its sources with a window, oldest first. */
   private final Map<Object, ArrayDeque<K>> groups = new HashMap<>();
 
-  private static final class Window {
+  private static final class Window<K> extends LruTable.Node {
+    final K source;
     final long start;
     long last;
     /** The distinct ports (offsets in the range), as a list while few, then as bits. */
@@ -81,7 +87,9 @@ final class HuntDetector<K> {
     boolean completed;
     boolean alerted;
 
-    Window(long start) {
+    Window(K source, int key, long start) {
+      this.source = source;
+      this.key = key;
       this.start = start;
       this.last = start;
     }
@@ -136,15 +144,23 @@ final class HuntDetector<K> {
   HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
       int huntRejections, int maxSources) {
     this(rangeStart, rangeEnd, interval, quiet, scanPorts, huntRejections, maxSources, null,
-        Integer.MAX_VALUE);
+        Integer.MAX_VALUE, true);
   }
 
   /**
-   * As above, with at most {@code maxPerGroup} windows of sources that {@code group} maps to one
-   * value (e.g. the /64 of IPv6 sources).
+   * As above, for sources of any kind (not only IPv4 addresses as Integers, which the constructor
+   * above is for), with at most {@code maxPerGroup} windows of sources that {@code group} maps to
+   * one value (e.g. the /64 of IPv6 sources).
    */
   HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
       int huntRejections, int maxSources, Function<K, Object> group, int maxPerGroup) {
+    this(rangeStart, rangeEnd, interval, quiet, scanPorts, huntRejections, maxSources, group,
+        maxPerGroup, false);
+  }
+
+  private HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet,
+      int scanPorts, int huntRejections, int maxSources, Function<K, Object> group,
+      int maxPerGroup, boolean intKeys) {
     if (maxPerGroup < 1 || rangeEnd < rangeStart || scanPorts < 1 || huntRejections < 1
         || maxSources < 1 || quiet.compareTo(interval) > 0 || quiet.isNegative()
         || quiet.isZero()) {
@@ -157,7 +173,7 @@ final class HuntDetector<K> {
     this.scanPorts = scanPorts;
     this.huntRejections = huntRejections;
     this.maxSources = maxSources;
-    this.windows = new LinkedHashMap<>(256, 0.75f, true);
+    this.byKey = intKeys ? null : new HashMap<>();
     this.group = group;
     this.maxPerGroup = maxPerGroup;
   }
@@ -165,15 +181,38 @@ final class HuntDetector<K> {
   /** A packet into the knock range. Ports outside the range are ignored. */
   void packet(K source, int port, Instant now) {
     int i = port - rangeStart;
-    if (i < 0 || i >= rangeSize) {
+    if (i >= 0 && i < rangeSize) {
+      window(source, find(source), now.toEpochMilli()).addPort(i, rangeSize);
+    }
+  }
+
+  /** {@link #packet(Object, int, Instant)} for an IPv4 source, without boxing it. */
+  void packet(int source, int port, Instant now) {
+    if (byKey != null) {
+      packet(boxed(source), port, now);
       return;
     }
-    window(source, now.toEpochMilli()).addPort(i, rangeSize);
+    int i = port - rangeStart;
+    if (i >= 0 && i < rangeSize) {
+      window(null, windows.get(source), source, now.toEpochMilli()).addPort(i, rangeSize);
+    }
   }
 
   /** One of the source's sequences was refused (each sequence reported once). */
   void refused(K source, Rejection reason, Instant now) {
-    Window w = window(source, now.toEpochMilli());
+    count(window(source, find(source), now.toEpochMilli()), reason);
+  }
+
+  /** {@link #refused(Object, Rejection, Instant)} for an IPv4 source. */
+  void refused(int source, Rejection reason, Instant now) {
+    if (byKey != null) {
+      refused(boxed(source), reason, now);
+      return;
+    }
+    count(window(null, windows.get(source), source, now.toEpochMilli()), reason);
+  }
+
+  private static void count(Window<?> w, Rejection reason) {
     w.sequences++;
     if (reason == Rejection.BAD_TAG) {
       w.badTags++;
@@ -185,9 +224,18 @@ final class HuntDetector<K> {
 
   /** A knock from the source was accepted: its ports so far are no scan. */
   void completed(K source) {
-    Window w = windows.get(source);
+    completed(find(source));
+  }
+
+  /** {@link #completed(Object)} for an IPv4 source. */
+  void completed(int source) {
+    completed(byKey != null ? find(boxed(source)) : windows.get(source));
+  }
+
+  private void completed(Window<K> w) {
     if (w != null) {
       w.completed = true;
+      windows.touch(w);
     }
   }
 
@@ -199,14 +247,12 @@ final class HuntDetector<K> {
     long t = now.toEpochMilli();
     List<Report<K>> out = new ArrayList<>(closedEarly);
     closedEarly.clear();
-    for (Iterator<Map.Entry<K, Window>> it = windows.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<K, Window> e = it.next();
-      if (due(e.getValue(), t)) {
-        it.remove();
-        ungroup(e.getKey());
-        addReport(out, e.getKey(), e.getValue());
+    for (Window<K> w = windows.eldest(), next; w != null; w = next) {
+      next = windows.newer(w);
+      if (due(w, t)) {
+        close(w, out);
       } else {
-        alert(out, e.getKey(), e.getValue());
+        alert(out, w);
       }
     }
     return out;
@@ -223,45 +269,84 @@ final class HuntDetector<K> {
   List<Report<K>> closeAll() {
     List<Report<K>> out = new ArrayList<>(closedEarly);
     closedEarly.clear();
-    windows.forEach((source, w) -> addReport(out, source, w));
-    windows.clear();
+    for (Window<K> w = windows.eldest(); w != null; w = windows.newer(w)) {
+      addReport(out, w);
+    }
+    windows = new LruTable<>();
+    if (byKey != null) {
+      byKey.clear();
+    }
     groups.clear();
     return out;
   }
 
-  private boolean due(Window w, long t) {
+  private boolean due(Window<?> w, long t) {
     return t - w.last >= quietMillis || t - w.start >= intervalMillis;
   }
 
-  private Window window(K source, long t) {
-    Window w = windows.get(source);
+  /** The source's window, or null. */
+  private Window<K> find(K source) {
+    return byKey == null ? windows.get((Integer) source) : byKey.get(source);
+  }
+
+  private Window<K> window(K source, Window<K> w, long t) {
+    return window(source, w, byKey == null ? (Integer) source : 0, t);
+  }
+
+  /**
+   * The window of {@code source} (null for an IPv4 source, known by {@code key}) whose current
+   * window is {@code w} (null if none), made the most recently seen; a new one if it had none or
+   * it was due.
+   */
+  private Window<K> window(K source, Window<K> w, int key, long t) {
     if (w != null && due(w, t)) {
-      windows.remove(source);
-      ungroup(source);
-      addReport(closedEarly, source, w);
+      close(w, closedEarly);
       w = null;
     }
     if (w == null) {
-      ArrayDeque<K> g = group == null ? null
-          : groups.computeIfAbsent(group.apply(source), k -> new ArrayDeque<>());
+      if (source == null) {
+        source = boxed(key);
+      }
+      Object groupKey = group == null ? null : group.apply(source);
+      ArrayDeque<K> g = groupKey == null ? null : groups.get(groupKey);
       if (g != null && g.size() >= maxPerGroup) { // the group's oldest window closes early
-        K oldest = g.removeFirst();
-        addReport(closedEarly, oldest, windows.remove(oldest));
+        close(find(g.peekFirst()), closedEarly);
       } else if (windows.size() >= maxSources) {
-        Iterator<Map.Entry<K, Window>> it = windows.entrySet().iterator();
-        Map.Entry<K, Window> eldest = it.next();
-        it.remove();
-        ungroup(eldest.getKey());
-        addReport(closedEarly, eldest.getKey(), eldest.getValue());
+        close(windows.eldest(), closedEarly);
       }
-      w = new Window(t);
-      windows.put(source, w);
-      if (g != null) {
-        g.addLast(source);
+      if (byKey != null) {
+        do {
+          key = nextId++;
+        } while (windows.get(key) != null); // ids are reused only after 2^32 windows
       }
+      w = new Window<>(source, key, t);
+      windows.add(w);
+      if (byKey != null) {
+        byKey.put(source, w);
+      }
+      if (groupKey != null) {
+        groups.computeIfAbsent(groupKey, k -> new ArrayDeque<>()).addLast(source);
+      }
+    } else {
+      windows.touch(w);
     }
     w.last = Math.max(w.last, t);
     return w;
+  }
+
+  @SuppressWarnings("unchecked")
+  private K boxed(int key) {
+    return (K) Integer.valueOf(key);
+  }
+
+  /** Takes a window out and adds its reports to {@code out}. */
+  private void close(Window<K> w, List<Report<K>> out) {
+    windows.remove(w.key);
+    if (byKey != null) {
+      byKey.remove(w.source);
+    }
+    ungroup(w.source);
+    addReport(out, w);
   }
 
   /** Takes a source whose window closed out of its group. */
@@ -285,16 +370,16 @@ final class HuntDetector<K> {
   }
 
   /** A closing window: its alert if it crossed a threshold unseen, then its closing summary. */
-  private void addReport(List<Report<K>> out, K source, Window w) {
-    alert(out, source, w);
+  private void addReport(List<Report<K>> out, Window<K> w) {
+    alert(out, w);
     if (w.alerted) {
       out.add(report(w.badTags + w.replays >= huntRejections ? Kind.KNOCK_HUNT : Kind.SCAN, true,
-          source, w));
+          w));
     }
   }
 
   /** The window's alert, once, if it crossed a threshold. */
-  private void alert(List<Report<K>> out, K source, Window w) {
+  private void alert(List<Report<K>> out, Window<K> w) {
     if (w.alerted) {
       return;
     }
@@ -302,12 +387,12 @@ final class HuntDetector<K> {
         : w.portCount >= scanPorts && !w.completed ? Kind.SCAN : null;
     if (kind != null) {
       w.alerted = true;
-      out.add(report(kind, false, source, w));
+      out.add(report(kind, false, w));
     }
   }
 
-  private static <K> Report<K> report(Kind kind, boolean end, K source, Window w) {
-    return new Report<>(kind, end, source, w.portCount, w.sequences, w.badTags, w.replays,
+  private static <K> Report<K> report(Kind kind, boolean end, Window<K> w) {
+    return new Report<>(kind, end, w.source, w.portCount, w.sequences, w.badTags, w.replays,
         Duration.ofMillis(w.last - w.start));
   }
 }

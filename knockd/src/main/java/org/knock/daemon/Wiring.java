@@ -47,7 +47,8 @@ final class Wiring {
    * plus 2 s (so its last sequence's refusal is counted) or after {@link #HUNT_INTERVAL}.
    */
   static HuntDetector<Integer> huntDetector(Options o) {
-    return huntDetector(o, null, Integer.MAX_VALUE);
+    return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(), huntInterval(o),
+        huntQuiet(o), SCAN_PORTS, HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES));
   }
 
   /**
@@ -55,7 +56,9 @@ final class Wiring {
    * windows per /64 as {@link Ipv6Sources} tracks sources of one /64.
    */
   static HuntDetector<Ipv6Address> huntDetector6(Options o) {
-    return huntDetector(o, a -> a.hi(), Ipv6Sources.MAX_PER_PREFIX);
+    return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(), huntInterval(o),
+        huntQuiet(o), SCAN_PORTS, HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES),
+        a -> a.hi(), Ipv6Sources.MAX_PER_PREFIX);
   }
 
   /** Whether hunt detectors made for {@code a} and {@code b} measure alike (same windows). */
@@ -64,12 +67,13 @@ final class Wiring {
         && a.maxSources() == b.maxSources();
   }
 
-  private static <K> HuntDetector<K> huntDetector(Options o,
-      java.util.function.Function<K, Object> group, int maxPerGroup) {
-    Duration quiet = o.sequenceTimeout().plusSeconds(2);
-    return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(),
-        quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL, quiet, SCAN_PORTS,
-        HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES), group, maxPerGroup);
+  private static Duration huntQuiet(Options o) {
+    return o.sequenceTimeout().plusSeconds(2);
+  }
+
+  private static Duration huntInterval(Options o) {
+    Duration quiet = huntQuiet(o);
+    return quiet.compareTo(HUNT_INTERVAL) > 0 ? quiet : HUNT_INTERVAL;
   }
 
   /**

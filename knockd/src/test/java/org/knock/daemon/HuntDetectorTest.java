@@ -251,6 +251,26 @@ class HuntDetectorTest {
     assertThat(six.groups()).isZero();
   }
 
+  @Test
+  void aWindowClosedForRoomThatWasItsGroupsLastStillLeavesTheNewOneCountedInTheGroup() {
+    // groups by the third byte; at most 2 windows a group, 3 in all; every port is a scan
+    HuntDetector<Integer> h = new HuntDetector<>(20000, 25119, Duration.ofMinutes(1),
+        Duration.ofSeconds(12), 1, 3, 3, source -> source >>> 8, 2);
+    int x = 0x0A000101; // group 0x0A0001
+    h.packet(x, 20000, at(0));
+    h.packet(0x0A000201, 20000, at(1));
+    h.packet(0x0A000301, 20000, at(2));
+    // full: a second source of x's group takes the room of the eldest, x, its group's only one
+    // (before, that emptied the group's list and the new window was counted in none)
+    for (int s = 2; s <= 4; s++) {
+      h.packet(0x0A000100 + s, 20000, at(2 + s));
+    }
+    h.sweep(at(7)); // the windows closed for room, and the alerts of those held
+    assertThat(h.closeAll()).filteredOn(r -> r.source() >>> 8 == 0x0A0001)
+        .extracting(HuntDetector.Report::source).as("the group's windows held at the end")
+        .containsExactly(0x0A000103, 0x0A000104);
+  }
+
   /** A detector whose sources all fall in one group, at most {@code perGroup} windows of it. */
   private static HuntDetector<Integer> grouped(int maxSources, int perGroup) {
     return new HuntDetector<>(20000, 25119, Duration.ofMinutes(1), Duration.ofSeconds(12), 100, 3,
