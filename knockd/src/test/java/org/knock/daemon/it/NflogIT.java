@@ -15,9 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
  * SYNs to NFLOG group 5. By default it reads them directly through a netlink socket of its own
  * (bin/knockd on JDK 17 has the foreign linker): a real knock opens port 22, a knock with a key
  * knockd does not know does not, no ulogd runs, and a knockd killed by SIGKILL leaves the group
- * free at once for the next. With the fallback forced ({@code -Dknockd.nflog=ulogd} in
- * KNOCKD_JAVA_OPTS) it reads them through the ulogd2 it starts there (its own config, its own
- * group, in its own namespace: no system ulogd is involved): ulogd killed by its PID is audited as
+ * free at once for the next; forged NFLOG records a local process with CAP_NET_ADMIN unicasts
+ * to knockd's netlink sockets are refused (they are connected to the kernel). With the fallback
+ * forced ({@code -Dknockd.nflog=ulogd} in KNOCKD_JAVA_OPTS) it reads them through the ulogd2 it
+ * starts there (its own config, its own group, in its own namespace: no system ulogd is involved): ulogd killed by its PID is audited as
  * source-lost, started again (source-recovered), and a knock opens again; at stop knockd ends
  * its ulogd, and when knockd is killed by SIGKILL the kernel kills its ulogd too (parent-death
  * signal), so a knockd started at once binds the group and reads knocks. The kernel log sees none
@@ -186,7 +187,8 @@ class NflogIT extends LabScenarios {
         "  my $ip = pack('C C n n n C C n', 0x45, 0, 40, 4242 + $n, 0x4000, 64, 6, 0)",
         "    . inet_aton($src) . inet_aton($dst);",
         "  my $tcp = pack('n n N N C C n n n', 40000 + $n, $port, 1000, 0, 0x50, 2, 64240, 0, 0);",
-        "  my $body = pack('C C n', 2, 0, $group) . attr(10, $prefix . \"\\0\") . attr(9, $ip . $tcp);",
+        "  my $body = pack('C C n', 2, 0, $group) . attr(10, $prefix . \"\\0\")",
+        "    . attr(9, $ip . $tcp);",
         "  my $msg = pack('L S S L L', 16 + length($body), 0x400, 0, $n + 1, 0) . $body;",
         "  if (!defined send($s, $msg, 0, $to)) { print 'refused errno=' . ($! + 0); exit 0; }",
         "  $n++;",
