@@ -18,11 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
  * free at once for the next; forged NFLOG records a local process with CAP_NET_ADMIN unicasts
  * to knockd's netlink sockets are refused (they are connected to the kernel). With the fallback
  * forced ({@code -Dknockd.nflog=ulogd} in KNOCKD_JAVA_OPTS) it reads them through the ulogd2 it
- * starts there (its own config, its own group, in its own namespace: no system ulogd is involved): ulogd killed by its PID is audited as
- * source-lost, started again (source-recovered), and a knock opens again; at stop knockd ends
- * its ulogd, and when knockd is killed by SIGKILL the kernel kills its ulogd too (parent-death
- * signal), so a knockd started at once binds the group and reads knocks. The kernel log sees none
- * of it: nothing is logged with LOG.
+ * starts there (its own config, its own group, in its own namespace: no system ulogd is
+ * involved): ulogd killed by its PID is audited as source-lost, started again
+ * (source-recovered), and a knock opens again; at stop knockd ends its ulogd, and when knockd is
+ * killed by SIGKILL the kernel kills its ulogd too (parent-death signal), so a knockd started at
+ * once binds the group and reads knocks. The kernel log sees none of it: nothing is logged with
+ * LOG.
  */
 class NflogIT extends LabScenarios {
   private static final long OPEN_WITHIN_MS = 1000;
