@@ -12,12 +12,18 @@ import jdk.incubator.foreign.ResourceScope;
 import jdk.incubator.foreign.SymbolLookup;
 
 /**
- * A NETLINK_NETFILTER socket through libc's socket/send/recv/close, called with JDK 17's
- * incubating foreign linker. The only class that touches {@code jdk.incubator.foreign}: loaded
- * by reflection ({@link SetElementWriter#open}) only when that module is in the boot layer, so a
- * JVM without it never links it. Its constructor throws if native access is refused or socket()
- * fails. Not thread-safe. Besides the non-blocking {@link #receive} of the set writer it has what
- * {@link NetfilterChannel} needs: socket options and a blocking receive that says errno.
+ * A NETLINK_NETFILTER socket through libc's socket/connect/send/recvfrom/close, called with JDK
+ * 17's incubating foreign linker. It is connected to the kernel (portid 0) as soon as it exists:
+ * Linux lets any local process with CAP_NET_ADMIN in its network namespace unicast to an
+ * unconnected netlink socket's portid (listed in /proc/net/netlink), which would let it forge
+ * NFLOG packet records or acks; a connected socket takes unicasts only from its peer (the kernel
+ * refuses others with ECONNREFUSED). As a second line, a datagram whose sender (recvfrom's
+ * nl_pid) is not the kernel is dropped unread. The only class that touches
+ * {@code jdk.incubator.foreign}: loaded by reflection ({@link SetElementWriter#open}) only when
+ * that module is in the boot layer, so a JVM without it never links it. Its constructor throws if
+ * native access is refused or socket() or connect() fails. Not thread-safe. Besides the
+ * non-blocking {@link #receive} of the set writer it has what {@link NetfilterChannel} needs:
+ * socket options and a blocking receive that says errno.
  */
 final class ForeignSocket implements NetlinkSocket {
   private static final int AF_NETLINK = 16;
@@ -27,16 +33,23 @@ final class ForeignSocket implements NetlinkSocket {
   private static final int MSG_DONTWAIT = 0x40;
   private static final int BUFFER = 16384;
   private static final int SOL_SOCKET = 1;
+  /** sizeof(struct sockaddr_nl): nl_family (u16), nl_pad (u16), nl_pid (u32), nl_groups (u32). */
+  private static final int SOCKADDR_NL = 12;
+  private static final int NL_PID = 4;
+  /** What recv() returns for a datagram that did not come from the kernel (dropped). */
+  private static final long FOREIGN = -2;
 
   private final MethodHandle send;
-  private final MethodHandle recv;
+  private final MethodHandle recvfrom;
   private final MethodHandle close;
-  /** Linked on first use: only {@link NetfilterChannel} sets options and reads errno. */
+  private final MethodHandle errno;
+  /** Linked on first use: only {@link NetfilterChannel} sets options. */
   private MethodHandle setsockopt;
-  private MethodHandle errno;
   private final ResourceScope scope = ResourceScope.newSharedScope();
   private final MemorySegment buffer;
   private final MemorySegment option;
+  /** recvfrom()'s sender: a sockaddr_nl, then its socklen_t. */
+  private final MemorySegment sender;
   private final int fd;
 
   ForeignSocket() throws Throwable {
@@ -47,6 +60,7 @@ final class ForeignSocket implements NetlinkSocket {
   ForeignSocket(int bufferBytes) throws Throwable {
     buffer = MemorySegment.allocateNative(bufferBytes, scope);
     option = MemorySegment.allocateNative(16, 8, scope);
+    sender = MemorySegment.allocateNative(SOCKADDR_NL + 4, 4, scope);
     CLinker linker = CLinker.getInstance(); // IllegalCallerException without native access
     SymbolLookup libc = CLinker.systemLookup();
     FunctionDescriptor io = FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT,
@@ -54,17 +68,37 @@ final class ForeignSocket implements NetlinkSocket {
     MethodType ioType = MethodType.methodType(long.class, int.class, MemoryAddress.class,
         long.class, int.class);
     send = linker.downcallHandle(libc.lookup("send").orElseThrow(), ioType, io);
-    recv = linker.downcallHandle(libc.lookup("recv").orElseThrow(), ioType, io);
+    recvfrom = linker.downcallHandle(libc.lookup("recvfrom").orElseThrow(),
+        MethodType.methodType(long.class, int.class, MemoryAddress.class, long.class, int.class,
+            MemoryAddress.class, MemoryAddress.class),
+        FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_LONG,
+            CLinker.C_INT, CLinker.C_POINTER, CLinker.C_POINTER));
+    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
+        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
     close = linker.downcallHandle(libc.lookup("close").orElseThrow(),
         MethodType.methodType(int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
     MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
         MethodType.methodType(int.class, int.class, int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
+    MethodHandle connect = linker.downcallHandle(libc.lookup("connect").orElseThrow(),
+        MethodType.methodType(int.class, int.class, MemoryAddress.class, int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
     fd = (int) socket.invokeExact(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
     if (fd < 0) {
       scope.close();
       throw new IllegalStateException("socket(AF_NETLINK, NETLINK_NETFILTER) failed");
+    }
+    // the kernel's address: nl_family AF_NETLINK, nl_pid 0, nl_groups 0
+    MemorySegment kernel = MemorySegment.allocateNative(SOCKADDR_NL, 4, scope);
+    kernel.fill((byte) 0);
+    MemoryAccess.setShortAtOffset(kernel, 0, (short) AF_NETLINK);
+    if ((int) connect.invokeExact(fd, kernel.address(), SOCKADDR_NL) != 0) {
+      int e = errno();
+      int ignored = (int) close.invokeExact(fd);
+      scope.close();
+      throw new IllegalStateException("connect() of the netlink socket to the kernel failed: "
+          + "errno " + e);
     }
   }
 
@@ -84,7 +118,8 @@ final class ForeignSocket implements NetlinkSocket {
   @Override
   public long receive(ByteBuffer into) {
     try {
-      return recv(into, MSG_DONTWAIT);
+      long n = recv(into, MSG_DONTWAIT);
+      return n == FOREIGN ? -1 : n;
     } catch (Throwable t) {
       return -1;
     }
@@ -92,23 +127,32 @@ final class ForeignSocket implements NetlinkSocket {
 
   /**
    * One blocking recv() (ended by the socket's receive timeout) into {@code into} from position
-   * 0: the count received, or minus errno.
+   * 0: the count received, or minus errno ({@code -EAGAIN} also for a datagram dropped because
+   * it did not come from the kernel).
    */
   int receiveOrErrno(ByteBuffer into) {
     try {
-      linkOptionCalls();
       long n = recv(into, 0);
-      return n < 0 ? -errno() : (int) n;
+      return n == FOREIGN ? -NetfilterChannel.EAGAIN : n < 0 ? -errno() : (int) n;
     } catch (Throwable t) {
       return -5; // EIO
     }
   }
 
-  /** One recv() with {@code flags}; what it got is copied into {@code into} from position 0. */
+  /**
+   * One recvfrom() with {@code flags}; what the kernel sent is copied into {@code into} from
+   * position 0. The count, -1 (errno set), or {@link #FOREIGN} for a datagram from another
+   * socket, dropped (a connected socket gets none; this is the second line).
+   */
   private long recv(ByteBuffer into, int flags) throws Throwable {
-    long n = (long) recv.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
-        into.capacity()), flags);
+    MemoryAccess.setIntAtOffset(sender, NL_PID, -1); // stays not-the-kernel unless written
+    MemoryAccess.setIntAtOffset(sender, SOCKADDR_NL, SOCKADDR_NL);
+    long n = (long) recvfrom.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
+        into.capacity()), flags, sender.address(), sender.address().addOffset(SOCKADDR_NL));
     if (n >= 0) {
+      if (MemoryAccess.getIntAtOffset(sender, NL_PID) != 0) {
+        return FOREIGN;
+      }
       into.clear();
       into.put(buffer.asSlice(0, n).asByteBuffer());
     }
@@ -130,7 +174,7 @@ final class ForeignSocket implements NetlinkSocket {
 
   private int set(int name, int length) {
     try {
-      linkOptionCalls();
+      linkSetsockopt();
       int r = (int) setsockopt.invokeExact(fd, SOL_SOCKET, name, option.address(), length);
       return r == 0 ? 0 : -errno();
     } catch (Throwable t) {
@@ -139,22 +183,19 @@ final class ForeignSocket implements NetlinkSocket {
   }
 
   /**
-   * Links setsockopt and __errno_location once, before the call whose errno may be read: linking
-   * after a failed call could overwrite its errno.
+   * Links setsockopt once, before the call whose errno may be read: linking after a failed call
+   * could overwrite its errno.
    */
-  private void linkOptionCalls() {
-    if (errno != null) {
+  private void linkSetsockopt() {
+    if (setsockopt != null) {
       return;
     }
-    CLinker linker = CLinker.getInstance();
-    SymbolLookup libc = CLinker.systemLookup();
-    setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
+    setsockopt = CLinker.getInstance().downcallHandle(
+        CLinker.systemLookup().lookup("setsockopt").orElseThrow(),
         MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
             int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
             CLinker.C_POINTER, CLinker.C_INT));
-    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
-        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
   }
 
   /** The calling thread's errno, read right after the failed call. */

@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
 /**
  * A NETLINK_NETFILTER socket for reading what the kernel multicasts or unicasts to it (an NFLOG
  * group's packets), through JDK 17's incubating foreign linker ({@link ForeignSocket}, loaded by
- * reflection only when {@link #linkable}). Receives block for at most the timeout given at
+ * reflection only when {@link #linkable}); connected to the kernel, so that no other process can
+ * unicast to it. Receives block for at most the timeout given at
  * {@link #open}, so that the reading thread notices a close within it. Not thread-safe: one
  * thread sends, receives and closes.
  */
@@ -40,7 +41,7 @@ public final class NetfilterChannel implements AutoCloseable {
    * CAP_NET_ADMIN; else SO_RCVBUF, capped by net.core.rmem_max) and a receive timeout.
    *
    * @throws NetlinkException with the reason if the JVM lacks the module or native access, or
-   *     socket() fails
+   *     socket() or connect() fails
    */
   public static NetfilterChannel open(int bufferBytes, int timeoutMillis)
       throws NetlinkException {

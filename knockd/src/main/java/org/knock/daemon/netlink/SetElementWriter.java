@@ -38,7 +38,8 @@ public final class SetElementWriter implements AutoCloseable {
    * so that the first grant does not pay for linking the calls.
    *
    * @throws NetlinkException with the reason if the JVM lacks {@code jdk.incubator.foreign} or
-   *     native access, socket() fails, or the kernel refuses the request (e.g. no CAP_NET_ADMIN)
+   *     native access, socket() or connect() fails, or the kernel refuses the request (e.g. no
+   *     CAP_NET_ADMIN)
    */
   public static SetElementWriter open() throws NetlinkException {
     if (!linkable()) {
