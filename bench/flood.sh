@@ -56,6 +56,6 @@ sleep 1
 echo "legitimate knock during the flood: $verdict"
 echo "knockd peak RSS (VmHWM): $hwm MB"
 echo "audit: $(grep -o 'event=[a-z-]*' "$work/audit.log" | sort | uniq -c | tr '\n' ' ')"
-grep -E 'event=source-overrun' "$work/audit.log" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^lost=/) {sub("lost=", "", $i); n += $i; c++}} END {printf "kmsg overruns: %d, records lost: %d of %d sent\n", c, n, '"$count"'}'
+{ grep -E 'event=source-overrun' "$work/audit.log" || true; } | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^lost=/) {sub("lost=", "", $i); n += $i; c++}} END {printf "kmsg overruns: %d, records lost: %d of %d sent\n", c, n, '"$count"'}'
 grep -E 'event=(source-overrun|flood-evictions)' "$work/audit.log" | head -3 || true
 machine
