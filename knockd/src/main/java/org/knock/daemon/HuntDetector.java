@@ -59,8 +59,9 @@ final class HuntDetector<K> {
   private final int huntRejections;
   private final int maxSources;
   /**
-   * The windows, least recently seen first, by an int: an IPv4 source's address itself (no
-   * boxing, no map entry), else an id given out for the source ({@link #byKey}).
+   * The windows, least recently seen first, by an int: an IPv4 source's address itself (a packet
+   * boxes nothing and finds its window without a map entry; a new window boxes its source once,
+   * for its reports), else an id given out for the source ({@link #byKey}).
    */
   private LruTable<Window<K>> windows = new LruTable<>();
   /** Windows by source when sources are no ints; null when they are (IPv4). */
@@ -132,6 +133,9 @@ final class HuntDetector<K> {
   static final int FEW = 32;
 
   /**
+   * A detector of IPv4 sources, each an Integer (the address, big-endian): the only kind the int
+   * overloads of {@link #packet}, {@link #refused} and {@link #completed} serve without boxing.
+   *
    * @param rangeStart first port of the knock range
    * @param rangeEnd last port of the knock range
    * @param interval longest window
@@ -141,15 +145,15 @@ final class HuntDetector<K> {
    * @param huntRejections bad tags plus replays that make a knock hunt
    * @param maxSources most windows held at once
    */
-  HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,
-      int huntRejections, int maxSources) {
-    this(rangeStart, rangeEnd, interval, quiet, scanPorts, huntRejections, maxSources, null,
-        Integer.MAX_VALUE, true);
+  static HuntDetector<Integer> ipv4(int rangeStart, int rangeEnd, Duration interval,
+      Duration quiet, int scanPorts, int huntRejections, int maxSources) {
+    return new HuntDetector<>(rangeStart, rangeEnd, interval, quiet, scanPorts, huntRejections,
+        maxSources, null, Integer.MAX_VALUE, true);
   }
 
   /**
-   * As above, for sources of any kind (not only IPv4 addresses as Integers, which the constructor
-   * above is for), with at most {@code maxPerGroup} windows of sources that {@code group} maps to
+   * As {@link #ipv4}, for sources of any kind (not only IPv4 addresses as Integers, which
+   * {@link #ipv4} is for), with at most {@code maxPerGroup} windows of sources that {@code group} maps to
    * one value (e.g. the /64 of IPv6 sources).
    */
   HuntDetector(int rangeStart, int rangeEnd, Duration interval, Duration quiet, int scanPorts,

@@ -47,7 +47,7 @@ final class Wiring {
    * plus 2 s (so its last sequence's refusal is counted) or after {@link #HUNT_INTERVAL}.
    */
   static HuntDetector<Integer> huntDetector(Options o) {
-    return new HuntDetector<>(o.knockPorts().start(), o.knockPorts().end(), huntInterval(o),
+    return HuntDetector.ipv4(o.knockPorts().start(), o.knockPorts().end(), huntInterval(o),
         huntQuiet(o), SCAN_PORTS, HUNT_REJECTIONS, Math.min(o.maxSources(), HUNT_MAX_SOURCES));
   }
 

@@ -16,7 +16,7 @@ class HuntDetectorTest {
   private static final int B = 0x0A000003;
   private static final int C = 0x0A000004;
 
-  private final HuntDetector<Integer> d = new HuntDetector<>(20000, 25119,
+  private final HuntDetector<Integer> d = HuntDetector.ipv4(20000, 25119,
       Duration.ofMinutes(1), Duration.ofSeconds(12), 100, 3, 8);
 
   private static Instant at(long millis) {
@@ -129,7 +129,7 @@ class HuntDetectorTest {
   @Test
   void distinctPortsCountOnceBothAsAShortListAndAsBits() {
     int n = HuntDetector.FEW + 8; // past the list's length: the window holds bits from then on
-    HuntDetector<Integer> h = new HuntDetector<>(20000, 25119, Duration.ofMinutes(1),
+    HuntDetector<Integer> h = HuntDetector.ipv4(20000, 25119, Duration.ofMinutes(1),
         Duration.ofSeconds(12), n + 1, 3, 8);
     for (int round = 0; round < 3; round++) { // each port three times, in three orders
       for (int i = 0; i < n; i++) {
@@ -182,34 +182,34 @@ class HuntDetectorTest {
 
   @Test
   void badSettingsAreRefused() {
-    assertThatThrownBy(() -> new HuntDetector(2, 1, Duration.ofMinutes(1), Duration.ofSeconds(1),
+    assertThatThrownBy(() -> HuntDetector.ipv4(2, 1, Duration.ofMinutes(1), Duration.ofSeconds(1),
         1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector(1, 2, Duration.ofSeconds(1), Duration.ofMinutes(1),
+    assertThatThrownBy(() -> HuntDetector.ipv4(1, 2, Duration.ofSeconds(1), Duration.ofMinutes(1),
         1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void theSmallestSettingsAreAllowed() {
     Duration m = Duration.ofMinutes(1);
-    HuntDetector<Integer> one = new HuntDetector<>(20000, 20000, m, m, 1, 1, 1);
+    HuntDetector<Integer> one = HuntDetector.ipv4(20000, 20000, m, m, 1, 1, 1);
     one.packet(A, 20000, at(0));
     assertThat(one.size()).isEqualTo(1);
     assertThat(one.sweep(at(1))).extracting(HuntDetector.Report::ports).containsExactly(1);
-    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 19999, m, m, 1, 1, 1))
+    assertThatThrownBy(() -> HuntDetector.ipv4(20000, 19999, m, m, 1, 1, 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m, 0, 1, 1))
+    assertThatThrownBy(() -> HuntDetector.ipv4(20000, 20000, m, m, 0, 1, 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m, 1, 0, 1))
+    assertThatThrownBy(() -> HuntDetector.ipv4(20000, 20000, m, m, 1, 0, 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m, 1, 1, 0))
+    assertThatThrownBy(() -> HuntDetector.ipv4(20000, 20000, m, m, 1, 1, 0))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new HuntDetector<Integer>(20000, 20000, m, m.plusMillis(1), 1, 1, 1))
+    assertThatThrownBy(() -> HuntDetector.ipv4(20000, 20000, m, m.plusMillis(1), 1, 1, 1))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void theRangesFirstAndLastPortCountAndItsNeighboursDoNot() {
-    HuntDetector<Integer> h = new HuntDetector<>(20000, 20003, Duration.ofMinutes(1), Duration.ofSeconds(12),
+    HuntDetector<Integer> h = HuntDetector.ipv4(20000, 20003, Duration.ofMinutes(1), Duration.ofSeconds(12),
         4, 3, 8);
     h.packet(A, 19999, at(0));
     h.packet(A, 20004, at(0));

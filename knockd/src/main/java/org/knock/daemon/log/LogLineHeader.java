@@ -187,6 +187,7 @@ final class LogLineHeader {
       int k = str.indexOf(c, i);
       return k < 0 ? n : k;
     }
+    i = Math.max(i, 0); // as String.indexOf and AsciiLine take a negative start
     while (i < n && s.charAt(i) != c) {
       i++;
     }

@@ -34,7 +34,7 @@ class AsciiLineTest {
     String text = line.toString();
     StringBuilder other = new StringBuilder(text);
     for (char c : new char[] {' ', '=', 'K', '1', 'z', '\u00e9'}) {
-      for (int at = 0; at <= text.length() + 2; at++) {
+      for (int at = -1; at <= text.length() + 2; at++) {
         int want = text.indexOf(c, at) < 0 ? text.length() : text.indexOf(c, at);
         assertThat(line.indexOf(c, at)).as("'%s' from %d", c, at).isEqualTo(want);
         assertThat(LogLineHeader.indexOf(line, c, at)).isEqualTo(want);
