@@ -39,6 +39,12 @@ import org.junit.jupiter.api.io.TempDir;
 class LossAndJunkIT implements ScenarioTimer.Diagnosis {
   private static final long OPEN_WITHIN_MS = 1000;
   private static final int BASE = 20000;
+  /**
+   * How long after a knock was sent its ports count as out of knockd's sliding window
+   * (SequenceTimeout 2 s): 2.6 s, no less than the fixed 2.1 s pause after a close and its
+   * until-shut (at least 0.5 s) gave before.
+   */
+  private static final long WINDOW_MS = 2600;
 
   private Path dir;
   private Lab lab;
@@ -47,6 +53,8 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
   private Path alice;
   private String client;
   private int scenarioMark;
+  /** When the client's latest knock had been sent (System.nanoTime()); 0: none yet. */
+  private long lastKnockSent;
   private final Random random = new Random();
 
   @BeforeAll
@@ -83,6 +91,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     lab.noNat();
     if (lab.reachable()) {
       lab.tryKnock(alice, "close 22");
+      lastKnockSent = System.nanoTime();
       lab.until(false, 2000);
     }
   }
@@ -100,7 +109,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
       // let the previous round's ports leave the sliding window (SequenceTimeout 2 s): a leftover
       // byte at the lost position would complete the partial knock when it happens to be the
       // right one (1 in 256), and this scenario is about the partial and the fresh knock alone
-      Thread.sleep(2100);
+      awaitWindowClear();
       int position = random.nextInt(20);
       List<Integer> partial = lab.print(alice, "open 22 30s");
       // the same holds for the fresh knock's own SYN at the lost position: carrying the lost byte
@@ -201,8 +210,8 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
   void aHeldBackOpenDeliveredAfterACloseIsSuperseded() throws Exception {
     // the attacker keeps the user's knock from arriving (here: it is printed, never sent) ...
     List<Integer> held = lab.print(alice, "open 22 30s");
-    Thread.sleep(1100); // ... the user's next knocks are sealed in a later second
-    lab.knock(alice, "open 22 30s");
+    awaitNextSecond(); // ... the user's next knocks are sealed in a later second
+    knock("open 22 30s");
     assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until open").isBetween(0L,
         OPEN_WITHIN_MS);
     close();
@@ -222,7 +231,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     // seen once in CI (1 in 256 per close): the close's port completed the old partial open and
     // was then missing from the close, so the port stayed open. Made certain here: the open is
     // one that shares a port (position and byte) with the close, and loses exactly that SYN
-    Thread.sleep(2100); // the previous scenario's ports leave the window (SequenceTimeout 2 s)
+    awaitWindowClear(); // the previous scenario's ports leave the window (SequenceTimeout 2 s)
     List<Integer> close = lab.print(alice, "close 22");
     List<Integer> open = List.of();
     Integer shared = null;
@@ -235,7 +244,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     List<Integer> partial = new ArrayList<>(open);
     partial.remove(shared);
     staticKnock(partial); // the open, its SYN to the shared port lost
-    lab.knock(alice, "open 22 30s"); // the user's retry
+    knock("open 22 30s"); // the user's retry
     assertThat(lab.until(true, OPEN_WITHIN_MS)).as("ms until open").isBetween(0L, OPEN_WITHIN_MS);
     List<Integer> order = new ArrayList<>(close);
     order.remove(shared);
@@ -248,7 +257,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
   private void junkThenKnock(List<Integer> junk, String what) throws Exception {
     int mark = audit.mark();
     staticKnock(junk);
-    lab.knock(alice, "open 22 30s");
+    knock("open 22 30s");
     assertThat(lab.until(true, OPEN_WITHIN_MS)).as("%s: ms until open after junk %s", what, junk)
         .isBetween(0L, OPEN_WITHIN_MS);
     audit.await(mark, 1000, "knock-accepted", "user", "alice", "src", client);
@@ -265,6 +274,38 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
         Lab.script("knock"), lab.serverIp()));
     ports.forEach(p -> argv.add(String.valueOf(p)));
     lab.inClient(argv.toArray(new String[0]));
+    lastKnockSent = System.nanoTime();
+  }
+
+  /** {@code bin/knock -k alice SERVER COMMAND} in the client namespace. */
+  private void knock(String command) {
+    lab.knock(alice, command);
+    lastKnockSent = System.nanoTime();
+  }
+
+  /**
+   * Waits until {@link #WINDOW_MS} have passed since the client's latest knock was sent (at once
+   * if it has sent none): its ports have left knockd's window, so that a leftover byte cannot
+   * complete the next knock. This replaces a fixed 2.1 s pause counted from a later moment.
+   */
+  private void awaitWindowClear() throws InterruptedException {
+    if (lastKnockSent != 0) {
+      long left = WINDOW_MS - (System.nanoTime() - lastKnockSent) / 1_000_000;
+      if (left > 0) {
+        Thread.sleep(left);
+      }
+    }
+  }
+
+  /**
+   * Waits until the wall clock's second has changed since the call (≤ 1 s): a knock made now
+   * carries a later second than one printed before the call. This replaces a fixed 1.1 s pause.
+   */
+  private static void awaitNextSecond() throws InterruptedException {
+    long second = System.currentTimeMillis() / 1000;
+    while (System.currentTimeMillis() / 1000 == second) {
+      Thread.sleep(1000 - System.currentTimeMillis() % 1000 + 10);
+    }
   }
 
   /** A lossy path: the client namespace drops its SYNs to one position of the indexed range. */
@@ -286,7 +327,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
 
   private void close() throws Exception {
     int mark = audit.mark();
-    lab.knock(alice, "close 22");
+    knock("close 22");
     assertThat(lab.until(false, 1000)).as("ms until shut by close 22").isBetween(0L, 1000L);
     audit.await(mark, 1000, "access-closed", "port", "22/tcp", "by", "knock");
   }
