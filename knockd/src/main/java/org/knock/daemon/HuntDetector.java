@@ -186,34 +186,26 @@ final class HuntDetector<K> {
   void packet(K source, int port, Instant now) {
     int i = port - rangeStart;
     if (i >= 0 && i < rangeSize) {
-      window(source, find(source), now.toEpochMilli()).addPort(i, rangeSize);
+      window(source, now.toEpochMilli()).addPort(i, rangeSize);
     }
   }
 
   /** {@link #packet(Object, int, Instant)} for an IPv4 source, without boxing it. */
   void packet(int source, int port, Instant now) {
-    if (byKey != null) {
-      packet(boxed(source), port, now);
-      return;
-    }
     int i = port - rangeStart;
     if (i >= 0 && i < rangeSize) {
-      window(null, windows.get(source), source, now.toEpochMilli()).addPort(i, rangeSize);
+      window(source, now.toEpochMilli()).addPort(i, rangeSize);
     }
   }
 
   /** One of the source's sequences was refused (each sequence reported once). */
   void refused(K source, Rejection reason, Instant now) {
-    count(window(source, find(source), now.toEpochMilli()), reason);
+    count(window(source, now.toEpochMilli()), reason);
   }
 
   /** {@link #refused(Object, Rejection, Instant)} for an IPv4 source. */
   void refused(int source, Rejection reason, Instant now) {
-    if (byKey != null) {
-      refused(boxed(source), reason, now);
-      return;
-    }
-    count(window(null, windows.get(source), source, now.toEpochMilli()), reason);
+    count(window(source, now.toEpochMilli()), reason);
   }
 
   private static void count(Window<?> w, Rejection reason) {
@@ -293,8 +285,13 @@ final class HuntDetector<K> {
     return byKey == null ? windows.get((Integer) source) : byKey.get(source);
   }
 
-  private Window<K> window(K source, Window<K> w, long t) {
-    return window(source, w, byKey == null ? (Integer) source : 0, t);
+  private Window<K> window(K source, long t) {
+    return window(source, find(source), byKey == null ? (Integer) source : 0, t);
+  }
+
+  /** {@link #window(Object, long)} of an IPv4 source, unboxed where sources are ints. */
+  private Window<K> window(int source, long t) {
+    return byKey != null ? window(boxed(source), t) : window(null, windows.get(source), source, t);
   }
 
   /**

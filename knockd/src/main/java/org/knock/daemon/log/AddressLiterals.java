@@ -13,16 +13,21 @@ final class AddressLiterals {
    * dotted quad); null if it is not a valid literal.
    */
   static InetAddress parse(CharSequence s, int from, int to) {
-    byte[] bytes;
     long v4 = parseV4(s, from, to);
     if (v4 >= 0) {
-      bytes = new byte[] {(byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4};
-    } else {
-      bytes = new byte[16];
-      if (!parseV6(s, from, to, bytes)) {
-        return null;
-      }
+      return ipv4((int) v4);
     }
+    byte[] bytes = new byte[16];
+    return parseV6(s, from, to, bytes) ? address(bytes) : null;
+  }
+
+  /** The IPv4 address whose big-endian value is {@code bits} (10.0.0.1 is 0x0A000001). */
+  static InetAddress ipv4(int bits) {
+    return address(new byte[] {(byte) (bits >>> 24), (byte) (bits >>> 16), (byte) (bits >>> 8),
+        (byte) bits});
+  }
+
+  private static InetAddress address(byte[] bytes) {
     try {
       return InetAddress.getByAddress(bytes);
     } catch (UnknownHostException e) {

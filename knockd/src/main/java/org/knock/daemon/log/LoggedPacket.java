@@ -2,7 +2,6 @@ package org.knock.daemon.log;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Objects;
 
 /**
@@ -77,15 +76,6 @@ public final class LoggedPacket {
     return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
   }
 
-  private static InetAddress address(int bits) {
-    try {
-      return InetAddress.getByAddress(new byte[] {(byte) (bits >>> 24), (byte) (bits >>> 16),
-          (byte) (bits >>> 8), (byte) bits});
-    } catch (UnknownHostException e) {
-      throw new AssertionError("4 bytes are always accepted", e);
-    }
-  }
-
   /** The LOG prefix, trimmed ("" when the rule had none). */
   public String prefix() {
     return prefix;
@@ -94,7 +84,7 @@ public final class LoggedPacket {
   public InetAddress source() {
     InetAddress a = source;
     if (a == null) {
-      source = a = address(source4);
+      source = a = AddressLiterals.ipv4(source4);
     }
     return a;
   }
@@ -102,7 +92,7 @@ public final class LoggedPacket {
   public InetAddress destination() {
     InetAddress a = destination;
     if (a == null) {
-      destination = a = address(destination4);
+      destination = a = AddressLiterals.ipv4(destination4);
     }
     return a;
   }
