@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Debian's stock /etc/knockd.conf (test-data/knockd-0.8/debian-knockd.conf), unchanged, run by
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * CAP_NET_ADMIN (and CAP_SYSLOG: with kernel.dmesg_restrict = 1 reading /dev/kmsg needs it), in a
  * private mount namespace whose tmpfs hide the host's /var/lib/knockd and /var/log/knockd.
  */
+@ResourceLock(HostResources.SHIPPED_DEFAULTS)
+@ResourceLock(HostResources.SYSTEM_USERS)
 class DebianKnockdConfIT {
   private static final SecureRandom RANDOM = new SecureRandom();
   /** knockd's default AuditLog, seen inside the private mounts. */

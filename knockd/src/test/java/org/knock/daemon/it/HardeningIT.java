@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.knock.core.KnockKey;
 
 /**
@@ -23,6 +24,7 @@ import org.knock.core.KnockKey;
  * refused, and the replay state survives kill -9 with access left open; a knock's record, written
  * before its grant and synced alongside it, survives a kill -9 right after the grant on a disk.
  */
+@ResourceLock(HostResources.SYSTEM_USERS)
 class HardeningIT {
   private static final SecureRandom RANDOM = new SecureRandom();
   @TempDir Path dir;

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A flood of random IPv6 sources stays within the IPv4 bound and a real knock opens (issue 15):
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(ScenarioTimer.class)
 @Timeout(120)
+@Isolated("a SYN flood fills the one kernel log ring; it measures RSS")
 class Ipv6FloodIT {
   private static final String SERVER6 = "fd10:204:17::1";
   private static final String CLIENT6 = "fd10:204:17::2";

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The Debian packages the build wrote (knock/target/knock_*_all.deb, knockd/target/knockd_*_all.deb)
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The packages replace Debian's knockd 0.8, which other tests run (StaticKnockIT, EndToEndIT):
  * if it was installed, the same version is installed again at the end, whatever happened.
  */
+@Isolated("dpkg installs and purges the packages, and replaces Debian's knockd")
 class PackageIT {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final List<String> PACKAGED = List.of("/usr/sbin/knockd", "/usr/bin/knock",
@@ -75,6 +77,9 @@ class PackageIT {
     if (debianKnockd != null && debianKnockd.startsWith("1:")) {
       debianKnockd = null; // ours, left by an interrupted run: nothing of Debian's to restore
     }
+    // the package's directories, as an earlier test or run may have left them (none: absent)
+    System.out.println("PackageIT: before install: " + Netns.host("sh", "-c",
+        "ls -laR /var/log/knockd /var/lib/knockd 2>&1").out());
     try {
       Netns.Result in = apt("install", knockdDeb.toString(), knockDeb.toString());
       assertThat(in.exit()).as("apt-get install:%n%s%s", in.out(), in.err()).isZero();

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The README's first command, {@code sudo bin/knockd --config etc/knockd.conf}, with etc/knockd.conf
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code bin/knock --key admin.key SERVER "open 22 30m" --wait} opens port 22 from the client
  * namespace. A private mount namespace hides the host's /var/lib/knockd and /var/log/knockd.
  */
+@ResourceLock(HostResources.SHIPPED_DEFAULTS)
 class ReadmeFirstCommandIT {
   @TempDir Path dir;
 

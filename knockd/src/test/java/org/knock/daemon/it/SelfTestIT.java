@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The start-up self-test of the real {@code bin/knockd}, in a throwaway namespace (root; LOG
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * file nothing writes is a silent source; {@code --check --self-test} beside a running knockd
  * tests its rules without removing them; the shared-set mode's own ruleset works too.
  */
+@Isolated("sets the host's nf_log_all_netns")
 class SelfTestIT {
   private static final SecureRandom RANDOM = new SecureRandom();
   @TempDir Path dir;

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Issue 13 item 1, with the shipped etc/fail2ban files (root; subnet 10.209.1.0/24, fail2ban from
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code dummy} action alone — no banaction, no allports, no firewall command, so no address is
  * ever banned from the protected port, the knock ports or the host.
  */
+@Isolated("a SYN flood fills the one kernel log ring")
 class SpoofedBanIT {
   private static final String SUBNET = "10.209.1";
   private static final Path ROOT = Path.of(System.getProperty("knock.root"));
