@@ -5,9 +5,12 @@
 # (user+sys, /proc, 10 ms ticks) each thread of the process used since the last line, grouped:
 # log-reader, C2 and C1 compiler threads, GC (SerialGC runs in the VM Thread), sweeper, the rest.
 # The config as bench/ingest.sh writes it (Firewall none, FirewallLog -): no firewall, no network.
-# Then, on the same core, LC_ALL=C grep -c DPT= on each file (best of 3, CPU time) and each copy's
-# whole-process CPU over grep's: the steady-state ratio of issue 17 is the median over the copies
-# from KNPRF_STEADY (default 4: C2 is done with the junk's paths by then) on.
+# Each copy's whole-process CPU over grep's (LC_ALL=C grep -c DPT= on the same file, same core,
+# CPU time): the steady-state ratio of issue 17 is the median over the copies from KNPRF_STEADY
+# (default 4: C2 is done with the junk's paths by then) on. KNPRF_GREP=paired (default): grep runs
+# once right after each copy's report, so that both sides of a ratio are measured one after the
+# other (this VM's speed drifts by ±30 % within minutes); KNPRF_GREP=best3 (rounds 3-9): grep's
+# best of 3 per file after all copies, against one measurement of each copy.
 # Usage: bench/ingest-threads.sh CONFIG CORE FILE...   (env: KNPRF_WAIT=6, KNPRF_GAP=1.5)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
@@ -46,27 +49,40 @@ report() { # $1 = label
 }
 totals=()
 sleep "$wait_s"; report "start+warm-up"
-n=0
-for f in "$@"; do
-  n=$((n + 1)); cat "$f" >&3; sleep "$gap"; report "copy $n ($(basename "$f"))"
-done
-exec 3>&-
-wait "$pid" || true; pid=
+# CPU ms of one LC_ALL=C grep -c DPT= FILE on the core (not >/dev/null: GNU grep then stops at
+# the first match)
+grep_ms() {
+  LC_ALL=C taskset -c "$core" /usr/bin/time -f '%U %S' -o "$work/time" grep -c DPT= "$1" \
+    >"$work/grep.out"
+  local ms; ms=$(awk '{printf "%d", ($1 + $2) * 1000}' "$work/time"); [ "$ms" -gt 0 ] || ms=1
+  echo "$ms"
+}
+mode=${KNPRF_GREP:-paired}
 steady=${KNPRF_STEADY:-4}
 ratios=()
 n=0
 for f in "$@"; do
+  n=$((n + 1)); cat "$f" >&3; sleep "$gap"; report "copy $n ($(basename "$f"))"
+  if [ "$mode" = paired ]; then
+    g=$(grep_ms "$f")
+    r=$(awk -v a="${totals[$n]}" -v b="$g" 'BEGIN {printf "%.2f", a / b}')
+    echo "copy $n: knockd ${totals[$n]} ms CPU, grep right after $g ms CPU: ratio $r"
+    [ "$n" -lt "$steady" ] || ratios+=("$r")
+  fi
+done
+exec 3>&-
+wait "$pid" || true; pid=
+n=0
+[ "$mode" = paired ] || for f in "$@"; do
   n=$((n + 1)); gbest=
-  for run in 1 2 3; do # not >/dev/null: GNU grep then stops at the first match
-    LC_ALL=C taskset -c "$core" /usr/bin/time -f '%U %S' -o "$work/time" grep -c DPT= "$f" \
-      >"$work/grep.out"
-    ms=$(awk '{printf "%d", ($1 + $2) * 1000}' "$work/time"); [ "$ms" -gt 0 ] || ms=1
+  for run in 1 2 3; do
+    ms=$(grep_ms "$f")
     [ -z "$gbest" ] || [ "$ms" -lt "$gbest" ] && gbest=$ms
   done
   r=$(awk -v a="${totals[$n]}" -v b="$gbest" 'BEGIN {printf "%.2f", a / b}')
   echo "copy $n: knockd ${totals[$n]} ms CPU, grep $gbest ms CPU: ratio $r"
   [ "$n" -lt "$steady" ] || ratios+=("$r")
 done
-[ "${#ratios[@]}" -eq 0 ] || echo "RESULT steady_copies=$steady.. ratio_median=$(printf '%s\n' "${ratios[@]}" \
+[ "${#ratios[@]}" -eq 0 ] || echo "RESULT grep=$mode steady_copies=$steady.. ratio_median=$(printf '%s\n' "${ratios[@]}" \
   | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')" \
   "ratios=${ratios[*]}"
