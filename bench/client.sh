@@ -27,7 +27,10 @@ javac -d "$work" "$work/Empty.java"
 "$here/bin/knock" keygen --user bench >/dev/null
 flags="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xshare:auto"
 k="$here/bin/knock"
-cmds=("java $flags -cp $work Empty" "$k --print 127.0.0.1 'open 22 30m'" "$k 127.0.0.1 'open 22 30m'")
+# the floor twice on the PATH's JDK: with the serial GC (as measured since round 1) and with G1,
+# which bin/knock uses before JDK 24 (only with G1 does such a JDK map its archived module graph)
+cmds=("java $flags -cp $work Empty" "java ${flags/UseSerialGC/UseG1GC} -cp $work Empty"
+      "$k --print 127.0.0.1 'open 22 30m'" "$k 127.0.0.1 'open 22 30m'")
 jdk25=${KNOCK_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 if [ -x "$jdk25" ]; then
   KNOCK_JAVA=$jdk25 "$k" -V >/dev/null # records its AOT cache
