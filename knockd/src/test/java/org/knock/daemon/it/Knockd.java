@@ -104,13 +104,24 @@ final class Knockd implements AutoCloseable {
    * throwaway pipeline is then garbage. Fails if it does not come.
    */
   void awaitWarmedUp(long millis) throws IOException, InterruptedException {
+    awaitOutput("warm-up done", millis);
+  }
+
+  /**
+   * Waits (at most {@code millis}) until what knockd wrote in its latest start contains {@code
+   * text}, and returns it: its log lines may follow the audit record {@link #start} waits for.
+   * Fails if the text does not come.
+   */
+  String awaitOutput(String text, long millis) throws IOException, InterruptedException {
     long end = System.nanoTime() + millis * 1_000_000L;
-    while (!output().contains("warm-up done")) {
+    String out;
+    while (!(out = output()).contains(text)) {
       if (System.nanoTime() > end) {
-        throw new AssertionError("no 'warm-up done' within " + millis + " ms: " + output());
+        throw new AssertionError("no '" + text + "' within " + millis + " ms: " + out);
       }
       Thread.sleep(50);
     }
+    return out;
   }
 
   /** What knockd wrote to standard output and error in its latest start. */

@@ -44,8 +44,8 @@ class NflogIT extends LabScenarios {
     current = lab.knockd("nflog-direct", new Knockd.Settings("twofish", "indexed", "nftables",
         "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n");
     current.start();
-    assertThat(current.output()).contains(", log nflog:" + GROUP
-        + " (read directly through a netlink socket)");
+    // knockd's "started" line may follow the audit record start() waits for
+    current.awaitOutput(", log nflog:" + GROUP + " (read directly through a netlink socket)", 5000);
     assertThat(groupBound()).as("knockd bound group " + GROUP).isTrue();
     assertThat(ulogds()).as("ulogd processes of knockd").isEmpty();
 
@@ -245,8 +245,8 @@ class NflogIT extends LabScenarios {
         "nflog:" + GROUP), "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\n")
         .javaOpts(FORCE_ULOGD);
     current.start();
-    assertThat(current.output()).contains(", log nflog:" + GROUP
-        + " (through a ulogd child: forced by -Dknockd.nflog=ulogd)");
+    current.awaitOutput(", log nflog:" + GROUP
+        + " (through a ulogd child: forced by -Dknockd.nflog=ulogd)", 5000);
     assertThat(lab.server().exec("nft", "list", "chain", "inet", "knockd", "input").ok().out())
         .contains("log prefix \"" + current.prefix() + "\" group " + GROUP);
     long ulogd = ulogd();
