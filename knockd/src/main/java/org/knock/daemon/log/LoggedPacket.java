@@ -20,6 +20,7 @@ public final class LoggedPacket {
   private final boolean syn;
   private final boolean ack;
   private final boolean ipv4;
+  /** The addresses as big-endian ints, each 0 when it is IPv6: set by both ways in. */
   private final int source4;
   private final int destination4;
   private InetAddress source; // built on first use for an IPv4 packet (an immutable object)
@@ -131,14 +132,14 @@ public final class LoggedPacket {
     if (!isIpv4()) {
       throw new IllegalStateException("not an IPv4 source: " + source.getHostAddress());
     }
-    return ipv4 ? source4 : bits(source);
+    return source4;
   }
 
   /**
    * The IPv4 destination address as a big-endian int; 0 if the destination is not IPv4.
    */
   public int destinationV4() {
-    return ipv4 ? destination4 : bits(destination);
+    return destination4;
   }
 
   /** True for a TCP packet with SYN set and ACK clear: the first packet of a connection attempt. */
