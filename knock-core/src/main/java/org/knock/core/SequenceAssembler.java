@@ -40,8 +40,14 @@ public abstract class SequenceAssembler {
   final int destination;
   /** IPv6 source (16 bytes), or null for an IPv4 sequence. */
   final byte[] source6;
-  /** The address a version-2 knock in this sequence must be bound to: where its ports went. */
-  final ServerBinding server;
+  /** IPv6 destination (16 bytes), or null: the destination is the int. */
+  private final byte[] destination6;
+  /**
+   * The address a version-2 knock in this sequence must be bound to: where its ports went. Made
+   * at the first message check: most sequences (scans) never have one, and each object is one
+   * more for the young collections to copy.
+   */
+  private ServerBinding server;
   final int length;
   /** Combinations tried by the depth search since the sequence was last empty. */
   int tried;
@@ -75,8 +81,7 @@ public abstract class SequenceAssembler {
     this.source = source;
     this.destination = destination;
     this.source6 = source6;
-    this.server = destination6 != null ? ServerBinding.of(destination6)
-        : ServerBinding.ipv4(destination);
+    this.destination6 = destination6 == null ? null : destination6.clone();
     this.length = length;
   }
 
@@ -91,6 +96,14 @@ public abstract class SequenceAssembler {
    */
   public int destination() {
     return destination;
+  }
+
+  private ServerBinding server() {
+    if (server == null) {
+      server = destination6 != null ? ServerBinding.of(destination6)
+          : ServerBinding.ipv4(destination);
+    }
+    return server;
   }
 
   /** Combinations tried by the depth search since the sequence was last empty. */
@@ -249,7 +262,7 @@ public abstract class SequenceAssembler {
      */
     boolean check(byte[] m) {
       checked++;
-      KnockDecoder.Verdict v = decoder.check(m, source, source6, server, now);
+      KnockDecoder.Verdict v = decoder.check(m, source, source6, server(), now);
       if (!v.verified()) {
         if (kept == 0 || !usesKept(m)) { // a kept port's byte may be another message's
           raise(Rejection.BAD_TAG);

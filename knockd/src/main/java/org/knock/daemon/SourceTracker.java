@@ -101,12 +101,18 @@ final class SourceTracker {
    * to the address its packets were sent to). It is also the source's account with the budget.
    */
   private final class Sequence extends LruTable.Node implements CheckAllowance {
-    CheckBudget.Account account = new CheckBudget.Account();
-    SequenceAssembler[] assemblers = new SequenceAssembler[1];
+    /** Made at the first check this source asks of the budget: most sources never ask. */
+    CheckBudget.Account account;
+    /** The assembler of the first destination, and those of the others (most sources: none). */
+    SequenceAssembler first;
+    SequenceAssembler[] more;
     int assemblerCount;
-    // (destination key << 32 | source port << 16 | destination port), in arrival order
-    long[] pairs = new long[2]; // grows by half: most sources send one packet (a flood) or a few
-    long[] times = new long[2];
+    /**
+     * Pair i at [2i], (destination key << 32 | source port << 16 | destination port), and the
+     * millisecond it arrived at [2i + 1], in arrival order: one array, as most sources send one
+     * packet (a flood) or a few, and each object is one more for the young collections to copy.
+     */
+    long[] pairs = new long[4]; // grows by half
     int pairCount;
     /**
      * The pairs before this index were held when a message's tag verified (its ports among them,
@@ -125,23 +131,47 @@ final class SourceTracker {
 
     @Override
     public boolean take() {
+      if (account == null) {
+        account = new CheckBudget.Account();
+      }
       return budget.take(account, now, sweep);
+    }
+
+    /** What this source spent of the budget in the second of {@code t}. */
+    long spentThisSecond(long t) {
+      return account == null ? 0 : budget.spentThisSecond(account, t);
+    }
+
+    SequenceAssembler assembler(int i) {
+      return i == 0 ? first : more[i - 1];
     }
 
     /** The assembler for ports sent to {@code destination}, made if new. */
     SequenceAssembler assemblerFor(int destination) {
-      for (int i = 0; i < assemblerCount; i++) {
-        if (assemblers[i].destination() == destination) {
-          return assemblers[i];
+      if (first != null && first.destination() == destination) {
+        return first;
+      }
+      for (int i = 1; i < assemblerCount; i++) {
+        if (more[i - 1].destination() == destination) {
+          return more[i - 1];
         }
       }
-      if (assemblerCount == MAX_DESTINATIONS) {
-        System.arraycopy(assemblers, 1, assemblers, 0, --assemblerCount);
-      } else if (assemblerCount == assemblers.length) {
-        assemblers = java.util.Arrays.copyOf(assemblers, assemblers.length * 2);
-      }
       SequenceAssembler a = factory.newSequence(key, destination);
-      assemblers[assemblerCount++] = a;
+      if (assemblerCount == 0) {
+        first = a;
+        assemblerCount = 1;
+        return a;
+      }
+      if (assemblerCount == MAX_DESTINATIONS) { // the oldest destination goes
+        first = more[0];
+        System.arraycopy(more, 1, more, 0, MAX_DESTINATIONS - 2);
+        more[MAX_DESTINATIONS - 2] = a;
+        return a;
+      }
+      if (more == null) {
+        more = new SequenceAssembler[MAX_DESTINATIONS - 1];
+      }
+      more[assemblerCount++ - 1] = a;
       return a;
     }
 
@@ -149,7 +179,7 @@ final class SourceTracker {
     int size() {
       int n = 0;
       for (int i = 0; i < assemblerCount; i++) {
-        n += assemblers[i].size();
+        n += assembler(i).size();
       }
       return n;
     }
@@ -157,7 +187,7 @@ final class SourceTracker {
     /** True if every port held is one kept from a verified message (see SequenceAssembler). */
     boolean onlyKept() {
       for (int i = 0; i < assemblerCount; i++) {
-        if (!assemblers[i].onlyKept()) {
+        if (!assembler(i).onlyKept()) {
           return false;
         }
       }
@@ -166,7 +196,7 @@ final class SourceTracker {
 
     boolean hasPending() {
       for (int i = 0; i < assemblerCount; i++) {
-        if (assemblers[i].hasPending()) {
+        if (assembler(i).hasPending()) {
           return true;
         }
       }
@@ -180,33 +210,32 @@ final class SourceTracker {
     boolean addPair(int destination, int sport, int dport, long t) {
       int pair = sport << 16 | dport;
       for (int i = 0; i < pairCount; i++) {
-        if ((int) pairs[i] == pair) {
+        if ((int) pairs[2 * i] == pair) {
           return false;
         }
       }
       long key = (long) destination << 32 | (pair & 0xFFFFFFFFL);
-      if (pairCount == pairs.length) {
+      if (2 * pairCount == pairs.length) {
         int grown = pairCount + Math.max(2, pairCount >> 1);
-        pairs = java.util.Arrays.copyOf(pairs, grown);
-        times = java.util.Arrays.copyOf(times, grown);
+        pairs = java.util.Arrays.copyOf(pairs, 2 * grown);
       }
-      pairs[pairCount] = key;
-      times[pairCount++] = t;
+      pairs[2 * pairCount] = key;
+      pairs[2 * pairCount++ + 1] = t;
       last = t;
       return true;
     }
 
     /** Forgets the ports that arrived before {@code oldest}, here and in the assemblers. */
     void dropBefore(long oldest) {
-      if (pairCount == 0 || times[0] >= oldest) {
+      if (pairCount == 0 || pairs[1] >= oldest) {
         return;
       }
       int keep = 0;
       int from = 0;
       for (int i = 0; i < pairCount; i++) {
-        if (times[i] >= oldest) {
-          pairs[keep] = pairs[i];
-          times[keep++] = times[i];
+        if (pairs[2 * i + 1] >= oldest) {
+          pairs[2 * keep] = pairs[2 * i];
+          pairs[2 * keep++ + 1] = pairs[2 * i + 1];
           if (i < replayFrom) {
             from++;
           }
@@ -215,18 +244,17 @@ final class SourceTracker {
       pairCount = keep;
       replayFrom = from;
       for (int i = 0; i < assemblerCount; i++) {
-        assemblers[i].forgetBefore(oldest);
+        assembler(i).forgetBefore(oldest);
       }
     }
 
     /** Forgets the {@code n} oldest ports, here and in the assemblers. */
     void dropOldest(int n) {
-      System.arraycopy(pairs, n, pairs, 0, pairCount - n);
-      System.arraycopy(times, n, times, 0, pairCount - n);
+      System.arraycopy(pairs, 2 * n, pairs, 0, 2 * (pairCount - n));
       pairCount -= n;
       replayFrom = Math.max(0, replayFrom - n);
       for (int i = 0; i < assemblerCount; i++) {
-        assemblers[i].forgetOldest(n);
+        assembler(i).forgetOldest(n);
       }
     }
   }
@@ -293,8 +321,8 @@ final class SourceTracker {
     }
     for (Sequence s = first; s != null; s = sources.newer(s)) {
       for (int i = s.replayFrom; i < s.pairCount; i++) {
-        long p = s.pairs[i];
-        to.held(s.key, (int) (p >>> 32), (int) p >>> 16, (int) p & 0xFFFF, s.times[i]);
+        long p = s.pairs[2 * i];
+        to.held(s.key, (int) (p >>> 32), (int) p >>> 16, (int) p & 0xFFFF, s.pairs[2 * i + 1]);
       }
     }
     return leftOut;
@@ -339,7 +367,7 @@ final class SourceTracker {
         s.strongest = null;
         s.pairCount = 0;
         s.replayFrom = 0;
-        s.account = new CheckBudget.Account();
+        s.account = null;
         return r;
       }
       s.replayFrom = s.pairCount; // decided: never offered again by a reload
@@ -368,7 +396,7 @@ final class SourceTracker {
     long t = now.toEpochMilli();
     List<Sequence> due = new ArrayList<>(owed);
     owed.clear();
-    due.sort(java.util.Comparator.comparingLong(s -> budget.spentThisSecond(s.account, t)));
+    due.sort(java.util.Comparator.comparingLong(s -> s.spentThisSecond(t)));
     boolean spent = false;
     for (Sequence s : due) {
       s.queued = false;
@@ -384,7 +412,7 @@ final class SourceTracker {
       s.sweep = true;
       DecodeResult r = INCOMPLETE;
       for (int i = 0; i < s.assemblerCount && !r.isAccepted(); i++) {
-        DecodeResult ri = s.assemblers[i].retryPending(now, s);
+        DecodeResult ri = s.assembler(i).retryPending(now, s);
         if (ri.status() != DecodeResult.Status.INCOMPLETE) {
           r = ri;
         }
