@@ -29,7 +29,6 @@ import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.FirewallException;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.FirewallSettings;
-import org.knock.daemon.log.AsciiLine;
 import org.knock.daemon.log.LineFilter;
 import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.LineSource;
@@ -108,27 +107,20 @@ final class Daemon implements AutoCloseable {
     this.errors = new InternalErrors(audit, clock);
     // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
     PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
-    // lines without the LOG prefix are dropped on their bytes, never decoded
+    // lines without the LOG prefix are dropped on their bytes, never decoded; the others are
+    // parsed in place
     this.logReader = new LogReader(source, new LineSink() {
-      private final AsciiLine view = new AsciiLine(); // the reader thread's only
-
       @Override
       public void onLine(String line) {
-        parse(line);
-      }
-
-      @Override
-      public void onLine(byte[] a, int from, int to) { // read in place unless it is not ASCII
-        if (AsciiLine.isAscii(a, from, to)) {
-          parse(view.set(a, from, to));
-        } else {
-          LineSink.super.onLine(a, from, to);
+        synchronized (lock) {
+          parser.parse(line, toPipeline);
         }
       }
 
-      private void parse(CharSequence line) {
+      @Override
+      public void onLine(byte[] a, int from, int to) {
         synchronized (lock) {
-          parser.parse(line, toPipeline);
+          parser.parse(a, from, to, toPipeline);
         }
       }
 

@@ -4,7 +4,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 
-/** Parses IPv4 and IPv6 address literals from a region of text, without any name lookup. */
+/**
+ * Parses IPv4 and IPv6 address literals from a region of a line's bytes, without any name lookup.
+ * Only ASCII digits count (no other script's digits).
+ */
 final class AddressLiterals {
   private AddressLiterals() {}
 
@@ -12,7 +15,7 @@ final class AddressLiterals {
    * The address in s[from, to): dotted-quad IPv4 or IPv6 (full, compressed, or with an embedded
    * dotted quad); null if it is not a valid literal.
    */
-  static InetAddress parse(CharSequence s, int from, int to) {
+  static InetAddress parse(byte[] s, int from, int to) {
     long v4 = parseV4(s, from, to);
     if (v4 >= 0) {
       return ipv4((int) v4);
@@ -36,7 +39,7 @@ final class AddressLiterals {
   }
 
   /** The IPv4 address in s[from, to) as an unsigned 32-bit value, or -1 if not a dotted quad. */
-  static long parseV4(CharSequence s, int from, int to) {
+  static long parseV4(byte[] s, int from, int to) {
     long value = 0;
     int octets = 0;
     int i = from;
@@ -44,20 +47,20 @@ final class AddressLiterals {
       int start = i;
       int octet = 0;
       while (i < to && i - start < 3) {
-        char c = s.charAt(i);
+        byte c = s[i];
         if (c < '0' || c > '9') {
           break;
         }
         octet = octet * 10 + (c - '0');
         i++;
       }
-      if (i == start || octet > 255 || (i - start > 1 && s.charAt(start) == '0')) {
+      if (i == start || octet > 255 || (i - start > 1 && s[start] == '0')) {
         return -1;
       }
       value = value << 8 | octet;
       octets++;
       if (octets < 4) {
-        if (i >= to || s.charAt(i) != '.') {
+        if (i >= to || s[i] != '.') {
           return -1;
         }
         i++;
@@ -66,16 +69,30 @@ final class AddressLiterals {
     return i == to ? value : -1;
   }
 
+  /** The value of an ASCII hex digit, or -1. */
+  private static int hexDigit(byte c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
   /** Parses the IPv6 literal in s[from, to) into out (16 bytes); false if invalid. */
-  static boolean parseV6(CharSequence s, int from, int to, byte[] out) {
+  static boolean parseV6(byte[] s, int from, int to, byte[] out) {
     if (to - from < 2 || to - from > 45) {
       return false;
     }
     int words = 0; // 16-bit groups written so far
     int gap = -1; // group index where "::" stands
     int i = from;
-    if (s.charAt(i) == ':') {
-      if (s.charAt(i + 1) != ':') {
+    if (s[i] == ':') {
+      if (s[i + 1] != ':') {
         return false;
       }
       gap = 0;
@@ -88,14 +105,14 @@ final class AddressLiterals {
       int start = i;
       int value = 0;
       while (i < to && i - start < 5) {
-        int d = Character.digit(s.charAt(i), 16);
+        int d = hexDigit(s[i]);
         if (d < 0) {
           break;
         }
         value = value << 4 | d;
         i++;
       }
-      if (i < to && s.charAt(i) == '.') { // embedded dotted quad ends the address
+      if (i < to && s[i] == '.') { // embedded dotted quad ends the address
         if (words > 6) {
           return false;
         }
@@ -120,11 +137,11 @@ final class AddressLiterals {
       if (i == to) {
         break;
       }
-      if (s.charAt(i) != ':') {
+      if (s[i] != ':') {
         return false;
       }
       i++;
-      if (i < to && s.charAt(i) == ':') {
+      if (i < to && s[i] == ':') {
         if (gap >= 0) {
           return false;
         }

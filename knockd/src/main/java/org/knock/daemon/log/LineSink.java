@@ -9,7 +9,7 @@ public interface LineSink {
    * A line as its bytes, a[from, to) (UTF-8, no terminator), which the source reuses once this
    * returns: from the sources that split bytes into lines ({@link LineSplitter}). By default
    * decoded into a String for {@link #onLine(String)}; a sink that can read a line in place
-   * (e.g. through an {@link AsciiLine}) overrides it, and keeps nothing of the bytes.
+   * (the daemon's, whose parser reads bytes) overrides it, and keeps nothing of the bytes.
    */
   default void onLine(byte[] a, int from, int to) {
     onLine(new String(a, from, to - from, java.nio.charset.StandardCharsets.UTF_8));

@@ -6,88 +6,86 @@ package org.knock.daemon.log;
  * (RFC 3164 {@code Nov 22 07:44:50 host }, RFC 3339 {@code 2026-11-22T07:44:50+00:00 host }, or
  * RFC 5424 {@code <4>1 TIMESTAMP HOST APP PROCID MSGID SD }), the {@code kernel: } tag, and the
  * printk timestamp ({@code [ 1234.567890] } or dmesg -T's {@code [Sun Nov 22 07:44:50 2026] }).
- * Only fixed character tests, no regular expressions, no allocation.
+ * Reads the line's UTF-8 bytes, s[from, n), in place: only fixed byte tests, no regular
+ * expressions, no allocation. Indexes are into s.
  */
 final class LogLineHeader {
-  private static final String KERNEL_TAG = "kernel: ";
+  private static final byte[] KERNEL_TAG = ascii("kernel: ");
 
   private LogLineHeader() {}
 
-  /** Index of the first character of the kernel message in s (0 if there is no known header). */
-  static int messageStart(CharSequence s) {
-    int n = s.length();
-    if (n == 0) {
-      return 0;
+  /** Index of the kernel message's first byte in s[from, n) ({@code from} if no known header). */
+  static int messageStart(byte[] s, int from, int n) {
+    if (n == from) {
+      return from;
     }
-    int i = 0;
-    char c = s.charAt(0);
+    int i = from;
+    int c = s[from];
     if (c == '<') {
-      int j = 1;
-      while (j < n && j < 5 && isDigit(s.charAt(j))) {
+      int j = from + 1;
+      while (j < n && j < from + 5 && isDigit(s[j])) {
         j++;
       }
-      if (j == 1 || j >= n || s.charAt(j) != '>') {
-        return 0;
+      if (j == from + 1 || j >= n || s[j] != '>') {
+        return from;
       }
       i = j + 1;
-      if (i + 1 < n && isDigit(s.charAt(i)) && s.charAt(i + 1) == ' ') {
-        return rfc5424Message(s, i + 2);
+      if (i + 1 < n && isDigit(s[i]) && s[i + 1] == ' ') {
+        return rfc5424Message(s, i + 2, n);
       }
       if (i >= n) {
         return i;
       }
-      c = s.charAt(i);
+      c = s[i];
     }
     if (isDigit(c)) {
-      int k = kmsgMessage(s, i);
+      int k = kmsgMessage(s, i, n);
       if (k >= 0) {
         return k;
       }
-      if (isRfc3339At(s, i)) {
-        return afterTag(s, skipToken(s, skipToken(s, i)));
+      if (isRfc3339At(s, i, n)) {
+        return afterTag(s, skipToken(s, skipToken(s, i, n), n), n);
       }
       return i;
     }
-    int bsd = bsdTimestampEnd(s, i);
+    int bsd = bsdTimestampEnd(s, i, n);
     if (bsd > 0) {
-      return afterTag(s, skipToken(s, bsd));
+      return afterTag(s, skipToken(s, bsd, n), n);
     }
-    return skipKernelTimestamp(s, i);
+    return skipKernelTimestamp(s, i, n);
   }
 
   /** RFC 5424 after "<PRI>V ": TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [BOM]MSG. */
-  private static int rfc5424Message(CharSequence s, int i) {
-    int n = s.length();
+  private static int rfc5424Message(byte[] s, int i, int n) {
     for (int t = 0; t < 5; t++) {
-      i = skipToken(s, i);
+      i = skipToken(s, i, n);
     }
-    if (i < n && s.charAt(i) == '-') {
+    if (i < n && s[i] == '-') {
       i++;
     } else {
-      while (i < n && s.charAt(i) == '[') {
+      while (i < n && s[i] == '[') {
         i++;
-        while (i < n && s.charAt(i) != ']') {
-          i += s.charAt(i) == '\\' ? 2 : 1;
+        while (i < n && s[i] != ']') {
+          i += s[i] == '\\' ? 2 : 1;
         }
         i++;
       }
     }
-    if (i < n && s.charAt(i) == ' ') {
+    if (i < n && s[i] == ' ') {
       i++;
     }
-    if (i < n && s.charAt(i) == '\uFEFF') {
-      i++;
+    if (i + 2 < n && s[i] == (byte) 0xEF && s[i + 1] == (byte) 0xBB && s[i + 2] == (byte) 0xBF) {
+      i += 3; // the UTF-8 byte order mark
     }
-    return skipKernelTimestamp(s, Math.min(i, n));
+    return skipKernelTimestamp(s, Math.min(i, n), n);
   }
 
   /** After "prio,seq,usec,flags[,...];" when s[i..] starts like that, else -1. */
-  private static int kmsgMessage(CharSequence s, int i) {
-    int n = s.length();
+  private static int kmsgMessage(byte[] s, int i, int n) {
     int commas = 0;
     int limit = Math.min(n, i + 64);
     for (int j = i; j < limit; j++) {
-      char c = s.charAt(j);
+      byte c = s[j];
       if (c == ';') {
         return commas >= 3 ? j + 1 : -1;
       }
@@ -101,125 +99,114 @@ final class LogLineHeader {
   }
 
   /** "YYYY-MM-DDT" at i (RFC 3339 / ISO 8601 timestamps as journalctl and rsyslog write them). */
-  private static boolean isRfc3339At(CharSequence s, int i) {
-    return i + 11 <= s.length() && isDigit(s.charAt(i)) && isDigit(s.charAt(i + 3))
-        && s.charAt(i + 4) == '-' && s.charAt(i + 7) == '-' && s.charAt(i + 10) == 'T';
+  private static boolean isRfc3339At(byte[] s, int i, int n) {
+    return i + 11 <= n && isDigit(s[i]) && isDigit(s[i + 3])
+        && s[i + 4] == '-' && s[i + 7] == '-' && s[i + 10] == 'T';
   }
 
   /** After "Mmm dd hh:mm:ss[.ffffff] " at i (dd may be space-padded), else -1. */
-  private static int bsdTimestampEnd(CharSequence s, int i) {
-    int n = s.length();
-    if (!(i + 16 <= n && isUpper(s.charAt(i)) && isLower(s.charAt(i + 1))
-        && isLower(s.charAt(i + 2)) && s.charAt(i + 3) == ' ' && isDigit(s.charAt(i + 5))
-        && s.charAt(i + 6) == ' ' && s.charAt(i + 9) == ':' && s.charAt(i + 12) == ':')) {
+  private static int bsdTimestampEnd(byte[] s, int i, int n) {
+    if (!(i + 16 <= n && isUpper(s[i]) && isLower(s[i + 1])
+        && isLower(s[i + 2]) && s[i + 3] == ' ' && isDigit(s[i + 5])
+        && s[i + 6] == ' ' && s[i + 9] == ':' && s[i + 12] == ':')) {
       return -1;
     }
     int j = i + 15;
-    if (s.charAt(j) == '.') {
+    if (s[j] == '.') {
       j++;
-      while (j < n && isDigit(s.charAt(j))) {
+      while (j < n && isDigit(s[j])) {
         j++;
       }
     }
-    return j < n && s.charAt(j) == ' ' ? j + 1 : -1;
+    return j < n && s[j] == ' ' ? j + 1 : -1;
   }
 
   /** Skips the "kernel: " tag when present, then the printk timestamp when present. */
-  private static int afterTag(CharSequence s, int i) {
-    if (startsWith(s, i, KERNEL_TAG)) {
-      i += KERNEL_TAG.length();
+  private static int afterTag(byte[] s, int i, int n) {
+    if (startsWith(s, i, n, KERNEL_TAG)) {
+      i += KERNEL_TAG.length;
     }
-    return skipKernelTimestamp(s, i);
+    return skipKernelTimestamp(s, i, n);
   }
 
   /** Skips "[ 1234.567890] " or "[Sun Nov 22 07:44:50 2026] " at i; else returns i. */
-  static int skipKernelTimestamp(CharSequence s, int i) {
-    int n = s.length();
-    if (i >= n || s.charAt(i) != '[') {
+  static int skipKernelTimestamp(byte[] s, int i, int n) {
+    if (i >= n || s[i] != '[') {
       return i;
     }
     int j = i + 1;
-    while (j < n && s.charAt(j) == ' ') {
+    while (j < n && s[j] == ' ') {
       j++;
     }
     int digits = j;
-    while (j < n && isDigit(s.charAt(j))) {
+    while (j < n && isDigit(s[j])) {
       j++;
     }
-    if (j > digits && j < n && s.charAt(j) == '.') {
+    if (j > digits && j < n && s[j] == '.') {
       j++;
       int frac = j;
-      while (j < n && isDigit(s.charAt(j))) {
+      while (j < n && isDigit(s[j])) {
         j++;
       }
-      if (j > frac && j < n && s.charAt(j) == ']') {
-        return skipSpace(s, j + 1);
+      if (j > frac && j < n && s[j] == ']') {
+        return skipSpace(s, j + 1, n);
       }
       return i;
     }
     // dmesg -T: "[Www Mmm dd hh:mm:ss yyyy]"
     int end = i + 25;
-    if (end < n && s.charAt(end) == ']' && isUpper(s.charAt(i + 1)) && s.charAt(i + 4) == ' '
-        && isUpper(s.charAt(i + 5)) && s.charAt(i + 8) == ' ' && s.charAt(i + 14) == ':'
-        && s.charAt(i + 17) == ':' && isDigit(s.charAt(i + 24))) {
-      return skipSpace(s, end + 1);
+    if (end < n && s[end] == ']' && isUpper(s[i + 1]) && s[i + 4] == ' '
+        && isUpper(s[i + 5]) && s[i + 8] == ' ' && s[i + 14] == ':'
+        && s[i + 17] == ':' && isDigit(s[i + 24])) {
+      return skipSpace(s, end + 1, n);
     }
     return i;
   }
 
   /** Index just past the space-terminated token at i (and that one space). */
-  private static int skipToken(CharSequence s, int i) {
-    int n = s.length();
-    i = indexOf(s, ' ', i);
+  private static int skipToken(byte[] s, int i, int n) {
+    i = indexOf(s, ' ', i, n);
     return i < n ? i + 1 : n;
   }
 
-  /**
-   * The first index of c in s at or after i, or s.length() if there is none: a word at a time on
-   * a line read in place ({@link AsciiLine}), the JDK's search on a String.
-   */
-  static int indexOf(CharSequence s, char c, int i) {
-    if (s instanceof AsciiLine line) {
-      return line.indexOf(c, i);
-    }
-    int n = s.length();
-    if (s instanceof String str) {
-      int k = str.indexOf(c, i);
-      return k < 0 ? n : k;
-    }
-    i = Math.max(i, 0); // as String.indexOf and AsciiLine take a negative start
-    while (i < n && s.charAt(i) != c) {
-      i++;
-    }
-    return Math.min(i, n);
+  /** The first index of c in s[i, n) (a word at a time), or n if there is none. */
+  static int indexOf(byte[] s, char c, int i, int n) {
+    int k = ByteScan.indexOf(s, i, n, (byte) c);
+    return k < 0 ? n : k;
   }
 
-  private static int skipSpace(CharSequence s, int i) {
-    return i < s.length() && s.charAt(i) == ' ' ? i + 1 : i;
+  private static int skipSpace(byte[] s, int i, int n) {
+    return i < n && s[i] == ' ' ? i + 1 : i;
   }
 
-  static boolean startsWith(CharSequence s, int i, String p) {
-    int m = p.length();
-    if (i < 0 || i + m > s.length()) {
+  /** True if s[i, n) starts with p. */
+  static boolean startsWith(byte[] s, int i, int n, byte[] p) {
+    int m = p.length;
+    if (i < 0 || i + m > n) {
       return false;
     }
     for (int k = 0; k < m; k++) {
-      if (s.charAt(i + k) != p.charAt(k)) {
+      if (s[i + k] != p[k]) {
         return false;
       }
     }
     return true;
   }
 
-  static boolean isDigit(char c) {
+  /** The ASCII bytes of a constant. */
+  static byte[] ascii(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  static boolean isDigit(int c) {
     return c >= '0' && c <= '9';
   }
 
-  private static boolean isUpper(char c) {
+  private static boolean isUpper(int c) {
     return c >= 'A' && c <= 'Z';
   }
 
-  private static boolean isLower(char c) {
+  private static boolean isLower(int c) {
     return c >= 'a' && c <= 'z';
   }
 }

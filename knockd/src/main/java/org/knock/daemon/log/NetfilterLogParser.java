@@ -2,6 +2,7 @@ package org.knock.daemon.log;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Recognises netfilter LOG lines (iptables/nftables {@code LOG}, ulogd's LOGEMU, and the old
@@ -18,7 +19,11 @@ import java.net.InetAddress;
  * are skipped with character tests only: no regular expression and no allocation.
  *
  * <p>The prefix of a netfilter line is the text between the kernel message's start and {@code IN=},
- * trimmed. For ipchains lines it is the chain and target, e.g. {@code "input DENY"}. Not thread-safe.
+ * trimmed. For ipchains lines it is the chain and target, e.g. {@code "input DENY"}.
+ *
+ * <p>Lines are read as their UTF-8 bytes, in place ({@link #parse(byte[], int, int,
+ * PacketHandler)}, what the sources that split bytes into lines hand on); a line given as text is
+ * encoded first. Not thread-safe.
  */
 public final class NetfilterLogParser {
   /** What {@link #parse} made of a line. */
@@ -28,16 +33,30 @@ public final class NetfilterLogParser {
     UNPARSABLE
   }
 
-  private static final String IPCHAINS = "Packet log: ";
+  private static final byte[] IPCHAINS = LogLineHeader.ascii("Packet log: ");
+  private static final byte[] OUT = LogLineHeader.ascii(" OUT=");
+  private static final byte[] SRC = LogLineHeader.ascii("SRC=");
+  private static final byte[] DST = LogLineHeader.ascii("DST=");
+  private static final byte[] PROTO = LogLineHeader.ascii("PROTO=");
+  private static final byte[] SPT = LogLineHeader.ascii("SPT=");
+  private static final byte[] DPT = LogLineHeader.ascii("DPT=");
+  private static final byte[] URGP = LogLineHeader.ascii("URGP=");
+  private static final byte[] LEN = LogLineHeader.ascii("LEN=");
+  private static final byte[] TCP = LogLineHeader.ascii("TCP");
+  private static final byte[] UDP = LogLineHeader.ascii("UDP");
+  private static final byte[] SYN = LogLineHeader.ascii("SYN");
+  private static final byte[] RULE = LogLineHeader.ascii("(#");
   private static final String MAPPED = "SRC= or DST= is an IPv4-mapped IPv6 address "
       + "(::ffff:a.b.c.d): an IPv6 packet, not one from that IPv4 address";
 
-  private final String prefix;
+  /** The prefix as UTF-8, trimmed; null: any. */
+  private final byte[] prefix;
   private long packets;
   private long skipped;
   private long unparsable;
   private String lastProblem = "";
   private String lastPrefix = "";
+  private byte[] lastPrefixBytes = new byte[0];
   private boolean sawPacketField;
 
   /**
@@ -45,12 +64,21 @@ public final class NetfilterLogParser {
    *     any prefix
    */
   public NetfilterLogParser(String prefix) {
-    this.prefix = prefix == null ? null : prefix.trim();
+    this.prefix = prefix == null ? null : prefix.trim().getBytes(StandardCharsets.UTF_8);
   }
 
   /** Parses one line (without its line terminator); calls the handler once if it is a packet. */
   public Result parse(CharSequence line, PacketHandler handler) {
-    Result r = classify(line, handler);
+    byte[] b = line.toString().getBytes(StandardCharsets.UTF_8);
+    return parse(b, 0, b.length, handler);
+  }
+
+  /**
+   * Parses the line whose UTF-8 bytes are a[from, to) (without its line terminator), in place:
+   * nothing of a is kept. Calls the handler once if it is a packet.
+   */
+  public Result parse(byte[] a, int from, int to, PacketHandler handler) {
+    Result r = classify(a, from, to, handler);
     switch (r) {
       case PACKET -> packets++;
       case SKIPPED -> skipped++;
@@ -76,22 +104,22 @@ public final class NetfilterLogParser {
     return lastProblem;
   }
 
-  private Result classify(CharSequence s, PacketHandler handler) {
-    int start = LogLineHeader.messageStart(s);
-    int in = findInterfaceField(s, start);
+  private Result classify(byte[] s, int from, int n, PacketHandler handler) {
+    int start = LogLineHeader.messageStart(s, from, n);
+    int in = findInterfaceField(s, start, n);
     if (in >= 0) {
       int pEnd = trimEnd(s, start, in);
       int pStart = trimStart(s, start, pEnd);
       if (prefix != null && !regionEquals(s, pStart, pEnd, prefix)) {
         return Result.SKIPPED;
       }
-      return parseNetfilter(s, pStart, pEnd, in, handler);
+      return parseNetfilter(s, pStart, pEnd, in, n, handler);
     }
-    if (LogLineHeader.startsWith(s, start, IPCHAINS)) {
-      return parseIpchains(s, start + IPCHAINS.length(), handler);
+    if (LogLineHeader.startsWith(s, start, n, IPCHAINS)) {
+      return parseIpchains(s, start + IPCHAINS.length, n, handler);
     }
     if (sawPacketField
-        || (prefix != null && !prefix.isEmpty() && LogLineHeader.startsWith(s, start, prefix))) {
+        || (prefix != null && prefix.length > 0 && LogLineHeader.startsWith(s, start, n, prefix))) {
       return problem("no IN= OUT= fields (truncated or not a netfilter line)");
     }
     return Result.SKIPPED;
@@ -101,28 +129,26 @@ public final class NetfilterLogParser {
    * Index of "IN=" that is followed by an interface name and " OUT=", or -1. Looks only at the
    * '=' signs, and notes in {@link #sawPacketField} whether it passed a SRC= or DPT=.
    */
-  private int findInterfaceField(CharSequence s, int from) {
-    int n = s.length();
+  private int findInterfaceField(byte[] s, int from, int n) {
     sawPacketField = false;
-    for (int e = LogLineHeader.indexOf(s, '=', from + 2); e < n;
-        e = LogLineHeader.indexOf(s, '=', e + 1)) {
-      char a = s.charAt(e - 2);
-      char b = s.charAt(e - 1);
+    for (int e = LogLineHeader.indexOf(s, '=', Math.min(from + 2, n), n); e < n;
+        e = LogLineHeader.indexOf(s, '=', e + 1, n)) {
+      byte a = s[e - 2];
+      byte b = s[e - 1];
       if (a == 'I' && b == 'N') {
-        if (LogLineHeader.startsWith(s, tokenEnd(s, e + 1), " OUT=")) {
+        if (LogLineHeader.startsWith(s, tokenEnd(s, e + 1, n), n, OUT)) {
           return e - 2;
         }
-      } else if (e >= from + 3 && ((a == 'R' && b == 'C' && s.charAt(e - 3) == 'S')
-          || (a == 'P' && b == 'T' && s.charAt(e - 3) == 'D'))) {
+      } else if (e >= from + 3 && ((a == 'R' && b == 'C' && s[e - 3] == 'S')
+          || (a == 'P' && b == 'T' && s[e - 3] == 'D'))) {
         sawPacketField = true;
       }
     }
     return -1;
   }
 
-  private Result parseNetfilter(CharSequence s, int pStart, int pEnd, int from,
+  private Result parseNetfilter(byte[] s, int pStart, int pEnd, int from, int n,
       PacketHandler handler) {
-    int n = s.length();
     int srcFrom = -1;
     int srcTo = -1;
     int dstFrom = -1;
@@ -136,40 +162,40 @@ public final class NetfilterLogParser {
     boolean tail = false; // URGP= for TCP, LEN= after DPT= for UDP: the line was not cut short
     int i = from;
     while (i < n) {
-      int end = tokenEnd(s, i);
+      int end = tokenEnd(s, i, n);
       int len = end - i;
-      char c = s.charAt(i);
+      byte c = s[i];
       if (c == '[') {
         break; // an ICMP error's quoted packet, or "INCOMPLETE [n bytes]": not our fields
       }
       if (protoFrom < 0) {
-        if (len >= 4 && c == 'S' && LogLineHeader.startsWith(s, i, "SRC=") && srcFrom < 0) {
+        if (len >= 4 && c == 'S' && LogLineHeader.startsWith(s, i, n, SRC) && srcFrom < 0) {
           srcFrom = i + 4;
           srcTo = end;
-        } else if (len >= 4 && c == 'D' && LogLineHeader.startsWith(s, i, "DST=") && dstFrom < 0) {
+        } else if (len >= 4 && c == 'D' && LogLineHeader.startsWith(s, i, n, DST) && dstFrom < 0) {
           dstFrom = i + 4;
           dstTo = end;
-        } else if (len >= 6 && c == 'P' && LogLineHeader.startsWith(s, i, "PROTO=")) {
+        } else if (len >= 6 && c == 'P' && LogLineHeader.startsWith(s, i, n, PROTO)) {
           protoFrom = i + 6;
           protoTo = end;
         }
-      } else if (c == 'S' && len >= 4 && LogLineHeader.startsWith(s, i, "SPT=") && spt == -2) {
+      } else if (c == 'S' && len >= 4 && LogLineHeader.startsWith(s, i, n, SPT) && spt == -2) {
         spt = port(s, i + 4, end);
         if (spt < 0) {
           return problem("source port not a number in 1..65535");
         }
-      } else if (c == 'D' && len >= 4 && LogLineHeader.startsWith(s, i, "DPT=") && dpt == -2) {
+      } else if (c == 'D' && len >= 4 && LogLineHeader.startsWith(s, i, n, DPT) && dpt == -2) {
         dpt = port(s, i + 4, end);
         if (dpt < 0) {
           return problem("destination port not a number in 1..65535");
         }
-      } else if (len == 3 && c == 'S' && s.charAt(i + 1) == 'Y' && s.charAt(i + 2) == 'N') {
+      } else if (len == 3 && c == 'S' && s[i + 1] == 'Y' && s[i + 2] == 'N') {
         syn = true;
-      } else if (len == 3 && c == 'A' && s.charAt(i + 1) == 'C' && s.charAt(i + 2) == 'K') {
+      } else if (len == 3 && c == 'A' && s[i + 1] == 'C' && s[i + 2] == 'K') {
         ack = true;
-      } else if (c == 'U' && LogLineHeader.startsWith(s, i, "URGP=")) {
+      } else if (c == 'U' && LogLineHeader.startsWith(s, i, n, URGP)) {
         tail = true;
-      } else if (c == 'L' && dpt >= 0 && LogLineHeader.startsWith(s, i, "LEN=")) {
+      } else if (c == 'L' && dpt >= 0 && LogLineHeader.startsWith(s, i, n, LEN)) {
         tail = true;
       }
       i = end + 1;
@@ -211,11 +237,10 @@ public final class NetfilterLogParser {
   }
 
   /** "chain target iface PROTO=n a.b.c.d:p a.b.c.d:p L=.. S=.. I=.. F=.. T=.. [SYN] (#n)". */
-  private Result parseIpchains(CharSequence s, int i, PacketHandler handler) {
-    int n = s.length();
-    int chainEnd = tokenEnd(s, i);
-    int targetEnd = tokenEnd(s, chainEnd + 1);
-    int ifaceEnd = tokenEnd(s, targetEnd + 1);
+  private Result parseIpchains(byte[] s, int i, int n, PacketHandler handler) {
+    int chainEnd = tokenEnd(s, i, n);
+    int targetEnd = tokenEnd(s, Math.min(chainEnd + 1, n), n);
+    int ifaceEnd = tokenEnd(s, Math.min(targetEnd + 1, n), n);
     if (ifaceEnd >= n) {
       return problem("ipchains line truncated");
     }
@@ -223,13 +248,13 @@ public final class NetfilterLogParser {
       return Result.SKIPPED;
     }
     int protoAt = ifaceEnd + 1;
-    int protoEnd = tokenEnd(s, protoAt);
-    if (!LogLineHeader.startsWith(s, protoAt, "PROTO=")) {
+    int protoEnd = tokenEnd(s, protoAt, n);
+    if (!LogLineHeader.startsWith(s, protoAt, n, PROTO)) {
       return problem("ipchains line without PROTO=");
     }
     int proto = number(s, protoAt + 6, protoEnd, 255);
-    int srcEnd = tokenEnd(s, protoEnd + 1);
-    int dstEnd = tokenEnd(s, srcEnd + 1);
+    int srcEnd = tokenEnd(s, Math.min(protoEnd + 1, n), n);
+    int dstEnd = tokenEnd(s, Math.min(srcEnd + 1, n), n);
     int srcColon = lastIndexOf(s, ':', protoEnd + 1, srcEnd);
     int dstColon = lastIndexOf(s, ':', srcEnd + 1, dstEnd);
     if (proto < 0 || srcColon < 0 || dstColon < 0) {
@@ -237,11 +262,11 @@ public final class NetfilterLogParser {
     }
     boolean syn = false;
     boolean complete = false;
-    for (int t = dstEnd + 1; t < n; t = tokenEnd(s, t) + 1) {
-      int e = tokenEnd(s, t);
-      if (e - t == 3 && LogLineHeader.startsWith(s, t, "SYN")) {
+    for (int t = dstEnd + 1; t < n; t = tokenEnd(s, t, n) + 1) {
+      int e = tokenEnd(s, t, n);
+      if (e - t == 3 && LogLineHeader.startsWith(s, t, n, SYN)) {
         syn = true;
-      } else if (LogLineHeader.startsWith(s, t, "(#") && e > t + 2 && s.charAt(e - 1) == ')') {
+      } else if (LogLineHeader.startsWith(s, t, n, RULE) && e > t + 2 && s[e - 1] == ')') {
         complete = true;
       }
     }
@@ -275,12 +300,12 @@ public final class NetfilterLogParser {
     return Result.UNPARSABLE;
   }
 
-  private static Transport transport(CharSequence s, int from, int to) {
+  private static Transport transport(byte[] s, int from, int to) {
     if (to - from == 3) {
-      if (LogLineHeader.startsWith(s, from, "TCP")) {
+      if (LogLineHeader.startsWith(s, from, to, TCP)) {
         return Transport.TCP;
       }
-      if (LogLineHeader.startsWith(s, from, "UDP")) {
+      if (LogLineHeader.startsWith(s, from, to, UDP)) {
         return Transport.UDP;
       }
     }
@@ -292,10 +317,10 @@ public final class NetfilterLogParser {
    * ::ffff:a.b.c.d into a.b.c.d, and Linux lets IPv6 packets from such sources reach netfilter
    * (since 5.12 only TCP's listen path drops them, after the LOG rule has run).
    */
-  private static boolean mapped(CharSequence s, int from, int to, InetAddress a) {
+  private static boolean mapped(byte[] s, int from, int to, InetAddress a) {
     if (a instanceof Inet4Address) {
       for (int i = from; i < to; i++) {
-        if (s.charAt(i) == ':') {
+        if (s[i] == ':') {
           return true;
         }
       }
@@ -303,28 +328,29 @@ public final class NetfilterLogParser {
     return false;
   }
 
-  /** The prefix as a String, reusing the previous one when it is the same text. */
-  private String prefixString(CharSequence s, int from, int to) {
-    if (!regionEquals(s, from, to, lastPrefix)) {
-      lastPrefix = s.subSequence(from, to).toString();
+  /** The prefix as a String, reusing the previous one when it is the same bytes. */
+  private String prefixString(byte[] s, int from, int to) {
+    if (!regionEquals(s, from, to, lastPrefixBytes)) {
+      lastPrefixBytes = java.util.Arrays.copyOfRange(s, from, to);
+      lastPrefix = new String(lastPrefixBytes, StandardCharsets.UTF_8);
     }
     return lastPrefix;
   }
 
   /** A TCP or UDP port: 1..65535 (port 0 is reserved; no real connection uses it), or -1. */
-  private static int port(CharSequence s, int from, int to) {
+  private static int port(byte[] s, int from, int to) {
     int p = number(s, from, to, 65535);
     return p == 0 ? -1 : p;
   }
 
   /** Decimal s[from, to) in 0..max (at most 5 digits), or -1. */
-  private static int number(CharSequence s, int from, int to, int max) {
+  private static int number(byte[] s, int from, int to, int max) {
     if (to <= from || to - from > 5) {
       return -1;
     }
     int v = 0;
     for (int i = from; i < to; i++) {
-      char c = s.charAt(i);
+      byte c = s[i];
       if (c < '0' || c > '9') {
         return -1;
       }
@@ -333,34 +359,34 @@ public final class NetfilterLogParser {
     return v <= max ? v : -1;
   }
 
-  private static int tokenEnd(CharSequence s, int i) {
-    return LogLineHeader.indexOf(s, ' ', i);
+  private static int tokenEnd(byte[] s, int i, int n) {
+    return LogLineHeader.indexOf(s, ' ', i, n);
   }
 
-  private static int lastIndexOf(CharSequence s, char c, int from, int to) {
+  private static int lastIndexOf(byte[] s, char c, int from, int to) {
     for (int i = to - 1; i >= from; i--) {
-      if (s.charAt(i) == c) {
+      if (s[i] == c) {
         return i;
       }
     }
     return -1;
   }
 
-  private static int trimStart(CharSequence s, int from, int to) {
-    while (from < to && s.charAt(from) == ' ') {
+  private static int trimStart(byte[] s, int from, int to) {
+    while (from < to && s[from] == ' ') {
       from++;
     }
     return from;
   }
 
-  private static int trimEnd(CharSequence s, int from, int to) {
-    while (to > from && s.charAt(to - 1) == ' ') {
+  private static int trimEnd(byte[] s, int from, int to) {
+    while (to > from && s[to - 1] == ' ') {
       to--;
     }
     return to;
   }
 
-  private static boolean regionEquals(CharSequence s, int from, int to, String p) {
-    return to - from == p.length() && LogLineHeader.startsWith(s, from, p);
+  private static boolean regionEquals(byte[] s, int from, int to, byte[] p) {
+    return to - from == p.length && LogLineHeader.startsWith(s, from, to, p);
   }
 }

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Fuzzes the LOG line parser with arbitrary lines. Every line is counted exactly once, the handler
  * sees a packet exactly when the line counts as one, the packet is well-formed, and the parser
- * never throws; an ASCII line read in place ({@link AsciiLine}) gives the same. Seeds (real lines of every format) are in
+ * never throws; the line's bytes read in place, amid other bytes, give the same. Seeds (real lines of every format) are in
  * {@code NetfilterLogParserFuzzTestInputs/parseLine/}; a plain test run replays them,
  * {@code JAZZER_FUZZ=1} fuzzes (see docs/SECURITY.md).
  */
@@ -44,11 +44,20 @@ class NetfilterLogParserFuzzTest {
         p.sourceV4();
       }
     }
-    if (AsciiLine.isAscii(input, 0, input.length)) { // read in place, as the daemon reads lines
+    // read in place, as the daemon reads lines: the same bytes (valid UTF-8), amid bytes that
+    // would make a packet of a line that read past its ends
+    if (java.util.Arrays.equals(text.getBytes(StandardCharsets.UTF_8), input)) {
+      byte[] before = "KNLOG: IN=eth0 OUT= SRC=10.9.9.9 ".getBytes(StandardCharsets.US_ASCII);
+      byte[] after =
+          " DST=10.0.0.1 PROTO=TCP SPT=1 DPT=2 SYN URGP=0".getBytes(StandardCharsets.US_ASCII);
+      byte[] buf = new byte[before.length + input.length + after.length];
+      System.arraycopy(before, 0, buf, 0, before.length);
+      System.arraycopy(input, 0, buf, before.length, input.length);
+      System.arraycopy(after, 0, buf, before.length + input.length, after.length);
       NetfilterLogParser inPlace = new NetfilterLogParser(prefix);
       List<LoggedPacket> seenInPlace = new ArrayList<>();
-      assertThat(inPlace.parse(new AsciiLine().set(input, 0, input.length), seenInPlace::add))
-          .isEqualTo(r);
+      assertThat(inPlace.parse(buf, before.length, before.length + input.length,
+          seenInPlace::add)).isEqualTo(r);
       assertThat(seenInPlace).isEqualTo(seen);
       assertThat(inPlace.lastProblem()).isEqualTo(parser.lastProblem());
     }

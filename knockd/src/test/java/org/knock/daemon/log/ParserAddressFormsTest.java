@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The parser's IPv4 fast path (LoggedPacket.ipv4, no address objects) gives the packet the old
  * path (AddressLiterals.parse, the mapped check, the InetAddress constructor) gives, or refuses
- * the line as it did, for every pair of address forms, from a String and from an AsciiLine.
+ * the line as it did, for every pair of address forms, from a String and from bytes.
  */
 class ParserAddressFormsTest {
   static final String[] FORMS = {"1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3.4.", "1.2.3", "0.0.0.0",
@@ -26,8 +26,10 @@ class ParserAddressFormsTest {
         String line = "KNLOG: IN=vs OUT= MAC=00 SRC=" + src + " DST=" + dst
             + " LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=4000 DPT=5000 WINDOW=1"
             + " RES=0x00 SYN URGP=0";
-        InetAddress s = AddressLiterals.parse(src, 0, src.length());
-        InetAddress d = AddressLiterals.parse(dst, 0, dst.length());
+        byte[] sb = src.getBytes(StandardCharsets.US_ASCII);
+        byte[] db = dst.getBytes(StandardCharsets.US_ASCII);
+        InetAddress s = AddressLiterals.parse(sb, 0, sb.length);
+        InetAddress d = AddressLiterals.parse(db, 0, db.length);
         boolean ok = s != null && d != null
             && !(s instanceof java.net.Inet4Address && src.contains(":"))
             && !(d instanceof java.net.Inet4Address && dst.contains(":"));
@@ -39,7 +41,7 @@ class ParserAddressFormsTest {
             r = p.parse(line, got::add);
           } else {
             byte[] b = line.getBytes(StandardCharsets.US_ASCII);
-            r = p.parse(new AsciiLine().set(b, 0, b.length), got::add);
+            r = p.parse(b, 0, b.length, got::add);
           }
           assertEquals(ok, r == NetfilterLogParser.Result.PACKET, line + " " + p.lastProblem());
           if (ok) {
