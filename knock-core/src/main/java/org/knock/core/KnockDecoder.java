@@ -17,6 +17,9 @@ public final class KnockDecoder {
   private final List<TagCheck> tags;
   private final Sealer[] sealers;
   private final ReplayCache replay;
+  private static final byte[] NO_ADDRESS = new byte[16];
+  /** The IPv6 destination of the last assembler made: see {@link #shared}. */
+  private byte[] lastDestination6 = new byte[16];
 
   public KnockDecoder(DecoderSettings settings, List<KnockUser> users, ReplayCache replay) {
     this.settings = Objects.requireNonNull(settings);
@@ -75,11 +78,22 @@ public final class KnockDecoder {
       throw new IllegalArgumentException("an IPv6 address has 16 bytes");
     }
     byte[] s = source16.clone();
-    byte[] d = destination16 == null ? new byte[16] : destination16.clone();
+    byte[] d = shared(destination16 == null ? NO_ADDRESS : destination16);
     return settings.longMessages() ? new TwoLengthAssembler(this, 0, destinationKey, s, d)
         : settings.mapping() == PortMapping.INDEXED
         ? new IndexedAssembler(this, 0, destinationKey, s, d)
         : new ClassicAssembler(this, 0, destinationKey, s, d);
+  }
+
+  /**
+   * A copy of {@code destination16} that the assemblers of one destination share (they only read
+   * it): a flood of sources to the server's address holds one array for it, not one a source.
+   */
+  private byte[] shared(byte[] destination16) {
+    if (!java.util.Arrays.equals(lastDestination6, destination16)) {
+      lastDestination6 = destination16.clone();
+    }
+    return lastDestination6;
   }
 
   /**

@@ -40,7 +40,10 @@ public abstract class SequenceAssembler {
   final int destination;
   /** IPv6 source (16 bytes), or null for an IPv4 sequence. */
   final byte[] source6;
-  /** IPv6 destination (16 bytes), or null: the destination is the int. */
+  /**
+   * IPv6 destination (16 bytes), or null: the destination is the int. Never written: the
+   * decoder's copy, which the assemblers of one destination share.
+   */
   private final byte[] destination6;
   /**
    * The address a version-2 knock in this sequence must be bound to: where its ports went. Made
@@ -81,7 +84,7 @@ public abstract class SequenceAssembler {
     this.source = source;
     this.destination = destination;
     this.source6 = source6;
-    this.destination6 = destination6 == null ? null : destination6.clone();
+    this.destination6 = destination6;
     this.length = length;
   }
 
