@@ -11,6 +11,9 @@
 # once right after each copy's report, so that both sides of a ratio are measured one after the
 # other (this VM's speed drifts by ±30 % within minutes); KNPRF_GREP=best3 (rounds 3-9): grep's
 # best of 3 per file after all copies, against one measurement of each copy.
+# KNPRF_SOURCE=stdin (default): the copies go through a FIFO on standard input; =file: knockd
+# follows a log file (FirewallLog = that file, the rest of CONFIG kept) and each copy is appended
+# to it, as rsyslog appends to kern.log: knockd then reads from the page cache, as grep does.
 # Usage: bench/ingest-threads.sh CONFIG CORE FILE...   (env: KNPRF_WAIT=6, KNPRF_GAP=1.5)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
@@ -21,10 +24,19 @@ work=$(mktemp -d /tmp/knprf-threads.XXXXXX)
 pid=
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-mkfifo "$work/in"
-taskset -c "$core" "$here/bin/knockd" --config "$conf" < "$work/in" >/dev/null 2>"$work/err" &
-pid=$!
-exec 3>"$work/in"
+if [ "${KNPRF_SOURCE:-stdin}" = file ]; then
+  : > "$work/kern.log"
+  sed "s|^FirewallLog *=.*|FirewallLog = $work/kern.log|" "$conf" > "$work/knockd.conf"
+  grep -q "^FirewallLog = $work/kern.log" "$work/knockd.conf" || { echo "no FirewallLog in $conf" >&2; exit 2; }
+  taskset -c "$core" "$here/bin/knockd" --config "$work/knockd.conf" < /dev/null >/dev/null 2>"$work/err" &
+  pid=$!
+  exec 3>>"$work/kern.log"
+else
+  mkfifo "$work/in"
+  taskset -c "$core" "$here/bin/knockd" --config "$conf" < "$work/in" >/dev/null 2>"$work/err" &
+  pid=$!
+  exec 3>"$work/in"
+fi
 # one line per thread group: name ticks (utime + stime), summed over the process's threads
 snapshot() {
   for t in /proc/"$pid"/task/*; do
@@ -71,6 +83,7 @@ for f in "$@"; do
   fi
 done
 exec 3>&-
+[ "${KNPRF_SOURCE:-stdin}" != file ] || kill "$pid"
 wait "$pid" || true; pid=
 n=0
 [ "$mode" = paired ] || for f in "$@"; do
