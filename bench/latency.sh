@@ -11,6 +11,7 @@
 #   (fd10:207:1::/64; not in the default): knock-kmsg6 (bin/knock -6, a granted6 element),
 #   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set); knock-kmsgpoll: kmsg with
 #   `KmsgPoll = 1ms` (not in the default)
+# KNPRF_SETTLE (default 1): seconds between knockd's "warm-up done" and the first trial
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
@@ -76,7 +77,7 @@ RS
   for _ in $(seq 100); do ip netns exec "$S" nft list table inet knockd >/dev/null 2>&1 && break; sleep 0.1; done
   # steady state: knockd compiles a knock's path at start (JitWarmup, a few seconds), then says so
   for _ in $(seq 300); do grep -q 'warm-up done' "$work/$name.err" && break; sleep 0.1; done
-  sleep 1
+  sleep "${KNPRF_SETTLE:-1}" # after the warm-up, before the first trial
   harness "$name" "ip netns exec $S nft flush set inet knockd granted$v6" \
     "audit:$work/audit-$name.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
   stop $pid

@@ -57,7 +57,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
     @Override
     default void close() {}
 
-    /** A thread of its own, named {@code replay-sync}. */
+    /** A thread of its own, named {@code replay-sync}, started at once. */
     static Syncer thread() {
       java.util.concurrent.ExecutorService e =
           java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -66,6 +66,8 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
             t.setPriority(Thread.MAX_PRIORITY); // mostly blocked in the kernel: no CPU taken
             return t;
           });
+      // the thread now, not at the first knock's submit, inside that knock's decode (~5 ms)
+      e.execute(() -> { });
       return new Syncer() {
         @Override
         public void submit(Runnable sync) {
@@ -104,6 +106,11 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
   private final Path windowFile;
   private final long bootSecond;
   private final Syncer syncer;
+  /**
+   * {@link #syncWritten} as the syncer's task, made once here: linked at the first knock, the
+   * method reference took ~7 ms (the lambda class spun then) inside that knock's decode.
+   */
+  private final Runnable syncTask;
   private final SyncListener listener;
   private final Fsync fsync;
   private final Set<ReplayKey> seen = new HashSet<>();
@@ -125,6 +132,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
     this.windowFile = stateDir.resolve(WINDOW_FILE);
     this.bootSecond = bootSecond;
     this.syncer = syncer;
+    this.syncTask = this::syncWritten;
     this.listener = listener;
     this.fsync = fsync;
   }
@@ -230,7 +238,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
       return Result.RECORDED;
     }
     written++;
-    syncer.submit(this::syncWritten);
+    syncer.submit(syncTask);
     return Result.RECORDED;
   }
 
