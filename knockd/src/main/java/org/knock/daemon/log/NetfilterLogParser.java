@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * but is truncated or malformed, or holds a value no packet can have, such as port 0 or an
  * address that is no IP literal, or one we must not take for what it says, an IPv4-mapped IPv6
  * address; {@link #lastProblem()} says why). Lines that are not packet lines
- * are skipped with character tests only: no regular expression and no allocation.
+ * are skipped with byte tests only: no regular expression and no allocation.
  *
  * <p>The prefix of a netfilter line is the text between the kernel message's start and {@code IN=},
  * trimmed. For ipchains lines it is the chain and target, e.g. {@code "input DENY"}.
@@ -75,9 +75,14 @@ public final class NetfilterLogParser {
 
   /**
    * Parses the line whose UTF-8 bytes are a[from, to) (without its line terminator), in place:
-   * nothing of a is kept. Calls the handler once if it is a packet.
+   * nothing of a is kept, and nothing outside [from, to) is read. Calls the handler once if it is
+   * a packet.
+   *
+   * @throws IndexOutOfBoundsException if [from, to) is not a range of a (a caller's bug, not bad
+   *     input)
    */
   public Result parse(byte[] a, int from, int to, PacketHandler handler) {
+    java.util.Objects.checkFromToIndex(from, to, a.length);
     Result r = classify(a, from, to, handler);
     switch (r) {
       case PACKET -> packets++;

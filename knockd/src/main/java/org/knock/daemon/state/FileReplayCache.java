@@ -162,6 +162,18 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
 
   static FileReplayCache open(Path stateDir, Duration window, long nowEpochSecond,
       long bootSecond, Syncer syncer, SyncListener listener, Fsync fsync) throws IOException {
+    try {
+      return load(stateDir, window, nowEpochSecond, bootSecond, syncer, listener, fsync);
+    } catch (IOException | RuntimeException e) {
+      if (syncer != null) {
+        syncer.close(); // the cache would have: its thread must not outlive a failed open
+      }
+      throw e;
+    }
+  }
+
+  private static FileReplayCache load(Path stateDir, Duration window, long nowEpochSecond,
+      long bootSecond, Syncer syncer, SyncListener listener, Fsync fsync) throws IOException {
     Files.createDirectories(stateDir);
     FileReplayCache c = new FileReplayCache(stateDir, bootSecond, syncer, listener, fsync);
     long olderWindow = -1; // the widest window the pre-"replay-window" format reveals

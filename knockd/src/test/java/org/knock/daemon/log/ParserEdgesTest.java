@@ -1,6 +1,7 @@
 package org.knock.daemon.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,9 +45,25 @@ class ParserEdgesTest {
       "PROTO=TCP      | PROTO=       | PACKET",
       "PROTO=TCP      | PROTO=TCPX   | PACKET",
       "URGP=0         | URG          | truncated after the ports",
+      // only ASCII digits: Character.digit took a fullwidth 2 for 2 (2::1), bytes do not
+      "SRC=10.201.7.2 | SRC=fd10::\uFF12 | SRC= or DST= is not an IP address literal",
+      "SRC=10.201.7.2 | SRC=fd10::2  | PACKET",
+      "SRC=10.201.7.2 | SRC=\u0661.2.3.4 | SRC= or DST= is not an IP address literal",
   })
   void netfilterFields(String from, String to, String expected) {
-    assertThat(outcome(TCP.replace(from, to))).isEqualTo(expected);
+    assertThat(outcome(TCP.replace(from, to).replace("DST=10.201.7.1",
+        to.startsWith("SRC=fd10") ? "DST=fd10::1" : "DST=10.201.7.1"))).isEqualTo(expected);
+  }
+
+  @Test
+  void aRangeOutsideTheBufferIsTheCallersBugNotBadInput() {
+    NetfilterLogParser p = new NetfilterLogParser(null);
+    byte[] b = TCP.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> p.parse(b, 5, 4, seen::add))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> p.parse(b, 0, b.length + 1, seen::add))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThat(p.parse(b, 0, b.length, seen::add)).isEqualTo(NetfilterLogParser.Result.PACKET);
   }
 
   @Test

@@ -450,4 +450,33 @@ class FileReplayCacheTest {
       assertThat(log()).isEqualTo("alice\t5\t1\n\nalice\t5\t3\n");
     }
   }
+
+  @Test
+  void aFailedOpenClosesTheSyncerItWasGiven() throws Exception {
+    Path notADir = dir.resolve("file");
+    Files.writeString(notADir, "x"); // the state directory cannot be made here
+    boolean[] closed = {false};
+    FileReplayCache.Syncer syncer = new FileReplayCache.Syncer() {
+      @Override
+      public void submit(Runnable sync) {
+        sync.run();
+      }
+
+      @Override
+      public void close() {
+        closed[0] = true;
+      }
+    };
+    FileReplayCache.SyncListener quiet = new FileReplayCache.SyncListener() {
+      @Override
+      public void failed(String message) {}
+
+      @Override
+      public void recovered() {}
+    };
+    Throwable t = catchThrowable(() -> FileReplayCache.open(notADir.resolve("state"), W120, 1000,
+        FileReplayCache.NO_BOOT_TIME, syncer, quiet));
+    assertThat(t).isInstanceOf(java.io.IOException.class);
+    assertThat(closed[0]).as("the syncer (a thread in knockd) closed").isTrue();
+  }
 }
