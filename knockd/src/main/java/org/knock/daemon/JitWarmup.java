@@ -55,7 +55,8 @@ final class JitWarmup {
    */
   static final int FIREWALL_ROUNDS = 5000;
 
-  private static final String IN = " IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=";
+  private static final String[] IFACES = {"eth0", "vs", "enp0s31f6", "wg0", "ens3"};
+  private static final String MAC = " MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00";
 
   private JitWarmup() {}
 
@@ -87,7 +88,7 @@ final class JitWarmup {
             Wiring.firewallSettings(config), Wiring.firewallOptions(config, List.of()), clock),
         audit, NO_COMMANDS);
     NetfilterLogParser parser = new NetfilterLogParser(config.options().logPrefix().strip());
-    String prefix = config.options().logPrefix().strip() + IN;
+    String prefix = config.options().logPrefix().strip() + " IN=";
     Command command = command(u);
     int server = 0xc0000201; // 192.0.2.1 (TEST-NET-1): never a real peer
     KnockEncoder encoder = new KnockEncoder(user.key(), settings.suite(), settings.mapping(),
@@ -100,13 +101,19 @@ final class JitWarmup {
       // second meets the port the first kept, a path the first knocks after start took cold
       int source = 0xc6120000 + ((i >> 1) & 0xffff);
       lines.clear();
+      // lines of varied lengths and fields, as real ones are: a branch the warm-up never took
+      // (a search that ends in a word's tail) would deoptimize the first real knock's parse
+      String head = prefix + IFACES[random.nextInt(IFACES.length)] + " OUT="
+          + (random.nextBoolean() ? MAC : "") + " SRC=" + KnockPipeline.ip(source) + " DST="
+          + KnockPipeline.ip(server) + " LEN=" + (40 + random.nextInt(40)) + " TOS=0x00"
+          + " PREC=0x00 TTL=" + (1 + random.nextInt(255)) + " ID=" + random.nextInt(65536)
+          + (random.nextBoolean() ? " DF" : "") + " PROTO=TCP SPT=" + (1 + random.nextInt(65535));
       for (int port : encoder.encode(command, 0, clock.instant(), random)) {
-        lines.add(prefix + KnockPipeline.ip(source) + " DST=" + KnockPipeline.ip(server)
-            + " LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=" + (i & 0xffff) + " DF PROTO=TCP SPT="
-            + (20000 + (i & 0x7fff)) + " DPT=" + port + " WINDOW=64240 RES=0x00 SYN URGP=0");
+        lines.add(head + " DPT=" + port + " WINDOW=" + random.nextInt(65536)
+            + " RES=0x00 SYN URGP=0" + (random.nextInt(4) == 0 ? " " : ""));
       }
       for (String l : lines) { // kmsg, journald and NFLOG hand Strings; files and stdin bytes
-        if ((i & 1) == 0) {
+        if (((i >> 1) & 1) == 0) { // both kinds for the first and the second knock of a source
           parser.parse(l, pipeline);
         } else {
           byte[] b = l.getBytes(StandardCharsets.US_ASCII);
