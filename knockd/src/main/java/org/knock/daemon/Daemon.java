@@ -85,6 +85,8 @@ final class Daemon implements AutoCloseable {
   private String spec;
   private volatile Config config;
   private KnockPipeline pipeline;
+  /** What the parser hands packets to: {@link #pipeline}, through the self-test's guard. */
+  private final CurrentPipeline current = new CurrentPipeline(null);
   private final UnreadableReport unreadable = new UnreadableReport();
   /** Unparsable lines counted by parsers a reload replaced. */
   private long unparsableBefore;
@@ -106,7 +108,7 @@ final class Daemon implements AutoCloseable {
     this.source = source;
     this.errors = new InternalErrors(audit, clock);
     // the self-test's probe is held back by its exact tuple: never a knock, a scan or a hunt
-    PacketHandler toPipeline = selfTest.guard(p -> pipeline.onPacket(p));
+    PacketHandler toPipeline = selfTest.guard(current);
     // lines without the LOG prefix are dropped on their bytes, never decoded; the others are
     // parsed in place
     this.logReader = new LogReader(source, new LineSink() {
@@ -386,6 +388,7 @@ final class Daemon implements AutoCloseable {
     // nothing above wrote a line or acted: a failure there refuses the reload with no trace.
     // From here the new pipeline is in place, and what it decides or reports is its own
     this.pipeline = next;
+    current.set(next);
     if (parser != null) {
       unparsableBefore += parser.unparsable();
     }

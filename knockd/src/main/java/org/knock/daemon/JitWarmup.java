@@ -27,6 +27,7 @@ import org.knock.daemon.firewall.Firewall;
 import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.PortSpec;
 import org.knock.daemon.log.NetfilterLogParser;
+import org.knock.daemon.log.PacketHandler;
 
 /**
  * Compiles the path of a knock before the first real one arrives. Knocks are rare, so without
@@ -88,6 +89,9 @@ final class JitWarmup {
             Wiring.firewallSettings(config), Wiring.firewallOptions(config, List.of()), clock),
         audit, NO_COMMANDS);
     NetfilterLogParser parser = new NetfilterLogParser(config.options().logPrefix().strip());
+    // the daemon's own chain of handlers: the self-test's guard, then the current pipeline
+    PacketHandler toPipeline =
+        new SelfTest().armedForWarmUp().guard(new CurrentPipeline(pipeline));
     String prefix = config.options().logPrefix().strip() + " IN=";
     Command command = command(u);
     int server = 0xc0000201; // 192.0.2.1 (TEST-NET-1): never a real peer
@@ -114,10 +118,10 @@ final class JitWarmup {
       }
       for (String l : lines) { // kmsg, journald and NFLOG hand Strings; files and stdin bytes
         if (((i >> 1) & 1) == 0) { // both kinds for the first and the second knock of a source
-          parser.parse(l, pipeline);
+          parser.parse(l, toPipeline);
         } else {
           byte[] b = l.getBytes(StandardCharsets.US_ASCII);
-          parser.parse(b, 0, b.length, pipeline);
+          parser.parse(b, 0, b.length, toPipeline);
         }
       }
     }

@@ -75,6 +75,16 @@ final class SelfTest {
     this.procNetfilter = procNetfilter;
   }
 
+  /**
+   * Armed as after a probe whose ports no packet has (no real port is 0): for JitWarmup, so that
+   * its guard takes the branches the daemon's takes once its start-up self-test has run.
+   */
+  SelfTest armedForWarmUp() {
+    probeSourcePort = 0;
+    probePort = 0;
+    return this;
+  }
+
   /** Packets of the probe stop here; every other packet goes on to {@code next}. */
   PacketHandler guard(PacketHandler next) {
     return p -> {
