@@ -16,6 +16,11 @@ final class CurrentPipeline implements PacketHandler {
     this.pipeline = pipeline;
   }
 
+  /** The pipeline in place; null before the first. */
+  KnockPipeline get() {
+    return pipeline;
+  }
+
   void set(KnockPipeline next) {
     this.pipeline = next;
   }

@@ -84,8 +84,7 @@ final class Daemon implements AutoCloseable {
   private final boolean ownFirewall;
   private String spec;
   private volatile Config config;
-  private KnockPipeline pipeline;
-  /** What the parser hands packets to: {@link #pipeline}, through the self-test's guard. */
+  /** The pipeline in place, which the parser hands packets to through the self-test's guard. */
   private final CurrentPipeline current = new CurrentPipeline(null);
   private final UnreadableReport unreadable = new UnreadableReport();
   /** Unparsable lines counted by parsers a reload replaced. */
@@ -379,7 +378,7 @@ final class Daemon implements AutoCloseable {
         MAX_PORTS_PER_SOURCE, new CheckBudget(o.maxTagChecks(), decoder.checksPerMessage()));
     DoorMatcher doors = new DoorMatcher(Wiring.doors(c), o.maxSources());
     KnockPipeline next = new KnockPipeline(c, clock, tracker, doors, firewall, audit, commands());
-    KnockPipeline previous = pipeline;
+    KnockPipeline previous = current.get();
     if (previous != null) {
       next.carryOverState(previous); // a reload keeps deny-further, grants and retries
     }
@@ -387,7 +386,6 @@ final class Daemon implements AutoCloseable {
     LineFilter nextFilter = LineFilter.containing(o.logPrefix());
     // nothing above wrote a line or acted: a failure there refuses the reload with no trace.
     // From here the new pipeline is in place, and what it decides or reports is its own
-    this.pipeline = next;
     current.set(next);
     if (parser != null) {
       unparsableBefore += parser.unparsable();
@@ -606,7 +604,7 @@ final class Daemon implements AutoCloseable {
     for (int i = 0; i < OWED_SWEEPS; i++) {
       sweep();
       synchronized (lock) {
-        if (!pipeline.owesChecks()) {
+        if (!current.get().owesChecks()) {
           return;
         }
       }
@@ -616,7 +614,7 @@ final class Daemon implements AutoCloseable {
 
   private void sweep() {
     synchronized (lock) {
-      pipeline.sweep();
+      current.get().sweep();
       reportUnreadable();
       try {
         replay.prune(clock.instant().getEpochSecond());
@@ -789,8 +787,8 @@ final class Daemon implements AutoCloseable {
       m.put("skipped", parser.skipped());
       m.put("unparsable", parser.unparsable());
       m.put("unreadable", unparsableBefore + parser.unparsable() + source.unreadable());
-      m.put("denied", pipeline.deniedPackets());
-      m.put("budget-refused", pipeline.budgetRefusals());
+      m.put("denied", current.get().deniedPackets());
+      m.put("budget-refused", current.get().budgetRefusals());
       return m;
     }
   }
