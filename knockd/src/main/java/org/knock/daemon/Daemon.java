@@ -696,15 +696,19 @@ final class Daemon implements AutoCloseable {
       try {
         build(c);
       } catch (RuntimeException e) {
+        String reason = e.getMessage() == null ? e.toString() : e.getMessage();
         if (rewrite) {
           try {
             firewall.reconfigure(before);
           } catch (FirewallException back) {
             LOG.error("cannot restore the firewall rules of the running config: {}",
                 back.getMessage());
+            // the record must not say the running config is whole: its rules may be gone
+            reason += "; and the running config's firewall rules could not be restored ("
+                + back.getMessage() + "): the firewall may hold the new config's rules";
           }
         }
-        throw new ReloadRefused(e.getMessage() == null ? e.toString() : e.getMessage());
+        throw new ReloadRefused(reason);
       }
       return ReloadPlan.changedOptions(old.options(), c.options());
     }
@@ -793,7 +797,10 @@ final class Daemon implements AutoCloseable {
     }
   }
 
-  /** A reload that cannot be applied, with a one-line reason; nothing was changed. */
+  /**
+   * A reload that cannot be applied, with a one-line reason; nothing was changed, unless the
+   * reason says that the firewall's rules could not be put back.
+   */
   static final class ReloadRefused extends Exception {
     private static final long serialVersionUID = 1L;
 
