@@ -209,7 +209,7 @@ final class Daemon implements AutoCloseable {
       auditEndedAtInstall(firewall.endedAtInstall(), audit);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit),
-          o.kmsgPoll());
+          o.kmsgPoll(), new int[] {o.knockPorts().start(), o.knockPorts().end()});
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
       d.build(config);

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.knock.daemon.netlink.KmsgChannel;
+import org.knock.daemon.netlink.NetlinkException;
 
 /**
  * Kernel messages read from /dev/kmsg, one record per read. Only records stamped at or after the
@@ -20,10 +22,13 @@ import java.util.concurrent.locks.LockSupport;
  * numbers) and reading goes on. Other failures are reported as {@code lost}, and the device is
  * reopened every second (skipping records already handed on) until it works again.
  *
- * <p>With an idle poll interval (opt-in, {@code KmsgPoll}) the device stays non-blocking and is
- * read again after each such pause when it had nothing: the first record of a knock is then read
- * within that interval instead of at the kernel's next tick, at the cost of those wake-ups while
- * idle.
+ * <p>The kernel wakes a reader waiting on /dev/kmsg only at its next tick. Where the JVM can
+ * ({@link KmsgChannel}: the foreign linker, CAP_NET_RAW), the device never blocks and the
+ * reader waits instead on /dev/kmsg and on packet sockets that only packets to the knock range
+ * wake: such a packet's record is then read as it is logged, with no wake-ups while idle. With
+ * an idle poll interval (opt-in, {@code KmsgPoll}) the device stays non-blocking and is read
+ * again after each such pause when it had nothing: the first record of a knock is then read
+ * within that interval, at the cost of those wake-ups while idle.
  *
  * <p>The printk clock stops during suspend while /proc/uptime does not; on a machine that has
  * been suspended, records would be taken as older than the start: use the journal there.
@@ -39,6 +44,27 @@ final class KmsgSource implements LineSource {
      */
     default boolean nonBlocking(boolean on) {
       return false;
+    }
+
+    /**
+     * True if reads never block and {@link #await} waits instead: for a record, or for a packet
+     * whose record the kernel is about to log.
+     */
+    default boolean waits() {
+      return false;
+    }
+
+    /**
+     * Waits at most {@code timeoutMillis} (only where {@link #waits}): true if a packet to the
+     * knock ports arrived, whose records may follow within microseconds.
+     */
+    default boolean await(int timeoutMillis) {
+      return false;
+    }
+
+    /** How records are waited for, for the daemon's start line; null: blocking reads. */
+    default String how() {
+      return null;
     }
 
     @Override
@@ -60,6 +86,11 @@ final class KmsgSource implements LineSource {
   static final long HOT_NANOS = 50_000_000;
   /** The pause between two polls that found nothing. */
   static final long POLL_NANOS = 200_000;
+  /**
+   * The longest wait of a device that {@link Device#waits}: a close from another thread is
+   * noticed within it (its descriptors are closed by the reader, never under its call).
+   */
+  static final int WAIT_MILLIS = 250;
 
   private final String name;
   private final Opener opener;
@@ -70,11 +101,19 @@ final class KmsgSource implements LineSource {
   private volatile Device device;
   private long lastSeq = -1;
   private boolean lost;
+  private final java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+  private volatile String how;
 
-  /** @param idlePollNanos the pause between polls while idle; 0: block while idle */
-  KmsgSource(SourceListener listener, long idlePollNanos) throws IOException {
-    this("kmsg", KmsgSource::openDevKmsg, uptimeUsec(Path.of("/proc/uptime")), listener,
-        idlePollNanos);
+  /**
+   * @param idlePollNanos the pause between polls while idle; 0: wait while idle
+   * @param lowPort the knock range's first port, whose packets end a wait at once where the JVM
+   *     and CAP_NET_RAW allow ({@link KmsgChannel}); -1: none
+   * @param highPort its last port
+   */
+  KmsgSource(SourceListener listener, long idlePollNanos, int lowPort, int highPort)
+      throws IOException {
+    this("kmsg", () -> openDevKmsg(lowPort, highPort), uptimeUsec(Path.of("/proc/uptime")),
+        listener, idlePollNanos);
   }
 
   KmsgSource(String name, Opener opener, long startUsec, SourceListener listener) {
@@ -96,6 +135,18 @@ final class KmsgSource implements LineSource {
   }
 
   @Override
+  public String describe() {
+    String h = how;
+    return h == null ? name : name + " (" + h + ")";
+  }
+
+  /** Returns once the reader has tried to open the device (the start line can then say how). */
+  @Override
+  public boolean awaitStarted(long timeout, TimeUnit unit) throws InterruptedException {
+    return opened.await(timeout, unit);
+  }
+
+  @Override
   public void run(LineSink sink) throws InterruptedException {
     ByteBuffer buf = ByteBuffer.allocate(16 * 1024);
     boolean overrun = false;
@@ -108,19 +159,22 @@ final class KmsgSource implements LineSource {
           d = opener.open();
         } catch (IOException e) {
           report("cannot open: " + e.getMessage());
+          opened.countDown();
           TimeUnit.MILLISECONDS.sleep(RETRY_MS);
           continue;
         }
         device = d;
+        how = d.how();
+        opened.countDown();
         polling = false;
         if (closed) {
           break;
         }
       }
       boolean hot = System.nanoTime() - hotUntil < 0;
-      boolean poll = hot || idlePollNanos > 0;
+      boolean poll = hot || idlePollNanos > 0 || d.waits();
       if (poll != polling) {
-        polling = d.nonBlocking(poll) && poll;
+        polling = d.waits() || (d.nonBlocking(poll) && poll);
       }
       int n;
       try {
@@ -138,8 +192,12 @@ final class KmsgSource implements LineSource {
         TimeUnit.MILLISECONDS.sleep(RETRY_MS);
         continue;
       }
-      if (n == 0 && polling) {
-        LockSupport.parkNanos(hot ? POLL_NANOS : idlePollNanos); // nothing there yet
+      if (n == 0 && polling) { // nothing there yet
+        if (hot || idlePollNanos > 0) {
+          LockSupport.parkNanos(hot ? POLL_NANOS : idlePollNanos);
+        } else if (d.await(WAIT_MILLIS)) { // only a device that waits is polling here
+          hotUntil = System.nanoTime() + HOT_NANOS; // a knock port's packet: its record follows
+        }
         continue;
       }
       if (n <= 0) {
@@ -200,6 +258,85 @@ final class KmsgSource implements LineSource {
    * can be switched to non-blocking reads where the JVM lets knockd set O_NONBLOCK (bin/knockd:
    * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}); elsewhere it stays blocking.
    */
+  private static Device openDevKmsg(int lowPort, int highPort) throws IOException {
+    String noWake = "woken at the kernel's tick: ";
+    if (lowPort < 0) {
+      noWake += "no knock range";
+    } else if (!KmsgChannel.linkable()) {
+      noWake += "no packet wake-up without jdk.incubator.foreign";
+    } else {
+      try {
+        return channel(KmsgChannel.open(lowPort, highPort), lowPort, highPort);
+      } catch (NetlinkException e) {
+        noWake += "no packet wake-up: " + e.getMessage();
+      }
+    }
+    Device d = openDevKmsg();
+    String how = noWake;
+    return new Device() {
+      @Override
+      public int read(ByteBuffer buf) throws IOException {
+        return d.read(buf);
+      }
+
+      @Override
+      public boolean nonBlocking(boolean on) {
+        return d.nonBlocking(on);
+      }
+
+      @Override
+      public String how() {
+        return how;
+      }
+
+      @Override
+      public void close() throws IOException {
+        d.close();
+      }
+    };
+  }
+
+  /** /dev/kmsg through {@link KmsgChannel}: never blocks in read, waits in {@link #await}. */
+  private static Device channel(KmsgChannel ch, int lowPort, int highPort) {
+    String problem = ch.wakeProblem();
+    String how = problem == null
+        ? "woken at once by packets to ports " + lowPort + "-" + highPort
+        : "woken at the kernel's tick: no packet wake-up: " + problem;
+    return new Device() {
+      @Override
+      public int read(ByteBuffer buf) throws IOException {
+        int n = ch.read(buf);
+        if (n == -KmsgChannel.EPIPE) {
+          throw new IOException("Broken pipe"); // as FileChannel says it: records were lost
+        }
+        if (n < 0) {
+          throw new IOException("read: errno " + -n);
+        }
+        return n;
+      }
+
+      @Override
+      public boolean waits() {
+        return true;
+      }
+
+      @Override
+      public boolean await(int timeoutMillis) {
+        return ch.await(timeoutMillis);
+      }
+
+      @Override
+      public String how() {
+        return how;
+      }
+
+      @Override
+      public void close() {
+        ch.close();
+      }
+    };
+  }
+
   private static Device openDevKmsg() throws IOException {
     FileInputStream in = new FileInputStream("/dev/kmsg");
     FileChannel ch = in.getChannel();

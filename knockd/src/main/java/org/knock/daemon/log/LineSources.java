@@ -28,19 +28,30 @@ public final class LineSources {
 
   /** @param kmsgPoll for "kmsg": how often to poll while idle; null: wait for the kernel */
   public static LineSource open(String spec, SourceListener listener, Duration kmsgPoll) {
-    return open(spec, listener, LogHost.LOCAL, kmsgPoll);
+    return open(spec, listener, kmsgPoll, null);
+  }
+
+  /**
+   * @param kmsgPoll for "kmsg": how often to poll while idle; null: wait for the kernel
+   * @param knockPorts for "kmsg": {first, last} port of the knock range, whose packets wake the
+   *     reader at once where it can ({@link KmsgSource}); null: none
+   */
+  public static LineSource open(String spec, SourceListener listener, Duration kmsgPoll,
+      int[] knockPorts) {
+    return open(spec, listener, LogHost.LOCAL, kmsgPoll, knockPorts);
   }
 
   static LineSource open(String spec, SourceListener listener, LogHost host) {
-    return open(spec, listener, host, null);
+    return open(spec, listener, host, null, null);
   }
 
   private static LineSource open(String spec, SourceListener listener, LogHost host,
-      Duration kmsgPoll) {
+      Duration kmsgPoll, int[] knockPorts) {
     switch (spec) {
       case "kmsg":
         try {
-          return new KmsgSource(listener, kmsgPoll == null ? 0 : kmsgPoll.toNanos());
+          return new KmsgSource(listener, kmsgPoll == null ? 0 : kmsgPoll.toNanos(),
+              knockPorts == null ? -1 : knockPorts[0], knockPorts == null ? -1 : knockPorts[1]);
         } catch (IOException e) {
           throw new IllegalArgumentException("kmsg: cannot read /proc/uptime: " + e.getMessage());
         }

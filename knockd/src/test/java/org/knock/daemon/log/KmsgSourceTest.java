@@ -230,6 +230,83 @@ class KmsgSourceTest {
     assertThat(lines).containsExactly("KNLOG: a", "KNLOG: b");
   }
 
+  /**
+   * A device that never blocks in read and waits in await() ({@link KmsgSource.Device#waits}),
+   * as /dev/kmsg with the packet wake-up: "EMPTY" is a read with nothing there; each await()
+   * takes the next of {@code wakes} (true: a packet to the knock ports came).
+   */
+  private static final class WaitingDevice implements KmsgSource.Device {
+    private final Deque<String> records;
+    private final Deque<Boolean> wakes;
+    private final List<String> log = new ArrayList<>();
+    private KmsgSource source;
+
+    WaitingDevice(List<Boolean> wakes, String... records) {
+      this.records = new ArrayDeque<>(List.of(records));
+      this.wakes = new ArrayDeque<>(wakes);
+    }
+
+    @Override
+    public boolean waits() {
+      return true;
+    }
+
+    @Override
+    public boolean nonBlocking(boolean on) {
+      log.add(on ? "poll" : "block");
+      return true;
+    }
+
+    @Override
+    public boolean await(int timeoutMillis) {
+      assertThat(timeoutMillis).isEqualTo(KmsgSource.WAIT_MILLIS);
+      boolean packet = wakes.remove();
+      log.add(packet ? "wait: packet" : "wait");
+      return packet;
+    }
+
+    @Override
+    public String how() {
+      return "woken at once by packets to ports 1-2";
+    }
+
+    @Override
+    public int read(ByteBuffer buf) throws IOException {
+      String r = records.poll();
+      if (r == null) {
+        source.close();
+        throw new IOException("closed");
+      }
+      if (r.equals("EMPTY")) {
+        log.add("empty");
+        return 0;
+      }
+      byte[] b = r.getBytes(StandardCharsets.UTF_8);
+      buf.put(b);
+      return b.length;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void aDeviceThatWaitsWaitsWhileIdleAndAPacketMakesItPollForTheRecords() throws Exception {
+    WaitingDevice device = new WaitingDevice(List.of(false, true), "EMPTY", "EMPTY",
+        "6,1,1,-;KNLOG: first\n", "EMPTY", "EMPTY", "6,2,2,-;KNLOG: second\n");
+    KmsgSource source = new KmsgSource("kmsg", () -> device, 0, listener);
+    device.source = source;
+    List<String> lines = new ArrayList<>();
+    source.run(lines::add);
+    assertThat(lines).containsExactly("KNLOG: first", "KNLOG: second");
+    // idle: each empty read waits (a timeout, then a packet); after the packet the empty reads
+    // are polls (0.2 ms pauses), never a wait, and O_NONBLOCK is never switched
+    assertThat(device.log).containsExactly("empty", "wait", "empty", "wait: packet", "empty",
+        "empty");
+    assertThat(source.describe()).isEqualTo("kmsg (woken at once by packets to ports 1-2)");
+    assertThat(listener.events()).isEmpty();
+  }
+
   @Test
   void uptimeIsReadInMicroseconds(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("uptime");
