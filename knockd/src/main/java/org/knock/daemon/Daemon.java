@@ -209,7 +209,7 @@ final class Daemon implements AutoCloseable {
       auditEndedAtInstall(firewall.endedAtInstall(), audit);
       String spec = source != null ? "test" : sourceSpec(o.firewallLog());
       LineSource in = source != null ? source : LineSources.open(spec, listener(audit),
-          o.kmsgPoll(), new int[] {o.knockPorts().start(), o.knockPorts().end()});
+          o.kmsgPoll(), wakePorts(o));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
       d.build(config);
@@ -313,6 +313,12 @@ final class Daemon implements AutoCloseable {
   /** The log source this daemon reads: a path, kmsg, journal or "-". */
   String source() {
     return spec;
+  }
+
+  /** The packets knockd's rules log as knocks: they may wake the log reader at once. */
+  private static org.knock.daemon.netlink.KnockPorts wakePorts(Options o) {
+    return new org.knock.daemon.netlink.KnockPorts(o.knockPorts().start(), o.knockPorts().end(),
+        o.udpKnocks());
   }
 
   /**
@@ -695,6 +701,9 @@ final class Daemon implements AutoCloseable {
       }
       try {
         build(c);
+        if (!wakePorts(c.options()).equals(wakePorts(old.options()))) {
+          source.knockPortsChanged(wakePorts(c.options()));
+        }
       } catch (RuntimeException e) {
         String reason = e.getMessage() == null ? e.toString() : e.getMessage();
         if (rewrite) {

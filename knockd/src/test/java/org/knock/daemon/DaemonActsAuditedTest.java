@@ -150,6 +150,30 @@ class DaemonActsAuditedTest {
   }
 
   @Test
+  void aReloadThatMovesTheKnockRangeOrAddsUdpMovesWhatWakesTheLogReader() throws Exception {
+    // the kmsg source's packet sockets wake on the knock range: a reload that kept the old
+    // filter would leave knocks to the new range waiting for the kernel's tick, unsaid
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 20000-25119",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
+          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
+          "[user alice]", "Key = alice.key", "Allow = open 22/tcp, close"));
+      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
+          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
+          "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
+      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
+          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
+          "UdpKnocks = yes", "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
+    }
+    assertThat(source.wakePorts).containsExactly(
+        new org.knock.daemon.netlink.KnockPorts(30000, 35119, false),
+        new org.knock.daemon.netlink.KnockPorts(30000, 35119, true));
+  }
+
+  @Test
   void aDoorsPendingStopCommandRunsAndIsAuditedWhenKnockdStops() throws Exception {
     // the Stop_Command was a task of the sweeper, which close() discards: a door opened less
     // than Cmd_Timeout before a stop stayed open for good, door-opened with no door-closed

@@ -1,10 +1,12 @@
 package org.knock.daemon;
 
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.knock.daemon.log.LineSink;
 import org.knock.daemon.log.LineSource;
+import org.knock.daemon.netlink.KnockPorts;
 
 /**
  * A {@link LineSource} a test feeds by hand: each queued line is handed to the sink, a queued
@@ -17,6 +19,8 @@ final class QueueSource implements LineSource {
   private final boolean finite;
   private volatile boolean ended;
   volatile int runs;
+  /** What {@link #knockPortsChanged} was told, in order. */
+  final List<KnockPorts> wakePorts = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** @param finite whether running out of input is normal (as for standard input) */
   QueueSource(boolean finite) {
@@ -38,6 +42,11 @@ final class QueueSource implements LineSource {
   @Override
   public String name() {
     return "queue";
+  }
+
+  @Override
+  public void knockPortsChanged(KnockPorts ports) {
+    wakePorts.add(ports);
   }
 
   @Override

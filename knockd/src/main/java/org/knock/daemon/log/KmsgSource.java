@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.knock.daemon.netlink.KmsgChannel;
+import org.knock.daemon.netlink.KnockPorts;
 import org.knock.daemon.netlink.NetlinkException;
 
 /**
@@ -55,16 +56,21 @@ final class KmsgSource implements LineSource {
     }
 
     /**
-     * Waits at most {@code timeoutMillis} (only where {@link #waits}): true if a packet to the
-     * knock ports arrived, whose records may follow within microseconds.
+     * Waits at most {@code timeoutMillis} (only where {@link #waits}): true if a knock's packet
+     * arrived, whose records may follow within microseconds.
      */
-    default boolean await(int timeoutMillis) {
+    default boolean await(int timeoutMillis) throws IOException {
       return false;
     }
 
     /** How records are waited for, for the daemon's start line; null: blocking reads. */
     default String how() {
       return null;
+    }
+
+    /** Wakes on {@code ports}' packets from now on: how records are waited for now. */
+    default String refilter(KnockPorts ports) {
+      return how();
     }
 
     @Override
@@ -87,13 +93,21 @@ final class KmsgSource implements LineSource {
   /** The pause between two polls that found nothing. */
   static final long POLL_NANOS = 200_000;
   /**
-   * The longest wait of a device that {@link Device#waits}: a close from another thread is
-   * noticed within it (its descriptors are closed by the reader, never under its call).
+   * The longest wait of a device that {@link Device#waits} (a close ends it at once; without an
+   * eventfd {@link KmsgChannel} ends it within 250 ms).
    */
-  static final int WAIT_MILLIS = 250;
+  static final int WAIT_MILLIS = 5000;
+  /**
+   * How long after a knock's packet (no record yet) the reader polls: its record follows within
+   * microseconds; a packet that is never logged (dropped before the LOG rule) costs this much
+   * polling, not {@link #HOT_NANOS}.
+   */
+  static final long WAKE_NANOS = 8_000_000;
 
   private final String name;
   private final Opener opener;
+  /** The packets that wake the device, for the next open and a reload; null: none. */
+  private volatile KnockPorts ports;
   private final long startUsec;
   private final SourceListener listener;
   private final long idlePollNanos;
@@ -106,14 +120,12 @@ final class KmsgSource implements LineSource {
 
   /**
    * @param idlePollNanos the pause between polls while idle; 0: wait while idle
-   * @param lowPort the knock range's first port, whose packets end a wait at once where the JVM
-   *     and CAP_NET_RAW allow ({@link KmsgChannel}); -1: none
-   * @param highPort its last port
+   * @param ports the packets that end a wait at once where the JVM and CAP_NET_RAW allow
+   *     ({@link KmsgChannel}); null: none
    */
-  KmsgSource(SourceListener listener, long idlePollNanos, int lowPort, int highPort)
-      throws IOException {
-    this("kmsg", () -> openDevKmsg(lowPort, highPort), uptimeUsec(Path.of("/proc/uptime")),
-        listener, idlePollNanos);
+  KmsgSource(SourceListener listener, long idlePollNanos, KnockPorts ports) throws IOException {
+    this("kmsg", null, uptimeUsec(Path.of("/proc/uptime")), listener, idlePollNanos);
+    this.ports = ports;
   }
 
   KmsgSource(String name, Opener opener, long startUsec, SourceListener listener) {
@@ -123,7 +135,7 @@ final class KmsgSource implements LineSource {
   KmsgSource(String name, Opener opener, long startUsec, SourceListener listener,
       long idlePollNanos) {
     this.name = name;
-    this.opener = opener;
+    this.opener = opener != null ? opener : () -> openDevKmsg(this.ports);
     this.startUsec = startUsec;
     this.listener = listener;
     this.idlePollNanos = idlePollNanos;
@@ -138,6 +150,15 @@ final class KmsgSource implements LineSource {
   public String describe() {
     String h = how;
     return h == null ? name : name + " (" + h + ")";
+  }
+
+  @Override
+  public void knockPortsChanged(KnockPorts p) {
+    ports = p;
+    Device d = device;
+    if (d != null) {
+      how = d.refilter(p);
+    }
   }
 
   /** Returns once the reader has tried to open the device (the start line can then say how). */
@@ -195,8 +216,19 @@ final class KmsgSource implements LineSource {
       if (n == 0 && polling) { // nothing there yet
         if (hot || idlePollNanos > 0) {
           LockSupport.parkNanos(hot ? POLL_NANOS : idlePollNanos);
-        } else if (d.await(WAIT_MILLIS)) { // only a device that waits is polling here
-          hotUntil = System.nanoTime() + HOT_NANOS; // a knock port's packet: its record follows
+        } else {
+          boolean packet;
+          try {
+            packet = d.await(WAIT_MILLIS); // only a device that waits is polling here
+          } catch (IOException e) {
+            report("wait failed: " + e.getMessage());
+            closeDevice();
+            TimeUnit.MILLISECONDS.sleep(RETRY_MS);
+            continue;
+          }
+          if (packet) {
+            hotUntil = System.nanoTime() + WAKE_NANOS; // a knock's packet: its record follows
+          }
         }
         continue;
       }
@@ -258,15 +290,15 @@ final class KmsgSource implements LineSource {
    * can be switched to non-blocking reads where the JVM lets knockd set O_NONBLOCK (bin/knockd:
    * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}); elsewhere it stays blocking.
    */
-  private static Device openDevKmsg(int lowPort, int highPort) throws IOException {
+  private static Device openDevKmsg(KnockPorts ports) throws IOException {
     String noWake = "woken at the kernel's tick: ";
-    if (lowPort < 0) {
-      noWake += "no knock range";
+    if (ports == null) {
+      noWake += "no knock ports to wake on";
     } else if (!KmsgChannel.linkable()) {
       noWake += "no packet wake-up without jdk.incubator.foreign";
     } else {
       try {
-        return channel(KmsgChannel.open(lowPort, highPort), lowPort, highPort);
+        return channel(KmsgChannel.open(ports), ports);
       } catch (NetlinkException e) {
         noWake += "no packet wake-up: " + e.getMessage();
       }
@@ -297,12 +329,10 @@ final class KmsgSource implements LineSource {
   }
 
   /** /dev/kmsg through {@link KmsgChannel}: never blocks in read, waits in {@link #await}. */
-  private static Device channel(KmsgChannel ch, int lowPort, int highPort) {
-    String problem = ch.wakeProblem();
-    String how = problem == null
-        ? "woken at once by packets to ports " + lowPort + "-" + highPort
-        : "woken at the kernel's tick: no packet wake-up: " + problem;
+  private static Device channel(KmsgChannel ch, KnockPorts ports) {
     return new Device() {
+      private volatile String how = howWoken(ch.wakeProblem(), ports);
+
       @Override
       public int read(ByteBuffer buf) throws IOException {
         int n = ch.read(buf);
@@ -321,7 +351,7 @@ final class KmsgSource implements LineSource {
       }
 
       @Override
-      public boolean await(int timeoutMillis) {
+      public boolean await(int timeoutMillis) throws IOException {
         return ch.await(timeoutMillis);
       }
 
@@ -331,10 +361,21 @@ final class KmsgSource implements LineSource {
       }
 
       @Override
+      public String refilter(KnockPorts p) {
+        how = howWoken(p == null ? "no knock ports to wake on" : ch.refilter(p), p);
+        return how;
+      }
+
+      @Override
       public void close() {
         ch.close();
       }
     };
+  }
+
+  private static String howWoken(String problem, KnockPorts ports) {
+    return problem == null ? "woken at once by " + ports
+        : "woken at the kernel's tick: no packet wake-up: " + problem;
   }
 
   private static Device openDevKmsg() throws IOException {

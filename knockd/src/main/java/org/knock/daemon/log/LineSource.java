@@ -10,6 +10,12 @@ import java.util.concurrent.TimeUnit;
 public interface LineSource extends AutoCloseable {
   String name();
 
+  /**
+   * The packets that are about to be logged as knocks changed (a reload): a source that wakes on
+   * them ({@link KmsgSource}) follows. Others ignore it.
+   */
+  default void knockPortsChanged(org.knock.daemon.netlink.KnockPorts ports) {}
+
   /** The name and, where there is a choice, how it is read: for the daemon's start line. */
   default String describe() {
     return name();

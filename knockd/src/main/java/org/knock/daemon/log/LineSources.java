@@ -5,6 +5,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.knock.daemon.netlink.KnockPorts;
 
 /**
  * Opens the {@link LineSource} a spec names: a file path, "kmsg", "journal", "nflog:GROUP" (read
@@ -33,11 +34,11 @@ public final class LineSources {
 
   /**
    * @param kmsgPoll for "kmsg": how often to poll while idle; null: wait for the kernel
-   * @param knockPorts for "kmsg": {first, last} port of the knock range, whose packets wake the
-   *     reader at once where it can ({@link KmsgSource}); null: none
+   * @param knockPorts for "kmsg" without kmsgPoll: the packets that wake the reader at once where
+   *     it can ({@link KmsgSource}); null: none
    */
   public static LineSource open(String spec, SourceListener listener, Duration kmsgPoll,
-      int[] knockPorts) {
+      KnockPorts knockPorts) {
     return open(spec, listener, LogHost.LOCAL, kmsgPoll, knockPorts);
   }
 
@@ -46,12 +47,13 @@ public final class LineSources {
   }
 
   private static LineSource open(String spec, SourceListener listener, LogHost host,
-      Duration kmsgPoll, int[] knockPorts) {
+      Duration kmsgPoll, KnockPorts knockPorts) {
     switch (spec) {
       case "kmsg":
         try {
+          // with KmsgPoll the reader polls while idle: packet sockets would only cost
           return new KmsgSource(listener, kmsgPoll == null ? 0 : kmsgPoll.toNanos(),
-              knockPorts == null ? -1 : knockPorts[0], knockPorts == null ? -1 : knockPorts[1]);
+              kmsgPoll == null ? knockPorts : null);
         } catch (IOException e) {
           throw new IllegalArgumentException("kmsg: cannot read /proc/uptime: " + e.getMessage());
         }

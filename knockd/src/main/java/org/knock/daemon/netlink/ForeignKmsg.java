@@ -1,8 +1,10 @@
 package org.knock.daemon.netlink;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
+import java.util.Map;
 import jdk.incubator.foreign.CLinker;
 import jdk.incubator.foreign.FunctionDescriptor;
 import jdk.incubator.foreign.MemoryAccess;
@@ -14,15 +16,20 @@ import jdk.incubator.foreign.SymbolLookup;
 /**
  * /dev/kmsg opened non-blocking through libc (open/read/poll/close), with two packet sockets
  * (AF_PACKET, SOCK_DGRAM, one for IPv4 and one for IPv6, each with {@link KnockPortFilter})
- * whose only use is to end a poll() when a packet to the knock ports arrives: the kernel defers
- * waking a /dev/kmsg reader to its next timer tick, while a packet socket is woken at once.
- * Nothing is read from the packets (trimmed to one byte by the filter, drained unread). Bound to
- * a protocol, not ETH_P_ALL, the sockets see only packets this host receives: the kernel runs
- * their filter on each received IP packet and does not clone the packets it sends for them.
- * Called through JDK 17's incubating foreign linker; loaded by reflection only ({@link
- * KmsgChannel#open}). Its constructor throws if /dev/kmsg cannot be opened; packet sockets that
- * cannot be opened (no CAP_NET_RAW) leave {@link #wakeProblem} set and poll() on /dev/kmsg
- * alone. Not thread-safe: {@link KmsgChannel} keeps the descriptors open while a call uses them.
+ * whose only use is to end a poll() when a knock's packet arrives: the kernel defers waking a
+ * /dev/kmsg reader to its next timer tick, while a packet socket is woken at once. Nothing is read
+ * from the packets (trimmed to one byte by the filter, drained unread). Each socket is made for
+ * no protocol, given its filter and a small buffer, and only then bound to its protocol, so no
+ * unfiltered packet is ever queued; bound to a protocol, not ETH_P_ALL, it sees only packets this
+ * host receives (the kernel runs the filter on each received IP packet and does not clone the
+ * packets it sends for it). An eventfd in the same poll() lets {@link #wake} end a wait at once.
+ *
+ * <p>Called through JDK 17's incubating foreign linker; loaded by reflection only ({@link
+ * KmsgChannel#open}). errno is read by a second call right after the failed one, as in {@link
+ * ForeignSocket} (JDK 17 has no captured call state). Its constructor throws if /dev/kmsg cannot
+ * be opened, and then leaves nothing open; packet sockets that cannot be opened (no CAP_NET_RAW,
+ * AF_PACKET not allowed) leave {@link #wakeProblem} set and poll() on /dev/kmsg alone. Not
+ * thread-safe: {@link KmsgChannel} keeps the descriptors open while a call uses them.
  */
 final class ForeignKmsg {
   private static final int O_NONBLOCK = 0x800;
@@ -30,41 +37,95 @@ final class ForeignKmsg {
   private static final int AF_PACKET = 17;
   private static final int SOCK_DGRAM = 2;
   /** htons(ETH_P_IP), htons(ETH_P_IPV6). */
-  private static final int[] PROTOCOLS = {0x0008, 0xdd86};
+  private static final short[] PROTOCOLS = {0x0008, (short) 0xdd86};
   private static final int SOL_SOCKET = 1;
   private static final int SO_RCVBUF = 8;
   private static final int SO_ATTACH_FILTER = 26;
+  private static final int SOCKADDR_LL = 20;
   private static final int MSG_DONTWAIT = 0x40;
   private static final short POLLIN = 1;
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
+  /** A wait without an eventfd ends within this, so that a close is noticed. */
+  private static final int NO_EVENTFD_WAIT = 250;
   /** At most this many queued packets are drained per wake-up; more end the next poll(). */
   private static final int DRAIN = 64;
   private static final int RECORD = 16 * 1024;
+  private static final Map<Integer, String> ERRNO = Map.of(1, "EPERM", 13, "EACCES", 22,
+      "EINVAL", 93, "EPROTONOSUPPORT", 97, "EAFNOSUPPORT", 24, "EMFILE", 12, "ENOMEM");
 
-  private final MethodHandle read;
-  private final MethodHandle poll;
-  private final MethodHandle recv;
-  private final MethodHandle close;
-  private final MethodHandle errno;
   private final ResourceScope scope = ResourceScope.newSharedScope();
-  private final MemorySegment buffer;
-  private final MemorySegment fds;
-  private final MemorySegment scratch;
-  private final int kmsg;
+  private MethodHandle read;
+  private MethodHandle write;
+  private MethodHandle poll;
+  private MethodHandle recv;
+  private MethodHandle close;
+  private MethodHandle errno;
+  private MethodHandle setsockopt;
+  private MemorySegment buffer;
+  private MemorySegment fds;
+  private MemorySegment scratch;
+  private int kmsg = -1;
+  private int event = -1;
   /** The packet sockets (IPv4, IPv6), or none. */
-  private final int[] packets;
-  private final String wakeProblem;
+  private int[] packets = new int[0];
+  private String wakeProblem;
 
-  ForeignKmsg(int lowPort, int highPort) throws Throwable {
+  ForeignKmsg(KnockPorts ports) throws Throwable {
+    try {
+      link();
+      kmsg = (int) open("/dev/kmsg", O_NONBLOCK | O_CLOEXEC); // O_RDONLY: 0
+      if (kmsg < 0) {
+        throw new IllegalStateException("cannot open /dev/kmsg: " + name(errno()));
+      }
+    } catch (Throwable t) {
+      close();
+      throw t;
+    }
+    CLinker linker = CLinker.getInstance();
+    SymbolLookup libc = CLinker.systemLookup();
+    try {
+      MethodHandle eventfd = linker.downcallHandle(libc.lookup("eventfd").orElseThrow(),
+          MethodType.methodType(int.class, int.class, int.class),
+          FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
+      event = (int) eventfd.invokeExact(0, O_NONBLOCK | O_CLOEXEC); // EFD_* as O_*
+    } catch (Throwable t) {
+      event = -1; // waits then end within NO_EVENTFD_WAIT
+    }
+    if (ports == null) {
+      wakeProblem = "no knock ports";
+      return;
+    }
+    int[] sockets = {-1, -1};
+    String problem = null;
+    for (int i = 0; i < sockets.length && problem == null; i++) {
+      try {
+        problem = packetSocket(linker, libc, ports, PROTOCOLS[i], sockets, i);
+      } catch (Throwable t) {
+        problem = "packet socket: " + t;
+      }
+    }
+    if (problem != null) {
+      for (int fd : sockets) {
+        closeFd(fd);
+      }
+    }
+    wakeProblem = problem;
+    packets = problem == null ? sockets : new int[0];
+  }
+
+  private void link() {
     CLinker linker = CLinker.getInstance(); // IllegalCallerException without native access
     SymbolLookup libc = CLinker.systemLookup();
     buffer = MemorySegment.allocateNative(RECORD, scope);
-    fds = MemorySegment.allocateNative(24, 4, scope);
+    fds = MemorySegment.allocateNative(8 * 4, 4, scope);
     scratch = MemorySegment.allocateNative(64, 8, scope);
-    read = linker.downcallHandle(libc.lookup("read").orElseThrow(),
-        MethodType.methodType(long.class, int.class, MemoryAddress.class, long.class),
-        FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_LONG));
+    FunctionDescriptor io = FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT,
+        CLinker.C_POINTER, CLinker.C_LONG);
+    MethodType ioType = MethodType.methodType(long.class, int.class, MemoryAddress.class,
+        long.class);
+    read = linker.downcallHandle(libc.lookup("read").orElseThrow(), ioType, io);
+    write = linker.downcallHandle(libc.lookup("write").orElseThrow(), ioType, io);
     poll = linker.downcallHandle(libc.lookup("poll").orElseThrow(),
         MethodType.methodType(int.class, MemoryAddress.class, long.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_POINTER, CLinker.C_LONG, CLinker.C_INT));
@@ -77,81 +138,97 @@ final class ForeignKmsg {
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
     errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
         MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
-    MethodHandle open = linker.downcallHandle(libc.lookup("open").orElseThrow(),
-        MethodType.methodType(int.class, MemoryAddress.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
-    MemorySegment path = CLinker.toCString("/dev/kmsg", scope);
-    kmsg = (int) open.invokeExact(path.address(), O_NONBLOCK | O_CLOEXEC); // O_RDONLY: 0
-    if (kmsg < 0) {
-      int e = errno();
-      scope.close();
-      throw new IllegalStateException("cannot open /dev/kmsg: errno " + e);
-    }
-    int[] sockets = {-1, -1};
-    String problem = null;
-    for (int i = 0; i < sockets.length && problem == null; i++) {
-      try {
-        problem = packetSocket(linker, libc, lowPort, highPort, PROTOCOLS[i], sockets, i);
-      } catch (Throwable t) {
-        problem = "packet socket: " + t;
-      }
-    }
-    if (problem != null) {
-      for (int fd : sockets) {
-        if (fd >= 0) {
-          int ignored = (int) close.invokeExact(fd);
-        }
-      }
-    }
-    wakeProblem = problem;
-    packets = problem == null ? sockets : new int[0];
-  }
-
-  /** Opens a packet socket for {@code protocol} into {@code out[at]}: null, or why not. */
-  private String packetSocket(CLinker linker, SymbolLookup libc, int low, int high,
-      int protocol, int[] out, int at) throws Throwable {
-    MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
-        MethodType.methodType(int.class, int.class, int.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
-    MethodHandle setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
+    setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
         MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
             int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
             CLinker.C_POINTER, CLinker.C_INT));
-    int fd = (int) socket.invokeExact(AF_PACKET, SOCK_DGRAM | O_NONBLOCK | O_CLOEXEC, protocol);
+  }
+
+  private int open(String path, int flags) throws Throwable {
+    MethodHandle open = CLinker.getInstance().downcallHandle(
+        CLinker.systemLookup().lookup("open").orElseThrow(),
+        MethodType.methodType(int.class, MemoryAddress.class, int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
+    return (int) open.invokeExact(CLinker.toCString(path, scope).address(), flags);
+  }
+
+  /** Opens a packet socket for {@code protocol} into {@code out[at]}: null, or why not. */
+  private String packetSocket(CLinker linker, SymbolLookup libc, KnockPorts ports,
+      short protocol, int[] out, int at) throws Throwable {
+    MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
+        MethodType.methodType(int.class, int.class, int.class, int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
+    MethodHandle bind = linker.downcallHandle(libc.lookup("bind").orElseThrow(),
+        MethodType.methodType(int.class, int.class, MemoryAddress.class, int.class),
+        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
+    // protocol 0: the socket receives nothing until bound below, after its filter is in place
+    int fd = (int) socket.invokeExact(AF_PACKET, SOCK_DGRAM | O_NONBLOCK | O_CLOEXEC, 0);
     if (fd < 0) {
       int e = errno();
-      return "socket(AF_PACKET) failed: errno " + e + (e == 1 ? " (EPERM: no CAP_NET_RAW)" : "");
+      return "socket(AF_PACKET) failed: " + name(e) + (e == 1 ? " (no CAP_NET_RAW)"
+          : e == 97 ? " (AF_PACKET not allowed, e.g. by RestrictAddressFamilies)" : "");
     }
-    KnockPortFilter.Insn[] program = KnockPortFilter.program(low, high);
-    MemorySegment code = MemorySegment.allocateNative(8L * program.length, 8, scope);
-    for (int i = 0; i < program.length; i++) {
-      KnockPortFilter.Insn in = program[i];
-      MemoryAccess.setShortAtOffset(code, 8L * i, in.code());
-      MemoryAccess.setByteAtOffset(code, 8L * i + 2, (byte) in.jt());
-      MemoryAccess.setByteAtOffset(code, 8L * i + 3, (byte) in.jf());
-      MemoryAccess.setIntAtOffset(code, 8L * i + 4, in.k());
-    }
-    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-    MemorySegment fprog = MemorySegment.allocateNative(16, 8, scope);
-    fprog.fill((byte) 0);
-    MemoryAccess.setShortAtOffset(fprog, 0, (short) program.length);
-    MemoryAccess.setAddressAtOffset(fprog, 8, code.address());
-    if ((int) setsockopt.invokeExact(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog.address(), 16)
-        != 0) {
-      int e = errno();
-      int ignored = (int) close.invokeExact(fd);
-      return "setsockopt(SO_ATTACH_FILTER) failed: errno " + e;
+    out[at] = fd;
+    String problem = attach(fd, ports);
+    if (problem != null) {
+      return problem;
     }
     MemoryAccess.setInt(scratch, 4096); // a few packets: each only ends a poll()
     int ignored = (int) setsockopt.invokeExact(fd, SOL_SOCKET, SO_RCVBUF, scratch.address(), 4);
-    out[at] = fd;
-    drain(fd); // what came in before the filter was attached
+    // struct sockaddr_ll: family, protocol (network order), ifindex 0 (every interface), rest 0
+    MemorySegment sll = MemorySegment.allocateNative(SOCKADDR_LL, 4, scope);
+    sll.fill((byte) 0);
+    MemoryAccess.setShortAtOffset(sll, 0, (short) AF_PACKET);
+    MemoryAccess.setShortAtOffset(sll, 2, protocol);
+    if ((int) bind.invokeExact(fd, sll.address(), SOCKADDR_LL) != 0) {
+      return "bind(AF_PACKET) failed: " + name(errno());
+    }
+    return null;
+  }
+
+  /** Puts {@code ports}' filter on {@code fd} (replacing one there): null, or why not. */
+  private String attach(int fd, KnockPorts ports) throws Throwable {
+    KnockPortFilter.Insn[] program = KnockPortFilter.program(ports);
+    try (ResourceScope s = ResourceScope.newConfinedScope()) {
+      MemorySegment code = MemorySegment.allocateNative(8L * program.length, 8, s);
+      for (int i = 0; i < program.length; i++) {
+        KnockPortFilter.Insn in = program[i];
+        MemoryAccess.setShortAtOffset(code, 8L * i, in.code());
+        MemoryAccess.setByteAtOffset(code, 8L * i + 2, (byte) in.jt());
+        MemoryAccess.setByteAtOffset(code, 8L * i + 3, (byte) in.jf());
+        MemoryAccess.setIntAtOffset(code, 8L * i + 4, in.k());
+      }
+      // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: the kernel copies
+      // the program at the call
+      MemorySegment fprog = MemorySegment.allocateNative(16, 8, s);
+      fprog.fill((byte) 0);
+      MemoryAccess.setShortAtOffset(fprog, 0, (short) program.length);
+      MemoryAccess.setAddressAtOffset(fprog, 8, code.address());
+      if ((int) setsockopt.invokeExact(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog.address(), 16)
+          != 0) {
+        return "setsockopt(SO_ATTACH_FILTER) failed: " + name(errno());
+      }
+    }
     return null;
   }
 
   String wakeProblem() {
     return wakeProblem;
+  }
+
+  /** Puts the filter of {@code ports} on the packet sockets: null, or why not. */
+  String refilter(KnockPorts ports) throws Throwable {
+    if (packets.length == 0) {
+      return wakeProblem;
+    }
+    for (int fd : packets) {
+      String problem = attach(fd, ports);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
   }
 
   /** One record into {@code into} from position 0: its length, 0 if none is there, or -errno. */
@@ -168,30 +245,72 @@ final class ForeignKmsg {
   }
 
   /**
-   * poll() on /dev/kmsg and the packet sockets for at most {@code timeoutMillis}: true if a
-   * packet to the knock ports came (those queued are drained). A signal ends it early (false).
+   * poll() on /dev/kmsg, the eventfd and the packet sockets for at most {@code timeoutMillis}:
+   * true if a knock's packet came (those queued are drained). A signal or {@link #wake} ends it
+   * early (false).
+   *
+   * @throws IOException if poll() fails otherwise
    */
   boolean await(int timeoutMillis) throws Throwable {
-    int n = 1 + packets.length;
-    for (int i = 0; i < n; i++) { // struct pollfd { int fd; short events; short revents; }
-      MemoryAccess.setIntAtOffset(fds, 8L * i, i == 0 ? kmsg : packets[i - 1]);
-      MemoryAccess.setShortAtOffset(fds, 8L * i + 4, POLLIN);
-      MemoryAccess.setShortAtOffset(fds, 8L * i + 6, (short) 0);
+    int n = 0;
+    n = pollFd(n, kmsg);
+    int eventAt = event >= 0 ? n : -1;
+    if (event >= 0) {
+      n = pollFd(n, event);
     }
-    int r = (int) poll.invokeExact(fds.address(), (long) n, timeoutMillis);
+    int packetsAt = n;
+    for (int fd : packets) {
+      n = pollFd(n, fd);
+    }
+    int r = (int) poll.invokeExact(fds.address(), (long) n,
+        event >= 0 ? timeoutMillis : Math.min(timeoutMillis, NO_EVENTFD_WAIT));
+    if (r < 0) {
+      int e = errno();
+      if (e != EINTR) {
+        throw new IOException("poll: " + name(e));
+      }
+      return false;
+    }
+    if (eventAt >= 0 && revents(eventAt) != 0) {
+      long ignored = (long) read.invokeExact(event, scratch.address(), 8L);
+    }
     boolean packet = false;
-    for (int i = 1; r > 0 && i < n; i++) {
-      if (MemoryAccess.getShortAtOffset(fds, 8L * i + 6) != 0) {
-        drain(packets[i - 1]);
+    for (int i = packetsAt; r > 0 && i < n; i++) {
+      if (revents(i) != 0) {
+        drain(packets[i - packetsAt]);
         packet = true;
       }
     }
     return packet;
   }
 
+  /** Ends a wait in progress, or the next one, at once (the eventfd); without one, nothing. */
+  void wake() {
+    if (event >= 0) {
+      try {
+        MemoryAccess.setLongAtOffset(scratch, 56, 1);
+        long ignored = (long) write.invokeExact(event, scratch.address().addOffset(56), 8L);
+      } catch (Throwable t) {
+        // the wait ends at its timeout
+      }
+    }
+  }
+
+  /** struct pollfd { int fd; short events; short revents; } at index {@code i}. */
+  private int pollFd(int i, int fd) {
+    MemoryAccess.setIntAtOffset(fds, 8L * i, fd);
+    MemoryAccess.setShortAtOffset(fds, 8L * i + 4, POLLIN);
+    MemoryAccess.setShortAtOffset(fds, 8L * i + 6, (short) 0);
+    return i + 1;
+  }
+
+  private short revents(int i) {
+    return MemoryAccess.getShortAtOffset(fds, 8L * i + 6);
+  }
+
   private void drain(int fd) throws Throwable {
     for (int i = 0; i < DRAIN; i++) {
-      long n = (long) recv.invokeExact(fd, scratch.address(), scratch.byteSize(), MSG_DONTWAIT);
+      long n = (long) recv.invokeExact(fd, scratch.address(), 48L, MSG_DONTWAIT);
       if (n < 0) {
         return;
       }
@@ -199,19 +318,34 @@ final class ForeignKmsg {
   }
 
   void close() {
-    try {
-      int ignored = (int) close.invokeExact(kmsg);
-      for (int fd : packets) {
-        ignored = (int) close.invokeExact(fd);
-      }
-    } catch (Throwable t) {
-      // the descriptors are gone either way
+    closeFd(kmsg);
+    closeFd(event);
+    for (int fd : packets) {
+      closeFd(fd);
     }
+    kmsg = -1;
+    event = -1;
+    packets = new int[0];
     scope.close();
+  }
+
+  private void closeFd(int fd) {
+    if (fd < 0 || close == null) {
+      return;
+    }
+    try {
+      int ignored = (int) close.invokeExact(fd);
+    } catch (Throwable t) {
+      // the descriptor is gone either way
+    }
   }
 
   private int errno() throws Throwable {
     MemoryAddress at = (MemoryAddress) errno.invokeExact();
     return MemoryAccess.getInt(at.asSegment(4, ResourceScope.globalScope()));
+  }
+
+  private static String name(int errno) {
+    return ERRNO.getOrDefault(errno, "errno " + errno);
   }
 }

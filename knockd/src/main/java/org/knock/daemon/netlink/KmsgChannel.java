@@ -1,22 +1,22 @@
 package org.knock.daemon.netlink;
 
+import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * /dev/kmsg, non-blocking, with a wait that also ends when a packet to the knock ports arrives
- * ({@link ForeignKmsg}, loaded by reflection only when {@link #linkable}). The kernel wakes a
- * /dev/kmsg reader only at its next timer tick (up to 4 ms at HZ=250, when the CPU that logged
- * the packet is busy); a packet socket is woken at once, so the reader can read the knock's
- * records as they are logged, without polling while idle. The packets are only a hint: what
- * knockd acts on is still only what the kernel logged, and a knock the hint misses (no
- * CAP_NET_RAW, IPv6 extension headers, a reload that moved the knock range) waits for the
- * tick, as without it.
+ * /dev/kmsg, non-blocking, with a wait that also ends when a knock's packet arrives ({@link
+ * ForeignKmsg}, loaded by reflection only when {@link #linkable}). The kernel wakes a /dev/kmsg
+ * reader only at its next timer tick (up to 4 ms at HZ=250, when the CPU that logged the packet
+ * is busy); a packet socket is woken at once, so the reader can read the knock's records as they
+ * are logged, without polling while idle. The packets are only a hint: what knockd acts on is
+ * still only what the kernel logged, and a knock the hint misses (no CAP_NET_RAW, IPv6
+ * extension headers, a static door's ports) waits for the tick, as without it.
  *
- * <p>One thread reads and waits; {@link #close} may come from any thread: the descriptors are
- * closed by the last call that uses them, never under a call in progress (a wait ends within
- * its timeout).
+ * <p>One thread reads and waits; {@link #close} and {@link #refilter} may come from any thread:
+ * the descriptors are closed by the last call that uses them, never under a call in progress,
+ * and a close ends a wait in progress at once (an eventfd; without one, within 250 ms).
  */
 public final class KmsgChannel implements AutoCloseable {
   /** errno of a read that fell behind the kernel's ring buffer. */
@@ -25,7 +25,7 @@ public final class KmsgChannel implements AutoCloseable {
   private final ForeignKmsg kmsg;
   private final AtomicInteger users = new AtomicInteger();
   private volatile boolean closing;
-  private boolean closed; // guarded by users reaching 0 after closing
+  private boolean closed; // guarded by this
 
   private KmsgChannel(ForeignKmsg kmsg) {
     this.kmsg = kmsg;
@@ -38,19 +38,18 @@ public final class KmsgChannel implements AutoCloseable {
 
   /**
    * Opens /dev/kmsg non-blocking and, where it can, packet sockets that wake {@link #await} for
-   * TCP or UDP packets (IPv4 and IPv6) to ports {@code lowPort} to {@code highPort}.
+   * the packets {@code ports} names (IPv4 and IPv6); null: none.
    *
    * @throws NetlinkException with the reason if the JVM lacks the module or native access, or
    *     /dev/kmsg cannot be opened
    */
-  public static KmsgChannel open(int lowPort, int highPort) throws NetlinkException {
+  public static KmsgChannel open(KnockPorts ports) throws NetlinkException {
     if (!linkable()) {
       throw new NetlinkException("this JVM has no module jdk.incubator.foreign");
     }
     try {
       return new KmsgChannel((ForeignKmsg) Class.forName(KmsgChannel.class.getPackageName()
-          + ".ForeignKmsg").getDeclaredConstructor(int.class, int.class)
-          .newInstance(lowPort, highPort));
+          + ".ForeignKmsg").getDeclaredConstructor(KnockPorts.class).newInstance(ports));
     } catch (InvocationTargetException e) {
       Throwable c = e.getCause();
       throw new NetlinkException(c.getMessage() == null ? c.toString() : c.getMessage());
@@ -82,17 +81,38 @@ public final class KmsgChannel implements AutoCloseable {
   }
 
   /**
-   * Waits at most {@code timeoutMillis} for a record or a packet to the knock ports: true if
-   * such a packet came (its records may follow within microseconds).
+   * Waits at most {@code timeoutMillis} for a record or a knock's packet: true if such a packet
+   * came (its records may follow within microseconds); false also once closed.
+   *
+   * @throws IOException if the wait itself fails (not for a signal)
    */
-  public boolean await(int timeoutMillis) {
+  public boolean await(int timeoutMillis) throws IOException {
     if (!enter()) {
       return false;
     }
     try {
       return kmsg.await(timeoutMillis);
+    } catch (IOException e) {
+      throw e;
     } catch (Throwable t) {
-      return false;
+      throw new IOException("poll: " + t);
+    } finally {
+      leave();
+    }
+  }
+
+  /**
+   * Puts the filter for {@code ports} on the packet sockets (a reload that changed them): null,
+   * or why packets do not wake the reader.
+   */
+  public String refilter(KnockPorts ports) {
+    if (!enter()) {
+      return "closed";
+    }
+    try {
+      return kmsg.refilter(ports);
+    } catch (Throwable t) {
+      return t.toString();
     } finally {
       leave();
     }
@@ -100,10 +120,14 @@ public final class KmsgChannel implements AutoCloseable {
 
   @Override
   public void close() {
+    users.incrementAndGet(); // keeps the descriptors open for the wake-up below
     closing = true;
-    if (users.get() == 0) {
-      release();
+    synchronized (this) {
+      if (!closed) {
+        kmsg.wake();
+      }
     }
+    leave();
   }
 
   private boolean enter() {
@@ -127,7 +151,7 @@ public final class KmsgChannel implements AutoCloseable {
         return;
       }
       closed = true;
+      kmsg.close();
     }
-    kmsg.close();
   }
 }

@@ -1,6 +1,7 @@
 package org.knock.daemon.it;
 
 import org.knock.daemon.netlink.KmsgChannel;
+import org.knock.daemon.netlink.KnockPorts;
 
 /**
  * Run by {@link KmsgWakeIT} inside a namespace (a packet socket sees its own namespace's
@@ -15,7 +16,7 @@ public final class KmsgWakeDriver {
     int low = Integer.parseInt(args[0]);
     int high = Integer.parseInt(args[1]);
     long end = System.nanoTime() + Long.parseLong(args[2]) * 1_000_000_000L;
-    try (KmsgChannel ch = KmsgChannel.open(low, high)) {
+    try (KmsgChannel ch = KmsgChannel.open(new KnockPorts(low, high, true))) {
       String problem = ch.wakeProblem();
       System.out.println("wake: " + (problem == null ? "on" : problem));
       System.out.println("ready");

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The kmsg source's packet wake-up against the real kernel: {@link KmsgWakeDriver} opens the
  * packet socket with its filter inside a server namespace, and packets from a client namespace
- * end its waits only when they go to the knock range: a TCP SYN (IPv4 and IPv6) or a UDP
- * datagram to a port in it does; a SYN to the port just outside either end, and a packet the
- * server itself sends to a port in the range, do not.
+ * end its waits only when they are knocks to the knock range: a TCP SYN (IPv4 and IPv6) or a UDP
+ * datagram to a port in it does; a SYN to the port just outside either end, an ACK or a RST to a
+ * port in it, and a packet the server itself sends to a port in the range, do not.
  */
 class KmsgWakeIT {
   private static final int LOW = 20500;
@@ -56,11 +56,15 @@ class KmsgWakeIT {
 
       syn(pair, LOW - 1);
       syn(pair, HIGH + 1);
+      // TCP that is no initial SYN: knockd's rules do not log it, so it must not wake the reader
+      pair.client.exec("hping3", "-c", "1", "-A", "-p", Integer.toString(LOW + 1), pair.serverIp);
+      pair.client.exec("hping3", "-c", "1", "-R", "-p", Integer.toString(LOW + 2), pair.serverIp);
       // the server's own SYN to a port in the range (the client answers with a reset)
       pair.server.exec("timeout", "0.2", "bash", "-c",
           "exec 3<>/dev/tcp/" + pair.clientIp + "/" + (LOW + 3));
       Thread.sleep(300);
-      assertThat(packets(out)).as("no wake for ports outside the range or outgoing packets")
+      assertThat(packets(out)).as("no wake for ports outside the range, ACKs, RSTs or outgoing "
+          + "packets")
           .isZero();
 
       syn(pair, LOW);

@@ -308,6 +308,74 @@ class KmsgSourceTest {
   }
 
   @Test
+  void newKnockPortsGoToTheOpenDeviceAndTheStartLineFollows() throws Exception {
+    List<org.knock.daemon.netlink.KnockPorts> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+    KmsgSource source = new KmsgSource("kmsg", () -> new KmsgSource.Device() {
+      private volatile String how = "woken at once by the old ports";
+
+      @Override
+      public boolean waits() {
+        return true;
+      }
+
+      @Override
+      public boolean await(int timeoutMillis) throws IOException {
+        try {
+          stop.await(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+        return false;
+      }
+
+      @Override
+      public String how() {
+        return how;
+      }
+
+      @Override
+      public String refilter(org.knock.daemon.netlink.KnockPorts p) {
+        told.add(p);
+        how = "woken at once by " + p;
+        return how;
+      }
+
+      @Override
+      public int read(ByteBuffer buf) {
+        return 0;
+      }
+
+      @Override
+      public void close() {
+        stop.countDown();
+      }
+    }, 0, listener);
+    Thread reader = new Thread(() -> {
+      try {
+        source.run(line -> { });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    reader.start();
+    try {
+      assertThat(source.awaitStarted(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(source.describe()).isEqualTo("kmsg (woken at once by the old ports)");
+      org.knock.daemon.netlink.KnockPorts p =
+          new org.knock.daemon.netlink.KnockPorts(30000, 35119, true);
+      source.knockPortsChanged(p);
+      assertThat(told).containsExactly(p);
+      assertThat(source.describe())
+          .isEqualTo("kmsg (woken at once by TCP SYNs and UDP to ports 30000-35119)");
+    } finally {
+      source.close();
+      reader.join(5000);
+    }
+    assertThat(reader.isAlive()).isFalse();
+  }
+
+  @Test
   void uptimeIsReadInMicroseconds(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("uptime");
     Files.writeString(f, "1643.02 3007.81\n");

@@ -28,6 +28,8 @@ class KnockPortFilterTest {
         case KnockPortFilter.LD_H_ABS -> a = word(packet, k, 2);
         case KnockPortFilter.LD_B_ABS -> a = word(packet, k, 1);
         case KnockPortFilter.LD_H_IND -> a = word(packet, x + k, 2);
+        case KnockPortFilter.LD_B_IND -> a = word(packet, x + k, 1);
+        case KnockPortFilter.AND_K -> a = a & k;
         case KnockPortFilter.LDX_B_MSH -> x = (word(packet, k, 1) & 0xf) * 4;
         case KnockPortFilter.RSH_K -> a = a >>> k;
         case KnockPortFilter.RET_K -> {
@@ -64,9 +66,19 @@ class KnockPortFilterTest {
     return v;
   }
 
-  /** An IPv4 packet with a header of {@code ihl} words, then the ports. */
+  private static final int SYN = 0x02;
+  private static final int ACK = 0x10;
+  private static final int RST = 0x04;
+  private static final int FIN = 0x01;
+
   private static byte[] v4(int protocol, int dport, int ihl, int fragmentField) {
+    return v4(protocol, dport, ihl, fragmentField, SYN);
+  }
+
+  /** An IPv4 packet with a header of {@code ihl} words, then the ports (and TCP flags). */
+  private static byte[] v4(int protocol, int dport, int ihl, int fragmentField, int flags) {
     byte[] b = new byte[ihl * 4 + 20];
+    b[ihl * 4 + 13] = (byte) flags;
     b[0] = (byte) (0x40 | ihl);
     b[6] = (byte) (fragmentField >> 8);
     b[7] = (byte) fragmentField;
@@ -79,7 +91,12 @@ class KnockPortFilterTest {
   }
 
   private static byte[] v6(int nextHeader, int dport) {
+    return v6(nextHeader, dport, SYN);
+  }
+
+  private static byte[] v6(int nextHeader, int dport, int flags) {
     byte[] b = new byte[40 + 20];
+    b[40 + 13] = (byte) flags;
     b[0] = 0x60;
     b[6] = (byte) nextHeader;
     b[42] = (byte) (dport >> 8);
@@ -87,10 +104,11 @@ class KnockPortFilterTest {
     return b;
   }
 
-  private final KnockPortFilter.Insn[] p = KnockPortFilter.program(LOW, HIGH);
+  private final KnockPortFilter.Insn[] p = KnockPortFilter.program(new KnockPorts(LOW, HIGH,
+      true));
 
   @Test
-  void keepsTcpAndUdpToTheRangeOverIpv4AndIpv6() {
+  void keepsTcpSynsAndUdpToTheRangeOverIpv4AndIpv6() {
     for (int port : new int[] {LOW, LOW + 1, 22222, HIGH}) {
       assertThat(run(p, v4(6, port, 5, 0x4000), INCOMING)).as("v4 tcp " + port).isEqualTo(1);
       assertThat(run(p, v4(17, port, 5, 0), INCOMING)).as("v4 udp " + port).isEqualTo(1);
@@ -98,6 +116,29 @@ class KnockPortFilterTest {
       assertThat(run(p, v6(17, port), INCOMING)).as("v6 udp " + port).isEqualTo(1);
     }
     assertThat(run(p, v4(6, LOW, 15, 0), INCOMING)).as("the longest IPv4 header").isEqualTo(1);
+    assertThat(run(p, v4(6, LOW, 5, 0, 0xc2), INCOMING)).as("a SYN with ECN bits").isEqualTo(1);
+    assertThat(run(p, v6(6, HIGH, SYN | 0x08), INCOMING)).as("SYN with PSH").isEqualTo(1);
+  }
+
+  @Test
+  void dropsTcpThatIsNoInitialSynWhichKnockdsRulesDoNotLog() {
+    for (int flags : new int[] {ACK, SYN | ACK, RST, RST | ACK, FIN | ACK, 0}) {
+      assertThat(run(p, v4(6, LOW + 5, 5, 0, flags), INCOMING)).as("v4 flags " + flags).isZero();
+      assertThat(run(p, v6(6, LOW + 5, flags), INCOMING)).as("v6 flags " + flags).isZero();
+    }
+    // the flags are read after the IPv4 header's options, not at a fixed offset
+    byte[] options = v4(6, LOW, 6, 0, ACK);
+    options[20 + 13 - 4] = SYN; // where a 20-byte header's flags would be
+    assertThat(run(p, options, INCOMING)).isZero();
+  }
+
+  @Test
+  void withoutUdpKnocksUdpIsDropped() {
+    KnockPortFilter.Insn[] tcpOnly = KnockPortFilter.program(new KnockPorts(LOW, HIGH, false));
+    assertThat(run(tcpOnly, v4(17, LOW, 5, 0), INCOMING)).isZero();
+    assertThat(run(tcpOnly, v6(17, LOW), INCOMING)).isZero();
+    assertThat(run(tcpOnly, v4(6, LOW, 5, 0), INCOMING)).isEqualTo(1);
+    assertThat(run(tcpOnly, v6(6, LOW), INCOMING)).isEqualTo(1);
   }
 
   @Test
@@ -124,16 +165,16 @@ class KnockPortFilterTest {
 
   @Test
   void aRangeOfOnePortAndTheWholeSpaceWork() {
-    KnockPortFilter.Insn[] one = KnockPortFilter.program(7000, 7000);
+    KnockPortFilter.Insn[] one = KnockPortFilter.program(new KnockPorts(7000, 7000, false));
     assertThat(run(one, v4(6, 7000, 5, 0), INCOMING)).isEqualTo(1);
     assertThat(run(one, v4(6, 7001, 5, 0), INCOMING)).isZero();
     assertThat(run(one, v4(6, 6999, 5, 0), INCOMING)).isZero();
-    KnockPortFilter.Insn[] all = KnockPortFilter.program(0, 65535);
+    KnockPortFilter.Insn[] all = KnockPortFilter.program(new KnockPorts(0, 65535, true));
     assertThat(run(all, v4(6, 0, 5, 0), INCOMING)).isEqualTo(1);
     assertThat(run(all, v6(17, 65535), INCOMING)).isEqualTo(1);
-    assertThatThrownBy(() -> KnockPortFilter.program(5, 4))
+    assertThatThrownBy(() -> new KnockPorts(5, 4, false))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> KnockPortFilter.program(0, 65536))
+    assertThatThrownBy(() -> new KnockPorts(0, 65536, false))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }
