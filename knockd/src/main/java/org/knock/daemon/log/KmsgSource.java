@@ -286,9 +286,8 @@ final class KmsgSource implements LineSource {
   }
 
   /**
-   * /dev/kmsg as an interruptible channel: close() from another thread ends a blocked read. It
-   * can be switched to non-blocking reads where the JVM lets knockd set O_NONBLOCK (bin/knockd:
-   * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}); elsewhere it stays blocking.
+   * /dev/kmsg through {@link KmsgChannel}, woken by {@code ports}' packets, where the JVM and the
+   * capabilities allow; else as a channel that blocks ({@link #openDevKmsg(String)}).
    */
   private static Device openDevKmsg(KnockPorts ports) throws IOException {
     String noWake = "woken at the kernel's tick: ";
@@ -303,29 +302,7 @@ final class KmsgSource implements LineSource {
         noWake += "no packet wake-up: " + e.getMessage();
       }
     }
-    Device d = openDevKmsg();
-    String how = noWake;
-    return new Device() {
-      @Override
-      public int read(ByteBuffer buf) throws IOException {
-        return d.read(buf);
-      }
-
-      @Override
-      public boolean nonBlocking(boolean on) {
-        return d.nonBlocking(on);
-      }
-
-      @Override
-      public String how() {
-        return how;
-      }
-
-      @Override
-      public void close() throws IOException {
-        d.close();
-      }
-    };
+    return openDevKmsg(noWake);
   }
 
   /** /dev/kmsg through {@link KmsgChannel}: never blocks in read, waits in {@link #await}. */
@@ -378,7 +355,14 @@ final class KmsgSource implements LineSource {
         : "woken at the kernel's tick: no packet wake-up: " + problem;
   }
 
-  private static Device openDevKmsg() throws IOException {
+  /**
+   * /dev/kmsg as an interruptible channel: close() from another thread ends a blocked read. It
+   * can be switched to non-blocking reads where the JVM lets knockd set O_NONBLOCK (bin/knockd:
+   * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}); elsewhere it stays blocking.
+   *
+   * @param how what the start line says of it (why packets do not wake it)
+   */
+  private static Device openDevKmsg(String how) throws IOException {
     FileInputStream in = new FileInputStream("/dev/kmsg");
     FileChannel ch = in.getChannel();
     java.io.FileDescriptor fd = in.getFD();
@@ -391,6 +375,11 @@ final class KmsgSource implements LineSource {
       @Override
       public boolean nonBlocking(boolean on) {
         return NonBlocking.set(fd, on);
+      }
+
+      @Override
+      public String how() {
+        return how;
       }
 
       @Override
