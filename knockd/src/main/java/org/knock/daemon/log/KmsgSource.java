@@ -23,8 +23,9 @@ import org.knock.daemon.netlink.NetlinkException;
  * numbers) and reading goes on. Other failures are reported as {@code lost}, and the device is
  * reopened every second (skipping records already handed on) until it works again.
  *
- * <p>The kernel wakes a reader waiting on /dev/kmsg only at its next tick. Where the JVM can
- * ({@link KmsgChannel}: the foreign linker, CAP_NET_RAW), the device never blocks and the
+ * <p>The kernel wakes a reader waiting on /dev/kmsg only at its next tick. Given knock ports
+ * (experimental: the daemon passes them only with {@code -Dknockd.kmsgWake=true}) and where the
+ * JVM can ({@link KmsgChannel}: the foreign linker, CAP_NET_RAW), the device never blocks and the
  * reader waits instead on /dev/kmsg and on packet sockets that only packets to the knock range
  * wake: such a packet's record is then read as it is logged, with no wake-ups while idle. With
  * an idle poll interval (opt-in, {@code KmsgPoll}) the device stays non-blocking and is read
@@ -292,7 +293,7 @@ final class KmsgSource implements LineSource {
   private static Device openDevKmsg(KnockPorts ports) throws IOException {
     String noWake = "woken at the kernel's tick: ";
     if (ports == null) {
-      noWake += "no knock ports to wake on";
+      return openDevKmsg((String) null); // no packet wake-up asked for: as before it existed
     } else if (!KmsgChannel.linkable()) {
       noWake += "no packet wake-up without jdk.incubator.foreign";
     } else {
