@@ -134,11 +134,11 @@ class KmsgSourceTest {
    * non-blocking; a blocking read would wait, which the script must never ask for); "IDLE" is one
    * that lasts until the hot window has passed; the log holds what the source switched.
    */
-  private static final class SwitchableDevice implements KmsgSource.Device {
+  private static class SwitchableDevice implements KmsgSource.Device {
     private final Deque<String> records;
-    private final List<String> log = new ArrayList<>();
-    private boolean nonBlocking;
-    private KmsgSource source;
+    final List<String> log = new ArrayList<>();
+    boolean nonBlocking;
+    KmsgSource source;
 
     SwitchableDevice(String... records) {
       this.records = new ArrayDeque<>(List.of(records));
@@ -235,25 +235,17 @@ class KmsgSourceTest {
    * as /dev/kmsg with the packet wake-up: "EMPTY" is a read with nothing there; each await()
    * takes the next of {@code wakes} (true: a packet to the knock ports came).
    */
-  private static final class WaitingDevice implements KmsgSource.Device {
-    private final Deque<String> records;
+  private static final class WaitingDevice extends SwitchableDevice {
     private final Deque<Boolean> wakes;
-    private final List<String> log = new ArrayList<>();
-    private KmsgSource source;
 
     WaitingDevice(List<Boolean> wakes, String... records) {
-      this.records = new ArrayDeque<>(List.of(records));
+      super(records);
       this.wakes = new ArrayDeque<>(wakes);
+      nonBlocking = true; // as opened: it never blocks, so the source never switches it
     }
 
     @Override
     public boolean waits() {
-      return true;
-    }
-
-    @Override
-    public boolean nonBlocking(boolean on) {
-      log.add(on ? "poll" : "block");
       return true;
     }
 
@@ -269,25 +261,6 @@ class KmsgSourceTest {
     public String how() {
       return "woken at once by packets to ports 1-2";
     }
-
-    @Override
-    public int read(ByteBuffer buf) throws IOException {
-      String r = records.poll();
-      if (r == null) {
-        source.close();
-        throw new IOException("closed");
-      }
-      if (r.equals("EMPTY")) {
-        log.add("empty");
-        return 0;
-      }
-      byte[] b = r.getBytes(StandardCharsets.UTF_8);
-      buf.put(b);
-      return b.length;
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test
