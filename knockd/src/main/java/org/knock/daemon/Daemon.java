@@ -319,8 +319,9 @@ final class Daemon implements AutoCloseable {
    * Experimental, off unless the JVM runs with {@code -Dknockd.kmsgWake=true}: the packets
    * knockd's rules log as knocks wake the kmsg reader at once ({@link
    * org.knock.daemon.netlink.KmsgChannel}). Off, the reader waits for the kernel's tick as
-   * before: with it on, the full IT suite failed three runs in a row on 2026-12-02 (knocks right
-   * after a restart unseen for seconds, not reproduced alone; docs/BENCHMARKS.md §1 round 13).
+   * before. Off until a full IT run with it on is green: on 2026-12-02 three with it on failed
+   * (knocks right after a restart unseen for seconds), but so did runs with it off and of the
+   * code before it on that VM (docs/BENCHMARKS.md §1 round 13).
    */
   static final String KMSG_WAKE = "knockd.kmsgWake";
 
