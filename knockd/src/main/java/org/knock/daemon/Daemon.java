@@ -319,9 +319,10 @@ final class Daemon implements AutoCloseable {
    * Experimental, off unless the JVM runs with {@code -Dknockd.kmsgWake=true}: the packets
    * knockd's rules log as knocks wake the kmsg reader at once ({@link
    * org.knock.daemon.netlink.KmsgChannel}). Off, the reader waits for the kernel's tick as
-   * before. Off until a full IT run with it on is green: on 2026-12-02 three with it on failed
-   * (knocks right after a restart unseen for seconds), but so did runs with it off and of the
-   * code before it on that VM (docs/BENCHMARKS.md §1 round 13).
+   * before. Off until a full IT run with it on is green: on 2026-12-02 three with it on failed,
+   * as did runs with it off and of the code before it on that VM; the cause was the ITs' bash
+   * sender, too slow there for the test knockd's 2 s SequenceTimeout (docs/BENCHMARKS.md §1
+   * round 13).
    */
   static final String KMSG_WAKE = "knockd.kmsgWake";
 
