@@ -712,8 +712,9 @@ final class Daemon implements AutoCloseable {
       }
       try {
         build(c);
-        if (!java.util.Objects.equals(wakePorts(c.options()), wakePorts(old.options()))) {
-          source.knockPortsChanged(wakePorts(c.options()));
+        org.knock.daemon.netlink.KnockPorts wake = wakePorts(c.options());
+        if (!java.util.Objects.equals(wake, wakePorts(old.options()))) {
+          source.knockPortsChanged(wake);
         }
       } catch (RuntimeException e) {
         String reason = e.getMessage() == null ? e.toString() : e.getMessage();

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.knock.daemon.netlink.KmsgChannel;
@@ -116,7 +117,7 @@ final class KmsgSource implements LineSource {
   private volatile Device device;
   private long lastSeq = -1;
   private boolean lost;
-  private final java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+  private final CountDownLatch opened = new CountDownLatch(1);
   private volatile String how;
 
   /**

@@ -1,17 +1,11 @@
 package org.knock.daemon.netlink;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
-import java.util.Map;
 import jdk.incubator.foreign.CLinker;
-import jdk.incubator.foreign.FunctionDescriptor;
 import jdk.incubator.foreign.MemoryAccess;
-import jdk.incubator.foreign.MemoryAddress;
 import jdk.incubator.foreign.MemorySegment;
 import jdk.incubator.foreign.ResourceScope;
-import jdk.incubator.foreign.SymbolLookup;
 
 /**
  * /dev/kmsg opened non-blocking through libc (open/read/poll/close), with two packet sockets
@@ -25,9 +19,8 @@ import jdk.incubator.foreign.SymbolLookup;
  * packets it sends for it). An eventfd in the same poll() lets {@link #wake} end a wait at once.
  *
  * <p>Called through JDK 17's incubating foreign linker; loaded by reflection only ({@link
- * KmsgChannel#open}). errno is read by a second call right after the failed one, as in {@link
- * ForeignSocket} (JDK 17 has no captured call state). Its constructor throws if /dev/kmsg cannot
- * be opened, and then leaves nothing open; packet sockets that cannot be opened (no CAP_NET_RAW,
+ * KmsgChannel#open}), with its calls from {@link Libc}. Its constructor throws if /dev/kmsg
+ * cannot be opened, and then leaves nothing open; packet sockets that cannot be opened (no CAP_NET_RAW,
  * AF_PACKET not allowed) leave {@link #wakeProblem} set and poll() on /dev/kmsg alone. Not
  * thread-safe: {@link KmsgChannel} keeps the descriptors open while a call uses them.
  */
@@ -51,17 +44,9 @@ final class ForeignKmsg {
   /** At most this many queued packets are drained per wake-up; more end the next poll(). */
   private static final int DRAIN = 64;
   private static final int RECORD = 16 * 1024;
-  private static final Map<Integer, String> ERRNO = Map.of(1, "EPERM", 13, "EACCES", 22,
-      "EINVAL", 93, "EPROTONOSUPPORT", 97, "EAFNOSUPPORT", 24, "EMFILE", 12, "ENOMEM");
 
   private final ResourceScope scope = ResourceScope.newSharedScope();
-  private MethodHandle read;
-  private MethodHandle write;
-  private MethodHandle poll;
-  private MethodHandle recv;
-  private MethodHandle close;
-  private MethodHandle errno;
-  private MethodHandle setsockopt;
+  private Libc libc;
   private MemorySegment buffer;
   private MemorySegment fds;
   private MemorySegment scratch;
@@ -73,22 +58,21 @@ final class ForeignKmsg {
 
   ForeignKmsg(KnockPorts ports) throws Throwable {
     try {
-      link();
-      kmsg = (int) open("/dev/kmsg", O_NONBLOCK | O_CLOEXEC); // O_RDONLY: 0
+      libc = Libc.get(); // throws without native access
+      buffer = MemorySegment.allocateNative(RECORD, scope);
+      fds = MemorySegment.allocateNative(8 * 4, 4, scope);
+      scratch = MemorySegment.allocateNative(64, 8, scope);
+      kmsg = libc.open(CLinker.toCString("/dev/kmsg", scope).address(),
+          O_NONBLOCK | O_CLOEXEC); // O_RDONLY: 0
       if (kmsg < 0) {
-        throw new IllegalStateException("cannot open /dev/kmsg: " + name(errno()));
+        throw new IllegalStateException("cannot open /dev/kmsg: " + Libc.name(libc.errno()));
       }
     } catch (Throwable t) {
       close();
       throw t;
     }
-    CLinker linker = CLinker.getInstance();
-    SymbolLookup libc = CLinker.systemLookup();
     try {
-      MethodHandle eventfd = linker.downcallHandle(libc.lookup("eventfd").orElseThrow(),
-          MethodType.methodType(int.class, int.class, int.class),
-          FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
-      event = (int) eventfd.invokeExact(0, O_NONBLOCK | O_CLOEXEC); // EFD_* as O_*
+      event = libc.eventfd(0, O_NONBLOCK | O_CLOEXEC); // EFD_* as O_*
     } catch (Throwable t) {
       event = -1; // waits then end within NO_EVENTFD_WAIT
     }
@@ -100,7 +84,7 @@ final class ForeignKmsg {
     String problem = null;
     for (int i = 0; i < sockets.length && problem == null; i++) {
       try {
-        problem = packetSocket(linker, libc, ports, PROTOCOLS[i], sockets, i);
+        problem = packetSocket(ports, PROTOCOLS[i], sockets, i);
       } catch (Throwable t) {
         problem = "packet socket: " + t;
       }
@@ -114,59 +98,14 @@ final class ForeignKmsg {
     packets = problem == null ? sockets : new int[0];
   }
 
-  private void link() {
-    CLinker linker = CLinker.getInstance(); // IllegalCallerException without native access
-    SymbolLookup libc = CLinker.systemLookup();
-    buffer = MemorySegment.allocateNative(RECORD, scope);
-    fds = MemorySegment.allocateNative(8 * 4, 4, scope);
-    scratch = MemorySegment.allocateNative(64, 8, scope);
-    FunctionDescriptor io = FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT,
-        CLinker.C_POINTER, CLinker.C_LONG);
-    MethodType ioType = MethodType.methodType(long.class, int.class, MemoryAddress.class,
-        long.class);
-    read = linker.downcallHandle(libc.lookup("read").orElseThrow(), ioType, io);
-    write = linker.downcallHandle(libc.lookup("write").orElseThrow(), ioType, io);
-    poll = linker.downcallHandle(libc.lookup("poll").orElseThrow(),
-        MethodType.methodType(int.class, MemoryAddress.class, long.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_POINTER, CLinker.C_LONG, CLinker.C_INT));
-    recv = linker.downcallHandle(libc.lookup("recv").orElseThrow(),
-        MethodType.methodType(long.class, int.class, MemoryAddress.class, long.class, int.class),
-        FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_LONG,
-            CLinker.C_INT));
-    close = linker.downcallHandle(libc.lookup("close").orElseThrow(),
-        MethodType.methodType(int.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
-    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
-        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
-    setsockopt = linker.downcallHandle(libc.lookup("setsockopt").orElseThrow(),
-        MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
-            int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
-            CLinker.C_POINTER, CLinker.C_INT));
-  }
-
-  private int open(String path, int flags) throws Throwable {
-    MethodHandle open = CLinker.getInstance().downcallHandle(
-        CLinker.systemLookup().lookup("open").orElseThrow(),
-        MethodType.methodType(int.class, MemoryAddress.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
-    return (int) open.invokeExact(CLinker.toCString(path, scope).address(), flags);
-  }
-
   /** Opens a packet socket for {@code protocol} into {@code out[at]}: null, or why not. */
-  private String packetSocket(CLinker linker, SymbolLookup libc, KnockPorts ports,
-      short protocol, int[] out, int at) throws Throwable {
-    MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
-        MethodType.methodType(int.class, int.class, int.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
-    MethodHandle bind = linker.downcallHandle(libc.lookup("bind").orElseThrow(),
-        MethodType.methodType(int.class, int.class, MemoryAddress.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
+  private String packetSocket(KnockPorts ports, short protocol, int[] out, int at)
+      throws Throwable {
     // protocol 0: the socket receives nothing until bound below, after its filter is in place
-    int fd = (int) socket.invokeExact(AF_PACKET, SOCK_DGRAM | O_NONBLOCK | O_CLOEXEC, 0);
+    int fd = libc.socket(AF_PACKET, SOCK_DGRAM | O_NONBLOCK | O_CLOEXEC, 0);
     if (fd < 0) {
-      int e = errno();
-      return "socket(AF_PACKET) failed: " + name(e) + (e == 1 ? " (no CAP_NET_RAW)"
+      int e = libc.errno();
+      return "socket(AF_PACKET) failed: " + Libc.name(e) + (e == 1 ? " (no CAP_NET_RAW)"
           : e == 97 ? " (AF_PACKET not allowed, e.g. by RestrictAddressFamilies)" : "");
     }
     out[at] = fd;
@@ -175,14 +114,14 @@ final class ForeignKmsg {
       return problem;
     }
     MemoryAccess.setInt(scratch, 4096); // a few packets: each only ends a poll()
-    int ignored = (int) setsockopt.invokeExact(fd, SOL_SOCKET, SO_RCVBUF, scratch.address(), 4);
+    int ignored = libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, scratch.address(), 4);
     // struct sockaddr_ll: family, protocol (network order), ifindex 0 (every interface), rest 0
     MemorySegment sll = MemorySegment.allocateNative(SOCKADDR_LL, 4, scope);
     sll.fill((byte) 0);
     MemoryAccess.setShortAtOffset(sll, 0, (short) AF_PACKET);
     MemoryAccess.setShortAtOffset(sll, 2, protocol);
-    if ((int) bind.invokeExact(fd, sll.address(), SOCKADDR_LL) != 0) {
-      return "bind(AF_PACKET) failed: " + name(errno());
+    if (libc.bind(fd, sll.address(), SOCKADDR_LL) != 0) {
+      return "bind(AF_PACKET) failed: " + Libc.name(libc.errno());
     }
     return null;
   }
@@ -205,9 +144,8 @@ final class ForeignKmsg {
       fprog.fill((byte) 0);
       MemoryAccess.setShortAtOffset(fprog, 0, (short) program.length);
       MemoryAccess.setAddressAtOffset(fprog, 8, code.address());
-      if ((int) setsockopt.invokeExact(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog.address(), 16)
-          != 0) {
-        return "setsockopt(SO_ATTACH_FILTER) failed: " + name(errno());
+      if (libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog.address(), 16) != 0) {
+        return "setsockopt(SO_ATTACH_FILTER) failed: " + Libc.name(libc.errno());
       }
     }
     return null;
@@ -233,10 +171,10 @@ final class ForeignKmsg {
 
   /** One record into {@code into} from position 0: its length, 0 if none is there, or -errno. */
   int read(ByteBuffer into) throws Throwable {
-    long n = (long) read.invokeExact(kmsg, buffer.address(), Math.min(buffer.byteSize(),
+    long n = libc.read(kmsg, buffer.address(), Math.min(buffer.byteSize(),
         (long) into.capacity()));
     if (n < 0) {
-      int e = errno();
+      int e = libc.errno();
       return e == EAGAIN || e == EINTR ? 0 : -e;
     }
     into.clear();
@@ -262,17 +200,17 @@ final class ForeignKmsg {
     for (int fd : packets) {
       n = pollFd(n, fd);
     }
-    int r = (int) poll.invokeExact(fds.address(), (long) n,
+    int r = libc.poll(fds.address(), n,
         event >= 0 ? timeoutMillis : Math.min(timeoutMillis, NO_EVENTFD_WAIT));
     if (r < 0) {
-      int e = errno();
+      int e = libc.errno();
       if (e != EINTR) {
-        throw new IOException("poll: " + name(e));
+        throw new IOException("poll: " + Libc.name(e));
       }
       return false;
     }
     if (eventAt >= 0 && revents(eventAt) != 0) {
-      long ignored = (long) read.invokeExact(event, scratch.address(), 8L);
+      long ignored = libc.read(event, scratch.address(), 8L);
     }
     boolean packet = false;
     for (int i = packetsAt; r > 0 && i < n; i++) {
@@ -289,7 +227,7 @@ final class ForeignKmsg {
     if (event >= 0) {
       try {
         MemoryAccess.setLongAtOffset(scratch, 56, 1);
-        long ignored = (long) write.invokeExact(event, scratch.address().addOffset(56), 8L);
+        long ignored = libc.write(event, scratch.address().addOffset(56), 8L);
       } catch (Throwable t) {
         // the wait ends at its timeout
       }
@@ -310,7 +248,7 @@ final class ForeignKmsg {
 
   private void drain(int fd) throws Throwable {
     for (int i = 0; i < DRAIN; i++) {
-      long n = (long) recv.invokeExact(fd, scratch.address(), 48L, MSG_DONTWAIT);
+      long n = libc.recv(fd, scratch.address(), 48L, MSG_DONTWAIT);
       if (n < 0) {
         return;
       }
@@ -330,22 +268,9 @@ final class ForeignKmsg {
   }
 
   private void closeFd(int fd) {
-    if (fd < 0 || close == null) {
-      return;
-    }
-    try {
-      int ignored = (int) close.invokeExact(fd);
-    } catch (Throwable t) {
-      // the descriptor is gone either way
+    if (fd >= 0 && libc != null) {
+      libc.close(fd);
     }
   }
 
-  private int errno() throws Throwable {
-    MemoryAddress at = (MemoryAddress) errno.invokeExact();
-    return MemoryAccess.getInt(at.asSegment(4, ResourceScope.globalScope()));
-  }
-
-  private static String name(int errno) {
-    return ERRNO.getOrDefault(errno, "errno " + errno);
-  }
 }

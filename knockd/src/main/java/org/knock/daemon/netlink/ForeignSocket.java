@@ -1,15 +1,10 @@
 package org.knock.daemon.netlink;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
-import jdk.incubator.foreign.CLinker;
-import jdk.incubator.foreign.FunctionDescriptor;
 import jdk.incubator.foreign.MemoryAccess;
 import jdk.incubator.foreign.MemoryAddress;
 import jdk.incubator.foreign.MemorySegment;
 import jdk.incubator.foreign.ResourceScope;
-import jdk.incubator.foreign.SymbolLookup;
 
 /**
  * A NETLINK_NETFILTER socket through libc's socket/connect/send/recvfrom/close, called with JDK
@@ -18,9 +13,10 @@ import jdk.incubator.foreign.SymbolLookup;
  * unconnected netlink socket's portid (listed in /proc/net/netlink), which would let it forge
  * NFLOG packet records or acks; a connected socket takes unicasts only from its peer (the kernel
  * refuses others with ECONNREFUSED). As a second line, a datagram whose sender (recvfrom's
- * nl_pid) is not the kernel is dropped unread. The only class that touches
- * {@code jdk.incubator.foreign}: loaded by reflection ({@link SetElementWriter#open}) only when
- * that module is in the boot layer, so a JVM without it never links it. Its constructor throws if
+ * nl_pid) is not the kernel is dropped unread. With {@link ForeignKmsg} and {@link Libc}, the
+ * only classes that touch {@code jdk.incubator.foreign}: loaded by reflection ({@link
+ * SetElementWriter#open}) only when that module is in the boot layer, so a JVM without it never
+ * links it. Its constructor throws if
  * native access is refused or socket() or connect() fails. Not thread-safe. Besides the
  * non-blocking {@link #receive} of the set writer it has what {@link NetfilterChannel} needs:
  * socket options and a blocking receive that says errno.
@@ -39,12 +35,7 @@ final class ForeignSocket implements NetlinkSocket {
   /** What recv() returns for a datagram that did not come from the kernel (dropped). */
   private static final long FOREIGN = -2;
 
-  private final MethodHandle send;
-  private final MethodHandle recvfrom;
-  private final MethodHandle close;
-  private final MethodHandle errno;
-  /** Linked on first use: only {@link NetfilterChannel} sets options. */
-  private MethodHandle setsockopt;
+  private final Libc libc;
   private final ResourceScope scope = ResourceScope.newSharedScope();
   private final MemorySegment buffer;
   private final MemorySegment option;
@@ -58,33 +49,11 @@ final class ForeignSocket implements NetlinkSocket {
 
   /** @param bufferBytes the most one send or receive moves */
   ForeignSocket(int bufferBytes) throws Throwable {
+    libc = Libc.get(); // throws without native access
     buffer = MemorySegment.allocateNative(bufferBytes, scope);
     option = MemorySegment.allocateNative(16, 8, scope);
     sender = MemorySegment.allocateNative(SOCKADDR_NL + 4, 4, scope);
-    CLinker linker = CLinker.getInstance(); // IllegalCallerException without native access
-    SymbolLookup libc = CLinker.systemLookup();
-    FunctionDescriptor io = FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT,
-        CLinker.C_POINTER, CLinker.C_LONG, CLinker.C_INT);
-    MethodType ioType = MethodType.methodType(long.class, int.class, MemoryAddress.class,
-        long.class, int.class);
-    send = linker.downcallHandle(libc.lookup("send").orElseThrow(), ioType, io);
-    recvfrom = linker.downcallHandle(libc.lookup("recvfrom").orElseThrow(),
-        MethodType.methodType(long.class, int.class, MemoryAddress.class, long.class, int.class,
-            MemoryAddress.class, MemoryAddress.class),
-        FunctionDescriptor.of(CLinker.C_LONG, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_LONG,
-            CLinker.C_INT, CLinker.C_POINTER, CLinker.C_POINTER));
-    errno = linker.downcallHandle(libc.lookup("__errno_location").orElseThrow(),
-        MethodType.methodType(MemoryAddress.class), FunctionDescriptor.of(CLinker.C_POINTER));
-    close = linker.downcallHandle(libc.lookup("close").orElseThrow(),
-        MethodType.methodType(int.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
-    MethodHandle socket = linker.downcallHandle(libc.lookup("socket").orElseThrow(),
-        MethodType.methodType(int.class, int.class, int.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
-    MethodHandle connect = linker.downcallHandle(libc.lookup("connect").orElseThrow(),
-        MethodType.methodType(int.class, int.class, MemoryAddress.class, int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_POINTER, CLinker.C_INT));
-    fd = (int) socket.invokeExact(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
     if (fd < 0) {
       scope.close();
       throw new IllegalStateException("socket(AF_NETLINK, NETLINK_NETFILTER) failed");
@@ -93,9 +62,9 @@ final class ForeignSocket implements NetlinkSocket {
     MemorySegment kernel = MemorySegment.allocateNative(SOCKADDR_NL, 4, scope);
     kernel.fill((byte) 0);
     MemoryAccess.setShortAtOffset(kernel, 0, (short) AF_NETLINK);
-    if ((int) connect.invokeExact(fd, kernel.address(), SOCKADDR_NL) != 0) {
-      int e = errno();
-      int ignored = (int) close.invokeExact(fd);
+    if (libc.connect(fd, kernel.address(), SOCKADDR_NL) != 0) {
+      int e = libc.errno();
+      libc.close(fd);
       scope.close();
       throw new IllegalStateException("connect() of the netlink socket to the kernel failed: "
           + "errno " + e);
@@ -109,7 +78,7 @@ final class ForeignSocket implements NetlinkSocket {
     }
     buffer.asSlice(0, bytes.length).copyFrom(MemorySegment.ofArray(bytes));
     try {
-      return (long) send.invokeExact(fd, buffer.address(), (long) bytes.length, 0);
+      return libc.send(fd, buffer.address(), bytes.length, 0);
     } catch (Throwable t) {
       return -1;
     }
@@ -133,7 +102,7 @@ final class ForeignSocket implements NetlinkSocket {
   int receiveOrErrno(ByteBuffer into) {
     try {
       long n = recv(into, 0);
-      return n == FOREIGN ? -NetfilterChannel.EAGAIN : n < 0 ? -errno() : (int) n;
+      return n == FOREIGN ? -NetfilterChannel.EAGAIN : n < 0 ? -libc.errno() : (int) n;
     } catch (Throwable t) {
       return -5; // EIO
     }
@@ -147,7 +116,7 @@ final class ForeignSocket implements NetlinkSocket {
   private long recv(ByteBuffer into, int flags) throws Throwable {
     MemoryAccess.setIntAtOffset(sender, NL_PID, -1); // stays not-the-kernel unless written
     MemoryAccess.setIntAtOffset(sender, SOCKADDR_NL, SOCKADDR_NL);
-    long n = (long) recvfrom.invokeExact(fd, buffer.address(), Math.min(buffer.byteSize(),
+    long n = libc.recvfrom(fd, buffer.address(), Math.min(buffer.byteSize(),
         into.capacity()), flags, sender.address(), sender.address().addOffset(SOCKADDR_NL));
     if (n >= 0) {
       if (MemoryAccess.getIntAtOffset(sender, NL_PID) != 0) {
@@ -174,43 +143,16 @@ final class ForeignSocket implements NetlinkSocket {
 
   private int set(int name, int length) {
     try {
-      linkSetsockopt();
-      int r = (int) setsockopt.invokeExact(fd, SOL_SOCKET, name, option.address(), length);
-      return r == 0 ? 0 : -errno();
+      int r = libc.setsockopt(fd, SOL_SOCKET, name, option.address(), length);
+      return r == 0 ? 0 : -libc.errno();
     } catch (Throwable t) {
       return -5;
     }
   }
 
-  /**
-   * Links setsockopt once, before the call whose errno may be read: linking after a failed call
-   * could overwrite its errno.
-   */
-  private void linkSetsockopt() {
-    if (setsockopt != null) {
-      return;
-    }
-    setsockopt = CLinker.getInstance().downcallHandle(
-        CLinker.systemLookup().lookup("setsockopt").orElseThrow(),
-        MethodType.methodType(int.class, int.class, int.class, int.class, MemoryAddress.class,
-            int.class),
-        FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT, CLinker.C_INT,
-            CLinker.C_POINTER, CLinker.C_INT));
-  }
-
-  /** The calling thread's errno, read right after the failed call. */
-  private int errno() throws Throwable {
-    MemoryAddress at = (MemoryAddress) errno.invokeExact();
-    return MemoryAccess.getInt(at.asSegment(4, ResourceScope.globalScope()));
-  }
-
   @Override
   public void close() {
-    try {
-      int ignored = (int) close.invokeExact(fd);
-    } catch (Throwable t) {
-      // the descriptor is gone either way
-    }
+    libc.close(fd);
     scope.close();
   }
 }
