@@ -9,9 +9,9 @@
 #   SYSTEM: knock-kmsg knock-file knock-journal knock-nflog knockd fwknop (default: all but
 #   knock-nflog), and over IPv6
 #   (fd10:207:1::/64; not in the default): knock-kmsg6 (bin/knock -6, a granted6 element),
-#   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set); knock-kmsgwake: kmsg with the
-#   experimental packet wake-up (-Dknockd.kmsgWake=true); knock-kmsgpoll: kmsg with
-#   `KmsgPoll = 1ms` (not in the default)
+#   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set); knock-kmsgtick: kmsg
+#   without the packet wake-up (-Dknockd.kmsgWake=false: the reader waits for the kernel's tick);
+#   knock-kmsgpoll: kmsg with `KmsgPoll = 1ms` (not in the default)
 # KNPRF_SETTLE (default 1): seconds between knockd's "warm-up done" and the first trial
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
@@ -155,7 +155,7 @@ for s in $systems; do
     knock-journal) knock_system journal ;;
     knock-kmsg6) knock_system kmsg 6 ;;
     knock-kmsgpoll) label=knock-kmsgpoll KNPRF_OPTIONS="KmsgPoll = 1ms" knock_system kmsg ;;
-    knock-kmsgwake) label=knock-kmsgwake KNOCKD_JAVA_OPTS="${KNOCKD_JAVA_OPTS:-} -Dknockd.kmsgWake=true" \
+    knock-kmsgtick) label=knock-kmsgtick KNOCKD_JAVA_OPTS="${KNOCKD_JAVA_OPTS:-} -Dknockd.kmsgWake=false" \
       knock_system kmsg ;;
     knock-nflog) knock_system nflog ;;
     knockd) knockd_system ;;

@@ -316,20 +316,21 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Experimental, off unless the JVM runs with {@code -Dknockd.kmsgWake=true}: the packets
-   * knockd's rules log as knocks wake the kmsg reader at once ({@link
-   * org.knock.daemon.netlink.KmsgChannel}). Off, the reader waits for the kernel's tick as
-   * before. Off until a full IT run with it on is green: on 2026-12-02 three with it on failed,
-   * as did runs with it off and of the code before it on that VM; the cause was the ITs' bash
-   * sender, too slow there for the test knockd's 2 s SequenceTimeout (docs/BENCHMARKS.md §1
-   * round 13).
+   * On unless the JVM runs with {@code -Dknockd.kmsgWake=false}: the packets knockd's rules log as
+   * knocks wake the kmsg reader at once ({@link org.knock.daemon.netlink.KmsgChannel}), where
+   * knockd may open packet sockets; off, or where it may not, the reader waits for the kernel's
+   * tick. Off by default until 2026-12-02, when a full IT run with it on was green
+   * (docs/BENCHMARKS.md §1 round 13).
    */
   static final String KMSG_WAKE = "knockd.kmsgWake";
 
-  /** The packets that wake the kmsg reader at once, if {@link #KMSG_WAKE}; else null. */
+  /** The packets that wake the kmsg reader at once, unless {@link #KMSG_WAKE} is false. */
   private static org.knock.daemon.netlink.KnockPorts wakePorts(Options o) {
-    return !Boolean.getBoolean(KMSG_WAKE) ? null : new org.knock.daemon.netlink.KnockPorts(
-        o.knockPorts().start(), o.knockPorts().end(), o.udpKnocks());
+    if (!Boolean.parseBoolean(System.getProperty(KMSG_WAKE, "true"))) {
+      return null;
+    }
+    return new org.knock.daemon.netlink.KnockPorts(o.knockPorts().start(), o.knockPorts().end(),
+        o.udpKnocks());
   }
 
   /**
@@ -681,8 +682,8 @@ final class Daemon implements AutoCloseable {
   /**
    * Applies a new config as a whole: its firewall rules (knock range, LOG prefix, Protect,
    * KnockReply, door ports) in one step of the backend, then users, actions and doors; open
-   * grants, denied sources, retries and the ports of knocks in progress carry over. Under the pipeline's lock, so no packet is
-   * decided between the two.
+   * grants, denied sources, retries and the ports of knocks in progress carry over. Under the
+   * pipeline's lock, so no packet is decided between the two.
    *
    * @return the {@code [options]} keys that changed
    * @throws ReloadRefused with one line if it cannot be applied; the running config (and its

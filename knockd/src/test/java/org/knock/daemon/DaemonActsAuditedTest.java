@@ -157,7 +157,6 @@ class DaemonActsAuditedTest {
         "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 20000-25119",
         "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
     QueueSource source = new QueueSource(false);
-    System.setProperty(Daemon.KMSG_WAKE, "true"); // experimental, off by default
     try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
       d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
           "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
@@ -168,12 +167,28 @@ class DaemonActsAuditedTest {
       d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
           "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
           "UdpKnocks = yes", "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
-    } finally {
-      System.clearProperty(Daemon.KMSG_WAKE);
     }
     assertThat(source.wakePorts).containsExactly(
         new org.knock.daemon.netlink.KnockPorts(30000, 35119, false),
         new org.knock.daemon.netlink.KnockPorts(30000, 35119, true));
+  }
+
+  @Test
+  void withTheWakeUpSwitchedOffAReloadGivesTheLogReaderNoPortsToWakeOn() throws Exception {
+    // -Dknockd.kmsgWake=false: the reader waits for the kernel's tick; no packet socket is made
+    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 20000-25119",
+        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
+    QueueSource source = new QueueSource(false);
+    System.setProperty(Daemon.KMSG_WAKE, "false");
+    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
+      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
+          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
+          "UdpKnocks = yes", "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
+    } finally {
+      System.clearProperty(Daemon.KMSG_WAKE);
+    }
+    assertThat(source.wakePorts).isEmpty();
   }
 
   @Test

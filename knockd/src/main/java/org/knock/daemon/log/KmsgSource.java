@@ -25,7 +25,7 @@ import org.knock.daemon.netlink.NetlinkException;
  * reopened every second (skipping records already handed on) until it works again.
  *
  * <p>The kernel wakes a reader waiting on /dev/kmsg only at its next tick. Given knock ports
- * (experimental: the daemon passes them only with {@code -Dknockd.kmsgWake=true}) and where the
+ * (the daemon passes them unless the JVM runs with {@code -Dknockd.kmsgWake=false}) and where the
  * JVM can ({@link KmsgChannel}: the foreign linker, CAP_NET_RAW), the device never blocks and the
  * reader waits instead on /dev/kmsg and on packet sockets that only packets to the knock range
  * wake: such a packet's record is then read as it is logged, with no wake-ups while idle. With

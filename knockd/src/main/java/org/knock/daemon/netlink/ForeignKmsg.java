@@ -20,9 +20,9 @@ import jdk.incubator.foreign.ResourceScope;
  *
  * <p>Called through JDK 17's incubating foreign linker; loaded by reflection only ({@link
  * KmsgChannel#open}), with its calls from {@link Libc}. Its constructor throws if /dev/kmsg
- * cannot be opened, and then leaves nothing open; packet sockets that cannot be opened (no CAP_NET_RAW,
- * AF_PACKET not allowed) leave {@link #wakeProblem} set and poll() on /dev/kmsg alone. Not
- * thread-safe: {@link KmsgChannel} keeps the descriptors open while a call uses them.
+ * cannot be opened, and then leaves nothing open; packet sockets that cannot be opened (no
+ * CAP_NET_RAW, AF_PACKET not allowed) leave {@link #wakeProblem} set and poll() on /dev/kmsg
+ * alone. Not thread-safe: {@link KmsgChannel} keeps the descriptors open while a call uses them.
  */
 final class ForeignKmsg {
   private static final int O_NONBLOCK = 0x800;
