@@ -153,20 +153,12 @@ class DaemonActsAuditedTest {
   void aReloadThatMovesTheKnockRangeOrAddsUdpMovesWhatWakesTheLogReader() throws Exception {
     // the kmsg source's packet sockets wake on the knock range: a reload that kept the old
     // filter would leave knocks to the new range waiting for the kernel's tick, unsaid
-    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
-        "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 20000-25119",
-        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
     QueueSource source = new QueueSource(false);
-    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
-      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
-          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
-          "[user alice]", "Key = alice.key", "Allow = open 22/tcp, close"));
-      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
-          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
-          "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
-      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
-          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
-          "UdpKnocks = yes", "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
+    try (Daemon d = Daemon.start(rangeConfig("20000-25119", "no", "open 22/tcp"),
+        Clock.systemUTC(), audit, List.of(), source)) {
+      d.reload(rangeConfig("30000-35119", "no", "open 22/tcp, close"));
+      d.reload(rangeConfig("30000-35119", "no", "open 22/tcp"));
+      d.reload(rangeConfig("30000-35119", "yes", "open 22/tcp"));
     }
     assertThat(source.wakePorts).containsExactly(
         new org.knock.daemon.netlink.KnockPorts(30000, 35119, false),
@@ -176,19 +168,22 @@ class DaemonActsAuditedTest {
   @Test
   void withTheWakeUpSwitchedOffAReloadGivesTheLogReaderNoPortsToWakeOn() throws Exception {
     // -Dknockd.kmsgWake=false: the reader waits for the kernel's tick; no packet socket is made
-    Config config = config("[options]", "FirewallLog = -", "Firewall = none",
-        "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 20000-25119",
-        "[user alice]", "Key = alice.key", "Allow = open 22/tcp");
     QueueSource source = new QueueSource(false);
     System.setProperty(Daemon.KMSG_WAKE, "false");
-    try (Daemon d = Daemon.start(config, Clock.systemUTC(), audit, List.of(), source)) {
-      d.reload(config("[options]", "FirewallLog = -", "Firewall = none",
-          "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = 30000-35119",
-          "UdpKnocks = yes", "[user alice]", "Key = alice.key", "Allow = open 22/tcp"));
+    try (Daemon d = Daemon.start(rangeConfig("20000-25119", "no", "open 22/tcp"),
+        Clock.systemUTC(), audit, List.of(), source)) {
+      d.reload(rangeConfig("30000-35119", "yes", "open 22/tcp"));
     } finally {
       System.clearProperty(Daemon.KMSG_WAKE);
     }
     assertThat(source.wakePorts).isEmpty();
+  }
+
+  /** alice's config with these knock ports, UdpKnocks and Allow; no log, firewall or audit. */
+  private Config rangeConfig(String ports, String udp, String allow) throws Exception {
+    return config("[options]", "FirewallLog = -", "Firewall = none",
+        "StateDir = " + dir.resolve("state"), "AuditLog = -", "KnockPorts = " + ports,
+        "UdpKnocks = " + udp, "[user alice]", "Key = alice.key", "Allow = " + allow);
   }
 
   @Test
