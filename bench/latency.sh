@@ -13,12 +13,19 @@
 #   without the packet wake-up (-Dknockd.kmsgWake=false: the reader waits for the kernel's tick);
 #   knock-kmsgpoll: kmsg with `KmsgPoll = 1ms` (not in the default)
 # KNPRF_SETTLE (default 1): seconds between knockd's "warm-up done" and the first trial
+# KNPRF_PIN=S:C (e.g. 0:1): every server (knockd, rsyslog, Debian's knockd, fwknopd) runs on CPUs
+#   S and the harness and every client on CPUs C (taskset -c), as when the client is another
+#   machine: the daemon side without the client's JVM start competing for its cores
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 need_build
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
 n=${1:-50}; shift || true
 systems=${*:-knock-kmsg knock-file knock-journal knockd fwknop}
+pin_server=() pin_client=()
+if [ -n "${KNPRF_PIN:-}" ]; then
+  pin_server=(taskset -c "${KNPRF_PIN%%:*}"); pin_client=(taskset -c "${KNPRF_PIN#*:}")
+fi
 id=$$; S=knprf-s$id; C=knprf-c$id; SIP=10.207.1.1; CIP=10.207.1.2; SIP6=fd10:207:1::1; CIP6=fd10:207:1::2
 work=$(mktemp -d /tmp/knprf-latency.XXXXXX)
 pids=()
@@ -32,7 +39,7 @@ ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.
 sleep 1
 
 harness() { # NAME RESET GRANT -- CLIENT...
-  ip netns exec "$C" env KNOCK_HOME="$work/client" HOME="$work" python3 -u \
+  "${pin_client[@]}" ip netns exec "$C" env KNOCK_HOME="$work/client" HOME="$work" python3 -u \
     "$here/bench/latency.py" "$1" "$n" "${host:-$SIP}" 22 "$2" "$3" "${@:4}" | tee -a "$work/results" \
     | grep -E "^RESULT|^trial" || true
 }
@@ -54,7 +61,7 @@ table inet knprfts {
 NFT
   fi
   knockd_conf "$log" nftables "KNPRF1: " "$work/audit-$name.log" "$work/state-$name" > "$conf"
-  local run=(ip netns exec "$S" "$here/bin/knockd" --config "$conf")
+  local run=("${pin_server[@]}" ip netns exec "$S" "$here/bin/knockd" --config "$conf")
   if [ "$src" = file ]; then
     # rsyslog (Debian 12 package) writing kern.log from /dev/kmsg (imkmsg, non-destructive)
     mkdir -p "$work/rs"; : > "$work/kern.log"
@@ -63,13 +70,13 @@ global(workDirectory="$work/rs")
 module(load="imkmsg")
 kern.* action(type="omfile" file="$work/kern.log" template="RSYSLOG_TraditionalFileFormat")
 RS
-    rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rs.pid" & pids+=($!); local rs=$!
+    "${pin_server[@]}" rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rs.pid" & pids+=($!); local rs=$!
   fi
   if [ "$src" = journal ]; then
     # no journald on this machine: systemd-journald 252 in a private mount namespace (tmpfs over
     # its directories), knockd's journalctl in the same namespace
     # (a TERM to this shell stops knockd and journald too)
-    run=(unshare -m bash -c 'for d in /run/systemd /run/log /var/log/journal; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
+    run=("${pin_server[@]}" unshare -m bash -c 'for d in /run/systemd /run/log /var/log/journal; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
       /lib/systemd/systemd-journald & j=$!; sleep 1
       ip netns exec "$0" "$1" --config "$2" & k=$!
       trap "kill $k $j 2>/dev/null; wait" TERM; wait $k; kill $j' "$S" "$here/bin/knockd" "$conf")
@@ -113,7 +120,7 @@ NFT
   tcpflags      = syn
   start_command = nft add element inet knprf allowed$v6 { %IP% timeout 30m } && echo "KNPRF2: knockd opened %IP%" > /dev/kmsg
 CONF
-  ip netns exec "$S" knockd -c "$work/knockd-debian.conf" -i vs 2>"$work/knockd-debian.err" & local pid=$!; pids+=($pid)
+  "${pin_server[@]}" ip netns exec "$S" knockd -c "$work/knockd-debian.conf" -i vs 2>"$work/knockd-debian.err" & local pid=$!; pids+=($pid)
   sleep 1
   harness knockd$v6 "ip netns exec $S nft flush set inet knprf allowed$v6" "kmsg:knockd opened" \
     -- knock ${v6:+-6} $host 7000 8000 9000
@@ -132,7 +139,7 @@ fwknop_system() {
   ip netns exec "$S" iptables -I INPUT -p udp --dport 62201 -j LOG --log-prefix "KNPRF3: "
   # fwknopd -v says "Added access rule ..." once the rule is in: each of its lines goes to
   # /dev/kmsg at once (line-buffered by stdbuf), so that its time is on the printk clock
-  ip netns exec "$S" stdbuf -oL -eL fwknopd -f -v -c "$work/fwknopd.conf" -a "$work/access.conf" -i vs \
+  "${pin_server[@]}" ip netns exec "$S" stdbuf -oL -eL fwknopd -f -v -c "$work/fwknopd.conf" -a "$work/access.conf" -i vs \
     -d "$work/digest.cache" -p "$work/fwknopd.pid" 2>&1 | python3 -u -c '
 import os, sys
 for line in sys.stdin:  # a fresh descriptor per line: the kernel rate-limits each one
@@ -148,6 +155,7 @@ for line in sys.stdin:  # a fresh descriptor per line: the kernel rate-limits ea
 }
 
 machine
+[ -z "${KNPRF_PIN:-}" ] || echo "pinned: servers on CPUs ${KNPRF_PIN%%:*}, harness and clients on CPUs ${KNPRF_PIN#*:}"
 for s in $systems; do
   case $s in
     knock-kmsg) knock_system kmsg ;;
