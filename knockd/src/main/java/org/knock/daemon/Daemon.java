@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -316,17 +317,22 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * On unless the JVM runs with {@code -Dknockd.kmsgWake=false}: the packets knockd's rules log as
-   * knocks wake the kmsg reader at once ({@link org.knock.daemon.netlink.KmsgChannel}), where
-   * knockd may open packet sockets; off, or where it may not, the reader waits for the kernel's
-   * tick. Off by default until 2026-12-02, when a full IT run with it on was green
+   * On unless the JVM runs with {@code -Dknockd.kmsgWake=false} (or no, off, 0): the packets
+   * knockd's rules log as knocks wake the kmsg reader at once ({@link
+   * org.knock.daemon.netlink.KmsgChannel}), where knockd may open packet sockets and no
+   * {@code KmsgPoll} makes the reader poll anyway; off, or where it may not, the reader waits
+   * for the kernel's tick. Off by default until 2026-12-02, when a full IT run with it on was green
    * (docs/BENCHMARKS.md §1 round 13).
    */
   static final String KMSG_WAKE = "knockd.kmsgWake";
 
-  /** The packets that wake the kmsg reader at once, unless {@link #KMSG_WAKE} is false. */
+  /**
+   * The packets that wake the kmsg reader at once; null if {@link #KMSG_WAKE} is off or
+   * {@code KmsgPoll} is set (the reader then polls, and packet sockets would only cost).
+   */
   private static org.knock.daemon.netlink.KnockPorts wakePorts(Options o) {
-    if (!Boolean.parseBoolean(System.getProperty(KMSG_WAKE, "true"))) {
+    String wake = System.getProperty(KMSG_WAKE, "true").strip().toLowerCase(Locale.ROOT);
+    if (o.kmsgPoll() != null || List.of("false", "no", "off", "0").contains(wake)) {
       return null;
     }
     return new org.knock.daemon.netlink.KnockPorts(o.knockPorts().start(), o.knockPorts().end(),

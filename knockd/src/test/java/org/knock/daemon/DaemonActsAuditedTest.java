@@ -179,6 +179,24 @@ class DaemonActsAuditedTest {
     assertThat(source.wakePorts).isEmpty();
   }
 
+  @Test
+  void withKmsgPollAReloadGivesTheLogReaderNoPortsToWakeOn() throws Exception {
+    // KmsgPoll makes the reader poll while idle: packet sockets would only cost (and, opened
+    // at the next reopen of /dev/kmsg, never be drained)
+    QueueSource source = new QueueSource(false);
+    try (Daemon d = Daemon.start(config("[options]", "FirewallLog = kmsg", "Firewall = none",
+        "SelfTest = no", "StateDir = " + dir.resolve("state"), "AuditLog = -", "KmsgPoll = 1ms",
+        "KnockPorts = 20000-25119", "[user alice]", "Key = alice.key", "Allow = open 22/tcp"),
+        Clock.systemUTC(), audit, List.of(), source)) {
+      d.reload(config("[options]", "FirewallLog = kmsg", "Firewall = none",
+          "SelfTest = no", "StateDir = " + dir.resolve("state"), "AuditLog = -",
+          "KmsgPoll = 1ms",
+          "KnockPorts = 30000-35119", "[user alice]", "Key = alice.key",
+          "Allow = open 22/tcp"));
+    }
+    assertThat(source.wakePorts).isEmpty();
+  }
+
   /** alice's config with these knock ports, UdpKnocks and Allow; no log, firewall or audit. */
   private Config rangeConfig(String ports, String udp, String allow) throws Exception {
     return config("[options]", "FirewallLog = -", "Firewall = none",

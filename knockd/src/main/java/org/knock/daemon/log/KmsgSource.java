@@ -156,6 +156,9 @@ final class KmsgSource implements LineSource {
 
   @Override
   public void knockPortsChanged(KnockPorts p) {
+    if (idlePollNanos > 0) {
+      return; // polling while idle: no packet sockets (LineSources passes none either)
+    }
     ports = p;
     Device d = device;
     if (d != null) {
@@ -178,6 +181,7 @@ final class KmsgSource implements LineSource {
     while (!closed) {
       Device d = device;
       if (d == null) {
+        KnockPorts asked = ports;
         try {
           d = opener.open();
         } catch (IOException e) {
@@ -188,6 +192,10 @@ final class KmsgSource implements LineSource {
         }
         device = d;
         how = d.how();
+        KnockPorts now = ports;
+        if (now != asked) { // a reload during the open: the device may hold the old filter
+          how = d.refilter(now);
+        }
         opened.countDown();
         polling = false;
         if (closed) {
@@ -340,7 +348,7 @@ final class KmsgSource implements LineSource {
       }
 
       @Override
-      public String refilter(KnockPorts p) {
+      public synchronized String refilter(KnockPorts p) { // a reload's thread, or the reader's
         how = howWoken(p == null ? "no knock ports to wake on" : ch.refilter(p), p);
         return how;
       }

@@ -2,21 +2,26 @@ package org.knock.daemon.netlink;
 
 /**
  * The classic BPF program of {@link KmsgChannel}'s packet sockets (AF_PACKET, SOCK_DGRAM: the
- * program sees each packet from its network header): it keeps a packet that arrives (not one this
- * host sends) as IPv4 or IPv6 and is a TCP SYN without ACK, or with {@link KnockPorts#udp} a UDP
- * datagram, not a later fragment, to a destination port of the range, and trims it to one byte;
- * it drops every other packet. An IPv6 packet with extension headers before TCP or UDP is
+ * program sees each packet from its network header): it keeps a packet that arrives addressed to
+ * this host's link address (PACKET_HOST: not one this host sends, nor a broadcast, multicast or
+ * another host's frame seen in promiscuous mode or on a bridge port) as IPv4 or IPv6 and is a
+ * TCP segment whose FIN, SYN, RST and ACK are SYN alone, as knockd's LOG rules want, or with
+ * {@link KnockPorts#udp} a UDP datagram, not a later fragment, to a destination port of the
+ * range, and trims it to one byte; it drops every other packet. A host that routes still sees
+ * SYNs it forwards to such ports (they come to its link address): each costs the reader a short
+ * poll, never a decision. An IPv6 packet with extension headers before TCP or UDP is
  * dropped: the wake-up is a hint, and a knock it misses is read at the kernel's own wake-up, as
  * without it.
  */
 final class KnockPortFilter {
   /** The ancillary load of the packet's type (SKF_AD_OFF + SKF_AD_PKTTYPE). */
   private static final int PKTTYPE = 0xfffff000 + 4;
-  private static final int PACKET_OUTGOING = 4;
+  /** To this host's link address (PACKET_HOST in linux/if_packet.h). */
+  private static final int PACKET_HOST = 0;
   private static final int TCP = 6;
   private static final int UDP = 17;
-  /** SYN | ACK, and SYN: the flags a knock's SYN has of the two. */
-  private static final int SYN_ACK = 0x12;
+  /** FIN | SYN | RST | ACK, and SYN: of these, a knock's SYN has SYN alone (knockd's rules). */
+  private static final int FLAGS = 0x17;
   private static final int SYN = 0x02;
 
   // opcodes (linux/filter.h)
@@ -50,7 +55,7 @@ final class KnockPortFilter {
     final int drop = 27;
     Insn[] p = new Insn[28];
     p[0] = i(LD_W_ABS, PKTTYPE);
-    p[1] = jump(1, JEQ_K, PACKET_OUTGOING, drop, 2);
+    p[1] = jump(1, JEQ_K, PACKET_HOST, 2, drop);
     p[2] = i(LD_B_ABS, 0); // version and header length
     p[3] = i(RSH_K, 4);
     p[4] = jump(4, JEQ_K, 4, 5, v6);
@@ -61,7 +66,7 @@ final class KnockPortFilter {
     p[9] = jump(9, JEQ_K, TCP, 11, 10);
     p[10] = jump(10, JEQ_K, UDP, ports.udp() ? udp4 : drop, drop);
     p[11] = i(LD_B_IND, 13); // TCP flags
-    p[12] = i(AND_K, SYN_ACK);
+    p[12] = i(AND_K, FLAGS);
     p[13] = jump(13, JEQ_K, SYN, udp4, drop);
     p[udp4] = i(LD_H_IND, 2); // the destination port, TCP or UDP
     p[15] = i(JA, range - 16);
@@ -70,7 +75,7 @@ final class KnockPortFilter {
     p[18] = jump(18, JEQ_K, TCP, 20, 19);
     p[19] = jump(19, JEQ_K, UDP, ports.udp() ? udp6 : drop, drop);
     p[20] = i(LD_B_ABS, 40 + 13); // TCP flags after the fixed header
-    p[21] = i(AND_K, SYN_ACK);
+    p[21] = i(AND_K, FLAGS);
     p[22] = jump(22, JEQ_K, SYN, udp6, drop);
     p[udp6] = i(LD_H_ABS, 40 + 2); // the destination port
     p[range] = jump(range, JGE_K, ports.low(), 25, drop);

@@ -94,7 +94,8 @@ final class Libc {
   /** One linker and libc's symbols. */
   private record Linking(CLinker linker, SymbolLookup libc) {
     MethodHandle link(String name, MethodType type, FunctionDescriptor descriptor) {
-      return linker.downcallHandle(libc.lookup(name).orElseThrow(), type, descriptor);
+      return linker.downcallHandle(libc.lookup(name).orElseThrow(
+          () -> new UnsatisfiedLinkError("libc has no " + name)), type, descriptor);
     }
   }
 

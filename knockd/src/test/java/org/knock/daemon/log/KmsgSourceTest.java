@@ -281,6 +281,32 @@ class KmsgSourceTest {
   }
 
   @Test
+  void knockPortsChangedWhileTheDeviceOpensReachItOnceItIsOpen() throws Exception {
+    // a reload between the opener reading the ports and the device being set: without a second
+    // look the new device kept the old filter until the next reload
+    org.knock.daemon.netlink.KnockPorts p =
+        new org.knock.daemon.netlink.KnockPorts(30000, 35119, false);
+    List<org.knock.daemon.netlink.KnockPorts> told = new ArrayList<>();
+    KmsgSource[] source = new KmsgSource[1];
+    SwitchableDevice device = new SwitchableDevice() {
+      @Override
+      public String refilter(org.knock.daemon.netlink.KnockPorts q) {
+        told.add(q);
+        return "woken at once by " + q;
+      }
+    };
+    source[0] = new KmsgSource("kmsg", () -> {
+      source[0].knockPortsChanged(p); // the reload, while this open runs
+      return device;
+    }, 0, listener);
+    device.source = source[0];
+    source[0].run(line -> { });
+    assertThat(told).containsExactly(p);
+    assertThat(source[0].describe())
+        .isEqualTo("kmsg (woken at once by TCP SYNs to ports 30000-35119)");
+  }
+
+  @Test
   void newKnockPortsGoToTheOpenDeviceAndTheStartLineFollows() throws Exception {
     List<org.knock.daemon.netlink.KnockPorts> told = new java.util.concurrent.CopyOnWriteArrayList<>();
     java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);

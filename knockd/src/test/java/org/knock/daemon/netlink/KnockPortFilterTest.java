@@ -122,7 +122,8 @@ class KnockPortFilterTest {
 
   @Test
   void dropsTcpThatIsNoInitialSynWhichKnockdsRulesDoNotLog() {
-    for (int flags : new int[] {ACK, SYN | ACK, RST, RST | ACK, FIN | ACK, 0}) {
+    for (int flags : new int[] {ACK, SYN | ACK, RST, RST | ACK, FIN | ACK, 0, SYN | RST,
+        SYN | FIN, SYN | FIN | 0x08}) {
       assertThat(run(p, v4(6, LOW + 5, 5, 0, flags), INCOMING)).as("v4 flags " + flags).isZero();
       assertThat(run(p, v6(6, LOW + 5, flags), INCOMING)).as("v6 flags " + flags).isZero();
     }
@@ -150,9 +151,14 @@ class KnockPortFilterTest {
   }
 
   @Test
-  void dropsWhatThisHostSendsLaterFragmentsOtherProtocolsAndShortPackets() {
+  void dropsWhatThisHostSendsOrOnlySeesLaterFragmentsOtherProtocolsAndShortPackets() {
     assertThat(run(p, v4(6, LOW, 5, 0), OUTGOING)).isZero();
     assertThat(run(p, v6(6, LOW), OUTGOING)).isZero();
+    // a broadcast, a multicast, and another host's frame (promiscuous mode, a bridge port)
+    for (int type : new int[] {1, 2, 3}) {
+      assertThat(run(p, v4(6, LOW, 5, 0), type)).as("packet type " + type).isZero();
+      assertThat(run(p, v6(6, LOW), type)).as("packet type " + type).isZero();
+    }
     assertThat(run(p, v4(6, LOW, 5, 0x2001), INCOMING)).as("a later fragment").isZero();
     assertThat(run(p, v4(1, LOW, 5, 0), INCOMING)).as("ICMP").isZero();
     assertThat(run(p, v6(58, LOW), INCOMING)).as("ICMPv6").isZero();
