@@ -321,8 +321,8 @@ final class Daemon implements AutoCloseable {
    * knockd's rules log as knocks wake the kmsg reader at once ({@link
    * org.knock.daemon.netlink.KmsgChannel}), where knockd may open packet sockets and no
    * {@code KmsgPoll} makes the reader poll anyway; off, or where it may not, the reader waits
-   * for the kernel's tick. Off by default until 2026-12-02, when a full IT run with it on was green
-   * (docs/BENCHMARKS.md §1 round 13).
+   * for the kernel's tick. Off by default until 2026-12-02, when a full IT run with it on was
+   * green (docs/BENCHMARKS.md §1 rounds 13 and 14).
    */
   static final String KMSG_WAKE = "knockd.kmsgWake";
 
