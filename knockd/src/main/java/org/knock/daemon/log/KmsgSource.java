@@ -123,11 +123,12 @@ final class KmsgSource implements LineSource {
   /**
    * @param idlePollNanos the pause between polls while idle; 0: wait while idle
    * @param ports the packets that end a wait at once where the JVM and CAP_NET_RAW allow
-   *     ({@link KmsgChannel}); null: none
+   *     ({@link KmsgChannel}); null: none. Ignored, now and on a reload, with an idle poll: the
+   *     reader then polls, and packet sockets would only cost
    */
   KmsgSource(SourceListener listener, long idlePollNanos, KnockPorts ports) throws IOException {
     this("kmsg", null, uptimeUsec(Path.of("/proc/uptime")), listener, idlePollNanos);
-    this.ports = ports;
+    this.ports = idlePollNanos > 0 ? null : ports;
   }
 
   KmsgSource(String name, Opener opener, long startUsec, SourceListener listener) {
@@ -157,7 +158,7 @@ final class KmsgSource implements LineSource {
   @Override
   public void knockPortsChanged(KnockPorts p) {
     if (idlePollNanos > 0) {
-      return; // polling while idle: no packet sockets (LineSources passes none either)
+      return; // polling while idle: no packet sockets (see the constructor)
     }
     ports = p;
     Device d = device;

@@ -51,9 +51,7 @@ public final class LineSources {
     switch (spec) {
       case "kmsg":
         try {
-          // with KmsgPoll the reader polls while idle: packet sockets would only cost
-          return new KmsgSource(listener, kmsgPoll == null ? 0 : kmsgPoll.toNanos(),
-              kmsgPoll == null ? knockPorts : null);
+          return new KmsgSource(listener, kmsgPoll == null ? 0 : kmsgPoll.toNanos(), knockPorts);
         } catch (IOException e) {
           throw new IllegalArgumentException("kmsg: cannot read /proc/uptime: " + e.getMessage());
         }

@@ -16,10 +16,9 @@ import jdk.incubator.foreign.ResourceScope;
  * nl_pid) is not the kernel is dropped unread. With {@link ForeignKmsg} and {@link Libc}, the
  * only classes that touch {@code jdk.incubator.foreign}: loaded by reflection ({@link
  * SetElementWriter#open}) only when that module is in the boot layer, so a JVM without it never
- * links it. Its constructor throws if
- * native access is refused or socket() or connect() fails. Not thread-safe. Besides the
- * non-blocking {@link #receive} of the set writer it has what {@link NetfilterChannel} needs:
- * socket options and a blocking receive that says errno.
+ * links it. Its constructor throws if native access is refused or socket() or connect() fails.
+ * Not thread-safe. Besides the non-blocking {@link #receive} of the set writer it has what {@link
+ * NetfilterChannel} needs: socket options and a blocking receive that says errno.
  */
 final class ForeignSocket implements NetlinkSocket {
   private static final int AF_NETLINK = 16;
