@@ -8,6 +8,8 @@ need_build() {
     [ -e "$here/$f" ] || { echo "build first: mvn -B -q package -DskipTests && mvn -B -q test-compile" >&2; exit 2; }
   done
 }
+# CPU ticks (utime + stime, all threads) of process $1 so far; getconf CLK_TCK ticks a second
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # e.g. "machine: AMD EPYC, 2 cores, 23 GiB; load 1.21 1.05 0.98; Linux 6.18; openjdk 17.0.15"
 machine() {
   local cpu mem now steal

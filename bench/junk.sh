@@ -40,7 +40,6 @@ for k in all default vs; do ip netns exec "$S" sysctl -qw "net.ipv4.conf.$k.rp_f
 ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 600 \
   >/dev/null 2>&1 & pids+=($!)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # "RUN_NS WAIT_NS" of knockd's log-reader thread (it reads, parses and decodes every record)
 reader_sched() {
   local t

@@ -20,7 +20,6 @@ trap ns_cleanup EXIT
 ns_pair
 "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
 hz=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 machine
 KNPRF_OPTIONS="SelfTest = no" knockd_conf kmsg nftables "KNPRFN$id: " "$work/audit.log" \
   "$work/state" > "$work/knockd.conf"
@@ -31,11 +30,11 @@ sleep 2
 echo "knockd: $(grep -o 'log kmsg[^)]*)' "$work/knockd.err" || echo 'kmsg')"
 for rate in "${rates[@]}"; do
   usec=$((1000000 / rate))
-  c0=$(cpu "$kd"); t0=$(date +%s%N)
+  c0=$(cpu_ticks "$kd"); t0=$(date +%s%N)
   # random ports in the default knock range 20000-25119 (hping3 -p ++N counts up from N)
   timeout "$secs" ip netns exec "$C" hping3 -q -S -i "u$usec" -p ++20000 "$SIP" \
     >/dev/null 2>&1 || true
-  c1=$(cpu "$kd"); t1=$(date +%s%N)
+  c1=$(cpu_ticks "$kd"); t1=$(date +%s%N)
   awk -v r="$rate" -v c="$((c1 - c0))" -v hz="$hz" -v ns="$((t1 - t0))" 'BEGIN {
     printf "RESULT noise %d SYN/s: knockd CPU %.2f %% of a core over %.1f s\n", r,
       100 * c / hz / (ns / 1e9), ns / 1e9 }'

@@ -14,7 +14,6 @@ pid=
 trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$here/bin/knock" keygen -o "$work/bench.key" --user bench >/dev/null
 hz=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 machine
 for v in "${values[@]}"; do
   KNPRF_OPTIONS="KmsgPoll = $v
@@ -23,9 +22,9 @@ SelfTest = no" knockd_conf kmsg none "KNPRFP: " "$work/audit.log" "$work/state" 
   pid=$!
   sleep "$warm"
   kill -0 "$pid" || { cat "$work/knockd.out"; exit 1; }
-  c0=$(cpu "$pid"); t0=$(date +%s%N)
+  c0=$(cpu_ticks "$pid"); t0=$(date +%s%N)
   sleep "$secs"
-  c1=$(cpu "$pid"); t1=$(date +%s%N)
+  c1=$(cpu_ticks "$pid"); t1=$(date +%s%N)
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   awk -v v="$v" -v c="$((c1 - c0))" -v hz="$hz" -v ns="$((t1 - t0))" 'BEGIN {
     printf "RESULT KmsgPoll = %-6s idle knockd: %.2f s CPU in %.1f s = %.2f %% of a core\n",

@@ -33,7 +33,7 @@ for k in all default vs; do ip netns exec "$S" sysctl -qw "net.ipv4.conf.$k.rp_f
 ip netns exec "$S" java -cp "$here/knockd/target/test-classes" org.knock.daemon.it.TcpSink 22 600 \
   >/dev/null 2>&1 & pids+=($!)
 
-cpu_ticks() { [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
+cpu_ticks_or_0() { { [ -r "/proc/$1/stat" ] && cpu_ticks "$1"; } || echo 0; } # 0 once gone
 hwm_mb() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 # drops of the netlink socket bound to NFLOG group $1 in the server namespace (its portid)
 nflog_drops() {
@@ -66,7 +66,7 @@ CONF
   local ul tck c0 u0 t0
   ul=$(pgrep -P "$kd" -x ulogd || true)
   tck=$(getconf CLK_TCK)
-  c0=$(cpu_ticks "$kd"); u0=$([ -n "$ul" ] && cpu_ticks "$ul" || echo 0); t0=$(date +%s%N)
+  c0=$(cpu_ticks_or_0 "$kd"); u0=$([ -n "$ul" ] && cpu_ticks_or_0 "$ul" || echo 0); t0=$(date +%s%N)
   # hping3's -i pacing reaches about half its nominal rate here (one at -i u25: ~13,000 SYN/s),
   # so each of HPINGS asks for twice its share, for SECS s; the rate reached is reported
   if [ "$flooder" = junk ]; then # paced in 10 ms batches; a random source per SYN, as --rand-source
@@ -86,7 +86,7 @@ CONF
   local took=$(( ($(date +%s%N) - t0) / 1000000 ))
   sleep 1
   local c1 u1 wall drops
-  c1=$(cpu_ticks "$kd"); u1=$([ -n "$ul" ] && cpu_ticks "$ul" || echo 0)
+  c1=$(cpu_ticks_or_0 "$kd"); u1=$([ -n "$ul" ] && cpu_ticks_or_0 "$ul" || echo 0)
   wall=$(( ($(date +%s%N) - t0) / 1000000 ))
   drops=$([ "$log" != "${log#nflog:}" ] && nflog_drops "${log#nflog:}" || echo "-")
   echo "knocks: $(grep -c '^opened' "$dir/knocks" || true) of $(grep -cE '^(NOT )?opened' "$dir/knocks" || true) opened"
