@@ -606,7 +606,12 @@ final class Daemon implements AutoCloseable {
     Config c = config;
     Thread warm = daemonThread(guarded("jit-warmup", () -> {
       long t0 = System.nanoTime();
-      JitWarmup.run(c, clock, JitWarmup.KNOCKS, JitWarmup.MAX_TIME);
+      try {
+        JitWarmup.run(c, clock, JitWarmup.KNOCKS, JitWarmup.MAX_TIME);
+      } catch (IOException e) {
+        LOG.warn("no warm-up of a knock's path (the first knocks take a few ms more): {}",
+            e.getMessage());
+      }
       JitWarmup.warmFirewall(firewall, JitWarmup.FIREWALL_ROUNDS, JitWarmup.MAX_TIME);
       LOG.info("warm-up done in {} ms: a knock's path and the grant calls are compiled",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));

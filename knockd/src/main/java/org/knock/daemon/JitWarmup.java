@@ -1,6 +1,8 @@
 package org.knock.daemon;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,17 +11,16 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.knock.core.Command;
 import org.knock.core.DecoderSettings;
-import org.knock.core.InMemoryReplayCache;
 import org.knock.core.KnockDecoder;
 import org.knock.core.KnockEncoder;
 import org.knock.core.KnockKey;
 import org.knock.core.KnockUser;
 import org.knock.core.Protocol;
+import org.knock.core.ReplayCache;
 import org.knock.core.ServerBinding;
 import org.knock.core.Verb;
 import org.knock.daemon.audit.Audit;
-import org.knock.daemon.audit.AuditEvent;
-import org.knock.daemon.audit.Logging;
+import org.knock.daemon.audit.WarmUpAudit;
 import org.knock.daemon.config.ActionConfig;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.UserConfig;
@@ -28,19 +29,20 @@ import org.knock.daemon.firewall.Firewalls;
 import org.knock.daemon.firewall.PortSpec;
 import org.knock.daemon.log.NetfilterLogParser;
 import org.knock.daemon.log.PacketHandler;
+import org.knock.daemon.state.FileReplayCache;
 
 /**
  * Compiles the path of a knock before the first real one arrives. Knocks are rare, so without
  * this the first ones after a start (or for hours) run in the interpreter: the 20th packet's
  * decode, the payload checks and the audit line took ~5 ms there, against tens of microseconds
  * compiled. Runs knocks of a throwaway random key, as kernel LOG lines, through a private copy of
- * the pipeline — its own parser, tracker, decoder (in-memory replay cache), doors, a firewall that
- * builds the configured backend's grant (nftables: the script and the bytes for {@code nft -i})
- * and sends nothing ({@link Firewalls#dryRun}), an audit that formats its lines and drops them,
- * no commands — so it changes no
- * firewall, writes no audit line or state, and shares nothing with the running pipeline; then
- * audit lines through Log4j into a temporary file ({@link Logging#warmUp}). Bounded in knocks,
- * lines and time.
+ * the pipeline — its own parser, tracker, decoder, doors, a firewall that builds the configured
+ * backend's grant (nftables: the script and the bytes for {@code nft -i}) and sends nothing
+ * ({@link Firewalls#dryRun}), no commands — with the live pipeline's classes for the audit and
+ * the replay cache, which write only to a private temporary directory ({@link WarmUpAudit},
+ * deleted at the end): so it changes no firewall, writes nothing to the audit log or the state
+ * directory, and shares nothing with the running pipeline; then more audit records into that
+ * directory. Bounded in knocks, lines and time.
  */
 final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
@@ -62,28 +64,47 @@ final class JitWarmup {
   private JitWarmup() {}
 
   /**
-   * Runs up to {@code knocks} knocks, for at most {@code maxTime}, on the calling thread.
+   * Runs up to {@code knocks} knocks, for at most {@code maxTime}, on the calling thread, then
+   * {@link #AUDIT_LINES} audit records; private files go to a new directory under the JVM's
+   * temporary directory, deleted at the end.
    *
    * @return how many knocks the private pipeline granted (all of them, unless the config's first
    *     user may open no port)
+   * @throws IOException if that directory, or the private audit or replay cache in it, cannot be
+   *     made: nothing ran
    */
-  static int run(Config config, Clock clock, int knocks, Duration maxTime) {
+  static int run(Config config, Clock clock, int knocks, Duration maxTime) throws IOException {
+    return run(config, clock, knocks, maxTime, Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  /** As above, with the private directory under {@code tmp}. */
+  static int run(Config config, Clock clock, int knocks, Duration maxTime, Path tmp)
+      throws IOException {
     UserConfig u = config.users().isEmpty() ? null : config.users().get(0);
     if (u == null) {
       return 0;
     }
+    DecoderSettings settings = config.decoderSettings();
+    // the live pipeline's classes for the audit and the replay cache, so that what the JIT
+    // compiles here fits the first real knock (other classes made it deoptimize there)
+    try (WarmUpAudit log = WarmUpAudit.open(config.options().auditFormat(), clock, tmp);
+        FileReplayCache replay = FileReplayCache.open(log.dir(), settings.timeWindow(),
+            clock.instant().getEpochSecond(), FileReplayCache.NO_BOOT_TIME, sync -> { },
+            NO_SYNC_REPORTS)) {
+      knocks(config, u, clock, knocks, maxTime, log.audit(), replay);
+      int granted = log.count("access-granted");
+      log.recordGrants(AUDIT_LINES, clock);
+      return granted;
+    }
+  }
+
+  private static void knocks(Config config, UserConfig u, Clock clock, int knocks,
+      Duration maxTime, Audit audit, ReplayCache replay) {
     KnockUser user = new KnockUser(u.name(), KnockKey.generate(new SecureRandom()), true, false);
     DecoderSettings settings = config.decoderSettings();
-    KnockDecoder decoder = new KnockDecoder(settings, List.of(user), new InMemoryReplayCache());
+    KnockDecoder decoder = new KnockDecoder(settings, List.of(user), replay);
     SourceTracker tracker = new SourceTracker(decoder, config.options().sequenceTimeout(), 1024,
         Daemon.MAX_PORTS_PER_SOURCE);
-    int[] granted = {0};
-    Audit audit = e -> {
-      if (e.name().equals("access-granted")) {
-        granted[0]++;
-      }
-      return e.toText().length() > 0;
-    };
     KnockPipeline pipeline = new KnockPipeline(config, clock, tracker,
         new DoorMatcher(List.of(), 16), Firewalls.dryRun(config.options().firewall().word(),
             Wiring.firewallSettings(config), Wiring.firewallOptions(config, List.of()), clock),
@@ -125,8 +146,6 @@ final class JitWarmup {
         }
       }
     }
-    Logging.warmUp(config.options().auditFormat(), AUDIT_LINES, clock);
-    return granted[0];
   }
 
   /**
@@ -154,6 +173,19 @@ final class JitWarmup {
     Protocol any = u.openAnyPort().stream().findFirst().orElse(Protocol.TCP);
     return new Command(Verb.OPEN, 22, any, Duration.ZERO, null);
   }
+
+  private static final FileReplayCache.SyncListener NO_SYNC_REPORTS =
+      new FileReplayCache.SyncListener() {
+        @Override
+        public void failed(String message) {
+          // warm-up: its records are never synced
+        }
+
+        @Override
+        public void recovered() {
+          // warm-up
+        }
+      };
 
   private static final KnockPipeline.Commands NO_COMMANDS = new KnockPipeline.Commands() {
     @Override

@@ -1,6 +1,7 @@
 package org.knock.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +46,22 @@ class JitWarmupTest {
   @Test
   void everyWarmUpKnockIsDecodedAndGrantedPrivately() throws Exception {
     Config c = config("open 22/tcp");
-    assertThat(JitWarmup.run(c, Clock.systemUTC(), 40, Duration.ofSeconds(30))).isEqualTo(40);
-    assertThat(dir.resolve("state")).doesNotExist(); // no replay cache, no state written
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    assertThat(JitWarmup.run(c, Clock.systemUTC(), 40, Duration.ofSeconds(30), tmp))
+        .isEqualTo(40);
+    assertThat(dir.resolve("state")).doesNotExist(); // no state written
+    try (var left = Files.list(tmp)) {
+      assertThat(left).isEmpty(); // its private audit and replay cache are deleted
+    }
+  }
+
+  @Test
+  void withoutAPrivateDirectoryNothingRunsAndTheReasonIsThrown() throws Exception {
+    Config c = config("open 22/tcp");
+    Path notADirectory = Files.writeString(dir.resolve("file"), "");
+    assertThatThrownBy(() -> JitWarmup.run(c, Clock.systemUTC(), 40, Duration.ofSeconds(30),
+        notADirectory)).isInstanceOf(java.io.IOException.class);
+    assertThat(dir.resolve("state")).doesNotExist();
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.logging.log4j.LoggingException;
@@ -34,21 +35,31 @@ public final class Log4jAudit implements Audit {
   static final Duration RETRY = Duration.ofSeconds(1);
 
   private static final Logger STDERR = LogManager.getLogger(Log4jAudit.class);
-  private final Logger logger = LogManager.getLogger(LOGGER);
+  private final Logger logger;
   private final Clock clock;
+  /** The file {@link #logger} writes (null: standard output), asked before each record. */
+  private final Supplier<Path> auditFile;
   private Object fileKey;
   private Instant lastReopen;
   private String problem;
 
+  /** The audit log that {@link Logging#configure} set up. */
   public Log4jAudit(Clock clock) {
+    this(clock, LogManager.getLogger(LOGGER), Logging::auditFile);
+  }
+
+  /** Records through {@code logger}, which writes {@code auditFile} (the JIT warm-up's own). */
+  Log4jAudit(Clock clock, Logger logger, Supplier<Path> auditFile) {
     this.clock = Objects.requireNonNull(clock);
-    Path file = Logging.auditFile();
+    this.logger = Objects.requireNonNull(logger);
+    this.auditFile = Objects.requireNonNull(auditFile);
+    Path file = auditFile.get();
     this.fileKey = file == null ? null : fileKey(file);
   }
 
   @Override
   public synchronized boolean record(AuditEvent event) {
-    Path file = Logging.auditFile();
+    Path file = auditFile.get();
     String why = file == null ? null : ensureOpen(file);
     if (why == null) {
       long mark = file == null ? -1 : size(file);

@@ -9,7 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -156,7 +155,7 @@ public final class Logging {
   }
 
   /** The audit logger and its appender (a rolling file, or standard output if file is null). */
-  private static void addAudit(ConfigurationBuilder<BuiltConfiguration> b, String fileName,
+  static void addAudit(ConfigurationBuilder<BuiltConfiguration> b, String fileName,
       Path auditLog, AuditFormat format, String rollSize, int keep) {
     LayoutComponentBuilder layout = format == AuditFormat.JSON
         ? b.newLayout("JsonTemplateLayout").addAttribute("eventTemplateUri", ECS_TEMPLATE)
@@ -184,66 +183,6 @@ public final class Logging {
     b.add(b.newLogger(Log4jAudit.LOGGER, Level.INFO)
         .add(b.newAppenderRef(AUDIT))
         .addAttribute("additivity", false));
-  }
-
-  /**
-   * Writes {@code lines} audit lines through Log4j's whole path (logger, rolling-file appender,
-   * the format's layout) in a private logger context, to a temporary file that is deleted
-   * afterwards, so that the JIT has compiled that path before the first real knock is audited
-   * (interpreted, a line cost ~0.1–0.6 ms; compiled ~10 µs). Touches neither the audit log nor
-   * the running configuration; any failure only ends the warm-up.
-   */
-  public static void warmUp(AuditFormat format, int lines, Clock clock) {
-    warmUp(format, lines, clock, Path.of(System.getProperty("java.io.tmpdir")));
-  }
-
-  /** As above, in a temporary directory under {@code parent}; the bytes it wrote (0: failed). */
-  static long warmUp(AuditFormat format, int lines, Clock clock, Path parent) {
-    Path dir = null;
-    LoggerContext ctx = null;
-    long written = 0;
-    try {
-      dir = Files.createTempDirectory(parent, "knockd-warmup");
-      Path file = dir.resolve("audit.log");
-      ConfigurationBuilder<BuiltConfiguration> b = ConfigurationBuilderFactory
-          .newConfigurationBuilder();
-      b.setConfigurationName("knockd-warmup");
-      b.setStatusLevel(Level.OFF);
-      addAudit(b, file.toString(), file, format, ROLL_SIZE, 1);
-      b.add(b.newRootLogger(Level.OFF));
-      ctx = new LoggerContext("knockd-warmup");
-      ctx.start(b.build());
-      org.apache.logging.log4j.Logger audit = ctx.getLogger(Log4jAudit.LOGGER);
-      for (int i = 0; i < lines; i++) {
-        audit.info(new AuditMessage(clock.instant(), AuditEvent.of("access-granted", "user",
-            "warm-up", "addr", "192.0.2." + (i & 0xff), "port", "22/tcp", "expires",
-            clock.instant().toString())));
-      }
-      ctx.stop();
-      ctx = null;
-      written = Files.size(file);
-    } catch (IOException | RuntimeException e) {
-      // only a warm-up
-    } finally {
-      if (ctx != null) {
-        ctx.stop();
-      }
-      deleteTree(dir);
-    }
-    return written;
-  }
-
-  private static void deleteTree(Path dir) {
-    if (dir == null) {
-      return;
-    }
-    try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException | RuntimeException e) {
-      // a temporary file left behind
-    }
   }
 
   /** Flushes and closes every appender; call once when the daemon exits. */

@@ -64,7 +64,12 @@ class LoggingTest {
     Logging.configure(Level.INFO, log, AuditFormat.TEXT, Logging.ROLL_SIZE, Logging.ROLL_KEEP);
     Path tmp = Files.createDirectories(dir.resolve("tmp"));
     for (AuditFormat f : AuditFormat.values()) {
-      assertThat(Logging.warmUp(f, 200, CLOCK, tmp)).as(f.toString()).isGreaterThan(200 * 40);
+      try (WarmUpAudit w = WarmUpAudit.open(f, CLOCK, tmp)) {
+        assertThat(w.recordGrants(200, CLOCK)).as(f.toString()).isEqualTo(200);
+        assertThat(w.count("access-granted")).as(f.toString()).isEqualTo(200);
+        assertThat(w.count("knock-accepted")).as(f.toString()).isZero();
+        assertThat(w.bytes()).as(f.toString()).isGreaterThan(200 * 40);
+      }
     }
     writeSome(new Log4jAudit(CLOCK)); // the real audit logger still writes to its file
     assertThat(Files.readAllLines(log)).hasSize(3).noneMatch(l -> l.contains("warm-up"));
