@@ -10,9 +10,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knock.core.KnockKey;
+import org.knock.daemon.audit.Log4jAudit;
+import org.knock.daemon.audit.Logging;
 import org.knock.daemon.config.Config;
 import org.knock.daemon.config.ConfigLoader;
 import org.knock.daemon.firewall.Access;
@@ -52,6 +57,37 @@ class JitWarmupTest {
     assertThat(dir.resolve("state")).doesNotExist(); // no state written
     try (var left = Files.list(tmp)) {
       assertThat(left).isEmpty(); // its private audit and replay cache are deleted
+    }
+  }
+
+  @Test
+  void aWarmUpLeavesTheLiveAuditLogAndItsConfigurationAlone() throws Exception {
+    try {
+      TestKeys.write(dir.resolve("alice.key"), KnockKey.generate(new SplittableRandom(3)));
+      Path conf = dir.resolve("knockd.conf");
+      Path log = dir.resolve("log/audit.log");
+      Files.writeString(conf, String.join("\n", "[options]", "Firewall = none",
+          "Protect = 22/tcp", "StateDir = " + dir.resolve("state"), "AuditLog = " + log,
+          "AuditFormat = json", "[user alice]", "Key = alice.key", "Allow = open 22/tcp", ""));
+      Config c = ConfigLoader.load(conf);
+      Logging.configure(c.options(), Level.INFO);
+      new Log4jAudit(Clock.systemUTC()).daemonStart("test", "x"); // one live line
+      byte[] before = Files.readAllBytes(log);
+      Configuration live = LoggerContext.getContext(false).getConfiguration();
+      Path tmp = Files.createDirectories(dir.resolve("tmp"));
+      assertThat(JitWarmup.run(c, Clock.systemUTC(), 200, Duration.ofSeconds(30), tmp))
+          .isEqualTo(200);
+      assertThat(Files.readAllBytes(log)).isEqualTo(before);
+      assertThat(LoggerContext.getContext(false).getConfiguration()).isSameAs(live);
+      try (var left = Files.list(dir.resolve("log"))) {
+        assertThat(left).containsExactly(log);
+      }
+      try (var left = Files.list(tmp)) {
+        assertThat(left).isEmpty();
+      }
+      assertThat(dir.resolve("state")).doesNotExist();
+    } finally {
+      Logging.configureConsole(Level.WARN);
     }
   }
 

@@ -34,7 +34,14 @@ public final class Log4jAudit implements Audit {
   /** How often a missing or replaced audit file is opened anew while it fails. */
   static final Duration RETRY = Duration.ofSeconds(1);
 
-  private static final Logger STDERR = LogManager.getLogger(Log4jAudit.class);
+  /** Opens the audit file anew after it was deleted or replaced. */
+  @FunctionalInterface
+  interface Reopen {
+    void reopen() throws IOException;
+  }
+
+  private final Logger errors;
+  private final Reopen reopen;
   private final Logger logger;
   private final Clock clock;
   /** The file {@link #logger} writes (null: standard output), asked before each record. */
@@ -45,12 +52,20 @@ public final class Log4jAudit implements Audit {
 
   /** The audit log that {@link Logging#configure} set up. */
   public Log4jAudit(Clock clock) {
-    this(clock, LogManager.getLogger(LOGGER), Logging::auditFile);
+    this(clock, LogManager.getLogger(LOGGER), Logging::auditFile, Logging::reopenAudit,
+        LogManager.getLogger(Log4jAudit.class));
   }
 
-  /** Records through {@code logger}, which writes {@code auditFile} (the JIT warm-up's own). */
-  Log4jAudit(Clock clock, Logger logger, Supplier<Path> auditFile) {
+  /**
+   * Records through {@code logger}, which writes {@code auditFile} (the JIT warm-up's own); a
+   * replaced file is reopened by {@code reopen}, failures reported to {@code errors}: never the
+   * live setup's.
+   */
+  Log4jAudit(Clock clock, Logger logger, Supplier<Path> auditFile, Reopen reopen,
+      Logger errors) {
     this.clock = Objects.requireNonNull(clock);
+    this.reopen = Objects.requireNonNull(reopen);
+    this.errors = Objects.requireNonNull(errors);
     this.logger = Objects.requireNonNull(logger);
     this.auditFile = Objects.requireNonNull(auditFile);
     Path file = auditFile.get();
@@ -76,7 +91,7 @@ public final class Log4jAudit implements Audit {
       }
     }
     problem = why;
-    STDERR.error("reason=audit-unavailable ({}): {}not recorded: {}", why,
+    errors.error("reason=audit-unavailable ({}): {}not recorded: {}", why,
         DECISIONS.contains(event.name()) ? "refused, " : "", event.toText());
     return false;
   }
@@ -96,7 +111,7 @@ public final class Log4jAudit implements Audit {
     }
     lastReopen = now;
     try {
-      Logging.reopenAudit();
+      reopen.reopen();
       fileKey = fileKey(file);
       return null;
     } catch (IOException | RuntimeException e) {

@@ -32,7 +32,11 @@ public final class WarmUpAudit implements AutoCloseable {
     this.dir = dir;
     this.file = file;
     this.ctx = ctx;
-    this.audit = new Log4jAudit(clock, ctx.getLogger(Log4jAudit.LOGGER), () -> file);
+    // its own reopen and error logger (root OFF): a replaced file must not reconfigure, nor a
+    // failure print reason=audit-unavailable into, the live setup
+    this.audit = new Log4jAudit(clock, ctx.getLogger(Log4jAudit.LOGGER), () -> file, () -> {
+      throw new IOException("the warm-up's audit file was replaced");
+    }, ctx.getLogger(Log4jAudit.class.getName()));
   }
 
   /**
@@ -49,7 +53,9 @@ public final class WarmUpAudit implements AutoCloseable {
       ConfigurationBuilder<BuiltConfiguration> b = ConfigurationBuilderFactory
           .newConfigurationBuilder();
       b.setConfigurationName("knockd-warmup");
-      b.setStatusLevel(Level.OFF);
+      // the live setup's level: this sets Log4j's one global status listener (OFF silenced the
+      // live audit's rollover errors until the next reload)
+      b.setStatusLevel(Level.WARN);
       Logging.addAudit(b, file.toString(), file, format, Logging.ROLL_SIZE, 1);
       b.add(b.newRootLogger(Level.OFF));
       ctx = new LoggerContext("knockd-warmup");
@@ -114,8 +120,11 @@ public final class WarmUpAudit implements AutoCloseable {
   /** Stops the private context and deletes the directory. */
   @Override
   public void close() {
-    ctx.stop();
-    deleteTree(dir);
+    try {
+      ctx.stop();
+    } finally {
+      deleteTree(dir);
+    }
   }
 
   private static void deleteTree(Path dir) {

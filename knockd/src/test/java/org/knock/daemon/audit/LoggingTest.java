@@ -16,7 +16,10 @@ import java.util.List;
 import java.util.Map;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.layout.template.json.util.JsonReader;
+import org.apache.logging.log4j.status.StatusLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,6 +79,37 @@ class LoggingTest {
     try (var left = Files.list(tmp)) {
       assertThat(left).isEmpty();
     }
+  }
+
+  @Test
+  void aReplacedWarmUpFileNeverReconfiguresTheLiveAudit() throws IOException {
+    Path log = dir.resolve("live/audit.log");
+    Logging.configure(Level.INFO, log, AuditFormat.TEXT, Logging.ROLL_SIZE, Logging.ROLL_KEEP);
+    Configuration live = LoggerContext.getContext(false).getConfiguration();
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    try (WarmUpAudit w = WarmUpAudit.open(AuditFormat.TEXT, CLOCK, tmp)) {
+      Files.delete(w.dir().resolve("audit.log")); // rolled over, or a tmp cleaner took it
+      for (int i = 0; i < 5; i++) {
+        w.recordGrants(1, CLOCK);
+        assertThat(LoggerContext.getContext(false).getConfiguration()).isSameAs(live);
+      }
+    }
+    writeSome(new Log4jAudit(CLOCK));
+    assertThat(Files.readAllLines(log)).hasSize(3).noneMatch(l -> l.contains("warm-up"));
+  }
+
+  @Test
+  void theWarmUpLeavesLog4jsStatusLevelAsTheLiveSetupHasIt() throws IOException {
+    Logging.configure(Level.INFO, dir.resolve("audit.log"), AuditFormat.JSON, Logging.ROLL_SIZE,
+        Logging.ROLL_KEEP);
+    Level before = StatusLogger.getLogger().getFallbackListener().getStatusLevel();
+    try (WarmUpAudit w = WarmUpAudit.open(AuditFormat.JSON, CLOCK,
+        Files.createDirectories(dir.resolve("tmp")))) {
+      w.recordGrants(10, CLOCK);
+    }
+    // OFF here would hide the live audit log's rollover errors until the next reload
+    assertThat(StatusLogger.getLogger().getFallbackListener().getStatusLevel())
+        .isEqualTo(before).isNotEqualTo(Level.OFF);
   }
 
   @Test
