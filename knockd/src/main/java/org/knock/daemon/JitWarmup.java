@@ -45,10 +45,7 @@ import org.knock.daemon.state.FileReplayCache;
  * directory. Bounded in knocks, lines and time.
  */
 final class JitWarmup {
-  /**
-   * Knocks run by default: enough for the JIT to compile the hot methods (C1, to which the
-   * launchers keep knockd; C2 too when KNOCKD_JAVA_OPTS brings it back).
-   */
+  /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
   static final int KNOCKS = 1500;
   /** Audit records written through Log4jAudit into a deleted temporary file. */
   static final int AUDIT_LINES = 3000;
@@ -56,7 +53,7 @@ final class JitWarmup {
   static final Duration MAX_TIME = Duration.ofSeconds(5);
   /**
    * Round trips through the live firewall's grant path that change nothing ({@link
-   * Firewall#warm}): enough for the JIT to compile the netlink calls, which a grant
+   * Firewall#warm}): enough for the JIT's second tier to compile the netlink calls, which a grant
    * after start-up otherwise ran interpreted (knocks are rare).
    */
   static final int FIREWALL_ROUNDS = 5000;
