@@ -33,6 +33,11 @@ class JitWarmupTest {
   }
 
   private Config config(String firewall, String allow) throws Exception {
+    return config(firewall, allow, "AuditLog = -");
+  }
+
+  /** alice's config; {@code audit}: the [options] lines of the audit log. */
+  private Config config(String firewall, String allow, String... audit) throws Exception {
     TestKeys.write(dir.resolve("alice.key"), KnockKey.generate(new SplittableRandom(3)));
     Path conf = dir.resolve("knockd.conf");
     Files.writeString(conf, String.join("\n",
@@ -40,7 +45,7 @@ class JitWarmupTest {
         "Firewall = " + firewall,
         "Protect = 22/tcp",
         "StateDir = " + dir.resolve("state"),
-        "AuditLog = -",
+        String.join("\n", audit),
         "[user alice]",
         "Key = alice.key",
         "Allow = " + allow,
@@ -63,13 +68,8 @@ class JitWarmupTest {
   @Test
   void aWarmUpLeavesTheLiveAuditLogAndItsConfigurationAlone() throws Exception {
     try {
-      TestKeys.write(dir.resolve("alice.key"), KnockKey.generate(new SplittableRandom(3)));
-      Path conf = dir.resolve("knockd.conf");
       Path log = dir.resolve("log/audit.log");
-      Files.writeString(conf, String.join("\n", "[options]", "Firewall = none",
-          "Protect = 22/tcp", "StateDir = " + dir.resolve("state"), "AuditLog = " + log,
-          "AuditFormat = json", "[user alice]", "Key = alice.key", "Allow = open 22/tcp", ""));
-      Config c = ConfigLoader.load(conf);
+      Config c = config("none", "open 22/tcp", "AuditLog = " + log, "AuditFormat = json");
       Logging.configure(c.options(), Level.INFO);
       new Log4jAudit(Clock.systemUTC()).daemonStart("test", "x"); // one live line
       byte[] before = Files.readAllBytes(log);
