@@ -91,17 +91,16 @@ final class JitWarmup {
         FileReplayCache replay = FileReplayCache.open(log.dir(), settings.timeWindow(),
             clock.instant().getEpochSecond(), FileReplayCache.NO_BOOT_TIME, sync -> { },
             NO_SYNC_REPORTS)) {
-      knocks(config, u, clock, knocks, maxTime, log.audit(), replay);
+      knocks(config, settings, u, clock, knocks, maxTime, log.audit(), replay);
       int granted = log.count("access-granted");
       log.recordGrants(AUDIT_LINES, clock);
       return granted;
     }
   }
 
-  private static void knocks(Config config, UserConfig u, Clock clock, int knocks,
-      Duration maxTime, Audit audit, ReplayCache replay) {
+  private static void knocks(Config config, DecoderSettings settings, UserConfig u, Clock clock,
+      int knocks, Duration maxTime, Audit audit, ReplayCache replay) {
     KnockUser user = new KnockUser(u.name(), KnockKey.generate(new SecureRandom()), true, false);
-    DecoderSettings settings = config.decoderSettings();
     KnockDecoder decoder = new KnockDecoder(settings, List.of(user), replay);
     SourceTracker tracker = new SourceTracker(decoder, config.options().sequenceTimeout(), 1024,
         Daemon.MAX_PORTS_PER_SOURCE);
