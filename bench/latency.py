@@ -117,13 +117,13 @@ for i in range(n):
     cal = marks[0][0] if marks else None  # printk usec of the mark
     granted_before = len(audit_times(grant[6:])) if grant.startswith("audit:") else 0
     t0 = time.monotonic()
-    proc = subprocess.Popen(client, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(client, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     opened = None
     while time.monotonic() - t0 < 5:
         if connects(0.002):
             opened = time.monotonic()
             break
-    proc.wait(timeout=10)
+    err = proc.communicate(timeout=10)[1].decode(errors="replace").strip()
     if grant.startswith("audit:"):
         # the trial's own grant must be in before the next reset: a slow source (the journal)
         # could otherwise grant it during the next trial
@@ -132,7 +132,14 @@ for i in range(n):
             time.sleep(0.01)
     if opened is None:
         fails += 1
-        print("trial %d: did not open within 5 s" % i)
+        time.sleep(0.1)
+        with lock:
+            seen = [r for r in records if cal is not None and r[0] > cal]
+        ports = [m.group(1) for m in (re.search(r"DPT=(\d+)", r[1]) for r in seen
+                 if knock_re.search(r[1]) and tag not in r[1]) if m]
+        print("trial %d: did not open within 5 s (client exit %s%s; %d knock records: %s)"
+              % (i, proc.returncode, ", stderr: " + err.replace("\n", " | ") if err else "",
+                 len(ports), " ".join(ports)))
         continue
     b = (opened - t0) * 1000
     # (a): last knock record of this trial, then the grant
