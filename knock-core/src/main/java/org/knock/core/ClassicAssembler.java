@@ -59,15 +59,14 @@ final class ClassicAssembler extends SequenceAssembler {
   }
 
   @Override
-  public void forgetOldest(int n) {
-    int drop = Math.min(n, size);
-    dropKept(drop);
-    System.arraycopy(values, drop, values, 0, size - drop);
-    System.arraycopy(seen, drop, seen, 0, size - drop);
-    size -= drop;
-    if (size == 0) {
-      tried = 0;
+  public long oldestKeptMillis() {
+    long oldest = Long.MAX_VALUE;
+    for (int i = 0; i < size && kept > 0; i++) {
+      if ((values[i] & KEPT) != 0) {
+        oldest = Math.min(oldest, seen[i]);
+      }
     }
+    return oldest;
   }
 
   /** Counts the kept ports among the {@code n} oldest, which are about to go. */

@@ -33,6 +33,13 @@ final class IndexedAssembler extends SequenceAssembler {
   private int offered = -1;
   /** The last newest-first message passed over a kept port: depth 0 is another message then. */
   private boolean newestSkippedKept;
+  /**
+   * Bit p set: the last message that verified here took its byte at p from a kept port (an
+   * earlier message's, that carried the same byte), so its own port there may still come, late
+   * or reordered; {@link #late} takes it as kept then, not as junk that spoils the next checks.
+   */
+  private long borrowed;
+  private byte[] borrowedFrom;
 
   private static final long[] NONE = new long[0];
 
@@ -85,6 +92,7 @@ final class IndexedAssembler extends SequenceAssembler {
     size = 0;
     covered = 0;
     kept = 0;
+    borrowed = 0;
     tried = 0;
     pending = false;
     resetNewest();
@@ -111,27 +119,14 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   @Override
-  public void forgetOldest(int n) {
-    for (; n > 0 && size > 0; n--) {
-      // the position whose oldest candidate is oldest (the lowest such position on a tie)
-      long firsts = 0;
-      int oldest = -1;
-      for (int i = 0; i < size; i++) {
-        long e = entries[i];
-        int p = pos(e);
-        if ((firsts & 1L << p) == 0) {
-          firsts |= 1L << p;
-          if (oldest < 0 || time(e) < time(entries[oldest])
-              || time(e) == time(entries[oldest]) && p < pos(entries[oldest])) {
-            oldest = i;
-          }
-        }
+  public long oldestKeptMillis() {
+    long oldest = Long.MAX_VALUE;
+    for (int i = 0; i < size && kept > 0; i++) {
+      if (isKept(entries[i])) {
+        oldest = Math.min(oldest, time(entries[i]));
       }
-      removeAt(oldest);
     }
-    if (size == 0) {
-      tried = 0;
-    }
+    return oldest;
   }
 
   /** The index of {@code value} at {@code pos} in {@link #entries}, or -1. */
@@ -242,6 +237,16 @@ final class IndexedAssembler extends SequenceAssembler {
         newest = i;
       }
     }
+    borrowed = 0;
+    for (int i = 0; i < length; i++) {
+      int k = i == newest ? -1 : indexOf(i, msg[i] & 0xFF);
+      if (k >= 0 && isKept(entries[k])) {
+        borrowed |= 1L << i;
+      }
+    }
+    if (borrowed != 0) {
+      borrowedFrom = msg.clone();
+    }
     removeAllBut(msg, length, newest);
     verified++;
     if (twin != null) { // the verified message's ports leave the other length's sequence too
@@ -287,6 +292,23 @@ final class IndexedAssembler extends SequenceAssembler {
     resetNewest();
   }
 
+  /**
+   * True if {@code port} is the own port of the last message that verified here, come after it
+   * at a position where a kept port had lent the message its byte: then it is held as kept (it
+   * belongs to a decided message) and the lender's place is taken. Once per position.
+   */
+  boolean late(int port, Instant now) {
+    DecoderSettings s = decoder.settings();
+    int pos = s.mapping().position(port, s.basePort(), length);
+    if (pos < 0 || (borrowed & 1L << pos) == 0
+        || (borrowedFrom[pos] & 0xFF) != s.mapping().value(port, s.basePort())) {
+      return false;
+    }
+    borrowed &= ~(1L << pos);
+    keep(port, now);
+    return true;
+  }
+
   @Override
   boolean usesKept(byte[] msg) {
     for (int i = 0; i < length; i++) {
@@ -303,6 +325,9 @@ final class IndexedAssembler extends SequenceAssembler {
     DecoderSettings s = decoder.settings();
     int pos = s.mapping().position(port, s.basePort(), length);
     if (pos < 0) {
+      return DecodeResult.INCOMPLETE;
+    }
+    if (late(port, now)) {
       return DecodeResult.INCOMPLETE;
     }
     offered = pos;

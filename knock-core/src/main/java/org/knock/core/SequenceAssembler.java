@@ -32,7 +32,10 @@ import java.time.Instant;
  * newest port of a message checked (an older partial knock that it would complete now, e.g. an
  * open behind the close that kept it, would be acted on after that later knock), a failed check
  * that includes one raises nothing, and a sequence that holds only kept ports is
- * {@linkplain #onlyKept as good as empty}. Not thread-safe.
+ * {@linkplain #onlyKept as good as empty}. Where a kept port lent a message its byte (the message
+ * then verifies before its own port there has come), that own port, when it comes, is held as
+ * kept too: it belongs to a decided message, and as a free port it would fail the next knocks'
+ * combinations and be reported as a bad tag when the sequence ends. Not thread-safe.
  */
 public abstract class SequenceAssembler {
   final KnockDecoder decoder;
@@ -138,8 +141,12 @@ public abstract class SequenceAssembler {
    */
   public abstract void forgetBefore(long oldestMillis);
 
-  /** Forgets the {@code n} ports seen longest ago (a source over its port cap). */
-  public abstract void forgetOldest(int n);
+  /**
+   * When the kept port seen longest ago was last seen (epoch ms), or {@link Long#MAX_VALUE} if none
+   * is held: a kept port may outlive everything else of its sequence, and must still go after
+   * the sliding window ({@link #forgetBefore}).
+   */
+  public abstract long oldestKeptMillis();
 
   /** {@link #offer(int, Instant, CheckAllowance)} without a budget. */
   public final DecodeResult offer(int port, Instant now) {

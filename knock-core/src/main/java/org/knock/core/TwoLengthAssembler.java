@@ -43,9 +43,8 @@ final class TwoLengthAssembler extends SequenceAssembler {
   }
 
   @Override
-  public void forgetOldest(int n) {
-    short20.forgetOldest(n);
-    long36.forgetOldest(n);
+  public long oldestKeptMillis() {
+    return Math.min(short20.oldestKeptMillis(), long36.oldestKeptMillis());
   }
 
   @Override
@@ -65,6 +64,15 @@ final class TwoLengthAssembler extends SequenceAssembler {
 
   @Override
   public DecodeResult offer(int port, Instant now, CheckAllowance allowance) {
+    // a verified message's own port come late: kept on both sides, checked on neither
+    if (short20.late(port, now)) {
+      long36.keep(port, now);
+      return DecodeResult.INCOMPLETE;
+    }
+    if (long36.late(port, now)) {
+      short20.keep(port, now);
+      return DecodeResult.INCOMPLETE;
+    }
     int before = short20.verified;
     DecodeResult r = short20.offer(port, now, allowance);
     if (short20.verified != before) { // the port was that message's newest: kept on both sides

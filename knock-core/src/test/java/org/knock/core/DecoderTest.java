@@ -50,6 +50,37 @@ class DecoderTest {
   }
 
   @Test
+  void aKnockThatAKeptPortCompletesTakesItsOwnLatePortAsKept() throws Exception {
+    for (DecoderSettings both : List.of(settings, new DecoderSettings(CipherSuite.TWOFISH,
+        PortMapping.INDEXED, settings.basePort(), settings.timeWindow(),
+        settings.maxCombinations(), List.of(), true))) {
+      SequenceAssembler s = Fixtures.decoder(both, alice).newSequence(CLIENT, 0);
+      int[] first = knock("open 22 30m", 0, NOW, 1);
+      assertThat(Fixtures.offerAll(s, first, NOW).isAccepted()).isTrue(); // its last port: kept
+      int[] second = null;
+      for (long seed = 2; second == null && seed < 20_000; seed++) { // the same last byte
+        int[] k = knock("open 22 30m", 0, NOW, seed);
+        second = k[19] == first[19] ? k : null;
+      }
+      assertThat(second).as("a knock with the first one's last port").isNotNull();
+      DecodeResult r = null;
+      for (int i = 0; i < 19; i++) {
+        r = s.offer(second[i], NOW.plusMillis(100));
+      }
+      assertThat(r.isAccepted()).as("the kept port lent its byte: open one port early").isTrue();
+      // its own last port comes now: part of a decided message, not junk
+      assertThat(s.offer(second[19], NOW.plusMillis(101))).isSameAs(DecodeResult.INCOMPLETE);
+      assertThat(s.onlyKept()).as("nothing left that failed or waits").isTrue();
+      int[] third = knock("open 22 30m", 0, NOW, 50_000);
+      for (int i = 0; i < 20; i++) {
+        r = s.offer(third[i], NOW.plusMillis(200));
+        assertThat(r.rejection()).as("port %d of the next knock", i).isNull();
+      }
+      assertThat(r.isAccepted()).isTrue();
+    }
+  }
+
+  @Test
   void reverseOrderDecodes() throws Exception {
     List<Integer> ports = Fixtures.list(knock("open 22 30m", 0, NOW, 3));
     Collections.reverse(ports);

@@ -25,6 +25,9 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
   private int offered = -1;
   /** The last newest-first message passed over a kept port: depth 0 is another message then. */
   private boolean newestSkippedKept;
+  /** As IndexedAssembler's: positions of the last verified message that a kept port lent. */
+  private long borrowed;
+  private byte[] borrowedFrom;
 
   ReferenceIndexedAssembler(KnockDecoder decoder, int source, int destination) {
     this(decoder, source, destination, null, null);
@@ -51,6 +54,7 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
 
   @Override
   public void clear() {
+    borrowed = 0;
     java.util.Arrays.fill(counts, 0);
     size = 0;
     kept = 0;
@@ -82,19 +86,16 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
   }
 
   @Override
-  public void forgetOldest(int n) {
-    for (; n > 0 && size > 0; n--) {
-      int oldest = -1;
-      for (int pos = 0; pos < length; pos++) {
-        if (counts[pos] > 0 && (oldest < 0 || seen[pos][0] < seen[oldest][0])) {
-          oldest = pos;
+  public long oldestKeptMillis() {
+    long oldest = Long.MAX_VALUE;
+    for (int pos = 0; pos < length; pos++) {
+      for (int i = 0; i < counts[pos]; i++) {
+        if ((values[pos][i] & KEPT) != 0) {
+          oldest = Math.min(oldest, seen[pos][i]);
         }
       }
-      remove(oldest, values[oldest][0] & 0xFF);
     }
-    if (size == 0) {
-      tried = 0;
-    }
+    return oldest;
   }
 
   /**
@@ -195,6 +196,14 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
         newest = i;
       }
     }
+    borrowed = 0; // the positions whose byte a kept port lent: see IndexedAssembler.late
+    for (int i = 0; i < length; i++) {
+      int k = i == newest ? -1 : indexOf(i, msg[i] & 0xFF);
+      if (k >= 0 && (values[i][k] & KEPT) != 0) {
+        borrowed |= 1L << i;
+        borrowedFrom = msg.clone();
+      }
+    }
     removeAllBut(msg, length, newest);
     verified++;
     if (twin != null) { // the verified message's ports leave the other length's sequence too
@@ -256,6 +265,12 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
     DecoderSettings s = decoder.settings();
     int pos = s.mapping().position(port, s.basePort(), length);
     if (pos < 0) {
+      return DecodeResult.INCOMPLETE;
+    }
+    int value = s.mapping().value(port, s.basePort());
+    if ((borrowed & 1L << pos) != 0 && (borrowedFrom[pos] & 0xFF) == value) {
+      borrowed &= ~(1L << pos); // the verified message's own port, late: kept
+      keep(port, now);
       return DecodeResult.INCOMPLETE;
     }
     offered = pos;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sequence of a decoder with 36-byte knocks ({@link TwoLengthAssembler}): the sliding
- * window, port cap, clear, pending checks and check counts reach both the 20-byte and the
+ * window, kept ports, clear, pending checks and check counts reach both the 20-byte and the
  * 36-byte side. Written for the mutants PIT found alive (docs/TESTING.md).
  */
 class TwoLengthAssemblerTest {
@@ -82,16 +82,22 @@ class TwoLengthAssemblerTest {
   }
 
   @Test
-  void thePortCapReachesBothSides() {
-    SequenceAssembler s = sequence();
-    fill(s, 0, 20, 0, CheckAllowance.UNLIMITED);
-    s.forgetOldest(20);
+  void aKeptPortOutlivesNothingButTheWindowOnBothSides() throws Exception {
+    KnockKey key = Fixtures.key(19);
+    SequenceAssembler s = Fixtures.decoder(settings, new KnockUser("alice", key, false))
+        .newSequence(Fixtures.CLIENT, 0);
+    assertThat(s).isInstanceOf(TwoLengthAssembler.class);
+    assertThat(s.oldestKeptMillis()).as("none held").isEqualTo(Long.MAX_VALUE);
+    int[] knock = Fixtures.knockPool(key, settings, 1, 0, 7).get(0);
+    assertThat(Fixtures.offerAll(s, knock, at(5)).isAccepted()).isTrue();
+    // its newest port stays, kept on both sides, and nothing else
+    assertThat(s.oldestKeptMillis()).isEqualTo(at(5).toEpochMilli());
+    assertThat(s.onlyKept()).isTrue();
+    s.forgetBefore(at(5).toEpochMilli());
+    assertThat(s.size()).as("seen exactly then: stays").isEqualTo(1);
+    s.forgetBefore(at(6).toEpochMilli());
     assertThat(s.size()).isZero();
-    assertThat(s.offer(port(19, 2), at(1))).isSameAs(DecodeResult.INCOMPLETE);
-    fill(s, 0, 36, 2, CheckAllowance.UNLIMITED);
-    assertThat(s.size()).isEqualTo(37);
-    s.forgetOldest(37);
-    assertThat(s.size()).isZero();
+    assertThat(s.oldestKeptMillis()).isEqualTo(Long.MAX_VALUE);
   }
 
   @Test

@@ -228,6 +228,13 @@ final class SourceTracker {
     /** Forgets the ports that arrived before {@code oldest}, here and in the assemblers. */
     void dropBefore(long oldest) {
       if (pairCount == 0 || pairs[1] >= oldest) {
+        // kept ports outlive their pairs (settle lets a sequence of only kept ports start over):
+        // they too go after SequenceTimeout, or a source knocking again and again gathers them
+        for (int i = 0; i < assemblerCount; i++) {
+          if (assembler(i).oldestKeptMillis() < oldest) {
+            assembler(i).forgetBefore(oldest);
+          }
+        }
         return;
       }
       int keep = 0;
@@ -248,13 +255,22 @@ final class SourceTracker {
       }
     }
 
-    /** Forgets the {@code n} oldest ports, here and in the assemblers. */
+    /**
+     * Forgets the {@code n} oldest ports, here and in the assemblers: there, every port last seen
+     * before the oldest port that stays. Not the assemblers' n oldest: the pairs count the ports
+     * of verified messages too, which the assemblers no longer hold, so those n would reach into
+     * a knock still arriving.
+     */
     void dropOldest(int n) {
       System.arraycopy(pairs, 2 * n, pairs, 0, 2 * (pairCount - n));
       pairCount -= n;
       replayFrom = Math.max(0, replayFrom - n);
+      long cut = pairs[1];
+      for (int i = 1; i < pairCount; i++) { // arrival order, unless the clock was set back
+        cut = Math.min(cut, pairs[2 * i + 1]);
+      }
       for (int i = 0; i < assemblerCount; i++) {
-        assembler(i).forgetOldest(n);
+        assembler(i).forgetBefore(cut);
       }
     }
   }

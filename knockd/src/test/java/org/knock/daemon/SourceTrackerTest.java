@@ -18,6 +18,7 @@ import org.knock.core.KnockKey;
 import org.knock.core.KnockUser;
 import org.knock.core.PortMapping;
 import org.knock.core.Rejection;
+import org.knock.core.SequenceAssembler;
 
 class SourceTrackerTest {
   private static final Instant T0 = Instant.parse("2026-11-22T08:00:00Z");
@@ -153,6 +154,83 @@ class SourceTrackerTest {
     }
     assertThat(last.isAccepted()).isTrue();
     assertThat(last.combinations()).isEqualTo(1); // 20 ports held, not 60
+  }
+
+  @Test
+  void everyKnockOfAUserKnockingAgainAndAgainOpens() throws Exception {
+    // one address knocking every 360 ms for a minute (a script, users behind one NAT, a
+    // benchmark): ~560 ports in each SequenceTimeout, over the cap of 512 a source. The newest
+    // port of each accepted knock is kept, so position 19 gathers a candidate a knock, and now
+    // and then one of them lends the next knock its byte there, before its own port comes.
+    assertThat(knocksThatFailed(false)).as("knocks that did not open").isEmpty();
+    // the same with a spoofed junk port every 2 s: the sequence never holds only kept ports, so
+    // the decided knocks' ports count to the cap, which must not take the knock arriving
+    assertThat(knocksThatFailed(true)).as("knocks that did not open, with junk").isEmpty();
+  }
+
+  private List<Integer> knocksThatFailed(boolean junk) throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int sport = 1024;
+    List<Integer> failed = new ArrayList<>();
+    for (int k = 0; k < 160; k++) {
+      Instant at = T0.plusMillis(360L * k);
+      if (junk && k % 6 == 0) {
+        t.offer(SRC, 7, settings.basePort() + 256 * (k % 20) + 13, at.minusMillis(100), ended);
+      }
+      int[] ports = new KnockEncoder(key, settings.suite(), settings.mapping(),
+          settings.basePort()).encode(Command.parse("open 22 30m"), 0, at,
+          new SplittableRandom((junk ? 2000 : 1000) + k)); // one replay cache for both
+      boolean accepted = false;
+      for (int i = 0; i < ports.length; i++) {
+        DecodeResult r = t.offer(SRC, sport, ports[i], at.plusMillis(i / 4), ended);
+        sport = sport == 65535 ? 1024 : sport + 1;
+        accepted |= r.isAccepted();
+      }
+      if (!accepted) {
+        failed.add(k);
+      }
+    }
+    assertThat(ended).isEmpty();
+    List<SourceTracker.Ended> atTheEnd = t.sweep(T0.plusMillis(360L * 160 + 10_001));
+    if (junk) { // what the junk did to the sequence is said once it ends: no more than that
+      assertThat(atTheEnd).allSatisfy(e -> assertThat(e.strongest()).isSameAs(Rejection.BAD_TAG));
+    } else {
+      assertThat(atTheEnd).as("a rejection reported for a user whose every knock opened")
+          .isEmpty();
+    }
+    return failed;
+  }
+
+  @Test
+  void keptPortsGoAfterTheTimeoutWhileTheSourceKnocksOn() throws Exception {
+    // each accepted knock leaves its newest port kept; a sequence of only kept ports starts
+    // over, but the kept ports themselves must still go after SequenceTimeout (10 s here)
+    List<SequenceAssembler> made = new ArrayList<>();
+    SourceTracker t = tracker(100).twin((source, destination) -> {
+      SequenceAssembler a = decoder.newSequence(source, destination);
+      made.add(a);
+      return a;
+    });
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int k = 0; k < 40; k++) {
+      Instant at = T0.plusSeconds(k);
+      int[] ports = new KnockEncoder(key, settings.suite(), settings.mapping(),
+          settings.basePort()).encode(Command.parse("open 22 30m"), 0, at,
+          new SplittableRandom(5000 + k));
+      boolean accepted = false; // at its last port, or one before if a kept port lent a byte
+      for (int i = 0; i < ports.length; i++) {
+        accepted |= t.offer(SRC, 2000 + 20 * k + i, ports[i], at, ended).isAccepted();
+      }
+      assertThat(accepted).as("knock %d", k).isTrue();
+      assertThat(made).hasSize(1);
+      assertThat(made.get(0).oldestKeptMillis()).as("after knock %d", k)
+          .isGreaterThanOrEqualTo(at.minusSeconds(10).toEpochMilli());
+      // kept only: each knock's newest, and its own last port where a kept port lent its byte
+      assertThat(made.get(0).onlyKept()).as("after knock %d", k).isTrue();
+      assertThat(made.get(0).size()).as("after knock %d", k).isLessThanOrEqualTo(2 * 11);
+    }
+    assertThat(ended).isEmpty();
   }
 
   @Test
