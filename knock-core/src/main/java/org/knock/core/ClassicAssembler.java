@@ -43,18 +43,32 @@ final class ClassicAssembler extends SequenceAssembler {
 
   @Override
   public void forgetBefore(long oldestMillis) {
-    int drop = 0;
-    while (drop < size && seen[drop] < oldestMillis) {
-      drop++;
-    }
-    dropKept(drop);
-    if (drop > 0) {
-      System.arraycopy(values, drop, values, 0, size - drop);
-      System.arraycopy(seen, drop, seen, 0, size - drop);
-      size -= drop;
-      if (size == 0) {
-        tried = 0;
+    // every port seen before, not only the run at the front: after the clock was set back the
+    // front may hold a port "from the future" that would shield everything behind it
+    int keep = 0;
+    for (int i = 0; i < size; i++) {
+      if (seen[i] >= oldestMillis) {
+        values[keep] = values[i];
+        seen[keep++] = seen[i];
+      } else if ((values[i] & KEPT) != 0) {
+        kept--;
       }
+    }
+    size = keep;
+    if (size == 0) {
+      tried = 0;
+    }
+  }
+
+  @Override
+  public void forgetOldest(int n) {
+    int drop = Math.min(n, size);
+    dropKept(drop);
+    System.arraycopy(values, drop, values, 0, size - drop);
+    System.arraycopy(seen, drop, seen, 0, size - drop);
+    size -= drop;
+    if (size == 0) {
+      tried = 0;
     }
   }
 
@@ -115,7 +129,7 @@ final class ClassicAssembler extends SequenceAssembler {
   }
 
   @Override
-  void removeMessage(byte[] msg) {
+  void removeMessage(byte[] msg, boolean accepted, long now) {
     int newest = picked[length - 1]; // the message's newest port is kept
     if ((values[newest] & KEPT) == 0) {
       values[newest] |= KEPT;

@@ -34,12 +34,17 @@ final class IndexedAssembler extends SequenceAssembler {
   /** The last newest-first message passed over a kept port: depth 0 is another message then. */
   private boolean newestSkippedKept;
   /**
-   * Bit p set: the last message that verified here took its byte at p from a kept port (an
-   * earlier message's, that carried the same byte), so its own port there may still come, late
-   * or reordered; {@link #late} takes it as kept then, not as junk that spoils the next checks.
+   * Bit p set: the knock accepted last here took its byte at p from a kept port (an earlier
+   * message's, that carried the same byte), so its own port there may still come, late or
+   * reordered; {@link #late} takes it as kept then, not as junk that spoils the next checks. Only
+   * for the next ports from this source, until another port comes, and within the window: a mark
+   * left waiting could swallow a later knock's last port (a kept port is never a message's
+   * newest), and only an accepted knock sets one (a replay an attacker completes with a kept port
+   * would otherwise set one at will).
    */
   private long borrowed;
   private byte[] borrowedFrom;
+  private long borrowedAt;
 
   private static final long[] NONE = new long[0];
 
@@ -100,6 +105,9 @@ final class IndexedAssembler extends SequenceAssembler {
 
   @Override
   public void forgetBefore(long oldestMillis) {
+    if (borrowedAt < oldestMillis) {
+      borrowed = 0;
+    }
     int keep = 0;
     long cover = 0;
     for (int i = 0; i < size; i++) {
@@ -113,6 +121,30 @@ final class IndexedAssembler extends SequenceAssembler {
     }
     size = keep;
     covered = cover;
+    if (size == 0) {
+      tried = 0;
+    }
+  }
+
+  @Override
+  public void forgetOldest(int n) {
+    for (; n > 0 && size > 0; n--) {
+      // the position whose oldest candidate is oldest (the lowest such position on a tie)
+      long firsts = 0;
+      int oldest = -1;
+      for (int i = 0; i < size; i++) {
+        long e = entries[i];
+        int p = pos(e);
+        if ((firsts & 1L << p) == 0) {
+          firsts |= 1L << p;
+          if (oldest < 0 || time(e) < time(entries[oldest])
+              || time(e) == time(entries[oldest]) && p < pos(entries[oldest])) {
+            oldest = i;
+          }
+        }
+      }
+      removeAt(oldest);
+    }
     if (size == 0) {
       tried = 0;
     }
@@ -229,7 +261,7 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   @Override
-  void removeMessage(byte[] msg) {
+  void removeMessage(byte[] msg, boolean accepted, long now) {
     int newest = offered >= 0 ? offered : 0; // the position of the newest port: it is kept
     for (int i = 1; i < length && offered < 0; i++) { // an owed check: by arrival time
       if (time(entries[indexOf(i, msg[i] & 0xFF)])
@@ -238,7 +270,7 @@ final class IndexedAssembler extends SequenceAssembler {
       }
     }
     borrowed = 0;
-    for (int i = 0; i < length; i++) {
+    for (int i = 0; i < length && accepted; i++) {
       int k = i == newest ? -1 : indexOf(i, msg[i] & 0xFF);
       if (k >= 0 && isKept(entries[k])) {
         borrowed |= 1L << i;
@@ -246,10 +278,12 @@ final class IndexedAssembler extends SequenceAssembler {
     }
     if (borrowed != 0) {
       borrowedFrom = msg.clone();
+      borrowedAt = now;
     }
     removeAllBut(msg, length, newest);
     verified++;
     if (twin != null) { // the verified message's ports leave the other length's sequence too
+      twin.borrowed = 0;
       twin.removeAllBut(msg, Math.min(length, twin.length), newest);
       twin.resetNewest();
     }
@@ -293,15 +327,19 @@ final class IndexedAssembler extends SequenceAssembler {
   }
 
   /**
-   * True if {@code port} is the own port of the last message that verified here, come after it
-   * at a position where a kept port had lent the message its byte: then it is held as kept (it
-   * belongs to a decided message) and the lender's place is taken. Once per position.
+   * True if {@code port} is the own port of the knock accepted last here, come right after it at
+   * a position where a kept port had lent the knock its byte: then it is held as kept (it
+   * belongs to a decided message). Once per position; any other port ends every mark.
    */
   boolean late(int port, Instant now) {
+    if (borrowed == 0) {
+      return false;
+    }
     DecoderSettings s = decoder.settings();
     int pos = s.mapping().position(port, s.basePort(), length);
     if (pos < 0 || (borrowed & 1L << pos) == 0
         || (borrowedFrom[pos] & 0xFF) != s.mapping().value(port, s.basePort())) {
+      borrowed = 0; // another port came first: a new knock, not the accepted one's straggler
       return false;
     }
     borrowed &= ~(1L << pos);

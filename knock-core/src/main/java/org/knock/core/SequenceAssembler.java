@@ -142,6 +142,13 @@ public abstract class SequenceAssembler {
   public abstract void forgetBefore(long oldestMillis);
 
   /**
+   * Forgets the {@code n} ports seen longest ago: the daemon's backstop for a source whose
+   * assembler holds more than its cap of ports after the sliding window (ports of one
+   * millisecond, a clock set back).
+   */
+  public abstract void forgetOldest(int n);
+
+  /**
    * When the kept port seen longest ago was last seen (epoch ms), or {@link Long#MAX_VALUE} if none
    * is held: a kept port may outlive everything else of its sequence, and must still go after
    * the sliding window ({@link #forgetBefore}).
@@ -181,10 +188,10 @@ public abstract class SequenceAssembler {
   abstract boolean newestMessage(byte[] msg);
 
   /**
-   * Forgets the ports that make up {@code msg} (a message whose tag verified), but for its newest,
-   * which is kept (see the class comment).
+   * Forgets the ports that make up {@code msg} (a message whose tag verified at {@code now},
+   * {@code accepted} or refused), but for its newest, which is kept (see the class comment).
    */
-  abstract void removeMessage(byte[] msg);
+  abstract void removeMessage(byte[] msg, boolean accepted, long now);
 
   /** True if one of the ports that make up {@code msg} (the message being checked) is kept. */
   abstract boolean usesKept(byte[] msg);
@@ -284,7 +291,7 @@ public abstract class SequenceAssembler {
       } else {
         raise(v.refusal());
       }
-      removeMessage(m);
+      removeMessage(m, v.knock() != null, now.toEpochMilli());
       resetNewest();
       pending = size() > kept;
       return true;

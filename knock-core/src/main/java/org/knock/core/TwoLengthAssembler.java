@@ -43,6 +43,12 @@ final class TwoLengthAssembler extends SequenceAssembler {
   }
 
   @Override
+  public void forgetOldest(int n) {
+    short20.forgetOldest(n);
+    long36.forgetOldest(n);
+  }
+
+  @Override
   public long oldestKeptMillis() {
     return Math.min(short20.oldestKeptMillis(), long36.oldestKeptMillis());
   }
@@ -104,7 +110,7 @@ final class TwoLengthAssembler extends SequenceAssembler {
   }
 
   @Override
-  void removeMessage(byte[] msg) {
+  void removeMessage(byte[] msg, boolean accepted, long now) {
     // each side removes its own verified messages (and tells its twin)
   }
 

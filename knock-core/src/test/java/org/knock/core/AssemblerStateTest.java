@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a sequence holds after each operation the daemon applies to it (the sliding window,
- * clear) and what each offer costs: read through the package-private newest-first
+ * What a sequence holds after each operation the daemon applies to it (the sliding window, the
+ * port cap, clear) and what each offer costs: read through the package-private newest-first
  * message, so a port forgotten, kept or reordered wrongly shows at once. Written for the mutants
  * PIT found alive (docs/TESTING.md).
  */
@@ -104,7 +104,38 @@ class AssemblerStateTest {
   }
 
   @Test
-  void aPartialWindowKeepsTheCombinationCount() {
+  void indexedPortCapForgetsTheOldestPortsFirst() {
+    SequenceAssembler s = sequence(PortMapping.INDEXED, nobody);
+    s.offer(indexed(7, 3), at(0));
+    s.offer(indexed(3, 3), at(0)); // same time as position 7's: the lower position goes first
+    s.offer(indexed(5, 4), at(10));
+    for (int pos = 0; pos < 20; pos++) {
+      s.offer(indexed(pos, 1), at(100 + pos));
+    }
+    assertThat(s.size()).isEqualTo(23);
+    s.forgetOldest(1);
+    assertThat(s.size()).isEqualTo(22);
+    // position 3 lost its 3; take its 1 away too: 7 still holds its 3
+    s.forgetOldest(0);
+    assertThat(s.size()).isEqualTo(22);
+    s.forgetOldest(1); // position 7's 3
+    s.forgetOldest(1); // position 5's 4
+    assertThat(s.size()).isEqualTo(20);
+    byte[] m = newest(s);
+    for (int pos = 0; pos < 20; pos++) {
+      assertThat(m[pos]).as("position %d", pos).isEqualTo((byte) 1);
+    }
+    s.forgetOldest(1); // position 0's 1, the oldest now
+    assertThat(newest(s)).isNull();
+    s.offer(indexed(0, 6), at(500));
+    assertThat(newest(s)[0]).isEqualTo((byte) 6);
+    s.forgetOldest(100); // more than it holds
+    assertThat(s.size()).isZero();
+    assertThat(s.combinationsTried()).isZero();
+  }
+
+  @Test
+  void aPartialPortCapKeepsTheCombinationCount() {
     SequenceAssembler s = sequence(PortMapping.INDEXED, nobody);
     s.offer(indexed(0, 2), at(0));
     for (int pos = 0; pos < 20; pos++) {
@@ -113,8 +144,7 @@ class AssemblerStateTest {
     s.offer(indexed(1, 2), at(20)); // combined with position 0's 2
     int tried = s.combinationsTried();
     assertThat(tried).isPositive();
-    s.forgetBefore(at(1).toEpochMilli()); // position 0's 2
-    assertThat(s.size()).isEqualTo(21);
+    s.forgetOldest(1);
     assertThat(s.combinationsTried()).isEqualTo(tried);
   }
 
@@ -124,6 +154,37 @@ class AssemblerStateTest {
     assertThat(s.offer(BASE + 256, at(0))).isSameAs(DecodeResult.INCOMPLETE);
     assertThat(s.offer(BASE - 1, at(0))).isSameAs(DecodeResult.INCOMPLETE);
     assertThat(s.size()).isZero();
+  }
+
+  @Test
+  void indexedPortCapBreaksTiesByPosition() {
+    SequenceAssembler s = sequence(PortMapping.INDEXED, nobody);
+    s.offer(indexed(3, 2), at(0));
+    s.offer(indexed(7, 2), at(0));
+    for (int pos = 0; pos < 20; pos++) {
+      if (pos != 3 && pos != 7) {
+        s.offer(indexed(pos, 1), at(100));
+      }
+    }
+    s.forgetOldest(1); // position 3's only port
+    s.offer(indexed(3, 5), at(200));
+    byte[] m = newest(s);
+    assertThat(m).as("position 7 still holds its port").isNotNull();
+    assertThat(m[3]).isEqualTo((byte) 5);
+    assertThat(m[7]).isEqualTo((byte) 2);
+  }
+
+  @Test
+  void indexedPortCapRemovesTheOldestCandidateNotTheNewest() {
+    SequenceAssembler s = sequence(PortMapping.INDEXED, nobody);
+    s.offer(indexed(0, 4), at(0));
+    for (int pos = 0; pos < 20; pos++) {
+      s.offer(indexed(pos, 1), at(100));
+    }
+    s.forgetOldest(1); // position 0's 4: the 1 moves down and keeps its time
+    assertThat(newest(s)[0]).isEqualTo((byte) 1);
+    s.forgetBefore(at(100).toEpochMilli());
+    assertThat(s.size()).isEqualTo(20);
   }
 
   @Test
@@ -186,7 +247,7 @@ class AssemblerStateTest {
   }
 
   @Test
-  void classicSlidingWindowDropsTheEarliestPorts() {
+  void classicSlidingWindowAndPortCapDropTheEarliestPorts() {
     SequenceAssembler s = sequence(PortMapping.CLASSIC, nobody);
     for (int i = 0; i < 22; i++) {
       s.offer(BASE + i, at(i * 10L));
@@ -203,7 +264,7 @@ class AssemblerStateTest {
     for (int i = 0; i < 20; i++) {
       assertThat(m[i]).isEqualTo((byte) (i + 2));
     }
-    s.forgetBefore(at(21).toEpochMilli()); // port 2, seen at 20
+    s.forgetOldest(1);
     assertThat(s.size()).isEqualTo(19);
     assertThat(newest(s)).isNull();
     s.forgetBefore(at(30).toEpochMilli()); // port 3 arrived at 30: the times moved with the ports
@@ -219,7 +280,7 @@ class AssemblerStateTest {
       s.offer(BASE + i, at(2000));
     }
     assertThat(s.combinationsTried()).isPositive();
-    s.forgetBefore(at(2001).toEpochMilli());
+    s.forgetOldest(50);
     assertThat(s.size()).isZero();
     assertThat(s.combinationsTried()).isZero();
   }

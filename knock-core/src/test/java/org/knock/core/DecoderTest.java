@@ -80,6 +80,52 @@ class DecoderTest {
     }
   }
 
+  /** A knock sealed at {@code at} whose last port is {@code last} (1 in 256 of them). */
+  private int[] knockEndingWith(int last, Instant at, long from) throws KnockException {
+    for (long seed = from; seed < from + 50_000; seed++) {
+      int[] k = knock("open 22 30m", 0, at, seed);
+      if (k[19] == last) {
+        return k;
+      }
+    }
+    throw new AssertionError("no knock ends with port " + last);
+  }
+
+  @Test
+  void aReplayThatAKeptPortCompletesCannotSwallowTheNextKnocksLastPort() throws Exception {
+    SequenceAssembler s = Fixtures.decoder(settings, alice).newSequence(CLIENT, 0);
+    int[] r = knock("open 22 30m", 0, NOW, 1);
+    assertThat(Fixtures.offerAll(s, r, NOW).isAccepted()).as("the user's knock").isTrue();
+    // the attacker, spoofing the user's address, replays the captured knock but its last port:
+    // the kept last port completes it and the tag verifies (refused: a replay)
+    DecodeResult replay = DecodeResult.INCOMPLETE;
+    for (int i = 0; i < 19; i++) {
+      replay = s.offer(r[i], NOW.plusSeconds(1));
+    }
+    assertThat(replay.rejection()).isSameAs(Rejection.REPLAY);
+    // the user's next knock, whose last port is the captured one's (1 in 256)
+    int[] k = knockEndingWith(r[19], NOW.plusSeconds(3), 100);
+    assertThat(Fixtures.offerAll(s, k, NOW.plusSeconds(3)).isAccepted())
+        .as("the user's next knock").isTrue();
+  }
+
+  @Test
+  void aLentPortsOwnPortLostOnTheWayLeavesNoMarkBehind() throws Exception {
+    SequenceAssembler s = Fixtures.decoder(settings, alice).newSequence(CLIENT, 0);
+    int[] first = knock("open 22 30m", 0, NOW, 1);
+    assertThat(Fixtures.offerAll(s, first, NOW).isAccepted()).isTrue();
+    int[] second = knockEndingWith(first[19], NOW, 100);
+    assertThat(Fixtures.offerAll(s, java.util.Arrays.copyOf(second, 19), NOW.plusMillis(300))
+        .isAccepted()).as("completed one port early by the kept port").isTrue();
+    // second[19] is lost on the way; the window passes over everything
+    s.forgetBefore(NOW.plusSeconds(60).toEpochMilli());
+    assertThat(s.size()).isZero();
+    // a knock a minute later whose last port is that one
+    Instant later = NOW.plusSeconds(61);
+    int[] third = knockEndingWith(first[19], later, 60_000);
+    assertThat(Fixtures.offerAll(s, third, later).isAccepted()).isTrue();
+  }
+
   @Test
   void reverseOrderDecodes() throws Exception {
     List<Integer> ports = Fixtures.list(knock("open 22 30m", 0, NOW, 3));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The packed {@link IndexedAssembler} against the per-position one it replaced
  * ({@link ReferenceIndexedAssembler}): the same random operations (knocks shuffled, with a lost
- * SYN or junk, replays, junk, repeats, owed checks, the sliding window, kept ports,
+ * SYN or junk, replays, junk, repeats, owed checks, the sliding window, the port cap, kept ports,
  * clear) offered to both, each with its own decoder and an allowance that answers both alike as
  * long as they ask in the same order. After every operation both give the same result (status,
  * refusal, checks spent, knock) and hold the same number of ports, kept ports, combinations
@@ -113,6 +113,11 @@ class IndexedAssemblerEquivalenceTest {
           packed.forgetBefore(t - window);
           ref.forgetBefore(t - window);
           did = "forgetBefore(now - " + window + ")";
+        } else if (what < 97) {
+          int n = 1 + rnd.nextInt(8);
+          packed.forgetOldest(n);
+          ref.forgetOldest(n);
+          did = "forgetOldest(" + n + ")";
         } else if (what < 99) {
           assertThat(packed.oldestKeptMillis()).as(when + " oldestKeptMillis")
               .isEqualTo(ref.oldestKeptMillis());

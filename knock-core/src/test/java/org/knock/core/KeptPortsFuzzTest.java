@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Kept ports (the newest port of a message whose tag verified, see {@link SequenceAssembler}):
  * random mixes of knocks, replays, lost SYNs, junk, repeated ports, a refusing allowance, the
- * sliding window (also up to the oldest kept port) and clear, with fixed seeds. After every operation the counter
+ * sliding window (also up to the oldest kept port), the port cap and clear, with fixed seeds. After every operation the counter
  * {@code kept} of each indexed and classic assembler equals the number of flagged values it holds,
  * the sizes add up, and no knock is accepted twice.
  */
@@ -100,6 +100,10 @@ class KeptPortsFuzzTest {
           long window = rnd.nextInt(1500);
           a.forgetBefore(t - window);
           did = "forgetBefore(now - " + window + ")";
+        } else if (what < 97) {
+          int n = 1 + rnd.nextInt(8);
+          a.forgetOldest(n);
+          did = "forgetOldest(" + n + ")";
         } else if (what < 99) {
           // the window reaches kept ports that outlived the rest of their sequence
           long kept = a.oldestKeptMillis();

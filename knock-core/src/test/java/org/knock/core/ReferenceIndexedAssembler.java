@@ -28,6 +28,7 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
   /** As IndexedAssembler's: positions of the last verified message that a kept port lent. */
   private long borrowed;
   private byte[] borrowedFrom;
+  private long borrowedAt;
 
   ReferenceIndexedAssembler(KnockDecoder decoder, int source, int destination) {
     this(decoder, source, destination, null, null);
@@ -65,6 +66,9 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
 
   @Override
   public void forgetBefore(long oldestMillis) {
+    if (borrowedAt < oldestMillis) {
+      borrowed = 0;
+    }
     for (int pos = 0; pos < length; pos++) {
       int keep = 0;
       for (int i = 0; i < counts[pos]; i++) {
@@ -79,6 +83,22 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
         size -= counts[pos] - keep;
         counts[pos] = keep;
       }
+    }
+    if (size == 0) {
+      tried = 0;
+    }
+  }
+
+  @Override
+  public void forgetOldest(int n) {
+    for (; n > 0 && size > 0; n--) {
+      int oldest = -1;
+      for (int pos = 0; pos < length; pos++) {
+        if (counts[pos] > 0 && (oldest < 0 || seen[pos][0] < seen[oldest][0])) {
+          oldest = pos;
+        }
+      }
+      remove(oldest, values[oldest][0] & 0xFF);
     }
     if (size == 0) {
       tried = 0;
@@ -189,7 +209,7 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
   }
 
   @Override
-  void removeMessage(byte[] msg) {
+  void removeMessage(byte[] msg, boolean accepted, long now) {
     int newest = offered >= 0 ? offered : 0; // the position of the newest port: it is kept
     for (int i = 1; i < length && offered < 0; i++) { // an owed check: by arrival time
       if (seen[i][indexOf(i, msg[i] & 0xFF)] > seen[newest][indexOf(newest, msg[newest] & 0xFF)]) {
@@ -197,16 +217,18 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
       }
     }
     borrowed = 0; // the positions whose byte a kept port lent: see IndexedAssembler.late
-    for (int i = 0; i < length; i++) {
+    for (int i = 0; i < length && accepted; i++) {
       int k = i == newest ? -1 : indexOf(i, msg[i] & 0xFF);
       if (k >= 0 && (values[i][k] & KEPT) != 0) {
         borrowed |= 1L << i;
         borrowedFrom = msg.clone();
+        borrowedAt = now;
       }
     }
     removeAllBut(msg, length, newest);
     verified++;
     if (twin != null) { // the verified message's ports leave the other length's sequence too
+      twin.borrowed = 0;
       twin.removeAllBut(msg, Math.min(length, twin.length), newest);
       twin.resetNewest();
     }
@@ -265,14 +287,16 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
     DecoderSettings s = decoder.settings();
     int pos = s.mapping().position(port, s.basePort(), length);
     if (pos < 0) {
+      borrowed = 0; // any other port ends the marks
       return DecodeResult.INCOMPLETE;
     }
     int value = s.mapping().value(port, s.basePort());
     if ((borrowed & 1L << pos) != 0 && (borrowedFrom[pos] & 0xFF) == value) {
-      borrowed &= ~(1L << pos); // the verified message's own port, late: kept
+      borrowed &= ~(1L << pos); // the accepted knock's own port, late: kept
       keep(port, now);
       return DecodeResult.INCOMPLETE;
     }
+    borrowed = 0; // any other port ends the marks
     offered = pos;
     try {
       return offer(pos, s.mapping().value(port, s.basePort()), now, allowance);

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sequence of a decoder with 36-byte knocks ({@link TwoLengthAssembler}): the sliding
- * window, kept ports, clear, pending checks and check counts reach both the 20-byte and the
+ * window, port cap, kept ports, clear, pending checks and check counts reach both the 20-byte and the
  * 36-byte side. Written for the mutants PIT found alive (docs/TESTING.md).
  */
 class TwoLengthAssemblerTest {
@@ -78,6 +78,19 @@ class TwoLengthAssemblerTest {
     // a 20-byte side that kept its ports would check a full message here
     assertThat(s.offer(port(20, 2), at(200))).isSameAs(DecodeResult.INCOMPLETE);
     s.forgetBefore(at(300).toEpochMilli());
+    assertThat(s.size()).isZero();
+  }
+
+  @Test
+  void thePortCapReachesBothSides() {
+    SequenceAssembler s = sequence();
+    fill(s, 0, 20, 0, CheckAllowance.UNLIMITED);
+    s.forgetOldest(20);
+    assertThat(s.size()).isZero();
+    assertThat(s.offer(port(19, 2), at(1))).isSameAs(DecodeResult.INCOMPLETE);
+    fill(s, 0, 36, 2, CheckAllowance.UNLIMITED);
+    assertThat(s.size()).isEqualTo(37);
+    s.forgetOldest(37);
     assertThat(s.size()).isZero();
   }
 

@@ -259,7 +259,8 @@ final class SourceTracker {
      * Forgets the {@code n} oldest ports, here and in the assemblers: there, every port last seen
      * before the oldest port that stays. Not the assemblers' n oldest: the pairs count the ports
      * of verified messages too, which the assemblers no longer hold, so those n would reach into
-     * a knock still arriving.
+     * a knock still arriving. An assembler that still holds more than the cap (ports of one
+     * millisecond, a clock set back) then forgets its oldest down to three quarters of it.
      */
     void dropOldest(int n) {
       System.arraycopy(pairs, 2 * n, pairs, 0, 2 * (pairCount - n));
@@ -270,7 +271,11 @@ final class SourceTracker {
         cut = Math.min(cut, pairs[2 * i + 1]);
       }
       for (int i = 0; i < assemblerCount; i++) {
-        assembler(i).forgetBefore(cut);
+        SequenceAssembler a = assembler(i);
+        a.forgetBefore(cut);
+        if (a.size() > maxPortsPerSource) {
+          a.forgetOldest(a.size() - (maxPortsPerSource - maxPortsPerSource / 4));
+        }
       }
     }
   }

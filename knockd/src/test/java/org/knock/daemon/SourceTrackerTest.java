@@ -233,6 +233,44 @@ class SourceTrackerTest {
     assertThat(ended).isEmpty();
   }
 
+  /** A tracker whose assemblers are handed to {@code made} as they are made. */
+  private SourceTracker watched(PortMapping mapping, List<SequenceAssembler> made) {
+    DecoderSettings s = new DecoderSettings(settings.suite(), mapping, settings.basePort(),
+        settings.timeWindow(), settings.maxCombinations());
+    KnockDecoder d = new KnockDecoder(s, List.of(new KnockUser("alice", key, false)),
+        new InMemoryReplayCache());
+    return new SourceTracker(d, Duration.ofSeconds(10), 100, 512).twin((src, dst) -> {
+      SequenceAssembler a = d.newSequence(src, dst);
+      made.add(a);
+      return a;
+    });
+  }
+
+  @Test
+  void thePortCapHoldsAfterTheClockWasSetBack() {
+    List<SequenceAssembler> made = new ArrayList<>();
+    SourceTracker t = watched(PortMapping.CLASSIC, made);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    // one port, then the wall clock steps back 60 s (an NTP step); the source floods for 20 s
+    t.offer(SRC, 1000, settings.basePort() + 1, T0.plusSeconds(60), ended);
+    for (int i = 0; i < 20_000; i++) {
+      t.offer(SRC, 1024 + i, settings.basePort() + (i * 7 & 0xFF), T0.plusMillis(i), ended);
+    }
+    assertThat(made.get(0).size()).as("classic, after the clock was set back")
+        .isLessThanOrEqualTo(512);
+  }
+
+  @Test
+  void thePortCapHoldsForPortsOfOneMillisecond() {
+    List<SequenceAssembler> made = new ArrayList<>();
+    SourceTracker t = watched(PortMapping.INDEXED, made);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) { // 3,000 distinct (position, byte) cells in one ms
+      t.offer(SRC, 1024 + i, settings.basePort() + 256 * (i % 20) + i / 20, T0, ended);
+    }
+    assertThat(made.get(0).size()).isLessThanOrEqualTo(512);
+  }
+
   @Test
   void aSequenceOlderThanTheTimeoutStartsOver() throws Exception {
     SourceTracker t = tracker(100);
