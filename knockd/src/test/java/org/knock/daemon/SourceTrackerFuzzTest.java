@@ -36,20 +36,27 @@ class SourceTrackerFuzzTest {
 
   @Test
   void everyWholeKnockFromABusyAddressOpensAsItself() throws Exception {
-    run(d, d.mapping().rangeSize());
+    run(d, d.mapping().rangeSize(), true);
+  }
+
+  @Test
+  void everyWholeClassicKnockOpensAsItself() throws Exception {
+    // Krzywinski's mapping: 256 ports, the bytes in the order of arrival
+    run(new DecoderSettings(d.suite(), PortMapping.CLASSIC, d.basePort(), d.timeWindow(),
+        d.maxCombinations()), PortMapping.CLASSIC.rangeSize(), false);
   }
 
   @Test
   void everyWholeKnockOpensAsItselfWhereBothLengthsAreDecoded() throws Exception {
     // IPv6 knock ranges of 9,216 ports: every port goes to a 20-byte and a 36-byte assembler
     run(new DecoderSettings(d.suite(), PortMapping.INDEXED, d.basePort(), d.timeWindow(),
-        d.maxCombinations(), List.of(), true), PortMapping.INDEXED.rangeSize(36));
+        d.maxCombinations(), List.of(), true), PortMapping.INDEXED.rangeSize(36), true);
   }
 
-  private void run(DecoderSettings settings, int range) throws Exception {
+  private void run(DecoderSettings settings, int range, boolean anyOrder) throws Exception {
     KnockEncoder encoder = new KnockEncoder(key, settings.suite(), settings.mapping(),
         settings.basePort());
-    for (long seed = 1; seed <= 4; seed++) {
+    for (long seed = 1; seed <= 3; seed++) {
       Random rnd = new Random(seed);
       KnockDecoder decoder = new KnockDecoder(settings,
           List.of(new KnockUser("alice", key, false)), new InMemoryReplayCache());
@@ -58,11 +65,11 @@ class SourceTrackerFuzzTest {
       long now = T0.toEpochMilli() + seed * 3_600_000;
       int sport = 1024;
       int whole = 0;
-      for (int op = 0; op < 400; op++) {
+      for (int op = 0; op < 250; op++) {
         int what = rnd.nextInt(100);
         now += what < 90 ? 20 + rnd.nextInt(400) : 2_000 + rnd.nextInt(10_000);
         if (what < 15) { // junk from the knocker's address, before a knock
-          for (int j = rnd.nextInt(40); j >= 0; j--) {
+          for (int j = rnd.nextInt(16); j >= 0; j--) {
             t.offer(SRC, sport, settings.basePort() + rnd.nextInt(range),
                 Instant.ofEpochMilli(now), ended);
             sport = sport == 65535 ? 1024 : sport + 1;
@@ -75,7 +82,7 @@ class SourceTrackerFuzzTest {
             Instant.ofEpochMilli(now), new SplittableRandom(seed * 1000 + op))) {
           ports.add(p);
         }
-        if (rnd.nextInt(3) == 0) {
+        if (anyOrder && rnd.nextInt(3) == 0) {
           Collections.shuffle(ports, rnd); // indexed: any order
         }
         boolean lost = what < 25; // a SYN lost on the way: this one need not open
@@ -96,7 +103,7 @@ class SourceTrackerFuzzTest {
               .isTrue();
         }
       }
-      assertThat(whole).as("seed %d: whole knocks", seed).isGreaterThan(250);
+      assertThat(whole).as("seed %d: whole knocks", seed).isGreaterThan(150);
     }
   }
 }
