@@ -284,6 +284,10 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     assertThat(audit.count(mark, "knock-rejected")).as("knocks refused (replay, superseded …)")
         .isZero();
     assertThat(lab.reachable()).as("port 22 after the knocks").isTrue();
+    Thread.sleep(1200); // alerts are written within 1 s of a threshold crossed
+    assertThat(audit.count(mark, "scan") + audit.count(mark, "knock-hunt"))
+        .as("scan or knock-hunt alerts about a user whose knocks all opened (fail2ban bans on "
+            + "them)").isZero();
     close();
   }
 
