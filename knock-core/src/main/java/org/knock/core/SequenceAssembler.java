@@ -32,10 +32,11 @@ import java.time.Instant;
  * newest port of a message checked (an older partial knock that it would complete now, e.g. an
  * open behind the close that kept it, would be acted on after that later knock), a failed check
  * that includes one raises nothing, and a sequence that holds only kept ports is
- * {@linkplain #onlyKept as good as empty}. Where a kept port lent a message its byte (the message
- * then verifies before its own port there has come), that own port, when it comes, is held as
- * kept too: it belongs to a decided message, and as a free port it would fail the next knocks'
- * combinations and be reported as a bad tag when the sequence ends. Not thread-safe.
+ * {@linkplain #onlyKept as good as empty}. Where a kept port lent an accepted knock its byte (the
+ * knock then verifies before its own port there has come), that own port, if it is the source's
+ * very next port, is held as kept too: it belongs to a decided message, and as a free port it
+ * would fail the next knocks' combinations and be reported as a bad tag when the sequence ends
+ * (IndexedAssembler). Not thread-safe.
  */
 public abstract class SequenceAssembler {
   final KnockDecoder decoder;

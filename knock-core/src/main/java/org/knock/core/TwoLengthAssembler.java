@@ -70,7 +70,7 @@ final class TwoLengthAssembler extends SequenceAssembler {
 
   @Override
   public DecodeResult offer(int port, Instant now, CheckAllowance allowance) {
-    // a verified message's own port come late: kept on both sides, checked on neither
+    // an accepted knock's own port come late: kept on both sides, checked on neither
     if (short20.late(port, now)) {
       long36.keep(port, now);
       return DecodeResult.INCOMPLETE;
