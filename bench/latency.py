@@ -98,6 +98,19 @@ def audit_times(path):
 # the kernel's LOG lines write an IPv6 address in full: eight groups of four hex digits
 dst = ipaddress.ip_address(server).exploded
 knock_re = re.compile(r"SRC=\S+ DST=%s .*DPT=\d+" % re.escape(dst))
+
+
+def trial_records(cal):
+    """The kernel records logged after the trial's mark (printk usec cal)."""
+    with lock:
+        return [r for r in records if cal is not None and r[0] > cal]
+
+
+def knock_records(trial):
+    """Of a trial's records, the knock packets (not the harness's own marks)."""
+    return [r for r in trial if knock_re.search(r[1]) and tag not in r[1]]
+
+
 whole, daemon, fails, early = [], [], 0, 0
 for i in range(n):
     # a late grant of the previous trial (the client's own retry, knocked again when the port
@@ -133,10 +146,8 @@ for i in range(n):
     if opened is None:
         fails += 1
         time.sleep(0.1)
-        with lock:
-            seen = [r for r in records if cal is not None and r[0] > cal]
-        ports = [m.group(1) for m in (re.search(r"DPT=(\d+)", r[1]) for r in seen
-                 if knock_re.search(r[1]) and tag not in r[1]) if m]
+        ports = [m.group(1) for m in (re.search(r"DPT=(\d+)", r[1])
+                 for r in knock_records(trial_records(cal))) if m]
         print("trial %d: did not open within 5 s (client exit %s%s; %d knock records: %s)"
               % (i, proc.returncode, ", stderr: " + err.replace("\n", " | ") if err else "",
                  len(ports), " ".join(ports)))
@@ -147,9 +158,8 @@ for i in range(n):
     if grant.startswith("kmsg:"):  # wait (bounded) for the grant's record
         find(lambda r: cal is not None and r[0] > cal and grant[5:] in r[1], 1.0)
     time.sleep(0.1)
-    with lock:
-        trial = [r for r in records if cal is not None and r[0] > cal]
-    knocks = [r[0] for r in trial if knock_re.search(r[1]) and tag not in r[1]]
+    trial = trial_records(cal)
+    knocks = [r[0] for r in knock_records(trial)]
     if grant.startswith("audit:") and knocks and cal is not None:
         times = audit_times(grant[6:])[granted_before:]
         if times:

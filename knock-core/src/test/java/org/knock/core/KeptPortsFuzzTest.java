@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Kept ports (the newest port of a message whose tag verified, see {@link SequenceAssembler}):
  * random mixes of knocks, replays, lost SYNs, junk, repeated ports, a refusing allowance, the
- * sliding window (also up to the oldest kept port), the port cap and clear, with fixed seeds. After every operation the counter
- * {@code kept} of each indexed and classic assembler equals the number of flagged values it holds,
- * the sizes add up, and no knock is accepted twice.
+ * sliding window (also up to the oldest kept port), the port cap and clear, with fixed seeds.
+ * After every operation the counter {@code kept} of each indexed and classic assembler equals the
+ * number of flagged values it holds, the sizes add up, and no knock is accepted twice.
  */
 class KeptPortsFuzzTest {
   private static final int KEPT = 0x100;

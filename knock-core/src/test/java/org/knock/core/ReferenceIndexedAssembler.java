@@ -299,7 +299,7 @@ final class ReferenceIndexedAssembler extends SequenceAssembler {
     borrowed = 0; // any other port ends the marks
     offered = pos;
     try {
-      return offer(pos, s.mapping().value(port, s.basePort()), now, allowance);
+      return offer(pos, value, now, allowance);
     } finally {
       offered = -1;
     }

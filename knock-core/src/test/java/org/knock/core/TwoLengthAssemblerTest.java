@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sequence of a decoder with 36-byte knocks ({@link TwoLengthAssembler}): the sliding
- * window, port cap, kept ports, clear, pending checks and check counts reach both the 20-byte and the
- * 36-byte side. Written for the mutants PIT found alive (docs/TESTING.md).
+ * window, port cap, kept ports, clear, pending checks and check counts reach both the 20-byte and
+ * the 36-byte side. Written for the mutants PIT found alive (docs/TESTING.md).
  */
 class TwoLengthAssemblerTest {
   private static final int BASE = 20000;

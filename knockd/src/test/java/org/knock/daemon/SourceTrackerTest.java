@@ -29,8 +29,12 @@ class SourceTrackerTest {
       List.of(new KnockUser("alice", key, false)), new InMemoryReplayCache());
 
   private int[] knock(long seed) throws Exception {
+    return knock(T0, seed);
+  }
+
+  private int[] knock(Instant at, long seed) throws Exception {
     return new KnockEncoder(key, settings.suite(), settings.mapping(), settings.basePort())
-        .encode(Command.parse("open 22 30m"), 0, T0, new SplittableRandom(seed));
+        .encode(Command.parse("open 22 30m"), 0, at, new SplittableRandom(seed));
   }
 
   private SourceTracker tracker(int maxSources) {
@@ -178,9 +182,7 @@ class SourceTrackerTest {
       if (junk && k % 6 == 0) {
         t.offer(SRC, 7, settings.basePort() + 256 * (k % 20) + 13, at.minusMillis(100), ended);
       }
-      int[] ports = new KnockEncoder(key, settings.suite(), settings.mapping(),
-          settings.basePort()).encode(Command.parse("open 22 30m"), 0, at,
-          new SplittableRandom((junk ? 2000 : 1000) + k)); // one replay cache for both
+      int[] ports = knock(at, (junk ? 2000 : 1000) + k); // one replay cache for both
       boolean accepted = false;
       for (int i = 0; i < ports.length; i++) {
         DecodeResult r = t.offer(SRC, sport, ports[i], at.plusMillis(i / 4), ended);
@@ -202,22 +204,29 @@ class SourceTrackerTest {
     return failed;
   }
 
+  /** A tracker whose assemblers are handed to {@code made} as they are made. */
+  private SourceTracker watched(PortMapping mapping, List<SequenceAssembler> made) {
+    DecoderSettings s = new DecoderSettings(settings.suite(), mapping, settings.basePort(),
+        settings.timeWindow(), settings.maxCombinations());
+    KnockDecoder d = new KnockDecoder(s, List.of(new KnockUser("alice", key, false)),
+        new InMemoryReplayCache());
+    return new SourceTracker(d, Duration.ofSeconds(10), 100, 512).twin((src, dst) -> {
+      SequenceAssembler a = d.newSequence(src, dst);
+      made.add(a);
+      return a;
+    });
+  }
+
   @Test
   void keptPortsGoAfterTheTimeoutWhileTheSourceKnocksOn() throws Exception {
     // each accepted knock leaves its newest port kept; a sequence of only kept ports starts
     // over, but the kept ports themselves must still go after SequenceTimeout (10 s here)
     List<SequenceAssembler> made = new ArrayList<>();
-    SourceTracker t = tracker(100).twin((source, destination) -> {
-      SequenceAssembler a = decoder.newSequence(source, destination);
-      made.add(a);
-      return a;
-    });
+    SourceTracker t = watched(PortMapping.INDEXED, made);
     List<SourceTracker.Ended> ended = new ArrayList<>();
     for (int k = 0; k < 40; k++) {
       Instant at = T0.plusSeconds(k);
-      int[] ports = new KnockEncoder(key, settings.suite(), settings.mapping(),
-          settings.basePort()).encode(Command.parse("open 22 30m"), 0, at,
-          new SplittableRandom(5000 + k));
+      int[] ports = knock(at, 5000 + k);
       boolean accepted = false; // at its last port, or one before if a kept port lent a byte
       for (int i = 0; i < ports.length; i++) {
         accepted |= t.offer(SRC, 2000 + 20 * k + i, ports[i], at, ended).isAccepted();
@@ -231,19 +240,6 @@ class SourceTrackerTest {
       assertThat(made.get(0).size()).as("after knock %d", k).isLessThanOrEqualTo(2 * 11);
     }
     assertThat(ended).isEmpty();
-  }
-
-  /** A tracker whose assemblers are handed to {@code made} as they are made. */
-  private SourceTracker watched(PortMapping mapping, List<SequenceAssembler> made) {
-    DecoderSettings s = new DecoderSettings(settings.suite(), mapping, settings.basePort(),
-        settings.timeWindow(), settings.maxCombinations());
-    KnockDecoder d = new KnockDecoder(s, List.of(new KnockUser("alice", key, false)),
-        new InMemoryReplayCache());
-    return new SourceTracker(d, Duration.ofSeconds(10), 100, 512).twin((src, dst) -> {
-      SequenceAssembler a = d.newSequence(src, dst);
-      made.add(a);
-      return a;
-    });
   }
 
   @Test

@@ -271,11 +271,7 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     List<Integer> burst = new ArrayList<>(List.of(BASE + 256 * 3 + 7)); // the junk SYN
     knocks.forEach(burst::addAll);
     int mark = audit.mark();
-    List<String> argv = new ArrayList<>(List.of("env", "KNOCK_HOME=" + dir.resolve("home"),
-        Lab.script("knock"), "-d", "1", lab.serverIp())); // 1 ms apart: no kmsg overrun
-    burst.forEach(p -> argv.add(String.valueOf(p)));
-    lab.inClient(argv.toArray(new String[0]));
-    lastKnockSent = System.nanoTime();
+    staticKnock(burst, "-d", "1"); // 1 ms apart: no kmsg overrun
     for (int i = 0; i < 30 && audit.count(mark, "knock-accepted") < 30; i++) {
       Thread.sleep(100); // bounded: 3 s
     }
@@ -305,10 +301,15 @@ class LossAndJunkIT implements ScenarioTimer.Diagnosis {
     close();
   }
 
-  /** {@code bin/knock SERVER PORT…} in the client namespace: one SYN per port, one burst. */
-  private void staticKnock(List<Integer> ports) {
+  /**
+   * {@code bin/knock [OPTION…] SERVER PORT…} in the client namespace: one SYN per port, one
+   * burst.
+   */
+  private void staticKnock(List<Integer> ports, String... options) {
     List<String> argv = new ArrayList<>(List.of("env", "KNOCK_HOME=" + dir.resolve("home"),
-        Lab.script("knock"), lab.serverIp()));
+        Lab.script("knock")));
+    argv.addAll(List.of(options));
+    argv.add(lab.serverIp());
     ports.forEach(p -> argv.add(String.valueOf(p)));
     lab.inClient(argv.toArray(new String[0]));
     lastKnockSent = System.nanoTime();
