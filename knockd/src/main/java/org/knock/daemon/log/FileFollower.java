@@ -61,8 +61,9 @@ import java.util.concurrent.TimeUnit;
  * The directory is watched with the JDK WatchService (inotify on Linux), with a bounded poll as
  * a backstop for missed events. While a burst is read (a noisy kern.log, a follower catching up),
  * the watch is dropped: each write would make the JDK's watch thread handle an event nobody waits
- * for (~15 % of the daemon's CPU on a kern.log appended to at full speed). It is set again when
- * the reading stops, and the file is read once more before any wait, so no write goes unnoticed.
+ * for (8-15 % of the daemon's CPU on a kern.log appended to at full speed, docs/BENCHMARKS.md §2
+ * round 12). It is set again when the reading stops, and the file is read once more before any
+ * wait, so no write goes unnoticed.
  */
 final class FileFollower implements LineSource {
   private static final long POLL_MS = 200;
