@@ -62,13 +62,24 @@ import java.util.concurrent.TimeUnit;
  * a backstop for missed events. While a burst is read (a noisy kern.log, a follower catching up),
  * the watch is dropped: each write would make the JDK's watch thread handle an event nobody waits
  * for (8-15 % of the daemon's CPU on a kern.log appended to at full speed, docs/BENCHMARKS.md §2
- * round 12). It is set again when the reading stops, and the file is read once more before any
- * wait, so no write goes unnoticed.
+ * round 12). A burst is {@link #BURST_BYTES} read back to back (no two reads that found
+ * something more than {@link #BURST_PAUSE_MS} apart): one long read, or a reader keeping pace
+ * with a fast writer, which would otherwise wake (two threads, two context switches) at every
+ * write, thousands a second (round 13). Until the burst ends the follower reads again after a
+ * pause of {@link #BURST_PAUSE_MS}, not at each write: a line written meanwhile waits at most
+ * that long; a knock's few kilobytes, or writes further apart than the pause, never make a burst.
+ * The burst ends at the first pause during which nothing was written; the watch is set again
+ * then, and the file is read once more before any wait, so no write goes unnoticed.
  */
 final class FileFollower implements LineSource {
   private static final long POLL_MS = 200;
-  /** Bytes read in one go beyond which the directory's watch is dropped until reading stops. */
+  /** Bytes read back to back that make a burst: the watch is dropped until it ends. */
   static final long BURST_BYTES = 1 << 20;
+  /**
+   * During a burst, how long the follower sleeps at the file's end before it reads again; and
+   * the most two reads that found something may be apart to count as back to back.
+   */
+  static final long BURST_PAUSE_MS = 2;
   private static final int READ_OK = 0;
   private static final int READ_TRUNCATED = 1;
   private static final int READ_FAILED = 2;
@@ -115,6 +126,16 @@ final class FileFollower implements LineSource {
   private volatile boolean closed;
   private volatile WatchService watcher;
   private WatchKey watchKey;
+  /** A burst is being read: {@link #await} pauses instead of waiting for the watch. */
+  private boolean bursting;
+  /** Bytes read in the current step, and back to back up to now. */
+  private long stepBytes;
+  private long runBytes;
+  /** When the last step that read something ended. */
+  private long lastDataNanos;
+  /** Steps taken (each one a wake-up of the reading thread), and bursts begun: for tests. */
+  private volatile long steps;
+  private volatile long bursts;
   private Tracked current;
   private long lastLookMillis;
   private long missingSinceNanos = -1;
@@ -159,11 +180,32 @@ final class FileFollower implements LineSource {
       start();
       started.countDown();
       while (!closed) {
+        beginStep();
         step(sink);
+        endStep();
         await();
       }
     } finally {
       closeQuietly();
+    }
+  }
+
+  private void beginStep() {
+    if (!bursting
+        && System.nanoTime() - lastDataNanos > TimeUnit.MILLISECONDS.toNanos(BURST_PAUSE_MS)) {
+      runBytes = 0; // not back to back with what was read last
+    }
+    stepBytes = 0;
+  }
+
+  /** Notes what the step read; a step that found nothing ends a burst. */
+  private void endStep() {
+    steps++;
+    if (stepBytes > 0) {
+      lastDataNanos = System.nanoTime();
+    } else if (bursting) {
+      bursting = false; // await sets the watch again
+      runBytes = 0;
     }
   }
 
@@ -486,7 +528,6 @@ final class FileFollower implements LineSource {
    * position.
    */
   private int readAvailable(Tracked t, LineSink sink, boolean verify) {
-    long burst = 0;
     try {
       while (true) {
         readBuf.clear();
@@ -507,9 +548,12 @@ final class FileFollower implements LineSource {
           continue;
         }
         t.tail.append(readBuf.array(), 0, n);
-        burst += n;
-        if (burst >= BURST_BYTES) {
+        stepBytes += n;
+        runBytes += n;
+        if (runBytes >= BURST_BYTES && !bursting) {
           dropWatch();
+          bursting = true;
+          bursts++;
         }
         t.pos += n;
         t.lastGrowthNanos = System.nanoTime();
@@ -570,11 +614,25 @@ final class FileFollower implements LineSource {
     }
   }
 
+  /** How many rounds of reading the follower has taken: its wake-ups. */
+  long steps() {
+    return steps;
+  }
+
+  /** How many bursts it has read. */
+  long bursts() {
+    return bursts;
+  }
+
   /**
    * Waits for a change in the directory, at most the poll interval; returns at once after setting
-   * the watch, so that what was written before it is read first.
+   * the watch, so that what was written before it is read first. During a burst, only pauses.
    */
   private void await() throws InterruptedException {
+    if (bursting) {
+      Thread.sleep(BURST_PAUSE_MS);
+      return;
+    }
     WatchService w = watcher;
     if (w == null) {
       Thread.sleep(POLL_MS);

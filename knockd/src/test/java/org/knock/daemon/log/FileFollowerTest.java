@@ -319,6 +319,7 @@ class FileFollowerTest {
     follow();
     assertThat(p95LatencyMicros(new LogWriter(log()), 200)).as("p95 latency in microseconds")
         .isLessThan(50_000);
+    assertThat(follower.bursts()).as("lines 3 ms apart: no burst, no pause").isZero();
   }
 
   @Test
@@ -335,6 +336,46 @@ class FileFollowerTest {
     assertThat(p95LatencyMicros(w, 100)).as("p95 latency in microseconds after a burst")
         .isLessThan(50_000);
     assertThat(snapshot()).hasSize(burst + 100);
+  }
+
+  @Test
+  void duringABurstTheFollowerWakesPerPauseNotPerWriteAndWaitsOnTheWatchAfterIt()
+      throws Exception {
+    Files.createFile(log());
+    follow();
+    LogWriter w = new LogWriter(log());
+    String line = "y".repeat(99) + "\n";
+    int burst = (int) (2 * FileFollower.BURST_BYTES / line.length());
+    w.append(line.repeat(burst));
+    // then 500 writes of 16 KiB ~0.15 ms apart: a follower woken by each write steps ~500 times
+    int writes = 500;
+    int perWrite = 160;
+    String batch = line.repeat(perWrite);
+    long stepsBefore = follower.steps();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < writes; i++) {
+      w.append(batch);
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
+    long writingMillis = (System.nanoTime() - t0) / 1_000_000;
+    await("every write", () -> lines.size() == burst + writes * perWrite);
+    long during = follower.steps() - stepsBefore;
+    System.out.printf("%d writes in %d ms: %d steps of the follower, %d bursts%n", writes,
+        writingMillis, during, follower.bursts());
+    // each step of a burst follows a pause: ~writingMillis / 2 of them; should the writer stall
+    // for longer than a pause, the burst ends and begins again after 1 MiB (64 writes)
+    assertThat(during).as("steps while %d writes came in %d ms", writes, writingMillis)
+        .isLessThan(writes / 3);
+    assertThat(follower.bursts()).isGreaterThanOrEqualTo(1);
+    // the burst over, the follower waits on the watch (a step per 200 ms poll at most), not
+    // on pauses (one per 2 ms)
+    Thread.sleep(100);
+    long idleFrom = follower.steps();
+    Thread.sleep(1000);
+    assertThat(follower.steps() - idleFrom).as("steps in 1 s without writes").isLessThan(20);
+    // and a line written now is read at once
+    assertThat(p95LatencyMicros(w, 50)).as("p95 latency in microseconds after the burst")
+        .isLessThan(50_000);
   }
 
   /** Writes n lines 3 ms apart, each its write time; the p95 of write to sink, microseconds. */
