@@ -19,9 +19,12 @@ import java.util.concurrent.locks.LockSupport;
  * and the rest each from a random /64 of {@code fd99::/16} (~4 sources per /64 when the pool is
  * count / 4). Destination ports are random in [lo, hi]. Paced to {@code pps} per second, in 1 ms
  * steps; at most {@code count} SYNs, at most {@code count / pps + 5} seconds. Prints the number
- * sent and failed. Seeded: the same arguments send the same packets.
+ * sent and failed. Seeded: the same arguments send the same packets. With POOL, the sources are
+ * the first POOL of that walk, taken in turn: each sends again and again (bench/junk.sh's case b,
+ * sources whose ports soon cover every position of the indexed range).
  *
- * <p>usage: {@code SynFlood SERVER LO-HI COUNT PPS SEED}; SERVER's family chooses the sources'.
+ * <p>usage: {@code SynFlood SERVER LO-HI COUNT PPS SEED [POOL]}; SERVER's family chooses the
+ * sources'.
  */
 public final class SynFlood {
   private SynFlood() {}
@@ -42,6 +45,10 @@ public final class SynFlood {
     Random random = new Random(Long.parseLong(args[4]));
     boolean v6 = server.getAddress().length == 16;
     Sources sources = new Sources(random, v6, count);
+    InetAddress[] pool = new InetAddress[args.length > 5 ? Integer.parseInt(args[5]) : 0];
+    for (int i = 0; i < pool.length; i++) {
+      pool[i] = sources.next();
+    }
     long start = System.nanoTime();
     long deadline = start + (count / Math.max(1, pps) + 5) * 1_000_000_000L;
     int sent = 0;
@@ -56,7 +63,8 @@ public final class SynFlood {
       try (SocketChannel ch = SocketChannel.open(v6 ? StandardProtocolFamily.INET6
           : StandardProtocolFamily.INET)) {
         ch.configureBlocking(false);
-        ch.bind(new InetSocketAddress(sources.next(), 0));
+        InetAddress from = pool.length > 0 ? pool[(sent + failed) % pool.length] : sources.next();
+        ch.bind(new InetSocketAddress(from, 0));
         ch.connect(new InetSocketAddress(server, port));
         sent++;
       } catch (IOException e) {
