@@ -9,6 +9,7 @@ import org.knock.core.CheckAllowance;
 import org.knock.core.DecodeResult;
 import org.knock.core.KnockDecoder;
 import org.knock.core.Rejection;
+import org.knock.core.Sealer;
 import org.knock.core.SequenceAssembler;
 
 /**
@@ -22,8 +23,10 @@ import org.knock.core.SequenceAssembler;
  * that the least recently seen source is evicted and counted) and {@code maxPortsPerSource} ports
  * each (beyond that a source's oldest quarter of ports is forgotten, never its newest), counted
  * since the source last held nothing but ports kept from verified messages (SequenceAssembler):
- * those come on top, one per verified message, each gone after {@code SequenceTimeout}. No clock
- * of its own: times are passed in. Not thread-safe.
+ * those come on top, one per verified message, each gone after {@code SequenceTimeout}. A source
+ * gets its assemblers only once it holds as many ports as the shortest knock ({@link
+ * #FEWEST_PORTS}), fed then what it holds as if on arrival: a source that sends a few ports costs
+ * one object and one array. No clock of its own: times are passed in. Not thread-safe.
  */
 final class SourceTracker {
   /** A sequence that ended without a knock: what the audit log hears about. */
@@ -87,10 +90,24 @@ final class SourceTracker {
     return maxSources;
   }
 
+  /** How many assemblers the source's sequence has made (0: none yet, or no sequence). */
+  int assemblers(int source) {
+    Sequence s = sources.get(source);
+    return s == null ? 0 : s.assemblerCount;
+  }
+
   /** Whether the source has a sequence now. */
   boolean tracks(int source) {
     return sources.get(source) != null;
   }
+
+  /**
+   * The fewest ports a knock takes (a 20-byte message, one port a byte): a source's assemblers
+   * are made only once it holds that many, so a source that sends a few ports (background
+   * scanning: ~10) costs its {@link Sequence} and one array, not two more objects for the young
+   * collections to copy (docs/BENCHMARKS.md §2 round 13).
+   */
+  static final int FEWEST_PORTS = Sealer.MESSAGE_SIZE;
 
   /** Most destination addresses one source's ports are kept apart for (the newest win). */
   static final int MAX_DESTINATIONS = 4;
@@ -173,6 +190,20 @@ final class SourceTracker {
       }
       more[assemblerCount++ - 1] = a;
       return a;
+    }
+
+    /**
+     * Makes the assemblers once the source holds {@link #FEWEST_PORTS}: offers them the pairs
+     * held, in arrival order with their times, but for the newest (the caller offers it). Fewer
+     * ports than a knock has cannot complete one, so they are only added there: the assemblers
+     * end up as if they had been offered each port on arrival.
+     */
+    void offerHeldButNewest() {
+      for (int i = 0; i < pairCount - 1; i++) {
+        long p = pairs[2 * i];
+        Instant arrived = Instant.ofEpochMilli(pairs[2 * i + 1]);
+        assemblerFor((int) (p >>> 32)).offer((int) p & 0xFFFF, arrived, this);
+      }
     }
 
     /** Ports held, all destinations together. */
@@ -377,6 +408,12 @@ final class SourceTracker {
       s.dropOldest(maxPortsPerSource / 4);
     }
     s.now = budgetMillis;
+    if (s.assemblerCount == 0) {
+      if (s.pairCount < FEWEST_PORTS) {
+        return INCOMPLETE; // no knock fits: most sources (background scanning) never need more
+      }
+      s.offerHeldButNewest();
+    }
     return settle(s, s.assemblerFor(destination).offer(destPort, now, s));
   }
 

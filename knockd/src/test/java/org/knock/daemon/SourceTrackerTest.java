@@ -57,6 +57,52 @@ class SourceTrackerTest {
   }
 
   @Test
+  void aSourceMakesItsAssemblerAtItsTwentiethPortAndAKnockAfterNineteenJunkPortsStillOpens()
+      throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int base = settings.basePort();
+    int[] knock = knock(1);
+    for (int i = 0; i < 19; i++) { // junk at every position but the last, bytes the knock lacks
+      int junk = knock[i] == base + 256 * i + 7 ? base + 256 * i + 8 : base + 256 * i + 7;
+      assertThat(t.offer(SRC, 30000 + i, junk, T0.plusMillis(i), ended).status())
+          .isEqualTo(DecodeResult.Status.INCOMPLETE);
+    }
+    assertThat(t.assemblers(SRC)).as("19 ports: no knock fits, no assembler").isZero();
+    // another source's 19 ports meanwhile change nothing for this one
+    for (int i = 0; i < 19; i++) {
+      t.offer(SRC + 1, 30000 + i, base + 256 * i, T0.plusMillis(20 + i), ended);
+    }
+    DecodeResult last = null;
+    int sport = 40000;
+    for (int p : knock) {
+      last = t.offer(SRC, sport++, p, T0.plusMillis(100), ended);
+      assertThat(t.assemblers(SRC)).as("from the 20th port on").isEqualTo(1);
+    }
+    assertThat(last.isAccepted()).as("the knock after the junk, offered there late").isTrue();
+    assertThat(t.assemblers(SRC + 1)).isZero();
+    assertThat(ended).isEmpty();
+  }
+
+  @Test
+  void theAssemblersMadeAtTheTwentiethPortForgetTheEarlierPortsAtTheirOwnTimes() {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    int base = settings.basePort();
+    for (int i = 0; i < 10; i++) { // positions 0-9 at T0
+      t.offer(SRC, 30000 + i, base + 256 * i + 1, T0, ended);
+    }
+    for (int i = 10; i < 20; i++) { // 10-19 at T0 + 6 s: the 20th makes the assembler, a check
+      t.offer(SRC, 30000 + i, base + 256 * i + 1, T0.plusSeconds(6), ended);
+    }
+    assertThat(t.assemblers(SRC)).isEqualTo(1);
+    // past T0's window: the ports of T0 go, here and in the assembler; one more port comes
+    t.offer(SRC, 31000, base + 2, T0.plusMillis(10_500), ended);
+    assertThat(t.sweep(T0.plusSeconds(21))).as("the sequence ends refused, with its ports")
+        .containsExactly(new SourceTracker.Ended(SRC, 11, Rejection.BAD_TAG));
+  }
+
+  @Test
   void theSweepStopsAtTheFirstYoungSourceYetEndsEveryOldOneWithinATimeout() {
     SourceTracker t = tracker(100);
     List<SourceTracker.Ended> ended = new ArrayList<>();
