@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,20 +75,6 @@ class Ipv6FloodIT {
     return new Memory(live, rss);
   }
 
-  /** Starts SynFlood in the client: FLOOD SYNs to {@code server}'s knock range. */
-  private Process flood(String server, String name) throws Exception {
-    return lab.client().start(Probes.javaMain(SynFlood.class, server, "20000-25119",
-        String.valueOf(FLOOD), String.valueOf(PPS), "15"), dir.resolve(name + ".out"),
-        dir.resolve(name + ".err"));
-  }
-
-  private static void finished(Process p, Path dir, String name) throws Exception {
-    assertThat(p.waitFor(FLOOD / PPS + 10, TimeUnit.SECONDS)).as("SynFlood ended").isTrue();
-    String out = Files.readString(dir.resolve(name + ".out"));
-    assertThat(out).as("SynFlood: %s", Files.readString(dir.resolve(name + ".err")))
-        .startsWith("sent " + FLOOD + " failed 0");
-  }
-
   /** One fresh knockd, flooded from {@code server}'s family; its memory before and after. */
   private Memory[] floodOnce(String family, String server, boolean knock) throws Exception {
     Knockd k = lab.knockd("knockd" + family, Knockd.Settings.defaults(),
@@ -104,7 +88,8 @@ class Ipv6FloodIT {
       k.awaitWarmedUp(15_000);
       Memory before = memory(k);
       int mark = k.audit().mark();
-      Process p = flood(server, "flood" + family);
+      SynFlood.Run flood = SynFlood.start(lab.client(), server, "20000-25119", FLOOD, PPS, 15,
+          0, dir, "flood" + family);
       try {
         if (knock) {
           Thread.sleep(1000L * FLOOD / PPS / 2);
@@ -114,9 +99,9 @@ class Ipv6FloodIT {
               .as("ms until port 22 opens over IPv6 during the flood").isBetween(0L, 2000L);
           k.audit().await(mark, 1000, "access-granted", "addr", CLIENT6, "port", "22/tcp");
         }
-        finished(p, dir, "flood" + family);
+        flood.awaitSent();
       } finally {
-        p.destroyForcibly();
+        flood.process().destroyForcibly();
       }
       Memory after = memory(k);
       assertThat(k.audit().count(mark, "source-overrun"))

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,23 +71,21 @@ class JunkFloodIT {
       k.awaitWarmedUp(15_000);
       AuditTrail audit = k.audit();
       int mark = audit.mark();
-      Process flood = lab.client().start(Probes.javaMain(SynFlood.class, lab.serverIp(),
-          "20000-25119", String.valueOf(PPS * SECONDS), String.valueOf(PPS), "11",
-          String.valueOf(POOL)), dir.resolve("flood.out"), dir.resolve("flood.err"));
+      SynFlood.Run flood = SynFlood.start(lab.client(), lab.serverIp(), "20000-25119",
+          PPS * SECONDS, PPS, 11, POOL, dir, "flood");
+      String report;
       try {
         Thread.sleep(3000); // every flood source covers all 20 positions by now
         assertThat(lab.reachable()).as("port 22 before the first knock").isFalse();
         knockWhileFlooded(audit, "open 22 30m", true);
         knockWhileFlooded(audit, "close 22", false);
         knockWhileFlooded(audit, "open 22 30m", true);
-        assertThat(flood.isAlive()).as("the flood lasted through the three knocks").isTrue();
-        assertThat(flood.waitFor(SECONDS + 10, TimeUnit.SECONDS)).as("SynFlood ended").isTrue();
+        assertThat(flood.process().isAlive()).as("the flood lasted through the three knocks")
+            .isTrue();
+        report = flood.awaitSent();
       } finally {
-        flood.destroyForcibly();
+        flood.process().destroyForcibly();
       }
-      String out = Files.readString(dir.resolve("flood.out"));
-      assertThat(out).as("SynFlood: %s", Files.readString(dir.resolve("flood.err")))
-          .startsWith("sent " + PPS * SECONDS + " failed 0");
       // every flood source (198.18.0.0/15) spent checks: its sequence ends refused,
       // SequenceTimeout after its last SYN: bad-tag, too-many-combinations (its depth search
       // reached its bound) or decoder-busy (the budget refused it checks)
@@ -99,7 +96,7 @@ class JunkFloodIT {
             && e.get("src") != null && e.get("src").matches("198\\.1[89]\\..*")).count();
       }
       System.out.printf("JunkFloodIT: %s; flood sources refused: %d; events: %s%n",
-          out.strip(), refused, audit.since(mark).stream().collect(java.util.stream.Collectors
+          report, refused, audit.since(mark).stream().collect(java.util.stream.Collectors
               .groupingBy(e -> e.name() + (e.get("reason") == null ? "" : "/" + e.get("reason")),
                   java.util.TreeMap::new, java.util.stream.Collectors.counting())));
       assertThat(refused).as("flood sources whose sequences ended refused (they cost checks)")

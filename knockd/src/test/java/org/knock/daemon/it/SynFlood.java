@@ -1,11 +1,16 @@
 package org.knock.daemon.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -28,6 +33,36 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class SynFlood {
   private SynFlood() {}
+
+  /** A SynFlood running in a namespace, its output in two files. */
+  record Run(Process process, Path out, Path err, int count, int pps) {
+    /**
+     * Waits for its end (at most count / pps + 10 s), asserts that it sent all its SYNs, and
+     * returns its report ("sent N failed 0 in T ms").
+     */
+    String awaitSent() throws IOException, InterruptedException {
+      assertThat(process.waitFor(count / pps + 10, TimeUnit.SECONDS)).as("SynFlood ended")
+          .isTrue();
+      String report = Files.readString(out).strip();
+      assertThat(report).as("SynFlood: %s", Files.readString(err))
+          .startsWith("sent " + count + " failed 0");
+      return report;
+    }
+  }
+
+  /**
+   * Starts SynFlood in {@code ns} ({@link #prepare}d): {@code count} SYNs at {@code pps} to
+   * {@code server}'s ports {@code range} ("LO-HI"), from {@code pool} sources in turn (0: each
+   * new); its output goes to {@code dir}/{@code name}.out and .err.
+   */
+  static Run start(Netns ns, String server, String range, int count, int pps, long seed,
+      int pool, Path dir, String name) throws IOException {
+    Path out = dir.resolve(name + ".out");
+    Path err = dir.resolve(name + ".err");
+    Process p = ns.start(Probes.javaMain(SynFlood.class, server, range, String.valueOf(count),
+        String.valueOf(pps), String.valueOf(seed), String.valueOf(pool)), out, err);
+    return new Run(p, out, err, count, pps);
+  }
 
   /** Lets namespace {@code ns} send from SynFlood's source addresses (both families). */
   static void prepare(Netns ns) {
