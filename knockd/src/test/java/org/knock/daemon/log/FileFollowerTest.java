@@ -324,13 +324,9 @@ class FileFollowerTest {
 
   @Test
   void afterABurstTheWatchIsBackAndLinesArriveAtOnceNotAtThePoll() throws Exception {
-    Files.createFile(log());
-    follow();
-    LogWriter w = new LogWriter(log());
     // 3 MiB in one write: read in one go, during which the directory's watch is dropped
-    String line = "x".repeat(99) + "\n";
-    int burst = (int) (3 * FileFollower.BURST_BYTES / line.length());
-    w.append(line.repeat(burst));
+    LogWriter w = followThenBurst(3);
+    int burst = lines(3);
     await("the burst", () -> lines.size() == burst);
     // the watch must be back: a line waiting for the 200 ms poll would show in the p95
     assertThat(p95LatencyMicros(w, 100)).as("p95 latency in microseconds after a burst")
@@ -341,16 +337,12 @@ class FileFollowerTest {
   @Test
   void duringABurstTheFollowerWakesPerPauseNotPerWriteAndWaitsOnTheWatchAfterIt()
       throws Exception {
-    Files.createFile(log());
-    follow();
-    LogWriter w = new LogWriter(log());
-    String line = "y".repeat(99) + "\n";
-    int burst = (int) (2 * FileFollower.BURST_BYTES / line.length());
-    w.append(line.repeat(burst));
+    LogWriter w = followThenBurst(2);
+    int burst = lines(2);
     // then 500 writes of 16 KiB ~0.15 ms apart: a follower woken by each write steps ~500 times
     int writes = 500;
     int perWrite = 160;
-    String batch = line.repeat(perWrite);
+    String batch = LINE.repeat(perWrite);
     long stepsBefore = follower.steps();
     long t0 = System.nanoTime();
     for (int i = 0; i < writes; i++) {
@@ -376,6 +368,23 @@ class FileFollowerTest {
     // and a line written now is read at once
     assertThat(p95LatencyMicros(w, 50)).as("p95 latency in microseconds after the burst")
         .isLessThan(50_000);
+  }
+
+  /** A line of 100 bytes. */
+  private static final String LINE = "x".repeat(99) + "\n";
+
+  /** Lines of {@link #LINE} in {@code mib} times {@link FileFollower#BURST_BYTES}. */
+  private static int lines(int mib) {
+    return (int) (mib * FileFollower.BURST_BYTES / LINE.length());
+  }
+
+  /** Follows a new, empty log, then appends {@code lines(mib)} lines in one write. */
+  private LogWriter followThenBurst(int mib) throws Exception {
+    Files.createFile(log());
+    follow();
+    LogWriter w = new LogWriter(log());
+    w.append(LINE.repeat(lines(mib)));
+    return w;
   }
 
   /** Writes n lines 3 ms apart, each its write time; the p95 of write to sink, microseconds. */
