@@ -195,8 +195,12 @@ final class SourceTracker {
     /**
      * Makes the assemblers once the source holds {@link #FEWEST_PORTS}: offers them the pairs
      * held, in arrival order with their times, but for the newest (the caller offers it). Fewer
-     * ports than a knock has cannot complete one, so they are only added there: the assemblers
-     * end up as if they had been offered each port on arrival.
+     * ports than a knock has cannot complete one (no check runs, no budget is taken), so they are
+     * only added there: the assemblers hold what they would have held had they been offered each
+     * port on arrival. Two differences, both from ports that left the window before the 20th:
+     * a destination whose ports all left takes none of the {@link #MAX_DESTINATIONS} places (the
+     * oldest destination is the one whose oldest port still held came first), and after a clock
+     * set back a byte that came twice keeps its pair's own time, not the later arrival's.
      */
     void offerHeldButNewest() {
       for (int i = 0; i < pairCount - 1; i++) {
