@@ -128,11 +128,11 @@ final class FileFollower implements LineSource {
   private WatchKey watchKey;
   /** A burst is being read: {@link #await} pauses instead of waiting for the watch. */
   private boolean bursting;
-  /** Bytes read in the current step, and back to back up to now. */
-  private long stepBytes;
+  /** Bytes read back to back up to now. */
   private long runBytes;
-  /** When the last step that read something ended. */
+  /** When a read last found something, and when the current step began. */
   private long lastDataNanos;
+  private long stepNanos;
   /** Steps taken (each one a wake-up of the reading thread), and bursts begun: for tests. */
   private volatile long steps;
   private volatile long bursts;
@@ -191,19 +191,16 @@ final class FileFollower implements LineSource {
   }
 
   private void beginStep() {
-    if (!bursting
-        && System.nanoTime() - lastDataNanos > TimeUnit.MILLISECONDS.toNanos(BURST_PAUSE_MS)) {
+    stepNanos = System.nanoTime();
+    if (!bursting && stepNanos - lastDataNanos > TimeUnit.MILLISECONDS.toNanos(BURST_PAUSE_MS)) {
       runBytes = 0; // not back to back with what was read last
     }
-    stepBytes = 0;
   }
 
-  /** Notes what the step read; a step that found nothing ends a burst. */
+  /** A step whose reads found nothing ends a burst. */
   private void endStep() {
     steps++;
-    if (stepBytes > 0) {
-      lastDataNanos = System.nanoTime();
-    } else if (bursting) {
+    if (bursting && lastDataNanos - stepNanos < 0) {
       bursting = false; // await sets the watch again
       runBytes = 0;
     }
@@ -548,7 +545,6 @@ final class FileFollower implements LineSource {
           continue;
         }
         t.tail.append(readBuf.array(), 0, n);
-        stepBytes += n;
         runBytes += n;
         if (runBytes >= BURST_BYTES && !bursting) {
           dropWatch();
@@ -556,7 +552,7 @@ final class FileFollower implements LineSource {
           bursts++;
         }
         t.pos += n;
-        t.lastGrowthNanos = System.nanoTime();
+        t.lastGrowthNanos = lastDataNanos = System.nanoTime();
         readBuf.flip();
         t.splitter.feed(readBuf, sink);
       }
