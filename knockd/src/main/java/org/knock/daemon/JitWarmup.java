@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -43,6 +45,15 @@ import org.knock.daemon.state.FileReplayCache;
  * deleted at the end): so it changes no firewall, writes nothing to the audit log or the state
  * directory, and shares nothing with the running pipeline; then more audit records into that
  * directory. Bounded in knocks, lines and time.
+ *
+ * <p>Around the knocks it runs junk, as a real log has it: scanners' SYNs from more sources than
+ * the hunt detector holds, into the knock range and outside it, some sent twice, a few scanners
+ * that send hundreds of ports, IPv6 sources, lines with and without a syslog header; and sweeps
+ * on a private clock that moves on a second every {@link #KNOCKS_PER_SWEEP} knocks, so that
+ * sequences end and windows close. A warm-up of knocks alone left the JIT a profile in which
+ * these branches never ran: the first junk deoptimized the tracker's and the parser's compiled
+ * code, and C2 compiled {@code SourceTracker.offer} five times in the first 20 s (docs/
+ * BENCHMARKS.md §2 round 14).
  */
 final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
@@ -58,7 +69,25 @@ final class JitWarmup {
    */
   static final int FIREWALL_ROUNDS = 5000;
 
+  /** Junk lines around each knock. */
+  static final int JUNK_PER_KNOCK = 8;
+  /**
+   * Scanners the junk comes from: more than the hunt detector holds windows for, so that it
+   * closes its least recently seen ones early, as under a real scan of many sources.
+   */
+  static final int SCANNERS = Wiring.HUNT_MAX_SOURCES + 1024;
+  /** Scanners among them that send a large share of the junk: past a scan's 100 ports. */
+  static final int HEAVY_SCANNERS = 8;
+  /** Knocks between two sweeps of the private pipeline, its clock a second on each time. */
+  static final int KNOCKS_PER_SWEEP = 50;
+
   private static final String[] IFACES = {"eth0", "vs", "enp0s31f6", "wg0", "ens3"};
+  /**
+   * Headers before the kernel's message, as the sources hand lines over: none (kmsg, journald,
+   * NFLOG), rsyslog's RFC 3164 and RFC 3339 ones with the kernel's timestamp (files, stdin).
+   */
+  private static final String[] HEADERS = {"", "Nov 22 19:23:20 vm kernel: [1769000.008000] ",
+      "2026-11-22T07:44:50.123456+00:00 vm kernel: [ 1234.567890] "};
   private static final String MAC = " MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00";
 
   private JitWarmup() {}
@@ -80,9 +109,23 @@ final class JitWarmup {
   /** As above, with the private directory under {@code tmp}. */
   static int run(Config config, Clock clock, int knocks, Duration maxTime, Path tmp)
       throws IOException {
+    return warm(config, clock, knocks, maxTime, tmp).granted();
+  }
+
+  /**
+   * What a warm-up did.
+   *
+   * @param granted knocks the private pipeline granted
+   * @param scans scan alerts its hunt detector raised for the junk's heavy scanners
+   */
+  record Outcome(int granted, int scans) {}
+
+  /** As {@link #run(Config, Clock, int, Duration, Path)}, with what the junk raised. */
+  static Outcome warm(Config config, Clock clock, int knocks, Duration maxTime, Path tmp)
+      throws IOException {
     UserConfig u = config.users().isEmpty() ? null : config.users().get(0);
     if (u == null) {
-      return 0;
+      return new Outcome(0, 0);
     }
     DecoderSettings settings = config.decoderSettings();
     // the live pipeline's classes for the audit and the replay cache, so that what the JIT
@@ -91,15 +134,15 @@ final class JitWarmup {
         FileReplayCache replay = FileReplayCache.open(log.dir(), settings.timeWindow(),
             clock.instant().getEpochSecond(), FileReplayCache.NO_BOOT_TIME, sync -> { },
             NO_SYNC_REPORTS)) {
-      knocks(config, settings, u, clock, knocks, maxTime, log.audit(), replay);
-      int granted = log.count("access-granted");
+      knocks(config, settings, u, new SteppedClock(clock), knocks, maxTime, log.audit(), replay);
+      Outcome outcome = new Outcome(log.count("access-granted"), log.count("scan"));
       log.recordGrants(AUDIT_LINES, clock);
-      return granted;
+      return outcome;
     }
   }
 
-  private static void knocks(Config config, DecoderSettings settings, UserConfig u, Clock clock,
-      int knocks, Duration maxTime, Audit audit, ReplayCache replay) {
+  private static void knocks(Config config, DecoderSettings settings, UserConfig u,
+      SteppedClock clock, int knocks, Duration maxTime, Audit audit, ReplayCache replay) {
     KnockUser user = new KnockUser(u.name(), KnockKey.generate(new SecureRandom()), true, false);
     KnockDecoder decoder = new KnockDecoder(settings, List.of(user), replay);
     SourceTracker tracker = new SourceTracker(decoder, config.options().sequenceTimeout(), 1024,
@@ -120,7 +163,13 @@ final class JitWarmup {
     SplittableRandom random = new SplittableRandom();
     long end = System.nanoTime() + maxTime.toNanos();
     List<String> lines = new ArrayList<>(32);
+    Junk junk = new Junk(prefix, config.options().knockPorts().start(),
+        config.options().knockPorts().end(), server, random);
     for (int i = 0; i < knocks && System.nanoTime() - end < 0; i++) {
+      if (i > 0 && i % KNOCKS_PER_SWEEP == 0) {
+        clock.step(Duration.ofSeconds(1));
+        pipeline.sweep();
+      }
       // 198.18.0.0/15 (benchmarking); two knocks a source, as a user's open and then close: the
       // second meets the port the first kept, a path the first knocks after start took cold
       int source = 0xc6120000 + ((i >> 1) & 0xffff);
@@ -136,14 +185,106 @@ final class JitWarmup {
         lines.add(head + " DPT=" + port + " WINDOW=" + random.nextInt(65536)
             + " RES=0x00 SYN URGP=0" + (random.nextInt(4) == 0 ? " " : ""));
       }
-      for (String l : lines) { // kmsg, journald and NFLOG hand Strings; files and stdin bytes
-        if (((i >> 1) & 1) == 0) { // both kinds for the first and the second knock of a source
-          parser.parse(l, toPipeline);
-        } else {
-          byte[] b = l.getBytes(StandardCharsets.US_ASCII);
-          parser.parse(b, 0, b.length, toPipeline);
-        }
+      String header = HEADERS[random.nextInt(HEADERS.length)];
+      boolean bytes = ((i >> 1) & 1) != 0; // both kinds for the first and second knock of a source
+      for (int j = 0; j < JUNK_PER_KNOCK; j++) {
+        feed(parser, toPipeline, HEADERS[random.nextInt(HEADERS.length)] + junk.next(),
+            random.nextBoolean());
       }
+      for (String l : lines) {
+        feed(parser, toPipeline, header + l, bytes);
+      }
+    }
+    clock.step(config.options().sequenceTimeout().plusSeconds(3)); // every sequence ends
+    pipeline.sweep();
+  }
+
+  /** kmsg, journald and NFLOG hand the parser Strings; files and stdin hand it bytes. */
+  private static void feed(NetfilterLogParser parser, PacketHandler to, String line,
+      boolean bytes) {
+    if (bytes) {
+      byte[] b = line.getBytes(StandardCharsets.US_ASCII);
+      parser.parse(b, 0, b.length, to);
+    } else {
+      parser.parse(line, to);
+    }
+  }
+
+  /**
+   * Scanners' SYNs (the LOG prefix on): from {@link #SCANNERS} sources in 198.19.0.0/16 (no
+   * knock's), one in eight from the {@link #HEAVY_SCANNERS}, one in sixteen from an IPv6
+   * source; a quarter outside the knock range; one in eight the line before, sent again.
+   */
+  private static final class Junk {
+    private final String prefix;
+    private final int rangeStart;
+    private final int rangeSize;
+    private final String server;
+    private final SplittableRandom random;
+    private String last;
+
+    Junk(String prefix, int rangeStart, int rangeEnd, int server, SplittableRandom random) {
+      this.prefix = prefix;
+      this.rangeStart = rangeStart;
+      this.rangeSize = rangeEnd - rangeStart + 1;
+      this.server = KnockPipeline.ip(server);
+      this.random = random;
+    }
+
+    String next() {
+      if (last != null && random.nextInt(8) == 0) {
+        return last;
+      }
+      int port = random.nextInt(4) == 0 ? 1 + random.nextInt(65535)
+          : rangeStart + random.nextInt(rangeSize);
+      String tail = "PROTO=TCP SPT=" + (1024 + random.nextInt(64512)) + " DPT=" + port
+          + " WINDOW=1024 RES=0x00 SYN URGP=0 ";
+      if (random.nextInt(16) == 0) {
+        last = prefix + "eth0 OUT=" + MAC + " SRC=2001:db8::" + Integer.toHexString(
+            1 + random.nextInt(SCANNERS)) + " DST=2001:db8::1 LEN=60 TC=0 HOPLIMIT=52"
+            + " FLOWLBL=0 " + tail;
+        return last;
+      }
+      int scanner = random.nextInt(8) == 0 ? random.nextInt(HEAVY_SCANNERS)
+          : random.nextInt(SCANNERS);
+      last = prefix + "eth0 OUT=" + MAC + " SRC=" + KnockPipeline.ip(0xc6130000 + scanner)
+          + " DST=" + server + " LEN=44 TOS=0x00 PREC=0x00 TTL=" + (30 + random.nextInt(30))
+          + " ID=" + random.nextInt(65536) + " " + tail;
+      return last;
+    }
+  }
+
+  /** The private pipeline's clock: the given clock's time, moved on by {@link #step}. */
+  private static final class SteppedClock extends Clock {
+    private final Clock clock;
+    private volatile long offsetMillis;
+
+    SteppedClock(Clock clock) {
+      this.clock = clock;
+    }
+
+    void step(Duration d) {
+      offsetMillis += d.toMillis();
+    }
+
+    @Override
+    public Instant instant() {
+      return clock.instant().plusMillis(offsetMillis);
+    }
+
+    @Override
+    public long millis() {
+      return clock.millis() + offsetMillis;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return clock.getZone();
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException("the warm-up's own clock");
     }
   }
 

@@ -66,6 +66,24 @@ class JitWarmupTest {
   }
 
   @Test
+  void theJunkAroundTheKnocksRaisesScansAndEveryKnockIsStillGranted() throws Exception {
+    Config c = config("open 22/tcp");
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    long t0 = System.nanoTime();
+    JitWarmup.Outcome o = JitWarmup.warm(c, Clock.systemUTC(), JitWarmup.KNOCKS,
+        Duration.ofSeconds(60), tmp);
+    System.out.printf("warm-up of %d knocks with junk: %d ms%n", JitWarmup.KNOCKS,
+        (System.nanoTime() - t0) / 1_000_000);
+    assertThat(o.granted()).isEqualTo(JitWarmup.KNOCKS); // the junk stopped none
+    // the heavy scanners' windows crossed a scan's ports and were swept on the private clock
+    assertThat(o.scans()).isBetween(1, 2 * JitWarmup.HEAVY_SCANNERS);
+    assertThat(dir.resolve("state")).doesNotExist();
+    try (var left = Files.list(tmp)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
   void aWarmUpLeavesTheLiveAuditLogAndItsConfigurationAlone() throws Exception {
     try {
       Path log = dir.resolve("log/audit.log");
