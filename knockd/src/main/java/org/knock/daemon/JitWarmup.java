@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -48,12 +46,13 @@ import org.knock.daemon.state.FileReplayCache;
  *
  * <p>Around the knocks it runs junk, as a real log has it: scanners' SYNs from more sources than
  * the hunt detector holds, into the knock range and outside it, some sent twice, a few scanners
- * that send hundreds of ports, IPv6 sources, lines with and without a syslog header; and sweeps
- * on a private clock that moves on a second every {@link #KNOCKS_PER_SWEEP} knocks, so that
- * sequences end and windows close. A warm-up of knocks alone left the JIT a profile in which
- * these branches never ran: the first junk deoptimized the tracker's and the parser's compiled
- * code, and C2 compiled {@code SourceTracker.offer} five times in the first 20 s (docs/
- * BENCHMARKS.md §2 round 14).
+ * that send hundreds of ports, IPv6 sources, lines with and without a syslog header; and a sweep
+ * every {@link #KNOCKS_PER_SWEEP} knocks, which raises the heavy scanners' alerts. A warm-up of
+ * knocks alone left the JIT a profile in which these branches never ran: the first junk
+ * deoptimized the tracker's and the parser's compiled code, and C2 compiled {@code
+ * SourceTracker.offer} six times in the first 20 s (docs/BENCHMARKS.md §2 round 14). All on the
+ * daemon's own clock: a clock of another class would leave the pipeline's calls to it a profile
+ * that the live pipeline's clock then deoptimizes.
  */
 final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
@@ -78,7 +77,7 @@ final class JitWarmup {
   static final int SCANNERS = Wiring.HUNT_MAX_SOURCES + 1024;
   /** Scanners among them that send a large share of the junk: past a scan's 100 ports. */
   static final int HEAVY_SCANNERS = 8;
-  /** Knocks between two sweeps of the private pipeline, its clock a second on each time. */
+  /** Knocks between two sweeps of the private pipeline. */
   static final int KNOCKS_PER_SWEEP = 50;
 
   private static final String[] IFACES = {"eth0", "vs", "enp0s31f6", "wg0", "ens3"};
@@ -134,15 +133,15 @@ final class JitWarmup {
         FileReplayCache replay = FileReplayCache.open(log.dir(), settings.timeWindow(),
             clock.instant().getEpochSecond(), FileReplayCache.NO_BOOT_TIME, sync -> { },
             NO_SYNC_REPORTS)) {
-      knocks(config, settings, u, new SteppedClock(clock), knocks, maxTime, log.audit(), replay);
+      knocks(config, settings, u, clock, knocks, maxTime, log.audit(), replay);
       Outcome outcome = new Outcome(log.count("access-granted"), log.count("scan"));
       log.recordGrants(AUDIT_LINES, clock);
       return outcome;
     }
   }
 
-  private static void knocks(Config config, DecoderSettings settings, UserConfig u,
-      SteppedClock clock, int knocks, Duration maxTime, Audit audit, ReplayCache replay) {
+  private static void knocks(Config config, DecoderSettings settings, UserConfig u, Clock clock,
+      int knocks, Duration maxTime, Audit audit, ReplayCache replay) {
     KnockUser user = new KnockUser(u.name(), KnockKey.generate(new SecureRandom()), true, false);
     KnockDecoder decoder = new KnockDecoder(settings, List.of(user), replay);
     SourceTracker tracker = new SourceTracker(decoder, config.options().sequenceTimeout(), 1024,
@@ -167,7 +166,6 @@ final class JitWarmup {
         config.options().knockPorts().end(), server, random);
     for (int i = 0; i < knocks && System.nanoTime() - end < 0; i++) {
       if (i > 0 && i % KNOCKS_PER_SWEEP == 0) {
-        clock.step(Duration.ofSeconds(1));
         pipeline.sweep();
       }
       // 198.18.0.0/15 (benchmarking); two knocks a source, as a user's open and then close: the
@@ -195,8 +193,6 @@ final class JitWarmup {
         feed(parser, toPipeline, header + l, bytes);
       }
     }
-    clock.step(config.options().sequenceTimeout().plusSeconds(3)); // every sequence ends
-    pipeline.sweep();
   }
 
   /** kmsg, journald and NFLOG hand the parser Strings; files and stdin hand it bytes. */
@@ -251,40 +247,6 @@ final class JitWarmup {
           + " DST=" + server + " LEN=44 TOS=0x00 PREC=0x00 TTL=" + (30 + random.nextInt(30))
           + " ID=" + random.nextInt(65536) + " " + tail;
       return last;
-    }
-  }
-
-  /** The private pipeline's clock: the given clock's time, moved on by {@link #step}. */
-  private static final class SteppedClock extends Clock {
-    private final Clock clock;
-    private volatile long offsetMillis;
-
-    SteppedClock(Clock clock) {
-      this.clock = clock;
-    }
-
-    void step(Duration d) {
-      offsetMillis += d.toMillis();
-    }
-
-    @Override
-    public Instant instant() {
-      return clock.instant().plusMillis(offsetMillis);
-    }
-
-    @Override
-    public long millis() {
-      return clock.millis() + offsetMillis;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return clock.getZone();
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("the warm-up's own clock");
     }
   }
 
