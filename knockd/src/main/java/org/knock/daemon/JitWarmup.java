@@ -44,15 +44,18 @@ import org.knock.daemon.state.FileReplayCache;
  * directory, and shares nothing with the running pipeline; then more audit records into that
  * directory. Bounded in knocks, lines and time.
  *
- * <p>Around the knocks it runs junk, as a real log has it: scanners' SYNs from more sources than
- * the hunt detector holds, into the knock range and outside it, some sent twice, a few scanners
- * that send hundreds of ports, IPv6 sources, lines with and without a syslog header; and a sweep
- * every {@link #KNOCKS_PER_SWEEP} knocks, which raises the heavy scanners' alerts. A warm-up of
- * knocks alone left the JIT a profile in which these branches never ran: the first junk
- * deoptimized the tracker's and the parser's compiled code, and C2 compiled {@code
+ * <p>Around the knocks it runs junk, as scanners send it: TCP SYNs from more sources than the
+ * hunt detector holds, into the knock range and outside it, some sent twice, a few scanners that
+ * send a hundred ports and more, IPv6 sources, lines with and without a syslog header; and a
+ * sweep every {@link #KNOCKS_PER_SWEEP} knocks, which raises the heavy scanners' alerts. The
+ * junk stops at half the time limit, so that on a slow machine the knocks keep the other half.
+ * A warm-up of knocks alone left the JIT a profile in which these branches never ran: the first
+ * junk deoptimized the tracker's and the parser's compiled code, and C2 compiled {@code
  * SourceTracker.offer} six times in the first 20 s (docs/BENCHMARKS.md §2 round 14). All on the
  * daemon's own clock: a clock of another class would leave the pipeline's calls to it a profile
- * that the live pipeline's clock then deoptimizes.
+ * that the live pipeline's clock then deoptimizes. Knocks are bound to the first {@code
+ * ServerAddress} where the config lists any (the decoder checks those only), else to the
+ * address their lines are sent to.
  */
 final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
@@ -71,11 +74,15 @@ final class JitWarmup {
   /** Junk lines around each knock. */
   static final int JUNK_PER_KNOCK = 8;
   /**
-   * Scanners the junk comes from: more than the hunt detector holds windows for, so that it
-   * closes its least recently seen ones early, as under a real scan of many sources.
+   * Scanners the junk comes from: more than the hunt detector holds windows for, so that by the
+   * end of a warm-up that runs all its knocks (from about the 1,300th with the default settings)
+   * it closes its least recently seen ones early, as under a real scan of many sources.
    */
   static final int SCANNERS = Wiring.HUNT_MAX_SOURCES + 1024;
-  /** Scanners among them that send a large share of the junk: past a scan's 100 ports. */
+  /**
+   * Scanners among them that send an eighth of the junk: with the default knock range, past a
+   * scan's 100 ports by the end of a warm-up that runs all its knocks.
+   */
   static final int HEAVY_SCANNERS = 8;
   /** Knocks between two sweeps of the private pipeline. */
   static final int KNOCKS_PER_SWEEP = 50;
@@ -88,6 +95,7 @@ final class JitWarmup {
   private static final String[] HEADERS = {"", "Nov 22 19:23:20 vm kernel: [1769000.008000] ",
       "2026-11-22T07:44:50.123456+00:00 vm kernel: [ 1234.567890] "};
   private static final String MAC = " MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00";
+  private static final String MAC6 = " MAC=52:54:00:12:34:56:52:54:00:65:43:21:86:dd";
 
   private JitWarmup() {}
 
@@ -115,16 +123,18 @@ final class JitWarmup {
    * What a warm-up did.
    *
    * @param granted knocks the private pipeline granted
+   * @param refused knocks it refused: with a thousand knocks a second from one user, two now
+   *     and then draw the same 24-bit nonce in the same second, and the second is a replay
    * @param scans scan alerts its hunt detector raised for the junk's heavy scanners
    */
-  record Outcome(int granted, int scans) {}
+  record Outcome(int granted, int refused, int scans) {}
 
   /** As {@link #run(Config, Clock, int, Duration, Path)}, with what the junk raised. */
   static Outcome warm(Config config, Clock clock, int knocks, Duration maxTime, Path tmp)
       throws IOException {
     UserConfig u = config.users().isEmpty() ? null : config.users().get(0);
     if (u == null) {
-      return new Outcome(0, 0);
+      return new Outcome(0, 0, 0);
     }
     DecoderSettings settings = config.decoderSettings();
     // the live pipeline's classes for the audit and the replay cache, so that what the JIT
@@ -134,7 +144,8 @@ final class JitWarmup {
             clock.instant().getEpochSecond(), FileReplayCache.NO_BOOT_TIME, sync -> { },
             NO_SYNC_REPORTS)) {
       knocks(config, settings, u, clock, knocks, maxTime, log.audit(), replay);
-      Outcome outcome = new Outcome(log.count("access-granted"), log.count("scan"));
+      Outcome outcome = new Outcome(log.count("access-granted"), log.count("knock-rejected"),
+          log.count("scan"));
       log.recordGrants(AUDIT_LINES, clock);
       return outcome;
     }
@@ -157,10 +168,14 @@ final class JitWarmup {
     String prefix = config.options().logPrefix().strip() + " IN=";
     Command command = command(u);
     int server = 0xc0000201; // 192.0.2.1 (TEST-NET-1): never a real peer
+    // where ServerAddress lists addresses, the decoder checks a knock's tag against those only
+    List<ServerBinding> listed = settings.serverAddresses();
     KnockEncoder encoder = new KnockEncoder(user.key(), settings.suite(), settings.mapping(),
-        settings.basePort(), ServerBinding.ipv4(server));
+        settings.basePort(), listed.isEmpty() ? ServerBinding.ipv4(server) : listed.get(0));
     SplittableRandom random = new SplittableRandom();
-    long end = System.nanoTime() + maxTime.toNanos();
+    long start = System.nanoTime();
+    long end = start + maxTime.toNanos();
+    long junkEnd = start + maxTime.toNanos() / 2; // the knocks keep the other half
     List<String> lines = new ArrayList<>(32);
     Junk junk = new Junk(prefix, config.options().knockPorts().start(),
         config.options().knockPorts().end(), server, random);
@@ -168,7 +183,7 @@ final class JitWarmup {
       if (i > 0 && i % KNOCKS_PER_SWEEP == 0) {
         pipeline.sweep();
       }
-      // 198.18.0.0/15 (benchmarking); two knocks a source, as a user's open and then close: the
+      // 198.18.0.0/15 (benchmarking); two knocks a source, as a user's two knocks in a row: the
       // second meets the port the first kept, a path the first knocks after start took cold
       int source = 0xc6120000 + ((i >> 1) & 0xffff);
       lines.clear();
@@ -185,7 +200,7 @@ final class JitWarmup {
       }
       String header = HEADERS[random.nextInt(HEADERS.length)];
       boolean bytes = ((i >> 1) & 1) != 0; // both kinds for the first and second knock of a source
-      for (int j = 0; j < JUNK_PER_KNOCK; j++) {
+      for (int j = 0; j < JUNK_PER_KNOCK && System.nanoTime() - junkEnd < 0; j++) {
         feed(parser, toPipeline, HEADERS[random.nextInt(HEADERS.length)] + junk.next(),
             random.nextBoolean());
       }
@@ -206,12 +221,18 @@ final class JitWarmup {
     }
   }
 
+  /** Four hex digits, as the kernel writes each group of an IPv6 address. */
+  private static String hex4(int v) {
+    return Integer.toHexString(0x10000 | v).substring(1);
+  }
+
   /**
-   * Scanners' SYNs (the LOG prefix on): from {@link #SCANNERS} sources in 198.19.0.0/16 (no
-   * knock's), one in eight from the {@link #HEAVY_SCANNERS}, one in sixteen from an IPv6
-   * source; a quarter outside the knock range; one in eight the line before, sent again.
+   * Scanners' TCP SYNs (the LOG prefix on): from {@link #SCANNERS} sources in 198.19.0.0/16 (no
+   * knock's), one in eight from the {@link #HEAVY_SCANNERS}, one in sixteen from an IPv6 source
+   * in 2001:db8::/32 (in the kernel's form: eight groups); a quarter to any port (most outside
+   * the knock range), the rest into it; one in eight the line before, sent again.
    */
-  private static final class Junk {
+  static final class Junk {
     private final String prefix;
     private final int rangeStart;
     private final int rangeSize;
@@ -235,9 +256,11 @@ final class JitWarmup {
           : rangeStart + random.nextInt(rangeSize);
       String tail = "PROTO=TCP SPT=" + (1024 + random.nextInt(64512)) + " DPT=" + port
           + " WINDOW=1024 RES=0x00 SYN URGP=0 ";
-      if (random.nextInt(16) == 0) {
-        last = prefix + "eth0 OUT=" + MAC + " SRC=2001:db8::" + Integer.toHexString(
-            1 + random.nextInt(SCANNERS)) + " DST=2001:db8::1 LEN=60 TC=0 HOPLIMIT=52"
+      if (random.nextInt(16) == 0) { // the kernel writes all eight groups, no "::"
+        int n = 2 + random.nextInt(SCANNERS); // not the destination's ::1
+        last = prefix + "eth0 OUT=" + MAC6 + " SRC=2001:0db8:0000:0000:0000:0000:"
+            + hex4(n >>> 16) + ":" + hex4(n & 0xffff)
+            + " DST=2001:0db8:0000:0000:0000:0000:0000:0001 LEN=60 TC=0 HOPLIMIT=52"
             + " FLOWLBL=0 " + tail;
         return last;
       }
