@@ -74,9 +74,9 @@ final class JitWarmup {
   /** Junk lines around each knock. */
   static final int JUNK_PER_KNOCK = 8;
   /**
-   * Scanners the junk comes from: more than the hunt detector holds windows for, so that by the
-   * end of a warm-up that runs all its knocks (from about the 1,300th with the default settings)
-   * it closes its least recently seen ones early, as under a real scan of many sources.
+   * Scanners the junk comes from, in turn: more than the hunt detector holds windows for, so that
+   * from about the 650th knock (with the default settings) it closes its least recently seen
+   * ones early, as under a real scan of many sources.
    */
   static final int SCANNERS = Wiring.HUNT_MAX_SOURCES + 1024;
   /**
@@ -228,9 +228,9 @@ final class JitWarmup {
 
   /**
    * Scanners' TCP SYNs (the LOG prefix on): from {@link #SCANNERS} sources in 198.19.0.0/16 (no
-   * knock's), one in eight from the {@link #HEAVY_SCANNERS}, one in sixteen from an IPv6 source
-   * in 2001:db8::/32 (in the kernel's form: eight groups); a quarter to any port (most outside
-   * the knock range), the rest into it; one in eight the line before, sent again.
+   * knock's), one in eight from the {@link #HEAVY_SCANNERS}, the others in turn; one in sixteen
+   * from an IPv6 source in 2001:db8::/32 (in the kernel's form: eight groups); a quarter to any
+   * port (most outside the knock range), the rest into it; one in eight the line before, again.
    */
   static final class Junk {
     private final String prefix;
@@ -239,6 +239,7 @@ final class JitWarmup {
     private final String server;
     private final SplittableRandom random;
     private String last;
+    private int next;
 
     Junk(String prefix, int rangeStart, int rangeEnd, int server, SplittableRandom random) {
       this.prefix = prefix;
@@ -264,8 +265,10 @@ final class JitWarmup {
             + " FLOWLBL=0 " + tail;
         return last;
       }
+      // the others in turn, each a new window until the hunt detector is full: it then closes
+      // one early for each (drawn at random, the last few hundred of them would never come)
       int scanner = random.nextInt(8) == 0 ? random.nextInt(HEAVY_SCANNERS)
-          : random.nextInt(SCANNERS);
+          : HEAVY_SCANNERS + next++ % (SCANNERS - HEAVY_SCANNERS);
       last = prefix + "eth0 OUT=" + MAC + " SRC=" + KnockPipeline.ip(0xc6130000 + scanner)
           + " DST=" + server + " LEN=44 TOS=0x00 PREC=0x00 TTL=" + (30 + random.nextInt(30))
           + " ID=" + random.nextInt(65536) + " " + tail;
