@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,6 +14,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Isolated;
+import org.knock.core.KnockKey;
+import org.knock.daemon.TestKeys;
 
 /**
  * Knocks get through junk that costs the decoder its tag checks (bench/junk.sh's case b, the
@@ -110,8 +111,8 @@ class JunkFloodIT {
   }
 
   /**
-   * {@value #DECOYS} [user] sections before alice's, each with its own key (32 random bytes,
-   * base64, mode 0600: what {@code knock keygen} writes): every check tries them all first.
+   * {@value #DECOYS} [user] sections before alice's, each with its own key file (as {@code knock
+   * keygen} writes it, {@link TestKeys}): every check tries them all first.
    */
   private String decoyUsers() throws Exception {
     Path keys = Files.createDirectory(dir.resolve("decoys"),
@@ -119,11 +120,7 @@ class JunkFloodIT {
     SecureRandom random = new SecureRandom();
     StringBuilder sections = new StringBuilder();
     for (int i = 1; i <= DECOYS; i++) {
-      byte[] key = new byte[32];
-      random.nextBytes(key);
-      Path file = Files.createFile(keys.resolve("u" + i + ".key"),
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n");
+      Path file = TestKeys.write(keys.resolve("u" + i + ".key"), KnockKey.generate(random));
       sections.append("[user u").append(i).append("]\nKey = ").append(file)
           .append("\nAllow = open 22/tcp\n");
     }
