@@ -93,7 +93,7 @@ final class SourceTracker {
   /** How many assemblers the source's sequence has made (0: none yet, or no sequence). */
   int assemblers(int source) {
     Sequence s = sources.get(source);
-    return s == null ? 0 : s.assemblerCount;
+    return s == null || s.decoding == null ? 0 : s.decoding.assemblerCount;
   }
 
   /** Whether the source has a sequence now. */
@@ -113,21 +113,17 @@ final class SourceTracker {
   static final int MAX_DESTINATIONS = 4;
 
   /**
-   * One source's ports, each with the time it arrived, oldest first; keyed by the source. The
-   * ports sent to each destination address go to their own assembler (a version-2 knock is bound
-   * to the address its packets were sent to). It is also the source's account with the budget.
+   * One source's ports, each with the time it arrived, oldest first; keyed by the source. Its
+   * {@link Decoding} is made once it holds {@link #FEWEST_PORTS}: a source that sends a few ports
+   * (background scanning, a flood) costs this object (64 bytes: static, no reference to the
+   * tracker) and its array of pairs.
    */
-  private final class Sequence extends LruTable.Node implements CheckAllowance {
-    /** Made at the first check this source asks of the budget: most sources never ask. */
-    CheckBudget.Account account;
-    /** The assembler of the first destination, and those of the others (most sources: none). */
-    SequenceAssembler first;
-    SequenceAssembler[] more;
-    int assemblerCount;
+  private static final class Sequence extends LruTable.Node {
     /**
-     * Pair i at [2i], (destination key << 32 | source port << 16 | destination port), and the
-     * millisecond it arrived at [2i + 1], in arrival order: one array, as most sources send one
-     * packet (a flood) or a few, and each object is one more for the young collections to copy.
+     * Pair i at [i], (source port << 16 | destination port) << 32 | the millisecond it arrived
+     * less {@link #base}, in arrival order: 8 bytes a port in one array, as most sources send one
+     * packet (a flood) or a few, and each object and byte is more for the young collections to
+     * copy (docs/BENCHMARKS.md §2 round 15).
      */
     long[] pairs = new long[4]; // grows by half
     int pairCount;
@@ -136,14 +132,187 @@ final class SourceTracker {
      * gone from the assemblers): a reload must not offer them again ({@link #forEachHeld}).
      */
     int replayFrom;
+    /** The destination key of every pair while they share one (most sources: one). */
+    int destination;
+    /** Pair i's destination key at [i] once the pairs have two; else null. */
+    int[] destinations;
+    /** The millisecond the arrival times in {@link #pairs} count from. */
+    long base;
     long last;
+    /** Null until the source holds {@link #FEWEST_PORTS}. */
+    Decoding decoding;
+
+    Sequence(int source) {
+      this.key = source;
+    }
+
+    /** Pair i's source port << 16 | destination port. */
+    int pair(int i) {
+      return (int) (pairs[i] >>> 32);
+    }
+
+    /** The millisecond pair i arrived. */
+    long arrived(int i) {
+      return base + (int) pairs[i];
+    }
+
+    /** Pair i's destination key. */
+    int destination(int i) {
+      return destinations == null ? destination : destinations[i];
+    }
+
+    /**
+     * Whether a pair that arrives at {@code t} can be held with those held: the arrival times are
+     * kept as ints from {@link #base}, which moves up as needed. Only a clock set back by more
+     * than 12 days (or a SequenceTimeout that long) makes it false.
+     */
+    boolean canHold(long t) {
+      if (pairCount == 0 || Math.abs(t - base) < 1L << 30) {
+        return true;
+      }
+      for (int i = 0; i < pairCount; i++) {
+        if (Math.abs(arrived(i) - t) >= 1L << 30) {
+          return false;
+        }
+      }
+      for (int i = 0; i < pairCount; i++) {
+        pairs[i] = (long) pair(i) << 32 | ((arrived(i) - t) & 0xFFFFFFFFL);
+      }
+      base = t;
+      return true;
+    }
+
+    /**
+     * Adds (source port, destination port) sent to {@code destination} at t; false if that pair
+     * is already held (a retransmit).
+     */
+    boolean addPair(int destination, int sport, int dport, long t) {
+      int pair = sport << 16 | dport;
+      for (int i = 0; i < pairCount; i++) {
+        if (pair(i) == pair) {
+          return false;
+        }
+      }
+      if (pairCount == 0) {
+        base = t;
+        this.destination = destination;
+        destinations = null;
+      } else if (destinations == null && destination != this.destination) {
+        destinations = new int[pairs.length];
+        java.util.Arrays.fill(destinations, 0, pairCount, this.destination);
+      }
+      if (pairCount == pairs.length) {
+        int grown = pairCount + Math.max(2, pairCount >> 1);
+        pairs = java.util.Arrays.copyOf(pairs, grown);
+        if (destinations != null) {
+          destinations = java.util.Arrays.copyOf(destinations, grown);
+        }
+      }
+      pairs[pairCount] = (long) pair << 32 | ((t - base) & 0xFFFFFFFFL);
+      if (destinations != null) {
+        destinations[pairCount] = destination;
+      }
+      pairCount++;
+      last = t;
+      return true;
+    }
+
+    /** Forgets the ports that arrived before {@code oldest}, here and in the assemblers. */
+    void dropBefore(long oldest) {
+      if (pairCount == 0 || arrived(0) >= oldest) {
+        if (decoding != null) {
+          decoding.forgetKeptBefore(oldest);
+        }
+        return;
+      }
+      int keep = 0;
+      int from = 0;
+      for (int i = 0; i < pairCount; i++) {
+        if (arrived(i) >= oldest) {
+          pairs[keep] = pairs[i];
+          if (destinations != null) {
+            destinations[keep] = destinations[i];
+          }
+          keep++;
+          if (i < replayFrom) {
+            from++;
+          }
+        }
+      }
+      pairCount = keep;
+      replayFrom = from;
+      if (decoding != null) {
+        decoding.forgetBefore(oldest);
+      }
+    }
+
+    /**
+     * Forgets the {@code n} oldest ports, here and in the assemblers: there, every port last seen
+     * before the oldest port that stays. Not the assemblers' n oldest: the pairs count the ports
+     * of verified messages too, which the assemblers no longer hold, so those n would reach into
+     * a knock still arriving. An assembler that still holds more than the cap (ports of one
+     * millisecond, a clock set back) then forgets its oldest down to three quarters of it.
+     */
+    void dropOldest(int n) {
+      System.arraycopy(pairs, n, pairs, 0, pairCount - n);
+      if (destinations != null) {
+        System.arraycopy(destinations, n, destinations, 0, pairCount - n);
+      }
+      pairCount -= n;
+      replayFrom = Math.max(0, replayFrom - n);
+      long cut = arrived(0);
+      for (int i = 1; i < pairCount; i++) { // arrival order, unless the clock was set back
+        cut = Math.min(cut, arrived(i));
+      }
+      if (decoding != null) {
+        decoding.forgetBefore(cut);
+        decoding.cap();
+      }
+    }
+  }
+
+  /**
+   * Makes a source's decoding part once it holds {@link #FEWEST_PORTS}: offers its assemblers
+   * the pairs held, in arrival order with their times, but for the newest (the caller offers
+   * it). Fewer ports than a knock has cannot complete one (no check runs, no budget is taken),
+   * so they are only added there: the assemblers hold what they would have held had they been
+   * offered each port on arrival. Two differences, both from ports that left the window before
+   * the 20th: a destination whose ports all left takes none of the {@link #MAX_DESTINATIONS}
+   * places (the oldest destination is the one whose oldest port still held came first), and
+   * after a clock set back a byte that came twice keeps its pair's own time, not the later
+   * arrival's.
+   */
+  private Decoding startDecoding(Sequence s, long budgetMillis) {
+    Decoding d = new Decoding(s.key);
+    s.decoding = d;
+    d.now = budgetMillis;
+    for (int i = 0; i < s.pairCount - 1; i++) {
+      Instant arrived = Instant.ofEpochMilli(s.arrived(i));
+      d.assemblerFor(s.destination(i)).offer(s.pair(i) & 0xFFFF, arrived, d);
+    }
+    return d;
+  }
+
+  /**
+   * The part of a source's sequence that decodes: the assemblers of its ports, one per
+   * destination address (a version-2 knock is bound to the address its packets were sent to), what
+   * its sequence was refused, and its account with the budget.
+   */
+  private final class Decoding implements CheckAllowance {
+    private final int source;
+    /** Made at the first check this source asks of the budget: most sources never ask. */
+    CheckBudget.Account account;
+    /** The assembler of the first destination, and those of the others (most sources: none). */
+    SequenceAssembler first;
+    SequenceAssembler[] more;
+    int assemblerCount;
     long now;
     boolean sweep;
     boolean queued;
     Rejection strongest;
 
-    Sequence(int source) {
-      this.key = source;
+    Decoding(int source) {
+      this.source = source;
     }
 
     @Override
@@ -173,7 +342,7 @@ final class SourceTracker {
           return more[i - 1];
         }
       }
-      SequenceAssembler a = factory.newSequence(key, destination);
+      SequenceAssembler a = factory.newSequence(source, destination);
       if (assemblerCount == 0) {
         first = a;
         assemblerCount = 1;
@@ -190,24 +359,6 @@ final class SourceTracker {
       }
       more[assemblerCount++ - 1] = a;
       return a;
-    }
-
-    /**
-     * Makes the assemblers once the source holds {@link #FEWEST_PORTS}: offers them the pairs
-     * held, in arrival order with their times, but for the newest (the caller offers it). Fewer
-     * ports than a knock has cannot complete one (no check runs, no budget is taken), so they are
-     * only added there: the assemblers hold what they would have held had they been offered each
-     * port on arrival. Two differences, both from ports that left the window before the 20th:
-     * a destination whose ports all left takes none of the {@link #MAX_DESTINATIONS} places (the
-     * oldest destination is the one whose oldest port still held came first), and after a clock
-     * set back a byte that came twice keeps its pair's own time, not the later arrival's.
-     */
-    void offerHeldButNewest() {
-      for (int i = 0; i < pairCount - 1; i++) {
-        long p = pairs[2 * i];
-        Instant arrived = Instant.ofEpochMilli(pairs[2 * i + 1]);
-        assemblerFor((int) (p >>> 32)).offer((int) p & 0xFFFF, arrived, this);
-      }
     }
 
     /** Ports held, all destinations together. */
@@ -238,76 +389,28 @@ final class SourceTracker {
       return false;
     }
 
-    /**
-     * Adds (source port, destination port) sent to {@code destination} at t; false if that pair
-     * is already held (a retransmit).
-     */
-    boolean addPair(int destination, int sport, int dport, long t) {
-      int pair = sport << 16 | dport;
-      for (int i = 0; i < pairCount; i++) {
-        if ((int) pairs[2 * i] == pair) {
-          return false;
-        }
-      }
-      long key = (long) destination << 32 | (pair & 0xFFFFFFFFL);
-      if (2 * pairCount == pairs.length) {
-        int grown = pairCount + Math.max(2, pairCount >> 1);
-        pairs = java.util.Arrays.copyOf(pairs, 2 * grown);
-      }
-      pairs[2 * pairCount] = key;
-      pairs[2 * pairCount++ + 1] = t;
-      last = t;
-      return true;
-    }
-
-    /** Forgets the ports that arrived before {@code oldest}, here and in the assemblers. */
-    void dropBefore(long oldest) {
-      if (pairCount == 0 || pairs[1] >= oldest) {
-        // kept ports outlive their pairs (settle lets a sequence of only kept ports start over):
-        // they too go after SequenceTimeout, or a source knocking again and again gathers them
-        for (int i = 0; i < assemblerCount; i++) {
-          if (assembler(i).oldestKeptMillis() < oldest) {
-            assembler(i).forgetBefore(oldest);
-          }
-        }
-        return;
-      }
-      int keep = 0;
-      int from = 0;
-      for (int i = 0; i < pairCount; i++) {
-        if (pairs[2 * i + 1] >= oldest) {
-          pairs[2 * keep] = pairs[2 * i];
-          pairs[2 * keep++ + 1] = pairs[2 * i + 1];
-          if (i < replayFrom) {
-            from++;
-          }
-        }
-      }
-      pairCount = keep;
-      replayFrom = from;
+    void forgetBefore(long oldest) {
       for (int i = 0; i < assemblerCount; i++) {
         assembler(i).forgetBefore(oldest);
       }
     }
 
     /**
-     * Forgets the {@code n} oldest ports, here and in the assemblers: there, every port last seen
-     * before the oldest port that stays. Not the assemblers' n oldest: the pairs count the ports
-     * of verified messages too, which the assemblers no longer hold, so those n would reach into
-     * a knock still arriving. An assembler that still holds more than the cap (ports of one
-     * millisecond, a clock set back) then forgets its oldest down to three quarters of it.
+     * Kept ports outlive their pairs (settle lets a sequence of only kept ports start over): they
+     * too go after SequenceTimeout, or a source knocking again and again gathers them.
      */
-    void dropOldest(int n) {
-      System.arraycopy(pairs, 2 * n, pairs, 0, 2 * (pairCount - n));
-      pairCount -= n;
-      replayFrom = Math.max(0, replayFrom - n);
-      long cut = pairs[1];
-      for (int i = 1; i < pairCount; i++) { // arrival order, unless the clock was set back
-        cut = Math.min(cut, pairs[2 * i + 1]);
+    void forgetKeptBefore(long oldest) {
+      for (int i = 0; i < assemblerCount; i++) {
+        if (assembler(i).oldestKeptMillis() < oldest) {
+          assembler(i).forgetBefore(oldest);
+        }
       }
+    }
+
+    /** An assembler over the cap forgets its oldest down to three quarters of it. */
+    void cap() {
       for (int i = 0; i < assemblerCount; i++) {
         SequenceAssembler a = assembler(i);
-        a.forgetBefore(cut);
         if (a.size() > maxPortsPerSource) {
           a.forgetOldest(a.size() - (maxPortsPerSource - maxPortsPerSource / 4));
         }
@@ -377,8 +480,8 @@ final class SourceTracker {
     }
     for (Sequence s = first; s != null; s = sources.newer(s)) {
       for (int i = s.replayFrom; i < s.pairCount; i++) {
-        long p = s.pairs[2 * i];
-        to.held(s.key, (int) (p >>> 32), (int) p >>> 16, (int) p & 0xFFFF, s.pairs[2 * i + 1]);
+        int p = s.pair(i);
+        to.held(s.key, s.destination(i), p >>> 16, p & 0xFFFF, s.arrived(i));
       }
     }
     return leftOut;
@@ -388,7 +491,7 @@ final class SourceTracker {
       Instant now, long budgetMillis, List<Ended> ended) {
     long t = now.toEpochMilli();
     Sequence s = sources.get(source);
-    if (s != null && t - s.last > timeoutMillis) {
+    if (s != null && (t - s.last > timeoutMillis || !s.canHold(t))) {
       sources.remove(source);
       end(source, s, ended);
       s = null;
@@ -411,35 +514,37 @@ final class SourceTracker {
       // the oldest quarter goes: junk sent before a knock can never crowd the knock out
       s.dropOldest(maxPortsPerSource / 4);
     }
-    s.now = budgetMillis;
-    if (s.assemblerCount == 0) {
+    Decoding d = s.decoding;
+    if (d == null) {
       if (s.pairCount < FEWEST_PORTS) {
         return INCOMPLETE; // no knock fits: most sources (background scanning) never need more
       }
-      s.offerHeldButNewest();
+      d = startDecoding(s, budgetMillis);
     }
-    return settle(s, s.assemblerFor(destination).offer(destPort, now, s));
+    d.now = budgetMillis;
+    return settle(s, d.assemblerFor(destination).offer(destPort, now, d));
   }
 
   private DecodeResult settle(Sequence s, DecodeResult r) {
+    Decoding d = s.decoding;
     if (tagVerified(r)) {
       // the knock's ports are gone from the assembler but its newest, kept for a later knock
       // that may share it; what is left besides may be another knock
-      if (s.onlyKept()) { // nothing that failed or waits: from now on, as a new sequence
-        s.strongest = null;
+      if (d.onlyKept()) { // nothing that failed or waits: from now on, as a new sequence
+        d.strongest = null;
         s.pairCount = 0;
         s.replayFrom = 0;
-        s.account = null;
+        d.account = null;
         return r;
       }
       s.replayFrom = s.pairCount; // decided: never offered again by a reload
     } else if (r.status() == DecodeResult.Status.REJECTED) {
-      if (s.strongest == null || r.rejection().ordinal() > s.strongest.ordinal()) {
-        s.strongest = r.rejection();
+      if (d.strongest == null || r.rejection().ordinal() > d.strongest.ordinal()) {
+        d.strongest = r.rejection();
       }
     }
-    if (s.hasPending() && !s.queued) {
-      s.queued = true;
+    if (d.hasPending() && !d.queued) {
+      d.queued = true;
       owed.add(s);
     }
     return r;
@@ -458,28 +563,29 @@ final class SourceTracker {
     long t = now.toEpochMilli();
     List<Sequence> due = new ArrayList<>(owed);
     owed.clear();
-    due.sort(java.util.Comparator.comparingLong(s -> s.spentThisSecond(t)));
+    due.sort(java.util.Comparator.comparingLong(s -> s.decoding.spentThisSecond(t)));
     boolean spent = false;
     for (Sequence s : due) {
-      s.queued = false;
-      if (sources.get(s.key) != s || !s.hasPending()) {
+      Decoding d = s.decoding; // queued: it has one
+      d.queued = false;
+      if (sources.get(s.key) != s || !d.hasPending()) {
         continue; // ended or evicted meanwhile
       }
       if (spent) { // the budget is spent: the rest keep their place
-        s.queued = true;
+        d.queued = true;
         owed.add(s);
         continue;
       }
-      s.now = t;
-      s.sweep = true;
+      d.now = t;
+      d.sweep = true;
       DecodeResult r = INCOMPLETE;
-      for (int i = 0; i < s.assemblerCount && !r.isAccepted(); i++) {
-        DecodeResult ri = s.assembler(i).retryPending(now, s);
+      for (int i = 0; i < d.assemblerCount && !r.isAccepted(); i++) {
+        DecodeResult ri = d.assembler(i).retryPending(now, d);
         if (ri.status() != DecodeResult.Status.INCOMPLETE) {
           r = ri;
         }
       }
-      s.sweep = false;
+      d.sweep = false;
       r = settle(s, r);
       if (tagVerified(r)) {
         out.add(new Retried(s.key, r));
@@ -511,8 +617,9 @@ final class SourceTracker {
       new DecodeResult(DecodeResult.Status.INCOMPLETE, null, null, 0);
 
   private static void end(int source, Sequence s, List<Ended> ended) {
-    if (s.strongest != null) {
-      ended.add(new Ended(source, s.size(), s.strongest));
+    Decoding d = s.decoding;
+    if (d != null && d.strongest != null) {
+      ended.add(new Ended(source, d.size(), d.strongest));
     }
   }
 

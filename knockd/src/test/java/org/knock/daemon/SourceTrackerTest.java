@@ -314,6 +314,78 @@ class SourceTrackerTest {
   }
 
   @Test
+  void aKnockArrivingAcrossAnIntOfMillisecondsFromTheSequencesFirstPortOpens() throws Exception {
+    // arrival times are held as ints from a base that moves up: a source heard from every 5 s
+    // (within the 10 s timeout: one sequence) for 24.9 days, then a knock whose ports straddle
+    // 2^31 ms after the sequence's first port
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    long step = 5_000;
+    long wrap = 1L << 31;
+    for (long i = 0; i * step < wrap - 6_000; i++) {
+      t.offer(SRC, 1024 + (int) (i % 60_000), settings.basePort() + 1 + (int) (i % 7),
+          T0.plusMillis(i * step), ended);
+    }
+    Instant start = T0.plusMillis(wrap - 2_000);
+    int[] ports = knock(start, 17);
+    List<Long> held = new ArrayList<>();
+    DecodeResult last = null;
+    for (int j = 0; j < ports.length; j++) { // 200 ms apart: from 2 s before to 1.8 s after
+      last = t.offer(SRC, 2000 + j, ports[j], start.plusMillis(200L * j), ended);
+      if (j == 18) {
+        t.forEachHeld(100, (src, dst, sp, dp, at) -> held.add(at - T0.toEpochMilli() - wrap));
+      }
+    }
+    assertThat(held).as("the knock's ports so far at their times, across the int's end")
+        .contains(-2_000L, -200L, 0L).endsWith(1_200L, 1_400L, 1_600L);
+    assertThat(last.isAccepted()).isTrue();
+    assertThat(ended).isEmpty();
+  }
+
+  @Test
+  void aClockSetBackByTwentySixDaysStartsTheSequenceOverAndAKnockThenOpens() throws Exception {
+    SourceTracker t = tracker(100);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    Instant later = T0.plus(Duration.ofDays(26));
+    for (int i = 0; i < 5; i++) {
+      t.offer(SRC, 1024 + i, settings.basePort() + 1 + i, later.plusMillis(i), ended);
+    }
+    int[] ports = knock(T0, 18); // the clock steps back 26 days: beyond an int of milliseconds
+    t.offer(SRC, 3000, ports[0], T0, ended);
+    t.offer(SRC, 3001, ports[1], T0.plusMillis(7), ended);
+    List<String> held = new ArrayList<>();
+    t.forEachHeld(100, (src, dst, sp, dp, at) -> held.add(sp + " " + (at - T0.toEpochMilli())));
+    assertThat(held).as("only the ports since the step, at their own times")
+        .containsExactly("3000 0", "3001 7");
+    DecodeResult last = null;
+    for (int i = 2; i < ports.length; i++) {
+      last = t.offer(SRC, 3000 + i, ports[i], T0.plusMillis(7), ended);
+    }
+    assertThat(last.isAccepted()).isTrue();
+  }
+
+  @Test
+  void aSourceSendingToTwoDestinationsKeepsEachPortsOwnAcrossTheCapAndTheWindow() {
+    // the destinations are held once for a source's pairs until a second one comes
+    SourceTracker t = new SourceTracker(decoder, Duration.ofSeconds(10), 100, 40);
+    List<SourceTracker.Ended> ended = new ArrayList<>();
+    for (int i = 0; i < 60; i++) { // past the cap of 40: the oldest quarter goes
+      int dst = i < 15 ? 0x0A000001 : 0x0A000001 + (i % 3);
+      t.offer(SRC, dst, 1024 + i, settings.basePort() + 3, T0.plusMillis(100L * i), ended);
+    }
+    t.offer(SRC, 0x0A000009, 5000, settings.basePort() + 4, T0.plusMillis(12_000), ended);
+    List<String> held = new ArrayList<>();
+    t.forEachHeld(100, (src, dst, sp, dp, at) -> held.add((dst - 0x0A000001) + "@" + (sp - 1024)
+        + "@" + (at - T0.toEpochMilli())));
+    List<String> expected = new ArrayList<>();
+    for (int i = 30; i < 60; i++) { // the 41st port held cut the oldest 10 (from 2,000 ms on)
+      expected.add((i < 15 ? 0 : i % 3) + "@" + i + "@" + 100L * i);
+    }
+    expected.add("8@3976@12000");
+    assertThat(held).containsExactlyElementsOf(expected);
+  }
+
+  @Test
   void aSequenceOlderThanTheTimeoutStartsOver() throws Exception {
     SourceTracker t = tracker(100);
     int[] ports = knock(3);
