@@ -96,6 +96,8 @@ final class KnockPipeline implements PacketHandler {
   private Instant evictionsSince;
   private long refusalsReported;
   private Instant refusalsSince;
+  /** The time {@link #packetTime} gave last. */
+  private Instant packetTime;
 
   /**
    * A grant the firewall failed to make, to be tried again at the next sweep until {@code end};
@@ -127,7 +129,7 @@ final class KnockPipeline implements PacketHandler {
   @Override
   public void onPacket(LoggedPacket p) {
     LatencyTrace.mark(LatencyTrace.PARSED);
-    Instant now = clock.instant();
+    Instant now = packetTime();
     Protocol proto = p.transport() == Transport.TCP ? Protocol.TCP
         : p.transport() == Transport.UDP ? Protocol.UDP : null;
     if (proto == null) {
@@ -178,6 +180,21 @@ final class KnockPipeline implements PacketHandler {
     LatencyTrace.mark(LatencyTrace.DECODED);
     reportEnded(ended, false, now);
     decided(source, null, r, now);
+  }
+
+  /**
+   * The clock's time to the millisecond, one {@link Instant} a millisecond: a packet allocates
+   * none and skips the clock's nanosecond adjustment (a log read at 700 lines a millisecond made
+   * 100,000 Instants a second). Everything a packet's time decides is in milliseconds or coarser.
+   */
+  private Instant packetTime() {
+    long ms = clock.millis();
+    Instant last = packetTime;
+    if (last == null || last.toEpochMilli() != ms) {
+      last = Instant.ofEpochMilli(ms);
+      packetTime = last;
+    }
+    return last;
   }
 
   /**
