@@ -61,7 +61,7 @@ final class JitWarmup {
   /** Knocks run by default: enough for the JIT's second tier to compile the hot methods. */
   static final int KNOCKS = 1500;
   /** Audit records written through Log4jAudit into a deleted temporary file. */
-  static final int AUDIT_LINES = 3000;
+  static final int AUDIT_LINES = 6000;
   /** At most this long, whatever the machine (the audit lines come after). */
   static final Duration MAX_TIME = Duration.ofSeconds(5);
   /**
