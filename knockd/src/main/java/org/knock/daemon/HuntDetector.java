@@ -68,6 +68,18 @@ final class HuntDetector<K> {
   private final Map<K, Window<K>> byKey;
   private int nextId;
   private final List<Report<K>> closedEarly = new ArrayList<>();
+  /** Windows that crossed a threshold since the last sweep, in the order they crossed. */
+  private final List<Window<K>> crossed = new ArrayList<>();
+  /** When {@link #sweep} last walked through every window. */
+  private long lastFullSweep = Long.MIN_VALUE / 2;
+
+  /**
+   * How often a sweep walks through every window, not only from the least recently seen one to
+   * the first that is not due: a window can be due behind one that is not (a knock's completion
+   * makes its window the most recently seen without a packet; a clock set back), and closes at
+   * most this late.
+   */
+  static final long FULL_SWEEP_MILLIS = 1000;
   /** A source's group (its /64), or null: no bound per group. */
   private final Function<K, Object> group;
   private final int maxPerGroup;
@@ -78,6 +90,8 @@ final class HuntDetector<K> {
     final K source;
     final long start;
     long last;
+    /** In {@link #crossed}: it crossed a threshold, and the next sweep looks at it. */
+    boolean queued;
     /** The distinct ports (offsets in the range), as a list while few, then as bits. */
     char[] few = new char[4];
     BitSet many;
@@ -186,7 +200,7 @@ final class HuntDetector<K> {
   void packet(K source, int port, Instant now) {
     int i = port - rangeStart;
     if (i >= 0 && i < rangeSize) {
-      window(source, now.toEpochMilli()).addPort(i, rangeSize);
+      added(window(source, now.toEpochMilli()), i);
     }
   }
 
@@ -194,7 +208,22 @@ final class HuntDetector<K> {
   void packet(int source, int port, Instant now) {
     int i = port - rangeStart;
     if (i >= 0 && i < rangeSize) {
-      window(source, now.toEpochMilli()).addPort(i, rangeSize);
+      added(window(source, now.toEpochMilli()), i);
+    }
+  }
+
+  private void added(Window<K> w, int i) {
+    w.addPort(i, rangeSize);
+    if (w.portCount == scanPorts) {
+      queue(w);
+    }
+  }
+
+  /** Makes the next sweep look at a window that crossed a threshold (once). */
+  private void queue(Window<K> w) {
+    if (!w.queued && !w.alerted) {
+      w.queued = true;
+      crossed.add(w);
     }
   }
 
@@ -208,13 +237,16 @@ final class HuntDetector<K> {
     count(window(source, now.toEpochMilli()), reason);
   }
 
-  private static void count(Window<?> w, Rejection reason) {
+  private void count(Window<K> w, Rejection reason) {
     w.sequences++;
     if (reason == Rejection.BAD_TAG) {
       w.badTags++;
     } else if (reason == Rejection.REPLAY || reason == Rejection.STALE
         || reason == Rejection.BEFORE_BOOT) {
       w.replays++;
+    }
+    if (w.badTags + w.replays == huntRejections) {
+      queue(w);
     }
   }
 
@@ -236,21 +268,35 @@ final class HuntDetector<K> {
   }
 
   /**
-   * Alerts for the windows that crossed a threshold since the last sweep, then closes the windows
-   * that are quiet or old at {@code now}; returns the reports in the order they happened.
+   * Closes the windows that are quiet or old at {@code now} (their alert first, if they crossed a
+   * threshold unseen), then alerts for the windows that crossed one since the last sweep; returns
+   * the reports, those of windows closed early first. Walks from the least recently seen window
+   * and stops at the first that is not due, but once every {@link #FULL_SWEEP_MILLIS} goes
+   * through every window: with the most recently seen windows those of scans that go on (each
+   * closed by its own packet once it is {@code interval} old), a sweep every 250 ms over 4,096
+   * windows was most of the sweeper thread's CPU under background scanning.
    */
   List<Report<K>> sweep(Instant now) {
     long t = now.toEpochMilli();
     List<Report<K>> out = new ArrayList<>(closedEarly);
     closedEarly.clear();
+    boolean everyWindow = t - lastFullSweep >= FULL_SWEEP_MILLIS || t < lastFullSweep;
+    if (everyWindow) {
+      lastFullSweep = t;
+    }
     for (Window<K> w = windows.eldest(), next; w != null; w = next) {
       next = windows.newer(w);
       if (due(w, t)) {
         close(w, out);
-      } else {
-        alert(out, w);
+      } else if (!everyWindow) {
+        break;
       }
     }
+    for (Window<K> w : crossed) {
+      w.queued = false;
+      alert(out, w); // once: a window closed meanwhile was alerted by its closing
+    }
+    crossed.clear();
     return out;
   }
 
@@ -269,6 +315,7 @@ final class HuntDetector<K> {
       addReport(out, w);
     }
     windows = new LruTable<>();
+    crossed.clear();
     if (byKey != null) {
       byKey.clear();
     }

@@ -45,6 +45,41 @@ class HuntDetectorTest {
   }
 
   @Test
+  void aSweepThatStopsAtTheFirstWindowNotDueStillAlertsEveryWindowThatCrossed() {
+    assertThat(d.sweep(at(0))).isEmpty(); // walks every window: the next ones within 1 s do not
+    d.packet(A, 20000, at(10)); // the least recently seen window, not due
+    for (int i = 0; i < 100; i++) {
+      d.packet(B, 20000 + i, at(20 + i));
+    }
+    d.refused(C, Rejection.BAD_TAG, at(130));
+    d.refused(C, Rejection.BAD_TAG, at(131));
+    d.refused(C, Rejection.REPLAY, at(132));
+    assertThat(d.sweep(at(250))).extracting(HuntDetector.Report::kind,
+        HuntDetector.Report::source, HuntDetector.Report::end).containsExactly(
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.SCAN, B, false),
+            org.assertj.core.groups.Tuple.tuple(HuntDetector.Kind.KNOCK_HUNT, C, false));
+    assertThat(d.sweep(at(500))).as("each alerted once").isEmpty();
+  }
+
+  @Test
+  void aWindowDueBehindOneThatIsNotClosesWithinASecond() {
+    for (int i = 0; i < 100; i++) {
+      d.packet(A, 20000 + i, at(i));
+    }
+    assertThat(d.sweep(at(100))).extracting(HuntDetector.Report::end).containsExactly(false);
+    d.packet(B, 20000, at(5_000));
+    d.completed(A); // A is now the most recently seen, but quiet since 99 ms
+    assertThat(d.sweep(at(11_600))).isEmpty(); // walks every window; nothing due
+    assertThat(d.sweep(at(12_099))).isEmpty();
+    // A is due from 12,099 ms on, behind B (not due): the walk stops at B until it walks all
+    assertThat(d.sweep(at(12_100))).isEmpty();
+    assertThat(d.sweep(at(12_599))).isEmpty();
+    assertThat(d.sweep(at(12_600))).containsExactly(new HuntDetector.Report(
+        HuntDetector.Kind.SCAN, true, A, 100, 0, 0, 0, Duration.ofMillis(99)));
+    assertThat(d.size()).isEqualTo(1);
+  }
+
+  @Test
   void belowTheThresholdNothingIsAlerted() {
     for (int i = 0; i < 99; i++) {
       d.packet(A, 20000 + i, at(i));
