@@ -30,6 +30,15 @@ public final class InMemoryReplayCache implements ReplayCache {
     return seen.putIfAbsent(key, Boolean.TRUE) == null ? Result.RECORDED : Result.ALREADY_SEEN;
   }
 
+  @Override
+  public Result record(ReplayKey key, long nowEpochSecond) {
+    if (!retention.mayHaveForgotten(key.timestamp())
+        && !retention.keeps(key.timestamp(), nowEpochSecond) && !seen.containsKey(key)) {
+      return Result.TOO_OLD;
+    }
+    return record(key);
+  }
+
   /** Puts a time window in force at {@code nowEpochSecond}; see {@link ReplayRetention#widen}. */
   public void widen(Duration window, long nowEpochSecond) {
     retention.widen(window, nowEpochSecond);

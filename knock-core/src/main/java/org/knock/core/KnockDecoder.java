@@ -169,7 +169,8 @@ public final class KnockDecoder {
     long window = settings.timeWindow().getSeconds();
     // burned on sight: timestamp and nonce sit at fixed offsets whatever the rest says
     ReplayCache.Result r = replay.record(
-        new ReplayKey(user.name(), Payload.timestampOf(plain), Payload.nonceOf(plain)));
+        new ReplayKey(user.name(), Payload.timestampOf(plain), Payload.nonceOf(plain)),
+        now.getEpochSecond());
     if (r == ReplayCache.Result.STORE_FAILED) {
       raise(worst, Rejection.REPLAY_STORE_FAILED);
       return null;
@@ -200,6 +201,10 @@ public final class KnockDecoder {
     }
     if (r == ReplayCache.Result.BEFORE_BOOT) { // said only of a knock still inside the window
       raise(worst, Rejection.BEFORE_BOOT);
+      return null;
+    }
+    if (r == ReplayCache.Result.TOO_OLD) { // not remembered: older than the cache's widest window
+      raise(worst, Rejection.STALE);
       return null;
     }
     if (p.addressMode() == Payload.ADDRESS_IPV6) { // an IPv6 address, from either family

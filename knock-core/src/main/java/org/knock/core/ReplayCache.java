@@ -24,7 +24,14 @@ public interface ReplayCache {
      */
     BEFORE_BOOT,
     /** The key could not be remembered durably: the knock must not be accepted. */
-    STORE_FAILED
+    STORE_FAILED,
+    /**
+     * The key is stamped before the widest window at the time given ({@link #record(ReplayKey,
+     * long)}): a knock too old to accept under any window in force, which the cache would forget
+     * at its next prune. Neither remembered nor written: a stale knock sent again and again (each
+     * time after a prune, 250 ms in knockd) must not cost a write and an fdatasync each time.
+     */
+    TOO_OLD
   }
 
   /**
@@ -32,4 +39,13 @@ public interface ReplayCache {
    * ReplayKey#timestamp()} and its own widest time window.
    */
   Result record(ReplayKey key);
+
+  /**
+   * As {@link #record(ReplayKey)} at {@code nowEpochSecond}, but a key stamped before the cache's
+   * widest window is {@link Result#TOO_OLD} (unless already remembered, or refused for another
+   * reason), and nothing is remembered. By default: {@link #record(ReplayKey)}.
+   */
+  default Result record(ReplayKey key, long nowEpochSecond) {
+    return record(key);
+  }
 }

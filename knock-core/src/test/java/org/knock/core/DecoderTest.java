@@ -549,6 +549,8 @@ class DecoderTest {
     assertThat(cache.size()).isZero();
     assertThat(Fixtures.offerAll(d.newSequence(CLIENT), ports, later).rejection())
         .isEqualTo(Rejection.STALE);
+    assertThat(cache.size()).as("a stale knock is not remembered (nor written, in knockd)")
+        .isZero();
   }
 
   @Test

@@ -212,6 +212,16 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
   }
 
   @Override
+  public synchronized Result record(ReplayKey key, long nowEpochSecond) {
+    long t = key.timestamp();
+    if (t >= bootSecond && !retention.mayHaveForgotten(t) && !retention.keeps(t, nowEpochSecond)
+        && !seen.contains(key)) {
+      return Result.TOO_OLD; // nothing written: refused as stale, forgotten at the next prune
+    }
+    return record(key);
+  }
+
+  @Override
   public synchronized Result record(ReplayKey key) {
     if (key.timestamp() < bootSecond) {
       return Result.BEFORE_BOOT;

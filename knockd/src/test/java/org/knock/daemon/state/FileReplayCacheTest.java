@@ -253,6 +253,31 @@ class FileReplayCacheTest {
   };
 
   @Test
+  void aKeyOlderThanTheWidestWindowIsTooOldAndWritesNothing() throws Exception {
+    // opened at 1000 with a 120 s window: at 2000 a key stamped 1878 is kept (until 1999 + 1)
+    try (FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME)) {
+      Path file = dir.resolve(FileReplayCache.FILE);
+      long size = Files.size(file);
+      ReplayKey old = new ReplayKey("alice", 1878, 1);
+      for (int i = 0; i < 3; i++) { // sent again and again: never remembered, never written
+        assertThat(c.record(old, 2000)).isEqualTo(Result.TOO_OLD);
+      }
+      assertThat(c.size()).isZero();
+      runPending();
+      assertThat(fsyncs).isZero();
+      assertThat(Files.size(file)).isEqualTo(size);
+      ReplayKey kept = new ReplayKey("alice", 1879, 1);
+      assertThat(c.record(kept, 2000)).isEqualTo(Result.RECORDED);
+      assertThat(c.record(kept, 2000)).isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(kept, 2100)).as("remembered: a replay, though too old by now")
+          .isEqualTo(Result.ALREADY_SEEN);
+      runPending();
+      assertThat(fsyncs).isEqualTo(1);
+      assertThat(Files.size(file)).isGreaterThan(size);
+    }
+  }
+
+  @Test
   void closeClosesTheSyncerAndSyncsTheRecordItLeftUnsynced() throws Exception {
     FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME, closingSyncer);
     c.record(new ReplayKey("alice", 1000, 1));
