@@ -199,12 +199,11 @@ public final class KnockDecoder {
       raise(worst, Rejection.FUTURE);
       return null;
     }
-    if (r == ReplayCache.Result.BEFORE_BOOT) { // said only of a knock still inside the window
-      raise(worst, Rejection.BEFORE_BOOT);
-      return null;
-    }
-    if (r == ReplayCache.Result.TOO_OLD) { // not remembered: older than the cache's widest window
-      raise(worst, Rejection.STALE);
+    if (r != ReplayCache.Result.RECORDED) { // not remembered: never accepted (fails closed)
+      // BEFORE_BOOT is said only of a knock still inside the window; TOO_OLD of a knock older
+      // than the cache's widest window, which is at least TimeWindow in knockd (so stale above),
+      // unless a cache was made for a narrower window than the decoder's
+      raise(worst, r == ReplayCache.Result.BEFORE_BOOT ? Rejection.BEFORE_BOOT : Rejection.STALE);
       return null;
     }
     if (p.addressMode() == Payload.ADDRESS_IPV6) { // an IPv6 address, from either family

@@ -196,6 +196,17 @@ class BoundariesTest {
     assertThat(c.record(new ReplayKey("alice", 4800, 1)))
         .as("older than what the narrower window kept").isEqualTo(ReplayCache.Result.ALREADY_SEEN);
     assertThat(c.record(new ReplayKey("alice", 4900, 1))).isEqualTo(ReplayCache.Result.RECORDED);
+    // at a time: too old for the widest window (600 s) is TOO_OLD and not remembered, unless
+    // remembered already, or before the floor the widening raised (a replay)
+    assertThat(c.record(new ReplayKey("alice", 5000, 2), 5601))
+        .isEqualTo(ReplayCache.Result.RECORDED);
+    assertThat(c.record(new ReplayKey("alice", 4999, 2), 5601))
+        .isEqualTo(ReplayCache.Result.TOO_OLD);
+    assertThat(c.record(new ReplayKey("alice", 4900, 1), 5601))
+        .isEqualTo(ReplayCache.Result.ALREADY_SEEN);
+    assertThat(c.record(new ReplayKey("alice", 4800, 2), 5601))
+        .isEqualTo(ReplayCache.Result.ALREADY_SEEN);
+    assertThat(c.size()).isEqualTo(2);
   }
 
   @Test

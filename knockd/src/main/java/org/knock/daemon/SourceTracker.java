@@ -163,8 +163,9 @@ final class SourceTracker {
 
     /**
      * Whether a pair that arrives at {@code t} can be held with those held: the arrival times are
-     * kept as ints from {@link #base}, which moves up as needed. Only a clock set back by more
-     * than 12 days (or a SequenceTimeout that long) makes it false.
+     * kept as ints from {@link #base}, which moves up as needed. Called once the ports older than
+     * the timeout are gone: only a clock set back by more than 12 days (or a SequenceTimeout that
+     * long) makes it false.
      */
     boolean canHold(long t) {
       if (pairCount == 0 || Math.abs(t - base) < 1L << 30) {
@@ -491,6 +492,9 @@ final class SourceTracker {
       Instant now, long budgetMillis, List<Ended> ended) {
     long t = now.toEpochMilli();
     Sequence s = sources.get(source);
+    if (s != null && t - s.last <= timeoutMillis) {
+      s.dropBefore(t - timeoutMillis); // before canHold: what is left is within the timeout
+    }
     if (s != null && (t - s.last > timeoutMillis || !s.canHold(t))) {
       sources.remove(source);
       end(source, s, ended);
@@ -505,7 +509,6 @@ final class SourceTracker {
       sources.add(s);
     } else {
       sources.touch(s);
-      s.dropBefore(t - timeoutMillis);
     }
     if (!s.addPair(destination, sourcePort, destPort, t)) {
       return INCOMPLETE;

@@ -372,6 +372,13 @@ class SourceTrackerTest {
     for (int i = 0; i < 60; i++) { // past the cap of 40: the oldest quarter goes
       int dst = i < 15 ? 0x0A000001 : 0x0A000001 + (i % 3);
       t.offer(SRC, dst, 1024 + i, settings.basePort() + 3, T0.plusMillis(100L * i), ended);
+      if (i == 16) { // the second destination: the 16 pairs before it keep theirs
+        List<Integer> dsts = new ArrayList<>();
+        t.forEachHeld(100, (src, d, sp, dp, at) -> dsts.add(d - 0x0A000001));
+        List<Integer> want = new ArrayList<>(java.util.Collections.nCopies(16, 0));
+        want.add(1);
+        assertThat(dsts).containsExactlyElementsOf(want);
+      }
     }
     t.offer(SRC, 0x0A000009, 5000, settings.basePort() + 4, T0.plusMillis(12_000), ended);
     List<String> held = new ArrayList<>();

@@ -254,7 +254,8 @@ class FileReplayCacheTest {
 
   @Test
   void aKeyOlderThanTheWidestWindowIsTooOldAndWritesNothing() throws Exception {
-    // opened at 1000 with a 120 s window: at 2000 a key stamped 1878 is kept (until 1999 + 1)
+    // opened at 1000 with a 120 s window: at 2000 a key stamped 1878 is gone (kept until
+    // 1878 + 120 + 1 = 1999), one stamped 1879 is kept (until 2000)
     try (FileReplayCache c = background(FileReplayCache.NO_BOOT_TIME)) {
       Path file = dir.resolve(FileReplayCache.FILE);
       long size = Files.size(file);
@@ -406,6 +407,21 @@ class FileReplayCacheTest {
     c.close();
     assertThat(c.record(new ReplayKey("alice", 1000, 1))).isEqualTo(Result.STORE_FAILED);
     assertThat(pending).isEmpty();
+  }
+
+  @Test
+  void tooOldYieldsToBeforeBootToTheFloorAndToAKeyRemembered() throws Exception {
+    try (FileReplayCache c = background(1100)) {
+      c.widen(W600, 1300); // the floor: 1300 - 120 - 1 = 1179
+      assertThat(c.record(new ReplayKey("alice", 1250, 1))).isEqualTo(Result.RECORDED);
+      assertThat(c.record(new ReplayKey("alice", 1099, 1), 3000)).isEqualTo(Result.BEFORE_BOOT);
+      assertThat(c.record(new ReplayKey("alice", 1178, 1), 3000))
+          .isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1250, 1), 1900)).as("remembered, too old now")
+          .isEqualTo(Result.ALREADY_SEEN);
+      assertThat(c.record(new ReplayKey("alice", 1198, 1), 1800)).isEqualTo(Result.TOO_OLD);
+      assertThat(c.record(new ReplayKey("alice", 1199, 1), 1800)).isEqualTo(Result.RECORDED);
+    }
   }
 
   @Test
