@@ -274,7 +274,7 @@ final class HuntDetector<K> {
    * and stops at the first that is not due, but once every {@link #FULL_SWEEP_MILLIS} goes
    * through every window: with the most recently seen windows those of scans that go on (each
    * closed by its own packet once it is {@code interval} old), a sweep every 250 ms over 4,096
-   * windows was most of the sweeper thread's CPU under background scanning.
+   * windows was half the sweeper thread's CPU under background scanning.
    */
   List<Report<K>> sweep(Instant now) {
     long t = now.toEpochMilli();
