@@ -32,8 +32,7 @@ public final class InMemoryReplayCache implements ReplayCache {
 
   @Override
   public Result record(ReplayKey key, long nowEpochSecond) {
-    if (!retention.mayHaveForgotten(key.timestamp())
-        && !retention.keeps(key.timestamp(), nowEpochSecond) && !seen.containsKey(key)) {
+    if (retention.tooOld(key.timestamp(), nowEpochSecond) && !seen.containsKey(key)) {
       return Result.TOO_OLD;
     }
     return record(key);

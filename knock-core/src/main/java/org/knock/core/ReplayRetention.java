@@ -59,6 +59,14 @@ public final class ReplayRetention {
   }
 
   /**
+   * Whether a key stamped at {@code timestamp} is too old to remember at {@code now}: past its
+   * expiry, but not before the floor (such a key may have been forgotten: a replay).
+   */
+  public boolean tooOld(long timestamp, long now) {
+    return !mayHaveForgotten(timestamp) && !keeps(timestamp, now);
+  }
+
+  /**
    * Puts a time window in force at {@code now}. If it is wider than every earlier one, keys are
    * kept longer from now on, and keys that the narrower retention may have forgotten by now
    * (stamped before {@code now - widest - 1}) are refused from now on.

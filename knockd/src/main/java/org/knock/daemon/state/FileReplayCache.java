@@ -213,8 +213,7 @@ public final class FileReplayCache implements ReplayCache, AutoCloseable {
 
   @Override
   public synchronized Result record(ReplayKey key, long nowEpochSecond) {
-    long t = key.timestamp();
-    if (t >= bootSecond && !retention.mayHaveForgotten(t) && !retention.keeps(t, nowEpochSecond)
+    if (key.timestamp() >= bootSecond && retention.tooOld(key.timestamp(), nowEpochSecond)
         && !seen.contains(key)) {
       return Result.TOO_OLD; // nothing written: refused as stale, forgotten at the next prune
     }
