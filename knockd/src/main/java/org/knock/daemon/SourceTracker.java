@@ -492,13 +492,18 @@ final class SourceTracker {
       Instant now, long budgetMillis, List<Ended> ended) {
     long t = now.toEpochMilli();
     Sequence s = sources.get(source);
-    if (s != null && t - s.last <= timeoutMillis) {
-      s.dropBefore(t - timeoutMillis); // before canHold: what is left is within the timeout
-    }
-    if (s != null && (t - s.last > timeoutMillis || !s.canHold(t))) {
-      sources.remove(source);
-      end(source, s, ended);
-      s = null;
+    if (s != null) {
+      boolean timedOut = t - s.last > timeoutMillis;
+      if (!timedOut) {
+        s.dropBefore(t - timeoutMillis); // before canHold: what is left is within the timeout
+      }
+      if (timedOut || !s.canHold(t)) {
+        sources.remove(source);
+        end(source, s, ended);
+        s = null;
+      } else {
+        sources.touch(s);
+      }
     }
     if (s == null) {
       if (sources.size() >= maxSources) {
@@ -507,8 +512,6 @@ final class SourceTracker {
       }
       s = new Sequence(source);
       sources.add(s);
-    } else {
-      sources.touch(s);
     }
     if (!s.addPair(destination, sourcePort, destPort, t)) {
       return INCOMPLETE;
