@@ -11,7 +11,8 @@
 #   (fd10:207:1::/64; not in the default): knock-kmsg6 (bin/knock -6, a granted6 element),
 #   knockd6 (Debian's knockd and its client with -6, an ipv6_addr set); knock-kmsgtick: kmsg
 #   without the packet wake-up (-Dknockd.kmsgWake=false: the reader waits for the kernel's tick);
-#   knock-kmsgpoll: kmsg with `KmsgPoll = 1ms` (not in the default)
+#   knock-kmsgpoll: kmsg with `KmsgPoll = 1ms` (not in the default); knock-kmsgnort: kmsg with
+#   the log reader at normal scheduling (-Dknockd.realtime=false), not real-time
 # KNPRF_SETTLE (default 1): seconds between knockd's "warm-up done" and the first trial
 # KNPRF_PIN=S:C (e.g. 0:1): every server (knockd, rsyslog, Debian's knockd, fwknopd) runs on CPUs
 #   S and the harness and every client on CPUs C (taskset -c), as when the client is another
@@ -90,6 +91,7 @@ RS
     "audit:$work/audit-$name.log" -- "$here/bin/knock" ${v6:+-6} -k "$work/bench.key" $host "open 22 30m"
   stop $pid
   [ "$src" != nflog ] || grep -o 'log nflog:[^)]*)' "$work/$name.err" || true
+  grep -o 'reader [a-z-]* ([^)]*)' "$work/$name.err" | head -1 || true
   [ "$src" != file ] || stop "$rs"
   [ "$src" != nflog ] || ip netns exec "$S" nft delete table inet knprfts
   sleep 0.5
@@ -163,6 +165,8 @@ for s in $systems; do
     knock-journal) knock_system journal ;;
     knock-kmsg6) knock_system kmsg 6 ;;
     knock-kmsgpoll) label=knock-kmsgpoll KNPRF_OPTIONS="KmsgPoll = 1ms" knock_system kmsg ;;
+    knock-kmsgnort) label=knock-kmsgnort KNOCKD_JAVA_OPTS="${KNOCKD_JAVA_OPTS:-} -Dknockd.realtime=false" \
+      knock_system kmsg ;;
     knock-kmsgtick) label=knock-kmsgtick KNOCKD_JAVA_OPTS="${KNOCKD_JAVA_OPTS:-} -Dknockd.kmsgWake=false" \
       knock_system kmsg ;;
     knock-nflog) knock_system nflog ;;

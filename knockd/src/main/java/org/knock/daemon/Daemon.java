@@ -1,6 +1,8 @@
 package org.knock.daemon;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -94,6 +96,9 @@ final class Daemon implements AutoCloseable {
   private NetfilterLogParser parser;
   private volatile LineFilter lineFilter = LineFilter.ALL;
   private volatile Thread reader;
+  /** The reader's real-time scheduling and its watchdog; null for other sources than kmsg/nflog. */
+  private ReaderScheduling scheduling;
+  private volatile ScheduledExecutorService readerWatch;
   private boolean closed;
 
   private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
@@ -213,6 +218,7 @@ final class Daemon implements AutoCloseable {
           o.kmsgPoll(), wakePorts(o));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
+      d.scheduling = ReaderScheduling.forSource(spec);
       d.build(config);
       d.startThreads();
       d.stopDoorsOfAnEarlierRun();
@@ -574,6 +580,9 @@ final class Daemon implements AutoCloseable {
   private void startThreads() {
     reader = new Thread(() -> {
       try {
+        if (scheduling != null) {
+          enterRealtime();
+        }
         LogReader.End end = logReader.run();
         switch (end) {
           case INPUT_ENDED -> {
@@ -618,6 +627,51 @@ final class Daemon implements AutoCloseable {
     }), "jit-warmup");
     warm.setPriority(Thread.MIN_PRIORITY);
     warm.start();
+  }
+
+  /**
+   * On the reader thread, before it reads: makes it real-time where the kernel lets knockd, and
+   * starts the watchdog that takes it out of real-time while it uses much CPU ({@link
+   * ReaderScheduling}); a reader whose CPU time cannot be measured is never made real-time.
+   */
+  private void enterRealtime() {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    int tid;
+    try {
+      tid = ReaderScheduling.currentTid();
+    } catch (IOException e) {
+      scheduling.unusable("cannot read this thread's id: " + e.getMessage());
+      return;
+    }
+    long cpu = mx.isThreadCpuTimeSupported() ? mx.getThreadCpuTime(id) : -1;
+    if (cpu < 0) {
+      scheduling.unusable("this JVM cannot measure a thread's CPU time");
+      return;
+    }
+    if (!scheduling.enter(tid, System.nanoTime(), cpu)) {
+      return;
+    }
+    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = daemonThread(r, "reader-watch");
+      t.setPriority(Thread.MAX_PRIORITY); // nice -5 as root, as the reader
+      return t;
+    });
+    readerWatch = watch;
+    long tick = ReaderScheduling.TICK_MILLIS;
+    watch.scheduleAtFixedRate(guarded("reader-watch",
+        () -> scheduling.tick(System.nanoTime(), mx.getThreadCpuTime(id))), tick, tick,
+        TimeUnit.MILLISECONDS);
+    synchronized (this) {
+      if (closed) {
+        watch.shutdownNow();
+      }
+    }
+  }
+
+  /** How the log reader is scheduled, for the start line; null where it is not chosen. */
+  String readerDescription() {
+    return scheduling == null ? null : scheduling.describe();
   }
 
   /** Most sweeps the end of standard input waits for to serve the checks still owed. */
@@ -789,6 +843,10 @@ final class Daemon implements AutoCloseable {
       closed = true;
     }
     logReader.close();
+    ScheduledExecutorService watch = readerWatch;
+    if (watch != null) {
+      watch.shutdownNow();
+    }
     Thread r = reader;
     if (r != null && r != Thread.currentThread()) {
       try { // the line being acted on is done: a door it opened has its Stop_Command pending

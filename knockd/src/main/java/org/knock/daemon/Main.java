@@ -259,10 +259,11 @@ public final class Main {
     }, "shutdown"));
     Signals.onHangup(() -> reload(file, daemon, audit, log));
     audit.daemonStart(VERSION, file.toString());
-    log.info("knockd {} started: {} knock ports {}, firewall {}, log {}", VERSION,
+    String scheduling = daemon.readerDescription();
+    log.info("knockd {} started: {} knock ports {}, firewall {}, log {}{}", VERSION,
         config.options().mapping().word(), config.options().knockPorts(),
         config.options().firewall().name().toLowerCase(java.util.Locale.ROOT),
-        daemon.sourceDescription());
+        daemon.sourceDescription(), scheduling == null ? "" : ", " + scheduling);
     if (config.options().selfTest()) {
       try {
         runSelfTest(daemon, audit);

@@ -11,16 +11,17 @@ import jdk.incubator.foreign.ResourceScope;
 import jdk.incubator.foreign.SymbolLookup;
 
 /**
- * The libc calls of {@link ForeignSocket} and {@link ForeignKmsg}, linked once per JVM through
- * JDK 17's incubating foreign linker. Every call is linked before any is made, so no linking runs
- * between a failed call and the {@link #errno} read right after it (JDK 17 has no captured call
- * state). {@link #get} throws (IllegalCallerException without native access) each time it is
- * asked where linking fails. Only those two classes use it; they are loaded by reflection, and
- * so is this.
+ * The libc calls of {@link ForeignSocket}, {@link ForeignKmsg} and {@link ForeignScheduler},
+ * linked once per JVM through JDK 17's incubating foreign linker. Every call is linked before any
+ * is made, so no linking runs between a failed call and the {@link #errno} read right after it
+ * (JDK 17 has no captured call state). {@link #get} throws (IllegalCallerException without
+ * native access) each time it is asked where linking fails. Only those three classes use it;
+ * they are loaded by reflection, and so is this.
  */
 final class Libc {
   private static final Map<Integer, String> NAMES = Map.of(1, "EPERM", 13, "EACCES", 22,
-      "EINVAL", 93, "EPROTONOSUPPORT", 97, "EAFNOSUPPORT", 24, "EMFILE", 12, "ENOMEM");
+      "EINVAL", 93, "EPROTONOSUPPORT", 97, "EAFNOSUPPORT", 24, "EMFILE", 12, "ENOMEM", 3,
+      "ESRCH");
   private static Libc linked;
 
   private final MethodHandle socket;
@@ -36,6 +37,7 @@ final class Libc {
   private final MethodHandle poll;
   private final MethodHandle eventfd;
   private final MethodHandle close;
+  private final MethodHandle schedSetscheduler;
   private final MethodHandle errnoLocation;
 
   /** The calls, linked on the first use. */
@@ -87,6 +89,9 @@ final class Libc {
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT, CLinker.C_INT));
     close = l.link("close", MethodType.methodType(int.class, int.class),
         FunctionDescriptor.of(CLinker.C_INT, CLinker.C_INT));
+    schedSetscheduler = l.link("sched_setscheduler", MethodType.methodType(int.class,
+        int.class, int.class, MemoryAddress.class), FunctionDescriptor.of(CLinker.C_INT,
+        CLinker.C_INT, CLinker.C_INT, CLinker.C_POINTER));
     errnoLocation = l.link("__errno_location", MethodType.methodType(MemoryAddress.class),
         FunctionDescriptor.of(CLinker.C_POINTER));
   }
@@ -148,6 +153,11 @@ final class Libc {
 
   int eventfd(int initial, int flags) throws Throwable {
     return (int) eventfd.invokeExact(initial, flags);
+  }
+
+  /** sched_setscheduler(tid, policy, param); {@code param} is a struct sched_param. */
+  int schedSetscheduler(int tid, int policy, MemoryAddress param) throws Throwable {
+    return (int) schedSetscheduler.invokeExact(tid, policy, param);
   }
 
   /** close(fd), ignoring any failure: the descriptor is gone either way. */

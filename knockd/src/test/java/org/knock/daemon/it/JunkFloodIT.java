@@ -64,7 +64,7 @@ class JunkFloodIT {
 
   @Test
   void knocksOpenAndCloseThroughAFloodOfSourcesThatEachCostTagChecks() throws Exception {
-    Knockd k = lab.knockd("knockd", Knockd.Settings.defaults(), decoyUsers()
+    Knockd k = lab.knockd("knockd", Knockd.Settings.defaults(), decoyUsers(dir, DECOYS)
         + "[user alice]\nKey = " + alice + "\nAllow = open 22/tcp, close\nMaxDuration = 1h\n");
     k.set("SequenceTimeout", "5s"); // ~100 ports a flood source: most hold all 20 positions
     k.start();
@@ -111,15 +111,16 @@ class JunkFloodIT {
   }
 
   /**
-   * {@value #DECOYS} [user] sections before alice's, each with its own key file (as {@code knock
-   * keygen} writes it, {@link TestKeys}): every check tries them all first.
+   * {@code count} [user] sections (u1, u2, ...) to put before the real user's, each with its own
+   * key file in {@code dir}/decoys (as {@code knock keygen} writes it, {@link TestKeys}): every
+   * check tries them all first.
    */
-  private String decoyUsers() throws Exception {
+  static String decoyUsers(Path dir, int count) throws Exception {
     Path keys = Files.createDirectory(dir.resolve("decoys"),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     SecureRandom random = new SecureRandom();
     StringBuilder sections = new StringBuilder();
-    for (int i = 1; i <= DECOYS; i++) {
+    for (int i = 1; i <= count; i++) {
       Path file = TestKeys.write(keys.resolve("u" + i + ".key"), KnockKey.generate(random));
       sections.append("[user u").append(i).append("]\nKey = ").append(file)
           .append("\nAllow = open 22/tcp\n");

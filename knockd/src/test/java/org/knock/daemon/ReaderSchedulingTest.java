@@ -1,0 +1,223 @@
+package org.knock.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.knock.daemon.ReaderScheduling.Change;
+import org.knock.daemon.netlink.NetlinkException;
+import org.knock.daemon.netlink.ThreadScheduler;
+
+class ReaderSchedulingTest {
+  private static final long TICK = TimeUnit.MILLISECONDS.toNanos(ReaderScheduling.TICK_MILLIS);
+  private static final int TID = 4242;
+
+  /** Records the calls; refuses those it is told to. */
+  static final class FakeKernel implements ThreadScheduler {
+    final List<String> calls = new ArrayList<>();
+    int refuseFifo;
+    int refuseNormal;
+
+    @Override
+    public void fifo(int tid, int priority) throws NetlinkException {
+      calls.add("fifo " + tid + " " + priority);
+      if (refuseFifo > 0) {
+        refuseFifo--;
+        throw new NetlinkException("sched_setscheduler: EPERM");
+      }
+    }
+
+    @Override
+    public void normal(int tid) throws NetlinkException {
+      calls.add("normal " + tid);
+      if (refuseNormal > 0) {
+        refuseNormal--;
+        throw new NetlinkException("sched_setscheduler: EPERM");
+      }
+    }
+  }
+
+  private final FakeKernel kernel = new FakeKernel();
+  private final ReaderScheduling s = new ReaderScheduling(kernel);
+  private long now = 1_000_000_000L;
+  private long cpu = 5_000_000L;
+
+  /** One tick in which the reader used {@code percent} % of a core. */
+  private Change tick(int percent) {
+    now += TICK;
+    cpu += TICK * percent / 100;
+    return s.tick(now, cpu);
+  }
+
+  @Test
+  void theReaderIsMadeRealTimeAtTheLowestPriorityAndSaysSo() {
+    assertThat(s.enter(TID, now, cpu)).isTrue();
+    assertThat(kernel.calls).containsExactly("fifo 4242 1");
+    assertThat(s.realtime()).isTrue();
+    assertThat(s.describe()).isEqualTo("reader real-time (SCHED_FIFO 1 while under 25 % of a core)");
+  }
+
+  @Test
+  void aRefusalLeavesItNormalSaysWhyAndIsNeverRetried() {
+    kernel.refuseFifo = 1;
+    assertThat(s.enter(TID, now, cpu)).isFalse();
+    assertThat(s.describe()).isEqualTo(
+        "reader normal (no real-time scheduling: sched_setscheduler: EPERM)");
+    for (int i = 0; i < 20; i++) {
+      assertThat(tick(0)).isEqualTo(Change.NONE);
+    }
+    assertThat(kernel.calls).containsExactly("fifo 4242 1");
+    assertThat(s.realtime()).isFalse();
+  }
+
+  @Test
+  void anUnusableReaderIsNeverMadeRealTime() {
+    s.unusable("this JVM cannot measure a thread's CPU time");
+    for (int i = 0; i < 20; i++) {
+      assertThat(tick(0)).isEqualTo(Change.NONE);
+    }
+    assertThat(kernel.calls).isEmpty();
+    assertThat(s.describe()).contains("cannot measure");
+  }
+
+  @Test
+  void ticksBeforeEnterDoNothing() {
+    for (int i = 0; i < 10; i++) {
+      assertThat(tick(100)).isEqualTo(Change.NONE);
+    }
+    assertThat(kernel.calls).isEmpty();
+    assertThat(s.describe()).isEqualTo("reader scheduling not chosen yet");
+  }
+
+  /** A thread that ended: its id may be another thread's or process's by now. */
+  @Test
+  void anEndedReaderIsNeverTouched() {
+    s.enter(TID, now, cpu);
+    tick(100);
+    for (int i = 0; i < 10; i++) {
+      now += TICK;
+      assertThat(s.tick(now, -1)).isEqualTo(Change.NONE);
+    }
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
+  }
+
+  @Test
+  void itLeavesRealTimeAtTheFirstTickAboveTheShareAndNotAtIt() {
+    s.enter(TID, now, cpu);
+    assertThat(tick(ReaderScheduling.LEAVE_PERCENT)).isEqualTo(Change.NONE);
+    assertThat(tick(3)).isEqualTo(Change.NONE);
+    assertThat(tick(ReaderScheduling.LEAVE_PERCENT + 1)).isEqualTo(Change.LEFT);
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
+    assertThat(s.realtime()).isFalse();
+  }
+
+  @Test
+  void itReturnsOnlyAfterQuietTicksInARow() {
+    s.enter(TID, now, cpu);
+    assertThat(tick(90)).isEqualTo(Change.LEFT);
+    for (int i = 1; i < ReaderScheduling.QUIET_TICKS; i++) {
+      assertThat(tick(ReaderScheduling.RETURN_PERCENT)).isEqualTo(Change.NONE);
+    }
+    assertThat(tick(ReaderScheduling.RETURN_PERCENT + 1)).isEqualTo(Change.NONE); // starts over
+    for (int i = 1; i < ReaderScheduling.QUIET_TICKS; i++) {
+      assertThat(tick(0)).isEqualTo(Change.NONE);
+    }
+    assertThat(s.realtime()).isFalse();
+    assertThat(tick(0)).isEqualTo(Change.RETURNED);
+    assertThat(s.realtime()).isTrue();
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242", "fifo 4242 1");
+  }
+
+  @Test
+  void aLeaveTheKernelRefusesIsTriedAgainAtTheNextTick() {
+    s.enter(TID, now, cpu);
+    kernel.refuseNormal = 1;
+    assertThat(tick(100)).isEqualTo(Change.NONE);
+    assertThat(s.realtime()).isTrue();
+    assertThat(tick(100)).isEqualTo(Change.LEFT);
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242", "normal 4242");
+  }
+
+  @Test
+  void aReturnTheKernelRefusesEndsTheAttempts() {
+    s.enter(TID, now, cpu);
+    tick(100);
+    kernel.refuseFifo = 1;
+    for (int i = 0; i < ReaderScheduling.QUIET_TICKS; i++) {
+      tick(0);
+    }
+    assertThat(s.realtime()).isFalse();
+    for (int i = 0; i < 20; i++) {
+      assertThat(tick(0)).isEqualTo(Change.NONE);
+    }
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242", "fifo 4242 1");
+  }
+
+  @Test
+  void aWatchdogThatWasStarvedStillSeesTheShareOverTheWholeGap() {
+    s.enter(TID, now, cpu);
+    now += TimeUnit.SECONDS.toNanos(1); // the watchdog ran only in the kernel's 5 % reserve
+    cpu += TimeUnit.MILLISECONDS.toNanos(950);
+    assertThat(s.tick(now, cpu)).isEqualTo(Change.LEFT);
+  }
+
+  @Test
+  void aClockThatDidNotMoveChangesNothing() {
+    s.enter(TID, now, cpu);
+    cpu += TICK;
+    assertThat(s.tick(now, cpu)).isEqualTo(Change.NONE);
+    assertThat(s.realtime()).isTrue();
+  }
+
+  /**
+   * The attack: a flooder who sees when the reader is real-time again (from its own knocks'
+   * latency) floods exactly then, and stops as soon as it leaves. The reader then runs real-time
+   * and busy for one tick in every 1 + 1 + QUIET_TICKS: its real-time share of a core over a
+   * minute stays at or below LEAVE_PERCENT, whatever the flooder does.
+   */
+  @Test
+  void aFlooderTimingItsFloodsGetsAtMostTheLeaveShareOfRealTime() {
+    s.enter(TID, now, cpu);
+    long realtimeBusy = 0;
+    int ticks = (int) (60_000 / ReaderScheduling.TICK_MILLIS);
+    for (int i = 0; i < ticks; i++) {
+      boolean rt = s.realtime();
+      int percent = rt ? 100 : 0; // floods exactly while it is real-time
+      if (rt) {
+        realtimeBusy += TICK * percent / 100;
+      }
+      tick(percent);
+    }
+    long share = realtimeBusy * 100 / (ticks * TICK);
+    assertThat(share).isLessThanOrEqualTo(ReaderScheduling.LEAVE_PERCENT).isGreaterThan(0);
+  }
+
+  @Test
+  void onlyTheKernelsOwnSourcesAreScheduled() {
+    assertThat(ReaderScheduling.forSource("/var/log/kern.log")).isNull();
+    assertThat(ReaderScheduling.forSource("journal")).isNull();
+    assertThat(ReaderScheduling.forSource("-")).isNull();
+    assertThat(ReaderScheduling.forSource("kmsg")).isNotNull();
+    assertThat(ReaderScheduling.forSource("nflog:7")).isNotNull();
+  }
+
+  @Test
+  void thePropertyTurnsItOffAndTheStartLineSaysSo() {
+    String before = System.getProperty(ReaderScheduling.PROPERTY);
+    System.setProperty(ReaderScheduling.PROPERTY, "false");
+    try {
+      ReaderScheduling off = ReaderScheduling.forSource("kmsg");
+      assertThat(off.enter(TID, now, cpu)).isFalse();
+      assertThat(off.describe()).isEqualTo(
+          "reader normal (no real-time scheduling: -Dknockd.realtime=false)");
+    } finally {
+      if (before == null) {
+        System.clearProperty(ReaderScheduling.PROPERTY);
+      } else {
+        System.setProperty(ReaderScheduling.PROPERTY, before);
+      }
+    }
+  }
+}
