@@ -43,10 +43,11 @@ nflog_drops() {
   ip netns exec "$S" awk -v p="$portid" 'NR > 1 && $2 == 12 && $3 == p {print $9}' /proc/net/netlink
 }
 
-# case_run NAME FIREWALLLOG [KNOCKD_JAVA_OPTS]
+# case_run NAME FIREWALLLOG [KNOCKD_JAVA_OPTS] (added to the caller's KNOCKD_JAVA_OPTS)
+java_opts=${KNOCKD_JAVA_OPTS:-}
 case_run() {
   local name=$1 log=$2 dir="$work/$1"
-  export KNOCKD_JAVA_OPTS=${3:-}
+  export KNOCKD_JAVA_OPTS="$java_opts ${3:-}"
   mkdir -p "$dir"; : > "$dir/knocks"
   cat > "$dir/knockd.conf" <<CONF
 [options]

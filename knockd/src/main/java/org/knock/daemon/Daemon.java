@@ -96,7 +96,9 @@ final class Daemon implements AutoCloseable {
   private NetfilterLogParser parser;
   private volatile LineFilter lineFilter = LineFilter.ALL;
   private volatile Thread reader;
-  /** The reader's real-time scheduling and its watchdog; null for other sources than kmsg/nflog. */
+  /** The log reader thread's name. */
+  static final String READER = "log-reader";
+  /** The reader's real-time scheduling and its watchdog; null but for kmsg and NFLOG read directly. */
   private ReaderScheduling scheduling;
   private volatile ScheduledExecutorService readerWatch;
   private boolean closed;
@@ -137,12 +139,15 @@ final class Daemon implements AutoCloseable {
       }
     }, errors, clock);
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemonThread(r, "sweeper"));
+    // commands run at nice 0, whichever thread (the reader at nice -5) first needed a runner
     this.runners = Executors.newFixedThreadPool(4, r -> daemonThread(r, "command"));
   }
 
+  /** A daemon thread at normal priority, whatever the priority of the thread that makes it. */
   private static Thread daemonThread(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
+    t.setPriority(Thread.NORM_PRIORITY);
     return t;
   }
 
@@ -218,7 +223,7 @@ final class Daemon implements AutoCloseable {
           o.kmsgPoll(), wakePorts(o));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
-      d.scheduling = ReaderScheduling.forSource(spec);
+      d.scheduling = in.kernelDirect() ? ReaderScheduling.create(READER) : null;
       d.build(config);
       d.startThreads();
       d.stopDoorsOfAnEarlierRun();
@@ -257,8 +262,10 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Installs at the log reader's priority: what the backend starts now (the {@code nft -i}
-   * session and its reader thread) inherits it, so that a grant waits less on a busy machine.
+   * Installs at the log reader's Java priority (nice -5 as root): what the backend starts now
+   * (the {@code nft -i} session and its reader thread) inherits it, so that a grant waits less on
+   * a busy machine. An {@code nft -i} the real-time reader starts again later (after nft died)
+   * runs at nice 0: real-time scheduling is reset on fork, and so is a negative nice value.
    */
   private static void installRaised(Firewall firewall) throws FirewallException {
     Thread me = Thread.currentThread();
@@ -597,7 +604,7 @@ final class Daemon implements AutoCloseable {
       } catch (RuntimeException | Error e) {
         fail("log-reader", e);
       }
-    }, "log-reader");
+    }, READER);
     reader.setDaemon(true);
     // nice -5 when the JVM may (bin/knockd as root: -XX:ThreadPriorityPolicy=1); else no effect
     reader.setPriority(Thread.MAX_PRIORITY);
@@ -630,13 +637,14 @@ final class Daemon implements AutoCloseable {
   }
 
   /**
-   * On the reader thread, before it reads: makes it real-time where the kernel lets knockd, and
-   * starts the watchdog that takes it out of real-time while it uses much CPU ({@link
-   * ReaderScheduling}); a reader whose CPU time cannot be measured is never made real-time.
+   * On the reader thread, before it reads: starts the watchdog, real-time itself, and makes the
+   * reader real-time where the kernel lets knockd ({@link ReaderScheduling}); a reader whose CPU
+   * time cannot be measured, or whose watchdog cannot be real-time, is never made real-time.
    */
   private void enterRealtime() {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    long id = Thread.currentThread().getId();
+    Thread me = Thread.currentThread();
+    long id = me.getId();
     int tid;
     try {
       tid = ReaderScheduling.currentTid();
@@ -649,21 +657,35 @@ final class Daemon implements AutoCloseable {
       scheduling.unusable("this JVM cannot measure a thread's CPU time");
       return;
     }
-    if (!scheduling.enter(tid, System.nanoTime(), cpu)) {
+    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(
+        r -> daemonThread(r, "reader-watch"));
+    boolean watched;
+    try {
+      watched = watch.submit(scheduling::watchdogHere).get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      watched = false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      scheduling.unusable("no watchdog: " + e);
+      watched = false;
+    }
+    Firewalls.callerMayBeRealtime(); // its waits for nft -i sleep: nft may need this core
+    if (!watched || !scheduling.enter(tid, System.nanoTime(), cpu)) {
+      watch.shutdownNow();
       return;
     }
-    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = daemonThread(r, "reader-watch");
-      t.setPriority(Thread.MAX_PRIORITY); // nice -5 as root, as the reader
-      return t;
-    });
     readerWatch = watch;
     long tick = ReaderScheduling.TICK_MILLIS;
-    watch.scheduleAtFixedRate(guarded("reader-watch",
-        () -> scheduling.tick(System.nanoTime(), mx.getThreadCpuTime(id))), tick, tick,
-        TimeUnit.MILLISECONDS);
+    watch.scheduleAtFixedRate(guarded("reader-watch", () -> {
+      if (me.isAlive() && scheduling.tick(System.nanoTime(), mx.getThreadCpuTime(id))
+          == ReaderScheduling.Change.STUCK) {
+        fail("reader-watch", new IllegalStateException(
+            "the log reader cannot leave real-time scheduling"));
+      }
+    }), tick, tick, TimeUnit.MILLISECONDS);
     synchronized (this) {
       if (closed) {
+        scheduling.leaveForGood();
         watch.shutdownNow();
       }
     }
@@ -845,6 +867,7 @@ final class Daemon implements AutoCloseable {
     logReader.close();
     ScheduledExecutorService watch = readerWatch;
     if (watch != null) {
+      scheduling.leaveForGood(); // it ends at normal scheduling
       watch.shutdownNow();
     }
     Thread r = reader;

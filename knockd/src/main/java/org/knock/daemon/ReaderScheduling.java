@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knock.daemon.netlink.NetlinkException;
@@ -19,31 +20,48 @@ import org.knock.daemon.netlink.ThreadScheduler;
  * docs/BENCHMARKS.md §1 round 17). What it guarantees:
  *
  * <ul>
- *   <li>Packets alone cannot make it take a core from the machine: a watchdog thread of its own
- *       ({@link #tick}, every {@link #TICK_MILLIS} ms, never behind the pipeline's lock) returns
- *       the reader to normal scheduling as soon as it used more than {@link #LEAVE_PERCENT} % of a
- *       core over a tick (a flood), and makes it real-time again only after {@link #QUIET_TICKS}
- *       ticks in a row at or below {@link #RETURN_PERCENT} %. Even a reader that never sleeps
- *       leaves the kernel's reserve for normal threads (5 % of each CPU), in which the watchdog
- *       runs.
+ *   <li>Packets alone cannot make it take a core from the machine: a watchdog thread, itself
+ *       real-time one priority higher (so that it runs on time even on one CPU; it sleeps between
+ *       ticks) and never behind the pipeline's lock, calls {@link #tick} every {@link
+ *       #TICK_MILLIS} ms and returns the reader to normal scheduling at the first tick in which it
+ *       used more than {@link #leavePercent} % of a core (a flood), and makes it real-time again
+ *       only after {@link #QUIET_TICKS} ticks in a row at or below {@link #returnPercent} %. So a
+ *       flood gets at most {@link #leavePercent} % of a core at real-time priority, over any
+ *       stretch of whole ticks but the one that made the reader leave. Where the watchdog cannot
+ *       be real-time, the reader is not made real-time either.
+ *   <li>A reader that cannot be put back is a fault: after {@link #MAX_FAILED_LEAVES} refused
+ *       attempts in a row, knockd ends (and systemd starts it again; the rules stay).
+ *   <li>The watchdog touches only the thread it was given, and only while that thread is still the
+ *       log reader (its id could be another's once it ended); a reader whose CPU time cannot be
+ *       measured is put back and left at normal scheduling.
  *   <li>No process knockd starts inherits it (SCHED_RESET_ON_FORK).
- *   <li>Where it cannot (no CAP_SYS_NICE or RLIMIT_RTPRIO, systemd's RestrictRealtime, a JVM
+ *   <li>Where it cannot (no CAP_SYS_NICE or RLIMIT_RTPRIO of 2, systemd's RestrictRealtime, a JVM
  *       without the foreign linker) or is told not to ({@code -Dknockd.realtime=false}), the
  *       reader keeps normal scheduling, and the start line says why.
+ *   <li>An attacker who makes it leave and return over and over gets one log line a minute.
  * </ul>
  *
- * <p>Only for the kernel's own sources (kmsg, nflog), where a knock is read within a millisecond
- * of its logging; a file or the journal is written by another program first.
+ * <p>Only for the sources that read the kernel itself (kmsg, NFLOG read directly), where a knock
+ * is read within a millisecond of its logging; a file, the journal or ulogd is written by another
+ * program first.
  */
 final class ReaderScheduling {
   private static final Logger LOG = LogManager.getLogger(ReaderScheduling.class);
 
   /** {@code -Dknockd.realtime=false} (or no, off, 0): the reader keeps normal scheduling. */
   static final String PROPERTY = "knockd.realtime";
+  /**
+   * {@code -Dknockd.realtimeLeave=P}: leave real-time above P % of a core, 1 to {@link
+   * #MAX_LEAVE_PERCENT} (default): it can only be made stricter.
+   */
+  static final String LEAVE_PROPERTY = "knockd.realtimeLeave";
+  static final int MAX_LEAVE_PERCENT = 25;
   static final long TICK_MILLIS = 250;
-  static final int LEAVE_PERCENT = 25;
-  static final int RETURN_PERCENT = 10;
   static final int QUIET_TICKS = 4;
+  static final int MAX_FAILED_LEAVES = 4;
+  /** The watchdog's priority: above the reader's, so that it preempts it. */
+  static final int WATCHDOG_PRIORITY = ThreadScheduler.LOWEST_FIFO + 1;
+  static final long LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   /** What a {@link #tick} did. */
   enum Change {
@@ -51,40 +69,80 @@ final class ReaderScheduling {
     /** The reader left real-time scheduling. */
     LEFT,
     /** The reader is real-time again. */
-    RETURNED
+    RETURNED,
+    /** The reader is real-time and the kernel refused to put it back, too often: a fault. */
+    STUCK
   }
 
   private final ThreadScheduler kernel;
+  private final IntPredicate stillReader;
+  final int leavePercent;
+  final int returnPercent;
   private int tid;
   private boolean realtime;
-  /** True once the kernel refused real-time scheduling: no more attempts. */
+  /** True once real-time scheduling was refused or given up: no more attempts. */
   private boolean refused;
   private long lastNanos;
   private long lastCpu;
   private int quietTicks;
+  private int failedLeaves;
+  private long lastPercent;
+  private String lastFailure = "";
+  private long lastLogNanos;
+  private boolean loggedOnce;
+  private int unlogged;
   private volatile String description;
 
-  ReaderScheduling(ThreadScheduler kernel) {
+  /**
+   * @param stillReader whether a thread id is still the log reader's (checked before each call)
+   * @param leavePercent 1 to {@link #MAX_LEAVE_PERCENT}
+   */
+  ReaderScheduling(ThreadScheduler kernel, IntPredicate stillReader, int leavePercent) {
+    if (leavePercent < 1 || leavePercent > MAX_LEAVE_PERCENT) {
+      throw new IllegalArgumentException("leave at " + leavePercent + " %");
+    }
     this.kernel = kernel;
+    this.stillReader = stillReader;
+    this.leavePercent = leavePercent;
+    this.returnPercent = Math.max(1, leavePercent * 2 / 5);
   }
 
   /**
-   * For the log source {@code spec}: null unless it is the kernel's own (kmsg, nflog:GROUP);
-   * else one that makes the reader real-time, or says why not (off by {@link #PROPERTY}, or
-   * no foreign linker).
+   * For a source that reads the kernel itself: one that makes the reader real-time, or says why
+   * not (off by {@link #PROPERTY}, or no foreign linker). The reader is known by its thread name.
+   *
+   * @throws IllegalArgumentException with one line if {@link #LEAVE_PROPERTY} is not 1-25
    */
-  static ReaderScheduling forSource(String spec) {
-    if (!spec.equals("kmsg") && !spec.startsWith("nflog:")) {
-      return null;
+  static ReaderScheduling create(String threadName) {
+    String leave = System.getProperty(LEAVE_PROPERTY, Integer.toString(MAX_LEAVE_PERCENT)).strip();
+    int percent;
+    try {
+      percent = Integer.parseInt(leave);
+    } catch (NumberFormatException e) {
+      percent = -1;
     }
+    if (percent < 1 || percent > MAX_LEAVE_PERCENT) {
+      throw new IllegalArgumentException("-D" + LEAVE_PROPERTY + "=" + leave
+          + ": use a percent of a core from 1 to " + MAX_LEAVE_PERCENT);
+    }
+    IntPredicate stillReader = tid -> isThread(tid, threadName);
     String v = System.getProperty(PROPERTY, "true").strip().toLowerCase(Locale.ROOT);
     if (List.of("false", "no", "off", "0").contains(v)) {
-      return new ReaderScheduling(refusing("-D" + PROPERTY + "=" + v));
+      return new ReaderScheduling(refusing("-D" + PROPERTY + "=" + v), stillReader, percent);
     }
     try {
-      return new ReaderScheduling(ThreadScheduler.open());
+      return new ReaderScheduling(ThreadScheduler.open(), stillReader, percent);
     } catch (NetlinkException e) {
-      return new ReaderScheduling(refusing(e.getMessage()));
+      return new ReaderScheduling(refusing(e.getMessage()), stillReader, percent);
+    }
+  }
+
+  /** Whether thread {@code tid} of this process exists and is named {@code name}. */
+  static boolean isThread(int tid, String name) {
+    try {
+      return Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).strip().equals(name);
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -114,26 +172,47 @@ final class ReaderScheduling {
   }
 
   /**
+   * On the watchdog's own thread, before {@link #enter}: makes it real-time above the reader;
+   * false (and the reader is never made real-time, {@link #describe} says why) if refused.
+   */
+  synchronized boolean watchdogHere() {
+    try {
+      kernel.fifo(currentTid(), WATCHDOG_PRIORITY);
+      return true;
+    } catch (NetlinkException | IOException e) {
+      unusable(e.getMessage() + hint(e.getMessage()));
+      return false;
+    }
+  }
+
+  /**
    * Makes thread {@code tid} real-time; false (and {@link #describe} says why) if the kernel
-   * refuses. Call once, before the first {@link #tick}.
+   * refuses. Call once, after {@link #watchdogHere} and before the first {@link #tick}.
    *
    * @param cpuNanos the thread's CPU time now
    */
   synchronized boolean enter(int tid, long nowNanos, long cpuNanos) {
+    if (refused) {
+      return false;
+    }
     this.tid = tid;
     lastNanos = nowNanos;
     lastCpu = cpuNanos;
     try {
       kernel.fifo(tid, ThreadScheduler.LOWEST_FIFO);
     } catch (NetlinkException e) {
-      refused = true;
-      description = "reader normal (no real-time scheduling: " + e.getMessage() + ")";
+      unusable(e.getMessage() + hint(e.getMessage()));
       return false;
     }
     realtime = true;
     description = "reader real-time (SCHED_FIFO " + ThreadScheduler.LOWEST_FIFO
-        + " while under " + LEAVE_PERCENT + " % of a core)";
+        + " while under " + leavePercent + " % of a core)";
     return true;
+  }
+
+  private static String hint(String message) {
+    return message.endsWith("EPERM")
+        ? "; needs root, CAP_SYS_NICE or LimitRTPRIO=2, and no RestrictRealtime" : "";
   }
 
   /** The reader cannot be watched ({@code why}): it is never made real-time. */
@@ -144,57 +223,133 @@ final class ReaderScheduling {
 
   /**
    * Measures the reader's share of a core since the last tick and moves it between real-time
-   * and normal scheduling as the class says.
+   * and normal scheduling as the class says. Logs outside its lock.
    *
-   * @param cpuNanos the reader's CPU time now; negative once the thread has ended
+   * @param cpuNanos the reader's CPU time now; negative if it cannot be measured (the reader is
+   *     then put back and left at normal scheduling)
    */
-  synchronized Change tick(long nowNanos, long cpuNanos) {
-    if (tid == 0 || cpuNanos < 0) {
-      return Change.NONE; // before enter; or the thread is gone (its id may be another's now)
+  Change tick(long nowNanos, long cpuNanos) {
+    Change c;
+    String line;
+    synchronized (this) {
+      c = step(nowNanos, cpuNanos);
+      line = logLine(c, nowNanos);
+    }
+    if (line != null) {
+      if (c == Change.RETURNED) {
+        LOG.info("{}", line);
+      } else if (c == Change.STUCK) {
+        LOG.error("{}", line);
+      } else {
+        LOG.warn("{}", line);
+      }
+    }
+    return c;
+  }
+
+  private Change step(long nowNanos, long cpuNanos) {
+    if (tid == 0) {
+      return Change.NONE; // before enter
     }
     long wall = nowNanos - lastNanos;
     long cpu = cpuNanos - lastCpu;
-    if (wall <= 0) {
+    if (wall <= 0 && cpuNanos >= 0) {
       return Change.NONE;
     }
     lastNanos = nowNanos;
     lastCpu = cpuNanos;
-    long percent = Math.max(0, cpu) * 100 / wall;
+    lastPercent = wall <= 0 ? 0 : Math.max(0, cpu) * 100 / wall;
     if (realtime) {
-      if (percent <= LEAVE_PERCENT) {
+      if (cpuNanos >= 0 && cpu * 100 <= (long) leavePercent * wall) {
+        failedLeaves = 0;
         return Change.NONE;
       }
-      try {
-        kernel.normal(tid);
-      } catch (NetlinkException e) {
-        LOG.error("the log reader used {} % of a core, but cannot leave real-time scheduling: {}",
-            percent, e.getMessage());
-        return Change.NONE; // again at the next tick
+      if (cpuNanos < 0) {
+        refused = true;
+        description = "reader normal (its CPU time cannot be measured)";
       }
-      realtime = false;
-      quietTicks = 0;
-      LOG.warn("the log reader used {} % of a core over {} ms (a flood?): normal scheduling "
-          + "until it uses at most {} % for {} ms", percent,
-          TimeUnit.NANOSECONDS.toMillis(wall), RETURN_PERCENT, QUIET_TICKS * TICK_MILLIS);
-      return Change.LEFT;
+      return leave();
     }
-    if (refused) {
+    if (refused || cpuNanos < 0) {
       return Change.NONE;
     }
-    quietTicks = percent <= RETURN_PERCENT ? quietTicks + 1 : 0;
+    quietTicks = cpu * 100 <= (long) returnPercent * wall ? quietTicks + 1 : 0;
     if (quietTicks < QUIET_TICKS) {
+      return Change.NONE;
+    }
+    quietTicks = 0;
+    if (!stillReader.test(tid)) {
+      refused = true;
       return Change.NONE;
     }
     try {
       kernel.fifo(tid, ThreadScheduler.LOWEST_FIFO);
     } catch (NetlinkException e) {
-      refused = true;
-      LOG.warn("the log reader stays at normal scheduling: {}", e.getMessage());
+      refused = true; // stays normal, as it is
+      lastFailure = e.getMessage();
       return Change.NONE;
     }
     realtime = true;
-    LOG.info("the log reader is real-time again");
     return Change.RETURNED;
+  }
+
+  private Change leave() {
+    if (!stillReader.test(tid)) {
+      realtime = false; // the reader ended: the id may be another thread's now
+      refused = true;
+      return Change.NONE;
+    }
+    try {
+      kernel.normal(tid);
+    } catch (NetlinkException e) {
+      lastFailure = e.getMessage();
+      return ++failedLeaves >= MAX_FAILED_LEAVES ? Change.STUCK : Change.NONE;
+    }
+    realtime = false;
+    failedLeaves = 0;
+    quietTicks = 0;
+    return Change.LEFT;
+  }
+
+  /** The line to log for {@code c}, at most one a minute but for faults; null: none. */
+  private String logLine(Change c, long nowNanos) {
+    if (c == Change.STUCK) {
+      return "the log reader uses more than " + leavePercent + " % of a core and cannot leave "
+          + "real-time scheduling: " + lastFailure;
+    }
+    if (c == Change.NONE) {
+      return null;
+    }
+    if (loggedOnce && nowNanos - lastLogNanos < LOG_INTERVAL_NANOS) {
+      unlogged++;
+      return null;
+    }
+    String more = unlogged == 0 ? "" : " (" + unlogged + " more changes in the last minute)";
+    loggedOnce = true;
+    lastLogNanos = nowNanos;
+    unlogged = 0;
+    return c == Change.LEFT
+        ? "the log reader used " + lastPercent + " % of a core, more than " + leavePercent
+            + " % (a flood?): normal "
+            + "scheduling until it uses at most " + returnPercent + " % for "
+            + QUIET_TICKS * TICK_MILLIS + " ms" + more
+        : "the log reader is real-time again" + more;
+  }
+
+  /**
+   * Puts the reader back to normal scheduling for good (knockd is closing): no more ticks change
+   * anything.
+   */
+  synchronized void leaveForGood() {
+    if (realtime && stillReader.test(tid)) {
+      try {
+        kernel.normal(tid);
+      } catch (NetlinkException e) {
+        // it is ending anyway
+      }
+    }
+    realtime = false;
+    refused = true;
   }
 
   /** Whether the reader is real-time now. */

@@ -1,9 +1,12 @@
 package org.knock.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.knock.daemon.ReaderScheduling.Change;
@@ -40,7 +43,9 @@ class ReaderSchedulingTest {
   }
 
   private final FakeKernel kernel = new FakeKernel();
-  private final ReaderScheduling s = new ReaderScheduling(kernel);
+  private boolean stillReader = true;
+  private final ReaderScheduling s = new ReaderScheduling(kernel, tid -> stillReader,
+      ReaderScheduling.MAX_LEAVE_PERCENT);
   private long now = 1_000_000_000L;
   private long cpu = 5_000_000L;
 
@@ -63,8 +68,9 @@ class ReaderSchedulingTest {
   void aRefusalLeavesItNormalSaysWhyAndIsNeverRetried() {
     kernel.refuseFifo = 1;
     assertThat(s.enter(TID, now, cpu)).isFalse();
-    assertThat(s.describe()).isEqualTo(
-        "reader normal (no real-time scheduling: sched_setscheduler: EPERM)");
+    assertThat(s.describe()).isEqualTo("reader normal (no real-time scheduling: "
+        + "sched_setscheduler: EPERM; needs root, CAP_SYS_NICE or LimitRTPRIO=2, and no "
+        + "RestrictRealtime)");
     for (int i = 0; i < 20; i++) {
       assertThat(tick(0)).isEqualTo(Change.NONE);
     }
@@ -93,22 +99,104 @@ class ReaderSchedulingTest {
 
   /** A thread that ended: its id may be another thread's or process's by now. */
   @Test
-  void anEndedReaderIsNeverTouched() {
+  void aThreadThatIsNoLongerTheReaderIsNeverTouched() {
     s.enter(TID, now, cpu);
     tick(100);
+    stillReader = false;
+    for (int i = 0; i < 10; i++) {
+      tick(0);
+    }
+    s.leaveForGood();
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
+  }
+
+  @Test
+  void aRealTimeReaderThatIsNoLongerTheReaderIsLeftAlone() {
+    s.enter(TID, now, cpu);
+    stillReader = false;
+    assertThat(tick(100)).isEqualTo(Change.NONE);
+    assertThat(s.realtime()).isFalse();
+    assertThat(kernel.calls).containsExactly("fifo 4242 1");
+  }
+
+  @Test
+  void aReaderWhoseCpuTimeCannotBeMeasuredIsPutBackForGood() {
+    s.enter(TID, now, cpu);
+    now += TICK;
+    assertThat(s.tick(now, -1)).isEqualTo(Change.LEFT);
     for (int i = 0; i < 10; i++) {
       now += TICK;
       assertThat(s.tick(now, -1)).isEqualTo(Change.NONE);
     }
     assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
+    assertThat(s.describe()).isEqualTo("reader normal (its CPU time cannot be measured)");
+  }
+
+  @Test
+  void aReaderTheKernelKeepsRefusingToPutBackIsAFault() {
+    s.enter(TID, now, cpu);
+    kernel.refuseNormal = 100;
+    for (int i = 1; i < ReaderScheduling.MAX_FAILED_LEAVES; i++) {
+      assertThat(tick(100)).isEqualTo(Change.NONE);
+    }
+    assertThat(tick(100)).isEqualTo(Change.STUCK);
+  }
+
+  @Test
+  void aWatchdogThatCannotBeRealTimeKeepsTheReaderNormal() {
+    kernel.refuseFifo = 1;
+    assertThat(s.watchdogHere()).isFalse();
+    assertThat(s.enter(TID, now, cpu)).isFalse();
+    assertThat(kernel.calls).hasSize(1).allMatch(c -> c.endsWith(" 2"));
+    assertThat(s.describe()).startsWith("reader normal (no real-time scheduling: "
+        + "sched_setscheduler: EPERM");
+  }
+
+  @Test
+  void closingPutsTheReaderBackAndNoTickChangesItAgain() {
+    s.enter(TID, now, cpu);
+    s.leaveForGood();
+    for (int i = 0; i < 10; i++) {
+      assertThat(tick(0)).isEqualTo(Change.NONE);
+    }
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
+  }
+
+  @Test
+  void theLeaveShareCanOnlyBeMadeStricter() {
+    ReaderScheduling strict = new ReaderScheduling(kernel, tid -> true, 5);
+    assertThat(strict.returnPercent).isEqualTo(2);
+    assertThat(s.returnPercent).isEqualTo(10);
+    String before = System.getProperty(ReaderScheduling.LEAVE_PROPERTY);
+    try {
+      for (String bad : List.of("0", "26", "100", "x", "")) {
+        System.setProperty(ReaderScheduling.LEAVE_PROPERTY, bad);
+        assertThatThrownBy(() -> ReaderScheduling.create("r"))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("-Dknockd.realtimeLeave=" + bad
+                + ": use a percent of a core from 1 to 25");
+      }
+      System.setProperty(ReaderScheduling.LEAVE_PROPERTY, "7");
+      assertThat(ReaderScheduling.create("r").leavePercent).isEqualTo(7);
+    } finally {
+      restore(ReaderScheduling.LEAVE_PROPERTY, before);
+    }
+  }
+
+  private static void restore(String key, String value) {
+    if (value == null) {
+      System.clearProperty(key);
+    } else {
+      System.setProperty(key, value);
+    }
   }
 
   @Test
   void itLeavesRealTimeAtTheFirstTickAboveTheShareAndNotAtIt() {
     s.enter(TID, now, cpu);
-    assertThat(tick(ReaderScheduling.LEAVE_PERCENT)).isEqualTo(Change.NONE);
+    assertThat(tick(s.leavePercent)).isEqualTo(Change.NONE);
     assertThat(tick(3)).isEqualTo(Change.NONE);
-    assertThat(tick(ReaderScheduling.LEAVE_PERCENT + 1)).isEqualTo(Change.LEFT);
+    assertThat(tick(s.leavePercent + 1)).isEqualTo(Change.LEFT);
     assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
     assertThat(s.realtime()).isFalse();
   }
@@ -118,9 +206,9 @@ class ReaderSchedulingTest {
     s.enter(TID, now, cpu);
     assertThat(tick(90)).isEqualTo(Change.LEFT);
     for (int i = 1; i < ReaderScheduling.QUIET_TICKS; i++) {
-      assertThat(tick(ReaderScheduling.RETURN_PERCENT)).isEqualTo(Change.NONE);
+      assertThat(tick(s.returnPercent)).isEqualTo(Change.NONE);
     }
-    assertThat(tick(ReaderScheduling.RETURN_PERCENT + 1)).isEqualTo(Change.NONE); // starts over
+    assertThat(tick(s.returnPercent + 1)).isEqualTo(Change.NONE); // starts over
     for (int i = 1; i < ReaderScheduling.QUIET_TICKS; i++) {
       assertThat(tick(0)).isEqualTo(Change.NONE);
     }
@@ -174,11 +262,11 @@ class ReaderSchedulingTest {
   /**
    * The attack: a flooder who sees when the reader is real-time again (from its own knocks'
    * latency) floods exactly then, and stops as soon as it leaves. The reader then runs real-time
-   * and busy for one tick in every 1 + 1 + QUIET_TICKS: its real-time share of a core over a
-   * minute stays at or below LEAVE_PERCENT, whatever the flooder does.
+   * and busy for one tick in every 1 + QUIET_TICKS: its real-time share of a core over a minute
+   * is 20 % (one tick in five).
    */
   @Test
-  void aFlooderTimingItsFloodsGetsAtMostTheLeaveShareOfRealTime() {
+  void aFlooderTimingItsFloodsGetsOneTickInFive() {
     s.enter(TID, now, cpu);
     long realtimeBusy = 0;
     int ticks = (int) (60_000 / ReaderScheduling.TICK_MILLIS);
@@ -191,16 +279,49 @@ class ReaderSchedulingTest {
       tick(percent);
     }
     long share = realtimeBusy * 100 / (ticks * TICK);
-    assertThat(share).isLessThanOrEqualTo(ReaderScheduling.LEAVE_PERCENT).isGreaterThan(0);
+    assertThat(share).isEqualTo(100 / (1 + ReaderScheduling.QUIET_TICKS));
+  }
+
+  /**
+   * The other attack: a flood paced to use exactly the leave share keeps the reader real-time,
+   * at that share and no more; a nanosecond more in a tick makes it leave.
+   */
+  @Test
+  void aFloodPacedToTheLeaveShareGetsThatShareAndNoMore() {
+    s.enter(TID, now, cpu);
+    for (int i = 0; i < 240; i++) {
+      assertThat(tick(s.leavePercent)).isEqualTo(Change.NONE);
+    }
+    now += TICK;
+    cpu += TICK * s.leavePercent / 100 + 1;
+    assertThat(s.tick(now, cpu)).isEqualTo(Change.LEFT);
   }
 
   @Test
-  void onlyTheKernelsOwnSourcesAreScheduled() {
-    assertThat(ReaderScheduling.forSource("/var/log/kern.log")).isNull();
-    assertThat(ReaderScheduling.forSource("journal")).isNull();
-    assertThat(ReaderScheduling.forSource("-")).isNull();
-    assertThat(ReaderScheduling.forSource("kmsg")).isNotNull();
-    assertThat(ReaderScheduling.forSource("nflog:7")).isNotNull();
+  void theReaderIsKnownByItsThreadName() throws Exception {
+    CompletableFuture<Integer> tid = new CompletableFuture<>();
+    CountDownLatch done = new CountDownLatch(1);
+    Thread t = new Thread(() -> {
+      try {
+        tid.complete(ReaderScheduling.currentTid());
+        done.await();
+      } catch (Exception e) {
+        tid.completeExceptionally(e);
+      }
+    }, "probe-reader");
+    t.start();
+    int id = tid.get(10, TimeUnit.SECONDS);
+    assertThat(ReaderScheduling.isThread(id, "probe-reader")).isTrue();
+    assertThat(ReaderScheduling.isThread(id, "log-reader")).isFalse();
+    done.countDown();
+    t.join(10_000);
+    boolean gone = false; // the native thread ends a little after join() returns
+    for (int i = 0; i < 100 && !gone; i++) {
+      gone = !ReaderScheduling.isThread(id, "probe-reader");
+      Thread.sleep(i == 0 ? 0 : 20);
+    }
+    assertThat(gone).as("an ended thread").isTrue();
+    assertThat(ReaderScheduling.isThread(1 << 23, "log-reader")).isFalse();
   }
 
   @Test
@@ -208,7 +329,7 @@ class ReaderSchedulingTest {
     String before = System.getProperty(ReaderScheduling.PROPERTY);
     System.setProperty(ReaderScheduling.PROPERTY, "false");
     try {
-      ReaderScheduling off = ReaderScheduling.forSource("kmsg");
+      ReaderScheduling off = ReaderScheduling.create("log-reader");
       assertThat(off.enter(TID, now, cpu)).isFalse();
       assertThat(off.describe()).isEqualTo(
           "reader normal (no real-time scheduling: -Dknockd.realtime=false)");

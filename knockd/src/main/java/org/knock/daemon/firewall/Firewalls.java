@@ -19,6 +19,15 @@ public final class Firewalls {
   private Firewalls() {}
 
   /**
+   * The calling thread may run real-time (the log reader): its waits for an {@code nft -i}
+   * answer sleep between polls instead of yielding its core, which a real-time thread would not
+   * give to nft.
+   */
+  public static void callerMayBeRealtime() {
+    NftSession.NO_SPIN.set(true);
+  }
+
+  /**
    * @param kind nftables (the default), iptables, command or none
    * @throws IllegalArgumentException with a one-line message for an unknown kind, a bad nft set,
    *     or a command backend without both templates (or with %USER% in one)

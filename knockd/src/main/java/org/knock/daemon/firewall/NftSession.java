@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
  * yielding its core between polls (nft usually answers within 0.3–3 ms; a thread that slept would
  * add its own wake-up, and a spin that keeps the core would delay nft on a busy machine), then
  * polls with sleeps growing to 1 ms until the timeout. Grants are rare, so the spin's CPU is
- * bounded by {@code spin} per script.
+ * bounded by {@code spin} per script. A thread that may run real-time sleeps from the start.
  */
 final class NftSession implements Nft {
   static final String SYNC = "describe tcp dport";
@@ -35,6 +35,12 @@ final class NftSession implements Nft {
   private static final long FIRST_NAP_NANOS = 50_000;
   private static final long LONGEST_NAP_NANOS = 1_000_000;
   private static final String EOF = new String("end of nft's output"); // compared by identity
+  /**
+   * Threads that may run real-time ({@link Firewalls#callerMayBeRealtime}): they never spin. A
+   * real-time thread's yield gives its core to no normal thread, so nft, woken on that core,
+   * would wait out the whole spin.
+   */
+  static final ThreadLocal<Boolean> NO_SPIN = ThreadLocal.withInitial(() -> false);
 
   private final List<String> argv;
   private final Duration timeout;
@@ -175,7 +181,7 @@ final class NftSession implements Nft {
 
   /** The next line of output; EOF at its end; a timeout kills the process. */
   private String next(long deadline) throws FirewallException, IOException {
-    long spinUntil = System.nanoTime() + spinNanos;
+    long spinUntil = System.nanoTime() + (NO_SPIN.get() ? 0 : spinNanos);
     long nap = FIRST_NAP_NANOS;
     while (lines.isEmpty()) {
       int n = stdout.available();

@@ -150,6 +150,11 @@ final class KmsgSource implements LineSource {
   }
 
   @Override
+  public boolean kernelDirect() {
+    return true;
+  }
+
+  @Override
   public String describe() {
     String h = how;
     return h == null ? name : name + " (" + h + ")";

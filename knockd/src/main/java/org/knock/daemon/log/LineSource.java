@@ -16,6 +16,15 @@ public interface LineSource extends AutoCloseable {
    */
   default void knockPortsChanged(org.knock.daemon.netlink.KnockPorts ports) {}
 
+  /**
+   * Whether it reads the kernel itself (/dev/kmsg, an NFLOG group through knockd's own socket),
+   * so that a record is there within microseconds of its logging: then the daemon may run its
+   * reader real-time. Not a file, the journal or ulogd, which another program writes first.
+   */
+  default boolean kernelDirect() {
+    return false;
+  }
+
   /** The name and, where there is a choice, how it is read: for the daemon's start line. */
   default String describe() {
     return name();

@@ -87,6 +87,11 @@ final class NflogDirectSource implements LineSource {
   }
 
   @Override
+  public boolean kernelDirect() {
+    return true;
+  }
+
+  @Override
   public String describe() {
     return name() + " (read directly through a netlink socket)";
   }

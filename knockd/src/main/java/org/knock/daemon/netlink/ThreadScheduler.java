@@ -21,7 +21,10 @@ public interface ThreadScheduler {
    */
   void fifo(int tid, int priority) throws NetlinkException;
 
-  /** SCHED_OTHER (its nice value kept) for the thread {@code tid}; always allowed to its owner. */
+  /**
+   * SCHED_OTHER (its nice value kept) for the thread {@code tid}. Lowering is allowed to the
+   * thread's owner, but a seccomp filter (systemd's RestrictRealtime) may refuse any call.
+   */
   void normal(int tid) throws NetlinkException;
 
   /**
