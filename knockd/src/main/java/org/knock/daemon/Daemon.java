@@ -1,8 +1,6 @@
 package org.knock.daemon;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -99,8 +97,7 @@ final class Daemon implements AutoCloseable {
   /** The log reader thread's name. */
   static final String READER = "log-reader";
   /** The reader's real-time scheduling and its watchdog; null but for kmsg and NFLOG read directly. */
-  private ReaderScheduling scheduling;
-  private volatile ScheduledExecutorService readerWatch;
+  private RealtimeReader realtime;
   private boolean closed;
 
   private Daemon(Config config, Clock clock, Audit audit, Firewall firewall,
@@ -223,7 +220,8 @@ final class Daemon implements AutoCloseable {
           o.kmsgPoll(), wakePorts(o));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
-      d.scheduling = in.kernelDirect() ? ReaderScheduling.create(READER) : null;
+      d.realtime = in.kernelDirect() ? new RealtimeReader(ReaderScheduling.create(READER),
+          d::guarded, d::fail) : null;
       d.build(config);
       d.startThreads();
       d.stopDoorsOfAnEarlierRun();
@@ -587,8 +585,8 @@ final class Daemon implements AutoCloseable {
   private void startThreads() {
     reader = new Thread(() -> {
       try {
-        if (scheduling != null) {
-          enterRealtime();
+        if (realtime != null) {
+          realtime.enter();
         }
         LogReader.End end = logReader.run();
         switch (end) {
@@ -636,64 +634,9 @@ final class Daemon implements AutoCloseable {
     warm.start();
   }
 
-  /**
-   * On the reader thread, before it reads: starts the watchdog, real-time itself, and makes the
-   * reader real-time where the kernel lets knockd ({@link ReaderScheduling}); a reader whose CPU
-   * time cannot be measured, or whose watchdog cannot be real-time, is never made real-time.
-   */
-  private void enterRealtime() {
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    Thread me = Thread.currentThread();
-    long id = me.getId();
-    int tid;
-    try {
-      tid = ReaderScheduling.currentTid();
-    } catch (IOException e) {
-      scheduling.unusable("cannot read this thread's id: " + e.getMessage());
-      return;
-    }
-    long cpu = mx.isThreadCpuTimeSupported() ? mx.getThreadCpuTime(id) : -1;
-    if (cpu < 0) {
-      scheduling.unusable("this JVM cannot measure a thread's CPU time");
-      return;
-    }
-    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(
-        r -> daemonThread(r, "reader-watch"));
-    boolean watched;
-    try {
-      watched = watch.submit(scheduling::watchdogHere).get(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      watched = false;
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      scheduling.unusable("no watchdog: " + e);
-      watched = false;
-    }
-    Firewalls.callerMayBeRealtime(); // its waits for nft -i sleep: nft may need this core
-    if (!watched || !scheduling.enter(tid, System.nanoTime(), cpu)) {
-      watch.shutdownNow();
-      return;
-    }
-    readerWatch = watch;
-    long tick = ReaderScheduling.TICK_MILLIS;
-    watch.scheduleAtFixedRate(guarded("reader-watch", () -> {
-      if (me.isAlive() && scheduling.tick(System.nanoTime(), mx.getThreadCpuTime(id))
-          == ReaderScheduling.Change.STUCK) {
-        fail("reader-watch", new IllegalStateException(
-            "the log reader cannot leave real-time scheduling"));
-      }
-    }), tick, tick, TimeUnit.MILLISECONDS);
-    synchronized (this) {
-      if (closed) {
-        scheduling.leaveForGood();
-        watch.shutdownNow();
-      }
-    }
-  }
-
   /** How the log reader is scheduled, for the start line; null where it is not chosen. */
   String readerDescription() {
-    return scheduling == null ? null : scheduling.describe();
+    return realtime == null ? null : realtime.describe();
   }
 
   /** Most sweeps the end of standard input waits for to serve the checks still owed. */
@@ -865,10 +808,8 @@ final class Daemon implements AutoCloseable {
       closed = true;
     }
     logReader.close();
-    ScheduledExecutorService watch = readerWatch;
-    if (watch != null) {
-      scheduling.leaveForGood(); // it ends at normal scheduling
-      watch.shutdownNow();
+    if (realtime != null) {
+      realtime.close(); // the reader ends at normal scheduling
     }
     Thread r = reader;
     if (r != null && r != Thread.currentThread()) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -19,7 +20,7 @@ class ReaderSchedulingTest {
 
   /** Records the calls; refuses those it is told to. */
   static final class FakeKernel implements ThreadScheduler {
-    final List<String> calls = new ArrayList<>();
+    final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     int refuseFifo;
     int refuseNormal;
 
