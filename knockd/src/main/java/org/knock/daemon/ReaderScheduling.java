@@ -88,10 +88,13 @@ final class ReaderScheduling {
   private int failedLeaves;
   private long lastPercent;
   private String lastFailure = "";
-  private long lastLogNanos;
-  private boolean loggedOnce;
-  private int unlogged;
+  /** Per kind of change (LEFT, RETURNED): when its line was last logged, and changes since. */
+  private final long[] lastLogNanos = new long[2];
+  private final boolean[] loggedOnce = new boolean[2];
+  private final int[] unlogged = new int[2];
   private volatile String description;
+  private int linesLogged; // guarded by this
+  private String lastLine; // guarded by this
 
   /**
    * @param stillReader whether a thread id is still the log reader's (checked before each call)
@@ -236,6 +239,10 @@ final class ReaderScheduling {
       line = logLine(c, nowNanos);
     }
     if (line != null) {
+      synchronized (this) {
+        linesLogged++;
+        lastLine = line;
+      }
       if (c == Change.RETURNED) {
         LOG.info("{}", line);
       } else if (c == Change.STUCK) {
@@ -311,7 +318,10 @@ final class ReaderScheduling {
     return Change.LEFT;
   }
 
-  /** The line to log for {@code c}, at most one a minute but for faults; null: none. */
+  /**
+   * The line to log for {@code c}: at most one a minute of each kind (left, returned), with the
+   * count of those not logged; every fault. Null: none.
+   */
   private String logLine(Change c, long nowNanos) {
     if (c == Change.STUCK) {
       return "the log reader uses more than " + leavePercent + " % of a core and cannot leave "
@@ -320,18 +330,19 @@ final class ReaderScheduling {
     if (c == Change.NONE) {
       return null;
     }
-    if (loggedOnce && nowNanos - lastLogNanos < LOG_INTERVAL_NANOS) {
-      unlogged++;
+    int k = c == Change.LEFT ? 0 : 1;
+    if (loggedOnce[k] && nowNanos - lastLogNanos[k] < LOG_INTERVAL_NANOS) {
+      unlogged[k]++;
       return null;
     }
-    String more = unlogged == 0 ? "" : " (" + unlogged + " more changes in the last minute)";
-    loggedOnce = true;
-    lastLogNanos = nowNanos;
-    unlogged = 0;
+    String more = unlogged[k] == 0 ? ""
+        : " (" + (c == Change.LEFT ? "left " : "back ") + unlogged[k] + " more times since)";
+    loggedOnce[k] = true;
+    lastLogNanos[k] = nowNanos;
+    unlogged[k] = 0;
     return c == Change.LEFT
         ? "the log reader used " + lastPercent + " % of a core, more than " + leavePercent
-            + " % (a flood?): normal "
-            + "scheduling until it uses at most " + returnPercent + " % for "
+            + " % (a flood?): normal scheduling until it uses at most " + returnPercent + " % for "
             + QUIET_TICKS * TICK_MILLIS + " ms" + more
         : "the log reader is real-time again" + more;
   }
@@ -350,6 +361,11 @@ final class ReaderScheduling {
     }
     realtime = false;
     refused = true;
+  }
+
+  /** How many lines it logged, and the last (tests). */
+  synchronized String logged() {
+    return linesLogged + ": " + lastLine;
   }
 
   /** Whether the reader is real-time now. */

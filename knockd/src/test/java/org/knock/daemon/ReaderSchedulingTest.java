@@ -163,6 +163,24 @@ class ReaderSchedulingTest {
     assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
   }
 
+  /** Leave and return over and over for ten minutes: two lines a minute, with the counts. */
+  @Test
+  void aFlooderWhoMakesItLeaveAndReturnGetsTwoLogLinesAMinute() {
+    s.enter(TID, now, cpu);
+    int changes = 0;
+    int ticks = (int) (600_000 / ReaderScheduling.TICK_MILLIS);
+    for (int i = 0; i < ticks; i++) {
+      if (tick(s.realtime() ? 100 : 0) != Change.NONE) {
+        changes++;
+      }
+    }
+    String logged = s.logged();
+    int lines = Integer.parseInt(logged.substring(0, logged.indexOf(':')));
+    assertThat(changes).isGreaterThan(200);
+    assertThat(lines).isBetween(20, 22);
+    assertThat(logged).containsPattern("\\((left|back) \\d+ more times since\\)$");
+  }
+
   @Test
   void theLeaveShareCanOnlyBeMadeStricter() {
     ReaderScheduling strict = new ReaderScheduling(kernel, tid -> true, 5);
