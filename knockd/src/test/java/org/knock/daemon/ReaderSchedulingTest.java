@@ -57,6 +57,13 @@ class ReaderSchedulingTest {
     return s.tick(now, cpu);
   }
 
+  /** {@code n} ticks at {@code percent} % that must change nothing. */
+  private void ticksChangeNothing(int n, int percent) {
+    for (int i = 0; i < n; i++) {
+      assertThat(tick(percent)).as("tick %d at %d %%", i, percent).isEqualTo(Change.NONE);
+    }
+  }
+
   @Test
   void theReaderIsMadeRealTimeAtTheLowestPriorityAndSaysSo() {
     assertThat(s.enter(TID, now, cpu)).isTrue();
@@ -72,9 +79,7 @@ class ReaderSchedulingTest {
     assertThat(s.describe()).isEqualTo("reader normal (no real-time scheduling: "
         + "sched_setscheduler: EPERM; needs root, CAP_SYS_NICE or LimitRTPRIO=2, and no "
         + "RestrictRealtime)");
-    for (int i = 0; i < 20; i++) {
-      assertThat(tick(0)).isEqualTo(Change.NONE);
-    }
+    ticksChangeNothing(20, 0);
     assertThat(kernel.calls).containsExactly("fifo 4242 1");
     assertThat(s.realtime()).isFalse();
   }
@@ -82,18 +87,14 @@ class ReaderSchedulingTest {
   @Test
   void anUnusableReaderIsNeverMadeRealTime() {
     s.unusable("this JVM cannot measure a thread's CPU time");
-    for (int i = 0; i < 20; i++) {
-      assertThat(tick(0)).isEqualTo(Change.NONE);
-    }
+    ticksChangeNothing(20, 0);
     assertThat(kernel.calls).isEmpty();
     assertThat(s.describe()).contains("cannot measure");
   }
 
   @Test
   void ticksBeforeEnterDoNothing() {
-    for (int i = 0; i < 10; i++) {
-      assertThat(tick(100)).isEqualTo(Change.NONE);
-    }
+    ticksChangeNothing(10, 100);
     assertThat(kernel.calls).isEmpty();
     assertThat(s.describe()).isEqualTo("reader scheduling not chosen yet");
   }
@@ -157,9 +158,7 @@ class ReaderSchedulingTest {
   void closingPutsTheReaderBackAndNoTickChangesItAgain() {
     s.enter(TID, now, cpu);
     s.leaveForGood();
-    for (int i = 0; i < 10; i++) {
-      assertThat(tick(0)).isEqualTo(Change.NONE);
-    }
+    ticksChangeNothing(10, 0);
     assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242");
   }
 
@@ -256,9 +255,7 @@ class ReaderSchedulingTest {
       tick(0);
     }
     assertThat(s.realtime()).isFalse();
-    for (int i = 0; i < 20; i++) {
-      assertThat(tick(0)).isEqualTo(Change.NONE);
-    }
+    ticksChangeNothing(20, 0);
     assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242", "fifo 4242 1");
   }
 
