@@ -199,6 +199,7 @@ final class Daemon implements AutoCloseable {
     Options o = config.options();
     Firewall firewall;
     try {
+      ReaderScheduling.leavePercent(); // a bad -Dknockd.realtimeLeave stops any start, first
       firewall = ownFirewall ? Wiring.firewall(config, commandPrefix, clock)
           : Firewalls.create("none", Wiring.firewallSettings(config),
               Wiring.firewallOptions(config, commandPrefix), clock);
@@ -221,7 +222,7 @@ final class Daemon implements AutoCloseable {
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
       d.realtime = in.kernelDirect() ? new RealtimeReader(ReaderScheduling.create(READER),
-          d::guarded, d::fail) : null;
+          d::guarded, d::fail, d.logReader::close) : null;
       d.build(config);
       d.startThreads();
       d.stopDoorsOfAnEarlierRun();

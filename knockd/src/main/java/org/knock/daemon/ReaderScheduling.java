@@ -38,7 +38,9 @@ import org.knock.daemon.netlink.ThreadScheduler;
  *   <li>Where it cannot (no CAP_SYS_NICE or RLIMIT_RTPRIO of 2, systemd's RestrictRealtime, a JVM
  *       without the foreign linker) or is told not to ({@code -Dknockd.realtime=false}), the
  *       reader keeps normal scheduling, and the start line says why.
- *   <li>An attacker who makes it leave and return over and over gets one log line a minute.
+ *   <li>An attacker who makes it leave and return over and over gets two log lines a minute (one
+ *       of each kind, with counts). The watchdog logs a return before it makes the reader
+ *       real-time, so that a log write that blocks leaves the reader at normal scheduling.
  * </ul>
  *
  * <p>Only for the sources that read the kernel itself (kmsg, NFLOG read directly), where a knock
@@ -75,7 +77,7 @@ final class ReaderScheduling {
   }
 
   private final ThreadScheduler kernel;
-  private final IntPredicate stillReader;
+  private final IntPredicate gone;
   final int leavePercent;
   final int returnPercent;
   private int tid;
@@ -86,6 +88,7 @@ final class ReaderScheduling {
   private long lastCpu;
   private int quietTicks;
   private int failedLeaves;
+  private boolean returnDue;
   private long lastPercent;
   private String lastFailure = "";
   /** Per kind of change (LEFT, RETURNED): when its line was last logged, and changes since. */
@@ -97,15 +100,17 @@ final class ReaderScheduling {
   private String lastLine; // guarded by this
 
   /**
-   * @param stillReader whether a thread id is still the log reader's (checked before each call)
+   * @param gone whether a thread id is certainly no longer the log reader's (checked before each
+   *     call; an error that leaves it unknown is not "gone": the watchdog ticks only while the
+   *     reader's Java thread lives, whose id cannot be another's meanwhile)
    * @param leavePercent 1 to {@link #MAX_LEAVE_PERCENT}
    */
-  ReaderScheduling(ThreadScheduler kernel, IntPredicate stillReader, int leavePercent) {
+  ReaderScheduling(ThreadScheduler kernel, IntPredicate gone, int leavePercent) {
     if (leavePercent < 1 || leavePercent > MAX_LEAVE_PERCENT) {
       throw new IllegalArgumentException("leave at " + leavePercent + " %");
     }
     this.kernel = kernel;
-    this.stillReader = stillReader;
+    this.gone = gone;
     this.leavePercent = leavePercent;
     this.returnPercent = Math.max(1, leavePercent * 2 / 5);
   }
@@ -117,6 +122,25 @@ final class ReaderScheduling {
    * @throws IllegalArgumentException with one line if {@link #LEAVE_PROPERTY} is not 1-25
    */
   static ReaderScheduling create(String threadName) {
+    int percent = leavePercent();
+    IntPredicate gone = tid -> isGone(tid, threadName);
+    String v = System.getProperty(PROPERTY, "true").strip().toLowerCase(Locale.ROOT);
+    if (List.of("false", "no", "off", "0").contains(v)) {
+      return new ReaderScheduling(refusing("-D" + PROPERTY + "=" + v), gone, percent);
+    }
+    try {
+      return new ReaderScheduling(ThreadScheduler.open(), gone, percent);
+    } catch (NetlinkException e) {
+      return new ReaderScheduling(refusing(e.getMessage()), gone, percent);
+    }
+  }
+
+  /**
+   * {@link #LEAVE_PROPERTY}'s value; checked at every start, whatever the source.
+   *
+   * @throws IllegalArgumentException with one line if it is not 1-25
+   */
+  static int leavePercent() {
     String leave = System.getProperty(LEAVE_PROPERTY, Integer.toString(MAX_LEAVE_PERCENT)).strip();
     int percent;
     try {
@@ -128,22 +152,18 @@ final class ReaderScheduling {
       throw new IllegalArgumentException("-D" + LEAVE_PROPERTY + "=" + leave
           + ": use a percent of a core from 1 to " + MAX_LEAVE_PERCENT);
     }
-    IntPredicate stillReader = tid -> isThread(tid, threadName);
-    String v = System.getProperty(PROPERTY, "true").strip().toLowerCase(Locale.ROOT);
-    if (List.of("false", "no", "off", "0").contains(v)) {
-      return new ReaderScheduling(refusing("-D" + PROPERTY + "=" + v), stillReader, percent);
-    }
-    try {
-      return new ReaderScheduling(ThreadScheduler.open(), stillReader, percent);
-    } catch (NetlinkException e) {
-      return new ReaderScheduling(refusing(e.getMessage()), stillReader, percent);
-    }
+    return percent;
   }
 
-  /** Whether thread {@code tid} of this process exists and is named {@code name}. */
-  static boolean isThread(int tid, String name) {
+  /**
+   * Whether thread {@code tid} of this process is certainly not one named {@code name}: it has
+   * ended, or it has another name. False where /proc cannot say (e.g. no file descriptor left).
+   */
+  static boolean isGone(int tid, String name) {
     try {
-      return Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).strip().equals(name);
+      return !Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).strip().equals(name);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return true;
     } catch (IOException e) {
       return false;
     }
@@ -251,7 +271,25 @@ final class ReaderScheduling {
         LOG.warn("{}", line);
       }
     }
-    return c;
+    return c == Change.RETURNED ? promote() : c;
+  }
+
+  /** The return {@link #step} found due, made after its line was logged. */
+  private synchronized Change promote() {
+    if (!returnDue || refused || realtime) {
+      returnDue = false;
+      return Change.NONE; // closed meanwhile
+    }
+    returnDue = false;
+    try {
+      kernel.fifo(tid, ThreadScheduler.LOWEST_FIFO);
+    } catch (NetlinkException e) {
+      refused = true; // stays normal, as it is
+      LOG.warn("the log reader stays at normal scheduling: {}", e.getMessage());
+      return Change.NONE;
+    }
+    realtime = true;
+    return Change.RETURNED;
   }
 
   private Change step(long nowNanos, long cpuNanos) {
@@ -285,23 +323,16 @@ final class ReaderScheduling {
       return Change.NONE;
     }
     quietTicks = 0;
-    if (!stillReader.test(tid)) {
+    if (gone.test(tid)) {
       refused = true;
       return Change.NONE;
     }
-    try {
-      kernel.fifo(tid, ThreadScheduler.LOWEST_FIFO);
-    } catch (NetlinkException e) {
-      refused = true; // stays normal, as it is
-      lastFailure = e.getMessage();
-      return Change.NONE;
-    }
-    realtime = true;
+    returnDue = true; // made by promote(), after the line is logged
     return Change.RETURNED;
   }
 
   private Change leave() {
-    if (!stillReader.test(tid)) {
+    if (gone.test(tid)) {
       realtime = false; // the reader ended: the id may be another thread's now
       refused = true;
       return Change.NONE;
@@ -344,7 +375,7 @@ final class ReaderScheduling {
         ? "the log reader used " + lastPercent + " % of a core, more than " + leavePercent
             + " % (a flood?): normal scheduling until it uses at most " + returnPercent + " % for "
             + QUIET_TICKS * TICK_MILLIS + " ms" + more
-        : "the log reader is real-time again" + more;
+        : "the log reader becomes real-time again" + more;
   }
 
   /**
@@ -352,7 +383,7 @@ final class ReaderScheduling {
    * anything.
    */
   synchronized void leaveForGood() {
-    if (realtime && stillReader.test(tid)) {
+    if (realtime && !gone.test(tid)) {
       try {
         kernel.normal(tid);
       } catch (NetlinkException e) {

@@ -16,8 +16,8 @@ import org.knock.daemon.firewall.Firewalls;
  * Puts {@link ReaderScheduling} in place for the log reader: {@link #enter}, on the reader's
  * thread, starts the watchdog thread (real-time itself, one priority above the reader) and then
  * makes the reader real-time; the watchdog calls {@link ReaderScheduling#tick} every {@link
- * ReaderScheduling#TICK_MILLIS} ms with the reader's CPU time, and ends knockd as a fault when
- * the reader cannot be put back. A reader whose CPU time cannot be measured, or whose watchdog
+ * ReaderScheduling#TICK_MILLIS} ms with the reader's CPU time, and when the reader cannot be put
+ * back, stops it reading itself and ends knockd as a fault. A reader whose CPU time cannot be measured, or whose watchdog
  * cannot be real-time, is never made real-time. {@link #close} puts the reader back and stops the
  * watchdog.
  */
@@ -25,18 +25,22 @@ final class RealtimeReader {
   private final ReaderScheduling scheduling;
   private final BiFunction<String, Runnable, Runnable> guard;
   private final BiConsumer<String, Throwable> fault;
+  private final Runnable stopReading;
   private ScheduledExecutorService watch; // guarded by this
   private boolean closed; // guarded by this
 
   /**
    * @param guard wraps a task so that an exception is reported, not lost
    * @param fault ends knockd as a fault
+   * @param stopReading makes the reader stop reading and end (its CPU is then free at once, on a
+   *     machine where a normal thread would wait for it to end knockd)
    */
   RealtimeReader(ReaderScheduling scheduling, BiFunction<String, Runnable, Runnable> guard,
-      BiConsumer<String, Throwable> fault) {
+      BiConsumer<String, Throwable> fault, Runnable stopReading) {
     this.scheduling = scheduling;
     this.guard = guard;
     this.fault = fault;
+    this.stopReading = stopReading;
   }
 
   /** On the reader thread, before it reads. */
@@ -67,6 +71,7 @@ final class RealtimeReader {
       watched = w.submit(scheduling::watchdogHere).get(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      scheduling.unusable("interrupted while its watchdog started");
       watched = false;
     } catch (ExecutionException | TimeoutException e) {
       scheduling.unusable("no watchdog: " + e);
@@ -81,8 +86,10 @@ final class RealtimeReader {
     w.scheduleAtFixedRate(guard.apply("reader-watch", () -> {
       if (reader.isAlive() && scheduling.tick(System.nanoTime(), mx.getThreadCpuTime(id))
           == ReaderScheduling.Change.STUCK) {
-        fault.accept("reader-watch",
+        scheduling.leaveForGood(); // no more ticks change anything
+        fault.accept("reader-watch", // first: knockd ends as a fault, not as closed
             new IllegalStateException("the log reader cannot leave real-time scheduling"));
+        stopReading.run();
       }
     }), tick, tick, TimeUnit.MILLISECONDS);
     synchronized (this) {

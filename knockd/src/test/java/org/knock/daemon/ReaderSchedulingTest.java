@@ -45,7 +45,7 @@ class ReaderSchedulingTest {
 
   private final FakeKernel kernel = new FakeKernel();
   private boolean stillReader = true;
-  private final ReaderScheduling s = new ReaderScheduling(kernel, tid -> stillReader,
+  private final ReaderScheduling s = new ReaderScheduling(kernel, tid -> !stillReader,
       ReaderScheduling.MAX_LEAVE_PERCENT);
   private long now = 1_000_000_000L;
   private long cpu = 5_000_000L;
@@ -142,6 +142,19 @@ class ReaderSchedulingTest {
       assertThat(tick(100)).isEqualTo(Change.NONE);
     }
     assertThat(tick(100)).isEqualTo(Change.STUCK);
+  }
+
+  /** The return is logged before it is made: a blocked log write leaves the reader normal. */
+  @Test
+  void aReturnTheKernelRefusesAfterItsLineIsNotCountedAsMade() {
+    s.enter(TID, now, cpu);
+    assertThat(tick(100)).isEqualTo(Change.LEFT);
+    kernel.refuseFifo = 1;
+    ticksChangeNothing(ReaderScheduling.QUIET_TICKS, 0);
+    assertThat(s.realtime()).isFalse();
+    assertThat(s.logged()).startsWith("2: the log reader becomes real-time again");
+    ticksChangeNothing(20, 0);
+    assertThat(kernel.calls).containsExactly("fifo 4242 1", "normal 4242", "fifo 4242 1");
   }
 
   @Test
@@ -327,17 +340,17 @@ class ReaderSchedulingTest {
     }, "probe-reader");
     t.start();
     int id = tid.get(10, TimeUnit.SECONDS);
-    assertThat(ReaderScheduling.isThread(id, "probe-reader")).isTrue();
-    assertThat(ReaderScheduling.isThread(id, "log-reader")).isFalse();
+    assertThat(ReaderScheduling.isGone(id, "probe-reader")).isFalse();
+    assertThat(ReaderScheduling.isGone(id, "log-reader")).as("another name").isTrue();
     done.countDown();
     t.join(10_000);
     boolean gone = false; // the native thread ends a little after join() returns
     for (int i = 0; i < 100 && !gone; i++) {
-      gone = !ReaderScheduling.isThread(id, "probe-reader");
+      gone = ReaderScheduling.isGone(id, "probe-reader");
       Thread.sleep(i == 0 ? 0 : 20);
     }
     assertThat(gone).as("an ended thread").isTrue();
-    assertThat(ReaderScheduling.isThread(1 << 23, "log-reader")).isFalse();
+    assertThat(ReaderScheduling.isGone(1 << 23, "log-reader")).isTrue();
   }
 
   @Test

@@ -19,9 +19,35 @@ class RealtimeReaderTest {
   private final FakeKernel kernel = new FakeKernel();
   private final List<String> faults = Collections.synchronizedList(new ArrayList<>());
 
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
   private RealtimeReader realtime(int leavePercent) {
-    return new RealtimeReader(new ReaderScheduling(kernel, tid -> true, leavePercent),
-        (where, task) -> task, (where, t) -> faults.add(where + ": " + t.getMessage()));
+    return new RealtimeReader(new ReaderScheduling(kernel, tid -> false, leavePercent),
+        (where, task) -> task, (where, t) -> faults.add(where + ": " + t.getMessage()),
+        () -> stopped.set(true));
+  }
+
+  /** A thread named log-reader that enters, tells its id, then burns a core until stopped. */
+  private Thread burning(RealtimeReader r, CompletableFuture<Integer> tid, AtomicBoolean stop) {
+    Thread t = new Thread(() -> {
+      try {
+        tid.complete(ReaderScheduling.currentTid());
+      } catch (Exception e) {
+        tid.completeExceptionally(e);
+        return;
+      }
+      r.enter();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      long x = 0;
+      while (!stop.get() && !stopped.get() && System.nanoTime() < end) { // bounded: 5 s
+        x += System.nanoTime() & 1;
+      }
+      if (x == 42) {
+        System.out.print("");
+      }
+    }, "log-reader");
+    t.start();
+    return t;
   }
 
   @Test
@@ -29,24 +55,7 @@ class RealtimeReaderTest {
     RealtimeReader r = realtime(ReaderScheduling.MAX_LEAVE_PERCENT);
     CompletableFuture<Integer> readerTid = new CompletableFuture<>();
     AtomicBoolean stop = new AtomicBoolean();
-    Thread reader = new Thread(() -> {
-      try {
-        readerTid.complete(ReaderScheduling.currentTid());
-      } catch (Exception e) {
-        readerTid.completeExceptionally(e);
-        return;
-      }
-      r.enter();
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      long x = 0;
-      while (!stop.get() && System.nanoTime() < end) { // bounded: 5 s at most
-        x += System.nanoTime() & 1;
-      }
-      if (x == 42) {
-        System.out.print("");
-      }
-    }, "log-reader");
-    reader.start();
+    Thread reader = burning(r, readerTid, stop);
     int tid = readerTid.get(10, TimeUnit.SECONDS);
     boolean left = false;
     for (int i = 0; i < 100 && !left; i++) { // ≤ 5 s
@@ -78,14 +87,33 @@ class RealtimeReaderTest {
   }
 
   @Test
-  void closingBeforeEnterLeavesNothingRunning() throws Exception {
+  void closingBeforeEnterLeavesTheReaderAlone() throws Exception {
     RealtimeReader r = realtime(ReaderScheduling.MAX_LEAVE_PERCENT);
     r.close();
-    Thread reader = new Thread(r::enter, "log-reader");
-    reader.start();
+    CompletableFuture<Integer> readerTid = new CompletableFuture<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread reader = burning(r, readerTid, stop);
+    int tid = readerTid.get(10, TimeUnit.SECONDS);
+    Thread.sleep(4 * ReaderScheduling.TICK_MILLIS);
+    stop.set(true);
     reader.join(10_000);
-    int calls = kernel.calls.size();
-    Thread.sleep(3 * ReaderScheduling.TICK_MILLIS);
-    assertThat(kernel.calls).hasSize(calls).noneMatch(c -> c.startsWith("normal"));
+    assertThat(kernel.calls).noneMatch(c -> c.equals("fifo " + tid + " 1"))
+        .noneMatch(c -> c.startsWith("normal"));
+  }
+
+  /** The kernel refuses to put it back: knockd ends as a fault, and the reader stops reading. */
+  @Test
+  void aReaderThatCannotBePutBackIsAFaultAndStopsReading() throws Exception {
+    kernel.refuseNormal = Integer.MAX_VALUE;
+    RealtimeReader r = realtime(ReaderScheduling.MAX_LEAVE_PERCENT);
+    CompletableFuture<Integer> readerTid = new CompletableFuture<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread reader = burning(r, readerTid, stop);
+    readerTid.get(10, TimeUnit.SECONDS);
+    reader.join(10_000); // ends when stopped (or after 5 s)
+    r.close();
+    assertThat(faults).containsExactly(
+        "reader-watch: the log reader cannot leave real-time scheduling");
+    assertThat(stopped).isTrue();
   }
 }
