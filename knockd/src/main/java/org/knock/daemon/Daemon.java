@@ -141,7 +141,7 @@ final class Daemon implements AutoCloseable {
   }
 
   /** A daemon thread at normal priority, whatever the priority of the thread that makes it. */
-  private static Thread daemonThread(Runnable r, String name) {
+  static Thread daemonThread(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     t.setPriority(Thread.NORM_PRIORITY);
@@ -339,12 +339,20 @@ final class Daemon implements AutoCloseable {
   static final String KMSG_WAKE = "knockd.kmsgWake";
 
   /**
+   * The value that turns off a feature that is on unless {@code -Dproperty=false} (or no, off,
+   * 0, in any case); null while it is on.
+   */
+  static String switchedOff(String property) {
+    String v = System.getProperty(property, "true").strip().toLowerCase(Locale.ROOT);
+    return List.of("false", "no", "off", "0").contains(v) ? v : null;
+  }
+
+  /**
    * The packets that wake the kmsg reader at once; null if {@link #KMSG_WAKE} is off or
    * {@code KmsgPoll} is set (the reader then polls, and packet sockets would only cost).
    */
   private static org.knock.daemon.netlink.KnockPorts wakePorts(Options o) {
-    String wake = System.getProperty(KMSG_WAKE, "true").strip().toLowerCase(Locale.ROOT);
-    if (o.kmsgPoll() != null || List.of("false", "no", "off", "0").contains(wake)) {
+    if (o.kmsgPoll() != null || switchedOff(KMSG_WAKE) != null) {
       return null;
     }
     return new org.knock.daemon.netlink.KnockPorts(o.knockPorts().start(), o.knockPorts().end(),

@@ -3,8 +3,6 @@ package org.knock.daemon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import org.apache.logging.log4j.LogManager;
@@ -124,9 +122,9 @@ final class ReaderScheduling {
   static ReaderScheduling create(String threadName) {
     int percent = leavePercent();
     IntPredicate gone = tid -> isGone(tid, threadName);
-    String v = System.getProperty(PROPERTY, "true").strip().toLowerCase(Locale.ROOT);
-    if (List.of("false", "no", "off", "0").contains(v)) {
-      return new ReaderScheduling(refusing("-D" + PROPERTY + "=" + v), gone, percent);
+    String off = Daemon.switchedOff(PROPERTY);
+    if (off != null) {
+      return new ReaderScheduling(refusing("-D" + PROPERTY + "=" + off), gone, percent);
     }
     try {
       return new ReaderScheduling(ThreadScheduler.open(), gone, percent);

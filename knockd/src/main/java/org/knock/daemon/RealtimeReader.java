@@ -60,12 +60,8 @@ final class RealtimeReader {
       scheduling.unusable("this JVM cannot measure a thread's CPU time");
       return;
     }
-    ScheduledExecutorService w = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "reader-watch");
-      t.setDaemon(true);
-      t.setPriority(Thread.NORM_PRIORITY);
-      return t;
-    });
+    ScheduledExecutorService w = Executors.newSingleThreadScheduledExecutor(
+        r -> Daemon.daemonThread(r, "reader-watch"));
     boolean watched;
     try {
       watched = w.submit(scheduling::watchdogHere).get(5, TimeUnit.SECONDS);
