@@ -96,7 +96,7 @@ final class Daemon implements AutoCloseable {
   private volatile Thread reader;
   /** The log reader thread's name. */
   static final String READER = "log-reader";
-  /** The reader's real-time scheduling and its watchdog; null but for kmsg and NFLOG read directly. */
+  /** The reader's real-time scheduling and watchdog; null but for kmsg and NFLOG read directly. */
   private RealtimeReader realtime;
   private boolean closed;
 
@@ -198,8 +198,9 @@ final class Daemon implements AutoCloseable {
       LineSource source, boolean ownFirewall, long bootSecond) throws StartupException {
     Options o = config.options();
     Firewall firewall;
+    int leavePercent;
     try {
-      ReaderScheduling.leavePercent(); // a bad -Dknockd.realtimeLeave stops any start, first
+      leavePercent = ReaderScheduling.leavePercent(); // a bad one stops any start, first
       firewall = ownFirewall ? Wiring.firewall(config, commandPrefix, clock)
           : Firewalls.create("none", Wiring.firewallSettings(config),
               Wiring.firewallOptions(config, commandPrefix), clock);
@@ -221,8 +222,10 @@ final class Daemon implements AutoCloseable {
           o.kmsgPoll(), wakePorts(o));
       Daemon d = new Daemon(config, clock, audit, firewall, replay, doorStops, in, ownFirewall);
       d.spec = spec;
-      d.realtime = in.kernelDirect() ? new RealtimeReader(ReaderScheduling.create(READER),
-          d::guarded, d::fail, d.logReader::close) : null;
+      d.realtime = in.kernelDirect()
+          ? new RealtimeReader(ReaderScheduling.create(READER, leavePercent), d::guarded, d::fail,
+              d.logReader::close)
+          : null;
       d.build(config);
       d.startThreads();
       d.stopDoorsOfAnEarlierRun();

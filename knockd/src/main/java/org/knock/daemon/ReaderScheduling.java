@@ -89,10 +89,8 @@ final class ReaderScheduling {
   private boolean returnDue;
   private long lastPercent;
   private String lastFailure = "";
-  /** Per kind of change (LEFT, RETURNED): when its line was last logged, and changes since. */
-  private final long[] lastLogNanos = new long[2];
-  private final boolean[] loggedOnce = new boolean[2];
-  private final int[] unlogged = new int[2];
+  private final LogLimit leftLines = new LogLimit("left");
+  private final LogLimit backLines = new LogLimit("back");
   private volatile String description;
   private int linesLogged; // guarded by this
   private String lastLine; // guarded by this
@@ -117,10 +115,9 @@ final class ReaderScheduling {
    * For a source that reads the kernel itself: one that makes the reader real-time, or says why
    * not (off by {@link #PROPERTY}, or no foreign linker). The reader is known by its thread name.
    *
-   * @throws IllegalArgumentException with one line if {@link #LEAVE_PROPERTY} is not 1-25
+   * @param percent {@link #leavePercent()}, read once at the start
    */
-  static ReaderScheduling create(String threadName) {
-    int percent = leavePercent();
+  static ReaderScheduling create(String threadName, int percent) {
     IntPredicate gone = tid -> isGone(tid, threadName);
     String off = Daemon.switchedOff(PROPERTY);
     if (off != null) {
@@ -359,21 +356,40 @@ final class ReaderScheduling {
     if (c == Change.NONE) {
       return null;
     }
-    int k = c == Change.LEFT ? 0 : 1;
-    if (loggedOnce[k] && nowNanos - lastLogNanos[k] < LOG_INTERVAL_NANOS) {
-      unlogged[k]++;
+    String more = (c == Change.LEFT ? leftLines : backLines).pass(nowNanos);
+    if (more == null) {
       return null;
     }
-    String more = unlogged[k] == 0 ? ""
-        : " (" + (c == Change.LEFT ? "left " : "back ") + unlogged[k] + " more times since)";
-    loggedOnce[k] = true;
-    lastLogNanos[k] = nowNanos;
-    unlogged[k] = 0;
     return c == Change.LEFT
         ? "the log reader used " + lastPercent + " % of a core, more than " + leavePercent
             + " % (a flood?): normal scheduling until it uses at most " + returnPercent + " % for "
             + QUIET_TICKS * TICK_MILLIS + " ms" + more
         : "the log reader becomes real-time again" + more;
+  }
+
+  /** One kind of change's line: at most one a minute, with the count of those not logged. */
+  private static final class LogLimit {
+    private final String kind;
+    private long lastNanos;
+    private boolean once;
+    private int skipped;
+
+    LogLimit(String kind) {
+      this.kind = kind;
+    }
+
+    /** Null: not now (counted); else what to add to the line ("" or the count not logged). */
+    String pass(long nowNanos) {
+      if (once && nowNanos - lastNanos < LOG_INTERVAL_NANOS) {
+        skipped++;
+        return null;
+      }
+      String more = skipped == 0 ? "" : " (" + kind + " " + skipped + " more times since)";
+      once = true;
+      lastNanos = nowNanos;
+      skipped = 0;
+      return more;
+    }
   }
 
   /**

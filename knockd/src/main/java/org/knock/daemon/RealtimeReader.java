@@ -17,9 +17,9 @@ import org.knock.daemon.firewall.Firewalls;
  * thread, starts the watchdog thread (real-time itself, one priority above the reader) and then
  * makes the reader real-time; the watchdog calls {@link ReaderScheduling#tick} every {@link
  * ReaderScheduling#TICK_MILLIS} ms with the reader's CPU time, and when the reader cannot be put
- * back, stops it reading itself and ends knockd as a fault. A reader whose CPU time cannot be measured, or whose watchdog
- * cannot be real-time, is never made real-time. {@link #close} puts the reader back and stops the
- * watchdog.
+ * back, ends knockd as a fault and stops the reader reading itself. A reader whose CPU time
+ * cannot be measured, or whose watchdog cannot be real-time, is never made real-time. {@link
+ * #close} puts the reader back and stops the watchdog.
  */
 final class RealtimeReader {
   private final ReaderScheduling scheduling;

@@ -69,7 +69,8 @@ class ReaderSchedulingTest {
     assertThat(s.enter(TID, now, cpu)).isTrue();
     assertThat(kernel.calls).containsExactly("fifo 4242 1");
     assertThat(s.realtime()).isTrue();
-    assertThat(s.describe()).isEqualTo("reader real-time (SCHED_FIFO 1 while under 25 % of a core)");
+    assertThat(s.describe())
+        .isEqualTo("reader real-time (SCHED_FIFO 1 while under 25 % of a core)");
   }
 
   @Test
@@ -202,13 +203,14 @@ class ReaderSchedulingTest {
     try {
       for (String bad : List.of("0", "26", "100", "x", "")) {
         System.setProperty(ReaderScheduling.LEAVE_PROPERTY, bad);
-        assertThatThrownBy(() -> ReaderScheduling.create("r"))
+        assertThatThrownBy(ReaderScheduling::leavePercent)
             .isInstanceOf(IllegalArgumentException.class)
             .hasMessage("-Dknockd.realtimeLeave=" + bad
                 + ": use a percent of a core from 1 to 25");
       }
       System.setProperty(ReaderScheduling.LEAVE_PROPERTY, "7");
-      assertThat(ReaderScheduling.create("r").leavePercent).isEqualTo(7);
+      assertThat(ReaderScheduling.leavePercent()).isEqualTo(7);
+      assertThat(ReaderScheduling.create("r", 7).leavePercent).isEqualTo(7);
     } finally {
       restore(ReaderScheduling.LEAVE_PROPERTY, before);
     }
@@ -358,7 +360,8 @@ class ReaderSchedulingTest {
     String before = System.getProperty(ReaderScheduling.PROPERTY);
     System.setProperty(ReaderScheduling.PROPERTY, "false");
     try {
-      ReaderScheduling off = ReaderScheduling.create("log-reader");
+      ReaderScheduling off = ReaderScheduling.create("log-reader",
+          ReaderScheduling.MAX_LEAVE_PERCENT);
       assertThat(off.enter(TID, now, cpu)).isFalse();
       assertThat(off.describe()).isEqualTo(
           "reader normal (no real-time scheduling: -Dknockd.realtime=false)");
